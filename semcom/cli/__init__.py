@@ -1,0 +1,65 @@
+"""The `semcom` command: one CLI, one subcommand module per job.
+
+Each module in COMMANDS defines `register(subparsers)`; modules keep heavy imports (torch,
+diffusers, grpc) inside their handlers so `semcom --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+COMMANDS = [
+    "payload",
+    "channel",
+    "models",
+    "transmit",
+    "serve",
+    "health",
+    "send",
+    "demo",
+    "eval",
+    "loadtest",
+    "bench",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semcom",
+        description="Language-oriented semantic image transmission (caption + latent over a noisy channel).",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"semcom.cli.{name}")
+        except ModuleNotFoundError as exc:  # a subcommand module not written yet
+            if exc.name == f"semcom.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The semantic packet as the pure core sees it: caption bytes + an encoded latent.
+
+This mirrors `semcom.v1.SemanticPacket` in proto/semcom/v1/packet.proto; the service layer
+converts between the two (semcom.rpc.convert). Nothing here imports gRPC or a model library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class QuantParams:
+    """Uniform int8 quantisation: x in [lo, hi] -> q = round((x - lo) / (hi - lo) * 255) - 128.
+
+    `lo`/`hi` hold one value (per tensor) or one per channel (axis 0 of the latent, per channel).
+    """
+
+    per_channel: bool
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CodecInfo:
+    """Identity of the image codec that produced the latent, and the latent's valid range.
+
+    `valid_min`/`valid_max` is where a clean latent of this codec lives; the receiver clamps
+    received values into it (never replaces them at random).
+    """
+
+    name: str = "unknown"  # e.g. "sd15-vae", "taesd", "taef2", "tiny-vae"
+    model_id: str = ""  # hub id or local path
+    scaling_factor: float = 1.0
+    valid_min: float = -float("inf")
+    valid_max: float = float("inf")
+
+
+@dataclass(frozen=True)
+class LatentPayload:
+    """An encoded latent: shape, encoding name, raw little-endian bytes, quantisation params."""
+
+    shape: tuple[int, ...]
+    encoding: str  # "float64" | "float32" | "float16" | "int8"
+    data: bytes
+    quant: QuantParams | None = None
+
+
+@dataclass(frozen=True)
+class SemanticPacket:
+    caption: bytes  # 8-bit ASCII on the wire; after a channel it may hold any byte
+    latent: LatentPayload | None
+    codec: CodecInfo = field(default_factory=CodecInfo)
+    original_size: tuple[int, int] = (0, 0)  # (width, height) of the sender's image
+    coded_size: tuple[int, int] = (0, 0)  # (width, height) the encoder saw, e.g. (512, 512)
+    packet_id: str = ""
