@@ -1,0 +1,75 @@
+"""Channel configuration and transmission report as the pure core sees them.
+
+Mirror `semcom.v1.ChannelConfig` / `TransmissionReport` (proto/semcom/v1/channel.proto); the
+service layer converts. Names of enums are lower-case strings here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SNR_CONVENTIONS = ("esn0", "ebn0")
+MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
+CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
+LATENT_POLICIES = ("always", "threshold", "never", "amc")
+FEC_SCHEMES = ("none", "ldpc")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    snr_db: float = 10.0
+    snr_convention: str = "ebn0"  # "esn0" per channel symbol | "ebn0" per information bit
+    modulation: str = "16qam"
+    model: str = "awgn"
+    seed: int | None = None  # None: fresh randomness per packet
+    latent_policy: str = "threshold"
+    drop_threshold_db: float = 0.0  # same convention as snr_db
+    fec: str = "none"
+    mcs: str = "auto"
+    soft_demapping: bool = False
+
+    def __post_init__(self) -> None:
+        import math
+
+        if not math.isfinite(self.snr_db) or not -50.0 <= self.snr_db <= 100.0:
+            raise ValueError(f"snr_db must be finite and in [-50, 100], got {self.snr_db}")
+        if self.snr_convention not in SNR_CONVENTIONS:
+            raise ValueError(f"snr_convention must be one of {SNR_CONVENTIONS}, got {self.snr_convention!r}")
+        if self.modulation not in MODULATIONS:
+            raise ValueError(f"modulation must be one of {tuple(MODULATIONS)}, got {self.modulation!r}")
+        if self.model not in CHANNEL_MODELS:
+            raise ValueError(f"model must be one of {CHANNEL_MODELS}, got {self.model!r}")
+        if self.latent_policy not in LATENT_POLICIES:
+            raise ValueError(f"latent_policy must be one of {LATENT_POLICIES}, got {self.latent_policy!r}")
+        if not math.isfinite(self.drop_threshold_db):
+            raise ValueError("drop_threshold_db must be finite")
+        if self.fec not in FEC_SCHEMES:
+            raise ValueError(f"fec must be one of {FEC_SCHEMES}, got {self.fec!r}")
+        if self.seed is not None and not 0 <= self.seed < 2**64:
+            raise ValueError("seed must be in [0, 2**64)")
+
+
+@dataclass
+class FieldReport:
+    bits: int = 0  # bits on the channel (coded bits with FEC)
+    info_bits: int = 0  # payload bits before coding
+    bit_errors: int = 0  # payload bit errors after demapping/decoding
+    symbols: int = 0  # channel symbols used
+    segments: int = 0
+    segments_failed: int = 0
+    mcs: str = ""
+    values_sanitised: int = 0  # filled by the receiver
+    chars_replaced: int = 0  # filled by the receiver
+
+
+@dataclass
+class TransmissionReport:
+    channel: ChannelConfig
+    esn0_db: float
+    ebn0_db: float
+    caption: FieldReport = field(default_factory=FieldReport)
+    latent: FieldReport = field(default_factory=FieldReport)
+    latent_dropped: bool = False
+    drop_reason: str = ""
+    total_symbols: int = 0
+    channel_seconds: float = 0.0

@@ -1,0 +1,35 @@
+"""Shared test fixtures. `../shared` (fixtures outside the repo) is optional: tests that need it
+skip with a reason when it is absent (a user's clone); CI has it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SEMCOM_SHARED_DIR", REPO.parent / "shared")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED} (set SEMCOM_SHARED_DIR)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def flickr_dir(shared_dir: Path) -> Path:
+    path = shared_dir / "data" / "flickr8k"
+    if not (path / "images").is_dir():
+        pytest.skip(f"Flickr8k fixture not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def taef2_dir(shared_dir: Path) -> Path:
+    path = shared_dir / "models" / "taef2"
+    if not (path / "taef2_encoder.pth").is_file():
+        pytest.skip(f"TAEF2 weights not found at {path}")
+    return path
