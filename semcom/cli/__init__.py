@@ -23,6 +23,7 @@ COMMANDS = [
     "eval",
     "loadtest",
     "bench",
+    "config",
 ]
 
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         rc = args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and friends
+        sys.stderr.close()
+        return 0
     return int(rc or 0)
 
 
