@@ -14,6 +14,8 @@ class QuantParams:
     """Uniform int8 quantisation: x in [lo, hi] -> q = round((x - lo) / (hi - lo) * 255) - 128.
 
     `lo`/`hi` hold one value (per tensor) or one per channel (axis 0 of the latent, per channel).
+    The k-bit encodings (int6, int4, Gray variants) use the same range with 2**k - 1 steps; see
+    semcom.payload.latent. Values are float32-representable (the proto carries `float`).
     """
 
     per_channel: bool
@@ -41,7 +43,7 @@ class LatentPayload:
     """An encoded latent: shape, encoding name, raw little-endian bytes, quantisation params."""
 
     shape: tuple[int, ...]
-    encoding: str  # "float64" | "float32" | "float16" | "int8"
+    encoding: str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ...
     data: bytes
     quant: QuantParams | None = None
 
