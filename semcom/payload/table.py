@@ -18,6 +18,14 @@ from semcom.payload.caption import MAX_CAPTION_CHARS
 from semcom.payload.latent import ENCODINGS, check_shape, get_encoding
 
 PAPER_LATENT_SHAPE = (4, 64, 64)
+# The paper's Table 1 sums caption + latent as 131,688 "bytes": 131,072 latent bytes + 616 caption
+# *bits* (a unit slip). Its 2.09% (the abstract's figure) is 131,688 / 6,291,456; the exact byte
+# count, 131,149, gives 2.085%. Both are printed so readers can match the paper.
+PAPER_CAPTION_PLUS_LATENT = 131_688
+PAPER_NOTE = (
+    "paper: caption + float64 latent listed as 131,688 'bytes' = 131,072 bytes + 616 caption bits; "
+    "131,688 / 6,291,456 = 2.09% (the abstract's figure); exact bytes 131,149 = 2.085%"
+)
 PAPER_IMAGE_SIZE = 512
 QUANT_PARAM_BYTES = 4  # one float32 per lo or hi value
 
@@ -98,7 +106,13 @@ def payload_table(
 
 def table_dict(rows: list[PayloadRow], *, modulation: str = "16qam") -> dict:
     """JSON-ready form: the modulation and the rows."""
-    return {"modulation": modulation, "bits_per_symbol": MODULATIONS[modulation], "rows": [asdict(r) for r in rows]}
+    return {
+        "modulation": modulation,
+        "bits_per_symbol": MODULATIONS[modulation],
+        "rows": [asdict(r) for r in rows],
+        "paper_note": PAPER_NOTE,
+        "paper_ratio_caption_plus_float64_latent": PAPER_CAPTION_PLUS_LATENT / (3 * PAPER_IMAGE_SIZE**2 * 8),
+    }
 
 
 def format_table(rows: list[PayloadRow], *, modulation: str = "16qam") -> str:
@@ -129,4 +143,5 @@ def format_table(rows: list[PayloadRow], *, modulation: str = "16qam") -> str:
     if side:
         sizes = "/".join(map(str, side))
         lines.append(f"(uniform encodings also carry {sizes} header bytes of float32 lo/hi, not counted)")
+    lines.append(PAPER_NOTE)
     return "\n".join(lines)

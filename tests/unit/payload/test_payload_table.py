@@ -95,3 +95,14 @@ def test_cli_bit_error_experiment(capsys: pytest.CaptureFixture[str]) -> None:
         assert results[(name, 0.0)]["mse"] == results[(name, 0.0)]["mse_clean"]
     assert main(["payload", "--bit-errors", "--latent-shape", "2x8x8", "--trials", "1", "--ber", "0.01"]) == 0
     assert "int8g" in capsys.readouterr().out
+
+
+def test_paper_209_percent_is_the_bytes_plus_bits_sum():
+    from semcom.payload.table import PAPER_CAPTION_PLUS_LATENT, payload_table, table_dict
+
+    rows = {(r.payload, r.type): r for r in payload_table()}
+    exact = rows[("caption + latent", "float64")]
+    # the paper's 131,688 = latent bytes + caption bits
+    assert PAPER_CAPTION_PLUS_LATENT == rows[("latent", "float64")].bytes + rows[("caption", "8-bit ASCII")].bits
+    assert round(100 * table_dict(payload_table())["paper_ratio_caption_plus_float64_latent"], 2) == 2.09
+    assert round(100 * exact.ratio_to_image_float64, 3) == 2.085
