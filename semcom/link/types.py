@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 SNR_CONVENTIONS = ("esn0", "ebn0")
 MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
@@ -23,10 +25,11 @@ class ChannelConfig:
     model: str = "awgn"
     seed: int | None = None  # None: fresh randomness per packet
     latent_policy: str = "threshold"
-    drop_threshold_db: float = 0.0  # same convention as snr_db
+    drop_threshold_db: float = 5.0  # same convention as snr_db; why 5 dB: docs/channel.md
     fec: str = "none"
     mcs: str = "auto"
     soft_demapping: bool = False
+    fading_block_length: int = 128  # rayleigh: symbols per fading block (one gain per block)
 
     def __post_init__(self) -> None:
         import math
@@ -47,6 +50,23 @@ class ChannelConfig:
             raise ValueError(f"fec must be one of {FEC_SCHEMES}, got {self.fec!r}")
         if self.seed is not None and not 0 <= self.seed < 2**64:
             raise ValueError("seed must be in [0, 2**64)")
+        if not isinstance(self.fading_block_length, int) or self.fading_block_length < 1:
+            raise ValueError(f"fading_block_length must be an integer >= 1, got {self.fading_block_length!r}")
+
+
+@dataclass
+class FieldResult:
+    """What one field (caption or latent bits) became on the link; produced per field by
+    `semcom.link.transmission.transmit_bits` (uncoded) or `semcom.fec.link.transmit_field_coded`."""
+
+    rx_bits: np.ndarray  # uint8 0/1, same length as the transmitted information bits
+    symbols: int  # channel symbols used
+    coded_bits: int  # bits put on the channel (= information bits when uncoded)
+    bit_errors: int  # information bit errors after demapping/decoding
+    segments: int = 0  # FEC codewords/segments
+    segments_failed: int = 0  # segments whose CRC failed
+    erased: np.ndarray | None = None  # bool per information bit: True where a failed segment makes it untrustworthy
+    mcs: str = ""
 
 
 @dataclass

@@ -1,0 +1,78 @@
+"""Whether the latent is worth sending at this channel quality (the caption always goes).
+
+Policies (`ChannelConfig.latent_policy`):
+
+* ``always``: send the latent whatever the SNR (the paper's behaviour).
+* ``never``: text only.
+* ``threshold``: drop the latent when ``snr_db < drop_threshold_db``; both numbers are in the
+  configuration's own SNR convention, so no conversion happens here. The default threshold and
+  its justification are in docs/channel.md.
+* ``amc``: asks the FEC package (`semcom.fec.amc.choose`) for the highest-throughput MCS whose
+  segment BLER at the channel's Es/N0 meets the latent's target within the latent's airtime
+  budget (`semcom.fec.amc.latent_airtime_budget`); the latent is dropped when there is none.
+  The Es/N0 is the one the coded link uses: `cfg.snr_db` read in its convention with the
+  configured modulation (see `semcom.fec.link`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from semcom.link.types import MODULATIONS, ChannelConfig
+from semcom.payload.packet import LatentPayload
+from semcom.phy.snr import snr_db_pair
+
+
+class FecUnavailableError(RuntimeError):
+    """The configuration needs `semcom.fec`, which is not installed or not importable."""
+
+
+@dataclass(frozen=True)
+class LatentDecision:
+    send: bool
+    reason: str = ""  # why the latent is dropped; empty when it is sent
+
+
+def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
+    """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``)."""
+    policy = cfg.latent_policy
+    if policy == "always":
+        return LatentDecision(True)
+    if policy == "never":
+        return LatentDecision(False, "latent_policy=never: text-only transmission")
+    if policy == "threshold":
+        if cfg.snr_db < cfg.drop_threshold_db:
+            return LatentDecision(
+                False,
+                f"snr {cfg.snr_db:g} dB ({cfg.snr_convention}) is below the latent threshold "
+                f"{cfg.drop_threshold_db:g} dB",
+            )
+        return LatentDecision(True)
+    if policy == "amc":
+        return _decide_amc(cfg, latent)
+    raise ValueError(f"unknown latent_policy {policy!r}")  # ChannelConfig validates; defensive
+
+
+def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
+    try:
+        from semcom.fec import amc
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"semcom.fec", "semcom.fec.amc"}:
+            raise
+        raise FecUnavailableError(
+            f"latent_policy='amc' needs the FEC package (semcom.fec.amc), which is not importable: {exc}"
+        ) from exc
+    latent_bits = 8 * len(latent.data)
+    if latent_bits == 0:
+        return LatentDecision(True)
+    esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
+    budget = amc.latent_airtime_budget(math.prod(latent.shape))
+    choice = amc.choose(esn0_db, "latent", latent_bits, budget)
+    if choice is None:
+        return LatentDecision(
+            False,
+            f"amc: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
+            f"its BLER target and the {budget}-symbol airtime budget",
+        )
+    return LatentDecision(True)

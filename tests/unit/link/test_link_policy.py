@@ -1,0 +1,71 @@
+"""The latent drop policy, alone and inside `transmit_packet`."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from semcom.link.policy import FecUnavailableError, decide_latent
+from semcom.link.transmission import transmit_packet
+from semcom.link.types import ChannelConfig
+from semcom.payload.packet import LatentPayload, SemanticPacket
+
+LATENT = LatentPayload((4, 8, 8), "float64", np.random.default_rng(0).standard_normal((4, 8, 8)).tobytes())
+
+
+def test_always_and_never() -> None:
+    for snr_db in (-10.0, 0.0, 30.0):
+        assert decide_latent(ChannelConfig(snr_db=snr_db, latent_policy="always"), LATENT).send
+        decision = decide_latent(ChannelConfig(snr_db=snr_db, latent_policy="never"), LATENT)
+        assert not decision.send and "never" in decision.reason
+
+
+def test_threshold_compares_in_the_configured_convention() -> None:
+    cfg = ChannelConfig(snr_db=4.99, latent_policy="threshold", drop_threshold_db=5.0)
+    decision = decide_latent(cfg, LATENT)
+    assert not decision.send and "below" in decision.reason and "ebn0" in decision.reason
+    assert decide_latent(ChannelConfig(snr_db=5.0, latent_policy="threshold", drop_threshold_db=5.0), LATENT).send
+    # Es/N0 10 dB is Eb/N0 4 dB for 16-QAM: no conversion happens, the esn0 threshold decides
+    esn0 = ChannelConfig(snr_db=10.0, snr_convention="esn0", latent_policy="threshold", drop_threshold_db=11.0)
+    assert not decide_latent(esn0, LATENT).send
+    assert "esn0" in decide_latent(esn0, LATENT).reason
+
+
+def test_default_threshold_keeps_the_papers_snr_grid() -> None:
+    cfg = ChannelConfig()
+    assert cfg.latent_policy == "threshold"
+    for snr_db in (5.0, 6.25, 7.5, 8.75, 10.0):  # the paper's grid, Eb/N0 as in the authors' code
+        assert decide_latent(ChannelConfig(snr_db=snr_db), LATENT).send
+    assert not decide_latent(ChannelConfig(snr_db=4.0), LATENT).send
+
+
+def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "semcom.fec.amc", None)
+    with pytest.raises(FecUnavailableError, match="semcom.fec.amc"):
+        decide_latent(ChannelConfig(latent_policy="amc"), LATENT)
+
+
+def test_amc_delegates_to_the_fec_package() -> None:
+    pytest.importorskip("semcom.fec.amc")
+    high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), LATENT)
+    low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), LATENT)
+    assert high.send and high.reason == ""
+    assert not low.send and low.reason.startswith("amc:")
+
+
+@pytest.mark.parametrize("policy, snr_db", [("never", 20.0), ("threshold", 1.0)])
+def test_dropped_latent_in_transmit_packet(policy: str, snr_db: float) -> None:
+    packet = SemanticPacket(caption=b"two children play football", latent=LATENT)
+    rx, report = transmit_packet(packet, ChannelConfig(snr_db=snr_db, latent_policy=policy, seed=0))
+    assert rx.latent is None
+    assert report.latent_dropped and report.drop_reason
+    assert report.latent.bits == report.latent.symbols == 0
+    assert report.caption.info_bits == 8 * len(packet.caption)
+    assert report.total_symbols == report.caption.symbols
+
+
+def test_text_only_packet_is_not_reported_as_dropped() -> None:
+    rx, report = transmit_packet(SemanticPacket(caption=b"a cat", latent=None), ChannelConfig(snr_db=1.0, seed=0))
+    assert rx.latent is None and not report.latent_dropped
