@@ -1,0 +1,96 @@
+"""Receiver parameters and result, and the SNR-adaptive strength policy.
+
+Defaults are the paper's: a 50-step DDIM schedule, strength 0.6 (the received latent is re-noised
+to step k = int(50 * 0.6) = 30 and denoised 30 steps), classifier-free guidance scale 9.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+MODES = ("auto", "text", "latent", "text+latent")
+
+# SNR-adaptive strength: the worse the channel, the less the received latent is trusted, so the
+# more of the schedule the diffusion model re-generates. Linear in dB between two anchor points,
+# held constant outside them. Anchors sit on the paper's SNR grid (5 .. 10 dB).
+ADAPTIVE_SNR_LOW_DB = 5.0
+ADAPTIVE_SNR_HIGH_DB = 10.0
+ADAPTIVE_STRENGTH_AT_LOW = 0.8
+ADAPTIVE_STRENGTH_AT_HIGH = 0.4
+
+MAX_STEPS = 1000  # DDIM cannot have more steps than the 1000 training timesteps
+MAX_GUIDANCE = 50.0
+
+
+def adaptive_strength(snr_db: float) -> float:
+    """Strength for a reported Eb/N0 (dB): 0.8 at <= 5 dB, 0.4 at >= 10 dB, linear in between.
+
+    Lower SNR -> more bit errors in the latent -> larger strength (more denoising steps, less
+    weight on the received latent). NaN is treated as the worst channel.
+    """
+    if math.isnan(snr_db):
+        return ADAPTIVE_STRENGTH_AT_LOW
+    span = ADAPTIVE_SNR_HIGH_DB - ADAPTIVE_SNR_LOW_DB
+    frac = min(max((snr_db - ADAPTIVE_SNR_LOW_DB) / span, 0.0), 1.0)
+    return ADAPTIVE_STRENGTH_AT_LOW + frac * (ADAPTIVE_STRENGTH_AT_HIGH - ADAPTIVE_STRENGTH_AT_LOW)
+
+
+@dataclass(frozen=True)
+class ReconParams:
+    """How the receiver rebuilds the image. Invalid values raise ValueError at construction.
+
+    mode: "text+latent" (paper), "text" (DDIM from noise, caption only), "latent" (decode only when
+    strength == 0, else denoise with an empty caption), "auto" (text+latent if a latent arrived).
+    seed: same seed + same device -> same image; None draws a fresh seed (reported in the result).
+    adaptive_strength: replace `strength` by `adaptive_strength(snr_db)` when the SNR is known.
+    """
+
+    mode: str = "auto"
+    num_inference_steps: int = 50
+    strength: float = 0.6
+    guidance_scale: float = 9.0
+    seed: int | None = None
+    adaptive_strength: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        steps = self.num_inference_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+            raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
+        if not _finite_number(self.strength) or not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"strength must be in [0, 1], got {self.strength!r}")
+        if not _finite_number(self.guidance_scale) or not 0.0 <= self.guidance_scale <= MAX_GUIDANCE:
+            raise ValueError(f"guidance_scale must be in [0, {MAX_GUIDANCE}], got {self.guidance_scale!r}")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64
+        ):
+            raise ValueError(f"seed must be None or an integer in [0, 2**64), got {self.seed!r}")
+
+    def denoise_steps(self, strength: float | None = None) -> int:
+        """k: DDIM steps an img2img run executes, int(steps * strength) as in diffusers."""
+        s = self.strength if strength is None else strength
+        return min(int(self.num_inference_steps * s), self.num_inference_steps)
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass
+class ReconResult:
+    """One reconstruction. `steps_executed` is counted on the denoising loop itself."""
+
+    image: Image.Image
+    mode_used: str
+    caption_received: str  # the text the diffusion model was conditioned on (after sanitising)
+    steps_executed: int
+    timings: dict[str, float] = field(default_factory=dict)
+    values_sanitised: int = 0
+    chars_replaced: int = 0
+    seed: int = 0  # the seed actually used (drawn when the request had none)
+    strength_used: float = 0.0  # after the adaptive policy, if enabled
+    caption_bytes: bytes = b""  # the caption bytes exactly as received

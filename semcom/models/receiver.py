@@ -1,0 +1,307 @@
+"""The receiver: SemanticPacket -> image, by latent diffusion conditioned on the received caption.
+
+Modes (ReconParams.mode):
+- "text+latent" (the paper): the received latent is re-noised to step k = int(steps * strength) of
+  a `steps`-long DDIM schedule and denoised k steps with classifier-free guidance, conditioned on
+  the caption through CLIP. k = 0 decodes the latent directly.
+- "text": DDIM over all `steps` from Gaussian noise, same guidance and components; the latent, if
+  any, is ignored.
+- "latent": k = 0 decodes the latent (the VAE used as a transceiver); k > 0 denoises it
+  conditioned on the empty caption (no guidance).
+- "auto": "text+latent" when a latent arrived (decode-only "latent" when the latent is from a
+  codec the UNet cannot denoise, e.g. TAEF2), else "text".
+
+Requests with compatible settings (same schedule, k, guidance, latent shape) run as one batch;
+each request's noise comes from its own seeded generator, so a batch gives the images the same
+requests give one at a time (up to float rounding of batched kernels).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from semcom.models.codecs import DEFAULT_LATENT_SPACE
+from semcom.models.errors import IncompatibleLatentError
+from semcom.models.images import to_pil
+from semcom.models.params import ReconParams, ReconResult, adaptive_strength
+from semcom.payload.caption import decode_caption
+from semcom.payload.latent import decode_latent
+from semcom.payload.packet import CodecInfo, SemanticPacket
+
+if TYPE_CHECKING:
+    from semcom.models.profiles import Models
+
+# Codec names whose latent space is known without the profile that made them.
+KNOWN_LATENT_SPACES = {"sd15-vae": "sd15", "taesd": "sd15", "taef2": "flux2"}
+DEFAULT_CODED_SIZE = 512
+
+Item = tuple[SemanticPacket, ReconParams] | tuple[SemanticPacket, ReconParams, float | None]
+
+
+@dataclass
+class _Job:
+    """One request after validation: everything the batched loop needs."""
+
+    index: int
+    mode: str
+    steps: int  # schedule length
+    k: int  # DDIM steps to run (0: decode only); text mode: k = steps
+    guidance: float
+    seed: int
+    strength: float
+    caption: str  # received caption, sanitised
+    condition: str  # text the UNet is conditioned on ("" in latent mode)
+    caption_bytes: bytes
+    chars_replaced: int
+    latent: torch.Tensor | None  # (1, C, h, w) float32, sanitised
+    values_sanitised: int
+    shape: tuple[int, int, int]  # latent shape the loop works on
+    timings: dict[str, float] = field(default_factory=dict)
+    executed: int = 0  # DDIM steps the loop actually ran for this job
+
+    @property
+    def text_only(self) -> bool:
+        return self.mode == "text"
+
+    @property
+    def cfg(self) -> bool:
+        return self.mode != "latent" and self.guidance > 1.0
+
+    def batch_key(self) -> tuple[Any, ...]:
+        if self.k == 0:
+            return ("decode", self.shape)
+        return ("diffuse", self.steps, self.k, self.cfg, self.guidance if self.cfg else 0.0, self.shape)
+
+
+class Receiver:
+    """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+        # Called after every executed DDIM step with (step number, latents): progress, tests.
+        self.on_step: Callable[[int, torch.Tensor], None] | None = None
+
+    def preload(self) -> None:
+        """Load the decoder and, if the profile has one, the diffusion model now."""
+        self.models.decoder()
+        if self.models.has_diffusion:
+            self.models.diffusion()
+
+    # ------------------------------------------------------------------ public API
+
+    def reconstruct(self, packet: SemanticPacket, params: ReconParams, snr_db: float | None = None) -> ReconResult:
+        """One packet -> ReconResult. ValueError for a mode the packet/profile cannot support.
+
+        `snr_db` (Eb/N0 in dB, the paper's SNR axis) is used only by `params.adaptive_strength`.
+        """
+        return self.reconstruct_batch([(packet, params, snr_db)])[0]
+
+    def reconstruct_batch(self, items: Sequence[Item], return_exceptions: bool = False) -> list[Any]:
+        """Reconstruct many packets, batching compatible ones; results in input order.
+
+        Each item is (packet, params) or (packet, params, snr_db). With `return_exceptions`, an
+        item that fails validation yields its ValueError in its slot instead of failing all.
+        """
+        out: list[Any] = [None] * len(items)
+        jobs: list[_Job] = []
+        for index, item in enumerate(items):
+            try:
+                packet, params, snr = (tuple(item) + (None,))[:3]
+                jobs.append(self._plan(index, packet, params, snr))
+            except ValueError as exc:
+                if not return_exceptions:
+                    raise
+                out[index] = exc
+        groups: dict[tuple[Any, ...], list[_Job]] = {}
+        for job in jobs:
+            groups.setdefault(job.batch_key(), []).append(job)
+        for group in groups.values():
+            for job, image in zip(group, self._run(group)):
+                job.timings["total"] = sum(job.timings.values())
+                out[job.index] = ReconResult(
+                    image=image,
+                    mode_used=job.mode,
+                    caption_received=job.caption,
+                    steps_executed=job.executed,
+                    timings=job.timings,
+                    values_sanitised=job.values_sanitised,
+                    chars_replaced=job.chars_replaced,
+                    seed=job.seed,
+                    strength_used=job.strength,
+                    caption_bytes=job.caption_bytes,
+                )
+        return out
+
+    # ------------------------------------------------------------------ planning
+
+    def latent_space_of(self, codec: CodecInfo) -> str | None:
+        """Latent space of the codec that made a packet's latent (None: unknown codec)."""
+        spec = self.models.spec
+        for cs in (spec.encoder, spec.decoder):
+            if (cs.name or cs.type) == codec.name:
+                return cs.latent_space or DEFAULT_LATENT_SPACE[cs.type]
+        return KNOWN_LATENT_SPACES.get(codec.name)
+
+    def _plan(self, index: int, packet: SemanticPacket, params: ReconParams, snr_db: float | None) -> _Job:
+        if not isinstance(packet, SemanticPacket):
+            raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
+        if not isinstance(params, ReconParams):
+            raise ValueError(f"params must be ReconParams, got {type(params).__name__}")
+        t0 = time.perf_counter()
+        caption = decode_caption(packet.caption)
+        strength = params.strength
+        if params.adaptive_strength and snr_db is not None:
+            strength = adaptive_strength(float(snr_db))
+        mode = params.mode
+        has_latent = packet.latent is not None
+        diffusable = has_latent and self._diffusable(packet)
+        if mode == "auto":
+            mode = ("text+latent" if diffusable else "latent") if has_latent else "text"
+            if has_latent and not diffusable:
+                strength = 0.0  # the only valid use of a latent the UNet cannot denoise
+        if mode != "text" and not has_latent:
+            raise ValueError(f"mode {mode!r} needs a latent, but the packet carries none (use mode 'text' or 'auto')")
+        k = params.num_inference_steps if mode == "text" else params.denoise_steps(strength)
+        latent = None
+        sanitised = 0
+        if mode == "text":
+            self._require_text_to_image()
+            shape = self._text_latent_shape(packet)
+        else:
+            codec = self._packet_codec(packet)
+            decoded = decode_latent(packet.latent, codec)
+            sanitised = decoded.values_sanitised
+            values = decoded.values
+            if values.ndim != 3:
+                raise ValueError(f"latent must have shape (C, H, W), got {values.shape}")
+            latent = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).unsqueeze(0)
+            shape = tuple(values.shape)
+            self._check_latent(packet, shape, diffusion=k > 0, mode=mode)
+        seed = params.seed if params.seed is not None else secrets.randbits(63)
+        return _Job(
+            index=index,
+            mode=mode,
+            steps=params.num_inference_steps,
+            k=k,
+            guidance=float(params.guidance_scale),
+            seed=seed,
+            strength=float(strength) if mode != "text" else 1.0,
+            caption=caption.text,
+            condition=caption.text if mode != "latent" else "",
+            caption_bytes=bytes(packet.caption),
+            chars_replaced=caption.chars_replaced,
+            latent=latent,
+            values_sanitised=sanitised,
+            shape=shape,  # type: ignore[arg-type]
+            timings={"unpack": time.perf_counter() - t0},
+        )
+
+    def _packet_codec(self, packet: SemanticPacket) -> CodecInfo:
+        """The packet's codec info when it carries a finite valid range, else the receiver decoder's."""
+        codec = packet.codec
+        if np.isfinite(codec.valid_min) and np.isfinite(codec.valid_max) and codec.valid_min < codec.valid_max:
+            return codec
+        return self.models.decoder().info
+
+    def _diffusable(self, packet: SemanticPacket) -> bool:
+        if not self.models.has_diffusion:
+            return False
+        space = self.latent_space_of(packet.codec)
+        if space is not None and space != self.models.spec.diffusion.latent_space:
+            return False
+        shape = packet.latent.shape if packet.latent is not None else ()
+        return len(shape) == 3 and shape[0] == self.models.diffusion().latent_channels
+
+    def _require_text_to_image(self) -> None:
+        spec = self.models.spec
+        if spec.diffusion is None:
+            raise ValueError(f"profile {spec.name!r} has no diffusion model: text-only reconstruction is impossible")
+        if spec.decoder.latent_space != spec.diffusion.latent_space:
+            raise IncompatibleLatentError(
+                f"profile {spec.name!r}: decoder latent space {spec.decoder.latent_space!r} differs from the "
+                f"UNet's {spec.diffusion.latent_space!r}"
+            )
+
+    def _text_latent_shape(self, packet: SemanticPacket) -> tuple[int, int, int]:
+        decoder = self.models.decoder()
+        width, height = packet.coded_size
+        if width <= 0 or height <= 0:
+            width = height = self.models.spec.image_size or DEFAULT_CODED_SIZE
+        if width % decoder.spatial_factor or height % decoder.spatial_factor:
+            raise ValueError(f"coded size {width}x{height} is not a multiple of {decoder.spatial_factor}")
+        return (self.models.diffusion().latent_channels, height // decoder.spatial_factor, width // decoder.spatial_factor)
+
+    def _check_latent(self, packet: SemanticPacket, shape: tuple[int, ...], diffusion: bool, mode: str) -> None:
+        spec = self.models.spec
+        space = self.latent_space_of(packet.codec)
+        decoder = self.models.decoder()
+        if space is not None and space != spec.decoder.latent_space:
+            raise IncompatibleLatentError(
+                f"latent from codec {packet.codec.name!r} lives in the {space!r} latent space; this receiver's "
+                f"decoder {spec.decoder.name!r} decodes {spec.decoder.latent_space!r} latents"
+            )
+        if shape[0] != decoder.latent_channels:
+            raise IncompatibleLatentError(
+                f"latent has {shape[0]} channels; decoder {spec.decoder.name!r} takes {decoder.latent_channels}"
+            )
+        if not diffusion:
+            return
+        if spec.diffusion is None:
+            raise IncompatibleLatentError(
+                f"mode {mode!r} with strength > 0 needs a diffusion model; profile {spec.name!r} has none "
+                "(only k = 0 decoding, strength 0, is possible)"
+            )
+        if (space or spec.decoder.latent_space) != spec.diffusion.latent_space:
+            raise IncompatibleLatentError(
+                f"latent from codec {packet.codec.name!r} ({space!r} space) cannot be denoised by a UNet of the "
+                f"{spec.diffusion.latent_space!r} space: only k = 0 decoding (mode 'latent', strength 0) is valid"
+            )
+
+    # ------------------------------------------------------------------ execution
+
+    def _run(self, group: list[_Job]) -> list[Any]:
+        first = group[0]
+        if first.k == 0:
+            latents = torch.cat([job.latent for job in group])  # type: ignore[misc]
+        else:
+            latents = self._diffuse(group)
+        t0 = time.perf_counter()
+        images = to_pil(self.models.decoder().decode(latents))
+        elapsed = time.perf_counter() - t0
+        for job in group:
+            job.timings["decode"] = elapsed
+        return images
+
+    def _diffuse(self, group: list[_Job]) -> torch.Tensor:
+        from semcom.models.diffusion import denoise, img2img_timesteps
+
+        diffusion = self.models.diffusion()
+        first = group[0]
+        scheduler = diffusion.new_scheduler()
+        timesteps = img2img_timesteps(scheduler, first.steps, first.k)  # k = steps: the whole schedule
+        t0 = time.perf_counter()
+        cond = diffusion.encode_text([job.condition for job in group])
+        uncond = diffusion.encode_text([""] * len(group)) if first.cfg else None
+        t_text = time.perf_counter() - t0
+        starts = []
+        for job in group:
+            noise = torch.randn((1, *job.shape), generator=torch.Generator("cpu").manual_seed(job.seed))
+            if job.text_only:
+                starts.append(noise * scheduler.init_noise_sigma)
+            else:
+                starts.append(scheduler.add_noise(job.latent, noise, timesteps[:1]))
+        t0 = time.perf_counter()
+        latents, executed = denoise(
+            diffusion, scheduler, torch.cat(starts), timesteps, cond, uncond, first.guidance, self.on_step
+        )
+        t_denoise = time.perf_counter() - t0
+        for job in group:
+            job.executed = executed
+            job.timings.update(text_encode=t_text, denoise=t_denoise)
+        return latents

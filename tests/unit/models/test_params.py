@@ -1,0 +1,54 @@
+"""ReconParams validation and the SNR-adaptive strength policy."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from semcom.models import ReconParams, adaptive_strength
+
+
+def test_defaults_are_the_papers() -> None:
+    p = ReconParams()
+    assert (p.mode, p.num_inference_steps, p.strength, p.guidance_scale) == ("auto", 50, 0.6, 9.0)
+    assert p.denoise_steps() == 30  # int(50 * 0.6)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"mode": "img2img"},
+        {"num_inference_steps": 0},
+        {"num_inference_steps": 1001},
+        {"num_inference_steps": 2.5},
+        {"num_inference_steps": True},
+        {"strength": -0.1},
+        {"strength": 1.01},
+        {"strength": math.nan},
+        {"guidance_scale": -1.0},
+        {"guidance_scale": math.inf},
+        {"guidance_scale": 51.0},
+        {"seed": -1},
+        {"seed": 2**64},
+        {"seed": True},
+        {"seed": 1.5},
+    ],
+)
+def test_invalid_params_raise_value_error(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        ReconParams(**kwargs)
+
+
+@pytest.mark.parametrize("steps,strength,k", [(50, 0.6, 30), (50, 0.0, 0), (50, 1.0, 50), (10, 0.55, 5), (7, 0.99, 6)])
+def test_denoise_steps_follow_diffusers_rule(steps: int, strength: float, k: int) -> None:
+    assert ReconParams(num_inference_steps=steps, strength=strength).denoise_steps() == k
+
+
+def test_adaptive_strength_is_monotone_and_clamped() -> None:
+    assert adaptive_strength(-20.0) == adaptive_strength(5.0) == pytest.approx(0.8)
+    assert adaptive_strength(30.0) == adaptive_strength(10.0) == pytest.approx(0.4)
+    assert adaptive_strength(7.5) == pytest.approx(0.6)
+    grid = [adaptive_strength(s) for s in (4.0, 5.0, 6.25, 7.5, 8.75, 10.0, 11.0)]
+    assert all(a >= b for a, b in zip(grid, grid[1:]))
+    assert adaptive_strength(math.nan) == pytest.approx(0.8)
