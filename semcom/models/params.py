@@ -21,7 +21,9 @@ ADAPTIVE_SNR_HIGH_DB = 10.0
 ADAPTIVE_STRENGTH_AT_LOW = 0.8
 ADAPTIVE_STRENGTH_AT_HIGH = 0.4
 
-MAX_STEPS = 1000  # DDIM cannot have more steps than the 1000 training timesteps
+# DDIM cannot have more steps than the training timesteps; with SD's steps_offset=1 and "leading"
+# spacing, 1000 steps would ask for timestep 1000 of 0..999, so the cap is 999.
+MAX_STEPS = 999
 MAX_GUIDANCE = 50.0
 
 

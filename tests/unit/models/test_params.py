@@ -52,3 +52,19 @@ def test_adaptive_strength_is_monotone_and_clamped() -> None:
     grid = [adaptive_strength(s) for s in (4.0, 5.0, 6.25, 7.5, 8.75, 10.0, 11.0)]
     assert all(a >= b for a, b in zip(grid, grid[1:]))
     assert adaptive_strength(math.nan) == pytest.approx(0.8)
+
+
+def test_max_steps_fits_the_sd_ddim_schedule():
+    """MAX_STEPS must give only valid timesteps with SD v1.5's scheduler settings (the paper's)."""
+    from diffusers import DDIMScheduler
+
+    from semcom.models.params import MAX_STEPS
+
+    sched = DDIMScheduler(
+        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+        steps_offset=1, set_alpha_to_one=False, clip_sample=False,
+    )
+    sched.set_timesteps(MAX_STEPS)
+    assert int(sched.timesteps.max()) < sched.config.num_train_timesteps
+    sched.set_timesteps(MAX_STEPS + 1)
+    assert int(sched.timesteps.max()) >= sched.config.num_train_timesteps  # why the cap is where it is
