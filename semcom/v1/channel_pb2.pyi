@@ -66,7 +66,7 @@ FEC_NONE: Fec
 FEC_LDPC: Fec
 
 class ChannelConfig(_message.Message):
-    __slots__ = ("snr_db", "snr_convention", "modulation", "model", "seed", "latent_policy", "drop_threshold_db", "fec", "mcs", "soft_demapping")
+    __slots__ = ("snr_db", "snr_convention", "modulation", "model", "seed", "latent_policy", "drop_threshold_db", "fec", "mcs", "soft_demapping", "fading_block_length")
     SNR_DB_FIELD_NUMBER: _ClassVar[int]
     SNR_CONVENTION_FIELD_NUMBER: _ClassVar[int]
     MODULATION_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +77,7 @@ class ChannelConfig(_message.Message):
     FEC_FIELD_NUMBER: _ClassVar[int]
     MCS_FIELD_NUMBER: _ClassVar[int]
     SOFT_DEMAPPING_FIELD_NUMBER: _ClassVar[int]
+    FADING_BLOCK_LENGTH_FIELD_NUMBER: _ClassVar[int]
     snr_db: float
     snr_convention: SnrConvention
     modulation: Modulation
@@ -87,7 +88,8 @@ class ChannelConfig(_message.Message):
     fec: Fec
     mcs: str
     soft_demapping: bool
-    def __init__(self, snr_db: _Optional[float] = ..., snr_convention: _Optional[_Union[SnrConvention, str]] = ..., modulation: _Optional[_Union[Modulation, str]] = ..., model: _Optional[_Union[ChannelModel, str]] = ..., seed: _Optional[int] = ..., latent_policy: _Optional[_Union[LatentPolicy, str]] = ..., drop_threshold_db: _Optional[float] = ..., fec: _Optional[_Union[Fec, str]] = ..., mcs: _Optional[str] = ..., soft_demapping: _Optional[bool] = ...) -> None: ...
+    fading_block_length: int
+    def __init__(self, snr_db: _Optional[float] = ..., snr_convention: _Optional[_Union[SnrConvention, str]] = ..., modulation: _Optional[_Union[Modulation, str]] = ..., model: _Optional[_Union[ChannelModel, str]] = ..., seed: _Optional[int] = ..., latent_policy: _Optional[_Union[LatentPolicy, str]] = ..., drop_threshold_db: _Optional[float] = ..., fec: _Optional[_Union[Fec, str]] = ..., mcs: _Optional[str] = ..., soft_demapping: _Optional[bool] = ..., fading_block_length: _Optional[int] = ...) -> None: ...
 
 class FieldReport(_message.Message):
     __slots__ = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs", "values_sanitised", "chars_replaced")

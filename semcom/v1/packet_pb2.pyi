@@ -14,11 +14,21 @@ class LatentEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LATENT_ENCODING_FLOAT32: _ClassVar[LatentEncoding]
     LATENT_ENCODING_FLOAT16: _ClassVar[LatentEncoding]
     LATENT_ENCODING_INT8: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_INT8_GRAY: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_INT6: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_INT6_GRAY: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_INT4: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_INT4_GRAY: _ClassVar[LatentEncoding]
 LATENT_ENCODING_UNSPECIFIED: LatentEncoding
 LATENT_ENCODING_FLOAT64: LatentEncoding
 LATENT_ENCODING_FLOAT32: LatentEncoding
 LATENT_ENCODING_FLOAT16: LatentEncoding
 LATENT_ENCODING_INT8: LatentEncoding
+LATENT_ENCODING_INT8_GRAY: LatentEncoding
+LATENT_ENCODING_INT6: LatentEncoding
+LATENT_ENCODING_INT6_GRAY: LatentEncoding
+LATENT_ENCODING_INT4: LatentEncoding
+LATENT_ENCODING_INT4_GRAY: LatentEncoding
 
 class QuantParams(_message.Message):
     __slots__ = ("per_channel", "lo", "hi")

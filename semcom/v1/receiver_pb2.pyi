@@ -67,7 +67,7 @@ class ReconstructRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., params: _Optional[_Union[ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ...) -> None: ...
 
 class ReconstructResponse(_message.Message):
-    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings")
+    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings", "seed", "strength_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,8 @@ class ReconstructResponse(_message.Message):
     STEPS_EXECUTED_FIELD_NUMBER: _ClassVar[int]
     REPORT_FIELD_NUMBER: _ClassVar[int]
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: Image
     mode_used: Mode
@@ -89,4 +91,6 @@ class ReconstructResponse(_message.Message):
     steps_executed: int
     report: _channel_pb2.TransmissionReport
     timings: _containers.ScalarMap[str, float]
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    seed: int
+    strength_used: float
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ...) -> None: ...

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ImageRequest(_message.Message):
-    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel")
+    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel", "seed")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +19,7 @@ class ImageRequest(_message.Message):
     SAMPLE_POSTERIOR_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: bytes
     caption: str
@@ -27,7 +28,8 @@ class ImageRequest(_message.Message):
     sample_posterior: bool
     params: _receiver_pb2.ReconstructionParams
     channel: _channel_pb2.ChannelConfig
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ...) -> None: ...
+    seed: int
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class EncodeResponse(_message.Message):
     __slots__ = ("request_id", "packet", "timings")
@@ -47,7 +49,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class TransmitResult(_message.Message):
-    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings")
+    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings", "seed", "strength_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +65,8 @@ class TransmitResult(_message.Message):
     MODE_USED_FIELD_NUMBER: _ClassVar[int]
     STEPS_EXECUTED_FIELD_NUMBER: _ClassVar[int]
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     reconstruction: _receiver_pb2.Image
     caption_sent: bytes
@@ -71,4 +75,6 @@ class TransmitResult(_message.Message):
     mode_used: _receiver_pb2.Mode
     steps_executed: int
     timings: _containers.ScalarMap[str, float]
-    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    seed: int
+    strength_used: float
+    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ...) -> None: ...

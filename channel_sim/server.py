@@ -1,0 +1,63 @@
+"""The channel proxy process: ReceiverService in front of the upstream receiver(s).
+
+    semcom serve channel --port 50052 --upstream 127.0.0.1:50053 --snr-db 10
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from semcom import config
+from semcom.link.types import ChannelConfig
+from semcom.rpc.client import dial
+from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.rpc.tls import TlsConfig
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+
+from channel_sim.servicer import ChannelServicer
+
+log = logging.getLogger("channel_sim")
+
+
+def channel_config_from_settings(**overrides: object) -> ChannelConfig:
+    """The proxy's channel from SEMCOM_SNR_DB, _SNR_CONVENTION, _MODULATION, _CHANNEL_MODEL,
+    _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED, _SOFT_DEMAPPING; keyword
+    overrides that are not None win (CLI flags). ValueError for an invalid combination."""
+    seed = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
+    cfg = ChannelConfig(
+        snr_db=config.get("SEMCOM_SNR_DB"),
+        snr_convention=config.get("SEMCOM_SNR_CONVENTION"),
+        modulation=config.get("SEMCOM_MODULATION"),
+        model=config.get("SEMCOM_CHANNEL_MODEL"),
+        seed=int(seed) if seed else None,
+        latent_policy=config.get("SEMCOM_LATENT_POLICY"),
+        drop_threshold_db=config.get("SEMCOM_DROP_THRESHOLD_DB"),
+        fec=config.get("SEMCOM_FEC"),
+        mcs=config.get("SEMCOM_MCS"),
+        soft_demapping=config.get("SEMCOM_SOFT_DEMAPPING"),
+    )
+    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def serve(server: ServerOptions, channel: ChannelConfig, upstream: str, upstream_tls: TlsConfig,
+          lb_policy: str | None = None, stream_depth: int = 2) -> int:
+    """Run the proxy until SIGTERM/SIGINT; returns the exit code."""
+    if not upstream:
+        raise ValueError("channel_sim needs an upstream receiver: --upstream HOST:PORT or SEMCOM_UPSTREAM")
+    host = ServiceHost("channel", server)
+    link = dial(upstream, tls=upstream_tls, lb_policy=lb_policy, max_message_bytes=server.max_message_bytes)
+    servicer = ChannelServicer(channel, receiver_pb2_grpc.ReceiverServiceStub(link), upstream, stream_depth)
+    host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], servicer,
+             receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
+
+    def load() -> None:
+        # Nothing to load: warm the link code (numpy, the QAM tables) so the first packet is not slow.
+        from semcom.link.transmission import transmit_packet  # noqa: F401
+
+        log.info("channel ready", extra={"fields": {"upstream": upstream, "channel": repr(channel)}})
+
+    try:
+        return host.run(load)
+    finally:
+        link.close()

@@ -1,0 +1,101 @@
+"""The channel proxy: speaks ReceiverService, corrupts each packet on the way through.
+
+Per request: the proxy's ChannelConfig, overridden field by field by `request.channel`;
+`semcom.link.transmit_packet` (bit-level modulation, noise, demapping, and the latent drop
+policy); then the received packet goes upstream with the proxy's TransmissionReport in
+`request.report` (the receiver may use the SNR) and without `request.channel`, so a receiver
+sees what it would see from a sender. The reply is the receiver's, with the proxy's report
+(completed by the receiver's sanitising counts) and its timings added.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import grpc
+
+from semcom.link.types import ChannelConfig
+from semcom.rpc import convert
+from semcom.rpc.deadlines import remaining, wait
+from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
+from semcom.rpc.metrics import observe_item
+from semcom.rpc.observe import rpc_method
+from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+
+
+class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+    service_name = "channel"
+
+    def __init__(self, base: ChannelConfig, upstream: Any, upstream_target: str, stream_depth: int = 2) -> None:
+        """`upstream`: a ReceiverServiceStub towards the receiver(s) at `upstream_target`."""
+        self.base = base
+        self.upstream = upstream
+        self.hop = f"receiver at {upstream_target}"
+        self.stream_depth = stream_depth
+
+    def _start(self, request: receiver_pb2.ReconstructRequest, context) -> Pending[receiver_pb2.ReconstructResponse]:
+        from semcom.link.transmission import transmit_packet
+        from semcom.link.policy import FecUnavailableError
+
+        if not request.HasField("packet"):
+            raise InvalidRequestError("request carries no packet")
+        t0 = time.monotonic()
+        cfg = convert.channel_config_from_proto(request.channel, self.base) if request.HasField("channel") else self.base
+        packet = convert.packet_from_proto(request.packet)
+        mode = convert.mode_label(request.params.mode)
+        t_channel = time.perf_counter()
+        try:
+            received, report = transmit_packet(packet, cfg)
+        except FecUnavailableError as exc:
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from None
+        channel_seconds = time.perf_counter() - t_channel
+        forward = receiver_pb2.ReconstructRequest(
+            request_id=request.request_id,
+            packet=self._forwarded_packet(request, received),
+            params=request.params,
+            report=convert.report_to_proto(report),
+        )
+        t_call = time.monotonic()
+        future = self.upstream.Reconstruct.future(forward, timeout=remaining(context))
+
+        def finish() -> receiver_pb2.ReconstructResponse:
+            try:
+                response = wait(future, context, self.hop)
+            except Exception as exc:
+                observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+                raise
+            rtt = time.monotonic() - t_call
+            chars_replaced = response.report.caption.chars_replaced
+            values_sanitised = response.report.latent.values_sanitised
+            response.report.CopyFrom(forward.report)  # the proxy's own report is the authority
+            response.report.caption.chars_replaced = chars_replaced
+            response.report.latent.values_sanitised = values_sanitised
+            timings = response.timings
+            hop_network = max(rtt - timings.get("receiver", 0.0), 0.0)
+            timings["network"] = timings.get("network", 0.0) + hop_network
+            timings["channel"] = channel_seconds
+            timings["channel_sim"] = time.monotonic() - t0
+            observe_item(self.service_name, convert.mode_label(response.mode_used), "OK", timings["channel_sim"],
+                         {"channel": channel_seconds, "network": hop_network})
+            return response
+
+        return Pending(finish, future.cancel)
+
+    @staticmethod
+    def _forwarded_packet(request: receiver_pb2.ReconstructRequest, received: Any):
+        """The received packet, keeping the sender's metadata (profile, FEC info, version)."""
+        msg = convert.packet_to_proto(received, profile=request.packet.profile)
+        for name in ("caption_fec", "latent_fec"):
+            if request.packet.HasField(name):
+                getattr(msg, name).CopyFrom(getattr(request.packet, name))
+        return msg
+
+    @rpc_method
+    def Reconstruct(self, request, context):
+        return self._start(request, context).result()
+
+    @rpc_method
+    def ReconstructStream(self, request_iterator, context):
+        yield from ordered_pipeline(request_iterator, lambda r: self._start(r, context), self.stream_depth)

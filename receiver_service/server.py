@@ -1,0 +1,60 @@
+"""The receiver process: ReceiverService + health + reflection around the profile's receiver model.
+
+    semcom serve receiver --port 50053 --profile tiny
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+
+from receiver_service.batching import Batcher
+from receiver_service.servicer import ReceiverServicer
+
+log = logging.getLogger("receiver_service")
+
+
+@dataclass(frozen=True)
+class ReceiverOptions:
+    profile: str = "tiny"
+    device: str | None = None
+    dtype: str | None = None
+    torch_threads: int = 0  # 0: torch's default (one per core)
+    max_image_pixels: int = 40_000_000
+    batch_max: int = 1
+    batch_window_ms: float = 10.0
+
+
+def serve(server: ServerOptions, options: ReceiverOptions) -> int:
+    """Run the receiver until SIGTERM/SIGINT; returns the exit code."""
+    from semcom.rpc.images import configure_pixel_cap
+
+    configure_pixel_cap(options.max_image_pixels)
+    host = ServiceHost("receiver", server)
+    servicer = ReceiverServicer(options.max_image_pixels, stream_depth=max(2, options.batch_max))
+    host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], servicer,
+             receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
+    batchers: list[Batcher] = []
+
+    def load() -> None:
+        from semcom.models import load_profile
+
+        if options.torch_threads > 0:
+            import torch
+
+            torch.set_num_threads(options.torch_threads)
+        models = load_profile(options.profile, device=options.device, dtype=options.dtype)
+        receiver = models.receiver()
+        receiver.preload()
+        log.info("receiver models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
+        batcher = Batcher(receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0)
+        batchers.append(batcher)
+        servicer.attach(batcher, spatial_factor=models.decoder().spatial_factor)
+
+    code = host.run(load)
+    for batcher in batchers:
+        batcher.close()
+    return code

@@ -1,0 +1,38 @@
+"""`semcom health HOST:PORT`: ask a service's grpc.health.v1 endpoint; exit 0 only when SERVING.
+
+Used by the compose healthchecks and Kubernetes exec probes. Prints the status (or JSON with
+--json). TLS settings come from the SEMCOM_TLS_* variables or the flags, as for `semcom serve`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("health", help="check a service's health (exit 0 only when SERVING)", description=__doc__)
+    p.add_argument("target", help="HOST:PORT of the service")
+    p.add_argument("--service", default="", help="full service name, e.g. semcom.v1.ReceiverService (default: the server)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
+    p.add_argument("--tls-cert", help="client certificate for mutual TLS (SEMCOM_TLS_CERT)")
+    p.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
+    p.add_argument("--tls-ca", help="CA bundle to verify the server (SEMCOM_TLS_CA)")
+    p.add_argument("--tls-server-name", help="name to verify in the server certificate (SEMCOM_TLS_SERVER_NAME)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from semcom.rpc.client import health_status
+    from semcom.rpc.tls import TlsConfig
+
+    tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
+                                  server_name=args.tls_server_name)
+    status = health_status(args.target, service=args.service, tls=tls, timeout=args.timeout)
+    if args.json:
+        print(json.dumps({"target": args.target, "service": args.service, "status": status}))
+    else:
+        print(status)
+    return 0 if status == "SERVING" else 1

@@ -1,0 +1,144 @@
+"""`semcom serve sender|channel|receiver`: run one of the three gRPC services.
+
+Every flag mirrors a SEMCOM_* environment variable (shown in its help) and overrides it; the
+environment overrides the documented defaults (`semcom config`). Examples:
+
+    semcom serve receiver --port 50053 --profile tiny --insecure
+    semcom serve channel  --port 50052 --upstream 127.0.0.1:50053 --snr-db 7.5 --insecure
+    semcom serve sender   --port 50051 --upstream 127.0.0.1:50052 --profile tiny --insecure
+
+Plaintext needs --insecure (or SEMCOM_INSECURE=true); otherwise --tls-cert/--tls-key (and
+--tls-ca for mutual TLS) are required. The same TLS settings are used to dial the upstream.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
+
+
+def _common(parser: argparse.ArgumentParser, role: str) -> None:
+    g = parser.add_argument_group("server")
+    g.add_argument("--host", help="address to bind (SEMCOM_HOST; 0.0.0.0 or [::] in containers)")
+    g.add_argument("--port", type=int, help=f"port to bind, 0 = any free port ({PORT_ENV[role]})")
+    g.add_argument("--max-workers", type=int, help="handler threads (SEMCOM_MAX_WORKERS)")
+    g.add_argument("--max-queue", type=int, help="requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)")
+    g.add_argument("--max-message-bytes", type=int, help="largest gRPC message (SEMCOM_MAX_MESSAGE_BYTES)")
+    g.add_argument("--shutdown-grace-s", type=float, help="drain time on SIGTERM (SEMCOM_SHUTDOWN_GRACE_S)")
+    g.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 = off (SEMCOM_METRICS_PORT)")
+    g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
+    g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
+    t = parser.add_argument_group("transport security")
+    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
+    t.add_argument("--tls-cert", help="PEM certificate chain (SEMCOM_TLS_CERT)")
+    t.add_argument("--tls-key", help="PEM private key (SEMCOM_TLS_KEY)")
+    t.add_argument("--tls-ca", help="PEM CA bundle; on a server it requires client certificates (SEMCOM_TLS_CA)")
+    t.add_argument("--tls-server-name", help="name to verify in the upstream's certificate (SEMCOM_TLS_SERVER_NAME)")
+    if role != "receiver":
+        u = parser.add_argument_group("upstream")
+        u.add_argument("--upstream",
+                       help="downstream target: HOST:PORT, a comma list, or dns:///name:port (SEMCOM_UPSTREAM)")
+        u.add_argument("--lb-policy", help="gRPC load balancing towards the upstream (SEMCOM_LB_POLICY)")
+    if role != "channel":
+        m = parser.add_argument_group("models")
+        m.add_argument("--profile", help="tiny | paper | profile file/dir (SEMCOM_PROFILE)")
+        m.add_argument("--device", help="auto | cpu | cuda | cuda:N (SEMCOM_DEVICE)")
+        m.add_argument("--dtype", help="auto | float32 | float16 | bfloat16 (SEMCOM_DTYPE)")
+        m.add_argument("--torch-threads", type=int, help="torch intra-op threads, 0 = one per core (SEMCOM_TORCH_THREADS)")
+        m.add_argument("--max-image-pixels", type=int, help="pixel cap for images in and out (SEMCOM_MAX_IMAGE_PIXELS)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run a gRPC service: sender | channel | receiver",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    roles = p.add_subparsers(dest="role", metavar="ROLE", required=True)
+
+    s = roles.add_parser("sender", help="SenderService: image -> caption + latent, and end-to-end Transmit")
+    _common(s, "sender")
+    s.add_argument("--image-size", type=int, help="square side fed to the encoder (SEMCOM_IMAGE_SIZE)")
+    s.add_argument("--latent-encoding", help="default latent encoding (SEMCOM_LATENT_ENCODING)")
+    s.set_defaults(func=run)
+
+    c = roles.add_parser("channel", help="channel_sim: ReceiverService proxy applying the simulated channel")
+    _common(c, "channel")
+    g = c.add_argument_group("channel (per-request overrides: ReconstructRequest.channel)")
+    g.add_argument("--snr-db", type=float, help="SEMCOM_SNR_DB")
+    g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
+    g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
+    g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
+    g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
+    g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
+    g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")
+    g.add_argument("--mcs", help="auto or an MCS name (SEMCOM_MCS)")
+    g.add_argument("--channel-seed", type=int, help="seed of the channel noise (SEMCOM_CHANNEL_SEED)")
+    g.add_argument("--soft-demapping", action="store_true", default=None, help="SEMCOM_SOFT_DEMAPPING")
+    c.set_defaults(func=run)
+
+    r = roles.add_parser("receiver", help="ReceiverService: packet -> image by latent diffusion")
+    _common(r, "receiver")
+    r.add_argument("--batch-max", type=int, help="dynamic batching: largest batch, 1 = off (SEMCOM_BATCH_MAX)")
+    r.add_argument("--batch-window-ms", type=float, help="dynamic batching window (SEMCOM_BATCH_WINDOW_MS)")
+    r.set_defaults(func=run)
+
+
+def _pick(value, env: str):
+    from semcom import config
+
+    return value if value is not None else config.get(env)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    try:
+        return _serve(args)
+    except (ValueError, OSError) as exc:  # bad configuration, unreadable certificate, port in use
+        print(f"semcom serve {args.role}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from semcom.rpc.logs import setup_logging
+    from semcom.rpc.server import ServerOptions
+    from semcom.rpc.tls import TlsConfig
+
+    role = args.role
+    setup_logging(role, _pick(args.log_format, "SEMCOM_LOG_FORMAT"), _pick(args.log_level, "SEMCOM_LOG_LEVEL"))
+    tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
+                                  server_name=args.tls_server_name)
+    server = ServerOptions.from_settings(
+        PORT_ENV[role], host=args.host, port=args.port, max_workers=args.max_workers, max_queue=args.max_queue,
+        max_message_bytes=args.max_message_bytes, shutdown_grace_s=args.shutdown_grace_s,
+        metrics_port=args.metrics_port, tls=tls,
+    )
+    if role == "receiver":
+        from receiver_service.server import ReceiverOptions, serve
+
+        return serve(server, ReceiverOptions(
+            profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
+            torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
+            max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+            batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
+            batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
+        ))
+    upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
+    if role == "channel":
+        from channel_sim.server import channel_config_from_settings, serve
+
+        channel = channel_config_from_settings(
+            snr_db=args.snr_db, snr_convention=args.snr_convention, modulation=args.modulation,
+            model=args.channel_model, latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db,
+            fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
+        )
+        return serve(server, channel, upstream, tls, lb_policy=args.lb_policy)
+    from sender_service.server import SenderOptions, serve
+
+    return serve(server, SenderOptions(
+        profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
+        torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
+        max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+        image_size=_pick(args.image_size, "SEMCOM_IMAGE_SIZE"),
+        latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
+        upstream=upstream, lb_policy=args.lb_policy,
+    ), tls)

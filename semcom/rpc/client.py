@@ -1,0 +1,268 @@
+"""Python client API of the services, also used by each service to dial its downstream.
+
+    from semcom.rpc.client import SenderClient, image_request
+    with SenderClient("127.0.0.1:50051", insecure=True) as client:
+        for result in client.transmit([image_request(open("a.jpg", "rb").read(), snr_db=10, mode="text+latent")]):
+            print(result.caption_received, result.report.latent.bit_errors)
+
+`dial` builds the channel every hop uses:
+* target: ``host:port``; a comma list ``10.0.0.1:50053,10.0.0.2:50053`` (becomes
+  ``ipv4:``/``ipv6:`` so gRPC balances over the addresses); or any gRPC URI (``dns:///name:port``,
+  ``unix:path``, ``ipv4:a:p,b:p``);
+* load balancing by the service config (``round_robin`` by default, SEMCOM_LB_POLICY): with a
+  ``dns:///`` name of a headless Kubernetes Service every receiver pod gets requests;
+* retries: the service config's retryPolicy re-sends a call that failed with UNAVAILABLE, up
+  to SEMCOM_RETRY_ATTEMPTS attempts (gRPC caps it at 5) with exponential backoff 0.2 s x 2^n
+  (at most 2 s) and jitter, always within the call's deadline. A stream is retried only until
+  its first response arrives (gRPC commits the call then);
+* reconnect backoff capped at 2 s, so a restarted peer is found again quickly;
+* message size limits from SEMCOM_MAX_MESSAGE_BYTES; TLS/mTLS per `semcom.rpc.tls`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import grpc
+
+from semcom import config
+from semcom.rpc.tls import TlsConfig, channel_credentials
+from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
+
+RETRY_INITIAL_BACKOFF_S = 0.2
+RETRY_MAX_BACKOFF_S = 2.0
+RECONNECT_MAX_BACKOFF_MS = 2000
+SERVICES = ("semcom.v1.SenderService", "semcom.v1.ReceiverService")
+
+
+def service_config(lb_policy: str, attempts: int) -> str:
+    """gRPC service config JSON: load-balancing policy and the UNAVAILABLE retry policy."""
+    cfg: dict = {"loadBalancingConfig": [{lb_policy: {}}]}
+    if attempts > 1:
+        cfg["methodConfig"] = [
+            {
+                "name": [{"service": s} for s in SERVICES],
+                "retryPolicy": {
+                    "maxAttempts": min(attempts, 5),
+                    "initialBackoff": f"{RETRY_INITIAL_BACKOFF_S}s",
+                    "maxBackoff": f"{RETRY_MAX_BACKOFF_S}s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    return json.dumps(cfg)
+
+
+def normalise_target(target: str) -> str:
+    """A gRPC target for `target`: comma lists of addresses become an ``ipv4:``/``ipv6:`` URI."""
+    target = target.strip()
+    if not target:
+        raise ValueError("empty target: give HOST:PORT, a comma list of addresses, or a gRPC URI (dns:///name:port)")
+    if "://" in target or target.split(":", 1)[0] in ("ipv4", "ipv6", "unix", "dns", "unix-abstract", "vsock"):
+        return target
+    if "," in target:
+        parts = [p.strip() for p in target.split(",") if p.strip()]
+        scheme = "ipv6" if any(p.startswith("[") for p in parts) else "ipv4"
+        return f"{scheme}:{','.join(parts)}"
+    return target
+
+
+def dial(
+    target: str,
+    *,
+    tls: TlsConfig | None = None,
+    lb_policy: str | None = None,
+    max_message_bytes: int | None = None,
+    retry_attempts: int | None = None,
+) -> grpc.Channel:
+    """A channel to `target` with load balancing, retries and TLS (see module docstring)."""
+    tls = tls if tls is not None else TlsConfig.from_settings()
+    size = max_message_bytes if max_message_bytes is not None else config.get("SEMCOM_MAX_MESSAGE_BYTES")
+    options = [
+        ("grpc.max_send_message_length", size),
+        ("grpc.max_receive_message_length", size),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", service_config(
+            lb_policy or config.get("SEMCOM_LB_POLICY"),
+            retry_attempts if retry_attempts is not None else config.get("SEMCOM_RETRY_ATTEMPTS"),
+        )),
+        ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_BACKOFF_MS),
+        ("grpc.min_reconnect_backoff_ms", 200),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+    ]
+    uri = normalise_target(target)
+    creds = channel_credentials(tls, target)
+    if creds is None:
+        return grpc.insecure_channel(uri, options=options)
+    name = tls.server_name or address_list_host(target)
+    if name:
+        options.append(("grpc.ssl_target_name_override", name))
+    return grpc.secure_channel(uri, creds, options=options)
+
+
+def address_list_host(target: str) -> str:
+    """The certificate name to check for an address list (which has no authority of its own):
+    the host all its addresses share; ValueError when they differ (then the certificates must
+    share a name, given as SEMCOM_TLS_SERVER_NAME)."""
+    uri = normalise_target(target)
+    if not uri.startswith(("ipv4:", "ipv6:")):
+        return ""
+    hosts = {addr.rsplit(":", 1)[0].strip("[]") for addr in uri.split(":", 1)[1].split(",")}
+    if len(hosts) > 1:
+        raise ValueError(
+            f"TLS to the address list {target!r}: set SEMCOM_TLS_SERVER_NAME / --tls-server-name to the name "
+            "every one of these servers has in its certificate"
+        )
+    return hosts.pop()
+
+
+def image_request(
+    image: bytes | str | Path,
+    *,
+    request_id: str | None = None,
+    caption: str | None = None,
+    latent_encoding: str = "float64",
+    sample_posterior: bool = True,
+    mode: str = "auto",
+    steps: int | None = None,
+    strength: float | None = None,
+    guidance_scale: float | None = None,
+    seed: int | None = None,
+    adaptive_strength: bool = False,
+    output_format: str = "png",
+    channel: channel_pb2.ChannelConfig | None = None,
+    snr_db: float | None = None,
+) -> sender_pb2.ImageRequest:
+    """An ImageRequest from image bytes or a file path; `snr_db` is a shortcut for a channel override."""
+    from semcom.rpc.convert import LATENT_ENCODINGS, MODES, enum_number
+
+    data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
+    params = receiver_pb2.ReconstructionParams(
+        mode=enum_number(MODES, mode, "mode"), adaptive_strength=adaptive_strength, output_format=output_format
+    )
+    optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale, "seed": seed}
+    for name, value in optionals.items():
+        if value is not None:
+            setattr(params, name, value)
+    req = sender_pb2.ImageRequest(
+        request_id=request_id or uuid.uuid4().hex[:12],
+        image=data,
+        latent_encoding=enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding"),
+        sample_posterior=sample_posterior,
+        params=params,
+    )
+    if caption is not None:
+        req.caption = caption
+    if seed is not None:
+        req.seed = seed
+    if channel is not None:
+        req.channel.CopyFrom(channel)
+    if snr_db is not None:
+        req.channel.snr_db = snr_db
+    return req
+
+
+class _Client:
+    """Owns a channel; deadlines default to SEMCOM_DEADLINE_S per call (per stream for streams)."""
+
+    def __init__(self, target: str, *, tls: TlsConfig | None = None, insecure: bool | None = None,
+                 deadline_s: float | None = None, **dial_options) -> None:
+        if tls is None:
+            tls = TlsConfig.from_settings(insecure=insecure)
+        self.target = target
+        self.deadline_s = deadline_s if deadline_s is not None else config.get("SEMCOM_DEADLINE_S")
+        self.channel = dial(target, tls=tls, **dial_options)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SenderClient(_Client):
+    """Client of SenderService: `encode` one image, or `transmit` a stream end to end."""
+
+    def __init__(self, target: str, **kwargs) -> None:
+        super().__init__(target, **kwargs)
+        self.stub = sender_pb2_grpc.SenderServiceStub(self.channel)
+
+    def encode(self, request: sender_pb2.ImageRequest, timeout: float | None = None) -> sender_pb2.EncodeResponse:
+        return self.stub.Encode(request, timeout=timeout or self.deadline_s)
+
+    def transmit(
+        self, requests: Iterable[sender_pb2.ImageRequest], timeout: float | None = None
+    ) -> Iterator[sender_pb2.TransmitResult]:
+        """Results in request order; the deadline covers the whole stream. Iterating raises
+        `grpc.RpcError` with the status when the stream fails."""
+        return self.stub.Transmit(iter(requests), timeout=timeout or self.deadline_s)
+
+
+class ReceiverClient(_Client):
+    """Client of ReceiverService (a receiver, or a channel proxy in front of receivers)."""
+
+    def __init__(self, target: str, **kwargs) -> None:
+        super().__init__(target, **kwargs)
+        self.stub = receiver_pb2_grpc.ReceiverServiceStub(self.channel)
+
+    def reconstruct(
+        self, request: receiver_pb2.ReconstructRequest, timeout: float | None = None
+    ) -> receiver_pb2.ReconstructResponse:
+        return self.stub.Reconstruct(request, timeout=timeout or self.deadline_s)
+
+    def reconstruct_stream(
+        self, requests: Iterable[receiver_pb2.ReconstructRequest], timeout: float | None = None
+    ) -> Iterator[receiver_pb2.ReconstructResponse]:
+        return self.stub.ReconstructStream(iter(requests), timeout=timeout or self.deadline_s)
+
+
+def health_status(target: str, *, service: str = "", tls: TlsConfig | None = None, timeout: float = 5.0) -> str:
+    """The grpc.health.v1 status name of `service` ("" = the whole server) at `target`.
+
+    Returns SERVING / NOT_SERVING / SERVICE_UNKNOWN / UNKNOWN, or UNREACHABLE when the call fails.
+    """
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    channel = dial(target, tls=tls, retry_attempts=1)
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return "SERVICE_UNKNOWN"
+        return "UNREACHABLE"
+    finally:
+        channel.close()
+
+
+def reflected_services(target: str, *, tls: TlsConfig | None = None, timeout: float = 5.0) -> list[str]:
+    """Service names the server lists through server reflection (what grpcurl sees)."""
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    channel = dial(target, tls=tls, retry_attempts=1)
+    try:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        ask = reflection_pb2.ServerReflectionRequest(list_services="")
+        replies = stub.ServerReflectionInfo(iter([ask]), timeout=timeout)
+        return sorted(s.name for reply in replies for s in reply.list_services_response.service)
+    finally:
+        channel.close()
+
+
+__all__ = [
+    "ReceiverClient",
+    "SenderClient",
+    "dial",
+    "health_status",
+    "image_request",
+    "normalise_target",
+    "reflected_services",
+    "service_config",
+]

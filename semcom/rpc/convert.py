@@ -1,0 +1,324 @@
+"""Protobuf (semcom.v1) <-> core dataclasses, with the wire-level checks a boundary owes.
+
+Every `*_from_proto` function validates what it reads and raises `InvalidRequestError`
+(-> INVALID_ARGUMENT) with a message naming the field: unknown enum numbers (proto3 keeps them),
+a latent whose byte length disagrees with shape x encoding, malformed quantisation ranges, an
+unsupported packet version, out-of-range numbers. The cores check again (they never trust their
+caller); the point here is that a bad packet is refused before any model work starts, with a
+message that talks about the wire format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING
+
+from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
+from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams, SemanticPacket
+from semcom.rpc.errors import InvalidRequestError
+from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
+
+if TYPE_CHECKING:
+    from semcom.models.params import ReconParams
+
+PACKET_VERSION = 1
+
+LATENT_ENCODINGS: dict[str, int] = {
+    "float64": packet_pb2.LATENT_ENCODING_FLOAT64,
+    "float32": packet_pb2.LATENT_ENCODING_FLOAT32,
+    "float16": packet_pb2.LATENT_ENCODING_FLOAT16,
+    "int8": packet_pb2.LATENT_ENCODING_INT8,
+    "int8g": packet_pb2.LATENT_ENCODING_INT8_GRAY,
+    "int6": packet_pb2.LATENT_ENCODING_INT6,
+    "int6g": packet_pb2.LATENT_ENCODING_INT6_GRAY,
+    "int4": packet_pb2.LATENT_ENCODING_INT4,
+    "int4g": packet_pb2.LATENT_ENCODING_INT4_GRAY,
+}
+MODES: dict[str, int] = {
+    "auto": receiver_pb2.MODE_AUTO,
+    "text": receiver_pb2.MODE_TEXT,
+    "latent": receiver_pb2.MODE_LATENT,
+    "text+latent": receiver_pb2.MODE_TEXT_LATENT,
+}
+SNR_CONVENTIONS: dict[str, int] = {"esn0": channel_pb2.SNR_CONVENTION_ESN0, "ebn0": channel_pb2.SNR_CONVENTION_EBN0}
+MODULATIONS: dict[str, int] = {
+    "bpsk": channel_pb2.MODULATION_BPSK,
+    "qpsk": channel_pb2.MODULATION_QPSK,
+    "16qam": channel_pb2.MODULATION_QAM16,
+    "64qam": channel_pb2.MODULATION_QAM64,
+    "256qam": channel_pb2.MODULATION_QAM256,
+}
+CHANNEL_MODELS: dict[str, int] = {
+    "awgn": channel_pb2.CHANNEL_MODEL_AWGN,
+    "rayleigh": channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK,
+    "bsc": channel_pb2.CHANNEL_MODEL_BSC,
+    "none": channel_pb2.CHANNEL_MODEL_NONE,
+}
+LATENT_POLICIES: dict[str, int] = {
+    "always": channel_pb2.LATENT_POLICY_ALWAYS,
+    "threshold": channel_pb2.LATENT_POLICY_THRESHOLD,
+    "never": channel_pb2.LATENT_POLICY_NEVER,
+    "amc": channel_pb2.LATENT_POLICY_AMC,
+}
+FEC_SCHEMES: dict[str, int] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}
+OUTPUT_FORMATS = ("png", "jpeg")
+
+
+def enum_name(table: dict[str, int], value: int, field: str, default: str | None = None) -> str:
+    """Core name of a proto enum number; 0 (UNSPECIFIED) gives `default` when one is allowed."""
+    if value == 0 and default is not None:
+        return default
+    for name, number in table.items():
+        if number == value:
+            return name
+    allowed = ", ".join(f"{n} ({v})" for n, v in table.items())
+    raise InvalidRequestError(f"{field}: unknown enum value {value}; expected one of {allowed}")
+
+
+def enum_number(table: dict[str, int], name: str, field: str) -> int:
+    """Proto enum number of a core name (ValueError for an unknown name)."""
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"{field}: unknown value {name!r}; expected one of {', '.join(table)}") from None
+
+
+# ----------------------------------------------------------------------------- packet
+
+
+def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.SemanticPacket:
+    msg = packet_pb2.SemanticPacket(
+        version=PACKET_VERSION,
+        packet_id=packet.packet_id,
+        caption=bytes(packet.caption),
+        original_size=packet_pb2.ImageSize(width=packet.original_size[0], height=packet.original_size[1]),
+        coded_size=packet_pb2.ImageSize(width=packet.coded_size[0], height=packet.coded_size[1]),
+        profile=profile,
+    )
+    codec = packet.codec
+    msg.codec.CopyFrom(
+        packet_pb2.CodecInfo(
+            name=codec.name,
+            model_id=codec.model_id,
+            scaling_factor=codec.scaling_factor,
+            valid_min=codec.valid_min,
+            valid_max=codec.valid_max,
+        )
+    )
+    if packet.latent is not None:
+        latent = packet.latent
+        msg.latent.shape.extend(latent.shape)
+        msg.latent.encoding = enum_number(LATENT_ENCODINGS, latent.encoding, "latent.encoding")
+        msg.latent.data = bytes(latent.data)
+        if latent.quant is not None:
+            msg.latent.quant.per_channel = latent.quant.per_channel
+            msg.latent.quant.lo.extend(latent.quant.lo)
+            msg.latent.quant.hi.extend(latent.quant.hi)
+    return msg
+
+
+def latent_from_proto(msg: packet_pb2.LatentTensor) -> LatentPayload:
+    """Wire latent -> core payload, refusing a byte length that disagrees with shape x encoding."""
+    from semcom.payload.latent import check_shape, get_encoding
+
+    name = enum_name(LATENT_ENCODINGS, msg.encoding, "packet.latent.encoding")
+    try:
+        shape = check_shape(tuple(msg.shape))
+    except ValueError as exc:
+        raise InvalidRequestError(f"packet.latent.shape: {exc}") from None
+    encoding = get_encoding(name)
+    count = math.prod(shape)
+    want = encoding.payload_bytes(count)
+    if len(msg.data) != want:
+        raise InvalidRequestError(
+            f"packet.latent.data: {len(msg.data)} bytes, but shape {list(shape)} in {name} "
+            f"({encoding.bits} bits per value) needs {want} bytes"
+        )
+    quant = None
+    if encoding.family == "uniform":
+        q = msg.quant
+        channels = shape[0] if q.per_channel else 1
+        if len(q.lo) != channels or len(q.hi) != channels:
+            raise InvalidRequestError(
+                f"packet.latent.quant: {name} needs {channels} lo and hi values, got {len(q.lo)} and {len(q.hi)}"
+            )
+        if not all(math.isfinite(v) for v in (*q.lo, *q.hi)) or any(lo > hi for lo, hi in zip(q.lo, q.hi)):
+            raise InvalidRequestError("packet.latent.quant: lo/hi must be finite with lo <= hi")
+        quant = QuantParams(per_channel=q.per_channel, lo=tuple(q.lo), hi=tuple(q.hi))
+    elif msg.HasField("quant") and (msg.quant.lo or msg.quant.hi):
+        raise InvalidRequestError(f"packet.latent.quant: {name} takes no quantisation parameters")
+    return LatentPayload(shape=shape, encoding=name, data=bytes(msg.data), quant=quant)
+
+
+def codec_from_proto(msg: packet_pb2.CodecInfo) -> CodecInfo:
+    lo, hi = msg.valid_min, msg.valid_max
+    if lo == 0.0 and hi == 0.0:  # unset in proto3: no known range
+        lo, hi = -math.inf, math.inf
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise InvalidRequestError(f"packet.codec: valid range [{lo}, {hi}] is not a range")
+    if not math.isfinite(msg.scaling_factor):
+        raise InvalidRequestError("packet.codec.scaling_factor must be finite")
+    return CodecInfo(
+        name=msg.name or "unknown",
+        model_id=msg.model_id,
+        scaling_factor=msg.scaling_factor or 1.0,
+        valid_min=lo,
+        valid_max=hi,
+    )
+
+
+def packet_from_proto(msg: packet_pb2.SemanticPacket) -> SemanticPacket:
+    """Wire packet -> core packet. Raises InvalidRequestError naming the offending field."""
+    if msg.version not in (0, PACKET_VERSION):
+        raise InvalidRequestError(f"packet.version {msg.version} is not supported (this service speaks {PACKET_VERSION})")
+    latent = latent_from_proto(msg.latent) if msg.HasField("latent") else None
+    return SemanticPacket(
+        caption=bytes(msg.caption),
+        latent=latent,
+        codec=codec_from_proto(msg.codec) if msg.HasField("codec") else CodecInfo(),
+        original_size=(msg.original_size.width, msg.original_size.height),
+        coded_size=(msg.coded_size.width, msg.coded_size.height),
+        packet_id=msg.packet_id,
+    )
+
+
+# ----------------------------------------------------------------------------- channel
+
+
+def channel_config_to_proto(cfg: ChannelConfig) -> channel_pb2.ChannelConfig:
+    msg = channel_pb2.ChannelConfig(
+        snr_db=cfg.snr_db,
+        snr_convention=enum_number(SNR_CONVENTIONS, cfg.snr_convention, "snr_convention"),
+        modulation=enum_number(MODULATIONS, cfg.modulation, "modulation"),
+        model=enum_number(CHANNEL_MODELS, cfg.model, "model"),
+        latent_policy=enum_number(LATENT_POLICIES, cfg.latent_policy, "latent_policy"),
+        drop_threshold_db=cfg.drop_threshold_db,
+        fec=enum_number(FEC_SCHEMES, cfg.fec, "fec"),
+        mcs=cfg.mcs,
+        soft_demapping=cfg.soft_demapping,
+        fading_block_length=cfg.fading_block_length,
+    )
+    if cfg.seed is not None:
+        msg.seed = cfg.seed
+    return msg
+
+
+def channel_config_from_proto(msg: channel_pb2.ChannelConfig, base: ChannelConfig) -> ChannelConfig:
+    """`base` with every field `msg` sets overridden (an unset field keeps the base value)."""
+    changes: dict[str, object] = {
+        "snr_convention": enum_name(SNR_CONVENTIONS, msg.snr_convention, "channel.snr_convention", base.snr_convention),
+        "modulation": enum_name(MODULATIONS, msg.modulation, "channel.modulation", base.modulation),
+        "model": enum_name(CHANNEL_MODELS, msg.model, "channel.model", base.model),
+        "latent_policy": enum_name(LATENT_POLICIES, msg.latent_policy, "channel.latent_policy", base.latent_policy),
+        "fec": enum_name(FEC_SCHEMES, msg.fec, "channel.fec", base.fec),
+        "mcs": msg.mcs or base.mcs,
+    }
+    if msg.HasField("snr_db"):
+        changes["snr_db"] = msg.snr_db
+    if msg.HasField("drop_threshold_db"):
+        changes["drop_threshold_db"] = msg.drop_threshold_db
+    if msg.HasField("soft_demapping"):
+        changes["soft_demapping"] = msg.soft_demapping
+    if msg.HasField("seed"):
+        changes["seed"] = msg.seed
+    if msg.HasField("fading_block_length"):
+        changes["fading_block_length"] = msg.fading_block_length
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as exc:
+        raise InvalidRequestError(f"channel: {exc}") from None
+
+
+def _field_report_to_proto(r: FieldReport) -> channel_pb2.FieldReport:
+    return channel_pb2.FieldReport(**dataclasses.asdict(r))
+
+
+def _field_report_from_proto(msg: channel_pb2.FieldReport) -> FieldReport:
+    return FieldReport(**{f.name: getattr(msg, f.name) for f in dataclasses.fields(FieldReport)})
+
+
+def report_to_proto(report: TransmissionReport) -> channel_pb2.TransmissionReport:
+    return channel_pb2.TransmissionReport(
+        channel=channel_config_to_proto(report.channel),
+        esn0_db=report.esn0_db,
+        ebn0_db=report.ebn0_db,
+        caption=_field_report_to_proto(report.caption),
+        latent=_field_report_to_proto(report.latent),
+        latent_dropped=report.latent_dropped,
+        drop_reason=report.drop_reason,
+        total_symbols=report.total_symbols,
+        channel_seconds=report.channel_seconds,
+    )
+
+
+def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport:
+    return TransmissionReport(
+        channel=channel_config_from_proto(msg.channel, ChannelConfig()),
+        esn0_db=msg.esn0_db,
+        ebn0_db=msg.ebn0_db,
+        caption=_field_report_from_proto(msg.caption),
+        latent=_field_report_from_proto(msg.latent),
+        latent_dropped=msg.latent_dropped,
+        drop_reason=msg.drop_reason,
+        total_symbols=msg.total_symbols,
+        channel_seconds=msg.channel_seconds,
+    )
+
+
+def reported_snr_db(msg: channel_pb2.TransmissionReport) -> float | None:
+    """The SNR a proxy reported, in the convention it was configured with; None without a report."""
+    if not msg.HasField("channel"):
+        return None
+    esn0 = msg.channel.snr_convention == channel_pb2.SNR_CONVENTION_ESN0
+    value = msg.esn0_db if esn0 else msg.ebn0_db
+    if not math.isfinite(value):
+        raise InvalidRequestError(f"report: SNR {value} is not finite")
+    return value
+
+
+# ----------------------------------------------------------------------------- receiver
+
+
+def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams) -> ReconParams:
+    """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults."""
+    from semcom.models.params import ReconParams
+
+    defaults = ReconParams()
+
+    def given(name: str, default: object) -> object:
+        return getattr(msg, name) if msg.HasField(name) else default
+
+    try:
+        return ReconParams(
+            mode=enum_name(MODES, msg.mode, "params.mode", "auto"),
+            num_inference_steps=given("num_inference_steps", defaults.num_inference_steps),
+            strength=given("strength", defaults.strength),
+            guidance_scale=given("guidance_scale", defaults.guidance_scale),
+            seed=given("seed", None),
+            adaptive_strength=msg.adaptive_strength,
+        )
+    except InvalidRequestError:
+        raise
+    except ValueError as exc:
+        raise InvalidRequestError(f"params: {exc}") from None
+
+
+def output_format(msg: receiver_pb2.ReconstructionParams) -> str:
+    fmt = (msg.output_format or "png").lower()
+    fmt = "jpeg" if fmt == "jpg" else fmt
+    if fmt not in OUTPUT_FORMATS:
+        raise InvalidRequestError(f"params.output_format must be one of {OUTPUT_FORMATS}, got {msg.output_format!r}")
+    return fmt
+
+
+def mode_number(name: str) -> int:
+    return enum_number(MODES, name, "mode")
+
+
+def mode_label(number: int) -> str:
+    """A metric/log label for a proto mode number (never raises)."""
+    for name, value in MODES.items():
+        if value == number:
+            return name
+    return "auto" if number == 0 else f"unknown({number})"

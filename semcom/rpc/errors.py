@@ -1,0 +1,89 @@
+"""Exceptions -> gRPC status codes, in one place.
+
+Servicers never call `context.abort` themselves for an error a core raised: they let it
+propagate, and the `rpc_method` decorator (see `semcom.rpc.observe`) turns it into a status with
+`status_for`. The mapping:
+
+=========================================  =====================  =====================================
+exception                                  status                 why
+=========================================  =====================  =====================================
+`ServiceError` (carries its own code)      its code               raised by the service layer itself
+`ValueError` (cores validate with it)      INVALID_ARGUMENT       the request cannot be served as sent
+`QueueFullError`                           RESOURCE_EXHAUSTED     the receiver's admission queue is full
+`NotReadyError`                            UNAVAILABLE            models still loading / shutting down
+`grpc.RpcError` from a downstream call     the downstream code    propagated, message says which hop
+`TimeoutError`                             DEADLINE_EXCEEDED      the caller's deadline ran out here
+anything else                              INTERNAL               a bug: logged with its traceback
+=========================================  =====================  =====================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+
+class ServiceError(Exception):
+    """An error the service layer raises with an explicit status code."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class InvalidRequestError(ServiceError, ValueError):
+    """The request is malformed (bad image bytes, unknown enum value, parameters out of range)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+class QueueFullError(ServiceError):
+    """The receiver's bounded admission queue is full: the client should back off and retry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+
+class NotReadyError(ServiceError):
+    """The service cannot take work now: models still loading, or it is draining for shutdown."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(grpc.StatusCode.UNAVAILABLE, message)
+
+
+@dataclass(frozen=True)
+class Status:
+    code: grpc.StatusCode
+    message: str
+    internal: bool = False  # True: an unexpected exception (log the traceback)
+
+
+def downstream_message(exc: grpc.RpcError, hop: str) -> str:
+    """A downstream failure's message, prefixed with the hop it came from.
+
+    A status already prefixed by a deeper hop keeps that prefix, so the client reads the whole
+    path ("downstream channel at X: downstream receiver at Y unavailable: ...").
+    """
+    code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
+    details = exc.details() if hasattr(exc, "details") else str(exc)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return f"downstream {hop} unavailable: {details}"
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return f"deadline exceeded waiting for downstream {hop}: {details}"
+    return f"downstream {hop}: {details}"
+
+
+def status_for(exc: BaseException, hop: str = "service") -> Status:
+    """The status a handler ends with when `exc` escapes it. `hop` names the downstream."""
+    if isinstance(exc, ServiceError):
+        return Status(exc.code, exc.message)
+    if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
+        return Status(exc.code(), downstream_message(exc, hop))
+    if isinstance(exc, ValueError):
+        return Status(grpc.StatusCode.INVALID_ARGUMENT, str(exc) or type(exc).__name__)
+    if isinstance(exc, TimeoutError):
+        return Status(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc) or "deadline exceeded")
+    return Status(grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}): {exc}", internal=True)

@@ -1,0 +1,57 @@
+"""Prometheus metrics of the three services (prometheus_client, default registry).
+
+One process runs one service, so the default registry holds just its series; every metric is
+still labelled with `service` so dashboards can mix them. Served over HTTP on
+SEMCOM_METRICS_PORT (`start_metrics_server`); 0 disables the endpoint, the counters still count.
+
+* ``semcom_rpc_total{service,method,code}``        - finished RPCs by status code
+* ``semcom_rpc_seconds{service,method}``           - RPC latency (a stream: until it ends)
+* ``semcom_items_total{service,mode,code}``        - images / packets handled, by receiver mode
+* ``semcom_item_seconds{service,mode}``            - per-item latency inside the service
+* ``semcom_stage_seconds{service,stage}``          - per-stage timings (caption, encode, channel,
+  denoise, decode, network, queue ...) as the cores report them
+* ``semcom_queue_depth{service}``                  - receiver admission queue occupancy
+* ``semcom_batch_size{service}``                   - receiver dynamic-batch sizes
+* ``semcom_abandoned_batches_total{service}``      - batches stopped between DDIM steps because
+  every caller had cancelled or run out of time
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+# Seconds: from a few ms (tiny profile, channel) to minutes (50 DDIM steps on a CPU).
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+RPC_TOTAL = Counter("semcom_rpc", "finished RPCs", ["service", "method", "code"])
+RPC_SECONDS = Histogram("semcom_rpc_seconds", "RPC latency", ["service", "method"], buckets=_BUCKETS)
+ITEMS_TOTAL = Counter("semcom_items", "images or packets handled", ["service", "mode", "code"])
+ITEM_SECONDS = Histogram("semcom_item_seconds", "per-item latency", ["service", "mode"], buckets=_BUCKETS)
+STAGE_SECONDS = Histogram("semcom_stage_seconds", "per-stage timings", ["service", "stage"], buckets=_BUCKETS)
+QUEUE_DEPTH = Gauge("semcom_queue_depth", "receiver admission queue occupancy", ["service"])
+BATCH_SIZE = Histogram("semcom_batch_size", "receiver batch sizes", ["service"], buckets=(1, 2, 4, 8, 16, 32))
+ABANDONED = Counter("semcom_abandoned_batches", "batches stopped early: every caller had gone", ["service"])
+
+
+def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
+    RPC_TOTAL.labels(service, method, code).inc()
+    RPC_SECONDS.labels(service, method).observe(seconds)
+
+
+def observe_item(
+    service: str, mode: str, code: str, seconds: float, stages: Mapping[str, float] | None = None
+) -> None:
+    """Count one handled item and record its latency and its stage timings."""
+    ITEMS_TOTAL.labels(service, mode, code).inc()
+    if code == "OK":
+        ITEM_SECONDS.labels(service, mode).observe(seconds)
+        for stage, value in (stages or {}).items():
+            STAGE_SECONDS.labels(service, stage).observe(value)
+
+
+def start_metrics_server(port: int, host: str) -> None:
+    """Serve /metrics on host:port (port 0 = disabled)."""
+    if port:
+        start_http_server(port, addr=host)

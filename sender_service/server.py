@@ -1,0 +1,71 @@
+"""The sender process: SenderService + health + reflection around the profile's sender model.
+
+    semcom serve sender --port 50051 --upstream 127.0.0.1:50052 --profile tiny
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from semcom.rpc.client import dial
+from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.rpc.tls import TlsConfig
+from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
+
+from sender_service.servicer import SenderServicer
+
+log = logging.getLogger("sender_service")
+
+
+@dataclass(frozen=True)
+class SenderOptions:
+    profile: str = "tiny"
+    device: str | None = None
+    dtype: str | None = None
+    torch_threads: int = 0  # 0: torch's default (one per core)
+    max_image_pixels: int = 40_000_000
+    image_size: int | None = None  # None: the profile's image size
+    latent_encoding: str = "float64"
+    upstream: str = ""  # the channel proxy (empty: Encode only)
+    lb_policy: str | None = None
+    stream_depth: int = 2
+
+
+def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig) -> int:
+    """Run the sender until SIGTERM/SIGINT; returns the exit code."""
+    from semcom.rpc.images import configure_pixel_cap
+
+    configure_pixel_cap(options.max_image_pixels)
+    host = ServiceHost("sender", server)
+    link = None
+    stub = None
+    if options.upstream:
+        link = dial(options.upstream, tls=upstream_tls, lb_policy=options.lb_policy,
+                    max_message_bytes=server.max_message_bytes)
+        stub = receiver_pb2_grpc.ReceiverServiceStub(link)
+    else:
+        log.warning("sender has no upstream: Transmit will answer FAILED_PRECONDITION (Encode works)")
+    servicer = SenderServicer(options.max_image_pixels, options.image_size, options.latent_encoding, stub,
+                              options.upstream, options.stream_depth)
+    host.add(sender_pb2.DESCRIPTOR.services_by_name["SenderService"], servicer,
+             sender_pb2_grpc.add_SenderServiceServicer_to_server)
+
+    def load() -> None:
+        from semcom.models import load_profile
+
+        if options.torch_threads > 0:
+            import torch
+
+            torch.set_num_threads(options.torch_threads)
+        models = load_profile(options.profile, device=options.device, dtype=options.dtype)
+        sender = models.sender()
+        sender.preload()
+        log.info("sender models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
+        servicer.attach(sender, models.name)
+
+    try:
+        return host.run(load)
+    finally:
+        if link is not None:
+            link.close()

@@ -1,0 +1,144 @@
+"""SenderService: semantic extraction (caption + latent) and end-to-end transmission.
+
+Encode: image bytes -> checked, decoded RGB image -> `Sender.encode` -> SemanticPacket.
+Transmit: for each image of the stream, Encode, then one unary Reconstruct call to the
+downstream (the channel proxy; a receiver works too), pipelined so the next image is encoded
+while the previous one is on the channel/receiver. Unary calls per image let a load-balanced
+downstream spread one stream over several replicas. A text-only request (MODE_TEXT) leaves the
+latent out of the packet: only the caption crosses the channel, as in the paper's text-only
+scheme.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+import grpc
+
+from semcom.rpc import convert
+from semcom.rpc.deadlines import remaining, wait
+from semcom.rpc.errors import InvalidRequestError, NotReadyError, ServiceError, status_for
+from semcom.rpc.images import decode_image
+from semcom.rpc.metrics import observe_item
+from semcom.rpc.observe import rpc_method
+from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.v1 import receiver_pb2, sender_pb2, sender_pb2_grpc
+
+
+class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
+    service_name = "sender"
+
+    def __init__(self, max_image_pixels: int, image_size: int | None, default_encoding: str,
+                 downstream: Any | None, downstream_target: str = "", stream_depth: int = 2) -> None:
+        """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only)."""
+        self.max_image_pixels = max_image_pixels
+        self.image_size = image_size
+        self.default_encoding = default_encoding
+        self.downstream = downstream
+        self.hop = f"channel at {downstream_target}" if downstream_target else "downstream"
+        self.stream_depth = stream_depth
+        self._sender: Any = None
+        self._profile = ""
+        self._model_lock = threading.Lock()  # one model on one device: encode one image at a time
+
+    def attach(self, sender: Any, profile: str) -> None:
+        self._sender = sender
+        self._profile = profile
+
+    # ------------------------------------------------------------------ stages
+
+    def _encode(self, request: sender_pb2.ImageRequest) -> tuple[Any, dict[str, float]]:
+        if self._sender is None:
+            raise NotReadyError("sender models are still loading")
+        image = decode_image(request.image, self.max_image_pixels)
+        encoding = convert.enum_name(
+            convert.LATENT_ENCODINGS, request.latent_encoding, "latent_encoding", self.default_encoding
+        )
+        per_channel, clip = False, None
+        if request.HasField("quant") and (request.quant.lo or request.quant.hi):
+            q = request.quant
+            if len(q.lo) != len(q.hi) or (not q.per_channel and len(q.lo) != 1):
+                raise InvalidRequestError(
+                    f"quant: need one lo and one hi value (or one per channel with per_channel), "
+                    f"got {len(q.lo)} lo and {len(q.hi)} hi"
+                )
+            per_channel = q.per_channel
+            clip = (tuple(q.lo), tuple(q.hi)) if per_channel else (q.lo[0], q.hi[0])
+        caption = request.caption if request.HasField("caption") else None
+        seed = request.seed if request.HasField("seed") else None
+        with self._model_lock:
+            packet, timings = self._sender.encode_with_timings(
+                image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
+                sample_posterior=request.sample_posterior, seed=seed, size=self.image_size,
+            )
+        timings = {k: v for k, v in timings.items() if k != "total"}
+        return packet, timings
+
+    def _start_transmit(self, request: sender_pb2.ImageRequest, context) -> Pending[sender_pb2.TransmitResult]:
+        if self.downstream is None:
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION,
+                               "this sender has no downstream: start it with --upstream HOST:PORT (SEMCOM_UPSTREAM)")
+        t0 = time.monotonic()
+        mode = convert.mode_label(request.params.mode)
+        try:
+            packet, timings = self._encode(request)
+        except Exception as exc:
+            observe_item(self.service_name, mode, status_for(exc).code.name, time.monotonic() - t0)
+            raise
+        if request.params.mode == receiver_pb2.MODE_TEXT:
+            packet = dataclasses.replace(packet, latent=None)  # text only: the latent stays home
+        forward = receiver_pb2.ReconstructRequest(
+            request_id=request.request_id, packet=convert.packet_to_proto(packet, self._profile), params=request.params
+        )
+        if request.HasField("channel"):
+            forward.channel.CopyFrom(request.channel)
+        t_call = time.monotonic()
+        future = self.downstream.Reconstruct.future(forward, timeout=remaining(context))
+
+        def finish() -> sender_pb2.TransmitResult:
+            try:
+                response = wait(future, context, self.hop)
+            except Exception as exc:
+                observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+                raise
+            rtt = time.monotonic() - t_call
+            all_timings = dict(response.timings)
+            downstream_wall = all_timings.get("channel_sim", all_timings.get("receiver", 0.0))
+            all_timings["network"] = all_timings.get("network", 0.0) + max(rtt - downstream_wall, 0.0)
+            all_timings.update(timings)
+            all_timings["total"] = time.monotonic() - t0
+            observe_item(self.service_name, convert.mode_label(response.mode_used), "OK", all_timings["total"],
+                         {k: all_timings[k] for k in ("caption", "encode", "pack", "network") if k in all_timings})
+            return sender_pb2.TransmitResult(
+                request_id=request.request_id,
+                reconstruction=response.image,
+                caption_sent=packet.caption,
+                caption_received=response.caption_received,
+                report=response.report,
+                mode_used=response.mode_used,
+                steps_executed=response.steps_executed,
+                timings=all_timings,
+                seed=response.seed,
+                strength_used=response.strength_used,
+            )
+
+        return Pending(finish, future.cancel)
+
+    # ------------------------------------------------------------------ RPCs
+
+    @rpc_method
+    def Encode(self, request, context):
+        t0 = time.monotonic()
+        packet, timings = self._encode(request)
+        timings["total"] = time.monotonic() - t0
+        observe_item(self.service_name, "encode", "OK", timings["total"], timings)
+        return sender_pb2.EncodeResponse(
+            request_id=request.request_id, packet=convert.packet_to_proto(packet, self._profile), timings=timings
+        )
+
+    @rpc_method
+    def Transmit(self, request_iterator, context):
+        yield from ordered_pipeline(request_iterator, lambda r: self._start_transmit(r, context), self.stream_depth)

@@ -1,0 +1,82 @@
+"""In-process servers for the rpc plumbing tests: a real gRPC server on a loopback port, with a
+stand-in receiver model (the plumbing is under test here; the real models are exercised by
+tests/integration/services)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PIL import Image
+
+from receiver_service.batching import Batcher
+from receiver_service.servicer import ReceiverServicer
+from semcom.models.params import ReconResult
+from semcom.payload.latent import encode_latent
+from semcom.payload.packet import CodecInfo, SemanticPacket
+from semcom.rpc import convert
+from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.rpc.tls import TlsConfig
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+
+
+class GatedReceiver:
+    """Answers `reconstruct_batch` with grey images once `gate` is open; records every batch."""
+
+    def __init__(self, open_gate: bool = True) -> None:
+        self.gate = threading.Event()
+        if open_gate:
+            self.gate.set()
+        self.batches: list[int] = []
+
+    def reconstruct_batch(self, items, return_exceptions: bool = False):
+        self.gate.wait(30)
+        self.batches.append(len(items))
+        out = []
+        for packet, params, _snr in items:
+            mode = params.mode if params.mode != "auto" else ("text+latent" if packet.latent else "text")
+            out.append(ReconResult(image=Image.new("RGB", (64, 64), (90, 90, 90)), mode_used=mode,
+                                   caption_received=packet.caption.decode("ascii", "replace"),
+                                   steps_executed=params.num_inference_steps, timings={"denoise": 0.0}))
+        return out
+
+
+def reconstruct_request(request_id: str = "r", mode: int = receiver_pb2.MODE_AUTO) -> receiver_pb2.ReconstructRequest:
+    latent = np.random.default_rng(0).normal(size=(4, 8, 8))
+    packet = SemanticPacket(caption=b"a cat", latent=encode_latent(latent, "float64"),
+                            codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0), coded_size=(64, 64))
+    return receiver_pb2.ReconstructRequest(
+        request_id=request_id, packet=convert.packet_to_proto(packet),
+        params=receiver_pb2.ReconstructionParams(mode=mode, num_inference_steps=3),
+    )
+
+
+class ReceiverHost:
+    """A ReceiverService host on 127.0.0.1:<free port> around a GatedReceiver."""
+
+    def __init__(self, tls: TlsConfig | None = None, max_queue: int = 4, batch_max: int = 1,
+                 window_s: float = 0.0, attach: bool = True) -> None:
+        self.model = GatedReceiver()
+        options = ServerOptions(host="127.0.0.1", port=0, max_workers=4, max_queue=max_queue,
+                                shutdown_grace_s=5.0, tls=tls or TlsConfig(insecure=True))
+        self.host = ServiceHost("receiver", options)
+        self.servicer = ReceiverServicer(max_image_pixels=1_000_000)
+        self.host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], self.servicer,
+                      receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
+        self.batcher = Batcher(self.model, max_queue, batch_max, window_s)
+        self.port = self.host.start()
+        if attach:
+            self.ready()
+
+    def ready(self) -> None:
+        self.servicer.attach(self.batcher, spatial_factor=8)
+        self.host.set_serving()
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.model.gate.set()
+        self.host.stop(0).wait(5)
+        self.batcher.close()

@@ -1,0 +1,78 @@
+"""The service CLIs' pure parts: image collection for `semcom send`, the channel override it
+builds, the report JSON, and the demo's contact sheet and Markdown report."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+from PIL import Image
+
+from semcom.cli import build_parser
+from semcom.cli.demo import DEMO_MODES, contact_sheet, markdown_report
+from semcom.cli.send import channel_override, collect_images, report_dict
+from semcom.v1 import channel_pb2
+
+
+def test_collect_images_from_files_directories_and_synthetic(tmp_path) -> None:
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for name in ("b.png", "a.jpg", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    single = tmp_path / "single.webp"
+    single.write_bytes(b"y")
+    images = collect_images([str(folder), str(single)], synthetic=2)
+    assert [name for name, _ in images] == ["a", "b", "single", "synthetic_0", "synthetic_1"]
+    assert Image.open(io.BytesIO(images[-1][1])).size == (256, 256)
+    with pytest.raises(ValueError, match="no such file"):
+        collect_images([str(tmp_path / "missing")])
+    with pytest.raises(ValueError, match="nothing to send"):
+        collect_images([])
+
+
+def test_send_channel_override_sets_only_given_fields() -> None:
+    args = build_parser().parse_args(["send", "x.png", "--to", "h:1", "--snr-db", "0", "--modulation", "qpsk"])
+    msg = channel_override(args)
+    assert msg.HasField("snr_db") and msg.snr_db == 0.0 and msg.modulation == channel_pb2.MODULATION_QPSK
+    assert not msg.HasField("seed") and msg.latent_policy == channel_pb2.LATENT_POLICY_UNSPECIFIED
+    assert channel_override(build_parser().parse_args(["send", "x.png", "--to", "h:1"])) is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["send", "x.png", "--to", "h:1", "--mode", "pixels"])
+
+
+def test_report_dict_writes_counters_as_numbers() -> None:
+    report = channel_pb2.TransmissionReport(total_symbols=262_298, esn0_db=16.0)
+    report.latent.bit_errors = 12
+    out = report_dict(report)
+    assert out["total_symbols"] == 262_298 and out["latent"]["bit_errors"] == 12 and out["esn0_db"] == 16.0
+
+
+def test_contact_sheet_and_markdown_report() -> None:
+    snrs = (5.0, 10.0)
+    original = Image.new("RGB", (80, 60), "red")
+    recons = {(s, m): Image.new("RGB", (32, 32), "blue") for s in snrs for m in DEMO_MODES}
+    sheet = contact_sheet([("a", original, recons), ("b", original, {})], snrs, cell=32)
+    columns = 1 + len(snrs) * len(DEMO_MODES)
+    assert sheet.size == (columns * 36 + 4, 28 + 2 * 36 + 4)
+    assert sheet.getpixel((4 + 5, 28 + 5)) == (255, 0, 0)  # original, row a
+    assert sheet.getpixel((4 + 36 + 5, 28 + 5)) == (0, 0, 255)  # first reconstruction, row a
+    assert sheet.getpixel((4 + 36 + 5, 28 + 36 + 5)) == (255, 255, 255)  # row b has none: blank
+    transmission = {"image": "a", "snr_db": 5.0, "mode_used": "text", "caption_received": "a | `dog`",
+                    "caption_bit_errors": 1, "latent_bit_errors": 0, "latent_bits": 0, "latent_dropped": False,
+                    "ssim": 0.1, "psnr_db": 9.5, "timings": {"total": 1.25}}
+    text = markdown_report({"profile": "tiny", "size": 64, "steps": 4, "notice": "tiny weights", "services": {},
+                            "transmissions": [transmission], "stage_names": ["total"],
+                            "median_timings": {"text": {"total": 1.25}}, "wall_s": 3.0})
+    assert "> tiny weights" in text and "`a / 'dog'`" in text and "| not sent |" in text
+    assert "| text | 1.250 |" in text
+
+
+def test_serve_flags_mirror_settings() -> None:
+    args = build_parser().parse_args(["serve", "channel", "--port", "0", "--upstream", "a:1,b:2", "--snr-db", "7.5",
+                                      "--insecure", "--channel-seed", "3"])
+    assert (args.role, args.port, args.upstream, args.snr_db, args.insecure, args.channel_seed) == (
+        "channel", 0, "a:1,b:2", 7.5, True, 3)
+    receiver = build_parser().parse_args(["serve", "receiver"])
+    assert receiver.port is None and receiver.batch_max is None and receiver.insecure is None  # -> environment
+    assert isinstance(receiver, argparse.Namespace)

@@ -1,0 +1,120 @@
+"""Status mapping, target handling, service config and the ordered stream pipeline."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import grpc
+import pytest
+
+from semcom.rpc.client import address_list_host, normalise_target, service_config
+from semcom.rpc.errors import InvalidRequestError, NotReadyError, QueueFullError, status_for
+from semcom.rpc.pipeline import Pending, ordered_pipeline
+
+
+class DownstreamError(grpc.RpcError):
+    """What a failed gRPC call raises: an RpcError with code() and details()."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+@pytest.mark.parametrize("exc,code,fragment", [
+    (InvalidRequestError("bad image"), grpc.StatusCode.INVALID_ARGUMENT, "bad image"),
+    (ValueError("strength must be in [0, 1]"), grpc.StatusCode.INVALID_ARGUMENT, "strength"),
+    (QueueFullError("queue is full"), grpc.StatusCode.RESOURCE_EXHAUSTED, "full"),
+    (NotReadyError("loading"), grpc.StatusCode.UNAVAILABLE, "loading"),
+    (TimeoutError("deadline exceeded waiting for x"), grpc.StatusCode.DEADLINE_EXCEEDED, "waiting"),
+    (DownstreamError(grpc.StatusCode.UNAVAILABLE, "connection refused"), grpc.StatusCode.UNAVAILABLE,
+     "downstream receiver at r:1 unavailable: connection refused"),
+    (DownstreamError(grpc.StatusCode.INVALID_ARGUMENT, "snr"), grpc.StatusCode.INVALID_ARGUMENT,
+     "downstream receiver at r:1: snr"),
+    (RuntimeError("boom"), grpc.StatusCode.INTERNAL, "RuntimeError"),
+])
+def test_status_mapping(exc: Exception, code: grpc.StatusCode, fragment: str) -> None:
+    status = status_for(exc, "receiver at r:1")
+    assert status.code == code and fragment in status.message
+    assert status.internal == (code == grpc.StatusCode.INTERNAL)
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("127.0.0.1:5", "127.0.0.1:5"),
+    ("127.0.0.1:5, 127.0.0.1:6", "ipv4:127.0.0.1:5,127.0.0.1:6"),
+    ("[::1]:5,[::1]:6", "ipv6:[::1]:5,[::1]:6"),
+    ("dns:///receivers.semcom.svc:50053", "dns:///receivers.semcom.svc:50053"),
+    ("ipv4:10.0.0.1:1,10.0.0.2:1", "ipv4:10.0.0.1:1,10.0.0.2:1"),
+])
+def test_normalise_target(target: str, expected: str) -> None:
+    assert normalise_target(target) == expected
+
+
+def test_tls_name_of_an_address_list() -> None:
+    assert address_list_host("127.0.0.1:5,127.0.0.1:6") == "127.0.0.1"
+    assert address_list_host("[::1]:5,[::1]:6") == "::1"
+    assert address_list_host("receiver:50053") == "" and address_list_host("dns:///receivers:50053") == ""
+    with pytest.raises(ValueError, match="SEMCOM_TLS_SERVER_NAME"):
+        address_list_host("10.0.0.1:5,10.0.0.2:5")
+
+
+def test_service_config_retries_unavailable_with_backoff() -> None:
+    cfg = json.loads(service_config("round_robin", 9))
+    assert cfg["loadBalancingConfig"] == [{"round_robin": {}}]
+    policy = cfg["methodConfig"][0]["retryPolicy"]
+    assert policy["maxAttempts"] == 5 and policy["retryableStatusCodes"] == ["UNAVAILABLE"]
+    assert policy["backoffMultiplier"] == 2 and policy["initialBackoff"].endswith("s")
+    assert "methodConfig" not in json.loads(service_config("pick_first", 1))
+
+
+def _work(log: list, delay: float = 0.0):
+    def start(x: int) -> Pending[int]:
+        log.append(("start", x))
+        if x < 0:
+            raise ValueError(f"bad item {x}")
+        done = time.monotonic() + delay
+        return Pending(lambda: (time.sleep(max(0.0, done - time.monotonic())), x * 10)[1],
+                       lambda: log.append(("cancel", x)))
+    return start
+
+
+def test_pipeline_keeps_order_and_bounds_work_in_flight() -> None:
+    log: list = []
+    started = threading.Event()
+
+    def requests():
+        for i in range(6):
+            yield i
+        started.set()
+
+    results = []
+    for value in ordered_pipeline(requests(), _work(log, 0.01), depth=2):
+        results.append(value)
+        starts = sum(1 for kind, _ in log if kind == "start")
+        assert starts <= len(results) + 2  # never more than `depth` ahead of the consumer
+    assert results == [0, 10, 20, 30, 40, 50]
+
+
+def test_pipeline_error_comes_after_earlier_results() -> None:
+    out = []
+    with pytest.raises(ValueError, match="bad item -1"):
+        for value in ordered_pipeline(iter([1, 2, -1, 4]), _work([]), depth=3):
+            out.append(value)
+    assert out == [10, 20]
+
+
+def test_pipeline_cancels_pending_work_when_the_consumer_leaves() -> None:
+    log: list = []
+    gen = ordered_pipeline(iter(range(10)), _work(log, 0.05), depth=3)
+    assert next(gen) == 0
+    time.sleep(0.1)  # let the reader start the next items
+    gen.close()
+    cancelled = [x for kind, x in log if kind == "cancel"]
+    started = [x for kind, x in log if kind == "start"]
+    assert cancelled and set(cancelled) <= set(started) and len(started) <= 4
