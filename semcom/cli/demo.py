@@ -50,17 +50,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def sample_images(count: int) -> list[tuple[str, bytes]]:
-    """(name, encoded bytes): Flickr8k fixture images when the fixtures exist, else synthetic ones."""
+def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
+    """(name, encoded bytes, caption): Flickr8k fixture images with their first human caption when
+    the fixtures exist (so the caption on the wire is real language even with tiny weights, whose
+    BLIP only babbles), else synthetic images captioned by the sender's BLIP."""
     from semcom import config
+    from semcom.eval.dataset import load_dataset
     from semcom.loadtest.images import synthetic_png
 
     shared = str(config.get("SEMCOM_SHARED_DIR")) or str(Path(__file__).resolve().parents[2].parent / "shared")
-    folder = Path(shared).expanduser() / "data" / "flickr8k" / "images"
-    files = sorted(folder.glob("*.jpg"))[:count] if folder.is_dir() else []
-    if files:
-        return [(f.stem, f.read_bytes()) for f in files]
-    return [(f"synthetic_{i}", synthetic_png(256, seed=i)) for i in range(count)]
+    folder = Path(shared).expanduser() / "data" / "flickr8k"
+    if (folder / "images").is_dir():
+        items = load_dataset(folder, limit=count)
+        if items:
+            return [(item.path.stem, item.path.read_bytes(), item.caption) for item in items]
+    return [(f"synthetic_{i}", synthetic_png(256, seed=i), None) for i in range(count)]
 
 
 def contact_sheet(rows: list[tuple[str, object, dict]], snrs: tuple[float, ...], cell: int):
@@ -94,13 +98,14 @@ def markdown_report(report: dict) -> str:
     lines = [f"# semcom demo ({report['profile']} profile, {report['size']}x{report['size']}, {report['steps']} steps)", ""]
     if report["notice"]:
         lines += [f"> {report['notice']}", ""]
-    header = ["image", "SNR dB", "mode", "caption received", "caption bit errors", "latent bit errors", "latent",
+    header = ["image", "SNR dB", "mode", "caption sent", "caption received", "caption bit errors", "latent bit errors", "latent",
               "SSIM", "PSNR dB", "e2e s"]
     lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for t in report["transmissions"]:
         latent = "dropped" if t["latent_dropped"] else ("not sent" if t["latent_bits"] == 0 else "sent")
         lines.append(
-            f"| {t['image']} | {t['snr_db']:g} | {t['mode_used']} | `{_cell(t['caption_received'])}` "
+            f"| {t['image']} | {t['snr_db']:g} | {t['mode_used']} | `{_cell(t['caption_sent'])}` "
+            f"| `{_cell(t['caption_received'])}` "
             f"| {t['caption_bit_errors']} "
             f"| {t['latent_bit_errors']} | {latent} | {t['ssim']:.3f} | {t['psnr_db']:.2f} | {t['timings']['total']:.2f} |"
         )
@@ -155,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     threads = max(1, (os.cpu_count() or 2) // 2)
     env = {"SEMCOM_TORCH_THREADS": str(threads)}
     transmissions: list[dict] = []
-    rows = {name: (name, Image.open(io.BytesIO(data)).convert("RGB"), {}) for name, data in images}
+    rows = {name: (name, Image.open(io.BytesIO(data)).convert("RGB"), {}) for name, data, _ in images}
     with LocalPipeline(profile=profile, image_size=size, env=env, start_timeout_s=args.timeout) as pipe:
         services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
         print(f"services up after {time.monotonic() - started:.1f} s: {services}")
@@ -165,9 +170,10 @@ def _run(args: argparse.Namespace) -> int:
                     # Image i gets the same seeds (posterior sample, channel noise, diffusion noise)
                     # at every SNR and mode, so the columns differ only by what is compared.
                     requests = [
-                        image_request(data, request_id=name, mode=mode, steps=steps, seed=args.seed + i,
+                        image_request(data, request_id=name, caption=caption, mode=mode, steps=steps,
+                                      seed=args.seed + i,
                                       channel=channel_pb2.ChannelConfig(snr_db=snr, seed=args.seed + i))
-                        for i, (name, data) in enumerate(images)
+                        for i, (name, data, caption) in enumerate(images)
                     ]
                     try:
                         results = list(client.transmit(requests))
@@ -209,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     report = {
         "profile": profile, "size": size, "steps": steps, "snrs_db": list(args.snrs), "snr_convention": "ebn0",
         "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "notice": notice, "services": services,
-        "images": [name for name, _ in images], "transmissions": transmissions, "stage_names": stage_names,
+        "images": [name for name, _, _ in images], "transmissions": transmissions, "stage_names": stage_names,
         "median_timings": median_timings, "wall_s": time.monotonic() - started,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))

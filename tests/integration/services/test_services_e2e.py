@@ -43,7 +43,7 @@ MODES = {  # requested mode -> (mode the receiver reports, DDIM steps it runs, s
 
 @pytest.fixture(scope="module")
 def images() -> list[tuple[str, bytes]]:
-    return sample_images(8)
+    return [(name, data) for name, data, _caption in sample_images(8)]
 
 
 def test_health_and_reflection(topology: Topology) -> None:
