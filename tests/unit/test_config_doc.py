@@ -1,0 +1,17 @@
+"""docs/configuration.md is generated from semcom/config.py and must not drift from it."""
+
+from pathlib import Path
+
+from semcom import config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_configuration_doc_lists_every_setting_with_its_default():
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert config.markdown_table() in doc, "regenerate: semcom config --markdown (see docs/configuration.md)"
+
+
+def test_every_default_parses():
+    for env in config.SETTINGS:
+        config.get(env, environ={})
