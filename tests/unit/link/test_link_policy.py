@@ -43,14 +43,20 @@ def test_default_threshold_keeps_the_papers_snr_grid() -> None:
 
 def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "semcom.fec.amc", None)
+    fec = sys.modules.get("semcom.fec")
+    if fec is not None and hasattr(fec, "amc"):  # imported earlier: `from semcom.fec import amc` would find it
+        monkeypatch.delattr(fec, "amc")
     with pytest.raises(FecUnavailableError, match="semcom.fec.amc"):
         decide_latent(ChannelConfig(latent_policy="amc"), LATENT)
 
 
 def test_amc_delegates_to_the_fec_package() -> None:
     pytest.importorskip("semcom.fec.amc")
-    high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), LATENT)
-    low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), LATENT)
+    # float16: the default AMC airtime budget is the uncoded 16-QAM float16 latent's, which a
+    # coded float64 latent (64 bits per value) can never meet
+    latent = LatentPayload((4, 8, 8), "float16", np.random.default_rng(0).standard_normal((4, 8, 8)).astype(np.float16).tobytes())
+    high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), latent)
+    low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), latent)
     assert high.send and high.reason == ""
     assert not low.send and low.reason.startswith("amc:")
 

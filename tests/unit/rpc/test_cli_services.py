@@ -58,13 +58,14 @@ def test_contact_sheet_and_markdown_report() -> None:
     assert sheet.getpixel((4 + 5, 28 + 5)) == (255, 0, 0)  # original, row a
     assert sheet.getpixel((4 + 36 + 5, 28 + 5)) == (0, 0, 255)  # first reconstruction, row a
     assert sheet.getpixel((4 + 36 + 5, 28 + 36 + 5)) == (255, 255, 255)  # row b has none: blank
-    transmission = {"image": "a", "snr_db": 5.0, "mode_used": "text", "caption_received": "a | `dog`",
+    transmission = {"image": "a", "snr_db": 5.0, "mode_used": "text", "caption_sent": "a dog", "caption_received": "a | `dog`",
                     "caption_bit_errors": 1, "latent_bit_errors": 0, "latent_bits": 0, "latent_dropped": False,
                     "ssim": 0.1, "psnr_db": 9.5, "timings": {"total": 1.25}}
     text = markdown_report({"profile": "tiny", "size": 64, "steps": 4, "notice": "tiny weights", "services": {},
                             "transmissions": [transmission], "stage_names": ["total"],
                             "median_timings": {"text": {"total": 1.25}}, "wall_s": 3.0})
     assert "> tiny weights" in text and "`a / 'dog'`" in text and "| not sent |" in text
+    assert "| `a dog` |" in text  # caption sent beside caption received
     assert "| text | 1.250 |" in text
 
 
