@@ -1,0 +1,163 @@
+"""`semcom loadtest`: drive running services on this machine and report latency and throughput.
+
+    semcom loadtest --target 127.0.0.1:50051 --service sender --modes text,text+latent,auto \\
+        --concurrency 1 2 4 8 --requests 20 --duration 30 --snr-db 10 --out loadtest-out
+
+`--service sender` sends images through sender.Transmit (caption, encode, channel, receiver: the
+whole pipeline); `--service receiver` sends prepared semantic packets to Reconstruct on a receiver
+or on the channel proxy (packets from a sender's Encode with `--encoder`, else encoded in this
+process with `--profile`). Every level is bounded by `--requests` AND `--duration`; targets must
+be on this machine (127.0.0.0/8, ::1, localhost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
+
+
+def parse_modes(text: str) -> list[str]:
+    from semcom.loadtest.workloads import iter_modes
+
+    try:
+        modes = list(iter_modes(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not modes:
+        raise argparse.ArgumentTypeError("at least one mode is needed")
+    return modes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
+    return value
+
+
+def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> None:
+    """Bounds and reconstruction options shared by `semcom loadtest` and `semcom bench`."""
+    p.add_argument("--requests", type=_positive_int, default=20,
+                   help="at most this many requests per level (default 20; always applies)")
+    p.add_argument("--duration", type=_positive_float, default=60.0,
+                   help="no request starts after this many seconds per level (default 60; always applies)")
+    p.add_argument("--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)")
+    p.add_argument("--warmup", type=int, default=1, help="unmeasured requests per mode before each sweep (default 1)")
+    p.add_argument("--images", help="folder of input images (default: synthetic images)")
+    p.add_argument("--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)")
+    p.add_argument("--image-size", type=_positive_int, default=image_size,
+                   help=f"side of synthetic images in pixels (default {image_size})")
+    p.add_argument("--steps", type=_positive_int, help="DDIM schedule length sent to the receiver (default: its own)")
+    p.add_argument("--strength", type=float, help="img2img strength sent to the receiver (default: its own)")
+    p.add_argument("--seed", type=int, help="diffusion seed of every request (default: request i uses seed i)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "loadtest",
+        help="load-test running services on this machine (latency percentiles, throughput, errors)",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument("--target", required=True, help="HOST:PORT of the service under test (loopback only)")
+    p.add_argument("--service", choices=("sender", "receiver"), required=True,
+                   help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy")
+    p.add_argument("--modes", type=parse_modes, default=["text", "text+latent", "auto"],
+                   help="comma list of receiver modes: text, latent, text+latent, auto (default text,text+latent,auto)")
+    p.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
+                   help="closed-loop levels: requests in flight (default 1 2 4 8)")
+    p.add_argument("--rate", type=_positive_float, nargs="+",
+                   help="open loop instead: arrival rates in requests/s (in flight <= max concurrency)")
+    p.add_argument("--snr-db", type=float, nargs="+",
+                   help="channel SNR(s) sent as a per-request override (default: the proxy's own)")
+    add_load_arguments(p)
+    p.add_argument("--encoder", help="receiver service: HOST:PORT of a sender whose Encode prepares the packets")
+    p.add_argument("--profile", help="receiver service without --encoder: model profile to encode packets locally "
+                   "(default SEMCOM_PROFILE)")
+    p.add_argument("--caption", default=DEFAULT_CAPTION,
+                   help="caption for locally encoded packets when the profile has no captioner")
+    p.add_argument("--insecure", action="store_true", default=None, help="dial without TLS (as SEMCOM_INSECURE=true)")
+    p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    p.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
+    p.set_defaults(func=run)
+
+
+def build_call_factory(args: argparse.Namespace, channel, images: list[bytes]):
+    """(mode, snr) -> request function for the chosen service."""
+    from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, SenderTransmit, encode_packets
+
+    options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
+    if args.service == "sender":
+        return lambda mode, snr: SenderTransmit(channel, images, mode, snr, options)
+    if args.encoder:
+        from semcom.loadtest.dial import open_channel
+
+        with open_channel(args.encoder, args.insecure) as encoder:
+            packets = encode_packets(encoder, images, args.timeout)
+    else:
+        from semcom.loadtest.packets import local_packets
+
+        packets = local_packets(images, args.profile, args.caption)
+    return lambda mode, snr: ReceiverReconstruct(channel, packets, mode, snr, options)
+
+
+def run(args: argparse.Namespace) -> int:
+    from semcom.loadtest.dial import open_channel
+    from semcom.loadtest.generator import Bounds
+    from semcom.loadtest.images import load_images
+    from semcom.loadtest.loopback import NonLoopbackTargetError, require_loopback
+    from semcom.loadtest.report import markdown_tables, to_json, write_report
+    from semcom.loadtest.runner import SweepPlan, run_load_test
+
+    try:
+        target = require_loopback(args.target)
+        if args.encoder:
+            require_loopback(args.encoder)
+        plan = SweepPlan(
+            modes=args.modes,
+            concurrency=args.concurrency,
+            rates=args.rate or (),
+            snr_dbs=args.snr_db or (None,),
+            bounds=Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout),
+            warmup=args.warmup,
+        )
+        images = load_images(args.images, args.num_images, args.image_size)
+    except (NonLoopbackTargetError, ValueError) as exc:
+        print(f"semcom loadtest: error: {exc}", file=sys.stderr)
+        return 2
+    import grpc
+
+    with open_channel(target, args.insecure) as channel:
+        try:
+            make_call = build_call_factory(args, channel, images)
+        except grpc.RpcError as exc:
+            print(f"semcom loadtest: error: preparing packets at {args.encoder}: {exc.code().name}: {exc.details()}",
+                  file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"semcom loadtest: error: preparing packets: {exc}", file=sys.stderr)
+            return 2
+        report = run_load_test(target, args.service, plan, make_call)
+    if args.out:
+        paths = write_report(report, args.out)
+        print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
+    if args.json:
+        print(to_json(report))
+    else:
+        print(markdown_tables(report))
+    failed = sum(sum(level.errors.values()) for level in report.levels) + sum(report.warmup_errors.values())
+    return 1 if failed else 0  # any failed request fails the command (CI-friendly)

@@ -1,0 +1,45 @@
+"""Semantic packets prepared in this process, for load tests that call a receiver directly.
+
+The sender's own code (`semcom.models` Sender + `semcom.rpc.convert`) makes them, so they are
+exactly what a sender would put on the wire; no sender service is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from semcom import config
+from semcom.v1 import packet_pb2
+
+DEFAULT_CAPTION = "a photo of a scene"
+
+
+def local_packets(
+    images: Sequence[bytes],
+    profile: str | None = None,
+    caption: str = DEFAULT_CAPTION,
+    size: int | None = None,
+    encoding: str | None = None,
+) -> list[packet_pb2.SemanticPacket]:
+    """Encode `images` with `profile`'s sender (seed i for image i) into proto packets.
+
+    `caption` is used when the profile has no captioner (the tiny profile), else BLIP captions.
+    `size` defaults to SEMCOM_IMAGE_SIZE, `encoding` to SEMCOM_LATENT_ENCODING.
+    """
+    from semcom.models import load_profile
+    from semcom.rpc.convert import packet_to_proto
+    from semcom.rpc.images import decode_image
+
+    models = load_profile(profile or str(config.get("SEMCOM_PROFILE")))
+    sender = models.sender()
+    text = None if models.has_captioner else caption
+    side = int(config.get("SEMCOM_IMAGE_SIZE")) if size is None else size
+    wire = encoding or str(config.get("SEMCOM_LATENT_ENCODING"))
+    max_pixels = int(config.get("SEMCOM_MAX_IMAGE_PIXELS"))
+    return [
+        packet_to_proto(
+            sender.encode(decode_image(data, max_pixels), caption=text, seed=i, size=side, encoding=wire),
+            profile=models.name,
+        )
+        for i, data in enumerate(images)
+    ]

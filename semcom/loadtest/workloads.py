@@ -1,0 +1,195 @@
+"""What one load-test request is: a sender Transmit, or a receiver/proxy Reconstruct.
+
+Each workload is a callable `(index, timeout_s) -> timings` for the drivers in
+`semcom.loadtest.generator`. It builds request `index` from a small pool of inputs (images for the
+sender, prepared semantic packets for the receiver), sends it, checks the answer holds an image,
+and returns the server's stage timings (the response's `timings` map).
+
+Modes are the receiver's ("text", "latent", "text+latent", "auto"). With an SNR given, requests
+carry a channel override for the proxy: that SNR, and a latent policy matching the mode: text ->
+NEVER (the latent is not transmitted at all), latent / text+latent -> ALWAYS, auto -> unset (the
+proxy's configured policy), so "auto" measures what the system would decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence
+
+import grpc
+
+from semcom.loadtest.generator import ResponseError
+from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
+
+MODES: dict[str, int] = {
+    "auto": receiver_pb2.MODE_AUTO,
+    "text": receiver_pb2.MODE_TEXT,
+    "latent": receiver_pb2.MODE_LATENT,
+    "text+latent": receiver_pb2.MODE_TEXT_LATENT,
+}
+# mode -> latent policy of the channel override ("auto": unset, the proxy's own policy)
+_MODE_POLICY = {
+    "text": channel_pb2.LATENT_POLICY_NEVER,
+    "latent": channel_pb2.LATENT_POLICY_ALWAYS,
+    "text+latent": channel_pb2.LATENT_POLICY_ALWAYS,
+}
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+    return mode
+
+
+def channel_override(mode: str, snr_db: float, seed: int | None = None) -> channel_pb2.ChannelConfig:
+    """The per-request channel override: the load test's SNR and the mode's latent policy.
+
+    Fields left unset (UNSPECIFIED enums, absent optionals) keep the proxy's configured values
+    (proto/semcom/v1/channel.proto), so modulation, channel model and FEC are the deployment's.
+    "auto" leaves the latent policy to the proxy too (SEMCOM_LATENT_POLICY, threshold by default).
+    """
+    check_mode(mode)
+    cfg = channel_pb2.ChannelConfig(snr_db=snr_db)
+    if mode in _MODE_POLICY:
+        cfg.latent_policy = _MODE_POLICY[mode]
+    if seed is not None:
+        cfg.seed = seed
+    return cfg
+
+
+@dataclass(frozen=True)
+class ReconOptions:
+    """Receiver parameters sent with every request (None: the receiver's default)."""
+
+    steps: int | None = None
+    strength: float | None = None
+    guidance_scale: float | None = None
+    seed: int | None = None  # None: request i uses seed i (reproducible, and not all identical)
+
+    def to_proto(self, mode: str, index: int) -> receiver_pb2.ReconstructionParams:
+        params = receiver_pb2.ReconstructionParams(mode=MODES[check_mode(mode)], output_format="png")
+        if self.steps is not None:
+            params.num_inference_steps = self.steps
+        if self.strength is not None:
+            params.strength = self.strength
+        if self.guidance_scale is not None:
+            params.guidance_scale = self.guidance_scale
+        params.seed = self.seed if self.seed is not None else max(index, 0)
+        return params
+
+
+def _require_image(image: receiver_pb2.Image, what: str) -> None:
+    if not image.data:
+        raise ResponseError(f"{what}: the response holds no image")
+
+
+class SenderTransmit:
+    """Request i: image i (mod pool) through sender.Transmit -> channel -> receiver, end to end.
+
+    Each request is its own Transmit stream carrying one image, so latency is per image.
+    """
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        images: Sequence[bytes],
+        mode: str,
+        snr_db: float | None,
+        options: ReconOptions = ReconOptions(),
+    ) -> None:
+        if not images:
+            raise ValueError("need at least one image")
+        self._stub = sender_pb2_grpc.SenderServiceStub(channel)
+        self._images = list(images)
+        self._mode = check_mode(mode)
+        self._snr_db = snr_db
+        self._options = options
+
+    def request(self, index: int) -> sender_pb2.ImageRequest:
+        req = sender_pb2.ImageRequest(
+            request_id=f"loadtest-{index}",
+            image=self._images[index % len(self._images)],
+            params=self._options.to_proto(self._mode, index),
+        )
+        if self._snr_db is not None:
+            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
+        return req
+
+    def __call__(self, index: int, timeout_s: float) -> Mapping[str, float]:
+        replies = list(self._stub.Transmit(iter([self.request(index)]), timeout=timeout_s))
+        if len(replies) != 1:
+            raise ResponseError(f"expected one TransmitResult, got {len(replies)}")
+        _require_image(replies[0].reconstruction, "Transmit")
+        return dict(replies[0].timings)
+
+
+class ReceiverReconstruct:
+    """Request i: prepared packet i (mod pool) through Reconstruct (a receiver, or the channel proxy).
+
+    In text mode the latent is removed from the packet, as a sender in text mode would send it.
+    With `keep_images`, `images[i]` holds the encoded image of request i (for output comparisons).
+    """
+
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        packets: Sequence[packet_pb2.SemanticPacket],
+        mode: str,
+        snr_db: float | None,
+        options: ReconOptions = ReconOptions(),
+        keep_images: bool = False,
+    ) -> None:
+        if not packets:
+            raise ValueError("need at least one packet")
+        self._stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
+        self._mode = check_mode(mode)
+        self._packets = [self._for_mode(p) for p in packets]
+        self._snr_db = snr_db
+        self._options = options
+        self._keep = keep_images
+        self.images: dict[int, bytes] = {}
+
+    def _for_mode(self, packet: packet_pb2.SemanticPacket) -> packet_pb2.SemanticPacket:
+        copy = packet_pb2.SemanticPacket()
+        copy.CopyFrom(packet)
+        if self._mode == "text":
+            copy.ClearField("latent")
+        return copy
+
+    def request(self, index: int) -> receiver_pb2.ReconstructRequest:
+        req = receiver_pb2.ReconstructRequest(
+            request_id=f"loadtest-{index}",
+            packet=self._packets[index % len(self._packets)],
+            params=self._options.to_proto(self._mode, index),
+        )
+        if self._snr_db is not None:
+            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
+        return req
+
+    def __call__(self, index: int, timeout_s: float) -> Mapping[str, float]:
+        reply = self._stub.Reconstruct(self.request(index), timeout=timeout_s)
+        _require_image(reply.image, "Reconstruct")
+        if self._keep:
+            self.images[index] = reply.image.data
+        return dict(reply.timings)
+
+
+def encode_packets(
+    channel: grpc.Channel, images: Sequence[bytes], timeout_s: float
+) -> list[packet_pb2.SemanticPacket]:
+    """Semantic packets for `images` from a running sender's Encode (caption + latent, no channel)."""
+    stub = sender_pb2_grpc.SenderServiceStub(channel)
+    packets = []
+    for i, image in enumerate(images):
+        reply = stub.Encode(sender_pb2.ImageRequest(request_id=f"loadtest-encode-{i}", image=image), timeout=timeout_s)
+        if not reply.packet.caption and not reply.packet.HasField("latent"):
+            raise ResponseError(f"Encode of image {i} returned an empty packet")
+        packets.append(reply.packet)
+    return packets
+
+
+def iter_modes(text: str) -> Iterator[str]:
+    """Parse a comma list of modes ("text,text+latent,auto"), validating each."""
+    for part in text.split(","):
+        if part.strip():
+            yield check_mode(part.strip())
