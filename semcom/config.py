@@ -69,6 +69,8 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_MAX_QUEUE", "16", "receiver: requests admitted at once before RESOURCE_EXHAUSTED", int),
     Setting("SEMCOM_BATCH_MAX", "1", "receiver dynamic batching: largest batch (1 = off)", int),
     Setting("SEMCOM_BATCH_WINDOW_MS", "10", "receiver dynamic batching: how long to wait for batch mates", float),
+    Setting("SEMCOM_SENDER_BATCH_MAX", "1", "sender batching of captioning/encoding (Encode calls, Transmit images): largest batch (1 = off)", int),
+    Setting("SEMCOM_SENDER_BATCH_WINDOW_MS", "10", "sender batching: how long to wait for batch mates", float),
     Setting("SEMCOM_DEADLINE_S", "300", "client deadline per request in seconds", float),
     Setting("SEMCOM_RETRY_ATTEMPTS", "5", "client: attempts per call on UNAVAILABLE, exponential backoff (1 = no retry)", int),
     Setting("SEMCOM_SHUTDOWN_GRACE_S", "30", "seconds to drain in-flight calls on SIGTERM", float),

@@ -1,0 +1,152 @@
+"""`semcom eval`: run an evaluation sweep, and render its report.
+
+    semcom eval run --data DIR --out RUN_DIR [...]     (also: semcom eval --data DIR --out RUN_DIR [...])
+    semcom eval report RUN_DIR
+
+See docs/evaluation.md for every flag, the output files and measured numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from semcom import config
+
+DEFAULT_MODES = "text,text+latent"
+
+
+def _floats(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    from semcom.eval.grid import PAPER_SNRS_DB
+
+    g = p.add_argument_group("data and models")
+    g.add_argument("--data", help="folder of images, or a folder with images/ and captions.tsv (Flickr8k layout)")
+    g.add_argument("--captions", help="image<TAB>caption file (default: DATA/captions.tsv if present; first caption per image)")
+    g.add_argument("--caption", dest="caption_source", choices=("blip", "dataset"), default="blip",
+                   help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)")
+    g.add_argument("--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)")
+    g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
+    g.add_argument("--size", type=int, default=None, help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
+    g.add_argument("--limit", type=int, default=None, help="first N images in sorted name order")
+    g = p.add_argument_group("grid")
+    g.add_argument("--snr-db", type=_floats, nargs="+", default=list(PAPER_SNRS_DB), help="SNR points in dB (default the paper's 5 .. 10)")
+    g.add_argument("--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)")
+    g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
+    g.add_argument("--channel", default=None, help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)")
+    g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
+    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
+    g.add_argument("--modes", nargs="+", default=[DEFAULT_MODES], help=f"comma list of text, text+latent, latent (default {DEFAULT_MODES})")
+    g.add_argument("--encodings", nargs="+", default=["float64"],
+                   help="comma list of latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64)")
+    g.add_argument("--steps", type=int, nargs="+", default=[30], help="text+latent: denoising steps executed k (default 30)")
+    g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
+    g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
+    g = p.add_argument_group("run")
+    g.add_argument("--out", help="run directory (created; a rerun resumes it)")
+    g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    g.add_argument("--metrics", default="lpips,clip,fid", help="optional metrics to try: comma list of lpips, clip, fid, or none")
+    g.add_argument("--grid-images", type=int, default=3, help="images whose reconstructions are kept for the image grid (default 3)")
+    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    g.add_argument("--report", action="store_true", help="also write report.md and figures when the sweep ends")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--json", action="store_true", help="print the run summary as JSON")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="evaluation sweeps (SSIM/PSNR/LPIPS/FID/CLIP vs SNR and steps) and their reports",
+        description="Evaluation sweeps. `semcom eval run ...` (or `semcom eval ...`) runs a resumable sweep; "
+        "`semcom eval report RUN_DIR` writes RUN_DIR/report.md with tables and figures.",
+    )
+    _add_run_arguments(parser)
+    parser.set_defaults(func=_run)
+    sub = parser.add_subparsers(dest="eval_command", metavar="{run,report}")
+    run = sub.add_parser("run", help="run (or resume) a sweep", description="Run or resume an evaluation sweep.")
+    _add_run_arguments(run)
+    run.set_defaults(func=_run)
+    report = sub.add_parser("report", help="aggregate a run directory and write report.md + figures")
+    report.add_argument("run_dir", help="a directory written by `semcom eval run`")
+    report.add_argument("--json", action="store_true", help="print the written files as JSON")
+    report.set_defaults(func=_report)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from semcom.eval.sweep import Sweep, SweepConfig
+
+    if not args.data or not args.out:
+        print("semcom eval: --data and --out are required (or use `semcom eval report RUN_DIR`)", file=sys.stderr)
+        return 2
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    metrics = () if args.metrics.strip() == "none" else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
+    try:
+        cfg = SweepConfig(
+            data=args.data, out=args.out,
+            profile=args.profile or str(config.get("SEMCOM_PROFILE")),
+            captions=args.captions, caption_source=args.caption_source,
+            snr_db=tuple(args.snr_db),
+            snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
+            modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
+            channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
+            modes=tuple(m for part in args.modes for m in part.split(",") if m.strip()),
+            encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
+            limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
+            fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
+            metrics=metrics, grid_images=args.grid_images, device=args.device,
+            command=shlex.join(["semcom", *sys.argv[1:]]),
+        )
+        summary = Sweep(cfg).run(progress=not args.no_progress)
+    except ValueError as exc:
+        print(f"semcom eval: {exc}", file=sys.stderr)
+        return 2
+    from semcom.eval.aggregate import aggregate_run
+
+    written = ["per_image.csv", "aggregate.csv", "aggregate.json"]
+    if summary.computed or summary.cached:
+        aggregate_run(cfg.out)
+    if args.report:
+        from semcom.eval.report import render_report
+
+        written.append(str(render_report(cfg.out).relative_to(cfg.out)))
+    out = {
+        "run_dir": str(cfg.out), "images": summary.images, "cells": summary.cells, "computed": summary.computed,
+        "cached": summary.cached, "unsupported_cells": len(summary.unsupported), "seconds": round(summary.seconds, 2),
+        "written": written,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{summary.images} images x {summary.cells} cells: {summary.computed} computed, {summary.cached} cached"
+              f" ({len(summary.unsupported)} cells unsupported by the profile) in {summary.seconds:.1f} s")
+        print(f"wrote {', '.join(str(cfg.out / w) for w in written)}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from semcom.eval.report import render_report
+
+    try:
+        path = render_report(Path(args.run_dir))
+    except ValueError as exc:
+        print(f"semcom eval report: {exc}", file=sys.stderr)
+        return 2
+    files = sorted(str(p) for p in (path.parent / "figures").glob("*")) + [str(path)]
+    if args.json:
+        print(json.dumps({"report": str(path), "files": files}, indent=2))
+    else:
+        print(f"wrote {path} and {len(files) - 1} figure files under {path.parent / 'figures'}")
+    return 0

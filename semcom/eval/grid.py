@@ -1,0 +1,165 @@
+"""The experiment grid: which (mode, latent variant, SNR, steps) cells a sweep evaluates.
+
+A latent *variant* is a wire encoding from the payload registry plus sender and receiver options,
+written `ENCODING[:OPTION...]`:
+
+    pc        per-channel quantisation range (uniform encodings)
+    pNN.N     clip range at the (100-NN.N, NN.N) percentiles instead of min/max (uniform encodings)
+    fill      receiver: out-of-range values are filled with the channel median instead of clamped
+    nb        receiver: `fill`, then outliers against the 3x3 spatial median are replaced by it
+    mmse      receiver: MMSE dequantisation given the channel's bit error rates (uniform encodings)
+    smmse     receiver: mmse with a spatial prior from the 8 neighbours (uniform encodings)
+    authors   receiver: the authors' rule (NaN/inf/|x|>10/|x|<0.01 -> fresh N(0,1)), float only
+
+Receiver options combine as `mmse` or `smmse`, then `nb`; `authors` stands alone.
+e.g. `float64` (the paper's format, this receiver's default sanitiser), `float64:authors` (the
+paper's format and the authors' sanitiser), `int8g:pc:p99.9:nb`.
+
+Cells: "text" has one cell per SNR (no latent is sent: variant "-", steps = the schedule length);
+"latent" one per (variant, SNR) with k = 0 (decode only); "text+latent" one per (variant, SNR, k)
+with k the number of denoising steps executed (strength k / schedule).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MODES = ("text", "text+latent", "latent")
+PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
+RECEIVER_OPTIONS = ("mmse", "smmse", "fill", "nb", "authors")  # canonical order
+NO_LATENT = "-"
+_PERCENTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class LatentVariant:
+    """A wire encoding with its sender options (per-channel range, percentile clip) and receiver repair."""
+
+    encoding: str
+    per_channel: bool = False
+    percentile: float = 100.0
+    repair: str = ""  # receiver options joined by "+" in canonical order, e.g. "mmse+nb"; "" = receiver default
+
+    @property
+    def spec(self) -> str:
+        """Canonical text form (options in a fixed order): the name used in every output."""
+        parts = [self.encoding]
+        if self.per_channel:
+            parts.append("pc")
+        if self.percentile != 100.0:
+            parts.append(f"p{self.percentile:g}")
+        if self.repair:
+            parts += self.repair.split("+")
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> "LatentVariant":
+        """Parse `ENCODING[:OPTION...]`; ValueError for unknown encodings or options that do not apply."""
+        from semcom.payload.latent import get_encoding
+
+        parts = [p.strip() for p in str(text).strip().split(":")]
+        enc = get_encoding(parts[0])
+        per_channel, percentile, options = False, 100.0, set()
+        for option in parts[1:]:
+            match = _PERCENTILE.match(option)
+            if option == "pc":
+                per_channel = True
+            elif match:
+                percentile = float(match.group(1))
+                if not 50.0 < percentile <= 100.0:
+                    raise ValueError(f"{text!r}: percentile must be in (50, 100], got {percentile:g}")
+            elif option in RECEIVER_OPTIONS:
+                options.add(option)
+            else:
+                raise ValueError(
+                    f"{text!r}: unknown option {option!r}; options: pc, pNN.N, {', '.join(RECEIVER_OPTIONS)}"
+                )
+        if enc.family == "float" and (per_channel or percentile != 100.0):
+            raise ValueError(f"{text!r}: pc/pNN apply to quantised encodings, not {enc.name}")
+        if "authors" in options and (enc.family != "float" or len(options) > 1):
+            raise ValueError(f"{text!r}: the authors' sanitiser applies alone, to float encodings only")
+        if options & {"mmse", "smmse"} and enc.family != "uniform":
+            raise ValueError(f"{text!r}: mmse/smmse apply to quantised encodings, not {enc.name}")
+        if {"mmse", "smmse"} <= options:
+            options.discard("mmse")  # smmse starts from the mmse estimate
+        if "nb" in options:
+            options.discard("fill")  # nb includes fill
+        repair = "+".join(o for o in RECEIVER_OPTIONS if o in options)
+        return cls(enc.name, per_channel, percentile, repair)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One experimental condition; `key` identifies it in results.jsonl and every table."""
+
+    mode: str
+    variant: str  # LatentVariant.spec, or "-" for text only
+    snr_db: float
+    steps: int  # denoising steps executed (k); text: the schedule length
+
+    @property
+    def key(self) -> str:
+        return f"{self.mode}|{self.variant}|{self.snr_db:g}|{self.steps}"
+
+    @property
+    def series(self) -> str:
+        """The line this cell belongs to in a metric-vs-SNR plot."""
+        if self.mode == "text":
+            return "text only"
+        if self.mode == "latent":
+            return f"latent {self.variant}"
+        return f"text+latent {self.variant} k={self.steps}"
+
+
+def parse_modes(modes: list[str] | str) -> tuple[str, ...]:
+    """Modes from a list or a comma list, validated, in the order given (duplicates dropped)."""
+    items = modes.split(",") if isinstance(modes, str) else [m for part in modes for m in part.split(",")]
+    out: list[str] = []
+    for mode in (m.strip() for m in items if m.strip()):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        if mode not in out:
+            out.append(mode)
+    if not out:
+        raise ValueError("no mode given")
+    return tuple(out)
+
+
+def parse_variants(encodings: list[str] | str) -> tuple[LatentVariant, ...]:
+    """Latent variants from a list or a comma list (duplicates dropped)."""
+    items = encodings.split(",") if isinstance(encodings, str) else [e for part in encodings for e in part.split(",")]
+    out: list[LatentVariant] = []
+    for text in (e.strip() for e in items if e.strip()):
+        variant = LatentVariant.parse(text)
+        if variant not in out:
+            out.append(variant)
+    if not out:
+        raise ValueError("no encoding given")
+    return tuple(out)
+
+
+def build_grid(
+    modes: tuple[str, ...],
+    variants: tuple[LatentVariant, ...],
+    snrs_db: tuple[float, ...],
+    steps: tuple[int, ...],
+    schedule: int = 50,
+) -> list[Cell]:
+    """Every cell of the sweep, in a stable order (mode, variant, SNR, k)."""
+    if not snrs_db:
+        raise ValueError("no SNR given")
+    for k in steps:
+        if not 0 <= k <= schedule:
+            raise ValueError(f"steps k must be in [0, {schedule}] (the schedule length), got {k}")
+    cells: list[Cell] = []
+    for mode in modes:
+        if mode == "text":
+            cells += [Cell("text", NO_LATENT, float(s), schedule) for s in snrs_db]
+        elif mode == "latent":
+            cells += [Cell("latent", v.spec, float(s), 0) for v in variants for s in snrs_db]
+        else:
+            if not steps:
+                raise ValueError("mode text+latent needs at least one --steps value")
+            cells += [Cell("text+latent", v.spec, float(s), int(k)) for v in variants for s in snrs_db for k in steps]
+    return list(dict.fromkeys(cells))

@@ -1,0 +1,225 @@
+"""Figures of a sweep (matplotlib, Agg backend; PNG and SVG, the image grid JPEG only).
+
+- `metric_vs_snr`: the paper's Fig. 3 layout, one panel per metric (SSIM, LPIPS, CLIP score, FID
+  by default) against SNR, one line per series (text only; text+latent per variant at one k;
+  latent per variant), the 95% CI as a band. An unavailable metric gets an empty panel that says
+  why, never a line at zero.
+- `metric_vs_steps`: Fig. 5 as numbers: metric against the executed denoising steps k, one line
+  per SNR, for one latent variant.
+- `image_grid`: Fig. 4 style: per image and series a row, columns original and each SNR.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+from typing import Any, Sequence
+
+PAPER_PANELS: tuple[tuple[str, str], ...] = (
+    ("ssim", "SSIM"), ("lpips", "LPIPS (AlexNet)"), ("clip_caption", "CLIP score (vs caption)"), ("fid", "FID"))
+FIDELITY_PANELS: tuple[tuple[str, str], ...] = (("ssim", "SSIM"), ("psnr", "PSNR (dB)"))
+SNR_LABELS = {"ebn0": "Eb/N0 (dB)", "esn0": "Es/N0 (dB)"}
+MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")  # per series, so overlapping lines stay tellable apart
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text in SVG: searchable, smaller
+    matplotlib.rcParams["svg.hashsalt"] = "semcom"  # stable element ids: committed SVGs diff cleanly
+
+    return plt
+
+
+def series_name(row: dict[str, Any]) -> str:
+    if row["mode"] == "text":
+        return "text only"
+    if row["mode"] == "latent":
+        return f"latent {row['variant']}"
+    return f"text+latent {row['variant']} (k={row['steps']})"
+
+
+def default_k(table: list[dict[str, Any]]) -> int | None:
+    """The text+latent k shown against SNR: the paper's 30 if swept, else the largest k swept."""
+    ks = sorted({int(r["steps"]) for r in table if r["mode"] == "text+latent"})
+    if not ks:
+        return None
+    return 30 if 30 in ks else ks[-1]
+
+
+def _value(row: dict[str, Any], metric: str) -> tuple[float, float]:
+    if metric == "fid":
+        return float(row.get("fid", math.nan)), math.nan
+    return float(row.get(f"{metric}_mean", math.nan)), float(row.get(f"{metric}_ci95", math.nan))
+
+
+def _empty_panel(ax: Any, label: str, reason: str) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    text = f"{label} unavailable\n" + "\n".join(textwrap.wrap(reason or "no data", 38))
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, transform=ax.transAxes, color="0.3")
+
+
+def _save(fig: Any, stem: Path, formats: Sequence[str]) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        options = {"pil_kwargs": {"quality": 85, "optimize": True}} if fmt == "jpg" else {}
+        fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Date": None} if fmt == "svg" else None, **options)
+        paths.append(path)
+    _pyplot().close(fig)
+    return paths
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    return (1, n) if n <= 3 else (math.ceil(n / 2), 2)
+
+
+def metric_vs_snr(
+    table: list[dict[str, Any]],
+    stem: Path,
+    panels: Sequence[tuple[str, str]] = PAPER_PANELS,
+    unavailable: dict[str, str] | None = None,
+    k: int | None = None,
+    snr_convention: str = "ebn0",
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Fig. 3 style: one panel per metric against SNR; returns the written files."""
+    plt = _pyplot()
+    unavailable = unavailable or {}
+    k = default_k(table) if k is None else k
+    rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
+    series: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        series.setdefault(series_name(row), []).append(row)
+    nrows, ncols = _grid_shape(len(panels))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    for ax, (metric, label) in zip(axes.flat, panels):
+        drawn = False
+        for index, (name, group) in enumerate(series.items()):
+            group = sorted(group, key=lambda r: r["snr_db"])
+            xs = [r["snr_db"] for r in group]
+            ys, cis = zip(*(_value(r, metric) for r in group))
+            if all(math.isnan(y) or math.isinf(y) for y in ys):
+                continue
+            style = "--" if name == "text only" else "-"
+            (line,) = ax.plot(xs, ys, style, marker=MARKERS[index % len(MARKERS)], markersize=4, label=name,
+                              markerfacecolor="none")
+            lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
+            hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
+            ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color(), linewidth=0)
+            drawn = True
+        ax.set_title(label, fontsize=10)
+        if drawn:
+            ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
+            ax.grid(alpha=0.3)
+        else:
+            _empty_panel(ax, label, unavailable.get(metric, unavailable.get("clip_caption", "") if "clip" in metric else ""))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)))
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
+    return _save(fig, Path(stem), formats)
+
+
+def metric_vs_steps(
+    table: list[dict[str, Any]],
+    stem: Path,
+    panels: Sequence[tuple[str, str]] = PAPER_PANELS,
+    unavailable: dict[str, str] | None = None,
+    variant: str | None = None,
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Fig. 5 style: metric against executed steps k (text+latent), one line per SNR."""
+    plt = _pyplot()
+    unavailable = unavailable or {}
+    rows = [r for r in table if r["mode"] == "text+latent"]
+    variant = variant or (rows[0]["variant"] if rows else None)
+    rows = [r for r in rows if r["variant"] == variant]
+    by_snr: dict[float, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_snr.setdefault(row["snr_db"], []).append(row)
+    nrows, ncols = _grid_shape(len(panels))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    for ax, (metric, label) in zip(axes.flat, panels):
+        drawn = False
+        for snr in sorted(by_snr):
+            group = sorted(by_snr[snr], key=lambda r: r["steps"])
+            ys, cis = zip(*(_value(r, metric) for r in group))
+            if all(math.isnan(y) or math.isinf(y) for y in ys):
+                continue
+            xs = [r["steps"] for r in group]
+            ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], marker="o", markersize=3,
+                        capsize=2, label=f"{snr:g} dB")
+            drawn = True
+        ax.set_title(label, fontsize=10)
+        if drawn:
+            ax.set_xlabel("denoising steps executed k")
+            ax.grid(alpha=0.3)
+        else:
+            reason = unavailable.get(metric, "") or ("" if rows else "no text+latent cells in this run")
+            _empty_panel(ax, label, reason)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(title or f"text+latent {variant or ''}: metrics against k", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return _save(fig, Path(stem), formats)
+
+
+def image_grid(
+    samples: dict[str, dict[str, Path]],
+    originals: dict[str, Path],
+    series: Sequence[tuple[str, list[tuple[float, str]]]],
+    stem: Path,
+    thumb: int = 160,
+    snr_convention: str = "ebn0",
+    max_columns: int = 6,
+) -> list[Path]:
+    """Fig. 4 style grid. `samples[image][cell_key]` -> PNG path; `series`: (row label, [(snr, cell_key)]).
+
+    At most `max_columns` SNR columns (evenly spaced over the swept SNRs) keep thumbnails legible.
+    """
+    from PIL import Image
+
+    plt = _pyplot()
+    snrs = sorted({snr for _, cells in series for snr, _ in cells})
+    if len(snrs) > max_columns:  # evenly spaced columns, always the lowest and the highest SNR
+        snrs = [snrs[round(i * (len(snrs) - 1) / (max_columns - 1))] for i in range(max_columns)]
+    images = [name for name in originals if name in samples]
+    nrows, ncols = max(1, len(images) * len(series)), 1 + len(snrs)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.6 * nrows), squeeze=False)
+    unit = SNR_LABELS.get(snr_convention, "SNR").split(" ")[0]
+    for r_img, name in enumerate(images):
+        for r_ser, (label, cells) in enumerate(series):
+            row = r_img * len(series) + r_ser
+            cell_by_snr = dict(cells)
+            for col in range(ncols):
+                ax = axes[row, col]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                path = originals[name] if col == 0 else samples[name].get(cell_by_snr.get(snrs[col - 1], ""))
+                if path is not None and Path(path).is_file():
+                    with Image.open(path) as im:
+                        ax.imshow(im.convert("RGB").resize((thumb, thumb), Image.Resampling.LANCZOS))
+                else:
+                    ax.set_facecolor("0.92")
+                if row == 0:
+                    ax.set_title("original" if col == 0 else f"{snrs[col - 1]:g} dB {unit}", fontsize=7)
+                if col == 0:
+                    ax.set_ylabel(label, fontsize=6)
+    fig.tight_layout(pad=0.3)
+    return _save(fig, Path(stem), ("jpg",))  # photographs: JPEG is ~10x smaller than PNG

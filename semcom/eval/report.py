@@ -1,0 +1,266 @@
+"""`semcom eval report RUN_DIR`: aggregate a run and write report.md with tables and figures.
+
+report.md holds: the command and settings, which metrics were unavailable and why, cells the
+profile could not run, Table 1 (payload sizes, from `semcom.payload.table`) for the paper's latent
+and for the run's, one table per metric (series x SNR, mean +- 95% CI half-width, n images), the
+channel's bit error rate on the latent, and the figures (figures/*.png, *.svg).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from semcom.eval import plots
+from semcom.eval.aggregate import aggregate_run
+from semcom.eval.store import RunStore
+
+METRIC_TITLES = {
+    "ssim": "SSIM (higher is better)",
+    "psnr": "PSNR in dB (higher is better)",
+    "lpips": "LPIPS, AlexNet (lower is better)",
+    "clip_caption": "CLIP score against the sent caption (higher is better)",
+    "clip_image": "CLIP score against the original image (higher is better)",
+    "fid": "FID over the cell's images (lower is better)",
+}
+DIGITS = {"ssim": 4, "psnr": 2, "lpips": 4, "clip_caption": 2, "clip_image": 2, "fid": 2}
+
+
+def table1_markdown(rows: Sequence[Any]) -> str:
+    """Table 1 rows (`semcom.payload.table.PayloadRow`) as a Markdown table with exact byte counts."""
+    lines = ["| payload | shape | type | bytes | bits | 16-QAM symbols | % of float64 image | % of 8-bit image |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(
+            f"| {r.payload} | {r.shape} | {r.type} | {r.bytes:,} | {r.bits:,} | {r.symbols:,} | "
+            f"{100 * r.ratio_to_image_float64:.3f}% | {100 * r.ratio_to_image_uint8:.2f}% |"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(mean: float, ci: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    if math.isinf(mean):
+        return "inf"
+    return f"{mean:.{digits}f}" if math.isnan(ci) else f"{mean:.{digits}f} ± {ci:.{digits}f}"
+
+
+def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> str:
+    """Series x SNR table of one metric (text+latent at the given k only)."""
+    rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
+    snrs = sorted({r["snr_db"] for r in rows})
+    series: dict[str, dict[float, dict[str, Any]]] = {}
+    for r in rows:
+        series.setdefault(plots.series_name(r), {})[r["snr_db"]] = r
+    digits = DIGITS.get(metric, 3)
+    head = "| series | payload bytes | " + " | ".join(f"{s:g} dB" for s in snrs) + " |"
+    lines = [head, "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    for name, by_snr in series.items():
+        cells = []
+        for s in snrs:
+            r = by_snr.get(s)
+            if r is None:
+                cells.append("")
+            elif metric == "fid":
+                cells.append(_fmt(float(r["fid"]), math.nan, digits))
+            else:
+                cells.append(_fmt(float(r[f"{metric}_mean"]), float(r[f"{metric}_ci95"]), digits))
+        payload = next(iter(by_snr.values())).get("latent_bytes", 0)
+        lines.append(f"| {name} | {int(payload):,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
+    """text+latent: k x SNR table of one metric (first variant)."""
+    rows = [r for r in table if r["mode"] == "text+latent"]
+    if not rows:
+        return ""
+    variant = rows[0]["variant"]
+    rows = [r for r in rows if r["variant"] == variant]
+    snrs = sorted({r["snr_db"] for r in rows})
+    ks = sorted({int(r["steps"]) for r in rows})
+    cell = {(int(r["steps"]), r["snr_db"]): r for r in rows}
+    digits = DIGITS.get(metric, 3)
+    lines = [f"| k ({variant}) | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+             "| ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    for k in ks:
+        vals = []
+        for s in snrs:
+            r = cell.get((k, s))
+            if r is None:
+                vals.append("")
+            elif metric == "fid":
+                vals.append(_fmt(float(r["fid"]), math.nan, digits))
+            else:
+                vals.append(_fmt(float(r[f"{metric}_mean"]), float(r[f"{metric}_ci95"]), digits))
+        lines.append(f"| {k} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
+def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = ()) -> str:
+    """Latent cells: mean per-image difference of `metric` to the `baseline` variant at the same SNR,
+    with its 95% t-interval (paired over the images both cells have: the image-to-image spread,
+    which dominates the plain CIs, cancels)."""
+    from semcom.eval.aggregate import summarize
+
+    rows = [r for r in per_image if r["mode"] == "latent"]
+    base = {(r["image"], r["snr_db"]): float(r[metric]) for r in rows if r["variant"] == baseline}
+    variants = [v for v in dict.fromkeys([*order, *(r["variant"] for r in rows)]) if v != baseline]
+    snrs = sorted({r["snr_db"] for r in rows})
+    digits = DIGITS.get(metric, 3)
+    lines = [f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+             "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    for variant in variants:
+        cells = []
+        for snr in snrs:
+            diffs = [float(r[metric]) - base[(r["image"], snr)] for r in rows
+                     if r["variant"] == variant and r["snr_db"] == snr and (r["image"], snr) in base]
+            stat = summarize(diffs)
+            cells.append(_fmt(stat.mean, stat.ci95, digits) if stat.n else "")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _grid_series(table: list[dict[str, Any]], k: int | None) -> list[tuple[str, list[tuple[float, str]]]]:
+    """Rows of the image grid: text only and text+latent at k; else up to four latent variants."""
+    chosen: dict[str, list[tuple[float, str]]] = {}
+    for r in table:
+        if r["mode"] == "text" or (r["mode"] == "text+latent" and int(r["steps"]) == k):
+            chosen.setdefault(plots.series_name(r), []).append((r["snr_db"], r["cell"]))
+    if not chosen:
+        for r in table:
+            if r["mode"] == "latent":
+                chosen.setdefault(plots.series_name(r), []).append((r["snr_db"], r["cell"]))
+        items = list(chosen.items())
+        return items if len(items) <= 4 else items[:2] + items[-2:]  # the first (baselines) and the last swept
+    return list(chosen.items())[:4]
+
+
+def make_figures(root: Path, table: list[dict[str, Any]], config: dict[str, Any], unavailable: dict[str, str]) -> dict[str, list[Path]]:
+    """Write every figure of a run under RUN_DIR/figures; returns name -> files."""
+    store = RunStore(root)
+    figures = root / "figures"
+    convention = config.get("snr_convention", "ebn0")
+    k = plots.default_k(table)
+    profile = str(config.get("profile", ""))
+    name = Path(profile).stem if profile.endswith((".yaml", ".yml", ".json")) else profile
+    out = {
+        "fig3": plots.metric_vs_snr(table, figures / "fig3_metrics_vs_snr", plots.PAPER_PANELS, unavailable, k, convention,
+                                    title=f"{name}: metrics against SNR"),
+        "fidelity": plots.metric_vs_snr(table, figures / "ssim_psnr_vs_snr", plots.FIDELITY_PANELS, unavailable, k,
+                                        convention, title=f"{name}: SSIM and PSNR against SNR"),
+    }
+    if any(r["mode"] == "text+latent" for r in table):
+        out["fig5"] = plots.metric_vs_steps(table, figures / "fig5_metrics_vs_steps", plots.PAPER_PANELS, unavailable)
+    series = _grid_series(table, k)
+    originals = {}
+    samples: dict[str, dict[str, Path]] = {}
+    sample_root = root / "samples"
+    if sample_root.is_dir():
+        for image in sorted({r_image for r_image in _sample_images(store, table)}):
+            originals[image] = store.sample_path(image, None)
+            samples[image] = {cell: store.sample_path(image, cell) for _, cells in series for _, cell in cells}
+    if originals and series:
+        out["grid"] = plots.image_grid(samples, originals, series, figures / "fig4_image_grid", snr_convention=convention)
+    return out
+
+
+def _sample_images(store: RunStore, table: list[dict[str, Any]]) -> list[str]:
+    names = {row["image"] for row in store.iter_results()}
+    return [n for n in names if store.sample_path(n, None).is_file()]
+
+
+def render_report(root: Path, command: str | None = None) -> Path:
+    """Aggregate RUN_DIR, draw its figures and write RUN_DIR/report.md; returns the report path."""
+    from semcom.payload.table import payload_table
+
+    root = Path(root)
+    store = RunStore(root)
+    per_image, table = aggregate_run(root)
+    config = store.read_json("config.json") or {}
+    metrics = store.read_json("metrics.json") or {}
+    unavailable = {m: v.get("reason", "") for m, v in metrics.items() if not v.get("available", True)}
+    figures = make_figures(root, table, config, unavailable)
+    k = plots.default_k(table)
+    images = sorted({r["image"] for r in per_image})
+    lines = [f"# Evaluation report: {root.name}", ""]
+    cmd = command or config.get("command")
+    if cmd:
+        lines += ["Command:", "", "```", cmd, "```", ""]
+    lines += ["## Settings", "", "| setting | value |", "| --- | --- |"]
+    for key in ("profile", "data", "captions", "caption_source", "size", "seed", "snr_convention", "modulation",
+                "channel", "fec", "mcs", "schedule", "guidance", "modes", "encodings", "steps", "snr_db"):
+        if key in config:
+            lines.append(f"| {key} | `{config[key]}` |")
+    lines += [f"| images evaluated | {len(images)} |", f"| result lines | {len(per_image)} |", ""]
+    lines += ["## Metric availability", "", "| metric | available | reason |", "| --- | --- | --- |"]
+    for metric, info in metrics.items():
+        lines.append(f"| {metric} | {'yes' if info.get('available') else 'no'} | {info.get('reason', '')} |")
+    lines.append("")
+    skipped = config.get("unsupported_cells") or {}
+    if skipped:
+        lines += ["## Cells not run", ""]
+        for reason in sorted(set(skipped.values())):
+            count = sum(1 for r in skipped.values() if r == reason)
+            lines.append(f"- {count} cells: {reason}")
+        lines.append("")
+    lines += ["## Table 1: payload sizes", "", "The paper's SD v1.5 latent (4x64x64):", "",
+              table1_markdown(payload_table(encodings=("float64", "float32", "float16", "int8"))), ""]
+    shape = _run_latent_shape(store, images)
+    if shape and shape != (4, 64, 64):
+        lines += [f"This run's latent ({'x'.join(map(str, shape))}):", "",
+                  table1_markdown(payload_table(latent_shape=shape, image_size=int(config.get("size", 512)),
+                                                encodings=tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"])))), ""]
+    lines += ["## Results (mean ± 95% CI half-width over images)", ""]
+    if k is not None:
+        lines += [f"text+latent rows at k = {k} denoising steps (strength {k}/{config.get('schedule', 50)}).", ""]
+    for metric in ("ssim", "psnr", "lpips", "clip_caption", "clip_image", "fid"):
+        lines += [f"### {METRIC_TITLES[metric]}", ""]
+        if metric in unavailable and all(math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table):
+            lines += [f"Unavailable: {unavailable[metric]}", ""]
+            continue
+        lines += [pivot_markdown(table, metric, k), ""]
+        steps_table = steps_markdown(table, metric)
+        if steps_table:
+            lines += ["Against the executed steps k:", "", steps_table, ""]
+    latent_variants = list(dict.fromkeys(r["variant"] for r in table if r["mode"] == "latent"))
+    if len(latent_variants) > 1:
+        lines += [f"### Paired differences against latent {latent_variants[0]} (same images, same SNR)", ""]
+        for metric in ("ssim", "psnr"):
+            lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, latent_variants[0], latent_variants), ""]
+    lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
+    lines += ["## Figures", ""]
+    for name, paths in figures.items():
+        png = next((p for p in paths if p.suffix in (".png", ".jpg")), None)
+        if png is not None:
+            lines += [f"![{name}]({png.relative_to(root).as_posix()})", ""]
+    path = root / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _run_latent_shape(store: RunStore, images: list[str]) -> tuple[int, ...] | None:
+    for name in images:
+        path = store.latent_path(name)
+        if path.is_file():
+            return tuple(np.load(path, mmap_mode="r").shape)
+    return None
+
+
+def _ber_markdown(table: list[dict[str, Any]]) -> str:
+    rows = [r for r in table if r["mode"] != "text"]
+    snrs = sorted({r["snr_db"] for r in rows})
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    cell = {(r["variant"], r["snr_db"]): r for r in rows}
+    lines = ["| variant | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    for v in variants:
+        vals = []
+        for s in snrs:
+            r = cell.get((v, s))
+            vals.append("" if r is None else f"{float(r['latent_ber_mean']):.2e}")
+        lines.append(f"| {v} | " + " | ".join(vals) + " |")
+    return "\n".join(lines)

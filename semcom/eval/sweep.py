@@ -1,0 +1,422 @@
+"""The evaluation sweep: images x cells (mode, latent variant, SNR, k) -> one result line each.
+
+For every image: load it, resize the reference to size x size (as the sender does), pick the
+caption (BLIP once per image, or the dataset's), encode the latent ONCE (cached on disk), then for
+every cell not yet in results.jsonl: pack the latent in the cell's variant, send the packet over
+the simulated link (`semcom.link.transmit_packet`), rebuild the image with the profile's receiver,
+score it (`semcom.metrics.MetricSuite`) and append the line. A rerun skips every (image, cell)
+already logged, so an interrupted sweep resumes where it stopped.
+
+Seeds (all derived from --seed with `derive_seed`, so every number is reproducible and a cell's
+result does not depend on which other cells run): the posterior sample from (seed, image); the
+channel noise from (seed, image, cell); the diffusion noise from (seed, image), shared by all cells
+of an image (common random numbers: the differences between cells are the channel's and the
+mode's, not a different noise draw).
+
+Profiles without a diffusion model (e.g. TAEF2 alone) support only latent decoding (k = 0);
+their text and text+latent k > 0 cells are skipped with a note in the summary and in config.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
+from semcom.eval.grid import MODES, PAPER_SNRS_DB, Cell, LatentVariant, build_grid, parse_variants
+from semcom.eval.store import RunStore, derive_seed
+from semcom.metrics.suite import OPTIONAL
+
+log = logging.getLogger(__name__)
+
+CAPTION_SOURCES = ("blip", "dataset")
+# Settings that change what a cell's number means: a resumed run must match them exactly.
+IDENTITY_FIELDS = (
+    "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
+    "schedule", "guidance", "size", "seed", "fec", "mcs",
+)
+
+
+@dataclass
+class SweepConfig:
+    """Everything that defines a sweep (the CLI flags of `semcom eval run`)."""
+
+    data: Path
+    out: Path
+    profile: str = "tiny"
+    captions: Path | None = None
+    caption_source: str = "blip"
+    snr_db: tuple[float, ...] = PAPER_SNRS_DB
+    snr_convention: str = "ebn0"
+    modulation: str = "16qam"
+    channel: str = "awgn"
+    modes: tuple[str, ...] = MODES
+    encodings: tuple[str, ...] = ("float64",)
+    steps: tuple[int, ...] = (30,)
+    schedule: int = 50
+    guidance: float = 9.0
+    limit: int | None = None
+    size: int = 512
+    seed: int = 0
+    fec: str = "none"
+    mcs: str = "auto"
+    metrics: tuple[str, ...] = OPTIONAL
+    grid_images: int = 3
+    device: str | None = None
+    command: str = ""  # the command line, recorded in config.json for the report
+
+    def __post_init__(self) -> None:
+        from semcom.link.types import ChannelConfig
+
+        self.data, self.out = Path(self.data), Path(self.out)
+        self.captions = Path(self.captions) if self.captions is not None else None
+        if self.caption_source not in CAPTION_SOURCES:
+            raise ValueError(f"caption source must be one of {CAPTION_SOURCES}, got {self.caption_source!r}")
+        if self.schedule < 1:
+            raise ValueError(f"schedule must be >= 1, got {self.schedule}")
+        if self.size < 64 or self.size % 64:
+            raise ValueError(f"size must be a multiple of 64, >= 64, got {self.size}")
+        if self.grid_images < 0:
+            raise ValueError(f"grid_images must be >= 0, got {self.grid_images}")
+        for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
+            ChannelConfig(snr_db=float(snr), snr_convention=self.snr_convention, modulation=self.modulation,
+                          model=self.channel, fec=self.fec, mcs=self.mcs)
+        self.variants = parse_variants(list(self.encodings))
+        self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
+
+    def identity(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in IDENTITY_FIELDS}
+        values["data"] = str(self.data.resolve())
+        values["captions"] = str(self.captions.resolve()) if self.captions else None
+        return values
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.identity(),
+            "out": str(self.out),
+            "snr_db": list(self.snr_db),
+            "modes": list(self.modes),
+            "encodings": [v.spec for v in self.variants],
+            "steps": list(self.steps),
+            "limit": self.limit,
+            "metrics": list(self.metrics),
+            "grid_images": self.grid_images,
+            "command": self.command,
+        }
+
+
+@dataclass
+class SweepSummary:
+    """What one `Sweep.run` did: `computed` is new work, `cached` the (image, cell) pairs skipped."""
+
+    images: int = 0
+    cells: int = 0
+    computed: int = 0
+    cached: int = 0
+    unsupported: dict[str, str] = field(default_factory=dict)  # cell key -> why it was skipped
+    seconds: float = 0.0
+
+
+def unsupported_reason(models: Any, cell: Cell) -> str | None:
+    """Why a profile cannot evaluate `cell` (None: it can)."""
+    spec = models.spec
+    if cell.mode == "latent" or (cell.mode == "text+latent" and cell.steps == 0):
+        return None
+    if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair:
+        return f"receiver option of {cell.variant!r} is implemented for k = 0 (decode-only) cells only"
+    if spec.diffusion is None:
+        return f"profile {spec.name!r} has no diffusion model: only latent decoding (k = 0) is possible"
+    codec = spec.decoder if cell.mode == "text" else spec.encoder
+    if codec.latent_space != spec.diffusion.latent_space:
+        return (
+            f"profile {spec.name!r}: codec {codec.name!r} ({codec.latent_space!r} latents) is not in the UNet's "
+            f"{spec.diffusion.latent_space!r} space: only latent decoding (k = 0) is possible"
+        )
+    return None
+
+
+class Sweep:
+    """Runs a SweepConfig into its run directory (models and metrics injectable for tests)."""
+
+    def __init__(self, config: SweepConfig, models: Any = None, suite: Any = None) -> None:
+        self.config = config
+        self.store = RunStore(config.out)
+        self._models = models
+        self._suite = suite
+        self._captions: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------ lazy components
+    @property
+    def models(self) -> Any:
+        if self._models is None:
+            from semcom.models import load_profile
+
+            self._models = load_profile(self.config.profile, device=self.config.device)
+        return self._models
+
+    @property
+    def suite(self) -> Any:
+        if self._suite is None:
+            from semcom import config
+            from semcom.metrics.suite import MetricSuite
+
+            device = str(getattr(self.models, "device", "cpu"))
+            self._suite = MetricSuite.load(
+                enabled=self.config.metrics, device=device, clip_model=str(config.get("SEMCOM_CLIP_MODEL"))
+            )
+        return self._suite
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _check_resume(self) -> None:
+        old = self.store.read_json("config.json")
+        if not old:
+            return
+        mine = json.loads(json.dumps(self.config.identity()))
+        diff = {k: (old.get(k), v) for k, v in mine.items() if old.get(k) != v}
+        if diff:
+            detail = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
+            raise ValueError(f"{self.config.out} holds a sweep with other settings ({detail}); use another --out")
+
+    def _caption(self, item: ImageItem, image: Any) -> str:
+        if self._captions is None:
+            self._captions = json.loads(self.store.captions_path.read_text()) if self.store.captions_path.is_file() else {}
+        if item.name in self._captions:
+            return self._captions[item.name]
+        if self.config.caption_source == "dataset":
+            if item.caption is None:
+                raise ValueError(f"--caption dataset: no caption for {item.name} in the caption file")
+            caption = item.caption
+        else:
+            if not self.models.has_captioner:
+                raise ValueError(f"profile {self.models.name!r} has no captioner: use --caption dataset")
+            caption = self.models.sender().caption(image)
+        self._captions[item.name] = caption
+        self.store.captions_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store.captions_path.write_text(json.dumps(self._captions, indent=1, sort_keys=True))
+        return caption
+
+    def latent_of(self, item: ImageItem, image: Any) -> np.ndarray:
+        """The image's float32 latent, encoded once and cached in RUN_DIR/cache/latents."""
+        path = self.store.latent_path(item.name)
+        if path.is_file():
+            return np.load(path)
+        latent = self.models.sender().encode_latent_tensor(
+            image, sample_posterior=True, seed=derive_seed(self.config.seed, item.name, "posterior"), size=self.config.size
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp.npy")
+        np.save(tmp, latent)
+        tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+        return latent
+
+    def _packet(self, latent: np.ndarray, variant: LatentVariant, caption: str, image: Any):
+        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
+
+    # ------------------------------------------------------------------ one cell
+    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, image_name: str) -> Any:
+        from semcom.models import ReconParams
+
+        cfg = self.config
+        recon_seed = derive_seed(cfg.seed, image_name, "diffusion")
+        receiver = self.models.receiver()
+        if cell.mode == "text":
+            params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance, seed=recon_seed)
+            return receiver.reconstruct(packet, params)
+        if variant is not None and variant.repair and cell.steps == 0:
+            return self._decode_repaired(cell, variant, packet, image_name)
+        # strength k / schedule, nudged up by 1e-9 so that int(schedule * strength) == k despite rounding
+        strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
+        params = ReconParams(
+            mode=cell.mode, num_inference_steps=cfg.schedule, strength=strength, guidance_scale=cfg.guidance, seed=recon_seed
+        )
+        return receiver.reconstruct(packet, params)
+
+    def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str) -> Any:
+        """k = 0 with a non-default receiver treatment: repair, then the profile's decoder."""
+        import torch
+
+        from semcom.eval.repair import position_ber, repaired_latent
+        from semcom.models.images import to_pil
+
+        cfg = self.config
+        codec = packet.codec if math.isfinite(packet.codec.valid_min) else self.models.decoder().info
+        rng = np.random.default_rng(derive_seed(cfg.seed, image_name, cell.key, "repair"))
+        bers = None
+        if "mmse" in variant.repair:  # mmse and smmse: the receiver knows its channel's bit error rates
+            if cfg.fec != "none":
+                raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
+            bers = np.array(position_ber(cell.snr_db, cfg.snr_convention, cfg.modulation, cfg.channel))
+        t0 = time.perf_counter()
+        fixed = repaired_latent(packet.latent, codec, variant.repair, rng, bers)
+        decoder = self.models.decoder()
+        with torch.no_grad():
+            image = to_pil(decoder.decode(torch.from_numpy(np.ascontiguousarray(fixed.values))[None]))[0]
+        return _Repaired(image, fixed.values_sanitised, {"total": time.perf_counter() - t0})
+
+    def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
+        from semcom.link import transmission
+        from semcom.link.types import ChannelConfig
+
+        cfg = self.config
+        variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
+        packet = packets[cell.variant]
+        channel = ChannelConfig(
+            snr_db=cell.snr_db, snr_convention=cfg.snr_convention, modulation=cfg.modulation, model=cfg.channel,
+            seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
+            latent_policy="never" if cell.mode == "text" else "always", fec=cfg.fec, mcs=cfg.mcs,
+        )
+        t0 = time.perf_counter()
+        received, report = transmission.transmit_packet(packet, channel)
+        result = self._reconstruct(cell, variant, received, item.name)
+        seconds = time.perf_counter() - t0
+        recon = result.image
+        if recon.size != reference.size:
+            from PIL import Image
+
+            recon = recon.resize(reference.size, Image.Resampling.LANCZOS)
+        metrics = self.suite.per_image(reference, recon, caption)
+        features = self.suite.fid_features([recon])
+        if features is not None:
+            _save_npy(self.store.feature_path(item.name, cell.key), features[0])
+        if self._is_grid_image(item):
+            _save_png(self.store.sample_path(item.name, cell.key), recon)
+        latent_bits = report.latent.info_bits
+        return {
+            "image": item.name, "cell": cell.key, "mode": cell.mode, "variant": cell.variant,
+            "encoding": variant.encoding if variant else "", "snr_db": cell.snr_db, "steps": cell.steps,
+            "steps_executed": int(getattr(result, "steps_executed", 0)),
+            **metrics,
+            "caption_sent": caption, "caption_received": getattr(result, "caption_received", ""),
+            "chars_replaced": int(getattr(result, "chars_replaced", 0)),
+            "caption_bits": report.caption.info_bits, "caption_bit_errors": report.caption.bit_errors,
+            "latent_bits": latent_bits, "latent_bit_errors": report.latent.bit_errors,
+            "latent_ber": report.latent.bit_errors / latent_bits if latent_bits else math.nan,
+            "latent_dropped": bool(report.latent_dropped),
+            "latent_bytes": len(packet.latent.data) if packet.latent is not None and cell.mode != "text" else 0,
+            "values_sanitised": int(getattr(result, "values_sanitised", 0)),
+            "esn0_db": report.esn0_db, "ebn0_db": report.ebn0_db, "channel_symbols": report.total_symbols,
+            "seconds": seconds,
+        }
+
+    def _is_grid_image(self, item: ImageItem) -> bool:
+        return item.name in self._grid_names
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, progress: bool = True) -> SweepSummary:
+        """Compute every (image, cell) not yet logged; write config.json and metrics.json."""
+        cfg = self.config
+        start = time.perf_counter()
+        self._check_resume()
+        items = load_dataset(cfg.data, cfg.captions, cfg.limit)
+        self._grid_names = {it.name for it in items[: cfg.grid_images]}
+        summary = SweepSummary(images=len(items))
+        cells = []
+        for cell in cfg.cells:
+            reason = unsupported_reason(self.models, cell)
+            if reason:
+                summary.unsupported[cell.key] = reason
+            else:
+                cells.append(cell)
+        summary.cells = len(cells)
+        for reason in sorted(set(summary.unsupported.values())):
+            count = sum(1 for r in summary.unsupported.values() if r == reason)
+            log.warning("skipping %d cells: %s", count, reason)
+        self.store.write_json("config.json", {**cfg.to_json(), "unsupported_cells": summary.unsupported})
+        self.store.write_json(
+            "metrics.json", {a.metric: {"available": a.available, "reason": a.reason} for a in self.suite.availability()}
+        )
+        done = self.store.done()
+        todo = [(it, [c for c in cells if (it.name, c.key) not in done]) for it in items]
+        summary.cached = len(items) * len(cells) - sum(len(c) for _, c in todo)
+        bar = _progress(len(items) * len(cells), summary.cached, progress)
+        try:
+            for item, pending in todo:
+                if not pending:
+                    continue
+                self._run_image(item, pending, bar, summary)
+        finally:
+            bar.close()
+        summary.seconds = time.perf_counter() - start
+        return summary
+
+    def _run_image(self, item: ImageItem, pending: list[Cell], bar: Any, summary: SweepSummary) -> None:
+        cfg = self.config
+        image = load_image(item)
+        reference = reference_image(image, cfg.size)
+        caption = self._caption(item, image)
+        if self.suite.fid_extractor is not None and not self.store.feature_path(item.name, None).is_file():
+            _save_npy(self.store.feature_path(item.name, None), self.suite.fid_features([reference])[0])
+        if self._is_grid_image(item) and not self.store.sample_path(item.name, None).is_file():
+            _save_png(self.store.sample_path(item.name, None), reference)
+        needs_latent = any(c.mode != "text" for c in pending)
+        latent = self.latent_of(item, image) if needs_latent else None
+        packets: dict[str, Any] = {}
+        for cell in pending:
+            if cell.variant not in packets:
+                if cell.mode == "text":
+                    packets[cell.variant] = _text_packet(self, caption, image)
+                else:
+                    packets[cell.variant] = self._packet(latent, LatentVariant.parse(cell.variant), caption, image)
+            bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
+            self.store.append(self._run_cell(cell, item, caption, packets, reference))
+            summary.computed += 1
+            bar.update(1)
+
+
+def latent_packet(latent: np.ndarray, variant: LatentVariant, caption: str, codec: Any,
+                  original_size: tuple[int, int], size: int):
+    """The packet the sender would build for `latent` in `variant` (sender options applied)."""
+    from semcom.payload.caption import encode_caption
+    from semcom.payload.latent import encode_latent, get_encoding
+    from semcom.payload.packet import SemanticPacket
+
+    options = {} if get_encoding(variant.encoding).family == "float" else {
+        "per_channel": variant.per_channel, "percentile": variant.percentile}
+    return SemanticPacket(caption=encode_caption(caption), latent=encode_latent(latent, variant.encoding, **options),
+                          codec=codec, original_size=original_size, coded_size=(size, size))
+
+
+@dataclass
+class _Repaired:
+    """The fields of ReconResult the sweep reads, for the k = 0 repair path."""
+
+    image: Any
+    values_sanitised: int
+    timings: dict[str, float]
+    steps_executed: int = 0
+    caption_received: str = ""
+    chars_replaced: int = 0
+
+
+def _text_packet(sweep: Sweep, caption: str, image: Any):
+    """A caption-only packet (text mode sends no latent)."""
+    from semcom.payload.caption import encode_caption
+    from semcom.payload.packet import SemanticPacket
+
+    size = sweep.config.size
+    return SemanticPacket(caption=encode_caption(caption), latent=None, codec=sweep.models.decoder().info,
+                          original_size=image.size, coded_size=(size, size))
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.asarray(array, dtype=np.float32))
+
+
+def _save_png(path: Path, image: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+def _progress(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc="eval", unit="cell", disable=not enabled, dynamic_ncols=True)
+

@@ -1,0 +1,41 @@
+"""Run directory: seeds, the results log (torn lines), strict JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from semcom.eval.store import RunStore, derive_seed, from_json_number, json_safe, safe_name
+
+
+def test_derived_seeds_are_stable_distinct_and_63_bit():
+    a = derive_seed(0, "img.jpg", "latent|int8|5|0", "channel")
+    assert a == derive_seed(0, "img.jpg", "latent|int8|5|0", "channel")
+    assert a != derive_seed(1, "img.jpg", "latent|int8|5|0", "channel")
+    assert a != derive_seed(0, "img.jpg", "latent|int8|6|0", "channel")
+    assert 0 <= a < 2**63
+
+
+def test_results_log_survives_a_torn_line(tmp_path):
+    store = RunStore(tmp_path)
+    store.append({"image": "a", "cell": "x", "ssim": 0.5, "psnr": math.inf, "lpips": math.nan})
+    with store.results_path.open("a") as handle:
+        handle.write('{"image": "b", "cell": "x", "ss')  # a crash mid-write
+    store.append({"image": "c", "cell": "x", "ssim": 0.7})
+    rows = list(store.iter_results())
+    assert [r["image"] for r in rows] == ["a", "c"]
+    assert store.done() == {("a", "x"), ("c", "x")}
+    assert rows[0]["psnr"] == "inf" and rows[0]["lpips"] is None  # strict JSON on disk
+    for line in store.results_path.read_text().splitlines()[:1]:
+        json.loads(line)
+
+
+def test_json_safe_round_trip():
+    data = json_safe({"a": [math.nan, math.inf, -math.inf, 1.5]})
+    assert data == {"a": [None, "inf", "-inf", 1.5]}
+    assert math.isnan(from_json_number(None)) and from_json_number("inf") == math.inf
+
+
+def test_safe_names_are_unique_and_file_safe():
+    a, b = safe_name("latent|int8:pc|5|0"), safe_name("latent|int8_pc|5|0")
+    assert a != b and "/" not in a and "|" not in a
