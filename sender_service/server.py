@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from semcom.rpc.client import dial
-from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
@@ -30,6 +30,8 @@ class SenderOptions:
     upstream: str = ""  # the channel proxy (empty: Encode only)
     lb_policy: str | None = None
     stream_depth: int = 2
+    batch_max: int = 1  # > 1: caption/encode concurrent requests together (SEMCOM_SENDER_BATCH_MAX)
+    batch_window_ms: float = 10.0
 
 
 def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig) -> int:
@@ -47,7 +49,9 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
     else:
         log.warning("sender has no upstream: Transmit will answer FAILED_PRECONDITION (Encode works)")
     servicer = SenderServicer(options.max_image_pixels, options.image_size, options.latent_encoding, stub,
-                              options.upstream, options.stream_depth)
+                              options.upstream, options.stream_depth, batch_max=options.batch_max,
+                              batch_window_s=options.batch_window_ms / 1000.0,
+                              max_queue=server.max_workers + SPARE_WORKERS + server.max_queue)
     host.add(sender_pb2.DESCRIPTOR.services_by_name["SenderService"], servicer,
              sender_pb2_grpc.add_SenderServiceServicer_to_server)
 
@@ -67,5 +71,6 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
     try:
         return host.run(load)
     finally:
+        servicer.close()
         if link is not None:
             link.close()

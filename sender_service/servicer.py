@@ -4,7 +4,10 @@ Encode: image bytes -> checked, decoded RGB image -> `Sender.encode` -> Semantic
 Transmit: for each image of the stream, Encode, then one unary Reconstruct call to the
 downstream (the channel proxy; a receiver works too), pipelined so the next image is encoded
 while the previous one is on the channel/receiver. Unary calls per image let a load-balanced
-downstream spread one stream over several replicas. A text-only request (MODE_TEXT) leaves the
+downstream spread one stream over several replicas. With batching on (`batch_max` > 1,
+SEMCOM_SENDER_BATCH_MAX) the images of concurrent Encode calls and Transmit streams are queued to
+one model thread (`semcom.rpc.batching.BatchQueue`) and captioned/encoded together by
+`Sender.encode_batch`; with it off they are encoded one at a time behind a lock. A text-only request (MODE_TEXT) leaves the
 latent out of the packet: only the caption crosses the channel, as in the paper's text-only
 scheme.
 """
@@ -19,6 +22,7 @@ from typing import Any
 import grpc
 
 from semcom.rpc import convert
+from semcom.rpc.batching import BatchQueue
 from semcom.rpc.deadlines import remaining, wait
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, ServiceError, status_for
 from semcom.rpc.images import decode_image
@@ -32,8 +36,14 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
     service_name = "sender"
 
     def __init__(self, max_image_pixels: int, image_size: int | None, default_encoding: str,
-                 downstream: Any | None, downstream_target: str = "", stream_depth: int = 2) -> None:
-        """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only)."""
+                 downstream: Any | None, downstream_target: str = "", stream_depth: int = 2,
+                 batch_max: int = 1, batch_window_s: float = 0.01, max_queue: int = 64) -> None:
+        """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only).
+
+        `batch_max` > 1 turns on batching (window `batch_window_s`, at most `max_queue` waiting).
+        """
+        if batch_max < 1 or batch_window_s < 0 or max_queue < 1:
+            raise ValueError("batch_max and max_queue must be >= 1 and batch_window_s >= 0")
         self.max_image_pixels = max_image_pixels
         self.image_size = image_size
         self.default_encoding = default_encoding
@@ -43,14 +53,30 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         self._sender: Any = None
         self._profile = ""
         self._model_lock = threading.Lock()  # one model on one device: encode one image at a time
+        self.batch_max = batch_max
+        self.batch_window_s = batch_window_s
+        self.max_queue = max_queue
+        self._batcher: BatchQueue | None = None
 
     def attach(self, sender: Any, profile: str) -> None:
+        """Start taking work with the loaded `sender` (and its batcher when batching is on)."""
+        if self.batch_max > 1:
+            self._batcher = BatchQueue(
+                lambda items: sender.encode_batch_with_timings(items, return_exceptions=True),
+                self.max_queue, self.batch_max, self.batch_window_s, service=self.service_name,
+                thread_name="sender-batcher",
+            )
         self._sender = sender
         self._profile = profile
 
+    def close(self) -> None:
+        """Stop the batcher (queued encodes are cancelled); a no-op without batching."""
+        if self._batcher is not None:
+            self._batcher.close()
+
     # ------------------------------------------------------------------ stages
 
-    def _encode(self, request: sender_pb2.ImageRequest) -> tuple[Any, dict[str, float]]:
+    def _encode(self, request: sender_pb2.ImageRequest, context) -> tuple[Any, dict[str, float]]:
         if self._sender is None:
             raise NotReadyError("sender models are still loading")
         image = decode_image(request.image, self.max_image_pixels)
@@ -69,11 +95,16 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
             clip = (tuple(q.lo), tuple(q.hi)) if per_channel else (q.lo[0], q.hi[0])
         caption = request.caption if request.HasField("caption") else None
         seed = request.seed if request.HasField("seed") else None
-        with self._model_lock:
-            packet, timings = self._sender.encode_with_timings(
-                image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
-                sample_posterior=request.sample_posterior, seed=seed, size=self.image_size,
-            )
+        item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
+                    sample_posterior=request.sample_posterior, seed=seed, size=self.image_size)
+        batcher = self._batcher
+        if batcher is not None:
+            work = batcher.submit(item)
+            packet, timings = wait(work, context, "the sender model")
+            timings = {**timings, "queue": work.queue_seconds}
+        else:
+            with self._model_lock:
+                packet, timings = self._sender.encode_with_timings(**item)
         timings = {k: v for k, v in timings.items() if k != "total"}
         return packet, timings
 
@@ -84,7 +115,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         t0 = time.monotonic()
         mode = convert.mode_label(request.params.mode)
         try:
-            packet, timings = self._encode(request)
+            packet, timings = self._encode(request, context)
         except Exception as exc:
             observe_item(self.service_name, mode, status_for(exc).code.name, time.monotonic() - t0)
             raise
@@ -132,7 +163,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
     @rpc_method
     def Encode(self, request, context):
         t0 = time.monotonic()
-        packet, timings = self._encode(request)
+        packet, timings = self._encode(request, context)
         timings["total"] = time.monotonic() - t0
         observe_item(self.service_name, "encode", "OK", timings["total"], timings)
         return sender_pb2.EncodeResponse(

@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(s, "sender")
     s.add_argument("--image-size", type=int, help="square side fed to the encoder (SEMCOM_IMAGE_SIZE)")
     s.add_argument("--latent-encoding", help="default latent encoding (SEMCOM_LATENT_ENCODING)")
+    s.add_argument("--batch-max", type=int,
+                   help="batch captioning/encoding of concurrent requests: largest batch, 1 = off (SEMCOM_SENDER_BATCH_MAX)")
+    s.add_argument("--batch-window-ms", type=float, help="sender batching window (SEMCOM_SENDER_BATCH_WINDOW_MS)")
     s.set_defaults(func=run)
 
     c = roles.add_parser("channel", help="channel_sim: ReceiverService proxy applying the simulated channel")
@@ -141,4 +144,6 @@ def _serve(args: argparse.Namespace) -> int:
         image_size=_pick(args.image_size, "SEMCOM_IMAGE_SIZE"),
         latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
         upstream=upstream, lb_policy=args.lb_policy,
+        batch_max=_pick(args.batch_max, "SEMCOM_SENDER_BATCH_MAX"),
+        batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_SENDER_BATCH_WINDOW_MS"),
     ), tls)

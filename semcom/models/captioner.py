@@ -54,16 +54,22 @@ class Captioner:
         self.dtype = dtype
         self.calls = 0  # how many images were captioned (observability and tests)
 
-    @torch.inference_mode()
     def __call__(self, image: Image.Image) -> str:
-        self.calls += 1
-        kwargs: dict[str, Any] = {"images": image.convert("RGB"), "return_tensors": "pt"}
+        return self.caption_batch([image])[0]
+
+    @torch.inference_mode()
+    def caption_batch(self, images: list[Image.Image]) -> list[str]:
+        """Captions of several images from one batched `generate` (the sender's batcher uses it)."""
+        if not images:
+            return []
+        self.calls += len(images)
+        kwargs: dict[str, Any] = {"images": [image.convert("RGB") for image in images], "return_tensors": "pt"}
         if self.spec.prompt:
-            kwargs["text"] = self.spec.prompt
+            kwargs["text"] = [self.spec.prompt] * len(images)
         inputs = self.processor(**kwargs).to(self.device)
         inputs["pixel_values"] = inputs["pixel_values"].to(self.dtype)
         tokens = self.model.generate(**inputs, **self.spec.generation)
-        return self.processor.decode(tokens[0], skip_special_tokens=True).strip()
+        return [text.strip() for text in self.processor.batch_decode(tokens, skip_special_tokens=True)]
 
 
 def load_captioner(spec: CaptionerSpec, device: torch.device, dtype: torch.dtype, profile: str | None = None) -> Captioner:

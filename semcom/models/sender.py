@@ -1,10 +1,11 @@
-"""The sender: semantic extraction of one image into a SemanticPacket (caption + encoded latent).
+"""The sender: semantic extraction of images into SemanticPackets (caption + encoded latent).
 
 caption: the one supplied, else BLIP's (the captioner is loaded only then), 8-bit ASCII capped at
 77 characters on a word boundary (`semcom.payload.encode_caption`).
 latent: the image resized to size x size (Lanczos), scaled to [-1, 1], encoded by the profile's
 codec (SD VAE: posterior sample x 0.18215 as in the paper, or the posterior mean), then packed
-with `semcom.payload.encode_latent` in the chosen encoding.
+with `semcom.payload.encode_latent` in the chosen encoding. `encode_batch` does many images at
+once: one BLIP call for the missing captions, one encoder call per coded size (per-item seeds).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -68,13 +71,28 @@ class Sender:
     ) -> np.ndarray:
         """The float32 latent (C, H/f, W/f) of `image` before any wire encoding."""
         side = check_size(self.models.spec.image_size if size is None else size)
+        return self._latents([image], side, sample_posterior, [seed])[0]
+
+    def _latents(
+        self, images: list[Image.Image], side: int, sample_posterior: bool, seeds: list[int | None]
+    ) -> list[np.ndarray]:
+        """Float32 latents of `images` (all resized to `side`) from one batched encoder call.
+
+        Each image's posterior noise comes from its own CPU generator (diffusers' randn_tensor
+        draws one sample per generator and moves it), so a seed gives the same sample alone or in
+        a batch, on CPU and GPU. Without any seed the global RNG is used, as before batching.
+        """
         codec = self.models.encoder()
-        # A CPU generator draws the posterior noise on the CPU for every device (diffusers'
-        # randn_tensor moves it), so a seed gives the same sample on CPU and GPU.
-        generator = torch.Generator("cpu").manual_seed(seed) if seed is not None else None
-        x = to_model_input(image, side)
-        latent = codec.encode(x, sample=sample_posterior, generator=generator)
-        return latent[0].cpu().numpy().astype(np.float32)
+        generator: list[torch.Generator] | None = None
+        if any(seed is not None for seed in seeds):
+            generator = [torch.Generator("cpu").manual_seed(seed) if seed is not None else torch.Generator("cpu")
+                         for seed in seeds]
+            for g, seed in zip(generator, seeds):
+                if seed is None:
+                    g.seed()  # fresh randomness for the unseeded items of a mixed batch
+        x = torch.cat([to_model_input(image, side) for image in images])
+        latents = codec.encode(x, sample=sample_posterior, generator=generator)
+        return list(latents.cpu().numpy().astype(np.float32))
 
     def encode_with_timings(
         self,
@@ -88,33 +106,115 @@ class Sender:
         size: int | None = None,
     ) -> tuple[SemanticPacket, dict[str, float]]:
         """`encode`, also returning stage timings: caption, encode (codec), pack (payload), total."""
+        item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
+                    sample_posterior=sample_posterior, seed=seed, size=size)
+        packet, timings = self.encode_batch_with_timings([item])[0]
+        self._local.timings = timings
+        return packet, timings
+
+    def encode_batch(self, items: Sequence[Mapping[str, Any]], return_exceptions: bool = False) -> list[Any]:
+        """Many images -> SemanticPackets, in input order; each item holds `encode`'s keyword arguments.
+
+        Captions missing from the items come from one batched BLIP call; the images of the same
+        coded size and posterior mode go through the encoder as one batch. Every item keeps its own
+        seed, so a packet equals `encode` of that item alone (up to last-bit rounding of batched
+        kernels). With `return_exceptions`, an invalid item yields its exception in its slot.
+        """
+        return [r if isinstance(r, BaseException) else r[0]
+                for r in self.encode_batch_with_timings(items, return_exceptions)]
+
+    def encode_batch_with_timings(
+        self, items: Sequence[Mapping[str, Any]], return_exceptions: bool = False
+    ) -> list[Any]:
+        """`encode_batch` returning (packet, timings) per item; caption/encode are the batch stage's wall time."""
+        out: list[Any] = [None] * len(items)
+        jobs: list[_Job] = []
+        for index, item in enumerate(items):
+            try:
+                jobs.append(self._plan(index, item))
+            except (TypeError, ValueError) as exc:
+                if not return_exceptions:
+                    raise
+                out[index] = exc
+        start = time.perf_counter()
+        uncaptioned = [job for job in jobs if job.caption is None]
+        if uncaptioned:
+            texts = self.models.captioner().caption_batch([job.image for job in uncaptioned])
+            seconds = time.perf_counter() - start
+            for job, text in zip(uncaptioned, texts):
+                job.caption = text
+                job.timings["caption"] = seconds
+        groups: dict[tuple[int, bool], list[_Job]] = {}
+        for job in jobs:
+            groups.setdefault((job.side, job.sample_posterior), []).append(job)
+        for (side, sample_posterior), group in groups.items():
+            t0 = time.perf_counter()
+            latents = self._latents([job.image for job in group], side, sample_posterior, [job.seed for job in group])
+            seconds = time.perf_counter() - t0
+            for job, latent in zip(group, latents):
+                job.timings["encode"] = seconds
+                job.latent = latent
+        codec_info = self.models.encoder().info if jobs else None
+        for job in jobs:
+            try:
+                out[job.index] = (self._pack(job, codec_info), job.timings)
+            except ValueError as exc:  # bad clip range, unknown encoding, caption not encodable
+                if not return_exceptions:
+                    raise
+                out[job.index] = exc
+            job.timings["total"] = time.perf_counter() - start
+        return out
+
+    def _plan(self, index: int, item: Mapping[str, Any]) -> _Job:
+        """Check one item's arguments (precise TypeError/ValueError) before any model runs."""
+        unknown = set(item) - _ENCODE_KEYS
+        if unknown:
+            raise TypeError(f"unknown encode arguments {sorted(unknown)}; allowed: {sorted(_ENCODE_KEYS)}")
+        image, caption, seed = item.get("image"), item.get("caption"), item.get("seed")
         if not isinstance(image, Image.Image):
             raise TypeError(f"image must be a PIL.Image.Image, got {type(image).__name__}")
         if caption is not None and not isinstance(caption, str):
             raise TypeError(f"caption must be str or None, got {type(caption).__name__}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+        size = item.get("size")
         side = check_size(self.models.spec.image_size if size is None else size)
-        timings: dict[str, float] = {}
-        start = time.perf_counter()
-        if caption is None:
-            caption = self.caption(image)
-            timings["caption"] = time.perf_counter() - start
-        caption_bytes = encode_caption(caption)
+        return _Job(index=index, image=image, caption=caption, seed=seed, side=side,
+                    sample_posterior=bool(item.get("sample_posterior", True)),
+                    encoding=item.get("encoding", "float64"), per_channel=bool(item.get("per_channel", False)),
+                    clip=item.get("clip"))
+
+    @staticmethod
+    def _pack(job: _Job, codec_info: Any) -> SemanticPacket:
+        caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
-        latent = self.encode_latent_tensor(image, sample_posterior, seed, side)
-        timings["encode"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        payload = encode_latent(latent, encoding, per_channel=per_channel, clip=clip)
-        timings["pack"] = time.perf_counter() - t0
-        timings["total"] = time.perf_counter() - start
-        packet = SemanticPacket(
+        payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip)
+        job.timings["pack"] = time.perf_counter() - t0
+        return SemanticPacket(
             caption=caption_bytes,
             latent=payload,
-            codec=self.models.encoder().info,
-            original_size=image.size,
-            coded_size=(side, side),
+            codec=codec_info,
+            original_size=job.image.size,
+            coded_size=(job.side, job.side),
             packet_id=uuid.uuid4().hex,
         )
-        self._local.timings = timings
-        return packet, timings
+
+
+_ENCODE_KEYS = frozenset({"image", "caption", "encoding", "per_channel", "clip", "sample_posterior", "seed", "size"})
+
+
+@dataclass
+class _Job:
+    """One item of `encode_batch` on its way through the stages."""
+
+    index: int
+    image: Image.Image
+    caption: str | None
+    seed: int | None
+    side: int
+    sample_posterior: bool
+    encoding: str
+    per_channel: bool
+    clip: Any
+    latent: np.ndarray | None = None
+    timings: dict[str, float] = field(default_factory=dict)

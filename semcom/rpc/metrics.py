@@ -30,8 +30,8 @@ RPC_SECONDS = Histogram("semcom_rpc_seconds", "RPC latency", ["service", "method
 ITEMS_TOTAL = Counter("semcom_items", "images or packets handled", ["service", "mode", "code"])
 ITEM_SECONDS = Histogram("semcom_item_seconds", "per-item latency", ["service", "mode"], buckets=_BUCKETS)
 STAGE_SECONDS = Histogram("semcom_stage_seconds", "per-stage timings", ["service", "stage"], buckets=_BUCKETS)
-QUEUE_DEPTH = Gauge("semcom_queue_depth", "receiver admission queue occupancy", ["service"])
-BATCH_SIZE = Histogram("semcom_batch_size", "receiver batch sizes", ["service"], buckets=(1, 2, 4, 8, 16, 32))
+QUEUE_DEPTH = Gauge("semcom_queue_depth", "batching queue occupancy (receiver; sender with batching on)", ["service"])
+BATCH_SIZE = Histogram("semcom_batch_size", "model batch sizes (receiver; sender with batching on)", ["service"], buckets=(1, 2, 4, 8, 16, 32))
 ABANDONED = Counter("semcom_abandoned_batches", "batches stopped early: every caller had gone", ["service"])
 
 
