@@ -1,0 +1,192 @@
+"""`semcom channel bler` and `semcom channel mcs`: the FEC/AMC subcommands of `semcom channel`.
+
+`semcom.cli.channel` calls `register_channel_commands(channel_subparsers)`; handlers import the
+heavy parts (torch, Sionna) only when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
+
+
+def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add `bler` and `mcs` to the `semcom channel` subcommands."""
+    p = subparsers.add_parser(
+        "bler",
+        help="Monte-Carlo BLER of each MCS vs Es/N0 (writes the table AMC uses)",
+        description="Simulate 5G LDPC + Gray QAM + AWGN + max-log LLR per MCS and block length; "
+        "write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
+    )
+    p.add_argument("--esn0-db", default="-3:22:0.25", help="Es/N0 grid in dB: start:stop:step or a,b,c (default %(default)s)")
+    p.add_argument("--mcs", default="all", help="'all' or comma-separated MCS names (see `semcom channel mcs`)")
+    p.add_argument("--k", default="320,8448", help="block lengths k (info bits incl. CRC), comma-separated (default %(default)s)")
+    p.add_argument("--blocks", default=None,
+                   help="most blocks per point: one value, or one per --k (default 300 for k <= 3840, 60 above)")
+    p.add_argument("--min-errors", default=None,
+                   help="end a point after this many block errors: one value, or one per --k (default 20 for k <= 3840, 10 above)")
+    p.add_argument("--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)")
+    p.add_argument("--stop-after-zero", type=int, default=1, help="end a curve after this many error-free points (default %(default)s)")
+    p.add_argument("--num-iter", type=int, default=20, help="LDPC belief-propagation iterations (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--out", type=Path, required=True, help="output JSON table")
+    p.add_argument("--merge", action="store_true", help="merge into --out if it exists (replacing same MCS and k)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-point progress on stderr")
+    p.set_defaults(func=_cmd_bler)
+
+    p = subparsers.add_parser(
+        "mcs",
+        help="the MCS table, and the AMC choice at an Es/N0",
+        description="List the MCS table with the Es/N0 each needs for the field's BLER target; "
+        "with --esn0-db, show what AMC picks for a field of --bits bits (or that it drops it).",
+    )
+    p.add_argument("--esn0-db", type=float, default=None, help="Es/N0 in dB per channel symbol: show the AMC choice")
+    p.add_argument("--field", choices=("caption", "latent"), default="latent")
+    p.add_argument("--bits", type=int, default=None, help="information bits of the field (default: 616 caption, 1048576 latent)")
+    p.add_argument("--budget", type=int, default=None, help="airtime budget in channel symbols (default: none)")
+    p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
+    p.add_argument("--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=_cmd_mcs)
+
+
+def _parse_ks(spec: str) -> list[int]:
+    try:
+        ks = [int(part) for part in spec.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--k must be comma-separated integers, got {spec!r}") from None
+    if len(set(ks)) != len(ks):
+        raise ValueError(f"--k values must be distinct, got {spec!r}")
+    if not ks or min(ks) < 12 or max(ks) > 8448:
+        raise ValueError(f"--k values must be in [12, 8448], got {spec!r}")
+    return ks
+
+
+def _per_k_ints(spec: str | None, ks: list[int], flag: str, short: int, long: int) -> list[int]:
+    """Values of a per-k option; None gives `short` for caption-sized blocks and `long` above
+    (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
+    if spec is None:
+        return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
+    try:
+        values = [int(part) for part in str(spec).split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{flag} must be an integer or comma-separated integers, got {spec!r}") from None
+    if len(values) == 1:
+        values = values * len(ks)
+    if len(values) != len(ks) or any(v <= 0 for v in values):
+        raise ValueError(f"{flag} needs one positive value or one per --k value ({len(ks)}), got {spec!r}")
+    return values
+
+
+def _cmd_bler(args: argparse.Namespace) -> int:
+    from semcom.fec import bler, mcs
+
+    try:
+        ks = _parse_ks(args.k)
+        if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0:
+            raise ValueError("--num-iter, --stop-after-zero and --jobs must be positive")
+        existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
+        table = bler.sweep(
+            mcs.parse_list(args.mcs),
+            ks,
+            bler.parse_grid(args.esn0_db),
+            seed=args.seed,
+            max_blocks=_per_k_ints(args.blocks, ks, "--blocks", 300, 60),
+            min_errors=_per_k_ints(args.min_errors, ks, "--min-errors", 20, 10),
+            num_iter=args.num_iter,
+            stop_after_zero=args.stop_after_zero,
+            verbose=not args.quiet,
+            command=_bler_command(args),
+            jobs=args.jobs,
+        )
+    except ValueError as exc:  # bad arguments are found before any simulation runs
+        print(f"semcom channel bler: {exc}", file=sys.stderr)
+        return 2
+    if existing is not None:
+        table = existing.merged(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.save(args.out)
+    if args.json:
+        print(json.dumps(table.to_dict(), indent=1))
+    else:
+        print(format_bler_table(table))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _bler_command(args: argparse.Namespace) -> str:
+    """The canonical command line that reproduces this sweep (recorded in the table)."""
+    ks = _parse_ks(args.k)
+    blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
+    errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
+    parts = ["semcom", "channel", "bler", f"--esn0-db={args.esn0_db}", "--mcs", args.mcs, "--k", args.k,
+             "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
+             "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
+             "--seed", str(args.seed), "--out", str(args.out)]
+    return shlex.join(parts + (["--merge"] if args.merge else []))
+
+
+def format_bler_table(table) -> str:  # table: semcom.fec.bler.BlerTable
+    """Text rendering: one line per curve, BLER per simulated Es/N0 point."""
+    lines = []
+    for curve in table.curves:
+        pts = ", ".join(f"{x:g}:{b:.3g}" for x, b in zip(curve.esn0_db, curve.bler))
+        lines.append(f"{curve.mcs:12s} k={curve.k:<5d} n={curve.n:<6d} Es/N0 dB:BLER  {pts}")
+    return "\n".join(lines)
+
+
+def _cmd_mcs(args: argparse.Namespace) -> int:
+    from semcom.fec import amc, bler, mcs, segmentation
+
+    try:
+        table = bler.BlerTable.load(args.table) if args.table else bler.default_table()
+        bits = args.bits if args.bits is not None else (616 if args.field == "caption" else 1_048_576)
+        plan = segmentation.plan(bits)
+        target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
+        rows = []
+        for m in mcs.MCS_TABLE:
+            curve = table.curve(m.name, plan.k)
+            rows.append(
+                {
+                    "mcs": m.name,
+                    "modulation": m.modulation,
+                    "rate": str(m.rate),
+                    "spectral_efficiency": round(m.spectral_efficiency, 4),
+                    "symbols": plan.segments * m.symbols(plan.k),
+                    "required_esn0_db": curve.required_esn0_db(target),
+                    "table_k": curve.k,
+                }
+            )
+        choice = None
+        if args.esn0_db is not None:
+            choice = amc.choose(args.esn0_db, args.field, bits, args.budget, target, table)
+    except ValueError as exc:
+        print(f"semcom channel mcs: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        out = {"field": args.field, "info_bits": bits, "segments": plan.segments, "segment_k": plan.k,
+               "target_bler": target, "mcs": rows}
+        if args.esn0_db is not None:
+            out["esn0_db"] = args.esn0_db
+            out["choice"] = choice.to_dict() if choice else None
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{args.field}: {bits} info bits -> {plan.segments} segment(s) of k={plan.k} ({plan.crc}); "
+          f"segment BLER target {target:g}")
+    print(f"{'mcs':12s} {'SE b/sym':>8s} {'symbols':>9s} {'Es/N0 needed':>13s}")
+    for r in rows:
+        need = "unreached" if r["required_esn0_db"] == float("inf") else f"{r['required_esn0_db']:.2f} dB"
+        print(f"{r['mcs']:12s} {r['spectral_efficiency']:8.3f} {r['symbols']:9d} {need:>13s}")
+    if args.esn0_db is not None:
+        if choice is None:
+            print(f"at Es/N0 {args.esn0_db:g} dB: no MCS meets the target within the budget -> drop")
+        else:
+            print(f"at Es/N0 {args.esn0_db:g} dB: {choice.mcs.name}, {choice.symbols} symbols, "
+                  f"expected segment BLER {choice.expected_bler:.3g}")
+    return 0

@@ -1,0 +1,193 @@
+"""One field over a coded link: segment + CRC -> LDPC -> Gray QAM -> channel -> LLRs -> LDPC -> CRC.
+
+This is the hook `semcom.link.transmission.transmit_packet` calls when ``ChannelConfig.fec ==
+"ldpc"``. Modulation, channel and soft demapping are the project's own PHY (`semcom.phy`: Gray
+QAM mapper, max-log LLR demapper in Sionna's logit convention, AWGN / Rayleigh / BSC); coding is
+Sionna's 5G LDPC and CRC. Every codeword of a field travels as one batch.
+
+SNR: the channel is defined by its Es/N0 (per channel symbol, unit-energy constellations). An
+SNR given as Eb/N0 is converted with the configured *uncoded* modulation
+(``ChannelConfig.modulation``), so one ChannelConfig describes one physical channel whether FEC
+is on or off; Eb/N0 per information bit of the coded link is then Es/N0 - 10 log10(r m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from semcom.fec import amc, crc, ldpc, segmentation
+from semcom.fec.mcs import Mcs, get as get_mcs
+from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
+from semcom.phy import channel as phy_channel
+from semcom.phy.mapping import as_bits, qam
+from semcom.phy.scrambling import scrambling_sequence
+from semcom.phy.snr import esn0_db_to_ebn0_db, esn0_db_to_n0, snr_db_pair
+from semcom.phy.theory import ber_qam_awgn
+
+FIELDS = ("caption", "latent")
+PERFECT_LLR = 20.0  # |LLR| for an error-free link; the decoder clips messages at 20 anyway
+CODED_MODELS = ("awgn", "rayleigh", "bsc", "none")
+
+
+def channel_esn0_db(cfg: ChannelConfig) -> float:
+    """Es/N0 (dB per channel symbol) of the channel `cfg` describes (see the module docstring)."""
+    return snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
+
+
+def channel_llrs(
+    codewords: np.ndarray,
+    bits_per_symbol: int,
+    esn0_db: float,
+    rng: np.random.Generator,
+    model: str = "awgn",
+    fading_block_length: int = 128,
+) -> np.ndarray:
+    """Codeword bits [C, n] -> channel logits log p(1)/p(0) [C, n] after modulation and `model`.
+
+    awgn / rayleigh: scrambled bits (`semcom.phy.scrambling`, so the symbols carry uniform bits
+    whatever the payload, as the BLER table assumes) on Gray QAM symbols, noise of variance
+    N0 = 10^(-Es/N0/10) (per-symbol N0/|h|^2 after perfect-CSI equalisation for rayleigh),
+    max-log LLRs, descrambled by flipping LLR signs. bsc: the authors'
+    channel, bits flipped at the closed-form uncoded BER of the QAM at this Es/N0, LLR
+    +-ln((1-p)/p). none: error-free, LLR +-PERFECT_LLR.
+    """
+    if model not in CODED_MODELS:
+        raise ValueError(f"model must be one of {CODED_MODELS}, got {model!r}")
+    codewords = np.asarray(codewords, dtype=np.uint8)
+    flat = codewords.reshape(-1)
+    if model == "none":
+        llr = (flat.astype(np.float32) * 2.0 - 1.0) * np.float32(PERFECT_LLR)
+    elif model == "bsc":
+        p = float(ber_qam_awgn(bits_per_symbol, esn0_db_to_ebn0_db(esn0_db, bits_per_symbol)))
+        received = phy_channel.bsc(flat, p, rng)
+        magnitude = PERFECT_LLR if p <= 0.0 else min(PERFECT_LLR, float(np.log((1.0 - p) / p)))
+        llr = (received.astype(np.float32) * 2.0 - 1.0) * np.float32(magnitude)
+    else:
+        constellation = qam(bits_per_symbol)
+        sequence = scrambling_sequence(flat.size)  # uniform bits on the air, as 38.211 7.3.1.1
+        x = constellation.modulate(flat ^ sequence)
+        n0 = esn0_db_to_n0(esn0_db)
+        if model == "awgn":
+            y, n0_sym = phy_channel.awgn(x, n0, rng), n0
+        else:
+            y, n0_sym = phy_channel.rayleigh_block_fading(x, n0, rng, fading_block_length)
+        llr = constellation.demodulate_llr(y, n0_sym, method="maxlog")
+        llr[sequence.astype(bool)] *= -1.0  # descramble: LLR of b is minus the LLR of b XOR 1
+    return llr.reshape(codewords.shape)
+
+
+def run_codewords(
+    info: np.ndarray,
+    mcs: Mcs,
+    esn0_db: float,
+    rng: np.random.Generator,
+    model: str = "awgn",
+    num_iter: int = ldpc.DEFAULT_NUM_ITER,
+    fading_block_length: int = 128,
+    crc_name: str | None = None,
+) -> np.ndarray:
+    """Info blocks [C, k] -> LDPC-encode at `mcs` -> channel -> decode -> decided blocks [C, k].
+
+    With `crc_name` (the CRC the blocks end with), decoding stops early per codeword once its
+    CRC passes (`ldpc.decode`). The shared core of `transmit_coded` and the BLER sweep.
+    """
+    info = np.asarray(info, dtype=np.uint8)
+    if info.ndim != 2 or info.shape[0] == 0:
+        raise ValueError(f"info must be a non-empty 2-D array [codewords, k], got shape {info.shape}")
+    k, m = info.shape[1], mcs.bits_per_symbol
+    codewords = ldpc.encode(info, mcs.codeword_bits(k), m)
+    llr = channel_llrs(codewords, m, esn0_db, rng, model, fading_block_length)
+    is_done = None if crc_name is None else (lambda bits: crc.check(bits, crc_name)[1])
+    return ldpc.decode(llr, k, m, num_iter, is_done)
+
+
+@dataclass(frozen=True)
+class CodedResult:
+    """What `transmit_coded` returns: decoded payload and which segments passed their CRC."""
+
+    rx_bits: np.ndarray  # uint8 [B], the decoder's decisions (also for failed segments)
+    segment_ok: np.ndarray  # bool [C], CRC passed
+    erased: np.ndarray  # bool [B], True where the bit's segment failed its CRC
+    plan: segmentation.SegmentPlan
+    codeword_bits: int  # n per codeword
+    symbols: int  # channel symbols of all codewords
+
+
+def transmit_coded(
+    bits: np.ndarray,
+    mcs: Mcs,
+    esn0_db: float,
+    rng: np.random.Generator,
+    model: str = "awgn",
+    num_iter: int = ldpc.DEFAULT_NUM_ITER,
+    fading_block_length: int = 128,
+    max_segment_bits: int = segmentation.MAX_SEGMENT_BITS,
+) -> CodedResult:
+    """Carry payload `bits` [B] over the channel with `mcs`: segment, CRC, LDPC, QAM, decode, check."""
+    bits = as_bits(bits)
+    plan = segmentation.plan(bits.size, max_segment_bits)
+    with_crc = crc.attach(segmentation.split(bits, plan), plan.crc)
+    decided = run_codewords(with_crc, mcs, esn0_db, rng, model, num_iter, fading_block_length, plan.crc)
+    payload, ok = crc.check(decided, plan.crc)
+    n = mcs.codeword_bits(plan.k)
+    return CodedResult(
+        rx_bits=segmentation.join(payload, plan),
+        segment_ok=ok,
+        erased=segmentation.bit_mask(~ok, plan),
+        plan=plan,
+        codeword_bits=n,
+        symbols=plan.segments * (n // mcs.bits_per_symbol),
+    )
+
+
+def select_mcs(
+    cfg: ChannelConfig, field: str, n_info_bits: int, airtime_budget_symbols: int | None = None
+) -> Mcs:
+    """The MCS `cfg` asks for: the named one, or with ``mcs == "auto"`` the AMC choice.
+
+    When AMC finds no MCS meeting the field's BLER target within the budget it falls back to the
+    most robust MCS: whether to send at all is the drop policy's decision
+    (`semcom.link.policy`, which asks `amc.choose` itself), and the caption always goes.
+    """
+    if cfg.mcs.strip().lower() != "auto":
+        return get_mcs(cfg.mcs)
+    choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols)
+    return choice.mcs if choice is not None else amc.MOST_ROBUST
+
+
+def transmit_field_coded(
+    bits: np.ndarray,
+    cfg: ChannelConfig,
+    rng: np.random.Generator,
+    field: str,
+    *,
+    airtime_budget_symbols: int | None = None,
+) -> FieldResult:
+    """One packet field ("caption" or "latent") over the coded link `cfg` describes.
+
+    Returns the decoded bits (the decoder's best guess everywhere), the channel symbols and
+    coded bits spent, the payload bit errors, the segment counts, and `erased`: True on every
+    bit of a segment whose CRC failed (those bits are the decoder's unverified best guess; what
+    a receiver should do with them is in `semcom.fec.erasure`).
+    """
+    if field not in FIELDS:
+        raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
+    bits = as_bits(bits)
+    if bits.size == 0:
+        return FieldResult(np.zeros(0, np.uint8), 0, 0, 0, 0, 0, np.zeros(0, bool), "")
+    chosen = select_mcs(cfg, field, bits.size, airtime_budget_symbols)
+    coded = transmit_coded(
+        bits, chosen, channel_esn0_db(cfg), rng, cfg.model, fading_block_length=cfg.fading_block_length
+    )
+    return FieldResult(
+        rx_bits=coded.rx_bits,
+        symbols=coded.symbols,
+        coded_bits=coded.plan.segments * coded.codeword_bits,
+        bit_errors=int(np.count_nonzero(coded.rx_bits != bits)),
+        segments=coded.plan.segments,
+        segments_failed=int(np.count_nonzero(~coded.segment_ok)),
+        erased=coded.erased,
+        mcs=chosen.name,
+    )

@@ -1,0 +1,101 @@
+"""BLER: the Monte-Carlo sweep, the table format and the lookup rule AMC relies on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from semcom.fec import bler, mcs
+
+
+def _curve(name="qpsk-r1/2", k=320, esn0=(0.0, 1.0, 2.0, 3.0), errors=(100, 40, 50, 0), blocks=100):
+    return bler.BlerCurve(name, k, mcs.get(name).codeword_bits(k), list(esn0), [blocks] * len(esn0), list(errors))
+
+
+def test_simulated_bler_does_not_increase_with_snr() -> None:
+    curve = bler.sweep_curve(mcs.get("qpsk-r1/2"), 128, np.arange(0.0, 4.1, 1.5), seed=0, max_blocks=30,
+                             min_errors=30, coarse_step=1)
+    values = curve.bler
+    assert len(values) >= 3 and values[0] > 0.5 and values[-1] == 0.0  # from the waterfall's top to its end
+    assert np.all(np.diff(values) <= 0)
+
+
+def test_sweep_strides_over_all_fail_points_then_walks_every_point() -> None:
+    grid = np.arange(-3.0, 24.01, 0.5)
+    m = mcs.get("64qam-r5/6")
+    curve = bler.sweep_curve(m, 1024, grid, seed=1, max_blocks=20, min_errors=4, coarse_step=2)
+    assert curve.esn0_db[0] == pytest.approx(15.0)  # first grid point above the Shannon limit, 14.91 dB
+    all_fail = [e == b for e, b in zip(curve.block_errors, curve.blocks)]
+    steps = np.diff(curve.esn0_db)
+    assert set(np.round(steps, 6)) <= {0.5, 1.0} and 1.0 in np.round(steps, 6)
+    for i in np.flatnonzero(np.isclose(steps, 1.0)):  # coarse strides only between all-fail points
+        assert all_fail[i] and all_fail[i + 1]
+    assert curve.block_errors[-1] == 0 and curve.block_errors[-2] > 0  # ends at the first clean point
+
+
+def test_lookup_is_a_monotone_pessimistic_interpolation() -> None:
+    curve = _curve()  # measured 1, 0.4, 0.5 (a Monte-Carlo wiggle), 0
+    np.testing.assert_allclose(curve.envelope(), [1.0, 0.5, 0.5, 0.0])
+    assert curve.at(-5.0) == 1.0  # below the first point
+    assert curve.at(0.5) == pytest.approx(0.75)
+    assert curve.at(2.5) == pytest.approx(0.25)
+    assert curve.at(99.0) == 0.0
+    assert curve.required_esn0_db(0.5) == 1.0 and curve.required_esn0_db(0.01) == 3.0
+    never = _curve(errors=(100, 90, 80, 70))
+    assert never.required_esn0_db(0.1) == math.inf and never.at(50.0) == 0.7
+
+
+def test_curve_for_a_block_length_prefers_the_longest_not_much_longer_code() -> None:
+    table = bler.BlerTable([_curve(k=320), _curve(k=8448)])
+    assert table.curve("qpsk-r1/2", 8413).k == 8448  # within 10%
+    assert table.curve("qpsk-r1/2", 4000).k == 320  # a 4000-bit code is weaker than an 8448-bit one
+    assert table.curve("qpsk-r1/2", 100).k == 320  # shorter than anything measured: the shortest
+    with pytest.raises(ValueError, match="no curve"):
+        table.curve("64qam-r5/6", 320)
+
+
+def test_table_round_trips_through_json_and_merges(tmp_path) -> None:
+    table = bler.BlerTable([_curve(k=320)], {"runs": [{"command": "a"}]})
+    path = tmp_path / "t.json"
+    table.save(path)
+    loaded = bler.BlerTable.load(path)
+    assert loaded.to_dict() == table.to_dict()
+    newer = bler.BlerTable([_curve(k=320, errors=(9, 9, 9, 9)), _curve("16qam-r1/2", k=320)], {"runs": [{"command": "b"}]})
+    merged = loaded.merged(newer)
+    assert [(c.mcs, c.k) for c in merged.curves] == [("qpsk-r1/2", 320), ("16qam-r1/2", 320)]
+    assert merged.curve("qpsk-r1/2", 320).block_errors == [9, 9, 9, 9]
+    assert [r["command"] for r in merged.meta["runs"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"format": "other"}, {"format": bler.TABLE_FORMAT, "curves": [{"mcs": "qpsk-r1/2"}]},
+     {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"block_errors": [1, 2, 3, 200]}]},
+     {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"esn0_db": [3, 2, 1, 0]}]}],
+)
+def test_malformed_tables_are_rejected(data) -> None:
+    with pytest.raises(ValueError):
+        bler.BlerTable.from_dict(data)
+
+
+def test_grid_parsing() -> None:
+    np.testing.assert_allclose(bler.parse_grid("-1:1:0.5"), [-1, -0.5, 0, 0.5, 1])
+    np.testing.assert_allclose(bler.parse_grid("3,1,2"), [1, 2, 3])
+    for bad in ("1:0:0.5", "0:1:0", "a,b", "0:100:1", ""):
+        with pytest.raises(ValueError):
+            bler.parse_grid(bad)
+
+
+def test_packaged_table_covers_every_mcs_at_caption_and_code_block_lengths() -> None:
+    table = bler.default_table()
+    for m in mcs.MCS_TABLE:
+        assert table.ks(m.name) == list(bler.DEFAULT_KS)
+        for k in bler.DEFAULT_KS:
+            curve = table.curve(m.name, k)
+            assert curve.bler[0] > 0.5 and curve.bler[-1] == 0.0  # swept from failure to error-free
+            assert curve.esn0_db[0] >= bler.shannon_esn0_db(m.spectral_efficiency) - 1e-9
+    # a longer code needs less SNR than a short one for the same MCS and target
+    for m in mcs.MCS_TABLE:
+        assert table.curve(m.name, 8448).required_esn0_db(0.01) <= table.curve(m.name, 320).required_esn0_db(0.01)

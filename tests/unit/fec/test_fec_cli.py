@@ -1,0 +1,44 @@
+"""`semcom channel bler` and `semcom channel mcs` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+from semcom.cli import main
+from semcom.fec import bler, mcs
+
+
+def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
+    out = tmp_path / "table.json"
+    rc = main(["channel", "bler", "--esn0-db=0:4:2", "--mcs", "qpsk-r1/2", "--k", "64", "--blocks", "20",
+               "--min-errors", "20", "--seed", "3", "--out", str(out), "-q"])
+    assert rc == 0
+    table = bler.BlerTable.load(out)
+    curve = table.curve("qpsk-r1/2", 64)
+    assert curve.esn0_db[0] == 0.0 and curve.n == mcs.get("qpsk-r1/2").codeword_bits(64)
+    assert "--esn0-db=0:4:2" in table.meta["runs"][0]["command"]
+    assert "qpsk-r1/2" in capsys.readouterr().out
+    # --merge adds a curve, keeps the old one
+    rc = main(["channel", "bler", "--esn0-db=4:8:2", "--mcs", "16qam-r1/2", "--k", "64", "--blocks", "10",
+               "--seed", "3", "--out", str(out), "--merge", "-q", "--json"])
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert sorted(c["mcs"] for c in data["curves"]) == ["16qam-r1/2", "qpsk-r1/2"]
+
+
+def test_bler_command_rejects_bad_arguments(tmp_path, capsys) -> None:
+    for bad in (["--esn0-db=5:1:1"], ["--mcs", "qpsk-r9/10"], ["--k", "8"], ["--blocks", "0"]):
+        assert main(["channel", "bler", "--out", str(tmp_path / "x.json"), *bad]) == 2
+    assert "semcom channel bler:" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_mcs_command_lists_the_table_and_the_amc_choice(capsys) -> None:
+    assert main(["channel", "mcs", "--json", "--esn0-db", "30", "--field", "caption"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["mcs"] for r in data["mcs"]] == mcs.names()
+    assert data["segments"] == 1 and data["segment_k"] == 632 and data["choice"]["mcs"] == "64qam-r5/6"
+    assert main(["channel", "mcs", "--esn0-db", "-9"]) == 0
+    text = capsys.readouterr().out
+    assert "drop" in text and "16qam-r1/2" in text
+    assert main(["channel", "mcs", "--bits", "0"]) == 2
