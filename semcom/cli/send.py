@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--snr-convention", choices=("ebn0", "esn0"))
     c.add_argument("--modulation", choices=("bpsk", "qpsk", "16qam", "64qam", "256qam"))
     c.add_argument("--channel-model", choices=("awgn", "rayleigh", "bsc", "none"))
-    c.add_argument("--latent-policy", choices=("always", "threshold", "never", "amc"))
+    c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
     t.add_argument("--deadline-s", type=float, help="deadline for the whole stream (SEMCOM_DEADLINE_S)")

@@ -42,7 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--channel-model", default=config.get("SEMCOM_CHANNEL_MODEL"), help="awgn | rayleigh | bsc | none")
     g.add_argument("--latent-policy", default=config.get("SEMCOM_LATENT_POLICY"), help="always | threshold | never | amc")
     g.add_argument("--drop-threshold-db", type=float, default=config.get("SEMCOM_DROP_THRESHOLD_DB"))
-    g.add_argument("--fec", default=config.get("SEMCOM_FEC"), help="none | ldpc")
+    g.add_argument("--fec", default=config.get("SEMCOM_FEC"), choices=("none", "ldpc"), help="channel coding")
+    g.add_argument("--mcs", default=config.get("SEMCOM_MCS"),
+                   help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
@@ -100,6 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         latent_policy=args.latent_policy,
         drop_threshold_db=args.drop_threshold_db,
         fec=args.fec,
+        mcs=args.mcs,
     )
     params = ReconParams(
         mode=args.mode,

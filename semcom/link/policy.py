@@ -34,9 +34,16 @@ class LatentDecision:
     reason: str = ""  # why the latent is dropped; empty when it is sent
 
 
+def effective_policy(cfg: ChannelConfig) -> str:
+    """`cfg.latent_policy` with "auto" resolved: AMC on a coded link, the SNR threshold otherwise."""
+    if cfg.latent_policy == "auto":
+        return "amc" if cfg.fec == "ldpc" else "threshold"
+    return cfg.latent_policy
+
+
 def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
     """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``)."""
-    policy = cfg.latent_policy
+    policy = effective_policy(cfg)
     if policy == "always":
         return LatentDecision(True)
     if policy == "never":

@@ -13,7 +13,8 @@ import numpy as np
 SNR_CONVENTIONS = ("esn0", "ebn0")
 MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
-LATENT_POLICIES = ("always", "threshold", "never", "amc")
+# "auto": AMC decides when the link is coded (fec="ldpc"), the SNR threshold when it is not.
+LATENT_POLICIES = ("always", "threshold", "never", "amc", "auto")
 FEC_SCHEMES = ("none", "ldpc")
 
 
@@ -24,7 +25,7 @@ class ChannelConfig:
     modulation: str = "16qam"
     model: str = "awgn"
     seed: int | None = None  # None: fresh randomness per packet
-    latent_policy: str = "threshold"
+    latent_policy: str = "auto"
     drop_threshold_db: float = 5.0  # same convention as snr_db; why 5 dB: docs/channel.md
     fec: str = "none"
     mcs: str = "auto"

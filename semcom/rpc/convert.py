@@ -59,6 +59,7 @@ LATENT_POLICIES: dict[str, int] = {
     "always": channel_pb2.LATENT_POLICY_ALWAYS,
     "threshold": channel_pb2.LATENT_POLICY_THRESHOLD,
     "never": channel_pb2.LATENT_POLICY_NEVER,
+    "auto": channel_pb2.LATENT_POLICY_AUTO,
     "amc": channel_pb2.LATENT_POLICY_AMC,
 }
 FEC_SCHEMES: dict[str, int] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}

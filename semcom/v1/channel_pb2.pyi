@@ -36,6 +36,7 @@ class LatentPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LATENT_POLICY_THRESHOLD: _ClassVar[LatentPolicy]
     LATENT_POLICY_NEVER: _ClassVar[LatentPolicy]
     LATENT_POLICY_AMC: _ClassVar[LatentPolicy]
+    LATENT_POLICY_AUTO: _ClassVar[LatentPolicy]
 
 class Fec(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ LATENT_POLICY_ALWAYS: LatentPolicy
 LATENT_POLICY_THRESHOLD: LatentPolicy
 LATENT_POLICY_NEVER: LatentPolicy
 LATENT_POLICY_AMC: LatentPolicy
+LATENT_POLICY_AUTO: LatentPolicy
 FEC_UNSPECIFIED: Fec
 FEC_NONE: Fec
 FEC_LDPC: Fec

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from semcom.link.policy import FecUnavailableError, decide_latent
+from semcom.link.policy import FecUnavailableError, decide_latent, effective_policy
 from semcom.link.transmission import transmit_packet
 from semcom.link.types import ChannelConfig
-from semcom.payload.packet import LatentPayload, SemanticPacket
+from semcom.payload.packet import LatentPayload, QuantParams, SemanticPacket
 
 LATENT = LatentPayload((4, 8, 8), "float64", np.random.default_rng(0).standard_normal((4, 8, 8)).tobytes())
 
@@ -35,10 +35,26 @@ def test_threshold_compares_in_the_configured_convention() -> None:
 
 def test_default_threshold_keeps_the_papers_snr_grid() -> None:
     cfg = ChannelConfig()
-    assert cfg.latent_policy == "threshold"
+    assert cfg.latent_policy == "auto" and effective_policy(cfg) == "threshold"  # uncoded link
     for snr_db in (5.0, 6.25, 7.5, 8.75, 10.0):  # the paper's grid, Eb/N0 as in the authors' code
         assert decide_latent(ChannelConfig(snr_db=snr_db), LATENT).send
     assert not decide_latent(ChannelConfig(snr_db=4.0), LATENT).send
+
+
+def test_auto_policy_is_amc_on_a_coded_link() -> None:
+    pytest.importorskip("semcom.fec.amc")
+    assert effective_policy(ChannelConfig(fec="ldpc")) == "amc"
+    assert effective_policy(ChannelConfig(fec="ldpc", latent_policy="threshold")) == "threshold"  # still available
+    # int8: coded at rate 1/2 it still fits the default airtime budget (the uncoded float16 latent's)
+    latent = LatentPayload((4, 8, 8), "int8", np.zeros((4, 8, 8), np.int8).tobytes(),
+                           QuantParams(per_channel=False, lo=(-1.0,), hi=(1.0,)))
+    # 6 dB Eb/N0 is below this threshold (7 dB), but on a coded link AMC decides, and 16-QAM at
+    # rate 2/3 carries the latent (with its CRC) inside the budget at Es/N0 12 dB
+    assert not decide_latent(ChannelConfig(snr_db=6.0, drop_threshold_db=7.0), latent).send
+    coded = decide_latent(ChannelConfig(snr_db=6.0, drop_threshold_db=7.0, fec="ldpc"), latent)
+    assert coded.send, coded.reason
+    dropped = decide_latent(ChannelConfig(snr_db=-10.0, fec="ldpc"), latent)
+    assert not dropped.send and dropped.reason.startswith("amc:")
 
 
 def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
