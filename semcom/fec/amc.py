@@ -3,8 +3,8 @@
 Rule (as 5G link adaptation, without HARQ): at the reported Es/N0, take the MCS with the highest
 spectral efficiency whose BLER (from the measured table, `semcom.fec.bler`) is at most the
 field's target. The caption gets a stricter target than the latent (unequal error protection):
-a lost caption loses the image's meaning, a lost latent segment only erases a few hundred
-values that the receiver fills from their neighbours.
+a lost caption loses the image's meaning, while a failed latent segment touches about 1% of the
+values, and even its decoded bits are mostly right (docs/fec.md, "Erasures").
 
 When no MCS meets the target, or the best one needs more channel symbols than the airtime
 budget, `choose` returns None: the latent is dropped (text-only reconstruction). The default
