@@ -15,15 +15,7 @@ import argparse
 import json
 import sys
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+from semcom.cli.loadtest import _positive_int  # one argparse check for both load commands
 
 
 def register(sub: argparse._SubParsersAction) -> None:
