@@ -2,6 +2,7 @@
 
     semcom eval run --data DIR --out RUN_DIR [...]     (also: semcom eval --data DIR --out RUN_DIR [...])
     semcom eval report RUN_DIR
+    semcom eval merge DEST SRC [SRC ...]               (join shards / parts run elsewhere)
 
 See docs/evaluation.md for every flag, the output files and measured numbers.
 """
@@ -37,6 +38,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
     g.add_argument("--size", type=int, default=None, help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
     g.add_argument("--limit", type=int, default=None, help="first N images in sorted name order")
+    g.add_argument("--shard", default=None, metavar="I/N",
+                   help="run only images I, I+N, I+2N, ... of the (limited) set, 0 <= I < N; join the shards' run "
+                        "directories with `semcom eval merge`")
     g = p.add_argument_group("grid")
     g.add_argument("--snr-db", type=_floats, nargs="+", default=list(PAPER_SNRS_DB), help="SNR points in dB (default the paper's 5 .. 10)")
     g.add_argument("--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)")
@@ -70,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_run_arguments(parser)
     parser.set_defaults(func=_run)
-    sub = parser.add_subparsers(dest="eval_command", metavar="{run,report}")
+    sub = parser.add_subparsers(dest="eval_command", metavar="{run,report,merge}")
     run = sub.add_parser("run", help="run (or resume) a sweep", description="Run or resume an evaluation sweep.")
     _add_run_arguments(run)
     run.set_defaults(func=_run)
@@ -78,6 +82,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("run_dir", help="a directory written by `semcom eval run`")
     report.add_argument("--json", action="store_true", help="print the written files as JSON")
     report.set_defaults(func=_report)
+    merge = sub.add_parser(
+        "merge", help="join run directories of one sweep (shards, parts run on other machines) into DEST",
+        description="Append the results of each SRC run directory that DEST lacks (same sweep settings required; "
+        "only the data paths may differ), copy cached latents and samples, then re-aggregate DEST.",
+    )
+    merge.add_argument("dest", help="destination run directory (created from the first SRC if missing)")
+    merge.add_argument("sources", nargs="+", help="run directories written by `semcom eval run` (e.g. with --shard)")
+    merge.add_argument("--json", action="store_true", help="print the merge summary as JSON")
+    merge.set_defaults(func=_merge)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -104,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
             encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
             limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
-            metrics=metrics, grid_images=args.grid_images, device=args.device,
+            metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)
@@ -149,4 +162,31 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps({"report": str(path), "files": files}, indent=2))
     else:
         print(f"wrote {path} and {len(files) - 1} figure files under {path.parent / 'figures'}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from semcom.eval.aggregate import aggregate_run
+    from semcom.eval.merge import merge_runs
+
+    try:
+        summary = merge_runs(Path(args.dest), [Path(s) for s in args.sources])
+    except ValueError as exc:
+        print(f"semcom eval merge: {exc}", file=sys.stderr)
+        return 2
+    if summary.rows:
+        aggregate_run(Path(args.dest))
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2))
+        return 0
+    for source, added in summary.added.items():
+        print(f"{source}: {added} rows added")
+    print(f"{args.dest}: {summary.rows} rows; {summary.duplicates} duplicates skipped; "
+          f"{summary.files_copied} files copied")
+    if summary.max_abs_diff:
+        print("duplicates agree within " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(summary.max_abs_diff.items())))
+    for line in summary.path_differences + summary.metrics_differences:
+        print(f"note: {line}")
     return 0

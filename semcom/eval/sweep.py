@@ -70,6 +70,7 @@ class SweepConfig:
     metrics: tuple[str, ...] = OPTIONAL
     grid_images: int = 3
     device: str | None = None
+    shard: tuple[int, int] | None = None  # (index, count): this process runs images index, index+count, ...
     command: str = ""  # the command line, recorded in config.json for the report
 
     def __post_init__(self) -> None:
@@ -85,6 +86,8 @@ class SweepConfig:
             raise ValueError(f"size must be a multiple of 64, >= 64, got {self.size}")
         if self.grid_images < 0:
             raise ValueError(f"grid_images must be >= 0, got {self.grid_images}")
+        if self.shard is not None:
+            self.shard = parse_shard(self.shard)
         for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
             ChannelConfig(snr_db=float(snr), snr_convention=self.snr_convention, modulation=self.modulation,
                           model=self.channel, fec=self.fec, mcs=self.mcs)
@@ -108,8 +111,31 @@ class SweepConfig:
             "limit": self.limit,
             "metrics": list(self.metrics),
             "grid_images": self.grid_images,
+            "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
             "command": self.command,
         }
+
+
+def parse_shard(value: Any) -> tuple[int, int]:
+    """`"I/N"` or `(I, N)` -> (I, N) with 0 <= I < N: the shard that runs images I, I+N, I+2N, ...
+
+    Shards of one sweep (same settings, separate run directories, any machines) together cover every
+    image once; `semcom eval merge` joins their results. Seeds depend on the image name, not on its
+    position, so a sharded sweep computes the same numbers as an unsharded one.
+    """
+    if isinstance(value, str):
+        index_text, sep, count_text = value.partition("/")
+        try:
+            index, count = int(index_text), int(count_text)
+        except ValueError:
+            raise ValueError(f"shard must be I/N with integers 0 <= I < N (e.g. 0/4), got {value!r}") from None
+        if not sep:
+            raise ValueError(f"shard must be I/N with integers 0 <= I < N (e.g. 0/4), got {value!r}")
+    else:
+        index, count = (int(v) for v in value)
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard must be I/N with integers 0 <= I < N (e.g. 0/4), got {index}/{count}")
+    return index, count
 
 
 @dataclass
@@ -315,7 +341,10 @@ class Sweep:
         start = time.perf_counter()
         self._check_resume()
         items = load_dataset(cfg.data, cfg.captions, cfg.limit)
-        self._grid_names = {it.name for it in items[: cfg.grid_images]}
+        self._grid_names = {it.name for it in items[: cfg.grid_images]}  # of the whole set, so shards agree
+        if cfg.shard is not None:
+            index, count = cfg.shard
+            items = items[index::count]
         summary = SweepSummary(images=len(items))
         cells = []
         for cell in cfg.cells:
@@ -328,7 +357,9 @@ class Sweep:
         for reason in sorted(set(summary.unsupported.values())):
             count = sum(1 for r in summary.unsupported.values() if r == reason)
             log.warning("skipping %d cells: %s", count, reason)
-        self.store.write_json("config.json", {**cfg.to_json(), "unsupported_cells": summary.unsupported})
+        merged = (self.store.read_json("config.json") or {}).get("merged")  # kept: `semcom eval merge` history
+        self.store.write_json("config.json", {**cfg.to_json(), "unsupported_cells": summary.unsupported,
+                                              **({"merged": merged} if merged else {})})
         self.store.write_json(
             "metrics.json", {a.metric: {"available": a.available, "reason": a.reason} for a in self.suite.availability()}
         )

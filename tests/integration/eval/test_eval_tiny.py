@@ -139,3 +139,85 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     assert len(summary.unsupported) == 4 and all("has no diffusion model" in r for r in summary.unsupported.values())
     saved = json.loads((cfg.out / "config.json").read_text())["unsupported_cells"]
     assert set(saved) == set(summary.unsupported)
+
+
+SHARD_ARGS = ["--caption", "dataset", "--profile", "tiny", "--size", "64", "--snr-db", "4", "--modes", "latent",
+              "--encodings", "float16,int8g:pc:smmse", "--threads", "1", "--no-progress", "--json", "--metrics", "none"]
+
+
+def _rows(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
+    return {(r["image"], r["cell"]): {k: v for k, v in r.items() if k != "seconds"} for r in rows}
+
+
+def _aggregate(run_dir):
+    import csv
+
+    with (run_dir / "aggregate.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    numbers = {}
+    for row in rows:
+        values = {}
+        for key, value in row.items():
+            if key.startswith("seconds"):
+                continue
+            try:
+                values[key] = float(value)
+            except ValueError:
+                pass
+        numbers[row["cell"]] = values
+    return numbers
+
+
+def test_shards_merged_equal_the_unsharded_sweep(data_dir, tmp_path, capsys):
+    whole, merged = tmp_path / "whole", tmp_path / "merged"
+    assert main(["eval", "run", "--data", str(data_dir), "--out", str(whole), *SHARD_ARGS]) == 0
+    capsys.readouterr()
+    shards = []
+    for index in range(2):
+        shard = tmp_path / f"shard{index}"
+        assert main(["eval", "run", "--data", str(data_dir), "--out", str(shard), "--shard", f"{index}/2", *SHARD_ARGS]) == 0
+        assert json.loads(capsys.readouterr().out)["images"] == (2, 1)[index]  # images 0, 2 and image 1
+        shards.append(shard)
+    assert json.loads((shards[1] / "config.json").read_text())["shard"] == "1/2"
+
+    assert main(["eval", "merge", str(merged), *map(str, shards), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 3 * 2 and summary["duplicates"] == 0
+    assert sorted(summary["added"].values()) == [2, 4]
+    assert _rows(merged) == _rows(whole)  # seeds follow image names: same numbers, split or not
+    assert sorted(p.name for p in (merged / "cache" / "latents").iterdir()) == sorted(
+        p.name for p in (whole / "cache" / "latents").iterdir())
+    agg_merged, agg_whole = (_aggregate(run) for run in (merged, whole))
+    assert agg_merged.keys() == agg_whole.keys()
+    for cell, row in agg_whole.items():  # row order differs, so sums may differ in the last bit
+        assert agg_merged[cell] == pytest.approx(row, rel=1e-12, nan_ok=True), cell
+    assert len(json.loads((merged / "config.json").read_text())["merged"]) == 2
+
+    # Merging a part again adds nothing and finds the duplicates identical.
+    assert main(["eval", "merge", str(merged), str(whole), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["duplicates"] == 6 and again["added"] == {str(whole): 0}
+    assert again["max_abs_diff"]["ssim"] == 0.0 and again["max_abs_diff"]["psnr"] == 0.0
+
+
+def test_merge_refuses_another_sweep_and_leaves_dest_untouched(data_dir, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["eval", "run", "--data", str(data_dir), "--out", str(a), "--limit", "1", *SHARD_ARGS]) == 0
+    assert main(["eval", "run", "--data", str(data_dir), "--out", str(b), "--limit", "1", "--seed", "1", *SHARD_ARGS]) == 0
+    capsys.readouterr()
+    before = (a / "results.jsonl").read_bytes()
+    assert main(["eval", "merge", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert "holds another sweep" in err and "seed: 0 vs 1" in err
+    assert (a / "results.jsonl").read_bytes() == before
+    assert main(["eval", "merge", str(a), str(tmp_path / "missing")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    assert main(["eval", "merge", str(a), str(a)]) == 2
+    assert "destination itself" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["2/2", "-1/2", "1", "a/b", "0/0"])
+def test_bad_shard_is_a_usage_error(data_dir, tmp_path, capsys, bad):
+    assert main(["eval", "run", "--data", str(data_dir), "--out", str(tmp_path / "r"), f"--shard={bad}", *SHARD_ARGS]) == 2
+    assert "shard must be I/N" in capsys.readouterr().err
