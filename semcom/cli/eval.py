@@ -183,8 +183,8 @@ def _merge(args: argparse.Namespace) -> int:
         return 0
     for source, added in summary.added.items():
         print(f"{source}: {added} rows added")
-    print(f"{args.dest}: {summary.rows} rows; {summary.duplicates} duplicates skipped; "
-          f"{summary.files_copied} files copied")
+    print(f"{args.dest}: {summary.rows} rows; {summary.duplicates} duplicates and {summary.outside_grid} rows outside "
+          f"the grid skipped; {summary.files_copied} files copied")
     if summary.max_abs_diff:
         print("duplicates agree within " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(summary.max_abs_diff.items())))
     for line in summary.path_differences + summary.metrics_differences:

@@ -8,7 +8,8 @@ caption-file *paths* may differ, since they name the same files on another machi
 names in the rows are what identifies an image. DEST is created from the first SRC when it does
 not exist yet.
 
-Rows DEST already holds are kept; a SRC row for the same (image, cell) is counted as a duplicate
+Rows of cells outside DEST's grid (left in a run directory by an earlier, wider sweep) are
+skipped and counted. Rows DEST already holds are kept; a SRC row for the same (image, cell) is counted as a duplicate
 and compared, so merging a part computed twice (e.g. once on CPU, once on a GPU) reports how far
 the two agree (largest |difference| of each metric). Cached latents, example reconstructions,
 FID features and captions are copied where DEST lacks them. Nothing is written before every SRC
@@ -39,6 +40,7 @@ class MergeSummary:
     dest: str
     added: dict[str, int] = field(default_factory=dict)  # source -> rows appended
     duplicates: int = 0
+    outside_grid: int = 0  # rows of cells that are not in DEST's grid (skipped)
     max_abs_diff: dict[str, float] = field(default_factory=dict)  # metric -> largest |DEST - SRC| over duplicates
     files_copied: int = 0
     path_differences: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ class MergeSummary:
     def to_json(self) -> dict[str, Any]:
         return {
             "dest": self.dest, "added": self.added, "duplicates": self.duplicates,
+            "outside_grid": self.outside_grid,
             "max_abs_diff": self.max_abs_diff, "files_copied": self.files_copied,
             "path_differences": self.path_differences, "metrics_differences": self.metrics_differences,
             "rows": self.rows,
@@ -72,6 +75,18 @@ def _read_captions(store: RunStore) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def _grid_keys(config: dict[str, Any]) -> set[str]:
+    from semcom.eval.grid import build_grid, parse_variants
+
+    try:
+        cells = build_grid(tuple(config["modes"]), parse_variants(list(config["encodings"])),
+                           tuple(float(s) for s in config["snr_db"]), tuple(int(k) for k in config["steps"]),
+                           int(config["schedule"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"config.json does not describe a sweep grid: {exc}") from None
+    return {cell.key for cell in cells}
+
+
 def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
     """Merge `sources` into `dest` (see the module docstring); raises ValueError on a mismatch."""
     dest, sources = Path(dest), [Path(s) for s in sources]
@@ -83,7 +98,9 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
     src_stores = [RunStore(s) for s in sources]
     src_configs = [_config(s) for s in src_stores]
     dest_store = RunStore(dest)
-    dest_config = dest_store.read_json("config.json") or {k: v for k, v in src_configs[0].items() if k != "shard"}
+    dest_config = dest_store.read_json("config.json")
+    if dest_config is None:  # a new DEST: the sweep's settings; its parts' commands go to "merged"
+        dest_config = {**{k: v for k, v in src_configs[0].items() if k not in ("shard", "merged")}, "command": None}
     summary = MergeSummary(dest=str(dest))
 
     # Check everything before writing anything.
@@ -106,12 +123,16 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
         if ours is not None and theirs is not None and theirs != ours:
             summary.metrics_differences.append(f"{src}: metric availability differs from DEST's ({theirs} vs {ours})")
 
+    grid = _grid_keys(dest_config)
     existing = {(row["image"], row["cell"]): row for row in dest_store.iter_results()}
     dest.mkdir(parents=True, exist_ok=True)
     for src, store in zip(sources, src_stores):
         added = 0
         for row in store.iter_results():
             key = (row["image"], row["cell"])
+            if row["cell"] not in grid:
+                summary.outside_grid += 1
+                continue
             if key in existing:
                 summary.duplicates += 1
                 _compare(existing[key], row, summary.max_abs_diff)

@@ -191,6 +191,15 @@ def render_report(root: Path, command: str | None = None) -> Path:
     cmd = command or config.get("command")
     if cmd:
         lines += ["Command:", "", "```", cmd, "```", ""]
+    merged = config.get("merged") or []
+    if merged:
+        lines += [f"Joined from {len(merged)} run directories by `semcom eval merge` (rows of an (image, cell) "
+                  "already present were kept, not replaced):", "",
+                  "| part | shard | rows added | command |", "| --- | --- | ---: | --- |"]
+        for part in merged:
+            lines.append(f"| `{part.get('source')}` | {part.get('shard') or ''} | {part.get('rows_added')} | "
+                         f"`{part.get('command') or ''}` |")
+        lines.append("")
     lines += ["## Settings", "", "| setting | value |", "| --- | --- |"]
     for key in ("profile", "data", "captions", "caption_source", "size", "seed", "snr_convention", "modulation",
                 "channel", "fec", "mcs", "schedule", "guidance", "modes", "encodings", "steps", "snr_db"):

@@ -192,12 +192,23 @@ def test_shards_merged_equal_the_unsharded_sweep(data_dir, tmp_path, capsys):
     assert agg_merged.keys() == agg_whole.keys()
     for cell, row in agg_whole.items():  # row order differs, so sums may differ in the last bit
         assert agg_merged[cell] == pytest.approx(row, rel=1e-12, nan_ok=True), cell
-    assert len(json.loads((merged / "config.json").read_text())["merged"]) == 2
+    merged_config = json.loads((merged / "config.json").read_text())
+    assert len(merged_config["merged"]) == 2 and merged_config["command"] is None
+    assert [part["shard"] for part in merged_config["merged"]] == ["0/2", "1/2"]
+    from semcom.eval.report import render_report
 
-    # Merging a part again adds nothing and finds the duplicates identical.
+    report = render_report(merged).read_text()
+    assert "Joined from 2 run directories" in report and "| 1/2 | 2 |" in report
+
+    # Merging a part again adds nothing and finds the duplicates identical; a leftover row of a cell
+    # outside the grid (from an earlier, wider sweep in that directory) is not taken.
+    leftover = {**json.loads((whole / "results.jsonl").read_text().splitlines()[0]), "cell": "latent|float32|4|0"}
+    with (whole / "results.jsonl").open("a") as handle:
+        handle.write(json.dumps(leftover) + "\n")
     assert main(["eval", "merge", str(merged), str(whole), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["duplicates"] == 6 and again["added"] == {str(whole): 0}
+    assert again["duplicates"] == 6 and again["added"] == {str(whole): 0} and again["outside_grid"] == 1
+    assert again["rows"] == 6
     assert again["max_abs_diff"]["ssim"] == 0.0 and again["max_abs_diff"]["psnr"] == 0.0
 
 
