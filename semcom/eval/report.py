@@ -101,26 +101,55 @@ def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
     return "\n".join(lines)
 
 
+def _paired_diffs(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = ()):
+    """(variants, snrs, diffs): for each latent variant and SNR, the per-image `metric` differences to
+    `baseline` over the images both cells have."""
+    rows = [r for r in per_image if r["mode"] == "latent"]
+    base = {(r["image"], r["snr_db"]): float(r[metric]) for r in rows if r["variant"] == baseline}
+    variants = [v for v in dict.fromkeys([*order, *(r["variant"] for r in rows)]) if v != baseline]
+    snrs = sorted({r["snr_db"] for r in rows})
+    diffs = {(variant, snr): [] for variant in variants for snr in snrs}
+    for r in rows:
+        key = (r["image"], r["snr_db"])
+        if r["variant"] != baseline and key in base:
+            diffs[(r["variant"], r["snr_db"])].append(float(r[metric]) - base[key])
+    return variants, snrs, diffs
+
+
+def _paired_header(baseline: str, snrs: list[float]) -> list[str]:
+    return [f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+            "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+
+
 def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = ()) -> str:
     """Latent cells: mean per-image difference of `metric` to the `baseline` variant at the same SNR,
     with its 95% t-interval (paired over the images both cells have: the image-to-image spread,
     which dominates the plain CIs, cancels)."""
     from semcom.eval.aggregate import summarize
 
-    rows = [r for r in per_image if r["mode"] == "latent"]
-    base = {(r["image"], r["snr_db"]): float(r[metric]) for r in rows if r["variant"] == baseline}
-    variants = [v for v in dict.fromkeys([*order, *(r["variant"] for r in rows)]) if v != baseline]
-    snrs = sorted({r["snr_db"] for r in rows})
+    variants, snrs, diffs = _paired_diffs(per_image, metric, baseline, order)
     digits = DIGITS.get(metric, 3)
-    lines = [f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-             "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = _paired_header(baseline, snrs)
     for variant in variants:
         cells = []
         for snr in snrs:
-            diffs = [float(r[metric]) - base[(r["image"], snr)] for r in rows
-                     if r["variant"] == variant and r["snr_db"] == snr and (r["image"], snr) in base]
-            stat = summarize(diffs)
+            stat = summarize(diffs[(variant, snr)])
             cells.append(_fmt(stat.mean, stat.ci95, digits) if stat.n else "")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def wins_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = (),
+                  higher_is_better: bool = True) -> str:
+    """Latent cells: in how many images (of those both cells have) the variant beats `baseline`."""
+    variants, snrs, diffs = _paired_diffs(per_image, metric, baseline, order)
+    lines = _paired_header(baseline, snrs)
+    for variant in variants:
+        cells = []
+        for snr in snrs:
+            values = [d for d in diffs[(variant, snr)] if not math.isnan(d)]
+            wins = sum(1 for d in values if (d > 0 if higher_is_better else d < 0))
+            cells.append(f"{wins}/{len(values)}" if values else "")
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -241,6 +270,8 @@ def render_report(root: Path, command: str | None = None) -> Path:
         lines += [f"### Paired differences against latent {latent_variants[0]} (same images, same SNR)", ""]
         for metric in ("ssim", "psnr"):
             lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, latent_variants[0], latent_variants), ""]
+        lines += [f"Images in which the variant's SSIM is higher than {latent_variants[0]}'s:", "",
+                  wins_markdown(per_image, "ssim", latent_variants[0], latent_variants), ""]
     lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
     lines += ["## Figures", ""]
     for name, paths in figures.items():

@@ -72,3 +72,15 @@ def test_paired_differences_cancel_the_image_spread():
     text = paired_markdown(rows, "ssim", "float64:authors")
     assert "| variant - float64:authors | 5 dB |" in text
     assert "| int8g | 0.1000 ± 0.0000 |" in text
+
+
+def test_wins_count_images_where_the_variant_is_better():
+    from semcom.eval.report import wins_markdown
+
+    rows = []
+    for i, (base, other) in enumerate(((0.2, 0.3), (0.5, 0.4), (0.8, 0.9), (0.6, float("nan")))):
+        rows.append({"image": f"im{i}", "mode": "latent", "variant": "float64:authors", "snr_db": 5.0, "ssim": base})
+        rows.append({"image": f"im{i}", "mode": "latent", "variant": "int8g", "snr_db": 5.0, "ssim": other})
+    rows.append({"image": "im9", "mode": "latent", "variant": "int8g", "snr_db": 5.0, "ssim": 1.0})  # no baseline
+    assert "| int8g | 2/3 |" in wins_markdown(rows, "ssim", "float64:authors")
+    assert "| int8g | 1/3 |" in wins_markdown(rows, "ssim", "float64:authors", higher_is_better=False)
