@@ -17,7 +17,7 @@ import grpc
 
 from semcom.link.types import ChannelConfig
 from semcom.rpc import convert
-from semcom.rpc.deadlines import remaining, wait
+from semcom.rpc.deadlines import call_downstream
 from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
@@ -57,16 +57,10 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             params=request.params,
             report=convert.report_to_proto(report),
         )
-        t_call = time.monotonic()
-        future = self.upstream.Reconstruct.future(forward, timeout=remaining(context))
+        def failed(exc: BaseException) -> None:
+            observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
 
-        def finish() -> receiver_pb2.ReconstructResponse:
-            try:
-                response = wait(future, context, self.hop)
-            except Exception as exc:
-                observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
-                raise
-            rtt = time.monotonic() - t_call
+        def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> receiver_pb2.ReconstructResponse:
             chars_replaced = response.report.caption.chars_replaced
             values_sanitised = response.report.latent.values_sanitised
             response.report.CopyFrom(forward.report)  # the proxy's own report is the authority
@@ -81,7 +75,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
                          {"channel": channel_seconds, "network": hop_network})
             return response
 
-        return Pending(finish, future.cancel)
+        return call_downstream(self.upstream.Reconstruct, forward, context, self.hop, failed, finish)
 
     @staticmethod
     def _forwarded_packet(request: receiver_pb2.ReconstructRequest, received: Any):

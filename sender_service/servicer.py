@@ -23,7 +23,7 @@ import grpc
 
 from semcom.rpc import convert
 from semcom.rpc.batching import BatchQueue
-from semcom.rpc.deadlines import remaining, wait
+from semcom.rpc.deadlines import call_downstream, wait
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, ServiceError, status_for
 from semcom.rpc.images import decode_image
 from semcom.rpc.metrics import observe_item
@@ -126,16 +126,11 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         )
         if request.HasField("channel"):
             forward.channel.CopyFrom(request.channel)
-        t_call = time.monotonic()
-        future = self.downstream.Reconstruct.future(forward, timeout=remaining(context))
 
-        def finish() -> sender_pb2.TransmitResult:
-            try:
-                response = wait(future, context, self.hop)
-            except Exception as exc:
-                observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
-                raise
-            rtt = time.monotonic() - t_call
+        def failed(exc: BaseException) -> None:
+            observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+
+        def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> sender_pb2.TransmitResult:
             all_timings = dict(response.timings)
             downstream_wall = all_timings.get("channel_sim", all_timings.get("receiver", 0.0))
             all_timings["network"] = all_timings.get("network", 0.0) + max(rtt - downstream_wall, 0.0)
@@ -156,7 +151,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
                 strength_used=response.strength_used,
             )
 
-        return Pending(finish, future.cancel)
+        return call_downstream(self.downstream.Reconstruct, forward, context, self.hop, failed, finish)
 
     # ------------------------------------------------------------------ RPCs
 

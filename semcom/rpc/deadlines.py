@@ -4,17 +4,23 @@ Each service passes the time its own caller has left (`remaining`) as the timeou
 downstream call, so the whole chain gives up together; a call without a deadline gets
 SEMCOM_DEADLINE_S. `wait` blocks on a future for at most that long, and cancelling the call
 (`context.add_callback`) cancels the future, so abandoned work is dropped rather than finished.
+`call_downstream` is the forward-and-wait step a proxying hop builds from the two.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
 
 from semcom import config
 from semcom.rpc.errors import ServiceError
+from semcom.rpc.pipeline import Pending
+
+Res = TypeVar("Res")
 
 
 def remaining(context: grpc.ServicerContext, default_s: float | None = None) -> float:
@@ -39,3 +45,32 @@ def wait(future: Any, context: grpc.ServicerContext, what: str) -> Any:
         raise TimeoutError(f"deadline exceeded waiting for {what}") from None
     except (concurrent.futures.CancelledError, grpc.FutureCancelledError):
         raise ServiceError(grpc.StatusCode.CANCELLED, f"{what} was cancelled") from None
+
+
+def call_downstream(
+    method: Any,
+    request: Any,
+    context: grpc.ServicerContext,
+    hop: str,
+    on_error: Callable[[BaseException], object],
+    finish: Callable[[Any, float], Res],
+) -> Pending[Res]:
+    """Start `method.future(request)` within the caller's deadline and return it as a `Pending`.
+
+    Its `result()` waits for the response (same deadline; see `wait`), reports a failure to
+    `on_error` before re-raising it, and returns `finish(response, round_trip_seconds)`. Its
+    `cancel()` cancels the downstream call. This is the forward-and-wait step of every proxying hop
+    (sender -> channel -> receiver).
+    """
+    t_call = time.monotonic()
+    future = method.future(request, timeout=remaining(context))
+
+    def result() -> Res:
+        try:
+            response = wait(future, context, hop)
+        except Exception as exc:
+            on_error(exc)
+            raise
+        return finish(response, time.monotonic() - t_call)
+
+    return Pending(result, future.cancel)

@@ -118,3 +118,62 @@ def test_pipeline_cancels_pending_work_when_the_consumer_leaves() -> None:
     cancelled = [x for kind, x in log if kind == "cancel"]
     started = [x for kind, x in log if kind == "start"]
     assert cancelled and set(cancelled) <= set(started) and len(started) <= 4
+
+
+class _Context:
+    """The part of grpc.ServicerContext that semcom.rpc.deadlines uses."""
+
+    def __init__(self, left: float | None) -> None:
+        self.left, self.callbacks = left, []
+
+    def time_remaining(self):
+        return self.left
+
+    def add_callback(self, fn) -> None:
+        self.callbacks.append(fn)
+
+
+class _Method:
+    """A unary-unary multicallable whose `.future` runs `fn` on a thread pool."""
+
+    def __init__(self, fn) -> None:
+        import concurrent.futures
+
+        self.fn, self.pool, self.timeouts = fn, concurrent.futures.ThreadPoolExecutor(1), []
+
+    def future(self, request, timeout=None):
+        self.timeouts.append(timeout)
+        return self.pool.submit(self.fn, request)
+
+
+def test_call_downstream_passes_the_deadline_and_round_trip() -> None:
+    from semcom.rpc.deadlines import call_downstream
+
+    method, errors = _Method(lambda r: r * 2), []
+    pending = call_downstream(method, 21, _Context(7.5), "the receiver", errors.append,
+                              lambda response, rtt: (response, rtt))
+    response, rtt = pending.result()
+    assert response == 42 and 0.0 <= rtt < 5.0 and errors == []
+    assert method.timeouts == [7.5]  # the caller's remaining time becomes the downstream timeout
+
+
+def test_call_downstream_reports_failures_and_times_out() -> None:
+    import time as _time
+
+    from semcom.rpc.deadlines import call_downstream
+
+    def boom(request):
+        raise DownstreamError(grpc.StatusCode.UNAVAILABLE, "down")
+
+    errors = []
+    pending = call_downstream(_Method(boom), 1, _Context(5.0), "the receiver", errors.append,
+                              lambda response, rtt: pytest.fail("finish must not run on failure"))
+    with pytest.raises(DownstreamError):
+        pending.result()
+    assert len(errors) == 1 and isinstance(errors[0], DownstreamError)
+
+    slow = _Method(lambda r: _time.sleep(2.0))
+    pending = call_downstream(slow, 1, _Context(0.2), "the receiver", errors.append, lambda response, rtt: response)
+    with pytest.raises(TimeoutError, match="deadline exceeded waiting for the receiver"):
+        pending.result()
+    assert isinstance(errors[-1], TimeoutError)
