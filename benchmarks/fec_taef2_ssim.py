@@ -10,7 +10,7 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
   int8         int8 per-channel latent, uncoded 16-QAM, plain decoding;
   int8g-smmse  the project's best uncoded compact latent (docs/evaluation.md): Gray int8, per-channel
                range at the 99.9th percentile, uncoded 16-QAM, received with the spatial-MMSE
-               dequantiser `semcom.eval.repair` "smmse" (knows the channel's bit error rates);
+               dequantiser `semcom.link.repair` "smmse" (knows the channel's bit error rates);
   amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the drop
                decision of `semcom.link.policy.decide_latent`, then `semcom.fec.link.transmit_field_coded`
                (the hook `transmit_packet` calls); decoded values kept as decoded (docs/fec.md, "Erasures").
@@ -79,7 +79,7 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float]) -> list[dict
     """The variant's result at every grid point: ssim, symbols and link details."""
     import dataclasses
 
-    from semcom.eval.repair import position_ber, repaired_latent
+    from semcom.link.repair import position_ber, repaired_latent
     from semcom.fec.amc import latent_airtime_budget
     from semcom.fec.link import transmit_field_coded
     from semcom.link.policy import decide_latent

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.aggregate import summarize, write_csv
     from semcom.eval.dataset import load_dataset, load_image
     from semcom.eval.grid import Cell, parse_variants
-    from semcom.eval.repair import position_ber, repaired_latent
+    from semcom.link.repair import position_ber, repaired_latent
     from semcom.eval.store import derive_seed
     from semcom.eval.sweep import Sweep, SweepConfig, latent_packet
     from semcom.link.transmission import transmit_packet

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from semcom.eval.repair import (authors_sanitise, mmse_dequantise, neighbour_repair, position_ber, repaired_latent,
+from semcom.link.repair import (authors_sanitise, mmse_dequantise, neighbour_repair, position_ber, repaired_latent,
                                 spatial_mmse)
 from semcom.payload.latent import decode_latent, encode_latent
 from semcom.payload.packet import CodecInfo, LatentPayload
