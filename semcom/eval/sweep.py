@@ -37,6 +37,9 @@ from semcom.metrics.suite import OPTIONAL
 log = logging.getLogger(__name__)
 
 CAPTION_SOURCES = ("blip", "dataset")
+# Latent repairs the receiver itself runs (semcom.models.Receiver, `latent_repair`), at any k; the
+# other treatments (fill, nb, authors, combinations) are evaluation-only and k = 0 only.
+RECEIVER_REPAIRS = ("mmse", "smmse")
 # Settings that change what a cell's number means: a resumed run must match them exactly.
 IDENTITY_FIELDS = (
     "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
@@ -155,7 +158,7 @@ def unsupported_reason(models: Any, cell: Cell) -> str | None:
     spec = models.spec
     if cell.mode == "latent" or (cell.mode == "text+latent" and cell.steps == 0):
         return None
-    if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair:
+    if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair not in ("", *RECEIVER_REPAIRS):
         return f"receiver option of {cell.variant!r} is implemented for k = 0 (decode-only) cells only"
     if spec.diffusion is None:
         return f"profile {spec.name!r} has no diffusion model: only latent decoding (k = 0) is possible"
@@ -246,7 +249,8 @@ class Sweep:
         return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
 
     # ------------------------------------------------------------------ one cell
-    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, image_name: str) -> Any:
+    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, image_name: str,
+                     link: Any = None) -> Any:
         from semcom.models import ReconParams
 
         cfg = self.config
@@ -255,20 +259,26 @@ class Sweep:
         if cell.mode == "text":
             params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance, seed=recon_seed)
             return receiver.reconstruct(packet, params)
-        if variant is not None and variant.repair and cell.steps == 0:
+        repair = variant.repair if variant is not None else ""
+        if repair in RECEIVER_REPAIRS and cfg.fec != "none":
+            raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
+        if repair and repair not in RECEIVER_REPAIRS and cell.steps == 0:
             return self._decode_repaired(cell, variant, packet, image_name)
         # strength k / schedule, nudged up by 1e-9 so that int(schedule * strength) == k despite rounding
         strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
         params = ReconParams(
-            mode=cell.mode, num_inference_steps=cfg.schedule, strength=strength, guidance_scale=cfg.guidance, seed=recon_seed
+            mode=cell.mode, num_inference_steps=cfg.schedule, strength=strength, guidance_scale=cfg.guidance,
+            seed=recon_seed, latent_repair=repair if repair in RECEIVER_REPAIRS else "none",
         )
-        return receiver.reconstruct(packet, params)
+        # mmse/smmse run in the receiver itself, from the link's bit error rates (as in receiver_service)
+        return receiver.reconstruct(packet, params, link=link)
 
     def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str) -> Any:
-        """k = 0 with a non-default receiver treatment: repair, then the profile's decoder."""
+        """k = 0 with an evaluation-only receiver treatment (fill, nb, authors, mmse+nb, ...): repair,
+        then the profile's decoder."""
         import torch
 
-        from semcom.eval.repair import position_ber, repaired_latent
+        from semcom.link.repair import position_ber, repaired_latent
         from semcom.models.images import to_pil
 
         cfg = self.config
@@ -300,7 +310,7 @@ class Sweep:
         )
         t0 = time.perf_counter()
         received, report = transmission.transmit_packet(packet, channel)
-        result = self._reconstruct(cell, variant, received, item.name)
+        result = self._reconstruct(cell, variant, received, item.name, link=report.channel)
         seconds = time.perf_counter() - t0
         recon = result.image
         if recon.size != reference.size:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 MODES = ("auto", "text", "latent", "text+latent")
+# Receiver-side treatments of a received uniformly quantised latent (semcom.link.repair).
+LATENT_REPAIRS = ("none", "mmse", "smmse")
 
 # SNR-adaptive strength: the worse the channel, the less the received latent is trusted, so the
 # more of the schedule the diffusion model re-generates. Linear in dB between two anchor points,
@@ -48,6 +50,8 @@ class ReconParams:
     strength == 0, else denoise with an empty caption), "auto" (text+latent if a latent arrived).
     seed: same seed + same device -> same image; None draws a fresh seed (reported in the result).
     adaptive_strength: replace `strength` by `adaptive_strength(snr_db)` when the SNR is known.
+    latent_repair: "none" | "mmse" | "smmse" (`semcom.link.repair`), applied to a uniformly quantised
+    latent when the receiver is told the uncoded link it came over; otherwise "none" is used.
     """
 
     mode: str = "auto"
@@ -56,10 +60,13 @@ class ReconParams:
     guidance_scale: float = 9.0
     seed: int | None = None
     adaptive_strength: bool = False
+    latent_repair: str = "none"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.latent_repair not in LATENT_REPAIRS:
+            raise ValueError(f"latent_repair must be one of {LATENT_REPAIRS}, got {self.latent_repair!r}")
         steps = self.num_inference_steps
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
@@ -96,3 +103,4 @@ class ReconResult:
     seed: int = 0  # the seed actually used (drawn when the request had none)
     strength_used: float = 0.0  # after the adaptive policy, if enabled
     caption_bytes: bytes = b""  # the caption bytes exactly as received
+    latent_repair_used: str = "none"  # the latent treatment actually applied

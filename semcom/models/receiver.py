@@ -35,13 +35,18 @@ from semcom.payload.latent import decode_latent
 from semcom.payload.packet import CodecInfo, SemanticPacket
 
 if TYPE_CHECKING:
+    from semcom.link.types import ChannelConfig
     from semcom.models.profiles import Models
 
 # Codec names whose latent space is known without the profile that made them.
 KNOWN_LATENT_SPACES = {"sd15-vae": "sd15", "taesd": "sd15", "taef2": "flux2"}
 DEFAULT_CODED_SIZE = 512
 
-Item = tuple[SemanticPacket, ReconParams] | tuple[SemanticPacket, ReconParams, float | None]
+Item = (
+    tuple[SemanticPacket, ReconParams]
+    | tuple[SemanticPacket, ReconParams, float | None]
+    | tuple[SemanticPacket, ReconParams, float | None, "ChannelConfig | None"]
+)
 
 
 @dataclass
@@ -61,6 +66,7 @@ class _Job:
     chars_replaced: int
     latent: torch.Tensor | None  # (1, C, h, w) float32, sanitised
     values_sanitised: int
+    latent_repair: str  # the latent treatment applied ("none" where not applicable)
     shape: tuple[int, int, int]  # latent shape the loop works on
     timings: dict[str, float] = field(default_factory=dict)
     executed: int = 0  # DDIM steps the loop actually ran for this job
@@ -79,6 +85,19 @@ class _Job:
         return ("diffuse", self.steps, self.k, self.cfg, self.guidance if self.cfg else 0.0, self.shape)
 
 
+def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
+    """Whether an MMSE latent repair can run: a uniformly quantised latent that came over a known,
+    uncoded, noisy link (its bit error rates are then known; after FEC they are not)."""
+    from semcom.payload.latent import get_encoding
+
+    if payload is None or link is None or link.fec != "none" or link.model == "none":
+        return False
+    try:
+        return get_encoding(payload.encoding).family != "float"
+    except ValueError:
+        return False
+
+
 class Receiver:
     """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
 
@@ -95,25 +114,29 @@ class Receiver:
 
     # ------------------------------------------------------------------ public API
 
-    def reconstruct(self, packet: SemanticPacket, params: ReconParams, snr_db: float | None = None) -> ReconResult:
+    def reconstruct(
+        self, packet: SemanticPacket, params: ReconParams, snr_db: float | None = None, link: ChannelConfig | None = None
+    ) -> ReconResult:
         """One packet -> ReconResult. ValueError for a mode the packet/profile cannot support.
 
         `snr_db` (Eb/N0 in dB, the paper's SNR axis) is used only by `params.adaptive_strength`.
+        `link`: the channel the packet came over (the proxy's report); `params.latent_repair` needs
+        it, since MMSE estimation starts from the link's bit error rates.
         """
-        return self.reconstruct_batch([(packet, params, snr_db)])[0]
+        return self.reconstruct_batch([(packet, params, snr_db, link)])[0]
 
     def reconstruct_batch(self, items: Sequence[Item], return_exceptions: bool = False) -> list[Any]:
         """Reconstruct many packets, batching compatible ones; results in input order.
 
-        Each item is (packet, params) or (packet, params, snr_db). With `return_exceptions`, an
+        Each item is (packet, params), (packet, params, snr_db) or (packet, params, snr_db, link). With `return_exceptions`, an
         item that fails validation yields its ValueError in its slot instead of failing all.
         """
         out: list[Any] = [None] * len(items)
         jobs: list[_Job] = []
         for index, item in enumerate(items):
             try:
-                packet, params, snr = (tuple(item) + (None,))[:3]
-                jobs.append(self._plan(index, packet, params, snr))
+                packet, params, snr, link = (tuple(item) + (None, None))[:4]
+                jobs.append(self._plan(index, packet, params, snr, link))
             except ValueError as exc:
                 if not return_exceptions:
                     raise
@@ -135,6 +158,7 @@ class Receiver:
                     seed=job.seed,
                     strength_used=job.strength,
                     caption_bytes=job.caption_bytes,
+                    latent_repair_used=job.latent_repair,
                 )
         return out
 
@@ -148,7 +172,9 @@ class Receiver:
                 return cs.latent_space or DEFAULT_LATENT_SPACE[cs.type]
         return KNOWN_LATENT_SPACES.get(codec.name)
 
-    def _plan(self, index: int, packet: SemanticPacket, params: ReconParams, snr_db: float | None) -> _Job:
+    def _plan(
+        self, index: int, packet: SemanticPacket, params: ReconParams, snr_db: float | None, link: ChannelConfig | None
+    ) -> _Job:
         if not isinstance(packet, SemanticPacket):
             raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
         if not isinstance(params, ReconParams):
@@ -170,12 +196,24 @@ class Receiver:
         k = params.num_inference_steps if mode == "text" else params.denoise_steps(strength)
         latent = None
         sanitised = 0
+        repair = "none"
+        timings: dict[str, float] = {}
         if mode == "text":
             self._require_text_to_image()
             shape = self._text_latent_shape(packet)
         else:
             codec = self._packet_codec(packet)
-            decoded = decode_latent(packet.latent, codec)
+            repair = params.latent_repair if repair_applies(packet.latent, link) else "none"
+            if repair == "none":
+                decoded = decode_latent(packet.latent, codec)
+            else:
+                from semcom.link.repair import position_ber, repaired_latent
+
+                t_repair = time.perf_counter()
+                assert link is not None  # repair_applies
+                bers = position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model)
+                decoded = repaired_latent(packet.latent, codec, repair, bers=np.asarray(bers))
+                timings["repair"] = time.perf_counter() - t_repair
             sanitised = decoded.values_sanitised
             values = decoded.values
             if values.ndim != 3:
@@ -198,8 +236,9 @@ class Receiver:
             chars_replaced=caption.chars_replaced,
             latent=latent,
             values_sanitised=sanitised,
+            latent_repair=repair,
             shape=shape,  # type: ignore[arg-type]
-            timings={"unpack": time.perf_counter() - t0},
+            timings={"unpack": time.perf_counter() - t0 - sum(timings.values()), **timings},
         )
 
     def _packet_codec(self, packet: SemanticPacket) -> CodecInfo:

@@ -50,7 +50,7 @@ def data_dir(tmp_path_factory):
 
 
 RUN_ARGS = ["--caption", "dataset", "--profile", "tiny", "--limit", "2", "--size", "64", "--snr-db", "5", "10",
-            "--modes", "text,text+latent,latent", "--encodings", "float16,int8g:pc:smmse", "--steps", "0", "2",
+            "--modes", "text,text+latent,latent", "--encodings", "float16,int8g:pc:smmse,int8:nb", "--steps", "0", "2",
             "--schedule", "4", "--threads", "1", "--no-progress", "--json"]
 
 
@@ -58,9 +58,9 @@ def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["eval", "run", "--data", str(data_dir), "--out", str(out), "--report", *RUN_ARGS]) == 0
     first = json.loads(capsys.readouterr().out)
-    # text: 2 SNRs; text+latent: float16 x 2 SNRs x k in {0, 2} + smmse x 2 SNRs x k=0 (k=2 unsupported);
-    # latent: 2 variants x 2 SNRs
-    assert (first["cells"], first["unsupported_cells"]) == (2 + 4 + 2 + 4, 2)
+    # text: 2 SNRs; text+latent: float16 and smmse (a receiver repair) x 2 SNRs x k in {0, 2} + nb (an
+    # evaluation-only repair) x 2 SNRs x k=0 (k=2 unsupported); latent: 3 variants x 2 SNRs
+    assert (first["cells"], first["unsupported_cells"]) == (2 + 8 + 2 + 6, 2)
     assert first["computed"] == 2 * first["cells"] and first["cached"] == 0
     for name in ("results.jsonl", "per_image.csv", "aggregate.csv", "aggregate.json", "config.json",
                  "metrics.json", "report.md", "figures/fig3_metrics_vs_snr.png", "figures/fig3_metrics_vs_snr.svg",
@@ -77,7 +77,7 @@ def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "| lpips | no | lpips not installed (pip install semcom[metrics]) |" in report
     assert "| caption + latent |  | float64 | 131,149 |" in report  # Table 1, the paper's latent
-    assert "text+latent float16 (k=2)" in report and "receiver option of 'int8g:pc:smmse'" in report
+    assert "text+latent float16 (k=2)" in report and "receiver option of 'int8:nb'" in report
     assert main(["eval", "report", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["report"].endswith("report.md")
 

@@ -33,7 +33,7 @@ class GatedReceiver:
         self.gate.wait(30)
         self.batches.append(len(items))
         out = []
-        for packet, params, _snr in items:
+        for packet, params, *_channel_state in items:
             mode = params.mode if params.mode != "auto" else ("text+latent" if packet.latent else "text")
             out.append(ReconResult(image=Image.new("RGB", (64, 64), (90, 90, 90)), mode_used=mode,
                                    caption_received=packet.caption.decode("ascii", "replace"),
