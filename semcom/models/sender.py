@@ -62,9 +62,15 @@ class Sender:
         sample_posterior: bool = True,
         seed: int | None = None,
         size: int | None = None,
+        percentile: float = 100.0,
     ) -> SemanticPacket:
-        """One image -> SemanticPacket; stage timings in `last_timings` (see `encode_with_timings`)."""
-        return self.encode_with_timings(image, caption, encoding, per_channel, clip, sample_posterior, seed, size)[0]
+        """One image -> SemanticPacket; stage timings in `last_timings` (see `encode_with_timings`).
+
+        Uniform (int) encodings clip at `clip` if given, else at the (100 - percentile, percentile)
+        percentiles of the latent (per channel with `per_channel`); 100 = min/max.
+        """
+        return self.encode_with_timings(image, caption, encoding, per_channel, clip, sample_posterior, seed, size,
+                                        percentile)[0]
 
     def encode_latent_tensor(
         self, image: Image.Image, sample_posterior: bool = True, seed: int | None = None, size: int | None = None
@@ -104,10 +110,11 @@ class Sender:
         sample_posterior: bool = True,
         seed: int | None = None,
         size: int | None = None,
+        percentile: float = 100.0,
     ) -> tuple[SemanticPacket, dict[str, float]]:
         """`encode`, also returning stage timings: caption, encode (codec), pack (payload), total."""
         item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
-                    sample_posterior=sample_posterior, seed=seed, size=size)
+                    sample_posterior=sample_posterior, seed=seed, size=size, percentile=percentile)
         packet, timings = self.encode_batch_with_timings([item])[0]
         self._local.timings = timings
         return packet, timings
@@ -182,13 +189,14 @@ class Sender:
         return _Job(index=index, image=image, caption=caption, seed=seed, side=side,
                     sample_posterior=bool(item.get("sample_posterior", True)),
                     encoding=item.get("encoding", "float64"), per_channel=bool(item.get("per_channel", False)),
-                    clip=item.get("clip"))
+                    clip=item.get("clip"), percentile=_percentile(item.get("percentile", 100.0)))
 
     @staticmethod
     def _pack(job: _Job, codec_info: Any) -> SemanticPacket:
         caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
-        payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip)
+        extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}
+        payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip, **extra)
         job.timings["pack"] = time.perf_counter() - t0
         return SemanticPacket(
             caption=caption_bytes,
@@ -200,7 +208,15 @@ class Sender:
         )
 
 
-_ENCODE_KEYS = frozenset({"image", "caption", "encoding", "per_channel", "clip", "sample_posterior", "seed", "size"})
+_ENCODE_KEYS = frozenset({"image", "caption", "encoding", "per_channel", "clip", "percentile", "sample_posterior",
+                          "seed", "size"})
+
+
+def _percentile(value: Any) -> float:
+    """A clipping percentile in (50, 100] (100 = min/max): uniform encodings clip the range there."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 50.0 < float(value) <= 100.0:
+        raise ValueError(f"percentile must be a number in (50, 100], got {value!r}")
+    return float(value)
 
 
 @dataclass
@@ -216,5 +232,6 @@ class _Job:
     encoding: str
     per_channel: bool
     clip: Any
+    percentile: float = 100.0
     latent: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)

@@ -81,3 +81,16 @@ def test_bad_inputs(tiny, photo: Image.Image) -> None:
         sender.encode(photo, caption="x", size=SIZE, encoding="float7")
     with pytest.raises(ValueError, match="seed"):
         sender.encode(photo, caption="x", size=SIZE, seed=-1)
+
+
+def test_clip_percentile_narrows_the_int_range(tiny, photo: Image.Image) -> None:
+    sender = tiny.sender()
+    full = sender.encode(photo, caption="x", encoding="int8g", per_channel=True, size=128, seed=0)
+    clipped = sender.encode(photo, caption="x", encoding="int8g", per_channel=True, size=128, seed=0, percentile=99.0)
+    width = lambda p: np.asarray(p.latent.quant.hi) - np.asarray(p.latent.quant.lo)  # noqa: E731
+    assert (width(clipped) < width(full)).all()  # outliers no longer stretch every channel's range
+    for bad in (50.0, 100.5, float("nan"), True):
+        with pytest.raises(ValueError, match="percentile"):
+            sender.encode(photo, caption="x", encoding="int8", size=SIZE, percentile=bad)
+    with pytest.raises(ValueError, match="quantised encodings"):
+        sender.encode(photo, caption="x", encoding="float16", size=SIZE, percentile=99.0)
