@@ -44,9 +44,11 @@ class Batcher(BatchQueue):
             receiver.on_step = self._between_steps
         super().__init__(None, max_queue, batch_max, window_s, service)
 
-    def submit(self, packet: Any, params: Any, snr_db: float | None = None) -> Work:  # type: ignore[override]
-        """Queue one reconstruction; QueueFullError at once when `max_queue` requests are waiting."""
-        return super().submit((packet, params, snr_db))
+    def submit(self, packet: Any, params: Any, snr_db: float | None = None, link: Any = None) -> Work:  # type: ignore[override]
+        """Queue one reconstruction; QueueFullError at once when `max_queue` requests are waiting.
+
+        `link`: the ChannelConfig the proxy reported (for `params.latent_repair`), or None."""
+        return super().submit((packet, params, snr_db, link))
 
     def run_batch(self, items: list[Any]) -> list[Any]:
         return self.receiver.reconstruct_batch(items, return_exceptions=True)

@@ -26,6 +26,7 @@ class ReceiverOptions:
     max_image_pixels: int = 40_000_000
     batch_max: int = 1
     batch_window_ms: float = 10.0
+    latent_repair: str = "none"  # default for requests that leave params.latent_repair unspecified
 
 
 def serve(server: ServerOptions, options: ReceiverOptions) -> int:
@@ -34,7 +35,8 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
 
     configure_pixel_cap(options.max_image_pixels)
     host = ServiceHost("receiver", server)
-    servicer = ReceiverServicer(options.max_image_pixels, stream_depth=max(2, options.batch_max))
+    servicer = ReceiverServicer(options.max_image_pixels, stream_depth=max(2, options.batch_max),
+                                latent_repair=options.latent_repair)
     host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], servicer,
              receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
     batchers: list[Batcher] = []

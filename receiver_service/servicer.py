@@ -26,9 +26,14 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
     service_name = "receiver"
     hop = "receiver model"
 
-    def __init__(self, max_image_pixels: int, stream_depth: int = 2) -> None:
+    def __init__(self, max_image_pixels: int, stream_depth: int = 2, latent_repair: str = "none") -> None:
+        from semcom.models.params import LATENT_REPAIRS
+
+        if latent_repair not in LATENT_REPAIRS:
+            raise ValueError(f"latent repair must be one of {LATENT_REPAIRS}, got {latent_repair!r}")
         self.max_image_pixels = max_image_pixels
         self.stream_depth = stream_depth
+        self.latent_repair = latent_repair  # used when a request leaves params.latent_repair unspecified
         self._batcher: Batcher | None = None
         self._spatial_factor = 8
 
@@ -60,11 +65,12 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()
         packet = convert.packet_from_proto(request.packet)
-        params = convert.recon_params_from_proto(request.params)
+        params = convert.recon_params_from_proto(request.params, self.latent_repair)
         fmt = convert.output_format(request.params)
         snr_db = convert.reported_snr_db(request.report) if request.HasField("report") else None
+        link = convert.reported_link(request.report) if request.HasField("report") else None
         self._check_output_size(request)
-        work = batcher.submit(packet, params, snr_db)
+        work = batcher.submit(packet, params, snr_db, link)
 
         def finish() -> receiver_pb2.ReconstructResponse:
             try:
@@ -98,6 +104,7 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             report=report,
             seed=result.seed,
             strength_used=result.strength_used,
+            latent_repair_used=convert.LATENT_REPAIRS[result.latent_repair_used],
         )
         timings["receiver"] = time.monotonic() - t0
         response.timings.update(timings)

@@ -67,6 +67,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_MAX_IMAGE_PIXELS", str(40_000_000), "decompression-bomb cap on decoded image pixels", int),
     Setting("SEMCOM_MAX_WORKERS", "8", "gRPC server worker threads", int),
     Setting("SEMCOM_MAX_QUEUE", "16", "receiver: requests admitted at once before RESOURCE_EXHAUSTED", int),
+    Setting("SEMCOM_LATENT_REPAIR", "none", "receiver: default treatment of a received int-quantised latent on an uncoded link: none | mmse | smmse (docs/evaluation.md)"),
     Setting("SEMCOM_BATCH_MAX", "1", "receiver dynamic batching: largest batch (1 = off)", int),
     Setting("SEMCOM_BATCH_WINDOW_MS", "10", "receiver dynamic batching: how long to wait for batch mates", float),
     Setting("SEMCOM_SENDER_BATCH_MAX", "1", "sender batching of captioning/encoding (Encode calls, Transmit images): largest batch (1 = off)", int),

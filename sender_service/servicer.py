@@ -83,7 +83,8 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         encoding = convert.enum_name(
             convert.LATENT_ENCODINGS, request.latent_encoding, "latent_encoding", self.default_encoding
         )
-        per_channel, clip = False, None
+        per_channel, clip = bool(request.HasField("quant") and request.quant.per_channel), None
+        percentile = request.clip_percentile if request.HasField("clip_percentile") else 100.0
         if request.HasField("quant") and (request.quant.lo or request.quant.hi):
             q = request.quant
             if len(q.lo) != len(q.hi) or (not q.per_channel and len(q.lo) != 1):
@@ -97,6 +98,8 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         seed = request.seed if request.HasField("seed") else None
         item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
                     sample_posterior=request.sample_posterior, seed=seed, size=self.image_size)
+        if percentile != 100.0:
+            item["percentile"] = percentile
         batcher = self._batcher
         if batcher is not None:
             work = batcher.submit(item)
@@ -149,6 +152,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
                 timings=all_timings,
                 seed=response.seed,
                 strength_used=response.strength_used,
+                latent_repair_used=response.latent_repair_used,
             )
 
         return call_downstream(self.downstream.Reconstruct, forward, context, self.hop, failed, finish)

@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--adaptive-strength", action="store_true", help="map the reported SNR to the strength")
     r.add_argument("--caption", help="send this caption instead of the sender's own")
     r.add_argument("--encoding", default="float64", help="latent encoding on the wire (default float64)")
+    r.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per latent channel")
+    r.add_argument("--clip-percentile", type=float,
+                   help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)")
+    r.add_argument("--latent-repair", choices=("none", "mmse", "smmse"),
+                   help="receiver treatment of an int latent on an uncoded link (default: the receiver's)")
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")
     c = p.add_argument_group("channel overrides (default: the proxy's configuration)")
     c.add_argument("--snr-db", type=float)
@@ -126,7 +131,7 @@ def report_dict(report) -> dict:
 
 def result_record(result, source: str, output: Path) -> dict:
     """One image's entry of report.json."""
-    from semcom.rpc.convert import mode_label
+    from semcom.rpc.convert import mode_label, repair_label
 
     return {
         "image": source,
@@ -138,6 +143,7 @@ def result_record(result, source: str, output: Path) -> dict:
         "steps_executed": result.steps_executed,
         "seed": result.seed,
         "strength_used": round(result.strength_used, 6),
+        "latent_repair_used": repair_label(result.latent_repair_used),
         "size": [result.reconstruction.width, result.reconstruction.height],
         "report": report_dict(result.report),
         "timings": dict(sorted(result.timings.items())),
@@ -158,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
                 data, request_id=f"{i:04d}", caption=args.caption, latent_encoding=args.encoding, mode=args.mode,
                 steps=args.steps, strength=args.strength, guidance_scale=args.guidance,
                 seed=None if args.seed is None else args.seed + i, adaptive_strength=args.adaptive_strength,
-                output_format=args.format, channel=channel,
+                output_format=args.format, channel=channel, per_channel=args.per_channel,
+                clip_percentile=args.clip_percentile, latent_repair=args.latent_repair,
             )
             for i, (_name, data) in enumerate(images)
         ]

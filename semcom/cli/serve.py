@@ -82,6 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(r, "receiver")
     r.add_argument("--batch-max", type=int, help="dynamic batching: largest batch, 1 = off (SEMCOM_BATCH_MAX)")
     r.add_argument("--batch-window-ms", type=float, help="dynamic batching window (SEMCOM_BATCH_WINDOW_MS)")
+    r.add_argument("--latent-repair", choices=("none", "mmse", "smmse"),
+                   help="default treatment of a received int-quantised latent on an uncoded link (SEMCOM_LATENT_REPAIR)")
     r.set_defaults(func=run)
 
 
@@ -124,6 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
             batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
             batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
+            latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
         ))
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":

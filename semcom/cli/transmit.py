@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
     g.add_argument("--encoding", default=config.get("SEMCOM_LATENT_ENCODING"), help="latent encoding (default: SEMCOM_LATENT_ENCODING)")
     g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
+    g.add_argument("--clip-percentile", type=float, default=100.0,
+                   help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)")
     g.add_argument("--size", type=int, default=None, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
@@ -51,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
     g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
+    g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=config.get("SEMCOM_LATENT_REPAIR"),
+                   help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)")
     p.add_argument("--seed", type=int, default=None, help="seed for posterior sample, channel and diffusion")
     p.add_argument("--out", default="out/transmit", help="output directory (default out/transmit)")
     p.add_argument("--json", action="store_true", help="print one JSON record per image (a JSON list)")
@@ -111,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         guidance_scale=args.guidance,
         seed=args.seed,
         adaptive_strength=args.adaptive_strength,
+        latent_repair=args.latent_repair,
     )
     paths = [Path(p) for p in args.images]
     for path in paths:
@@ -129,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
             caption=args.caption,
             encoding=args.encoding,
             per_channel=args.per_channel,
+            percentile=args.clip_percentile,
             sample_posterior=not args.posterior_mean,
             seed=args.seed,
             size=args.size,
@@ -138,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
         received, report = transmit_packet(packet, channel, rng)
         channel_s = time.perf_counter() - t0
         # the adaptive-strength policy is defined on Eb/N0 (the paper's SNR axis), whatever the flag's convention
-        result = receiver.reconstruct(received, params, snr_db=report.ebn0_db)
+        result = receiver.reconstruct(received, params, snr_db=report.ebn0_db, link=report.channel)
         report.caption.chars_replaced = result.chars_replaced
         report.latent.values_sanitised = result.values_sanitised
         png = out_dir / f"{path.stem}.png"
@@ -154,6 +160,7 @@ def _run(args: argparse.Namespace) -> int:
             "strength_used": result.strength_used,
             "seed": result.seed,
             "values_sanitised": result.values_sanitised,
+            "latent_repair_used": result.latent_repair_used,
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": args.encoding,

@@ -136,14 +136,23 @@ def image_request(
     output_format: str = "png",
     channel: channel_pb2.ChannelConfig | None = None,
     snr_db: float | None = None,
+    per_channel: bool = False,
+    clip_percentile: float | None = None,
+    latent_repair: str | None = None,
 ) -> sender_pb2.ImageRequest:
-    """An ImageRequest from image bytes or a file path; `snr_db` is a shortcut for a channel override."""
-    from semcom.rpc.convert import LATENT_ENCODINGS, MODES, enum_number
+    """An ImageRequest from image bytes or a file path; `snr_db` is a shortcut for a channel override.
+
+    `per_channel`/`clip_percentile`: the clipping range of int encodings (sender side);
+    `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default).
+    """
+    from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 
     data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
     params = receiver_pb2.ReconstructionParams(
         mode=enum_number(MODES, mode, "mode"), adaptive_strength=adaptive_strength, output_format=output_format
     )
+    if latent_repair is not None:
+        params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
     optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale, "seed": seed}
     for name, value in optionals.items():
         if value is not None:
@@ -157,6 +166,10 @@ def image_request(
     )
     if caption is not None:
         req.caption = caption
+    if per_channel:
+        req.quant.per_channel = True
+    if clip_percentile is not None:
+        req.clip_percentile = clip_percentile
     if seed is not None:
         req.seed = seed
     if channel is not None:

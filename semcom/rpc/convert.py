@@ -64,6 +64,11 @@ LATENT_POLICIES: dict[str, int] = {
 }
 FEC_SCHEMES: dict[str, int] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}
 OUTPUT_FORMATS = ("png", "jpeg")
+LATENT_REPAIRS: dict[str, int] = {
+    "none": receiver_pb2.LATENT_REPAIR_NONE,
+    "mmse": receiver_pb2.LATENT_REPAIR_MMSE,
+    "smmse": receiver_pb2.LATENT_REPAIR_SMMSE,
+}
 
 
 def enum_name(table: dict[str, int], value: int, field: str, default: str | None = None) -> str:
@@ -267,6 +272,23 @@ def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport
     )
 
 
+def reported_link(msg: channel_pb2.TransmissionReport) -> ChannelConfig | None:
+    """The channel configuration a proxy reported applying (None without one).
+
+    Only the fields that describe the link are read (SNR, convention, modulation, model, FEC); a
+    report whose values are invalid is INVALID_ARGUMENT.
+    """
+    if not msg.HasField("channel"):
+        return None
+    snr = reported_snr_db(msg)
+    esn0 = msg.channel.snr_convention == channel_pb2.SNR_CONVENTION_ESN0
+    base = ChannelConfig(snr_db=float(snr if snr is not None else 0.0), snr_convention="esn0" if esn0 else "ebn0")
+    channel = channel_pb2.ChannelConfig()
+    channel.CopyFrom(msg.channel)
+    channel.ClearField("snr_db")  # the report's own esn0/ebn0 numbers are the authority (set above)
+    return channel_config_from_proto(channel, base)
+
+
 def reported_snr_db(msg: channel_pb2.TransmissionReport) -> float | None:
     """The SNR a proxy reported, in the convention it was configured with; None without a report."""
     if not msg.HasField("channel"):
@@ -281,8 +303,9 @@ def reported_snr_db(msg: channel_pb2.TransmissionReport) -> float | None:
 # ----------------------------------------------------------------------------- receiver
 
 
-def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams) -> ReconParams:
-    """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults."""
+def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repair: str = "none") -> ReconParams:
+    """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults, an unspecified
+    latent repair the receiver's default `latent_repair`."""
     from semcom.models.params import ReconParams
 
     defaults = ReconParams()
@@ -298,6 +321,7 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams) -> ReconPara
             guidance_scale=given("guidance_scale", defaults.guidance_scale),
             seed=given("seed", None),
             adaptive_strength=msg.adaptive_strength,
+            latent_repair=enum_name(LATENT_REPAIRS, msg.latent_repair, "params.latent_repair", latent_repair),
         )
     except InvalidRequestError:
         raise
@@ -315,6 +339,14 @@ def output_format(msg: receiver_pb2.ReconstructionParams) -> str:
 
 def mode_number(name: str) -> int:
     return enum_number(MODES, name, "mode")
+
+
+def repair_label(number: int) -> str:
+    """A label for a proto LatentRepair number (never raises)."""
+    for name, value in LATENT_REPAIRS.items():
+        if value == number:
+            return name
+    return "unspecified" if number == 0 else f"unknown({number})"
 
 
 def mode_label(number: int) -> str:

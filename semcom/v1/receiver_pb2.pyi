@@ -16,14 +16,25 @@ class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODE_LATENT: _ClassVar[Mode]
     MODE_TEXT_LATENT: _ClassVar[Mode]
     MODE_AUTO: _ClassVar[Mode]
+
+class LatentRepair(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LATENT_REPAIR_UNSPECIFIED: _ClassVar[LatentRepair]
+    LATENT_REPAIR_NONE: _ClassVar[LatentRepair]
+    LATENT_REPAIR_MMSE: _ClassVar[LatentRepair]
+    LATENT_REPAIR_SMMSE: _ClassVar[LatentRepair]
 MODE_UNSPECIFIED: Mode
 MODE_TEXT: Mode
 MODE_LATENT: Mode
 MODE_TEXT_LATENT: Mode
 MODE_AUTO: Mode
+LATENT_REPAIR_UNSPECIFIED: LatentRepair
+LATENT_REPAIR_NONE: LatentRepair
+LATENT_REPAIR_MMSE: LatentRepair
+LATENT_REPAIR_SMMSE: LatentRepair
 
 class ReconstructionParams(_message.Message):
-    __slots__ = ("mode", "num_inference_steps", "strength", "guidance_scale", "seed", "adaptive_strength", "output_format")
+    __slots__ = ("mode", "num_inference_steps", "strength", "guidance_scale", "seed", "adaptive_strength", "output_format", "latent_repair")
     MODE_FIELD_NUMBER: _ClassVar[int]
     NUM_INFERENCE_STEPS_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +42,7 @@ class ReconstructionParams(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     ADAPTIVE_STRENGTH_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    LATENT_REPAIR_FIELD_NUMBER: _ClassVar[int]
     mode: Mode
     num_inference_steps: int
     strength: float
@@ -38,7 +50,8 @@ class ReconstructionParams(_message.Message):
     seed: int
     adaptive_strength: bool
     output_format: str
-    def __init__(self, mode: _Optional[_Union[Mode, str]] = ..., num_inference_steps: _Optional[int] = ..., strength: _Optional[float] = ..., guidance_scale: _Optional[float] = ..., seed: _Optional[int] = ..., adaptive_strength: _Optional[bool] = ..., output_format: _Optional[str] = ...) -> None: ...
+    latent_repair: LatentRepair
+    def __init__(self, mode: _Optional[_Union[Mode, str]] = ..., num_inference_steps: _Optional[int] = ..., strength: _Optional[float] = ..., guidance_scale: _Optional[float] = ..., seed: _Optional[int] = ..., adaptive_strength: _Optional[bool] = ..., output_format: _Optional[str] = ..., latent_repair: _Optional[_Union[LatentRepair, str]] = ...) -> None: ...
 
 class Image(_message.Message):
     __slots__ = ("data", "width", "height", "format")
@@ -67,7 +80,7 @@ class ReconstructRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., params: _Optional[_Union[ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ...) -> None: ...
 
 class ReconstructResponse(_message.Message):
-    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings", "seed", "strength_used")
+    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings", "seed", "strength_used", "latent_repair_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +97,7 @@ class ReconstructResponse(_message.Message):
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
+    LATENT_REPAIR_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: Image
     mode_used: Mode
@@ -93,4 +107,5 @@ class ReconstructResponse(_message.Message):
     timings: _containers.ScalarMap[str, float]
     seed: int
     strength_used: float
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ...) -> None: ...
+    latent_repair_used: LatentRepair
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[LatentRepair, str]] = ...) -> None: ...

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ImageRequest(_message.Message):
-    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel", "seed")
+    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel", "seed", "clip_percentile")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class ImageRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    CLIP_PERCENTILE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: bytes
     caption: str
@@ -29,7 +30,8 @@ class ImageRequest(_message.Message):
     params: _receiver_pb2.ReconstructionParams
     channel: _channel_pb2.ChannelConfig
     seed: int
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
+    clip_percentile: float
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., seed: _Optional[int] = ..., clip_percentile: _Optional[float] = ...) -> None: ...
 
 class EncodeResponse(_message.Message):
     __slots__ = ("request_id", "packet", "timings")
@@ -49,7 +51,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class TransmitResult(_message.Message):
-    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings", "seed", "strength_used")
+    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings", "seed", "strength_used", "latent_repair_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +69,7 @@ class TransmitResult(_message.Message):
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
+    LATENT_REPAIR_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     reconstruction: _receiver_pb2.Image
     caption_sent: bytes
@@ -77,4 +80,5 @@ class TransmitResult(_message.Message):
     timings: _containers.ScalarMap[str, float]
     seed: int
     strength_used: float
-    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ...) -> None: ...
+    latent_repair_used: _receiver_pb2.LatentRepair
+    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[_receiver_pb2.LatentRepair, str]] = ...) -> None: ...

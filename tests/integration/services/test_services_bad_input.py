@@ -21,7 +21,7 @@ from semcom.payload.packet import SemanticPacket
 from semcom.rpc import convert
 from semcom.rpc.client import ReceiverClient, SenderClient, health_status, image_request
 from semcom.rpc.tls import TlsConfig
-from semcom.v1 import channel_pb2, receiver_pb2
+from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
 from tests.integration.services.conftest import MAX_MESSAGE_BYTES, RECEIVER_QUEUE, Topology
 from tests.integration.services.procs import ServiceProcess, free_port
 
@@ -111,6 +111,16 @@ CASES: list[tuple[str, str, Callable, grpc.StatusCode, str]] = [
     ("SNR 1000 dB", "transmit", lambda: image_req(channel__snr_db=1000.0), INVALID, r"in \[-50, 100\]"),
     ("unknown modulation enum", "transmit", lambda: image_req(channel__modulation=17), INVALID,
      "channel.modulation: unknown enum value 17"),
+    ("unknown latent repair enum", "transmit", lambda: image_req(params__latent_repair=9), INVALID,
+     "params.latent_repair: unknown enum value 9"),
+    ("unknown latent repair enum (receiver)", "receiver", lambda: packet_req(params__latent_repair=9), INVALID,
+     "params.latent_repair: unknown enum value 9"),
+    ("clip percentile 30", "encode", lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=30.0), INVALID,
+     r"percentile must be a number in \(50, 100\]"),
+    ("clip percentile NaN", "encode", lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=float("nan")), INVALID,
+     r"percentile must be a number in \(50, 100\]"),
+    ("clip percentile on a float encoding", "encode", lambda: image_req(clip_percentile=99.0), INVALID,
+     "apply to quantised encodings"),
     ("unknown mode enum", "transmit", lambda: image_req(params__mode=42), INVALID, "params.mode: unknown enum value 42"),
     ("0 steps", "transmit", lambda: image_req(params__num_inference_steps=0), INVALID, "num_inference_steps"),
     ("5000 steps", "transmit", lambda: image_req(params__num_inference_steps=5000), INVALID, "num_inference_steps"),

@@ -129,6 +129,34 @@ def test_channel_override_can_drop_the_latent(topology: Topology, images) -> Non
     assert result.mode_used == receiver_pb2.MODE_TEXT and result.steps_executed == STEPS
 
 
+def test_int8_with_receiver_repair_end_to_end(topology: Topology, images) -> None:
+    """The best uncoded configuration of docs/evaluation.md through the three services: int8g with
+    per-channel 99.9 % clipping at the sender, soft-MMSE repair at the receiver from the proxy's
+    report of the link; a float latent and a noiseless link fall back to the plain sanitiser."""
+    noisy = channel_pb2.ChannelConfig(snr_db=2.0, latent_policy=channel_pb2.LATENT_POLICY_ALWAYS, seed=11)
+    kwargs = dict(mode="latent", steps=STEPS, strength=0.0, caption=CAPTIONS[3], seed=3)
+    requests = [
+        image_request(images[3][1], request_id="smmse", latent_encoding="int8g", per_channel=True,
+                      clip_percentile=99.9, latent_repair="smmse", channel=noisy, **kwargs),
+        image_request(images[3][1], request_id="plain", latent_encoding="int8g", per_channel=True,
+                      clip_percentile=99.9, latent_repair="none", channel=noisy, **kwargs),
+        image_request(images[3][1], request_id="float", latent_encoding="float16", latent_repair="smmse",
+                      channel=noisy, **kwargs),
+        image_request(images[3][1], request_id="clean", latent_encoding="int8g", latent_repair="smmse",
+                      channel=channel_pb2.ChannelConfig(model=channel_pb2.CHANNEL_MODEL_NONE), **kwargs),
+    ]
+    with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
+        results = {r.request_id: r for r in client.transmit(requests)}
+    smmse, plain = results["smmse"], results["plain"]
+    assert smmse.latent_repair_used == receiver_pb2.LATENT_REPAIR_SMMSE and "repair" in smmse.timings
+    assert plain.latent_repair_used == receiver_pb2.LATENT_REPAIR_NONE and "repair" not in plain.timings
+    assert smmse.report.latent.bit_errors == plain.report.latent.bit_errors > 0  # same seed, same errors
+    assert smmse.reconstruction.data != plain.reconstruction.data
+    assert results["float"].latent_repair_used == receiver_pb2.LATENT_REPAIR_NONE
+    assert results["clean"].latent_repair_used == receiver_pb2.LATENT_REPAIR_NONE
+    assert results["clean"].report.latent.bit_errors == 0
+
+
 def test_encode_and_direct_reconstruct(topology: Topology, images) -> None:
     """Encode at the sender, then hand the packet to the channel proxy ourselves."""
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as sender:

@@ -144,3 +144,21 @@ def test_every_core_name_has_a_proto_number() -> None:
     assert set(convert.CHANNEL_MODELS) == set(types.CHANNEL_MODELS)
     assert set(convert.LATENT_POLICIES) == set(types.LATENT_POLICIES)
     assert set(convert.SNR_CONVENTIONS) == set(types.SNR_CONVENTIONS)
+
+
+def test_reported_link_and_latent_repair_params() -> None:
+    report = TransmissionReport(channel=ChannelConfig(snr_db=4.0, snr_convention="ebn0", modulation="64qam",
+                                                      model="rayleigh", seed=3),
+                                esn0_db=11.78, ebn0_db=4.0)
+    link = convert.reported_link(convert.report_to_proto(report))
+    assert (link.snr_db, link.snr_convention, link.modulation, link.model, link.fec) == (4.0, "ebn0", "64qam",
+                                                                                        "rayleigh", "none")
+    assert convert.reported_link(channel_pb2.TransmissionReport()) is None  # no proxy, no link
+    unset = receiver_pb2.ReconstructionParams()
+    assert convert.recon_params_from_proto(unset).latent_repair == "none"
+    assert convert.recon_params_from_proto(unset, latent_repair="smmse").latent_repair == "smmse"  # receiver default
+    asked = receiver_pb2.ReconstructionParams(latent_repair=receiver_pb2.LATENT_REPAIR_MMSE)
+    assert convert.recon_params_from_proto(asked, latent_repair="smmse").latent_repair == "mmse"
+    with pytest.raises(InvalidRequestError, match="params.latent_repair: unknown enum value 7"):
+        convert.recon_params_from_proto(receiver_pb2.ReconstructionParams(latent_repair=7))
+    assert convert.repair_label(receiver_pb2.LATENT_REPAIR_SMMSE) == "smmse" and convert.repair_label(9) == "unknown(9)"
