@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from semcom.models.params import MAX_STEPS
 from semcom.payload.latent import encode_latent
 from semcom.payload.packet import SemanticPacket
 from semcom.rpc import convert
@@ -213,10 +214,12 @@ def test_full_receiver_queue_is_resource_exhausted(topology: Topology) -> None:
 
 def test_deadline_propagates_and_abandoned_work_stops(topology: Topology) -> None:
     before = topology.receiver.metric("semcom_abandoned_batches_total")
-    request = image_req(params__mode=receiver_pb2.MODE_TEXT, params__num_inference_steps=500)
+    # The most steps the receiver admits: ~4 s of denoising on one core of a small CPU (500 steps
+    # took 2 s, so a 3 s deadline was met and the test failed), four times the 1 s deadline.
+    request = image_req(params__mode=receiver_pb2.MODE_TEXT, params__num_inference_steps=MAX_STEPS)
     with SenderClient(topology.sender.target, tls=PLAIN, retry_attempts=1) as client:
         with pytest.raises(grpc.RpcError) as err:
-            list(client.transmit([request], timeout=3.0))
+            list(client.transmit([request], timeout=1.0))
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     deadline = time.monotonic() + 60  # the receiver notices at its next DDIM step
     while topology.receiver.metric("semcom_abandoned_batches_total") <= before:
