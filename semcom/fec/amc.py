@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 
 from semcom.fec import segmentation
-from semcom.fec.bler import BlerTable, default_table
+from semcom.fec.bler import AWGN, BlerTable, default_table
 from semcom.fec.mcs import MCS_TABLE, Mcs
 
 FIELDS = ("caption", "latent")
@@ -37,6 +37,7 @@ class McsChoice:
     esn0_db: float
     expected_bler: float  # per segment, from the BLER table at esn0_db
     target_bler: float
+    table_channel: str = "awgn"  # the BLER-table channel whose curves gave expected_bler
 
     @property
     def codeword_bits(self) -> int:
@@ -64,6 +65,7 @@ class McsChoice:
             "symbols": self.symbols,
             "expected_bler": self.expected_bler,
             "target_bler": self.target_bler,
+            "table_channel": self.table_channel,
         }
 
 
@@ -106,8 +108,10 @@ def evaluate(
     esn0_db: float,
     target: float | None = None,
     table: BlerTable | None = None,
+    channel: str = AWGN,
 ) -> McsChoice:
-    """`mcs` applied to a field of `n_info_bits` bits at `esn0_db`: airtime and expected BLER."""
+    """`mcs` applied to a field of `n_info_bits` bits at `esn0_db`: airtime and expected BLER
+    from the `channel` curves of the table (a `semcom.fec.bler.channel_key`)."""
     _check_field(field)
     if not math.isfinite(esn0_db):
         raise ValueError(f"Es/N0 must be finite, got {esn0_db!r}")
@@ -118,8 +122,9 @@ def evaluate(
         field=field,
         plan=plan,
         esn0_db=float(esn0_db),
-        expected_bler=table.bler(mcs.name, plan.k, esn0_db),
+        expected_bler=table.bler(mcs.name, plan.k, esn0_db, channel),
         target_bler=target_bler(field) if target is None else _check_target(target),
+        table_channel=channel,
     )
 
 
@@ -130,12 +135,14 @@ def choose(
     airtime_budget_symbols: int | None = None,
     target_bler: float | None = None,
     table: BlerTable | None = None,
+    channel: str = AWGN,
 ) -> McsChoice | None:
     """The highest-throughput MCS whose segment BLER at `snr_esn0_db` (Es/N0, dB) is at most the
     target (default: the field's, see `target_bler`), or None when no MCS meets it or the best
     one needs more than `airtime_budget_symbols` channel symbols (None = no budget).
 
-    Less efficient MCS need *more* symbols, so when the best reliable MCS breaks the budget,
+    `channel` picks the table's curves (`BlerTable.channel_for` maps a link's channel model to
+    them); an MCS without a curve there is never chosen. Less efficient MCS need *more* symbols, so when the best reliable MCS breaks the budget,
     every reliable one does: None means "cannot carry it" and the latent is dropped.
     """
     if airtime_budget_symbols is not None and not (
@@ -143,13 +150,22 @@ def choose(
     ):
         raise ValueError(f"airtime_budget_symbols must be a positive integer or None, got {airtime_budget_symbols!r}")
     table = default_table() if table is None else table
+    measured = set(table.mcs_names(channel))  # an MCS the table never measured is never vouched for
     for mcs in sorted(MCS_TABLE, key=lambda m: m.spectral_efficiency, reverse=True):
-        choice = evaluate(mcs, field, n_info_bits, snr_esn0_db, target_bler, table)
+        if mcs.name not in measured:
+            continue
+        choice = evaluate(mcs, field, n_info_bits, snr_esn0_db, target_bler, table, channel)
         if choice.expected_bler <= choice.target_bler:
             if airtime_budget_symbols is not None and choice.symbols > airtime_budget_symbols:
                 return None
             return choice
     return None
+
+
+def link_channel(model: str, fading_block_length: int, table: BlerTable | None = None) -> str:
+    """The table channel serving a link with `model` (ChannelConfig.model) and fading block length."""
+    table = default_table() if table is None else table
+    return table.channel_for(model, fading_block_length)
 
 
 #: The lowest-rate MCS: the fallback when nothing meets the target (the caption always goes).

@@ -18,6 +18,13 @@ Lookup (`BlerCurve.at`): the measured BLER is replaced by its non-increasing upp
 stronger one), then interpolated linearly in BLER between grid points. Linear interpolation of
 a convex waterfall lies above it, so interpolated values are pessimistic. Below the first point
 BLER is 1, above the last it keeps the last value (0 after a complete sweep).
+
+Channels: every curve names the channel it was measured on (`channel_key`): ``awgn``, or
+``rayleigh-L<L>`` for Rayleigh block fading with one gain per L channel symbols and perfect CSI
+at the receiver, Es/N0 being the *average* SNR. A fading code's BLER falls far more slowly (its
+diversity is the number of fading blocks a codeword spans), so AMC must read the table of its
+own channel: `BlerTable.channel_for` gives it, or the AWGN curves when the channel was not
+measured (optimistic on fading; callers record which table served them).
 """
 
 from __future__ import annotations
@@ -42,6 +49,29 @@ PACKAGED_TABLE = "bler_table.json"  # package data of semcom.fec
 K_TOLERANCE = 1.1  # a curve measured at k_meas serves segments of k >= k_meas / K_TOLERANCE
 DEFAULT_KS = (320, 8448)  # caption-sized block (38 chars + CRC16) and the full BG1 code block
 BITS_PER_BATCH = 131_072  # information bits per simulated batch (one tensor through the decoder)
+SWEEP_CHANNELS = ("awgn", "rayleigh")  # channel models a sweep can measure
+AWGN = "awgn"
+
+
+def channel_key(model: str, fading_block_length: int | None = None) -> str:
+    """Table key of a channel: "awgn", or "rayleigh-L<L>" (one fading gain per L symbols)."""
+    if model == "awgn":
+        return AWGN
+    if model == "rayleigh":
+        if not isinstance(fading_block_length, (int, np.integer)) or fading_block_length < 1:
+            raise ValueError(f"rayleigh needs fading_block_length >= 1, got {fading_block_length!r}")
+        return f"rayleigh-L{int(fading_block_length)}"
+    raise ValueError(f"BLER tables cover channels {SWEEP_CHANNELS}, got {model!r}")
+
+
+def parse_channel_key(key: str) -> tuple[str, int | None]:
+    """Inverse of `channel_key`: "rayleigh-L128" -> ("rayleigh", 128), "awgn" -> ("awgn", None)."""
+    if key == AWGN:
+        return AWGN, None
+    prefix = "rayleigh-L"
+    if isinstance(key, str) and key.startswith(prefix) and key[len(prefix):].isdigit() and int(key[len(prefix):]) >= 1:
+        return "rayleigh", int(key[len(prefix):])
+    raise ValueError(f"bad BLER-table channel {key!r}: use 'awgn' or 'rayleigh-L<symbols per fading block>'")
 
 
 def shannon_esn0_db(spectral_efficiency: float) -> float:
@@ -61,9 +91,11 @@ class BlerCurve:
     esn0_db: list[float]
     blocks: list[int]
     block_errors: list[int]
+    channel: str = AWGN  # `channel_key` of the channel the curve was measured on
 
     def __post_init__(self) -> None:
         get_mcs(self.mcs)
+        parse_channel_key(self.channel)
         sizes = {len(self.esn0_db), len(self.blocks), len(self.block_errors)}
         if len(sizes) != 1 or not self.esn0_db:
             raise ValueError(f"curve {self.mcs} k={self.k}: esn0_db/blocks/block_errors must be equal, non-empty lists")
@@ -94,6 +126,7 @@ class BlerCurve:
 
     def to_dict(self) -> dict:
         return {
+            "channel": self.channel,
             "mcs": self.mcs,
             "k": self.k,
             "n": self.n,
@@ -111,31 +144,50 @@ class BlerTable:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        keys = [(c.mcs, c.k) for c in self.curves]
+        keys = [(c.channel, c.mcs, c.k) for c in self.curves]
         if len(keys) != len(set(keys)):
-            raise ValueError("duplicate (mcs, k) curve in BLER table")
+            raise ValueError("duplicate (channel, mcs, k) curve in BLER table")
 
-    def ks(self, mcs: str) -> list[int]:
-        return sorted(c.k for c in self.curves if c.mcs == mcs)
+    def channels(self) -> list[str]:
+        """The channel keys this table has curves for, AWGN first."""
+        return sorted({c.channel for c in self.curves}, key=lambda ch: (ch != AWGN, ch))
 
-    def curve(self, mcs: str, k: int) -> BlerCurve:
-        """The curve serving codewords of k bits: the longest measured k_meas <= K_TOLERANCE * k
-        (shorter codes are weaker, so this errs on the safe side), else the shortest measured."""
-        mine = [c for c in self.curves if c.mcs == mcs]
+    def channel_for(self, model: str, fading_block_length: int | None = None) -> str:
+        """The channel key whose curves serve a link with this channel `model`: its own when
+        measured, else AWGN (for bsc, none and unmeasured fading; optimistic on fading)."""
+        try:
+            key = channel_key(model, fading_block_length)
+        except ValueError:
+            return AWGN
+        return key if key in self.channels() else AWGN
+
+    def mcs_names(self, channel: str = AWGN) -> list[str]:
+        """MCS names with at least one `channel` curve, in MCS-table order."""
+        have = {c.mcs for c in self.curves if c.channel == channel}
+        return [m.name for m in MCS_TABLE if m.name in have]
+
+    def ks(self, mcs: str, channel: str = AWGN) -> list[int]:
+        return sorted(c.k for c in self.curves if c.mcs == mcs and c.channel == channel)
+
+    def curve(self, mcs: str, k: int, channel: str = AWGN) -> BlerCurve:
+        """The `channel` curve serving codewords of k bits: the longest measured k_meas <=
+        K_TOLERANCE * k (shorter codes are weaker, so this errs on the safe side), else the
+        shortest measured."""
+        mine = [c for c in self.curves if c.mcs == mcs and c.channel == channel]
         if not mine:
-            raise ValueError(f"BLER table has no curve for MCS {mcs!r}")
+            raise ValueError(f"BLER table has no {channel} curve for MCS {mcs!r} (channels: {self.channels()})")
         fitting = [c for c in mine if c.k <= K_TOLERANCE * k]
         return max(fitting, key=lambda c: c.k) if fitting else min(mine, key=lambda c: c.k)
 
-    def bler(self, mcs: str, k: int, esn0_db: float) -> float:
-        return self.curve(mcs, k).at(esn0_db)
+    def bler(self, mcs: str, k: int, esn0_db: float, channel: str = AWGN) -> float:
+        return self.curve(mcs, k, channel).at(esn0_db)
 
     def merged(self, other: BlerTable) -> BlerTable:
-        """This table with `other`'s curves added, replacing curves of the same (mcs, k)."""
-        theirs = {(c.mcs, c.k) for c in other.curves}
-        curves = [c for c in self.curves if (c.mcs, c.k) not in theirs] + list(other.curves)
+        """This table with `other`'s curves added, replacing curves of the same (channel, mcs, k)."""
+        theirs = {(c.channel, c.mcs, c.k) for c in other.curves}
+        curves = [c for c in self.curves if (c.channel, c.mcs, c.k) not in theirs] + list(other.curves)
         order = {m.name: i for i, m in enumerate(MCS_TABLE)}
-        curves.sort(key=lambda c: (c.k, order[c.mcs]))
+        curves.sort(key=lambda c: (c.channel != AWGN, c.channel, c.k, order[c.mcs]))
         runs = list(self.meta.get("runs", [])) + list(other.meta.get("runs", []))
         return BlerTable(curves, {**self.meta, **other.meta, "runs": runs})
 
@@ -204,12 +256,14 @@ def simulate_point(
     max_blocks: int,
     min_errors: int,
     num_iter: int = ldpc.DEFAULT_NUM_ITER,
+    channel: str = AWGN,
 ) -> tuple[int, int]:
-    """Monte-Carlo BLER at one point -> (blocks simulated, blocks in error)."""
+    """Monte-Carlo BLER at one point on `channel` (a `channel_key`) -> (blocks, blocks in error)."""
     from semcom.fec import crc
     from semcom.fec.link import run_codewords
     from semcom.fec.segmentation import block_crc
 
+    model, fading_block_length = parse_channel_key(channel)
     crc_name = block_crc(k)
     if k <= crc.crc_bits(crc_name):
         raise ValueError(f"k={k} leaves no payload next to its {crc_name}")
@@ -220,7 +274,7 @@ def simulate_point(
         size = min(size, max_blocks - blocks)
         payload = rng.integers(0, 2, size=(size, k - crc.crc_bits(crc_name)), dtype=np.uint8)
         info = crc.attach(payload, crc_name)
-        decided = run_codewords(info, mcs, esn0_db, rng, num_iter=num_iter, crc_name=crc_name)
+        decided = run_codewords(info, mcs, esn0_db, rng, model, num_iter, fading_block_length or 1, crc_name)
         errors += int(np.count_nonzero(np.any(decided != info, axis=1)))
         blocks += size
         size = min(2 * size, batch)
@@ -238,14 +292,17 @@ def sweep_curve(
     stop_after_zero: int = 1,
     progress: Callable[[str], None] | None = None,
     coarse_step: int = 4,
+    channel: str = AWGN,
 ) -> BlerCurve:
     """One curve over the grid points at or above the Shannon limit: every `coarse_step`-th point
     while every block fails, then every point from just after the last all-fail one until
-    `stop_after_zero` consecutive error-free points. Seeded per (seed, k, MCS), so any subset of
-    MCS reproduces the same numbers."""
+    `stop_after_zero` consecutive error-free points. Seeded per (seed, k, MCS) and, off AWGN,
+    the channel, so any subset of MCS reproduces the same numbers. The AWGN Shannon limit is a
+    valid start on fading too (fading never raises the capacity at equal average SNR)."""
     if k < 12 or max_blocks <= 0 or min_errors <= 0 or stop_after_zero <= 0:
         raise ValueError("need k >= 12, max_blocks > 0, min_errors > 0, stop_after_zero > 0")
-    rng = np.random.default_rng([seed, k, MCS_TABLE.index(mcs)])
+    salt = [] if channel == AWGN else [parse_channel_key(channel)[1] or 0, 1]  # AWGN streams as before
+    rng = np.random.default_rng([seed, k, MCS_TABLE.index(mcs), *salt])
     start = shannon_esn0_db(mcs.spectral_efficiency)
     todo = [float(x) for x in grid if x >= start - 1e-9]
     measured: dict[int, tuple[int, int]] = {}  # grid index -> (blocks, block errors)
@@ -253,10 +310,10 @@ def sweep_curve(
     def point(i: int) -> tuple[int, int]:
         if i not in measured:
             t0 = time.perf_counter()
-            measured[i] = simulate_point(mcs, k, todo[i], rng, max_blocks, min_errors, num_iter)
+            measured[i] = simulate_point(mcs, k, todo[i], rng, max_blocks, min_errors, num_iter, channel)
             if progress:
                 b, e = measured[i]
-                progress(f"{mcs.name} k={k} Es/N0={todo[i]:+.2f} dB: {e}/{b} blocks in error "
+                progress(f"{channel} {mcs.name} k={k} Es/N0={todo[i]:+.2f} dB: {e}/{b} blocks in error "
                          f"({time.perf_counter() - t0:.1f} s)")
         return measured[i]
 
@@ -279,7 +336,7 @@ def sweep_curve(
     points = [todo[i] for i in order]
     blocks = [measured[i][0] for i in order]
     errors = [measured[i][1] for i in order]
-    return BlerCurve(mcs.name, k, mcs.codeword_bits(k), points, blocks, errors)
+    return BlerCurve(mcs.name, k, mcs.codeword_bits(k), points, blocks, errors, channel)
 
 
 def _print_progress(line: str) -> None:
@@ -291,9 +348,9 @@ def _sweep_job(job: tuple) -> BlerCurve:
     import torch
 
     torch.set_num_threads(1)  # one curve per core; intra-op threads would only fight each other
-    mcs_name, k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero, verbose = job
+    mcs_name, k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero, verbose, channel = job
     return sweep_curve(get_mcs(mcs_name), k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero,
-                       _print_progress if verbose else None)
+                       _print_progress if verbose else None, channel=channel)
 
 
 def sweep(
@@ -308,13 +365,16 @@ def sweep(
     verbose: bool = False,
     command: str = "",
     jobs: int = 1,
+    channel: str = AWGN,
 ) -> BlerTable:
     """Curves for every (k, MCS) pair, with the settings recorded in the table's `meta`.
 
     `max_blocks` / `min_errors` are one value for all k or one per k (short blocks are cheap, so
     they can afford more blocks and resolve lower BLER). `jobs` > 1 measures curves in that many
     worker processes; every curve has its own seeded stream, so the table does not depend on it.
+    `channel` is a `channel_key` ("awgn", "rayleigh-L128", ...).
     """
+    parse_channel_key(channel)
     per_k_blocks = _per_k(max_blocks, ks, "max_blocks")
     per_k_errors = _per_k(min_errors, ks, "min_errors")
     if jobs < 1:
@@ -323,19 +383,25 @@ def sweep(
         if not np.any(grid >= shannon_esn0_db(m.spectral_efficiency) - 1e-9):
             raise ValueError(f"the Es/N0 grid ends below the Shannon limit of {m.name} "
                              f"({shannon_esn0_db(m.spectral_efficiency):.2f} dB)")
-    work = [(m.name, int(k), grid, seed, per_k_blocks[i], per_k_errors[i], num_iter, stop_after_zero, verbose)
+    work = [(m.name, int(k), grid, seed, per_k_blocks[i], per_k_errors[i], num_iter, stop_after_zero, verbose, channel)
             for i, k in enumerate(ks) for m in mcs_list]
+    # most expensive first, so the last worker to finish is not the one that started a long curve last
+    work.sort(key=lambda w: -w[1])
     t0 = time.perf_counter()
     if jobs == 1:
-        curves = [sweep_curve(get_mcs(w[0]), *w[1:8], _print_progress if verbose else None) for w in work]
+        curves = [sweep_curve(get_mcs(w[0]), *w[1:8], _print_progress if verbose else None, channel=channel)
+                  for w in work]
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             curves = list(pool.map(_sweep_job, work))
+    order = {m.name: i for i, m in enumerate(MCS_TABLE)}
+    curves.sort(key=lambda c: (c.k, order[c.mcs]))
     run = {
         "command": command,
+        "channel": channel,
         "ks": [int(k) for k in ks],
         "mcs": [m.name for m in mcs_list],
         "seed": int(seed),
@@ -346,8 +412,9 @@ def sweep(
         "seconds": round(time.perf_counter() - t0, 1),
     }
     meta = {
-        "snr": "Es/N0 in dB per channel symbol, unit-energy Gray QAM",
-        "channel": "awgn",
+        "snr": "Es/N0 in dB per channel symbol, unit-energy Gray QAM (average Es/N0 on fading)",
+        "channel": "per curve: awgn, or rayleigh-L<L> = Rayleigh block fading, one gain per L symbols, "
+        "perfect CSI, zero-forcing equalisation before the max-log demapper",
         "demapper": "max-log LLR (semcom.phy.mapping)",
         "decoder": f"sionna LDPC5GDecoder, boxplus-phi, flooding, at most {num_iter} iterations, "
         f"CRC-aided early termination every {ldpc.ROUND_ITER}",

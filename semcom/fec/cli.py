@@ -20,9 +20,13 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "bler",
         help="Monte-Carlo BLER of each MCS vs Es/N0 (writes the table AMC uses)",
-        description="Simulate 5G LDPC + Gray QAM + AWGN + max-log LLR per MCS and block length; "
-        "write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
+        description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
+        "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
+    p.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
+                   help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0")
+    p.add_argument("--fading-block-length", type=int, default=128,
+                   help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)")
     p.add_argument("--esn0-db", default="-3:22:0.25", help="Es/N0 grid in dB: start:stop:step or a,b,c (default %(default)s)")
     p.add_argument("--mcs", default="all", help="'all' or comma-separated MCS names (see `semcom channel mcs`)")
     p.add_argument("--k", default="320,8448", help="block lengths k (info bits incl. CRC), comma-separated (default %(default)s)")
@@ -35,7 +39,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--num-iter", type=int, default=20, help="LDPC belief-propagation iterations (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--out", type=Path, required=True, help="output JSON table")
-    p.add_argument("--merge", action="store_true", help="merge into --out if it exists (replacing same MCS and k)")
+    p.add_argument("--merge", action="store_true",
+                   help="merge into --out if it exists (replacing curves of the same channel, MCS and k)")
     p.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-point progress on stderr")
     p.set_defaults(func=_cmd_bler)
@@ -52,6 +57,9 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=None, help="airtime budget in channel symbols (default: none)")
     p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
     p.add_argument("--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
+    p.add_argument("--channel", choices=("awgn", "rayleigh", "bsc", "none"), default="awgn",
+                   help="the link's channel model: its curves when the table has them, else AWGN's (default %(default)s)")
+    p.add_argument("--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=_cmd_mcs)
 
@@ -89,8 +97,9 @@ def _cmd_bler(args: argparse.Namespace) -> int:
 
     try:
         ks = _parse_ks(args.k)
-        if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0:
-            raise ValueError("--num-iter, --stop-after-zero and --jobs must be positive")
+        if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0 or args.fading_block_length <= 0:
+            raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
+        channel = bler.channel_key(args.channel, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
         table = bler.sweep(
             mcs.parse_list(args.mcs),
@@ -104,6 +113,7 @@ def _cmd_bler(args: argparse.Namespace) -> int:
             verbose=not args.quiet,
             command=_bler_command(args),
             jobs=args.jobs,
+            channel=channel,
         )
     except ValueError as exc:  # bad arguments are found before any simulation runs
         print(f"semcom channel bler: {exc}", file=sys.stderr)
@@ -125,7 +135,9 @@ def _bler_command(args: argparse.Namespace) -> str:
     ks = _parse_ks(args.k)
     blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
     errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
-    parts = ["semcom", "channel", "bler", f"--esn0-db={args.esn0_db}", "--mcs", args.mcs, "--k", args.k,
+    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
+    parts = ["semcom", "channel", "bler", "--channel", args.channel, *fading, f"--esn0-db={args.esn0_db}",
+             "--mcs", args.mcs, "--k", args.k,
              "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
              "--seed", str(args.seed), "--out", str(args.out)]
@@ -137,7 +149,7 @@ def format_bler_table(table) -> str:  # table: semcom.fec.bler.BlerTable
     lines = []
     for curve in table.curves:
         pts = ", ".join(f"{x:g}:{b:.3g}" for x, b in zip(curve.esn0_db, curve.bler))
-        lines.append(f"{curve.mcs:12s} k={curve.k:<5d} n={curve.n:<6d} Es/N0 dB:BLER  {pts}")
+        lines.append(f"{curve.channel:14s} {curve.mcs:12s} k={curve.k:<5d} n={curve.n:<6d} Es/N0 dB:BLER  {pts}")
     return "\n".join(lines)
 
 
@@ -149,9 +161,15 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         bits = args.bits if args.bits is not None else (616 if args.field == "caption" else 1_048_576)
         plan = segmentation.plan(bits)
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
+        if args.fading_block_length <= 0:
+            raise ValueError("--fading-block-length must be positive")
+        channel = table.channel_for(args.channel, args.fading_block_length)
         rows = []
-        for m in mcs.MCS_TABLE:
-            curve = table.curve(m.name, plan.k)
+        measured = table.mcs_names(channel)
+        if not measured:
+            raise ValueError(f"the BLER table has no {channel} curves")
+        for m in (mcs.get(name) for name in measured):  # MCS the table lacks are not listed
+            curve = table.curve(m.name, plan.k, channel)
             rows.append(
                 {
                     "mcs": m.name,
@@ -165,20 +183,20 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
             )
         choice = None
         if args.esn0_db is not None:
-            choice = amc.choose(args.esn0_db, args.field, bits, args.budget, target, table)
+            choice = amc.choose(args.esn0_db, args.field, bits, args.budget, target, table, channel)
     except ValueError as exc:
         print(f"semcom channel mcs: {exc}", file=sys.stderr)
         return 2
     if args.json:
         out = {"field": args.field, "info_bits": bits, "segments": plan.segments, "segment_k": plan.k,
-               "target_bler": target, "mcs": rows}
+               "target_bler": target, "table_channel": channel, "mcs": rows}
         if args.esn0_db is not None:
             out["esn0_db"] = args.esn0_db
             out["choice"] = choice.to_dict() if choice else None
         print(json.dumps(out, indent=1))
         return 0
     print(f"{args.field}: {bits} info bits -> {plan.segments} segment(s) of k={plan.k} ({plan.crc}); "
-          f"segment BLER target {target:g}")
+          f"segment BLER target {target:g}; BLER curves of channel {channel}")
     print(f"{'mcs':12s} {'SE b/sym':>8s} {'symbols':>9s} {'Es/N0 needed':>13s}")
     for r in rows:
         need = "unreached" if r["required_esn0_db"] == float("inf") else f"{r['required_esn0_db']:.2f} dB"

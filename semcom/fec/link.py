@@ -153,7 +153,8 @@ def select_mcs(
     """
     if cfg.mcs.strip().lower() != "auto":
         return get_mcs(cfg.mcs)
-    choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols)
+    channel = amc.link_channel(cfg.model, cfg.fading_block_length)
+    choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols, channel=channel)
     return choice.mcs if choice is not None else amc.MOST_ROBUST
 
 

@@ -75,11 +75,12 @@ def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
         return LatentDecision(True)
     esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
     budget = amc.latent_airtime_budget(math.prod(latent.shape))
-    choice = amc.choose(esn0_db, "latent", latent_bits, budget)
+    channel = amc.link_channel(cfg.model, cfg.fading_block_length)
+    choice = amc.choose(esn0_db, "latent", latent_bits, budget, channel=channel)
     if choice is None:
         return LatentDecision(
             False,
             f"amc: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
-            f"its BLER target and the {budget}-symbol airtime budget",
+            f"its BLER target and the {budget}-symbol airtime budget ({channel} BLER curves)",
         )
     return LatentDecision(True)

@@ -74,3 +74,28 @@ def test_measured_table_low_snr_robust_or_drop_high_snr_fast() -> None:
     budget = amc.latent_airtime_budget(32 * 64 * 64)
     assert amc.choose(2.0, "latent", LATENT_BITS, budget) is None  # QPSK at 2 dB: > 4 symbols per value
     assert amc.choose(14.0, "latent", LATENT_BITS, budget) is not None
+
+
+def test_fading_link_reads_its_own_curves_and_picks_a_more_robust_mcs() -> None:
+    """The same table holds AWGN curves and fading ones 6 dB worse: at one Es/N0 AMC picks a
+    slower MCS for the fading link, and records which curves it read."""
+    fading = bler.channel_key("rayleigh", 128)
+    awgn_table = _step_table()
+    fading_curves = [bler.BlerCurve(c.mcs, c.k, c.n, [x + 6.0 for x in c.esn0_db], c.blocks, c.block_errors,
+                                    channel=fading) for c in awgn_table.curves]
+    table = bler.BlerTable(awgn_table.curves + fading_curves)
+    esn0 = 2.0 * 6 + 0.1
+    on_awgn = amc.choose(esn0, "latent", LATENT_BITS, target_bler=0.01, table=table)
+    on_fading = amc.choose(esn0, "latent", LATENT_BITS, target_bler=0.01, table=table, channel=fading)
+    assert on_awgn.mcs == mcs.MCS_TABLE[6] and on_awgn.table_channel == "awgn"
+    assert on_fading.mcs == mcs.MCS_TABLE[3] and on_fading.to_dict()["table_channel"] == fading
+    assert amc.link_channel("rayleigh", 128, table) == fading
+    assert amc.link_channel("rayleigh", 7, table) == amc.link_channel("bsc", 128, table) == "awgn"
+
+
+def test_an_mcs_the_table_never_measured_is_never_chosen() -> None:
+    full = _step_table()
+    partial = bler.BlerTable([c for c in full.curves if c.mcs != mcs.MCS_TABLE[6].name])
+    assert amc.choose(12.1, "latent", LATENT_BITS, target_bler=0.01, table=full).mcs == mcs.MCS_TABLE[6]
+    assert amc.choose(12.1, "latent", LATENT_BITS, target_bler=0.01, table=partial).mcs == mcs.MCS_TABLE[5]
+    assert amc.choose(12.1, "latent", LATENT_BITS, target_bler=0.01, table=partial, channel="rayleigh-L128") is None

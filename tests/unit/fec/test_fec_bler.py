@@ -52,7 +52,7 @@ def test_curve_for_a_block_length_prefers_the_longest_not_much_longer_code() -> 
     assert table.curve("qpsk-r1/2", 8413).k == 8448  # within 10%
     assert table.curve("qpsk-r1/2", 4000).k == 320  # a 4000-bit code is weaker than an 8448-bit one
     assert table.curve("qpsk-r1/2", 100).k == 320  # shorter than anything measured: the shortest
-    with pytest.raises(ValueError, match="no curve"):
+    with pytest.raises(ValueError, match="no awgn curve"):
         table.curve("64qam-r5/6", 320)
 
 
@@ -99,3 +99,63 @@ def test_packaged_table_covers_every_mcs_at_caption_and_code_block_lengths() -> 
     # a longer code needs less SNR than a short one for the same MCS and target
     for m in mcs.MCS_TABLE:
         assert table.curve(m.name, 8448).required_esn0_db(0.01) <= table.curve(m.name, 320).required_esn0_db(0.01)
+
+
+def test_channel_keys_round_trip_and_reject_nonsense() -> None:
+    assert bler.channel_key("awgn") == "awgn" and bler.parse_channel_key("awgn") == ("awgn", None)
+    assert bler.channel_key("rayleigh", 128) == "rayleigh-L128"
+    assert bler.parse_channel_key("rayleigh-L128") == ("rayleigh", 128)
+    for bad_model, length in (("bsc", 1), ("rayleigh", 0), ("rayleigh", None), ("none", 1)):
+        with pytest.raises(ValueError):
+            bler.channel_key(bad_model, length)
+    for bad_key in ("rayleigh", "rayleigh-L0", "rayleigh-Lx", "AWGN", ""):
+        with pytest.raises(ValueError):
+            bler.parse_channel_key(bad_key)
+    with pytest.raises(ValueError):
+        bler.BlerCurve("qpsk-r1/2", 320, 640, [0.0], [1], [0], channel="rician")
+
+
+def test_curves_of_each_channel_are_kept_apart_and_unmeasured_channels_read_awgn(tmp_path) -> None:
+    fading = bler.channel_key("rayleigh", 128)
+    table = bler.BlerTable([_curve(k=320), _faded(k=320)])
+    assert table.channels() == ["awgn", fading]
+    assert table.curve("qpsk-r1/2", 320).channel == "awgn"
+    assert table.curve("qpsk-r1/2", 320, fading).block_errors == [100, 90, 60, 10]
+    assert table.bler("qpsk-r1/2", 320, 3.0) == 0.0 and table.bler("qpsk-r1/2", 320, 3.0, fading) > 0.5
+    assert table.channel_for("rayleigh", 128) == fading
+    # a fading block length, or a model, that was not measured falls back to the AWGN curves
+    assert table.channel_for("rayleigh", 16) == "awgn"
+    assert table.channel_for("bsc") == table.channel_for("none") == table.channel_for("awgn") == "awgn"
+    with pytest.raises(ValueError, match="no rayleigh-L16 curve"):
+        table.curve("qpsk-r1/2", 320, "rayleigh-L16")
+    # same (mcs, k) on two channels is not a duplicate; both survive JSON and merging
+    path = tmp_path / "t.json"
+    table.save(path)
+    assert bler.BlerTable.load(path).to_dict() == table.to_dict()
+    merged = bler.BlerTable([_curve(k=320, errors=(9, 9, 9, 9))]).merged(table)
+    assert [(c.channel, c.block_errors[0]) for c in merged.curves] == [("awgn", 100), (fading, 100)]
+    with pytest.raises(ValueError, match="duplicate"):
+        bler.BlerTable([_faded(), _faded()])
+
+
+def test_a_table_written_before_channels_existed_reads_as_awgn() -> None:
+    data = bler.BlerTable([_curve()]).to_dict()
+    for curve in data["curves"]:
+        del curve["channel"]
+    assert bler.BlerTable.from_dict(data).curves[0].channel == "awgn"
+
+
+def test_rayleigh_fading_costs_more_blocks_than_awgn_at_the_same_average_snr() -> None:
+    """Same code, same average Es/N0, same seed: a codeword spanning ~2 fading blocks fails far
+    more often (deep fades) than on AWGN, where this point is past the waterfall."""
+    m, k, esn0 = mcs.get("qpsk-r1/2"), 256, 4.0
+    awgn = bler.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200)
+    faded = bler.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200,
+                                channel=bler.channel_key("rayleigh", 128))
+    assert awgn[0] == faded[0] == 200
+    assert awgn[1] <= 2 and faded[1] >= 20  # diversity ~2: BLER of order 10 % here
+
+
+def _faded(name="qpsk-r1/2", k=320):
+    return bler.BlerCurve(name, k, mcs.get(name).codeword_bits(k), [0.0, 5.0, 10.0, 15.0], [100] * 4,
+                          [100, 90, 60, 10], channel=bler.channel_key("rayleigh", 128))

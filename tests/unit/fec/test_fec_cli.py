@@ -42,3 +42,26 @@ def test_mcs_command_lists_the_table_and_the_amc_choice(capsys) -> None:
     text = capsys.readouterr().out
     assert "drop" in text and "16qam-r1/2" in text
     assert main(["channel", "mcs", "--bits", "0"]) == 2
+
+
+def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys) -> None:
+    out = tmp_path / "table.json"
+    common = ["--esn0-db=2:8:3", "--mcs", "qpsk-r1/2", "--k", "64", "--blocks", "30", "--min-errors", "30",
+              "--seed", "3", "--out", str(out), "-q"]
+    assert main(["channel", "bler", *common]) == 0
+    assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "16", *common, "--merge"]) == 0
+    table = bler.BlerTable.load(out)
+    assert table.channels() == ["awgn", "rayleigh-L16"]
+    awgn, faded = table.curve("qpsk-r1/2", 64), table.curve("qpsk-r1/2", 64, "rayleigh-L16")
+    assert faded.block_errors[-1] > awgn.block_errors[-1]  # same average SNR, deep fades
+    assert "--channel rayleigh --fading-block-length 16" in table.meta["runs"][1]["command"]
+    assert table.meta["runs"][1]["channel"] == "rayleigh-L16"
+    capsys.readouterr()
+    # `mcs` reads the fading curves for that channel, AWGN ones for a channel the table lacks
+    assert main(["channel", "mcs", "--table", str(out), "--channel", "rayleigh", "--fading-block-length", "16",
+                 "--esn0-db", "8", "--bits", "40", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["table_channel"] == "rayleigh-L16"
+    assert main(["channel", "mcs", "--table", str(out), "--channel", "rayleigh", "--bits", "40", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["table_channel"] == "awgn"
+    assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "0", "--out",
+                 str(tmp_path / "x.json")]) == 2
