@@ -156,6 +156,17 @@ def test_rayleigh_fading_costs_more_blocks_than_awgn_at_the_same_average_snr() -
     assert awgn[1] <= 2 and faded[1] >= 20  # diversity ~2: BLER of order 10 % here
 
 
+def test_packaged_table_has_fading_curves_that_need_more_snr_than_awgn() -> None:
+    table = bler.default_table()
+    fading = bler.channel_key("rayleigh", 128)
+    assert fading in table.channels()
+    for m in mcs.MCS_TABLE:
+        for k in (320, 8448):
+            awgn_db = table.curve(m.name, k).required_esn0_db(0.01)
+            fading_db = table.curve(m.name, k, fading).required_esn0_db(0.01)
+            assert fading_db > awgn_db + 1.0, (m.name, k, awgn_db, fading_db)
+
+
 def _faded(name="qpsk-r1/2", k=320):
     return bler.BlerCurve(name, k, mcs.get(name).codeword_bits(k), [0.0, 5.0, 10.0, 15.0], [100] * 4,
                           [100, 90, 60, 10], channel=bler.channel_key("rayleigh", 128))
