@@ -3,6 +3,7 @@ and AMC with 5G LDPC, on real photos through the real TAEF2 codec at k = 0 (the 
 transceiver).
 
     .venv/bin/python benchmarks/fec_taef2_ssim.py --photos 75 --out out/fec_ssim
+    .venv/bin/python benchmarks/fec_taef2_ssim.py --channel rayleigh --esn0-db 12,15,18,21,24 --out out/fec_ssim_rayleigh
 
 SNR grid: the paper's 5, 6.25, 7.5, 8.75, 10 dB Eb/N0 for uncoded 16-QAM, stated per channel use:
 Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es/N0) carries
@@ -15,7 +16,9 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
                decision of `semcom.link.policy.decide_latent`, then `semcom.fec.link.transmit_field_coded`
                (the hook `transmit_packet` calls); decoded values kept as decoded (docs/fec.md, "Erasures").
 Channel symbols are the latent's (the k = 0 decoder ignores the caption; a 77-character caption
-adds 154 uncoded or a few hundred coded symbols). SSIM is `semcom.metrics.ssim` against the
+adds 154 uncoded or a few hundred coded symbols). `--channel rayleigh` puts every variant on
+Rayleigh block fading (one gain per 128 symbols, perfect CSI, Es/N0 = average SNR): AMC then reads
+the BLER table's fading curves, and sMMSE the fading link's measured bit error rates. SSIM is `semcom.metrics.ssim` against the
 512x512 Lanczos-resized photo; "clean" is the float64 latent decoded without a channel.
 
 Photos are the first N in name order. Results go to <out>/records*.jsonl, one line per
@@ -75,7 +78,7 @@ class Photo:
         return (self.seed * 1009 + self.index) * 101 + point * 7 + SEED_OFFSET[variant]
 
 
-def run_variant(photo: Photo, variant: str, esn0_grid: list[float]) -> list[dict]:
+def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str = "awgn") -> list[dict]:
     """The variant's result at every grid point: ssim, symbols and link details."""
     import dataclasses
 
@@ -99,17 +102,17 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float]) -> list[dict
     for j, esn0 in enumerate(esn0_grid):
         seed = photo.channel_seed(j, variant)
         if variant != "amc-ldpc":
-            cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model="awgn",
+            cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
                                 latent_policy="always", seed=seed)
             received, report = transmit_packet(packet, cfg)
             if variant == "int8g-smmse":
-                bers = np.array(position_ber(esn0, "esn0", "16qam", "awgn"))
+                bers = np.array(position_ber(esn0, "esn0", "16qam", model))
                 ssim = photo.score_values(repaired_latent(received.latent, packet.codec, "smmse", bers=bers).values)
             else:
                 ssim = photo.score(received)
             points.append({"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors})
             continue
-        cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model="awgn", fec="ldpc",
+        cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, fec="ldpc",
                             mcs="auto", latent_policy="amc", seed=seed)
         decision = decide_latent(cfg, packet.latent)
         if not decision.send:
@@ -165,15 +168,15 @@ def summarise(records: dict[tuple[str, str], dict], photos: list[str], esn0_grid
     return out
 
 
-def format_summary(s: dict) -> str:
+def format_summary(s: dict, channel: str = "awgn") -> str:
     variants = list(s["variants"])
     paper = 16 * 32 * 64 * 64  # float64 latent bits / 4 bits per 16-QAM symbol
-    lines = [f"TAEF2 k=0; SSIM (semcom.metrics.ssim) / latent channel symbols per image (x the paper's {paper:,}); "
+    lines = [f"TAEF2 k=0, {channel}; SSIM (semcom.metrics.ssim) / latent channel symbols per image (x the paper's {paper:,}); "
              f"clean codec SSIM {s['clean']:.4f} ({s['clean_photos']} photos)",
              "| Es/N0 dB (Eb/N0 16-QAM) | " + " | ".join(f"{LABELS[v]} ({s['variants'][v]['photos']} photos)"
                                                    for v in variants) + " |",
              "|" + " --- |" * (len(variants) + 1)]
-    for j in range(len(PAPER_EBN0_DB)):
+    for j in range(len(s["variants"][variants[0]]["points"])):
         first = s["variants"][variants[0]]["points"][j]
         cells = []
         for v in variants:
@@ -191,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=75, help="first N photos in name order (default all 75)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")
+    parser.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
+                        help="channel of every variant (rayleigh: block fading, 128 symbols per gain)")
+    parser.add_argument("--esn0-db", default=None,
+                        help="comma-separated Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="directory for records*.jsonl and summary.json")
@@ -214,12 +221,26 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.models import load_profile
 
     torch.set_num_threads(args.threads)
-    esn0_grid = [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB]
+    try:
+        esn0_grid = ([round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB] if args.esn0_db is None
+                     else [float(x) for x in args.esn0_db.split(",") if x.strip()])
+        if not esn0_grid:
+            raise ValueError
+    except ValueError:
+        print(f"--esn0-db must be comma-separated numbers, got {args.esn0_db!r}", file=sys.stderr)
+        return 2
     paths = sorted(args.images.glob("*.jpg"))[: args.photos]
     if not paths:
         print(f"no photos in {args.images}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    setup = {"channel": args.channel, "esn0_db": esn0_grid, "seed": args.seed}
+    setup_file = args.out / "setup.json"
+    if setup_file.exists() and json.loads(setup_file.read_text()) != setup:
+        print(f"{args.out} holds records of another setup ({setup_file.read_text().strip()}); use another --out",
+              file=sys.stderr)
+        return 2
+    setup_file.write_text(json.dumps(setup) + "\n")
     log = args.out / ("records.jsonl" if shards == 1 else f"records-{shard}-of-{shards}.jsonl")
     done = set(load_records(args.out))
     models = load_profile({"name": "taef2", "encoder": {"type": "taef2", "name": "taef2", "source": str(args.taef2)}})
@@ -235,13 +256,13 @@ def main(argv: list[str] | None = None) -> int:
             if v == "clean":
                 record["ssim"] = photo.score(photo.f64)
             else:
-                record["points"] = run_variant(photo, v, esn0_grid)
+                record["points"] = run_variant(photo, v, esn0_grid, args.channel)
             with log.open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
         print(f"[{i + 1}/{len(paths)}] {path.name} {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
     summary = summarise(load_records(args.out), [p.name for p in paths], esn0_grid)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(format_summary(summary))
+    print(format_summary(summary, args.channel))
     return 0
 
 
