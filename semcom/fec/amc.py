@@ -162,10 +162,16 @@ def choose(
     return None
 
 
-def link_channel(model: str, fading_block_length: int, table: BlerTable | None = None) -> str:
-    """The table channel serving a link with `model` (ChannelConfig.model) and fading block length."""
+def link_channel(model: str, fading_block_length: int, segments: int = 1, table: BlerTable | None = None) -> str:
+    """The table channel serving a field of `segments` codewords on a link with `model`
+    (ChannelConfig.model) and fading block length: the coded link interleaves the codewords, so
+    on fading each one sees `semcom.fec.link.effective_fading_block_length` symbols per gain."""
+    from semcom.fec.link import effective_fading_block_length
+
     table = default_table() if table is None else table
-    return table.channel_for(model, fading_block_length)
+    if model != "rayleigh":
+        return table.channel_for(model)
+    return table.channel_for(model, effective_fading_block_length(fading_block_length, segments))
 
 
 #: The lowest-rate MCS: the fallback when nothing meets the target (the caption always goes).

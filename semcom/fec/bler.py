@@ -153,13 +153,20 @@ class BlerTable:
         return sorted({c.channel for c in self.curves}, key=lambda ch: (ch != AWGN, ch))
 
     def channel_for(self, model: str, fading_block_length: int | None = None) -> str:
-        """The channel key whose curves serve a link with this channel `model`: its own when
-        measured, else AWGN (for bsc, none and unmeasured fading; optimistic on fading)."""
-        try:
-            key = channel_key(model, fading_block_length)
-        except ValueError:
+        """The channel key whose curves serve codewords on this channel `model`.
+
+        rayleigh: the measured fading block length L_m closest from above to the codeword's
+        `fading_block_length` (fewer fades per codeword than in reality: pessimistic), else the
+        longest measured (optimistic); AWGN when no fading curve exists. Every other model
+        (awgn, bsc, none) reads AWGN's (optimistic for bsc's hard decisions)."""
+        if model != "rayleigh":
             return AWGN
-        return key if key in self.channels() else AWGN
+        channel_key(model, fading_block_length)  # validates the length
+        measured = sorted(parse_channel_key(c)[1] for c in self.channels() if c != AWGN)
+        if not measured:
+            return AWGN
+        above = [length for length in measured if length >= fading_block_length]
+        return channel_key("rayleigh", above[0] if above else measured[-1])
 
     def mcs_names(self, channel: str = AWGN) -> list[str]:
         """MCS names with at least one `channel` curve, in MCS-table order."""

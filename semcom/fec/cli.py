@@ -58,7 +58,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
     p.add_argument("--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
     p.add_argument("--channel", choices=("awgn", "rayleigh", "bsc", "none"), default="awgn",
-                   help="the link's channel model: its curves when the table has them, else AWGN's (default %(default)s)")
+                   help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
+                   "field's interleaved codewords (semcom.fec.amc.link_channel), the others AWGN's")
     p.add_argument("--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=_cmd_mcs)
@@ -163,7 +164,7 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
         if args.fading_block_length <= 0:
             raise ValueError("--fading-block-length must be positive")
-        channel = table.channel_for(args.channel, args.fading_block_length)
+        channel = amc.link_channel(args.channel, args.fading_block_length, plan.segments, table)
         rows = []
         measured = table.mcs_names(channel)
         if not measured:

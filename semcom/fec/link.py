@@ -9,6 +9,13 @@ SNR: the channel is defined by its Es/N0 (per channel symbol, unit-energy conste
 SNR given as Eb/N0 is converted with the configured *uncoded* modulation
 (``ChannelConfig.modulation``), so one ChannelConfig describes one physical channel whether FEC
 is on or off; Eb/N0 per information bit of the coded link is then Es/N0 - 10 log10(r m).
+
+Channel interleaving: a field's C codewords go on the air symbol-interleaved (symbol s of
+codeword c is the (s C + c)-th symbol sent), so on block fading with L symbols per gain each
+codeword sees its symbols ceil(L / C) at a time under one gain instead of L: a 125-segment
+latent gets about as many independent fades as it has symbols, while a one-codeword caption is
+unchanged. On AWGN the order of symbols is immaterial. AMC reads the fading curves measured at
+that effective block length (`effective_fading_block_length`).
 """
 
 from __future__ import annotations
@@ -31,6 +38,14 @@ PERFECT_LLR = 20.0  # |LLR| for an error-free link; the decoder clips messages a
 CODED_MODELS = ("awgn", "rayleigh", "bsc", "none")
 
 
+def effective_fading_block_length(fading_block_length: int, codewords: int, interleave: bool = True) -> int:
+    """Symbols of one codeword under one fading gain when `codewords` codewords are sent
+    symbol-interleaved over blocks of `fading_block_length` symbols (at least 1)."""
+    if fading_block_length < 1 or codewords < 1:
+        raise ValueError(f"need fading_block_length >= 1 and codewords >= 1, got {fading_block_length}, {codewords}")
+    return -(-int(fading_block_length) // int(codewords)) if interleave else int(fading_block_length)
+
+
 def channel_esn0_db(cfg: ChannelConfig) -> float:
     """Es/N0 (dB per channel symbol) of the channel `cfg` describes (see the module docstring)."""
     return snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
@@ -43,8 +58,12 @@ def channel_llrs(
     rng: np.random.Generator,
     model: str = "awgn",
     fading_block_length: int = 128,
+    interleave: bool = False,
 ) -> np.ndarray:
     """Codeword bits [C, n] -> channel logits log p(1)/p(0) [C, n] after modulation and `model`.
+
+    `interleave`: send the codewords symbol-interleaved (see the module docstring) rather than
+    one after the other; the logits come back in codeword order either way.
 
     awgn / rayleigh: scrambled bits (`semcom.phy.scrambling`, so the symbols carry uniform bits
     whatever the payload, as the BLER table assumes) on Gray QAM symbols, noise of variance
@@ -56,7 +75,14 @@ def channel_llrs(
     if model not in CODED_MODELS:
         raise ValueError(f"model must be one of {CODED_MODELS}, got {model!r}")
     codewords = np.asarray(codewords, dtype=np.uint8)
-    flat = codewords.reshape(-1)
+    if codewords.ndim != 2 or codewords.shape[1] % bits_per_symbol:
+        raise ValueError(f"codewords must be [C, n] with n a multiple of {bits_per_symbol}, got {codewords.shape}")
+    count, n = codewords.shape
+    interleave = interleave and count > 1
+    on_air = codewords.reshape(count, n // bits_per_symbol, bits_per_symbol)
+    if interleave:  # [C, S, m] -> [S, C, m]: symbol s of every codeword, then symbol s + 1, ...
+        on_air = on_air.transpose(1, 0, 2)
+    flat = np.ascontiguousarray(on_air).reshape(-1)
     if model == "none":
         llr = (flat.astype(np.float32) * 2.0 - 1.0) * np.float32(PERFECT_LLR)
     elif model == "bsc":
@@ -75,7 +101,9 @@ def channel_llrs(
             y, n0_sym = phy_channel.rayleigh_block_fading(x, n0, rng, fading_block_length)
         llr = constellation.demodulate_llr(y, n0_sym, method="maxlog")
         llr[sequence.astype(bool)] *= -1.0  # descramble: LLR of b is minus the LLR of b XOR 1
-    return llr.reshape(codewords.shape)
+    if interleave:
+        llr = llr.reshape(n // bits_per_symbol, count, bits_per_symbol).transpose(1, 0, 2)
+    return np.ascontiguousarray(llr).reshape(codewords.shape)
 
 
 def run_codewords(
@@ -87,18 +115,20 @@ def run_codewords(
     num_iter: int = ldpc.DEFAULT_NUM_ITER,
     fading_block_length: int = 128,
     crc_name: str | None = None,
+    interleave: bool = False,
 ) -> np.ndarray:
     """Info blocks [C, k] -> LDPC-encode at `mcs` -> channel -> decode -> decided blocks [C, k].
 
     With `crc_name` (the CRC the blocks end with), decoding stops early per codeword once its
-    CRC passes (`ldpc.decode`). The shared core of `transmit_coded` and the BLER sweep.
+    CRC passes (`ldpc.decode`). The shared core of `transmit_coded` (which interleaves) and the
+    BLER sweep (which does not: it measures one codeword on blocks of `fading_block_length`).
     """
     info = np.asarray(info, dtype=np.uint8)
     if info.ndim != 2 or info.shape[0] == 0:
         raise ValueError(f"info must be a non-empty 2-D array [codewords, k], got shape {info.shape}")
     k, m = info.shape[1], mcs.bits_per_symbol
     codewords = ldpc.encode(info, mcs.codeword_bits(k), m)
-    llr = channel_llrs(codewords, m, esn0_db, rng, model, fading_block_length)
+    llr = channel_llrs(codewords, m, esn0_db, rng, model, fading_block_length, interleave)
     is_done = None if crc_name is None else (lambda bits: crc.check(bits, crc_name)[1])
     return ldpc.decode(llr, k, m, num_iter, is_done)
 
@@ -124,12 +154,14 @@ def transmit_coded(
     num_iter: int = ldpc.DEFAULT_NUM_ITER,
     fading_block_length: int = 128,
     max_segment_bits: int = segmentation.MAX_SEGMENT_BITS,
+    interleave: bool = True,
 ) -> CodedResult:
-    """Carry payload `bits` [B] over the channel with `mcs`: segment, CRC, LDPC, QAM, decode, check."""
+    """Carry payload `bits` [B] over the channel with `mcs`: segment, CRC, LDPC, (interleave,)
+    QAM, channel, decode, check."""
     bits = as_bits(bits)
     plan = segmentation.plan(bits.size, max_segment_bits)
     with_crc = crc.attach(segmentation.split(bits, plan), plan.crc)
-    decided = run_codewords(with_crc, mcs, esn0_db, rng, model, num_iter, fading_block_length, plan.crc)
+    decided = run_codewords(with_crc, mcs, esn0_db, rng, model, num_iter, fading_block_length, plan.crc, interleave)
     payload, ok = crc.check(decided, plan.crc)
     n = mcs.codeword_bits(plan.k)
     return CodedResult(
@@ -153,7 +185,7 @@ def select_mcs(
     """
     if cfg.mcs.strip().lower() != "auto":
         return get_mcs(cfg.mcs)
-    channel = amc.link_channel(cfg.model, cfg.fading_block_length)
+    channel = amc.link_channel(cfg.model, cfg.fading_block_length, segmentation.plan(n_info_bits).segments)
     choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols, channel=channel)
     return choice.mcs if choice is not None else amc.MOST_ROBUST
 

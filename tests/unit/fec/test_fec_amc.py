@@ -89,8 +89,24 @@ def test_fading_link_reads_its_own_curves_and_picks_a_more_robust_mcs() -> None:
     on_fading = amc.choose(esn0, "latent", LATENT_BITS, target_bler=0.01, table=table, channel=fading)
     assert on_awgn.mcs == mcs.MCS_TABLE[6] and on_awgn.table_channel == "awgn"
     assert on_fading.mcs == mcs.MCS_TABLE[3] and on_fading.to_dict()["table_channel"] == fading
-    assert amc.link_channel("rayleigh", 128, table) == fading
-    assert amc.link_channel("rayleigh", 7, table) == amc.link_channel("bsc", 128, table) == "awgn"
+    assert amc.link_channel("rayleigh", 128, table=table) == fading
+    assert amc.link_channel("bsc", 128, table=table) == amc.link_channel("awgn", 128, table=table) == "awgn"
+    assert amc.link_channel("rayleigh", 128, table=awgn_table) == "awgn"  # no fading curves at all
+
+
+def test_interleaved_codewords_read_the_curves_of_their_effective_fading_block_length() -> None:
+    table = bler.BlerTable([_faded_curve(length) for length in (1, 2, 128)])
+    assert amc.link_channel("rayleigh", 128, 1, table) == "rayleigh-L128"  # one codeword: no interleaving gain
+    assert amc.link_channel("rayleigh", 128, 125, table) == "rayleigh-L2"  # 125 codewords: 2 symbols per fade
+    assert amc.link_channel("rayleigh", 128, 250, table) == "rayleigh-L1"
+    assert amc.link_channel("rayleigh", 128, 40, table) == "rayleigh-L128"  # 4 per fade: the next measured above
+    assert amc.link_channel("rayleigh", 512, 1, table) == "rayleigh-L128"  # beyond every measurement: the longest
+
+
+def _faded_curve(length: int) -> bler.BlerCurve:
+    m = mcs.MCS_TABLE[0]
+    return bler.BlerCurve(m.name, 8448, m.codeword_bits(8448), [0.0, 1.0], [10, 10], [10, 0],
+                          channel=bler.channel_key("rayleigh", length))
 
 
 def test_an_mcs_the_table_never_measured_is_never_chosen() -> None:

@@ -123,8 +123,10 @@ def test_curves_of_each_channel_are_kept_apart_and_unmeasured_channels_read_awgn
     assert table.curve("qpsk-r1/2", 320, fading).block_errors == [100, 90, 60, 10]
     assert table.bler("qpsk-r1/2", 320, 3.0) == 0.0 and table.bler("qpsk-r1/2", 320, 3.0, fading) > 0.5
     assert table.channel_for("rayleigh", 128) == fading
-    # a fading block length, or a model, that was not measured falls back to the AWGN curves
-    assert table.channel_for("rayleigh", 16) == "awgn"
+    # an unmeasured fading block length reads the next longer one (fewer fades: pessimistic), or
+    # the longest; models without curves read AWGN's
+    assert table.channel_for("rayleigh", 16) == table.channel_for("rayleigh", 1000) == fading
+    assert bler.BlerTable([_curve()]).channel_for("rayleigh", 128) == "awgn"
     assert table.channel_for("bsc") == table.channel_for("none") == table.channel_for("awgn") == "awgn"
     with pytest.raises(ValueError, match="no rayleigh-L16 curve"):
         table.curve("qpsk-r1/2", 320, "rayleigh-L16")
