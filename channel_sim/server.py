@@ -22,7 +22,7 @@ log = logging.getLogger("channel_sim")
 
 def channel_config_from_settings(**overrides: object) -> ChannelConfig:
     """The proxy's channel from SEMCOM_SNR_DB, _SNR_CONVENTION, _MODULATION, _CHANNEL_MODEL,
-    _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED, _SOFT_DEMAPPING; keyword
+    _FADING_BLOCK_LENGTH, _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED, _SOFT_DEMAPPING; keyword
     overrides that are not None win (CLI flags). ValueError for an invalid combination."""
     seed = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
     cfg = ChannelConfig(
@@ -30,6 +30,7 @@ def channel_config_from_settings(**overrides: object) -> ChannelConfig:
         snr_convention=config.get("SEMCOM_SNR_CONVENTION"),
         modulation=config.get("SEMCOM_MODULATION"),
         model=config.get("SEMCOM_CHANNEL_MODEL"),
+        fading_block_length=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
         seed=int(seed) if seed else None,
         latent_policy=config.get("SEMCOM_LATENT_POLICY"),
         drop_threshold_db=config.get("SEMCOM_DROP_THRESHOLD_DB"),

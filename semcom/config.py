@@ -44,6 +44,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_SNR_CONVENTION", "ebn0", "ebn0 (per bit, the authors' code) | esn0 (per symbol)"),
     Setting("SEMCOM_MODULATION", "16qam", "bpsk | qpsk | 16qam | 64qam | 256qam"),
     Setting("SEMCOM_CHANNEL_MODEL", "awgn", "awgn | rayleigh | bsc | none"),
+    Setting("SEMCOM_FADING_BLOCK_LENGTH", "128", "rayleigh: channel symbols per fading gain (block fading)", int),
     Setting("SEMCOM_LATENT_ENCODING", "float64", "float64 (paper) | float32 | float16 | int8"),
     Setting("SEMCOM_LATENT_POLICY", "auto", "auto (amc when SEMCOM_FEC=ldpc, else threshold) | always | threshold | never | amc"),
     Setting("SEMCOM_DROP_THRESHOLD_DB", "5", "threshold policy: latent is not sent below this SNR (same convention; 5 dB Eb/N0: docs/channel.md)", float),

@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--snr-convention", choices=("ebn0", "esn0"))
     c.add_argument("--modulation", choices=("bpsk", "qpsk", "16qam", "64qam", "256qam"))
     c.add_argument("--channel-model", choices=("awgn", "rayleigh", "bsc", "none"))
+    c.add_argument("--fading-block-length", type=int, help="rayleigh: channel symbols per fading gain")
     c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
@@ -111,6 +112,8 @@ def channel_override(args: argparse.Namespace):
             given = True
     if args.channel_seed is not None:
         msg.seed, given = args.channel_seed, True
+    if args.fading_block_length is not None:
+        msg.fading_block_length, given = args.fading_block_length, True
     return msg if given else None
 
 

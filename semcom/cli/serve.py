@@ -70,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
     g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
     g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
+    g.add_argument("--fading-block-length", type=int, help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)")
     g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
     g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
     g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")
@@ -134,7 +135,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         channel = channel_config_from_settings(
             snr_db=args.snr_db, snr_convention=args.snr_convention, modulation=args.modulation,
-            model=args.channel_model, latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db,
+            model=args.channel_model, fading_block_length=args.fading_block_length, latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db,
             fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
         )
         return serve(server, channel, upstream, tls, lb_policy=args.lb_policy)

@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-convention", default=config.get("SEMCOM_SNR_CONVENTION"), help="ebn0 | esn0")
     g.add_argument("--modulation", default=config.get("SEMCOM_MODULATION"))
     g.add_argument("--channel-model", default=config.get("SEMCOM_CHANNEL_MODEL"), help="awgn | rayleigh | bsc | none")
+    g.add_argument("--fading-block-length", type=int, default=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
+                   help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
     g.add_argument("--latent-policy", default=config.get("SEMCOM_LATENT_POLICY"), help="always | threshold | never | amc")
     g.add_argument("--drop-threshold-db", type=float, default=config.get("SEMCOM_DROP_THRESHOLD_DB"))
     g.add_argument("--fec", default=config.get("SEMCOM_FEC"), choices=("none", "ldpc"), help="channel coding")
@@ -103,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         snr_convention=args.snr_convention,
         modulation=args.modulation,
         model=args.channel_model,
+        fading_block_length=args.fading_block_length,
         latent_policy=args.latent_policy,
         drop_threshold_db=args.drop_threshold_db,
         fec=args.fec,

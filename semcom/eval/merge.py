@@ -58,9 +58,10 @@ class MergeSummary:
 
 
 def _identity_of(config: dict[str, Any]) -> dict[str, Any]:
-    from semcom.eval.sweep import IDENTITY_FIELDS
+    from semcom.eval.sweep import CONDITIONAL_IDENTITY_FIELDS, IDENTITY_FIELDS
 
-    return {k: config.get(k) for k in (*IDENTITY_FIELDS, *GRID_FIELDS) if k not in PATH_FIELDS}
+    fields = (*IDENTITY_FIELDS, *CONDITIONAL_IDENTITY_FIELDS, *GRID_FIELDS)
+    return {k: config.get(k) for k in fields if k not in PATH_FIELDS}
 
 
 def _config(store: RunStore) -> dict[str, Any]:

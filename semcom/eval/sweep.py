@@ -45,6 +45,7 @@ IDENTITY_FIELDS = (
     "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
     "schedule", "guidance", "size", "seed", "fec", "mcs",
 )
+CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length",)  # in the identity only where they apply (rayleigh)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class SweepConfig:
     snr_convention: str = "ebn0"
     modulation: str = "16qam"
     channel: str = "awgn"
+    fading_block_length: int = 128  # rayleigh: symbols per fading gain (part of the identity only there)
     modes: tuple[str, ...] = MODES
     encodings: tuple[str, ...] = ("float64",)
     steps: tuple[int, ...] = (30,)
@@ -93,7 +95,7 @@ class SweepConfig:
             self.shard = parse_shard(self.shard)
         for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
             ChannelConfig(snr_db=float(snr), snr_convention=self.snr_convention, modulation=self.modulation,
-                          model=self.channel, fec=self.fec, mcs=self.mcs)
+                          model=self.channel, fading_block_length=self.fading_block_length, fec=self.fec, mcs=self.mcs)
         self.variants = parse_variants(list(self.encodings))
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
 
@@ -101,6 +103,8 @@ class SweepConfig:
         values = {name: getattr(self, name) for name in IDENTITY_FIELDS}
         values["data"] = str(self.data.resolve())
         values["captions"] = str(self.captions.resolve()) if self.captions else None
+        if self.channel == "rayleigh":  # only there, so run directories of other channels keep their identity
+            values["fading_block_length"] = self.fading_block_length
         return values
 
     def to_json(self) -> dict[str, Any]:
@@ -305,6 +309,7 @@ class Sweep:
         packet = packets[cell.variant]
         channel = ChannelConfig(
             snr_db=cell.snr_db, snr_convention=cfg.snr_convention, modulation=cfg.modulation, model=cfg.channel,
+            fading_block_length=cfg.fading_block_length,
             seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
             latent_policy="never" if cell.mode == "text" else "always", fec=cfg.fec, mcs=cfg.mcs,
         )

@@ -53,3 +53,21 @@ def test_grid_rejects_bad_input():
         parse_modes("text,image")
     with pytest.raises(ValueError, match="no SNR"):
         build_grid(("text",), parse_variants("float64"), (), ())
+
+
+def test_fading_block_length_is_part_of_a_rayleigh_sweeps_identity_only(tmp_path):
+    from semcom.eval.merge import _identity_of
+    from semcom.eval.sweep import SweepConfig
+
+    def cfg(**kw):
+        return SweepConfig(data=tmp_path, out=tmp_path / "run", modes=("latent",), steps=(0,), **kw)
+
+    awgn = cfg().identity()
+    assert "fading_block_length" not in awgn  # run directories of other channels keep their identity
+    assert cfg(fading_block_length=16).identity() == awgn
+    faded = cfg(channel="rayleigh", fading_block_length=16).identity()
+    assert faded["fading_block_length"] == 16 and faded != cfg(channel="rayleigh").identity()
+    assert _identity_of(cfg(channel="rayleigh", fading_block_length=16).to_json())["fading_block_length"] == 16
+    assert _identity_of(cfg().to_json())["fading_block_length"] is None
+    with pytest.raises(ValueError, match="fading_block_length"):
+        cfg(channel="rayleigh", fading_block_length=0)

@@ -77,3 +77,19 @@ def test_serve_flags_mirror_settings() -> None:
     receiver = build_parser().parse_args(["serve", "receiver"])
     assert receiver.port is None and receiver.batch_max is None and receiver.insecure is None  # -> environment
     assert isinstance(receiver, argparse.Namespace)
+
+
+def test_fading_block_length_reaches_the_channel_from_flags_and_settings(monkeypatch) -> None:
+    from channel_sim.server import channel_config_from_settings
+
+    args = build_parser().parse_args(["send", "x.png", "--to", "h:1", "--fading-block-length", "16"])
+    msg = channel_override(args)
+    assert msg.HasField("fading_block_length") and msg.fading_block_length == 16 and not msg.HasField("snr_db")
+    assert channel_config_from_settings().fading_block_length == 128  # the documented default
+    monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "32")
+    assert channel_config_from_settings().fading_block_length == 32
+    serve = build_parser().parse_args(["serve", "channel", "--fading-block-length", "8"])
+    assert channel_config_from_settings(fading_block_length=serve.fading_block_length).fading_block_length == 8
+    monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "0")
+    with pytest.raises(ValueError, match="fading_block_length"):
+        channel_config_from_settings()
