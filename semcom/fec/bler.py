@@ -64,6 +64,10 @@ def channel_key(model: str, fading_block_length: int | None = None) -> str:
     raise ValueError(f"BLER tables cover channels {SWEEP_CHANNELS}, got {model!r}")
 
 
+def _channel_order(key: str) -> tuple[bool, int]:
+    return key != AWGN, parse_channel_key(key)[1] or 0
+
+
 def parse_channel_key(key: str) -> tuple[str, int | None]:
     """Inverse of `channel_key`: "rayleigh-L128" -> ("rayleigh", 128), "awgn" -> ("awgn", None)."""
     if key == AWGN:
@@ -149,8 +153,8 @@ class BlerTable:
             raise ValueError("duplicate (channel, mcs, k) curve in BLER table")
 
     def channels(self) -> list[str]:
-        """The channel keys this table has curves for, AWGN first."""
-        return sorted({c.channel for c in self.curves}, key=lambda ch: (ch != AWGN, ch))
+        """The channel keys this table has curves for: AWGN, then fading by block length."""
+        return sorted({c.channel for c in self.curves}, key=_channel_order)
 
     def channel_for(self, model: str, fading_block_length: int | None = None) -> str:
         """The channel key whose curves serve codewords on this channel `model`.
@@ -194,7 +198,7 @@ class BlerTable:
         theirs = {(c.channel, c.mcs, c.k) for c in other.curves}
         curves = [c for c in self.curves if (c.channel, c.mcs, c.k) not in theirs] + list(other.curves)
         order = {m.name: i for i, m in enumerate(MCS_TABLE)}
-        curves.sort(key=lambda c: (c.channel != AWGN, c.channel, c.k, order[c.mcs]))
+        curves.sort(key=lambda c: (_channel_order(c.channel), c.k, order[c.mcs]))
         runs = list(self.meta.get("runs", [])) + list(other.meta.get("runs", []))
         return BlerTable(curves, {**self.meta, **other.meta, "runs": runs})
 
