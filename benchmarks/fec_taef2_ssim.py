@@ -236,9 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     setup = {"channel": args.channel, "esn0_db": esn0_grid, "seed": args.seed}
     setup_file = args.out / "setup.json"
-    if setup_file.exists() and json.loads(setup_file.read_text()) != setup:
-        print(f"{args.out} holds records of another setup ({setup_file.read_text().strip()}); use another --out",
-              file=sys.stderr)
+    recorded = json.loads(setup_file.read_text()) if setup_file.exists() else None
+    if recorded is None and load_records(args.out):  # written before setup.json existed: AWGN, the paper's grid
+        recorded = {"channel": "awgn", "esn0_db": [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB],
+                    "seed": args.seed}
+    if recorded is not None and recorded != setup:
+        print(f"{args.out} holds records of another setup ({json.dumps(recorded)}); use another --out", file=sys.stderr)
         return 2
     setup_file.write_text(json.dumps(setup) + "\n")
     log = args.out / ("records.jsonl" if shards == 1 else f"records-{shard}-of-{shards}.jsonl")

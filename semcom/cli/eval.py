@@ -15,6 +15,7 @@ import shlex
 import sys
 
 from semcom import config
+from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
 DEFAULT_MODES = "text,text+latent"
 
@@ -46,7 +47,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)")
     g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
     g.add_argument("--channel", default=None, help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)")
-    g.add_argument("--fading-block-length", type=int, default=None,
+    g.add_argument("--fading-block-length", type=_positive_int, default=None,
                    help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
     g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
@@ -115,7 +116,8 @@ def _run(args: argparse.Namespace) -> int:
             snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
             modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
             channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
-            fading_block_length=args.fading_block_length or int(config.get("SEMCOM_FADING_BLOCK_LENGTH")),
+            fading_block_length=(int(config.get("SEMCOM_FADING_BLOCK_LENGTH")) if args.fading_block_length is None
+                                 else args.fading_block_length),
             modes=tuple(m for part in args.modes for m in part.split(",") if m.strip()),
             encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
             limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,

@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 MODES = ("auto", "text", "latent", "text+latent")
 
@@ -56,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--snr-convention", choices=("ebn0", "esn0"))
     c.add_argument("--modulation", choices=("bpsk", "qpsk", "16qam", "64qam", "256qam"))
     c.add_argument("--channel-model", choices=("awgn", "rayleigh", "bsc", "none"))
-    c.add_argument("--fading-block-length", type=int, help="rayleigh: channel symbols per fading gain")
+    c.add_argument("--fading-block-length", type=_positive_int, help="rayleigh: channel symbols per fading gain")
     c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")

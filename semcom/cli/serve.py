@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
 
@@ -70,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
     g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
     g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
-    g.add_argument("--fading-block-length", type=int, help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)")
+    g.add_argument("--fading-block-length", type=_positive_int, help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)")
     g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
     g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
     g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")

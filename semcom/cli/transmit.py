@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from semcom import config
@@ -42,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-convention", default=config.get("SEMCOM_SNR_CONVENTION"), help="ebn0 | esn0")
     g.add_argument("--modulation", default=config.get("SEMCOM_MODULATION"))
     g.add_argument("--channel-model", default=config.get("SEMCOM_CHANNEL_MODEL"), help="awgn | rayleigh | bsc | none")
-    g.add_argument("--fading-block-length", type=int, default=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
+    g.add_argument("--fading-block-length", type=_positive_int, default=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
                    help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
     g.add_argument("--latent-policy", default=config.get("SEMCOM_LATENT_POLICY"), help="always | threshold | never | amc")
     g.add_argument("--drop-threshold-db", type=float, default=config.get("SEMCOM_DROP_THRESHOLD_DB"))

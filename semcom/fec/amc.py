@@ -162,16 +162,26 @@ def choose(
     return None
 
 
-def link_channel(model: str, fading_block_length: int, segments: int = 1, table: BlerTable | None = None) -> str:
-    """The table channel serving a field of `segments` codewords on a link with `model`
-    (ChannelConfig.model) and fading block length: the coded link interleaves the codewords, so
-    on fading each one sees `semcom.fec.link.effective_fading_block_length` symbols per gain."""
+def link_channel(
+    model: str, fading_block_length: int, segments: int = 1, table: BlerTable | None = None, k: int | None = None
+) -> str:
+    """The table channel serving a field of `segments` codewords of `k` bits on a link with
+    `model` (ChannelConfig.model) and fading block length: the coded link interleaves the
+    codewords, so on fading each one sees `semcom.fec.link.effective_fading_block_length`
+    symbols per gain (`BlerTable.channel_for` says which measured curves stand in for that)."""
     from semcom.fec.link import effective_fading_block_length
 
     table = default_table() if table is None else table
     if model != "rayleigh":
         return table.channel_for(model)
-    return table.channel_for(model, effective_fading_block_length(fading_block_length, segments))
+    return table.channel_for(model, effective_fading_block_length(fading_block_length, segments), k)
+
+
+def field_channel(cfg, n_info_bits: int, table: BlerTable | None = None) -> str:
+    """`link_channel` for a field of `n_info_bits` bits on the link `cfg` (a ChannelConfig)
+    describes: the one rule the drop policy and the coded link's MCS selection share."""
+    plan = segmentation.plan(n_info_bits)
+    return link_channel(cfg.model, cfg.fading_block_length, plan.segments, table, plan.k)
 
 
 #: The lowest-rate MCS: the fallback when nothing meets the target (the caption always goes).

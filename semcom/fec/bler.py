@@ -156,13 +156,15 @@ class BlerTable:
         """The channel keys this table has curves for: AWGN, then fading by block length."""
         return sorted({c.channel for c in self.curves}, key=_channel_order)
 
-    def channel_for(self, model: str, fading_block_length: int | None = None) -> str:
-        """The channel key whose curves serve codewords on this channel `model`.
+    def channel_for(self, model: str, fading_block_length: int | None = None, k: int | None = None) -> str:
+        """The channel key whose curves serve codewords (of k bits, when given) on `model`.
 
-        rayleigh: the measured fading block length L_m closest from above to the codeword's
-        `fading_block_length` (fewer fades per codeword than in reality: pessimistic), else the
-        longest measured (optimistic); AWGN when no fading curve exists. Every other model
-        (awgn, bsc, none) reads AWGN's (optimistic for bsc's hard decisions)."""
+        rayleigh: the shortest measured fading block length L_m >= the codeword's
+        `fading_block_length` (fewer fades per codeword than in reality: pessimistic) among those
+        with a curve no longer than K_TOLERANCE * k (a longer code is stronger: it must not serve
+        a short one); failing that, any L_m >= it, else the longest measured (optimistic); AWGN
+        when no fading curve exists. Every other model (awgn, bsc, none) reads AWGN's
+        (optimistic for bsc's hard decisions)."""
         if model != "rayleigh":
             return AWGN
         channel_key(model, fading_block_length)  # validates the length
@@ -170,6 +172,10 @@ class BlerTable:
         if not measured:
             return AWGN
         above = [length for length in measured if length >= fading_block_length]
+        if k is not None:
+            fits = [length for length in above
+                    if any(c.k <= K_TOLERANCE * k for c in self.curves if c.channel == channel_key(model, length))]
+            above = fits or above
         return channel_key("rayleigh", above[0] if above else measured[-1])
 
     def mcs_names(self, channel: str = AWGN) -> list[str]:
@@ -285,7 +291,8 @@ def simulate_point(
         size = min(size, max_blocks - blocks)
         payload = rng.integers(0, 2, size=(size, k - crc.crc_bits(crc_name)), dtype=np.uint8)
         info = crc.attach(payload, crc_name)
-        decided = run_codewords(info, mcs, esn0_db, rng, model, num_iter, fading_block_length or 1, crc_name)
+        decided = run_codewords(info, mcs, esn0_db, rng, model, num_iter, fading_block_length or 1, crc_name,
+                                fading_per_codeword=True)
         errors += int(np.count_nonzero(np.any(decided != info, axis=1)))
         blocks += size
         size = min(2 * size, batch)

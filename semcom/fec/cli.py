@@ -164,7 +164,7 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
         if args.fading_block_length <= 0:
             raise ValueError("--fading-block-length must be positive")
-        channel = amc.link_channel(args.channel, args.fading_block_length, plan.segments, table)
+        channel = amc.link_channel(args.channel, args.fading_block_length, plan.segments, table, plan.k)
         rows = []
         measured = table.mcs_names(channel)
         if not measured:

@@ -59,11 +59,15 @@ def channel_llrs(
     model: str = "awgn",
     fading_block_length: int = 128,
     interleave: bool = False,
+    fading_per_codeword: bool = False,
 ) -> np.ndarray:
     """Codeword bits [C, n] -> channel logits log p(1)/p(0) [C, n] after modulation and `model`.
 
     `interleave`: send the codewords symbol-interleaved (see the module docstring) rather than
     one after the other; the logits come back in codeword order either way.
+    `fading_per_codeword` (rayleigh, not interleaved): every codeword starts on a fresh fading
+    block, as a one-codeword field does on the link; the BLER sweep measures codewords so, where
+    back to back a codeword would straddle blocks and see more gains than it does in use.
 
     awgn / rayleigh: scrambled bits (`semcom.phy.scrambling`, so the symbols carry uniform bits
     whatever the payload, as the BLER table assumes) on Gray QAM symbols, noise of variance
@@ -97,6 +101,8 @@ def channel_llrs(
         n0 = esn0_db_to_n0(esn0_db)
         if model == "awgn":
             y, n0_sym = phy_channel.awgn(x, n0, rng), n0
+        elif fading_per_codeword and not interleave and count > 1:
+            y, n0_sym = _fade_per_codeword(x.reshape(count, -1), n0, rng, fading_block_length)
         else:
             y, n0_sym = phy_channel.rayleigh_block_fading(x, n0, rng, fading_block_length)
         llr = constellation.demodulate_llr(y, n0_sym, method="maxlog")
@@ -104,6 +110,16 @@ def channel_llrs(
     if interleave:
         llr = llr.reshape(n // bits_per_symbol, count, bits_per_symbol).transpose(1, 0, 2)
     return np.ascontiguousarray(llr).reshape(codewords.shape)
+
+
+def _fade_per_codeword(x: np.ndarray, n0: float, rng: np.random.Generator, block_length: int):
+    """Rayleigh block fading of symbols [C, S] with blocks aligned to each row's start (rows
+    padded to whole blocks, the padding dropped after the channel) -> flat (y, n0 per symbol)."""
+    count, per_row = x.shape
+    padded = np.zeros((count, -(-per_row // block_length) * block_length), dtype=np.complex64)
+    padded[:, :per_row] = x
+    y, n0_sym = phy_channel.rayleigh_block_fading(padded.reshape(-1), n0, rng, block_length)
+    return y.reshape(count, -1)[:, :per_row].reshape(-1), n0_sym.reshape(count, -1)[:, :per_row].reshape(-1)
 
 
 def run_codewords(
@@ -116,6 +132,7 @@ def run_codewords(
     fading_block_length: int = 128,
     crc_name: str | None = None,
     interleave: bool = False,
+    fading_per_codeword: bool = False,
 ) -> np.ndarray:
     """Info blocks [C, k] -> LDPC-encode at `mcs` -> channel -> decode -> decided blocks [C, k].
 
@@ -128,7 +145,7 @@ def run_codewords(
         raise ValueError(f"info must be a non-empty 2-D array [codewords, k], got shape {info.shape}")
     k, m = info.shape[1], mcs.bits_per_symbol
     codewords = ldpc.encode(info, mcs.codeword_bits(k), m)
-    llr = channel_llrs(codewords, m, esn0_db, rng, model, fading_block_length, interleave)
+    llr = channel_llrs(codewords, m, esn0_db, rng, model, fading_block_length, interleave, fading_per_codeword)
     is_done = None if crc_name is None else (lambda bits: crc.check(bits, crc_name)[1])
     return ldpc.decode(llr, k, m, num_iter, is_done)
 
@@ -185,7 +202,7 @@ def select_mcs(
     """
     if cfg.mcs.strip().lower() != "auto":
         return get_mcs(cfg.mcs)
-    channel = amc.link_channel(cfg.model, cfg.fading_block_length, segmentation.plan(n_info_bits).segments)
+    channel = amc.field_channel(cfg, n_info_bits)
     choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols, channel=channel)
     return choice.mcs if choice is not None else amc.MOST_ROBUST
 

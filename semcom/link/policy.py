@@ -75,9 +75,7 @@ def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
         return LatentDecision(True)
     esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
     budget = amc.latent_airtime_budget(math.prod(latent.shape))
-    from semcom.fec import segmentation
-
-    channel = amc.link_channel(cfg.model, cfg.fading_block_length, segmentation.plan(latent_bits).segments)
+    channel = amc.field_channel(cfg, latent_bits)
     choice = amc.choose(esn0_db, "latent", latent_bits, budget, channel=channel)
     if choice is None:
         return LatentDecision(

@@ -81,6 +81,7 @@ def in_process_pipeline(
         snr_convention=str(config.get("SEMCOM_SNR_CONVENTION")),
         modulation=str(config.get("SEMCOM_MODULATION")),
         model=str(config.get("SEMCOM_CHANNEL_MODEL")),
+        fading_block_length=int(config.get("SEMCOM_FADING_BLOCK_LENGTH")),
         latent_policy=policy,
         drop_threshold_db=float(config.get("SEMCOM_DROP_THRESHOLD_DB")),
     )

@@ -53,9 +53,15 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
     assert 0 < amc[1]["symbols"] <= 32 * 64 * 64 * 4  # within the airtime budget (uncoded float16's)
     record = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()
               if json.loads(line)["variant"] == "amc-ldpc"][0]
-    assert "rayleigh-L128" in record["points"][0]["dropped"]
+    # 125 interleaved codewords see 2 symbols per 128-symbol fade: the AMC read those curves
+    from semcom.fec import amc
+    assert amc.link_channel("rayleigh", 128, 125, k=8413) == "rayleigh-L4"
+    assert "rayleigh-L4 BLER curves" in record["points"][0]["dropped"]
     assert "rayleigh" in capsys.readouterr().out
     # rerun: every record is cached; another setup in the same directory is refused
     assert script.main(args) == 0
     assert len((out / "records.jsonl").read_text().splitlines()) == 3
     assert script.main([*args[:-4], "--esn0-db", "20", "--out", str(out)]) == 2
+    # records of the script's first version (no setup.json) count as its only setup then: AWGN
+    (out / "setup.json").unlink()
+    assert script.main(args) == 2

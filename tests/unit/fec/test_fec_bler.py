@@ -175,3 +175,17 @@ def test_packaged_table_has_fading_curves_that_need_more_snr_than_awgn() -> None
 def _faded(name="qpsk-r1/2", k=320):
     return bler.BlerCurve(name, k, mcs.get(name).codeword_bits(k), [0.0, 5.0, 10.0, 15.0], [100] * 4,
                           [100, 90, 60, 10], channel=bler.channel_key("rayleigh", 128))
+
+
+def test_fading_curves_of_long_codes_never_serve_a_short_one() -> None:
+    """A caption (k = 632) on fast fading must not read curves measured only at k = 8448 (a long
+    code is stronger): the next longer block length with short-code curves serves it."""
+    def faded(length, k):
+        return bler.BlerCurve("qpsk-r1/2", k, mcs.get("qpsk-r1/2").codeword_bits(k), [0.0], [1], [1],
+                              channel=bler.channel_key("rayleigh", length))
+
+    table = bler.BlerTable([faded(4, 8448), faded(128, 320), faded(128, 8448)])
+    assert table.channel_for("rayleigh", 2, k=632) == "rayleigh-L128"
+    assert table.channel_for("rayleigh", 2, k=8413) == "rayleigh-L4"
+    assert table.channel_for("rayleigh", 2) == "rayleigh-L4"
+    assert table.channel_for("rayleigh", 200, k=632) == "rayleigh-L128"  # beyond every measurement

@@ -154,3 +154,48 @@ def test_interleaving_spreads_each_codeword_over_many_fades() -> None:
     np.testing.assert_array_equal(spread.rx_bits, bits)
     assert link.effective_fading_block_length(128, 64) == 2 and link.effective_fading_block_length(128, 1) == 128
     assert link.effective_fading_block_length(128, 64, interleave=False) == 128
+
+
+def test_per_codeword_fading_starts_every_codeword_on_a_fresh_gain() -> None:
+    """The BLER sweep's channel: rows of 10 symbols on 4-symbol blocks see gains over symbols
+    0-3, 4-7, 8-9 of each row; back to back, row 1 would share a gain with row 0."""
+    x = np.ones((3, 10), np.complex64)
+    y, n0_sym = link._fade_per_codeword(x, 1e-6, RNG(17), 4)
+    per_row = n0_sym.reshape(3, 10)
+    for row in per_row:
+        for block in (row[0:4], row[4:8], row[8:10]):
+            np.testing.assert_allclose(block, block[0], rtol=1e-6)
+        assert len({float(row[0]), float(row[4]), float(row[8])}) == 3
+    assert len({float(r[0]) for r in per_row}) == 3 and y.shape == (30,)
+    # the same through the sweep's entry point: at high SNR the logits still carry the bits
+    codewords = RNG(18).integers(0, 2, (3, 40), dtype=np.uint8)
+    llr = link.channel_llrs(codewords, 4, 60.0, RNG(19), "rayleigh", fading_block_length=4, fading_per_codeword=True)
+    np.testing.assert_array_equal(llr > 0, codewords.astype(bool))
+
+
+def test_coded_link_and_drop_policy_read_the_same_fading_curves() -> None:
+    """Packaged table: on Rayleigh an int8 32x64x64 latent (125 interleaved codewords) reads the
+    curves of 4 symbols per fade, needs more SNR than on AWGN, and the drop policy and the MCS
+    selection agree on it."""
+    from semcom.fec import amc
+    from semcom.link.policy import decide_latent
+    from semcom.payload.latent import encode_latent
+
+    latent = encode_latent(RNG(20).standard_normal((32, 64, 64)), "int8", per_channel=True)
+    bits = 8 * len(latent.data)
+    budget = amc.latent_airtime_budget(32 * 64 * 64)
+
+    def cfg(model: str, esn0: float) -> ChannelConfig:
+        return ChannelConfig(snr_db=esn0, snr_convention="esn0", model=model, fec="ldpc", mcs="auto", latent_policy="amc")
+
+    assert amc.field_channel(cfg("rayleigh", 12.0), bits) == "rayleigh-L4"
+    assert amc.field_channel(cfg("rayleigh", 12.0), 616) == "rayleigh-L128"  # a caption: one codeword, k = 632
+    sends = {model: [e for e in np.arange(6.0, 20.0, 0.5) if decide_latent(cfg(model, e), latent).send]
+             for model in ("awgn", "rayleigh")}
+    assert sends["rayleigh"][0] > sends["awgn"][0]
+    for e in (sends["rayleigh"][0], 19.5):
+        chosen = link.select_mcs(cfg("rayleigh", e), "latent", bits, budget)
+        expected = amc.choose(e, "latent", bits, budget, channel="rayleigh-L4")
+        assert chosen == expected.mcs
+    below = decide_latent(cfg("rayleigh", sends["rayleigh"][0] - 0.5), latent)
+    assert not below.send and "rayleigh-L4" in below.reason
