@@ -200,12 +200,18 @@ class BlerTable:
         return self.curve(mcs, k, channel).at(esn0_db)
 
     def merged(self, other: BlerTable) -> BlerTable:
-        """This table with `other`'s curves added, replacing curves of the same (channel, mcs, k)."""
+        """This table with `other`'s curves added, replacing curves of the same (channel, mcs, k);
+        a run of this table whose curves were all replaced leaves `meta["runs"]`."""
         theirs = {(c.channel, c.mcs, c.k) for c in other.curves}
         curves = [c for c in self.curves if (c.channel, c.mcs, c.k) not in theirs] + list(other.curves)
         order = {m.name: i for i, m in enumerate(MCS_TABLE)}
         curves.sort(key=lambda c: (_channel_order(c.channel), c.k, order[c.mcs]))
-        runs = list(self.meta.get("runs", [])) + list(other.meta.get("runs", []))
+
+        def superseded(run: dict) -> bool:
+            made = {(run.get("channel", AWGN), m, int(k)) for m in run.get("mcs", []) for k in run.get("ks", [])}
+            return bool(made) and made <= theirs
+
+        runs = [r for r in self.meta.get("runs", []) if not superseded(r)] + list(other.meta.get("runs", []))
         return BlerTable(curves, {**self.meta, **other.meta, "runs": runs})
 
     def to_dict(self) -> dict:

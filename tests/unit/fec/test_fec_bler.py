@@ -67,6 +67,16 @@ def test_table_round_trips_through_json_and_merges(tmp_path) -> None:
     assert [(c.mcs, c.k) for c in merged.curves] == [("qpsk-r1/2", 320), ("16qam-r1/2", 320)]
     assert merged.curve("qpsk-r1/2", 320).block_errors == [9, 9, 9, 9]
     assert [r["command"] for r in merged.meta["runs"]] == ["a", "b"]
+    # a run whose every curve is measured again leaves the record; one with a surviving curve stays
+    def run(command, ks):
+        return {"command": command, "channel": "awgn", "mcs": ["qpsk-r1/2"], "ks": ks}
+
+    first = bler.BlerTable([_curve(k=320)], {"runs": [run("x", [320])]})
+    both = bler.BlerTable([_curve(k=320), _curve(k=8448)], {"runs": [run("x", [320, 8448])]})
+    again = bler.BlerTable([_curve(k=320, errors=(9, 9, 9, 9))], {"runs": [run("y", [320])]})
+    assert [r["command"] for r in first.merged(again).meta["runs"]] == ["y"]
+    assert [r["command"] for r in both.merged(again).meta["runs"]] == ["x", "y"]
+    assert [r["command"] for r in merged.merged(again).meta["runs"]] == ["a", "b", "y"]  # runs that say nothing stay
 
 
 @pytest.mark.parametrize(
