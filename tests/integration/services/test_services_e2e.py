@@ -157,6 +157,36 @@ def test_int8_with_receiver_repair_end_to_end(topology: Topology, images) -> Non
     assert results["clean"].report.latent.bit_errors == 0
 
 
+def test_coded_link_with_amc_on_awgn_and_rayleigh_through_the_proxy(topology: Topology, images) -> None:
+    """Per-request overrides put 5G LDPC + AMC on the proxy's link: on AWGN the int8 latent goes
+    coded and arrives bit for bit; on Rayleigh fading at the same SNR AMC reads the fading BLER
+    curves (named in the drop reason) and drops it; far above, fading carries it too."""
+    from semcom.fec import amc, mcs
+
+    def coded(snr_db: float, model: int) -> channel_pb2.ChannelConfig:
+        return channel_pb2.ChannelConfig(snr_db=snr_db, snr_convention=channel_pb2.SNR_CONVENTION_ESN0, model=model,
+                                         fec=channel_pb2.FEC_LDPC, mcs="auto", latent_policy=channel_pb2.LATENT_POLICY_AMC,
+                                         fading_block_length=128, seed=5)
+
+    awgn, fading = channel_pb2.CHANNEL_MODEL_AWGN, channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK
+    kwargs = dict(mode="auto", steps=STEPS, caption=CAPTIONS[2], seed=3, latent_encoding="int8")
+    requests = [image_request(images[2][1], request_id=name, channel=channel, **kwargs)
+                for name, channel in (("awgn", coded(20.0, awgn)), ("fading", coded(20.0, fading)),
+                                      ("fading-high", coded(55.0, fading)))]
+    with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
+        results = {r.request_id: r for r in client.transmit(requests)}
+    on_awgn, dropped, high = results["awgn"].report, results["fading"].report, results["fading-high"].report
+    assert not on_awgn.latent_dropped and on_awgn.latent.mcs in mcs.names() and on_awgn.latent.segments == 1
+    assert on_awgn.latent.bit_errors == 0 and on_awgn.latent.segments_failed == 0
+    assert on_awgn.caption.mcs in mcs.names() and on_awgn.channel.fec == channel_pb2.FEC_LDPC
+    assert results["awgn"].mode_used == receiver_pb2.MODE_TEXT_LATENT
+    curves = amc.link_channel("rayleigh", 128, 1, k=2048 + 16)
+    assert dropped.latent_dropped and f"{curves} BLER curves" in dropped.drop_reason
+    assert results["fading"].mode_used == receiver_pb2.MODE_TEXT  # auto falls back to text only
+    assert dropped.channel.fading_block_length == 128
+    assert not high.latent_dropped and high.latent.segments_failed == 0
+
+
 def test_encode_and_direct_reconstruct(topology: Topology, images) -> None:
     """Encode at the sender, then hand the packet to the channel proxy ourselves."""
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as sender:
