@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from semcom.rpc.server import ServerOptions, ServiceHost
+from semcom.rpc.server import ServerOptions, ServiceHost, load_models
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 from receiver_service.batching import Batcher
@@ -42,13 +42,7 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
     batchers: list[Batcher] = []
 
     def load() -> None:
-        from semcom.models import load_profile
-
-        if options.torch_threads > 0:
-            import torch
-
-            torch.set_num_threads(options.torch_threads)
-        models = load_profile(options.profile, device=options.device, dtype=options.dtype)
+        models = load_models(options.profile, options.device, options.dtype, options.torch_threads)
         receiver = models.receiver()
         receiver.preload()
         log.info("receiver models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})

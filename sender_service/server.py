@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from semcom.rpc.client import dial
-from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost
+from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_models
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
@@ -56,13 +56,7 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
              sender_pb2_grpc.add_SenderServiceServicer_to_server)
 
     def load() -> None:
-        from semcom.models import load_profile
-
-        if options.torch_threads > 0:
-            import torch
-
-            torch.set_num_threads(options.torch_threads)
-        models = load_profile(options.profile, device=options.device, dtype=options.dtype)
+        models = load_models(options.profile, options.device, options.dtype, options.torch_threads)
         sender = models.sender()
         sender.preload()
         log.info("sender models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})

@@ -36,6 +36,18 @@ log = logging.getLogger("semcom.rpc.server")
 SPARE_WORKERS = 4  # threads kept free for health checks and reflection when every other one waits
 
 
+def load_models(profile: str, device: str | None, dtype: str | None, torch_threads: int = 0):
+    """A service's model profile (`semcom.models.load_profile`), after capping torch's CPU
+    threads at `torch_threads` (0: torch's default, one per core). Imports the models lazily."""
+    from semcom.models import load_profile
+
+    if torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    return load_profile(profile, device=device, dtype=dtype)
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     """Where and how a service listens. `from_settings` reads the SEMCOM_* variables."""
