@@ -12,6 +12,10 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
   int8g-smmse  the project's best uncoded compact latent (docs/evaluation.md): Gray int8, per-channel
                range at the 99.9th percentile, uncoded 16-QAM, received with the spatial-MMSE
                dequantiser `semcom.link.repair` "smmse" (knows the channel's bit error rates);
+  int8g-soft   the same packet and the same channel noise as int8g-smmse, received with the soft
+               repair `semcom.link.repair` "soft": the spatial MMSE fed with each bit's LLR from the
+               link (`transmit_bits(..., soft_output=True)`; per symbol, with its fading gain) instead
+               of the channel's average bit error rates; in-process only (the services carry bits);
   amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the drop
                decision of `semcom.link.policy.decide_latent`, then `semcom.fec.link.transmit_field_coded`
                (the hook `transmit_packet` calls); decoded values kept as decoded (docs/fec.md, "Erasures").
@@ -40,10 +44,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 PAPER_EBN0_DB = (5.0, 6.25, 7.5, 8.75, 10.0)
-VARIANTS = ("float64", "int8", "int8g-smmse", "amc-ldpc")
-SEED_OFFSET = {"float64": 0, "int8": 1, "int8g-smmse": 2, "amc-ldpc": 5}  # channel noise stream per variant
+VARIANTS = ("float64", "int8", "int8g-smmse", "int8g-soft", "amc-ldpc")
+# channel noise stream per variant; int8g-soft shares int8g-smmse's, so the two differ only in the receiver
+SEED_OFFSET = {"float64": 0, "int8": 1, "int8g-smmse": 2, "int8g-soft": 2, "amc-ldpc": 5}
 LABELS = {"float64": "float64 uncoded", "int8": "int8 uncoded", "int8g-smmse": "int8g + sMMSE uncoded",
-          "amc-ldpc": "AMC + LDPC, int8"}
+          "int8g-soft": "int8g + soft sMMSE uncoded", "amc-ldpc": "AMC + LDPC, int8"}
 
 
 class Photo:
@@ -86,12 +91,12 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
     from semcom.fec.amc import latent_airtime_budget
     from semcom.fec.link import transmit_field_coded
     from semcom.link.policy import decide_latent
-    from semcom.link.transmission import transmit_packet
+    from semcom.link.transmission import field_rngs, transmit_bits, transmit_packet
     from semcom.link.types import ChannelConfig
     from semcom.payload.latent import decode_latent, encode_latent
 
     points = []
-    if variant == "int8g-smmse":
+    if variant in ("int8g-smmse", "int8g-soft"):
         latent = photo.sender.encode_latent_tensor(photo.image, seed=photo.seed + photo.index, size=512)
         packet = dataclasses.replace(photo.f64, latent=encode_latent(latent, "int8g", per_channel=True, percentile=99.9))
     elif variant in ("int8", "amc-ldpc"):
@@ -101,6 +106,15 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
         packet = photo.f64
     for j, esn0 in enumerate(esn0_grid):
         seed = photo.channel_seed(j, variant)
+        if variant == "int8g-soft":  # the latent field exactly as transmit_packet sends it, plus its LLRs
+            cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
+                                latent_policy="always", seed=seed)
+            bits = np.unpackbits(np.frombuffer(packet.latent.data, dtype=np.uint8))
+            field = transmit_bits(bits, cfg, field_rngs(cfg, None)[1], soft_output=True)
+            rx = dataclasses.replace(packet.latent, data=np.packbits(field.rx_bits).tobytes())
+            ssim = photo.score_values(repaired_latent(rx, packet.codec, "soft", llr=field.llr).values)
+            points.append({"ssim": ssim, "symbols": field.symbols, "bit_errors": field.bit_errors})
+            continue
         if variant != "amc-ldpc":
             cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
                                 latent_policy="always", seed=seed)

@@ -16,6 +16,12 @@
   neighbours' current estimates (per-channel width: 1.4826 x the median absolute residual, so a
   noisier latent gets a weaker prior), mixed with SMMSE_EPS of a flat prior so that a true edge
   is not smoothed away; `SMMSE_ITERATIONS` rounds, starting from the "mmse" estimate.
+- "soft": "smmse" from soft bits: each value's likelihood over the levels comes from the LLRs of
+  its own bits (`transmit_bits(..., soft_output=True)`: per symbol, with its own fading gain)
+  instead of the channel's average bit error rate per position, so a bit received in a deep
+  fade counts for little and one received in the clear for much; prior by EM over the
+  posteriors (`SOFT_EM_ITERATIONS`), then the same spatial rounds. Needs the link's soft output,
+  which only the in-process link gives (the services carry bits).
 - "mmse+nb" / "smmse+nb": then the "nb" outlier repair.
 - "authors": the rule of the paper's public code, for comparison: every received float that is
   NaN, infinite, |x| > 10 or |x| < 0.01 becomes a fresh N(0, 1) draw (then the codec's clamp, so
@@ -45,6 +51,7 @@ EM_ITERATIONS = 60
 SMMSE_ITERATIONS = 2
 SMMSE_EPS = 0.01
 SMMSE_CHANNELS_PER_CHUNK = 4  # bounds memory: chunk x values x levels floats
+SOFT_EM_ITERATIONS = 10
 CALIBRATION_SYMBOLS = 1 << 18
 P_FLOOR = 1e-12
 
@@ -197,24 +204,86 @@ def spatial_mmse(
     return x
 
 
+def _soft_tables(payload: LatentPayload, llr: np.ndarray):
+    """Per-value log-likelihoods over the levels from the bits' LLRs, (C, V, n) float32, and the
+    level values (C, n) and ranges (C,) per channel."""
+    import torch
+
+    enc = get_encoding(payload.encoding)
+    if enc.family != "uniform" or payload.quant is None:
+        raise ValueError(f"soft repair needs a quantised payload with its range, got {payload.encoding!r}")
+    shape = tuple(payload.shape)
+    count, channels, k, n = math.prod(shape), shape[0], enc.bits, 1 << enc.bits
+    llr = np.asarray(llr, dtype=np.float32).reshape(-1)
+    if llr.size < count * k or not np.all(np.isfinite(llr[: count * k])):
+        raise ValueError(f"soft repair needs {count * k} finite LLRs, got {llr.size}")
+    codes = index_to_code_table(enc)
+    code_bits = ((codes[:, None] >> np.arange(k - 1, -1, -1)) & 1).astype(np.float32)  # (n, k), MSB first
+    lam = torch.from_numpy(llr[: count * k].reshape(channels, -1, k))
+    # log p(received | level u) = sum of the LLRs of the bits that are 1 in u's code word, + a per-value constant
+    loglik = lam @ torch.from_numpy(code_bits.T.copy())
+    lo, hi = (np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi))
+    levels = dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits)
+    return loglik, levels, hi - lo
+
+
+def soft_spatial_mmse(
+    payload: LatentPayload, llr: np.ndarray, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS,
+    em_iterations: int = SOFT_EM_ITERATIONS,
+) -> np.ndarray:
+    """Posterior-mean values from per-bit LLRs: EM prior, then the spatial prior of "smmse"."""
+    import torch
+    from scipy.ndimage import convolve
+
+    shape = tuple(payload.shape)
+    if len(shape) != 3:
+        raise ValueError(f"soft repair needs a (C, H, W) latent, got shape {shape}")
+    loglik, levels, span = _soft_tables(payload, llr)
+    levels_t = torch.from_numpy(levels.astype(np.float32))
+    span_t = torch.from_numpy(span.astype(np.float32))
+    with torch.no_grad():
+        log_prior = torch.full((shape[0], 1, levels.shape[1]), -math.log(levels.shape[1]))
+        for _ in range(em_iterations):  # prior <- mean posterior, per channel
+            log_prior = torch.log(torch.softmax(loglik + log_prior, dim=-1).mean(1, keepdim=True).clamp_min(1e-30))
+        x = (torch.softmax(loglik + log_prior, dim=-1) * levels_t[:, None, :]).sum(-1).double().numpy().reshape(shape)
+        kernel = np.ones((1, 3, 3)) / 8.0
+        kernel[0, 1, 1] = 0.0
+        for _ in range(iterations):
+            mu = convolve(x, kernel, mode="nearest")
+            scale = np.maximum(1.4826 * np.median(np.abs(x - mu), axis=(1, 2)), 1e-3 * span)
+            mu_t = torch.from_numpy(mu.reshape(shape[0], -1, 1).astype(np.float32))
+            sc = torch.from_numpy(scale.astype(np.float32))[:, None, None]
+            z = (levels_t[:, None, :] - mu_t) / sc
+            spatial = torch.logaddexp(math.log(1 - eps) - 0.5 * z * z - torch.log(sc),
+                                      torch.log(eps / span_t)[:, None, None])
+            x = (torch.softmax(loglik + spatial, dim=-1) * levels_t[:, None, :]).sum(-1).double().numpy().reshape(shape)
+    return x
+
+
 def repaired_latent(
     payload: LatentPayload,
     codec: CodecInfo,
     repair: str,
     rng: np.random.Generator | None = None,
     bers: np.ndarray | None = None,
+    llr: np.ndarray | None = None,
 ) -> RepairedLatent:
     """The received latent after the receiver treatment `repair` (see the module docstring).
 
-    `bers`: per-symbol-position bit error probabilities, needed by "mmse" (see `position_ber`).
+    `bers`: per-symbol-position bit error probabilities, needed by "mmse" (see `position_ber`);
+    `llr`: the latent bits' LLRs, needed by "soft" (`transmit_bits(..., soft_output=True)`).
     """
     steps = repair.split("+") if repair else []
     if steps == ["authors"]:
         return authors_sanitise(payload, codec, rng if rng is not None else np.random.default_rng())
-    unknown = set(steps) - {"mmse", "smmse", "fill", "nb"}
+    unknown = set(steps) - {"mmse", "smmse", "soft", "fill", "nb"}
     if unknown:
         raise ValueError(f"unknown receiver repair {repair!r}")
-    if "mmse" in steps or "smmse" in steps:
+    if "soft" in steps:
+        if llr is None:
+            raise ValueError("soft repair needs the link's per-bit LLRs (llr)")
+        got = sanitise(soft_spatial_mmse(payload, llr), codec.valid_min, codec.valid_max)
+    elif "mmse" in steps or "smmse" in steps:
         if bers is None:
             raise ValueError("mmse/smmse need the channel's bit error probabilities (bers)")
         estimate = spatial_mmse if "smmse" in steps else mmse_dequantise

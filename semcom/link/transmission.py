@@ -26,14 +26,19 @@ from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport, FieldResu
 from semcom.payload.packet import SemanticPacket
 from semcom.phy.channel import awgn, bsc, rayleigh_block_fading
 from semcom.phy.mapping import as_bits, qam
-from semcom.phy.scrambling import scramble
+from semcom.phy.scrambling import scramble, scrambling_sequence
 from semcom.phy.snr import esn0_db_to_n0, linear_to_db, snr_db_pair
 from semcom.phy.theory import ber_qam_awgn
 
 FieldTransmitter = Callable[[np.ndarray, ChannelConfig, np.random.Generator, str], FieldResult]
 
 
-def transmit_bits(bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator | None = None) -> FieldResult:
+SOFT_LLR_LIMIT = 30.0  # |LLR| of a bit the link leaves no doubt about (error-free link, p -> 0)
+
+
+def transmit_bits(
+    bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator | None = None, soft_output: bool = False
+) -> FieldResult:
     """Send 0/1 bits uncoded over `cfg`'s modulation and channel model; decide them back.
 
     * ``awgn`` / ``rayleigh``: scrambled bits (`semcom.phy.scrambling`: uniform bits on the air, so
@@ -46,6 +51,11 @@ def transmit_bits(bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator
     * ``none``: an error-free link.
 
     `symbols` counts the channel uses the bits need (``ceil(n / k)``) for every model.
+
+    `soft_output`: also return each bit's exact LLR (`FieldResult.llr`, log p(1)/p(0) given the
+    received symbol and, on fading, its own gain: what a receiver with CSI knows about every bit),
+    descrambled; +-ln((1-p)/p) on ``bsc``, +-SOFT_LLR_LIMIT on ``none``. The decisions are those
+    the link makes without it. The noise drawn is the same with or without it.
     """
     if cfg.fec != "none":
         raise ValueError(f"transmit_bits is the uncoded link; cfg.fec={cfg.fec!r} goes through transmit_packet")
@@ -54,10 +64,17 @@ def transmit_bits(bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator
     k = MODULATIONS[cfg.modulation]
     n_symbols = -(-tx.size // k)
     esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, k)
+    llr = None
     if cfg.model == "none":
         rx = tx.copy()
+        if soft_output:
+            llr = (tx.astype(np.float32) * 2 - 1) * np.float32(SOFT_LLR_LIMIT)
     elif cfg.model == "bsc":
-        rx = bsc(tx, ber_qam_awgn(k, ebn0_db), rng)
+        p = float(ber_qam_awgn(k, ebn0_db))
+        rx = bsc(tx, p, rng)
+        if soft_output:
+            magnitude = SOFT_LLR_LIMIT if p <= 0 else min(SOFT_LLR_LIMIT, float(np.log((1 - p) / p)))
+            llr = (rx.astype(np.float32) * 2 - 1) * np.float32(magnitude)
     else:
         constellation = qam(k)
         x = constellation.modulate(scramble(tx))
@@ -68,16 +85,21 @@ def transmit_bits(bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator
             y, n0_per_symbol = rayleigh_block_fading(x, n0, rng, cfg.fading_block_length)
         else:  # ChannelConfig validates the model; defensive
             raise ValueError(f"unknown channel model {cfg.model!r}")
+        exact = constellation.demodulate_llr(y, n0_per_symbol, method="exact") if (
+            cfg.soft_demapping or soft_output) else None
         if cfg.soft_demapping:
-            llr = constellation.demodulate_llr(y, n0_per_symbol, method="exact")
-            rx = scramble((llr[: tx.size] > 0).view(np.uint8))
+            rx = scramble((exact[: tx.size] > 0).view(np.uint8))
         else:
             rx = scramble(constellation.demodulate_hard(y, tx.size))
+        if soft_output:  # descramble: the LLR of b is minus the LLR of b XOR 1
+            sign = 1.0 - 2.0 * scrambling_sequence(tx.size).astype(np.float32)
+            llr = np.clip(exact[: tx.size] * sign, -SOFT_LLR_LIMIT, SOFT_LLR_LIMIT).astype(np.float32)
     return FieldResult(
         rx_bits=rx,
         symbols=n_symbols,
         coded_bits=int(tx.size),
         bit_errors=int(np.count_nonzero(rx != tx)),
+        llr=llr,
     )
 
 
@@ -98,8 +120,8 @@ def _field_transmitter(cfg: ChannelConfig) -> FieldTransmitter:
     raise ValueError(f"unknown fec scheme {cfg.fec!r}")  # ChannelConfig validates; defensive
 
 
-def _field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np.random.Generator, ...]:
-    """Two independent generators: (caption, latent)."""
+def field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np.random.Generator, ...]:
+    """Two independent generators: (caption, latent), as `transmit_packet` draws its noise from them."""
     if cfg.seed is not None:
         return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
     if rng is not None:
@@ -151,7 +173,7 @@ def transmit_packet(
         raise TypeError(f"cfg must be a ChannelConfig, got {type(cfg).__name__}")
     start = time.perf_counter()
     send_field = _field_transmitter(cfg)
-    caption_rng, latent_rng = _field_rngs(cfg, rng)
+    caption_rng, latent_rng = field_rngs(cfg, rng)
 
     caption_bits = np.unpackbits(np.frombuffer(packet.caption, dtype=np.uint8))
     caption_result = send_field(caption_bits, cfg, caption_rng, "caption")

@@ -68,6 +68,7 @@ class FieldResult:
     segments_failed: int = 0  # segments whose CRC failed
     erased: np.ndarray | None = None  # bool per information bit: True where a failed segment makes it untrustworthy
     mcs: str = ""
+    llr: np.ndarray | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
 
 
 @dataclass
