@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 MODES = ("text", "text+latent", "latent")
 PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
-RECEIVER_OPTIONS = ("mmse", "smmse", "fill", "nb", "authors")  # canonical order
+RECEIVER_OPTIONS = ("mmse", "smmse", "soft", "fill", "nb", "authors")  # canonical order
 NO_LATENT = "-"
 _PERCENTILE = re.compile(r"^p(\d+(?:\.\d+)?)$")
 
@@ -79,8 +79,10 @@ class LatentVariant:
             raise ValueError(f"{text!r}: pc/pNN apply to quantised encodings, not {enc.name}")
         if "authors" in options and (enc.family != "float" or len(options) > 1):
             raise ValueError(f"{text!r}: the authors' sanitiser applies alone, to float encodings only")
-        if options & {"mmse", "smmse"} and enc.family != "uniform":
-            raise ValueError(f"{text!r}: mmse/smmse apply to quantised encodings, not {enc.name}")
+        if options & {"mmse", "smmse", "soft"} and enc.family != "uniform":
+            raise ValueError(f"{text!r}: mmse/smmse/soft apply to quantised encodings, not {enc.name}")
+        if "soft" in options and options & {"mmse", "smmse"}:
+            raise ValueError(f"{text!r}: soft is the spatial MMSE from the bits' LLRs; it replaces mmse/smmse")
         if {"mmse", "smmse"} <= options:
             options.discard("mmse")  # smmse starts from the mmse estimate
         if "nb" in options:

@@ -254,7 +254,7 @@ class Sweep:
 
     # ------------------------------------------------------------------ one cell
     def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, image_name: str,
-                     link: Any = None) -> Any:
+                     link: Any = None, llr: Any = None) -> Any:
         from semcom.models import ReconParams
 
         cfg = self.config
@@ -267,7 +267,7 @@ class Sweep:
         if repair in RECEIVER_REPAIRS and cfg.fec != "none":
             raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
         if repair and repair not in RECEIVER_REPAIRS and cell.steps == 0:
-            return self._decode_repaired(cell, variant, packet, image_name)
+            return self._decode_repaired(cell, variant, packet, image_name, llr)
         # strength k / schedule, nudged up by 1e-9 so that int(schedule * strength) == k despite rounding
         strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
         params = ReconParams(
@@ -277,7 +277,8 @@ class Sweep:
         # mmse/smmse run in the receiver itself, from the link's bit error rates (as in receiver_service)
         return receiver.reconstruct(packet, params, link=link)
 
-    def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str) -> Any:
+    def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str,
+                         llr: Any = None) -> Any:
         """k = 0 with an evaluation-only receiver treatment (fill, nb, authors, mmse+nb, ...): repair,
         then the profile's decoder."""
         import torch
@@ -294,7 +295,7 @@ class Sweep:
                 raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
             bers = np.array(position_ber(cell.snr_db, cfg.snr_convention, cfg.modulation, cfg.channel))
         t0 = time.perf_counter()
-        fixed = repaired_latent(packet.latent, codec, variant.repair, rng, bers)
+        fixed = repaired_latent(packet.latent, codec, variant.repair, rng, bers, llr)
         decoder = self.models.decoder()
         with torch.no_grad():
             image = to_pil(decoder.decode(torch.from_numpy(np.ascontiguousarray(fixed.values))[None]))[0]
@@ -314,8 +315,14 @@ class Sweep:
             latent_policy="never" if cell.mode == "text" else "always", fec=cfg.fec, mcs=cfg.mcs,
         )
         t0 = time.perf_counter()
-        received, report = transmission.transmit_packet(packet, channel)
-        result = self._reconstruct(cell, variant, received, item.name, link=report.channel)
+        llr = None
+        if variant is not None and "soft" in variant.repair.split("+"):
+            if cfg.fec != "none":
+                raise ValueError(f"{variant.spec}: soft repair needs the uncoded link's LLRs; use --fec none")
+            received, report, llr = transmission.transmit_packet_soft(packet, channel)
+        else:
+            received, report = transmission.transmit_packet(packet, channel)
+        result = self._reconstruct(cell, variant, received, item.name, link=report.channel, llr=llr)
         seconds = time.perf_counter() - t0
         recon = result.image
         if recon.size != reference.size:

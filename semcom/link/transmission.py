@@ -167,6 +167,25 @@ def transmit_packet(
     The latent is dropped (returned as None, ``latent_dropped=True`` with a reason) when
     `cfg.latent_policy` says so; the caption is always sent.
     """
+    received, report, _ = _transmit(packet, cfg, rng, soft_latent=False)
+    return received, report
+
+
+def transmit_packet_soft(
+    packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None = None
+) -> tuple[SemanticPacket, TransmissionReport, np.ndarray | None]:
+    """`transmit_packet` on an uncoded link, also returning the latent bits' LLRs (None when no
+    latent crossed): the same noise, decisions and report, plus the receiver's soft knowledge
+    (`transmit_bits(..., soft_output=True)`) for the "soft" latent repair. In-process only: the
+    services carry bits."""
+    if cfg.fec != "none":
+        raise ValueError("soft output is defined for the uncoded link (fec='none'); the coded link decodes its LLRs")
+    return _transmit(packet, cfg, rng, soft_latent=True)
+
+
+def _transmit(
+    packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None, soft_latent: bool
+) -> tuple[SemanticPacket, TransmissionReport, np.ndarray | None]:
     if not isinstance(packet, SemanticPacket):
         raise TypeError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
     if not isinstance(cfg, ChannelConfig):
@@ -180,12 +199,16 @@ def transmit_packet(
     caption_report = _to_report(caption_result, caption_bits.size)
     rx_caption = np.packbits(caption_result.rx_bits).tobytes()
 
-    latent, latent_report, dropped, reason = packet.latent, FieldReport(), False, ""
+    latent, latent_report, dropped, reason, latent_llr = packet.latent, FieldReport(), False, "", None
     if latent is not None:
         decision = decide_latent(cfg, latent)
         if decision.send:
             latent_bits = np.unpackbits(np.frombuffer(latent.data, dtype=np.uint8))
-            latent_result = send_field(latent_bits, cfg, latent_rng, "latent")
+            if soft_latent:
+                latent_result = transmit_bits(latent_bits, cfg, latent_rng, soft_output=True)
+                latent_llr = latent_result.llr
+            else:
+                latent_result = send_field(latent_bits, cfg, latent_rng, "latent")
             latent_report = _to_report(latent_result, latent_bits.size)
             latent = dataclasses.replace(latent, data=np.packbits(latent_result.rx_bits).tobytes())
         else:
@@ -203,4 +226,4 @@ def transmit_packet(
         total_symbols=caption_report.symbols + latent_report.symbols,
         channel_seconds=time.perf_counter() - start,
     )
-    return dataclasses.replace(packet, caption=rx_caption, latent=latent), report
+    return dataclasses.replace(packet, caption=rx_caption, latent=latent), report, latent_llr

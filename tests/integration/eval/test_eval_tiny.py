@@ -141,6 +141,21 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     assert set(saved) == set(summary.unsupported)
 
 
+def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
+    """int8g:pc:soft: the sweep takes the link's LLRs (transmit_packet_soft) into the receiver's
+    soft repair at k = 0; text+latent k > 0 is reported unsupported; a coded link is refused."""
+    cfg = SweepConfig(data=data_dir, out=tmp_path / "run", profile="tiny", caption_source="dataset", snr_db=(0.0,),
+                      modes=("latent", "text+latent"), encodings=("int8g:pc:soft",), steps=(0, 2), schedule=4,
+                      size=64, limit=1, metrics=(), grid_images=0)
+    summary = Sweep(cfg).run(progress=False)
+    assert summary.computed == 2 and list(summary.unsupported) == ["text+latent|int8g:pc:soft|0|2"]
+    rows = [json.loads(line) for line in (cfg.out / "results.jsonl").read_text().splitlines()]
+    assert all(r["latent_bit_errors"] > 0 and math.isfinite(r["ssim"]) for r in rows)
+    coded = dataclasses.replace(cfg, out=tmp_path / "coded", fec="ldpc", modes=("latent",), steps=(0,))
+    with pytest.raises(ValueError, match="soft repair needs the uncoded link"):
+        Sweep(coded).run(progress=False)
+
+
 SHARD_ARGS = ["--caption", "dataset", "--profile", "tiny", "--size", "64", "--snr-db", "4", "--modes", "latent",
               "--encodings", "float16,int8g:pc:smmse", "--threads", "1", "--no-progress", "--json", "--metrics", "none"]
 
