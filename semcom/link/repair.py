@@ -241,11 +241,22 @@ def soft_spatial_mmse(
     loglik, levels, span = _soft_tables(payload, llr)
     levels_t = torch.from_numpy(levels.astype(np.float32))
     span_t = torch.from_numpy(span.astype(np.float32))
+    chunks = [slice(i, i + SMMSE_CHANNELS_PER_CHUNK) for i in range(0, shape[0], SMMSE_CHANNELS_PER_CHUNK)]
+
+    def posterior_mean(log_prior_of) -> np.ndarray:  # chunk by chunk: bounds the (c, V, levels) temporaries
+        out = np.empty((shape[0], loglik.shape[1]))
+        for c in chunks:
+            weights = torch.softmax(loglik[c] + log_prior_of(c), dim=-1)
+            out[c] = (weights * levels_t[c, None, :]).sum(-1).double().numpy()
+        return out.reshape(shape)
+
     with torch.no_grad():
         log_prior = torch.full((shape[0], 1, levels.shape[1]), -math.log(levels.shape[1]))
-        for _ in range(em_iterations):  # prior <- mean posterior, per channel
-            log_prior = torch.log(torch.softmax(loglik + log_prior, dim=-1).mean(1, keepdim=True).clamp_min(1e-30))
-        x = (torch.softmax(loglik + log_prior, dim=-1) * levels_t[:, None, :]).sum(-1).double().numpy().reshape(shape)
+        for c in chunks:
+            for _ in range(em_iterations):  # prior <- mean posterior, per channel
+                posterior = torch.softmax(loglik[c] + log_prior[c], dim=-1)
+                log_prior[c] = torch.log(posterior.mean(1, keepdim=True).clamp_min(1e-30))
+        x = posterior_mean(lambda c: log_prior[c])
         kernel = np.ones((1, 3, 3)) / 8.0
         kernel[0, 1, 1] = 0.0
         for _ in range(iterations):
@@ -253,10 +264,13 @@ def soft_spatial_mmse(
             scale = np.maximum(1.4826 * np.median(np.abs(x - mu), axis=(1, 2)), 1e-3 * span)
             mu_t = torch.from_numpy(mu.reshape(shape[0], -1, 1).astype(np.float32))
             sc = torch.from_numpy(scale.astype(np.float32))[:, None, None]
-            z = (levels_t[:, None, :] - mu_t) / sc
-            spatial = torch.logaddexp(math.log(1 - eps) - 0.5 * z * z - torch.log(sc),
-                                      torch.log(eps / span_t)[:, None, None])
-            x = (torch.softmax(loglik + spatial, dim=-1) * levels_t[:, None, :]).sum(-1).double().numpy().reshape(shape)
+            log_flat = torch.log(eps / span_t)[:, None, None]
+
+            def spatial(c):  # log of the prior around the neighbours' mean, with the flat mixture
+                z = (levels_t[c, None, :] - mu_t[c]) / sc[c]
+                return torch.logaddexp(math.log(1 - eps) - 0.5 * z * z - torch.log(sc[c]), log_flat[c])
+
+            x = posterior_mean(spatial)
     return x
 
 
