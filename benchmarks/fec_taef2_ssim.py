@@ -22,8 +22,9 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
 Channel symbols are the latent's (the k = 0 decoder ignores the caption; a 77-character caption
 adds 154 uncoded or a few hundred coded symbols). `--channel rayleigh` puts every variant on
 Rayleigh block fading (one gain per 128 symbols, perfect CSI, Es/N0 = average SNR): AMC then reads
-the BLER table's fading curves, and sMMSE the fading link's measured bit error rates. SSIM is `semcom.metrics.ssim` against the
-512x512 Lanczos-resized photo; "clean" is the float64 latent decoded without a channel.
+the BLER table's fading curves, and sMMSE the fading link's measured bit error rates. SSIM is
+`semcom.metrics.ssim` against the 512x512 Lanczos-resized photo; "clean" is the float64 latent
+decoded without a channel.
 
 Photos are the first N in name order. Results go to <out>/records*.jsonl, one line per
 (photo, variant), so an interrupted run resumes where it stopped, `--variants` computes a subset,

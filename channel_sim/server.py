@@ -22,8 +22,9 @@ log = logging.getLogger("channel_sim")
 
 def channel_config_from_settings(**overrides: object) -> ChannelConfig:
     """The proxy's channel from SEMCOM_SNR_DB, _SNR_CONVENTION, _MODULATION, _CHANNEL_MODEL,
-    _FADING_BLOCK_LENGTH, _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED, _SOFT_DEMAPPING; keyword
-    overrides that are not None win (CLI flags). ValueError for an invalid combination."""
+    _FADING_BLOCK_LENGTH, _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED,
+    _SOFT_DEMAPPING; keyword overrides that are not None win (CLI flags). ValueError for an
+    invalid combination."""
     seed = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
     cfg = ChannelConfig(
         snr_db=config.get("SEMCOM_SNR_DB"),

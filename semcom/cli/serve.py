@@ -137,8 +137,8 @@ def _serve(args: argparse.Namespace) -> int:
 
         channel = channel_config_from_settings(
             snr_db=args.snr_db, snr_convention=args.snr_convention, modulation=args.modulation,
-            model=args.channel_model, fading_block_length=args.fading_block_length, latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db,
-            fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
+            model=args.channel_model, fading_block_length=args.fading_block_length,
+            latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db, fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
         )
         return serve(server, channel, upstream, tls, lb_policy=args.lb_policy)
     from sender_service.server import SenderOptions, serve

@@ -142,8 +142,9 @@ def choose(
     one needs more than `airtime_budget_symbols` channel symbols (None = no budget).
 
     `channel` picks the table's curves (`BlerTable.channel_for` maps a link's channel model to
-    them); an MCS without a curve there is never chosen. Less efficient MCS need *more* symbols, so when the best reliable MCS breaks the budget,
-    every reliable one does: None means "cannot carry it" and the latent is dropped.
+    them); an MCS without a curve there is never chosen. Less efficient MCS need *more*
+    symbols, so when the best reliable MCS breaks the budget, every reliable one does: None
+    means "cannot carry it" and the latent is dropped.
     """
     if airtime_budget_symbols is not None and not (
         int(airtime_budget_symbols) == airtime_budget_symbols and airtime_budget_symbols > 0

@@ -22,9 +22,10 @@ BLER is 1, above the last it keeps the last value (0 after a complete sweep).
 Channels: every curve names the channel it was measured on (`channel_key`): ``awgn``, or
 ``rayleigh-L<L>`` for Rayleigh block fading with one gain per L channel symbols and perfect CSI
 at the receiver, Es/N0 being the *average* SNR. A fading code's BLER falls far more slowly (its
-diversity is the number of fading blocks a codeword spans), so AMC must read the table of its
-own channel: `BlerTable.channel_for` gives it, or the AWGN curves when the channel was not
-measured (optimistic on fading; callers record which table served them).
+diversity is the number of fading blocks a codeword spans), so AMC must read the curves of its
+own channel: `BlerTable.channel_for` picks the measured fading block length that stands in for
+a codeword's (the next longer one: pessimistic), and AWGN's only when the table has no fading
+curves at all (optimistic on fading; callers record which curves served them).
 """
 
 from __future__ import annotations
