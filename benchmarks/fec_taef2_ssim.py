@@ -14,7 +14,7 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
                dequantiser `semcom.link.repair` "smmse" (knows the channel's bit error rates);
   int8g-soft   the same packet and the same channel noise as int8g-smmse, received with the soft
                repair `semcom.link.repair` "soft": the spatial MMSE fed with each bit's LLR from the
-               link (`transmit_bits(..., soft_output=True)`; per symbol, with its fading gain) instead
+               link (`transmit_packet_soft`; per symbol, with its fading gain) instead
                of the channel's average bit error rates; in-process only (the services carry bits);
   amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the drop
                decision of `semcom.link.policy.decide_latent`, then `semcom.fec.link.transmit_field_coded`
@@ -45,6 +45,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 PAPER_EBN0_DB = (5.0, 6.25, 7.5, 8.75, 10.0)
+PAPER_ESN0_DB = [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB]  # the same grid per 16-QAM symbol
 VARIANTS = ("float64", "int8", "int8g-smmse", "int8g-soft", "amc-ldpc")
 # channel noise stream per variant; int8g-soft shares int8g-smmse's, so the two differ only in the receiver
 SEED_OFFSET = {"float64": 0, "int8": 1, "int8g-smmse": 2, "int8g-soft": 2, "amc-ldpc": 5}
@@ -92,7 +93,7 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
     from semcom.fec.amc import latent_airtime_budget
     from semcom.fec.link import transmit_field_coded
     from semcom.link.policy import decide_latent
-    from semcom.link.transmission import field_rngs, transmit_bits, transmit_packet
+    from semcom.link.transmission import transmit_packet, transmit_packet_soft
     from semcom.link.types import ChannelConfig
     from semcom.payload.latent import decode_latent, encode_latent
 
@@ -107,18 +108,14 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
         packet = photo.f64
     for j, esn0 in enumerate(esn0_grid):
         seed = photo.channel_seed(j, variant)
-        if variant == "int8g-soft":  # the latent field exactly as transmit_packet sends it, plus its LLRs
-            cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
-                                latent_policy="always", seed=seed)
-            bits = np.unpackbits(np.frombuffer(packet.latent.data, dtype=np.uint8))
-            field = transmit_bits(bits, cfg, field_rngs(cfg, None)[1], soft_output=True)
-            rx = dataclasses.replace(packet.latent, data=np.packbits(field.rx_bits).tobytes())
-            ssim = photo.score_values(repaired_latent(rx, packet.codec, "soft", llr=field.llr).values)
-            points.append({"ssim": ssim, "symbols": field.symbols, "bit_errors": field.bit_errors})
-            continue
         if variant != "amc-ldpc":
             cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
                                 latent_policy="always", seed=seed)
+            if variant == "int8g-soft":  # the same noise as transmit_packet, plus the latent bits' LLRs
+                received, report, llr = transmit_packet_soft(packet, cfg)
+                ssim = photo.score_values(repaired_latent(received.latent, packet.codec, "soft", llr=llr).values)
+                points.append({"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors})
+                continue
             received, report = transmit_packet(packet, cfg)
             if variant == "int8g-smmse":
                 bers = np.array(position_ber(esn0, "esn0", "16qam", model))
@@ -237,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     try:
-        esn0_grid = ([round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB] if args.esn0_db is None
+        esn0_grid = (PAPER_ESN0_DB if args.esn0_db is None
                      else [float(x) for x in args.esn0_db.split(",") if x.strip()])
         if not esn0_grid:
             raise ValueError
@@ -253,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_file = args.out / "setup.json"
     recorded = json.loads(setup_file.read_text()) if setup_file.exists() else None
     if recorded is None and load_records(args.out):  # written before setup.json existed: AWGN, the paper's grid
-        recorded = {"channel": "awgn", "esn0_db": [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB],
-                    "seed": args.seed}
+        recorded = {"channel": "awgn", "esn0_db": PAPER_ESN0_DB, "seed": args.seed}
     if recorded is not None and recorded != setup:
         print(f"{args.out} holds records of another setup ({json.dumps(recorded)}); use another --out", file=sys.stderr)
         return 2

@@ -120,8 +120,8 @@ def _field_transmitter(cfg: ChannelConfig) -> FieldTransmitter:
     raise ValueError(f"unknown fec scheme {cfg.fec!r}")  # ChannelConfig validates; defensive
 
 
-def field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np.random.Generator, ...]:
-    """Two independent generators: (caption, latent), as `transmit_packet` draws its noise from them."""
+def _field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np.random.Generator, ...]:
+    """Two independent generators: (caption, latent)."""
     if cfg.seed is not None:
         return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
     if rng is not None:
@@ -192,7 +192,7 @@ def _transmit(
         raise TypeError(f"cfg must be a ChannelConfig, got {type(cfg).__name__}")
     start = time.perf_counter()
     send_field = _field_transmitter(cfg)
-    caption_rng, latent_rng = field_rngs(cfg, rng)
+    caption_rng, latent_rng = _field_rngs(cfg, rng)
 
     caption_bits = np.unpackbits(np.frombuffer(packet.caption, dtype=np.uint8))
     caption_result = send_field(caption_bits, cfg, caption_rng, "caption")
