@@ -166,12 +166,22 @@ def _payload_tables(payload: LatentPayload, bers: np.ndarray):
     return words, np.searchsorted(phases, phase_of), likelihood, levels, hi - lo
 
 
+def _neighbour_prior(x: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The spatial prior of "smmse"/"soft": per value the mean of its 8 neighbours' estimates,
+    and per channel its width, 1.4826 x the median absolute residual (at least 1e-3 x the range)."""
+    from scipy.ndimage import convolve
+
+    kernel = np.ones((1, 3, 3)) / 8.0
+    kernel[0, 1, 1] = 0.0
+    mu = convolve(x, kernel, mode="nearest")
+    return mu, np.maximum(1.4826 * np.median(np.abs(x - mu), axis=(1, 2)), 1e-3 * span)
+
+
 def spatial_mmse(
     payload: LatentPayload, bers: np.ndarray, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS
 ) -> np.ndarray:
     """Posterior-mean values with a spatial prior around the neighbours' estimates (see "smmse")."""
     import torch
-    from scipy.ndimage import convolve
 
     bers = np.asarray(bers, dtype=np.float64)
     shape = tuple(payload.shape)
@@ -183,12 +193,9 @@ def spatial_mmse(
     levels_t = torch.from_numpy(levels.astype(np.float32))  # (C, u)
     span_t = torch.from_numpy(span.astype(np.float32))
     words_t, phase_t = torch.from_numpy(words), torch.from_numpy(phase_idx)
-    kernel = np.ones((1, 3, 3)) / 8.0
-    kernel[0, 1, 1] = 0.0
     with torch.no_grad():
         for _ in range(iterations):
-            mu = convolve(x, kernel, mode="nearest")
-            scale = np.maximum(1.4826 * np.median(np.abs(x - mu), axis=(1, 2)), 1e-3 * span)
+            mu, scale = _neighbour_prior(x, span)
             mu_t = torch.from_numpy(mu.reshape(shape[0], -1).astype(np.float32))
             scale_t = torch.from_numpy(scale.astype(np.float32))
             new = np.empty((shape[0], mu_t.shape[1]), dtype=np.float64)
@@ -233,7 +240,6 @@ def soft_spatial_mmse(
 ) -> np.ndarray:
     """Posterior-mean values from per-bit LLRs: EM prior, then the spatial prior of "smmse"."""
     import torch
-    from scipy.ndimage import convolve
 
     shape = tuple(payload.shape)
     if len(shape) != 3:
@@ -257,11 +263,8 @@ def soft_spatial_mmse(
                 posterior = torch.softmax(loglik[c] + log_prior[c], dim=-1)
                 log_prior[c] = torch.log(posterior.mean(1, keepdim=True).clamp_min(1e-30))
         x = posterior_mean(lambda c: log_prior[c])
-        kernel = np.ones((1, 3, 3)) / 8.0
-        kernel[0, 1, 1] = 0.0
         for _ in range(iterations):
-            mu = convolve(x, kernel, mode="nearest")
-            scale = np.maximum(1.4826 * np.median(np.abs(x - mu), axis=(1, 2)), 1e-3 * span)
+            mu, scale = _neighbour_prior(x, span)
             mu_t = torch.from_numpy(mu.reshape(shape[0], -1, 1).astype(np.float32))
             sc = torch.from_numpy(scale.astype(np.float32))[:, None, None]
             log_flat = torch.log(eps / span_t)[:, None, None]
