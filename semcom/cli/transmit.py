@@ -19,9 +19,18 @@ from typing import Any
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    from semcom import config
+# flags whose default is a setting, read when the command runs (not when the CLI is built, so a
+# malformed setting is this command's precise error, not a traceback of every `semcom` command)
+SETTING_DEFAULTS = {
+    "encoding": "SEMCOM_LATENT_ENCODING", "snr_db": "SEMCOM_SNR_DB", "snr_convention": "SEMCOM_SNR_CONVENTION",
+    "modulation": "SEMCOM_MODULATION", "channel_model": "SEMCOM_CHANNEL_MODEL",
+    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH", "latent_policy": "SEMCOM_LATENT_POLICY",
+    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB", "fec": "SEMCOM_FEC", "mcs": "SEMCOM_MCS",
+    "latent_repair": "SEMCOM_LATENT_REPAIR",
+}
 
+
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "transmit",
         help="send images through sender -> channel -> receiver in one process",
@@ -33,23 +42,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
-    g.add_argument("--encoding", default=config.get("SEMCOM_LATENT_ENCODING"), help="latent encoding (default: SEMCOM_LATENT_ENCODING)")
+    g.add_argument("--encoding", default=None, help="latent encoding (default: SEMCOM_LATENT_ENCODING)")
     g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
     g.add_argument("--clip-percentile", type=float, default=100.0,
                    help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)")
     g.add_argument("--size", type=int, default=None, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, default=config.get("SEMCOM_SNR_DB"))
-    g.add_argument("--snr-convention", default=config.get("SEMCOM_SNR_CONVENTION"), help="ebn0 | esn0")
-    g.add_argument("--modulation", default=config.get("SEMCOM_MODULATION"))
-    g.add_argument("--channel-model", default=config.get("SEMCOM_CHANNEL_MODEL"), help="awgn | rayleigh | bsc | none")
-    g.add_argument("--fading-block-length", type=_positive_int, default=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
+    g.add_argument("--snr-db", type=float, default=None)
+    g.add_argument("--snr-convention", default=None, help="ebn0 | esn0")
+    g.add_argument("--modulation", default=None)
+    g.add_argument("--channel-model", default=None, help="awgn | rayleigh | bsc | none")
+    g.add_argument("--fading-block-length", type=_positive_int, default=None,
                    help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
-    g.add_argument("--latent-policy", default=config.get("SEMCOM_LATENT_POLICY"), help="always | threshold | never | amc")
-    g.add_argument("--drop-threshold-db", type=float, default=config.get("SEMCOM_DROP_THRESHOLD_DB"))
-    g.add_argument("--fec", default=config.get("SEMCOM_FEC"), choices=("none", "ldpc"), help="channel coding")
-    g.add_argument("--mcs", default=config.get("SEMCOM_MCS"),
+    g.add_argument("--latent-policy", default=None, help="always | threshold | never | amc")
+    g.add_argument("--drop-threshold-db", type=float, default=None)
+    g.add_argument("--fec", default=None, choices=("none", "ldpc"), help="channel coding")
+    g.add_argument("--mcs", default=None,
                    help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
@@ -57,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
     g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
-    g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=config.get("SEMCOM_LATENT_REPAIR"),
+    g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=None,
                    help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)")
     p.add_argument("--seed", type=int, default=None, help="seed for posterior sample, channel and diffusion")
     p.add_argument("--out", default="out/transmit", help="output directory (default out/transmit)")
@@ -90,6 +99,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def _fill_setting_defaults(args: argparse.Namespace) -> None:
+    """Flags left unset take their setting's value (ValueError names a malformed setting)."""
+    from semcom import config
+
+    for dest, env in SETTING_DEFAULTS.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, config.get(env))
+
+
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
@@ -101,6 +119,11 @@ def _run(args: argparse.Namespace) -> int:
 
     if not args.verbose:
         quiet_libraries()
+    try:
+        _fill_setting_defaults(args)
+    except ValueError as exc:
+        print(f"semcom transmit: {exc}", file=sys.stderr)
+        return 2
 
     channel = ChannelConfig(
         snr_db=args.snr_db,

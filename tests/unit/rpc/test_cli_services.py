@@ -93,3 +93,15 @@ def test_fading_block_length_reaches_the_channel_from_flags_and_settings(monkeyp
     monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "0")
     with pytest.raises(ValueError, match="fading_block_length"):
         channel_config_from_settings()
+
+
+def test_a_malformed_setting_is_the_reading_commands_error_not_every_commands(monkeypatch, capsys) -> None:
+    """Settings are read when a command runs, not when the CLI is built: `semcom config` still
+    reports the bad value, and `semcom transmit`, which reads it, names it and exits 2."""
+    from semcom.cli import main
+
+    monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "zz")
+    assert main(["config"]) == 0
+    assert "SEMCOM_FADING_BLOCK_LENGTH" in capsys.readouterr().out
+    assert main(["transmit", "x.png"]) == 2
+    assert "semcom transmit: SEMCOM_FADING_BLOCK_LENGTH='zz'" in capsys.readouterr().err
