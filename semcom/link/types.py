@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from semcom.phy.snr import Snr
+
 SNR_CONVENTIONS = ("esn0", "ebn0")
 MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
@@ -54,6 +56,17 @@ class ChannelConfig:
         if not isinstance(self.fading_block_length, int) or self.fading_block_length < 1:
             raise ValueError(f"fading_block_length must be an integer >= 1, got {self.fading_block_length!r}")
 
+    @property
+    def snr(self) -> Snr:
+        """The configured SNR with its convention (`snr_db` alone means nothing without it)."""
+        return Snr(float(self.snr_db), self.snr_convention)
+
+    def with_snr(self, snr: Snr) -> "ChannelConfig":
+        """This channel at `snr`, kept in the convention it was given in."""
+        import dataclasses
+
+        return dataclasses.replace(self, snr_db=float(snr.db), snr_convention=snr.convention)
+
 
 @dataclass
 class FieldResult:
@@ -95,3 +108,9 @@ class TransmissionReport:
     drop_reason: str = ""
     total_symbols: int = 0
     channel_seconds: float = 0.0
+
+    @property
+    def snr(self) -> Snr:
+        """The link's SNR as it ran, normalised to Eb/N0 per information bit (the paper's axis and
+        the one the receiver's adaptive strength is defined on), whatever convention configured it."""
+        return Snr(float(self.ebn0_db), "ebn0")

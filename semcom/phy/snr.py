@@ -13,6 +13,7 @@ Conventions used throughout semcom:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -82,3 +83,39 @@ def snr_db_pair(
     if convention == "ebn0":
         return float(ebn0_db_to_esn0_db(snr_db, bits_per_symbol, code_rate)), float(snr_db)
     raise ValueError(f"SNR convention must be one of {SNR_CONVENTIONS}, got {convention!r}")
+
+
+@dataclass(frozen=True)
+class Snr:
+    """An SNR in dB that carries its convention, so no consumer has to guess what a float means.
+
+    Built once where a number enters the system (a flag, a setting, a request field) and read by
+    every consumer through `esn0_db` / `ebn0_db` with the link's bits per symbol and code rate.
+    """
+
+    db: float
+    convention: str = "ebn0"
+
+    def __post_init__(self) -> None:
+        if self.convention not in SNR_CONVENTIONS:
+            raise ValueError(f"SNR convention must be one of {SNR_CONVENTIONS}, got {self.convention!r}")
+        if not isinstance(self.db, (int, float, np.integer, np.floating)) or isinstance(self.db, bool):
+            raise ValueError(f"SNR must be a number of dB, got {self.db!r}")
+        if math.isnan(self.db):
+            raise ValueError("SNR must not be NaN")
+
+    def esn0_db(self, bits_per_symbol: float, code_rate: float = 1.0) -> float:
+        """Es/N0 in dB on a link with `bits_per_symbol` coded bits per symbol and `code_rate`."""
+        return snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)[0]
+
+    def ebn0_db(self, bits_per_symbol: float, code_rate: float = 1.0) -> float:
+        """Eb/N0 (per information bit) in dB on that link."""
+        return snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)[1]
+
+    def to(self, convention: str, bits_per_symbol: float, code_rate: float = 1.0) -> "Snr":
+        """The same physical SNR expressed in `convention`."""
+        esn0, ebn0 = snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)
+        return Snr(esn0 if convention == "esn0" else ebn0, convention)
+
+    def __str__(self) -> str:
+        return f"{self.db:g} dB {'Es/N0' if self.convention == 'esn0' else 'Eb/N0'}"

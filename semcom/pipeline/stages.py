@@ -1,0 +1,67 @@
+"""The stages of a transmission as functions every door calls: the in-process `Pipeline` chains
+them, each gRPC service runs its own (sender: `sender_item` + `outgoing_packet`; channel proxy:
+`channel_for` + `transmit_packet`; receiver: `receiver_item`). One implementation per rule:
+
+* text mode: the latent stays home (only the caption crosses the channel, the paper's text-only
+  scheme), whichever door asked for it;
+* the channel seed of a request decides its noise (`ChannelConfig.seed`);
+* the receiver reads the link's SNR from the link's report, normalised to Eb/N0 per information
+  bit (`TransmissionReport.snr`), never from a bare number whose convention depends on who
+  configured the proxy;
+* a latent the channel dropped is not the client's error: a mode that needs a latent falls back
+  to text (`mode_used` says "text", the report says why: `latent_dropped`, `drop_reason`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from semcom.link.types import ChannelConfig, TransmissionReport
+from semcom.payload.packet import SemanticPacket
+from semcom.pipeline.types import LatentSpec
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from semcom.models.params import ReconParams
+
+LATENT_MODES = ("latent", "text+latent")  # modes that cannot run without a latent
+
+
+def sender_item(image: "Image.Image", latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
+    """Keyword arguments of `Sender.encode_with_timings` / one item of `Sender.encode_batch`."""
+    item: dict[str, Any] = dict(
+        image=image, caption=caption, encoding=latent.encoding, per_channel=latent.per_channel, clip=latent.clip,
+        sample_posterior=latent.sample_posterior, seed=seed, size=latent.size,
+    )
+    if latent.percentile != 100.0:
+        item["percentile"] = latent.percentile
+    return item
+
+
+def outgoing_packet(packet: SemanticPacket, mode: str) -> SemanticPacket:
+    """The packet the sender puts on the channel for reconstruction `mode` (text: caption only)."""
+    if mode == "text" and packet.latent is not None:
+        return dataclasses.replace(packet, latent=None)
+    return packet
+
+
+def channel_for(channel: ChannelConfig, seed: int | None) -> ChannelConfig:
+    """`channel` with the request's channel seed (None keeps the configured one)."""
+    return channel if seed is None else dataclasses.replace(channel, seed=seed)
+
+
+def receiver_item(
+    received: SemanticPacket, params: "ReconParams", report: TransmissionReport | None
+) -> tuple[SemanticPacket, "ReconParams", float | None, ChannelConfig | None]:
+    """(packet, params, Eb/N0 dB, link): one item of `Receiver.reconstruct_batch`.
+
+    Without a report (a sender talking to a receiver directly) the receiver knows no SNR and no
+    link: adaptive strength and latent repair are then off, as documented.
+    """
+    if report is None:
+        return received, params, None, None
+    if report.latent_dropped and received.latent is None and params.mode in LATENT_MODES:
+        params = dataclasses.replace(params, mode="text")
+    return received, params, report.snr.db, report.channel
