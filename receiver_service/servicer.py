@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, status_for
@@ -67,10 +68,9 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         packet = convert.packet_from_proto(request.packet)
         params = convert.recon_params_from_proto(request.params, self.latent_repair)
         fmt = convert.output_format(request.params)
-        snr_db = convert.reported_snr_db(request.report) if request.HasField("report") else None
-        link = convert.reported_link(request.report) if request.HasField("report") else None
+        report = convert.link_report_from_proto(request.report) if request.HasField("report") else None
         self._check_output_size(request)
-        work = batcher.submit(packet, params, snr_db, link)
+        work = batcher.submit(*stages.receiver_item(packet, params, report))
 
         def finish() -> receiver_pb2.ReconstructResponse:
             try:

@@ -14,13 +14,13 @@ scheme.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from typing import Any
 
 import grpc
 
+from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.batching import BatchQueue
 from semcom.rpc.deadlines import call_downstream, wait
@@ -80,26 +80,10 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         if self._sender is None:
             raise NotReadyError("sender models are still loading")
         image = decode_image(request.image, self.max_image_pixels)
-        encoding = convert.enum_name(
-            convert.LATENT_ENCODINGS, request.latent_encoding, "latent_encoding", self.default_encoding
-        )
-        per_channel, clip = bool(request.HasField("quant") and request.quant.per_channel), None
-        percentile = request.clip_percentile if request.HasField("clip_percentile") else 100.0
-        if request.HasField("quant") and (request.quant.lo or request.quant.hi):
-            q = request.quant
-            if len(q.lo) != len(q.hi) or (not q.per_channel and len(q.lo) != 1):
-                raise InvalidRequestError(
-                    f"quant: need one lo and one hi value (or one per channel with per_channel), "
-                    f"got {len(q.lo)} lo and {len(q.hi)} hi"
-                )
-            per_channel = q.per_channel
-            clip = (tuple(q.lo), tuple(q.hi)) if per_channel else (q.lo[0], q.hi[0])
+        spec = convert.latent_spec_from_proto(request, self.default_encoding, self.image_size)
         caption = request.caption if request.HasField("caption") else None
         seed = request.seed if request.HasField("seed") else None
-        item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
-                    sample_posterior=request.sample_posterior, seed=seed, size=self.image_size)
-        if percentile != 100.0:
-            item["percentile"] = percentile
+        item = stages.sender_item(image, spec, caption, seed)
         batcher = self._batcher
         if batcher is not None:
             work = batcher.submit(item)
@@ -122,8 +106,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         except Exception as exc:
             observe_item(self.service_name, mode, status_for(exc).code.name, time.monotonic() - t0)
             raise
-        if request.params.mode == receiver_pb2.MODE_TEXT:
-            packet = dataclasses.replace(packet, latent=None)  # text only: the latent stays home
+        packet = stages.outgoing_packet(packet, convert.enum_name(convert.MODES, request.params.mode, "params.mode", "auto"))
         forward = receiver_pb2.ReconstructRequest(
             request_id=request.request_id, packet=convert.packet_to_proto(packet, self._profile), params=request.params
         )

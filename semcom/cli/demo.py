@@ -167,12 +167,12 @@ def _run(args: argparse.Namespace) -> int:
         with SenderClient(pipe.sender, tls=TlsConfig(insecure=True), deadline_s=args.timeout) as client:
             for snr in args.snrs:
                 for mode in DEMO_MODES:
-                    # Image i gets the same seeds (posterior sample, channel noise, diffusion noise)
-                    # at every SNR and mode, so the columns differ only by what is compared.
+                    # Image i gets the same seeds (posterior sample, channel noise, diffusion noise:
+                    # independent streams derived from (seed, i)) at every SNR and mode, so the
+                    # columns differ only by what is compared.
                     requests = [
                         image_request(data, request_id=name, caption=caption, mode=mode, steps=steps,
-                                      seed=args.seed + i,
-                                      channel=channel_pb2.ChannelConfig(snr_db=snr, seed=args.seed + i))
+                                      seed=args.seed, index=i, channel=channel_pb2.ChannelConfig(snr_db=snr))
                         for i, (name, data, caption) in enumerate(images)
                     ]
                     try:

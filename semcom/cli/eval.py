@@ -57,6 +57,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--steps", type=int, nargs="+", default=[30], help="text+latent: denoising steps executed k (default 30)")
     g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
     g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
+    g.add_argument("--adaptive-strength", action="store_true",
+                   help="text+latent: strength from the link's reported Eb/N0 instead of k / schedule (docs/models.md)")
     g = p.add_argument_group("run")
     g.add_argument("--out", help="run directory (created; a rerun resumes it)")
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
@@ -122,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
             encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
             limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
-            metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
+            adaptive_strength=args.adaptive_strength, metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)

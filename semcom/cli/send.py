@@ -43,10 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--steps", type=int, help="DDIM schedule length (receiver default 50)")
     r.add_argument("--strength", type=float, help="img2img strength (receiver default 0.6)")
     r.add_argument("--guidance", type=float, help="guidance scale (receiver default 9)")
-    r.add_argument("--seed", type=int, help="seed for sender and receiver randomness (image i uses seed + i)")
+    r.add_argument("--seed", type=int, help="user seed: image i gets independent sender, channel and receiver seeds "
+                   "derived from (seed, i), as `semcom transmit` does (docs/pipeline.md)")
     r.add_argument("--adaptive-strength", action="store_true", help="map the reported SNR to the strength")
     r.add_argument("--caption", help="send this caption instead of the sender's own")
-    r.add_argument("--encoding", default="float64", help="latent encoding on the wire (default float64)")
+    r.add_argument("--encoding", default=None, help="latent encoding on the wire (default: the sender's SEMCOM_LATENT_ENCODING)")
     r.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per latent channel")
     r.add_argument("--clip-percentile", type=float,
                    help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)")
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             image_request(
                 data, request_id=f"{i:04d}", caption=args.caption, latent_encoding=args.encoding, mode=args.mode,
                 steps=args.steps, strength=args.strength, guidance_scale=args.guidance,
-                seed=None if args.seed is None else args.seed + i, adaptive_strength=args.adaptive_strength,
+                seed=args.seed, index=i, adaptive_strength=args.adaptive_strength or None,
                 output_format=args.format, channel=channel, per_channel=args.per_channel,
                 clip_percentile=args.clip_percentile, latent_repair=args.latent_repair,
             )

@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
     g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=None,
                    help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)")
-    p.add_argument("--seed", type=int, default=None, help="seed for posterior sample, channel and diffusion")
+    p.add_argument("--seed", type=int, default=None,
+                   help="user seed: image i gets independent sender, channel and receiver seeds derived from "
+                        "(seed, i) (docs/pipeline.md)")
+    p.add_argument("--seeds", type=int, nargs=3, metavar=("SENDER", "CHANNEL", "RECEIVER"), default=None,
+                   help="explicit per-role seeds (e.g. a row of an eval sweep); overrides --seed")
     p.add_argument("--out", default="out/transmit", help="output directory (default out/transmit)")
     p.add_argument("--json", action="store_true", help="print one JSON record per image (a JSON list)")
     p.set_defaults(func=run)
@@ -109,13 +112,12 @@ def _fill_setting_defaults(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import numpy as np
     from PIL import Image
 
-    from semcom.link.transmission import transmit_packet
     from semcom.link.types import ChannelConfig
-    from semcom.models import ReconParams, load_profile
+    from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
+    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
 
     if not args.verbose:
         quiet_libraries()
@@ -141,63 +143,47 @@ def _run(args: argparse.Namespace) -> int:
         num_inference_steps=args.steps,
         strength=args.strength,
         guidance_scale=args.guidance,
-        seed=args.seed,
         adaptive_strength=args.adaptive_strength,
         latent_repair=args.latent_repair,
     )
+    latent_spec = LatentSpec(encoding=args.encoding, per_channel=args.per_channel, percentile=args.clip_percentile,
+                             sample_posterior=not args.posterior_mean, size=args.size)
     paths = [Path(p) for p in args.images]
     for path in paths:
         if not path.is_file():
             raise ValueError(f"no such image file: {path}")
-    models = load_profile(args.profile, device=args.device, dtype=args.dtype)
-    sender, receiver = models.sender(), models.receiver()
+    pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
     for index, path in enumerate(paths):
         with Image.open(path) as opened:
             image = opened.convert("RGB")
-        packet, sender_timings = sender.encode_with_timings(
-            image,
-            caption=args.caption,
-            encoding=args.encoding,
-            per_channel=args.per_channel,
-            percentile=args.clip_percentile,
-            sample_posterior=not args.posterior_mean,
-            seed=args.seed,
-            size=args.size,
-        )
-        rng = np.random.default_rng(None if args.seed is None else [args.seed, index])
-        t0 = time.perf_counter()
-        received, report = transmit_packet(packet, channel, rng)
-        channel_s = time.perf_counter() - t0
-        # the adaptive-strength policy is defined on Eb/N0 (the paper's SNR axis), whatever the flag's convention
-        result = receiver.reconstruct(received, params, snr_db=report.ebn0_db, link=report.channel)
-        report.caption.chars_replaced = result.chars_replaced
-        report.latent.values_sanitised = result.values_sanitised
+        seeds = RoleSeeds(*args.seeds) if args.seeds else RoleSeeds.derive(args.seed, index)
+        request = TransmissionRequest(image=image, params=params, channel=channel, latent=latent_spec,
+                                      caption=args.caption, seeds=seeds)
+        done = pipeline.run(request)
+        result, report, packet = done.recon, done.report, done.sent
         png = out_dir / f"{path.stem}.png"
         result.image.save(png)
         record = {
             "image": str(path),
             "reconstruction": str(png),
-            "profile": models.name,
+            "profile": pipeline.name,
             "caption_sent": packet.caption.decode("ascii"),
             "caption_received": result.caption_received,
             "mode_used": result.mode_used,
             "steps_executed": result.steps_executed,
             "strength_used": result.strength_used,
             "seed": result.seed,
+            "seeds": seeds.as_dict(),
             "values_sanitised": result.values_sanitised,
             "latent_repair_used": result.latent_repair_used,
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": args.encoding,
             "report": _jsonable(report),
-            "timings": {
-                **{f"sender_{k}": v for k, v in sender_timings.items()},
-                "channel": channel_s,
-                **{f"receiver_{k}": v for k, v in result.timings.items()},
-            },
+            "timings": done.timings,
         }
         (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
         records.append(record)

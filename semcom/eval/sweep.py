@@ -32,6 +32,7 @@ import numpy as np
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
 from semcom.eval.grid import MODES, PAPER_SNRS_DB, Cell, LatentVariant, build_grid, parse_variants
 from semcom.eval.store import RunStore, derive_seed
+from semcom.pipeline.seeds import RoleSeeds
 from semcom.metrics.suite import OPTIONAL
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ IDENTITY_FIELDS = (
     "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
     "schedule", "guidance", "size", "seed", "fec", "mcs",
 )
-CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length",)  # in the identity only where they apply (rayleigh)
+CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length", "adaptive_strength")  # in the identity only where they apply
 
 
 @dataclass
@@ -72,6 +73,7 @@ class SweepConfig:
     seed: int = 0
     fec: str = "none"
     mcs: str = "auto"
+    adaptive_strength: bool = False  # strength from the link's reported Eb/N0 (identity only when on)
     metrics: tuple[str, ...] = OPTIONAL
     grid_images: int = 3
     device: str | None = None
@@ -105,6 +107,8 @@ class SweepConfig:
         values["captions"] = str(self.captions.resolve()) if self.captions else None
         if self.channel == "rayleigh":  # only there, so run directories of other channels keep their identity
             values["fading_block_length"] = self.fading_block_length
+        if self.adaptive_strength:  # likewise: runs without it keep their identity
+            values["adaptive_strength"] = True
         return values
 
     def to_json(self) -> dict[str, Any]:
@@ -183,6 +187,7 @@ class Sweep:
         self.store = RunStore(config.out)
         self._models = models
         self._suite = suite
+        self._pipeline: Any = None
         self._captions: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ lazy components
@@ -193,6 +198,15 @@ class Sweep:
 
             self._models = load_profile(self.config.profile, device=self.config.device)
         return self._models
+
+    @property
+    def pipeline(self) -> Any:
+        """The shared transmission pipeline over this sweep's models (`semcom.pipeline`)."""
+        if self._pipeline is None:
+            from semcom.pipeline.pipeline import Pipeline
+
+            self._pipeline = Pipeline(self.models)
+        return self._pipeline
 
     @property
     def suite(self) -> Any:
@@ -240,8 +254,8 @@ class Sweep:
         path = self.store.latent_path(item.name)
         if path.is_file():
             return np.load(path)
-        latent = self.models.sender().encode_latent_tensor(
-            image, sample_posterior=True, seed=derive_seed(self.config.seed, item.name, "posterior"), size=self.config.size
+        latent = self.pipeline.sender.encode_latent_tensor(
+            image, sample_posterior=True, seed=self._sender_seed(item.name), size=self.config.size
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp.npy")
@@ -253,16 +267,17 @@ class Sweep:
         return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
 
     # ------------------------------------------------------------------ one cell
-    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, image_name: str,
-                     link: Any = None, llr: Any = None) -> Any:
+    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, report: Any,
+                     image_name: str, seeds: RoleSeeds, llr: Any = None) -> Any:
+        """The receiver stage of the shared pipeline (`Pipeline.receive`, as receiver_service runs
+        it): reads the link's SNR and configuration from the report."""
         from semcom.models import ReconParams
 
         cfg = self.config
-        recon_seed = derive_seed(cfg.seed, image_name, "diffusion")
-        receiver = self.models.receiver()
         if cell.mode == "text":
-            params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance, seed=recon_seed)
-            return receiver.reconstruct(packet, params)
+            params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance,
+                                 seed=seeds.receiver, adaptive_strength=cfg.adaptive_strength)
+            return self.pipeline.receive(packet, params, report)
         repair = variant.repair if variant is not None else ""
         if repair in RECEIVER_REPAIRS and cfg.fec != "none":
             raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
@@ -272,10 +287,11 @@ class Sweep:
         strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
         params = ReconParams(
             mode=cell.mode, num_inference_steps=cfg.schedule, strength=strength, guidance_scale=cfg.guidance,
-            seed=recon_seed, latent_repair=repair if repair in RECEIVER_REPAIRS else "none",
+            seed=seeds.receiver, adaptive_strength=cfg.adaptive_strength,
+            latent_repair=repair if repair in RECEIVER_REPAIRS else "none",
         )
         # mmse/smmse run in the receiver itself, from the link's bit error rates (as in receiver_service)
-        return receiver.reconstruct(packet, params, link=link)
+        return self.pipeline.receive(packet, params, report)
 
     def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str,
                          llr: Any = None) -> Any:
@@ -301,28 +317,37 @@ class Sweep:
             image = to_pil(decoder.decode(torch.from_numpy(np.ascontiguousarray(fixed.values))[None]))[0]
         return _Repaired(image, fixed.values_sanitised, {"total": time.perf_counter() - t0})
 
+    def _sender_seed(self, image_name: str) -> int:
+        return derive_seed(self.config.seed, image_name, "posterior")
+
+    def seeds_of(self, image_name: str, cell: Cell) -> RoleSeeds:
+        """The cell's per-role seeds (recorded in its row; `semcom transmit --seeds` replays them).
+
+        Posterior and diffusion noise depend on the image only (common random numbers across an
+        image's cells); the channel noise on the image and the cell."""
+        seed = self.config.seed
+        return RoleSeeds(sender=self._sender_seed(image_name),
+                         channel=derive_seed(seed, image_name, cell.key, "channel"),
+                         receiver=derive_seed(seed, image_name, "diffusion"))
+
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
-        from semcom.link import transmission
         from semcom.link.types import ChannelConfig
 
         cfg = self.config
         variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
         packet = packets[cell.variant]
+        seeds = self.seeds_of(item.name, cell)
         channel = ChannelConfig(
             snr_db=cell.snr_db, snr_convention=cfg.snr_convention, modulation=cfg.modulation, model=cfg.channel,
             fading_block_length=cfg.fading_block_length,
-            seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
             latent_policy="never" if cell.mode == "text" else "always", fec=cfg.fec, mcs=cfg.mcs,
         )
         t0 = time.perf_counter()
-        llr = None
-        if variant is not None and "soft" in variant.repair.split("+"):
-            if cfg.fec != "none":
-                raise ValueError(f"{variant.spec}: soft repair needs the uncoded link's LLRs; use --fec none")
-            received, report, llr = transmission.transmit_packet_soft(packet, channel)
-        else:
-            received, report = transmission.transmit_packet(packet, channel)
-        result = self._reconstruct(cell, variant, received, item.name, link=report.channel, llr=llr)
+        soft = variant is not None and "soft" in variant.repair.split("+")
+        if soft and cfg.fec != "none":
+            raise ValueError(f"{variant.spec}: soft repair needs the uncoded link's LLRs; use --fec none")
+        received, report, llr = self.pipeline.link(packet, channel, seeds.channel, soft=soft)
+        result = self._reconstruct(cell, variant, received, report, item.name, seeds, llr=llr)
         seconds = time.perf_counter() - t0
         recon = result.image
         if recon.size != reference.size:
@@ -351,6 +376,7 @@ class Sweep:
             "values_sanitised": int(getattr(result, "values_sanitised", 0)),
             "esn0_db": report.esn0_db, "ebn0_db": report.ebn0_db, "channel_symbols": report.total_symbols,
             "seconds": seconds,
+            "seeds": seeds.as_dict(),
         }
 
     def _is_grid_image(self, item: ImageItem) -> bool:

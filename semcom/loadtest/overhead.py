@@ -3,8 +3,8 @@
 For each request i (same image, caption model, codec, channel settings, receiver mode and steps on
 both paths) the benchmark times
 
-* in process: decode the image, `Sender.encode_with_timings`, `semcom.link.transmit_packet`,
-  `Receiver.reconstruct`, PNG-encode the result (what the three services do, minus gRPC);
+* in process: decode the image, `semcom.pipeline.Pipeline.run` (the stages the services run),
+  PNG-encode the result (what the three services do, minus gRPC);
 * over gRPC: one sender.Transmit through sender -> channel_sim -> receiver, each its own process.
 
 Two estimates of the overhead, both reported:
@@ -64,15 +64,14 @@ def in_process_pipeline(
     profile: str, image_size: int, mode: str, snr_db: float, options: ReconOptions
 ) -> Callable[[bytes, int], float]:
     """A function (image bytes, index) -> model seconds that runs the whole pipeline in this process."""
-    from semcom.link.transmission import transmit_packet
     from semcom.link.types import ChannelConfig
-    from semcom.models import ReconParams, load_profile
+    from semcom.models import ReconParams
+    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
     from semcom.rpc.images import decode_image, encode_image
 
-    models = load_profile(profile)
-    sender, receiver = models.sender(), models.receiver()
-    sender.preload()
-    receiver.preload()
+    pipeline = Pipeline.from_profile(profile)
+    pipeline.sender.preload()
+    pipeline.receiver.preload()
     policy = {"text": "never", "latent": "always", "text+latent": "always"}.get(
         mode, str(config.get("SEMCOM_LATENT_POLICY"))
     )
@@ -93,16 +92,15 @@ def in_process_pipeline(
     if options.strength is not None:
         recon["strength"] = options.strength
 
+    latent = LatentSpec(encoding=encoding, size=image_size)  # as the sender service for an ImageRequest with defaults
+
     def run(image: bytes, index: int) -> float:
-        packet, send_t = sender.encode_with_timings(
-            decode_image(image, max_pixels), seed=index, size=image_size, encoding=encoding,
-            sample_posterior=False,  # as the sender service for an ImageRequest with defaults
-        )
-        received, report = transmit_packet(packet, channel)
-        seed = options.seed if options.seed is not None else index
-        result = receiver.reconstruct(received, ReconParams(seed=seed, **recon))
-        encode_image(result.image, "png")
-        return send_t["total"] + report.channel_seconds + result.timings["total"]
+        # the same seeds as the gRPC twin's request i (`ReconOptions.to_proto`): the receiver's only
+        seeds = RoleSeeds(receiver=options.seed if options.seed is not None else index)
+        done = pipeline.run(TransmissionRequest(image=decode_image(image, max_pixels), params=ReconParams(**recon),
+                                                channel=channel, latent=latent, seeds=seeds))
+        encode_image(done.recon.image, "png")
+        return done.timings["sender_total"] + done.report.channel_seconds + done.timings["receiver_total"]
 
     return run
 

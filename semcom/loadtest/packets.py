@@ -26,20 +26,17 @@ def local_packets(
     `caption` is used when the profile has no captioner (the tiny profile), else BLIP captions.
     `size` defaults to SEMCOM_IMAGE_SIZE, `encoding` to SEMCOM_LATENT_ENCODING.
     """
-    from semcom.models import load_profile
+    from semcom.models import ReconParams
+    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
     from semcom.rpc.convert import packet_to_proto
     from semcom.rpc.images import decode_image
 
-    models = load_profile(profile or str(config.get("SEMCOM_PROFILE")))
-    sender = models.sender()
-    text = None if models.has_captioner else caption
+    pipeline = Pipeline.from_profile(profile or str(config.get("SEMCOM_PROFILE")))
+    text = None if pipeline.models.has_captioner else caption
     side = int(config.get("SEMCOM_IMAGE_SIZE")) if size is None else size
     wire = encoding or str(config.get("SEMCOM_LATENT_ENCODING"))
     max_pixels = int(config.get("SEMCOM_MAX_IMAGE_PIXELS"))
-    return [
-        packet_to_proto(
-            sender.encode(decode_image(data, max_pixels), caption=text, seed=i, size=side, encoding=wire),
-            profile=models.name,
-        )
-        for i, data in enumerate(images)
-    ]
+    latent = LatentSpec(encoding=wire, size=side)
+    requests = (TransmissionRequest(image=decode_image(data, max_pixels), params=ReconParams(), latent=latent,
+                                    caption=text, seeds=RoleSeeds(sender=i)) for i, data in enumerate(images))
+    return [packet_to_proto(pipeline.send(request)[0], profile=pipeline.name) for request in requests]

@@ -29,6 +29,7 @@ from pathlib import Path
 import grpc
 
 from semcom import config
+from semcom.pipeline.seeds import RoleSeeds
 from semcom.rpc.tls import TlsConfig, channel_credentials
 from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
@@ -125,14 +126,16 @@ def image_request(
     *,
     request_id: str | None = None,
     caption: str | None = None,
-    latent_encoding: str = "float64",
-    sample_posterior: bool = True,
+    latent_encoding: str | None = None,
+    sample_posterior: bool | None = None,
     mode: str = "auto",
     steps: int | None = None,
     strength: float | None = None,
     guidance_scale: float | None = None,
     seed: int | None = None,
-    adaptive_strength: bool = False,
+    index: int = 0,
+    seeds: RoleSeeds | None = None,
+    adaptive_strength: bool | None = None,
     output_format: str = "png",
     channel: channel_pb2.ChannelConfig | None = None,
     snr_db: float | None = None,
@@ -142,40 +145,45 @@ def image_request(
 ) -> sender_pb2.ImageRequest:
     """An ImageRequest from image bytes or a file path; `snr_db` is a shortcut for a channel override.
 
+    A parameter left None stays unset on the wire, so the services' configured defaults apply
+    (e.g. `latent_encoding`: the sender's SEMCOM_LATENT_ENCODING; `sample_posterior`: true).
+    Seeds: `seeds` (explicit per role), else the user `seed` of image `index`, derived into
+    independent sender / channel / receiver seeds (`RoleSeeds.derive(seed, index)`, as
+    `semcom transmit` does); a channel seed already in `channel` is kept.
     `per_channel`/`clip_percentile`: the clipping range of int encodings (sender side);
     `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default).
     """
     from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 
+    roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
     data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
-    params = receiver_pb2.ReconstructionParams(
-        mode=enum_number(MODES, mode, "mode"), adaptive_strength=adaptive_strength, output_format=output_format
-    )
+    params = receiver_pb2.ReconstructionParams(mode=enum_number(MODES, mode, "mode"), output_format=output_format)
     if latent_repair is not None:
         params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
-    optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale, "seed": seed}
+    optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale,
+                 "seed": roles.receiver, "adaptive_strength": adaptive_strength}
     for name, value in optionals.items():
         if value is not None:
             setattr(params, name, value)
-    req = sender_pb2.ImageRequest(
-        request_id=request_id or uuid.uuid4().hex[:12],
-        image=data,
-        latent_encoding=enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding"),
-        sample_posterior=sample_posterior,
-        params=params,
-    )
+    req = sender_pb2.ImageRequest(request_id=request_id or uuid.uuid4().hex[:12], image=data, params=params)
+    if latent_encoding is not None:
+        req.latent_encoding = enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding")
+    if sample_posterior is not None:
+        req.sample_posterior = sample_posterior
     if caption is not None:
         req.caption = caption
     if per_channel:
         req.quant.per_channel = True
     if clip_percentile is not None:
         req.clip_percentile = clip_percentile
-    if seed is not None:
-        req.seed = seed
+    if roles.sender is not None:
+        req.seed = roles.sender
     if channel is not None:
         req.channel.CopyFrom(channel)
     if snr_db is not None:
         req.channel.snr_db = snr_db
+    if roles.channel is not None and not req.channel.HasField("seed"):
+        req.channel.seed = roles.channel
     return req
 
 

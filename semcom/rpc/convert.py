@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
 from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams, SemanticPacket
 from semcom.rpc.errors import InvalidRequestError
-from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
+from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, sender_pb2
 
 if TYPE_CHECKING:
     from semcom.models.params import ReconParams
+    from semcom.pipeline.types import LatentSpec
 
 PACKET_VERSION = 1
 
@@ -272,32 +273,19 @@ def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport
     )
 
 
-def reported_link(msg: channel_pb2.TransmissionReport) -> ChannelConfig | None:
-    """The channel configuration a proxy reported applying (None without one).
+def link_report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport | None:
+    """The report a channel proxy attached to a request, for the receiver (None without one).
 
-    Only the fields that describe the link are read (SNR, convention, modulation, model, FEC); a
-    report whose values are invalid is INVALID_ARGUMENT.
+    A report without a channel configuration is no report. Its SNR numbers must be finite; the
+    receiver reads the link's SNR from it as Eb/N0 (`TransmissionReport.snr`), whichever
+    convention configured the proxy.
     """
     if not msg.HasField("channel"):
         return None
-    snr = reported_snr_db(msg)
-    esn0 = msg.channel.snr_convention == channel_pb2.SNR_CONVENTION_ESN0
-    base = ChannelConfig(snr_db=float(snr if snr is not None else 0.0), snr_convention="esn0" if esn0 else "ebn0")
-    channel = channel_pb2.ChannelConfig()
-    channel.CopyFrom(msg.channel)
-    channel.ClearField("snr_db")  # the report's own esn0/ebn0 numbers are the authority (set above)
-    return channel_config_from_proto(channel, base)
-
-
-def reported_snr_db(msg: channel_pb2.TransmissionReport) -> float | None:
-    """The SNR a proxy reported, in the convention it was configured with; None without a report."""
-    if not msg.HasField("channel"):
-        return None
-    esn0 = msg.channel.snr_convention == channel_pb2.SNR_CONVENTION_ESN0
-    value = msg.esn0_db if esn0 else msg.ebn0_db
-    if not math.isfinite(value):
-        raise InvalidRequestError(f"report: SNR {value} is not finite")
-    return value
+    for name in ("esn0_db", "ebn0_db"):
+        if not math.isfinite(getattr(msg, name)):
+            raise InvalidRequestError(f"report.{name}: {getattr(msg, name)} is not finite")
+    return report_from_proto(msg)
 
 
 # ----------------------------------------------------------------------------- receiver
@@ -320,13 +308,38 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repai
             strength=given("strength", defaults.strength),
             guidance_scale=given("guidance_scale", defaults.guidance_scale),
             seed=given("seed", None),
-            adaptive_strength=msg.adaptive_strength,
+            adaptive_strength=given("adaptive_strength", defaults.adaptive_strength),
             latent_repair=enum_name(LATENT_REPAIRS, msg.latent_repair, "params.latent_repair", latent_repair),
         )
     except InvalidRequestError:
         raise
     except ValueError as exc:
         raise InvalidRequestError(f"params: {exc}") from None
+
+
+def latent_spec_from_proto(msg: sender_pb2.ImageRequest, default_encoding: str, size: int | None) -> LatentSpec:
+    """How the sender packs the latent: the request's fields, the sender's defaults where unset."""
+    from semcom.pipeline.types import LatentSpec
+
+    encoding = enum_name(LATENT_ENCODINGS, msg.latent_encoding, "latent_encoding", default_encoding)
+    per_channel, clip = bool(msg.HasField("quant") and msg.quant.per_channel), None
+    if msg.HasField("quant") and (msg.quant.lo or msg.quant.hi):
+        q = msg.quant
+        if len(q.lo) != len(q.hi) or (not q.per_channel and len(q.lo) != 1):
+            raise InvalidRequestError(
+                f"quant: need one lo and one hi value (or one per channel with per_channel), "
+                f"got {len(q.lo)} lo and {len(q.hi)} hi"
+            )
+        per_channel = q.per_channel
+        clip = (tuple(q.lo), tuple(q.hi)) if per_channel else (q.lo[0], q.hi[0])
+    return LatentSpec(
+        encoding=encoding,
+        per_channel=per_channel,
+        clip=clip,
+        percentile=msg.clip_percentile if msg.HasField("clip_percentile") else 100.0,
+        sample_posterior=msg.sample_posterior if msg.HasField("sample_posterior") else True,
+        size=size,
+    )
 
 
 def output_format(msg: receiver_pb2.ReconstructionParams) -> str:

@@ -34,7 +34,7 @@ LATENT_REPAIR_MMSE: LatentRepair
 LATENT_REPAIR_SMMSE: LatentRepair
 
 class ReconstructionParams(_message.Message):
-    __slots__ = ("mode", "num_inference_steps", "strength", "guidance_scale", "seed", "adaptive_strength", "output_format", "latent_repair")
+    __slots__ = ("mode", "num_inference_steps", "strength", "guidance_scale", "seed", "adaptive_strength", "output_format", "latent_repair", "preset")
     MODE_FIELD_NUMBER: _ClassVar[int]
     NUM_INFERENCE_STEPS_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class ReconstructionParams(_message.Message):
     ADAPTIVE_STRENGTH_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
     LATENT_REPAIR_FIELD_NUMBER: _ClassVar[int]
+    PRESET_FIELD_NUMBER: _ClassVar[int]
     mode: Mode
     num_inference_steps: int
     strength: float
@@ -51,7 +52,8 @@ class ReconstructionParams(_message.Message):
     adaptive_strength: bool
     output_format: str
     latent_repair: LatentRepair
-    def __init__(self, mode: _Optional[_Union[Mode, str]] = ..., num_inference_steps: _Optional[int] = ..., strength: _Optional[float] = ..., guidance_scale: _Optional[float] = ..., seed: _Optional[int] = ..., adaptive_strength: _Optional[bool] = ..., output_format: _Optional[str] = ..., latent_repair: _Optional[_Union[LatentRepair, str]] = ...) -> None: ...
+    preset: str
+    def __init__(self, mode: _Optional[_Union[Mode, str]] = ..., num_inference_steps: _Optional[int] = ..., strength: _Optional[float] = ..., guidance_scale: _Optional[float] = ..., seed: _Optional[int] = ..., adaptive_strength: _Optional[bool] = ..., output_format: _Optional[str] = ..., latent_repair: _Optional[_Union[LatentRepair, str]] = ..., preset: _Optional[str] = ...) -> None: ...
 
 class Image(_message.Message):
     __slots__ = ("data", "width", "height", "format")

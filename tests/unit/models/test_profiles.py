@@ -137,7 +137,12 @@ def test_cli_transmit_from_local_profile_offline(tmp_path: Path, tiny_dir: Path,
     assert record["report"]["latent"]["bits"] == 4 * 8 * 8 * 64
     with Image.open(tmp_path / "out" / "p.png") as image:
         assert image.size == (64, 64)
-    assert json.loads((tmp_path / "out" / "p.json").read_text())["seed"] == 0
+    from semcom.pipeline import RoleSeeds
+
+    record = json.loads((tmp_path / "out" / "p.json").read_text())
+    seeds = RoleSeeds.derive(0, 0)  # --seed 0, image 0: independent per-role seeds
+    assert record["seed"] == seeds.receiver and record["seeds"] == seeds.as_dict()
+    assert len({seeds.sender, seeds.channel, seeds.receiver}) == 3
 
 
 def test_cli_models_list_json(tiny_cache: Path, tiny_dir: Path) -> None:

@@ -110,7 +110,12 @@ def test_report_round_trip() -> None:
     )
     back = convert.report_from_proto(convert.report_to_proto(report))
     assert back == report
-    assert convert.reported_snr_db(convert.report_to_proto(report)) == 7.5  # its own convention
+    # the receiver reads the link's SNR as Eb/N0, whichever convention configured the proxy
+    assert convert.link_report_from_proto(convert.report_to_proto(report)).snr.db == 1.48
+    bad = convert.report_to_proto(report)
+    bad.ebn0_db = float("nan")
+    with pytest.raises(InvalidRequestError, match="report.ebn0_db"):
+        convert.link_report_from_proto(bad)
 
 
 def test_recon_params_defaults_and_limits() -> None:
@@ -150,10 +155,10 @@ def test_reported_link_and_latent_repair_params() -> None:
     report = TransmissionReport(channel=ChannelConfig(snr_db=4.0, snr_convention="ebn0", modulation="64qam",
                                                       model="rayleigh", seed=3),
                                 esn0_db=11.78, ebn0_db=4.0)
-    link = convert.reported_link(convert.report_to_proto(report))
+    link = convert.link_report_from_proto(convert.report_to_proto(report)).channel
     assert (link.snr_db, link.snr_convention, link.modulation, link.model, link.fec) == (4.0, "ebn0", "64qam",
                                                                                         "rayleigh", "none")
-    assert convert.reported_link(channel_pb2.TransmissionReport()) is None  # no proxy, no link
+    assert convert.link_report_from_proto(channel_pb2.TransmissionReport()) is None  # no proxy, no link
     unset = receiver_pb2.ReconstructionParams()
     assert convert.recon_params_from_proto(unset).latent_repair == "none"
     assert convert.recon_params_from_proto(unset, latent_repair="smmse").latent_repair == "smmse"  # receiver default

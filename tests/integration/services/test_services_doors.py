@@ -1,0 +1,194 @@
+"""One transmission, three doors, one result (issue 13).
+
+The same image, seeds and channel go through (1) an evaluation sweep row (`semcom.eval.Sweep`),
+(2) `semcom transmit` (the CLI's own code path, in this process) replaying the row's recorded
+per-role seeds with `--seeds`, and (3) the three services on loopback (sender -> channel_sim ->
+receiver) with the same seeds on the wire. Over modes x SNR convention x FEC x channel x adaptive
+strength, the reports must agree exactly (bits, bit errors, symbols, MCS, drop decision, both SNR
+numbers, mode, steps, seed) and the reconstructions to within 1/255 (the services run their own
+torch processes; in practice the images are identical).
+
+The SNR is one physical channel written two ways (Eb/N0 7 dB = Es/N0 13.02 dB for 16-QAM), so
+the ebn0 and esn0 runs must also agree with each other on everything the receiver does with the
+SNR (adaptive strength): the bug this guards against made the receiver read 7 as Eb/N0 in one
+case and 13.02 in the other.
+
+The sweep has no "auto" mode; auto is compared between `semcom transmit` and the services.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from semcom.cli import main
+from semcom.pipeline import RoleSeeds
+from semcom.rpc.client import SenderClient, image_request
+from semcom.rpc.convert import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES, SNR_CONVENTIONS
+from semcom.v1 import channel_pb2
+from tests.integration.services.conftest import Topology
+
+SCHEDULE, K = 4, 2
+CAPTION = "a red disc on a blue gradient"
+SNR = {"ebn0": 7.0, "esn0": 7.0 + 10 * math.log10(4)}  # the same physical channel, two conventions
+COMBOS = list(itertools.product(("ebn0", "esn0"), ("none", "ldpc"), ("awgn", "rayleigh"), (False, True)))
+REPORT_FIELDS = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs")
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> tuple:
+    """A 64x64 structured image in a Flickr8k-style dataset folder with its caption file."""
+    root = tmp_path_factory.mktemp("doors")
+    (root / "images").mkdir()
+    y, x = np.mgrid[0:64, 0:64].astype(np.float32)
+    disc = ((x - 28) ** 2 + (y - 30) ** 2 < 200).astype(np.float32)
+    rgb = np.stack([disc * 230, y / 63 * 120, x / 63 * 255], axis=-1).astype(np.uint8)
+    path = root / "images" / "disc.png"
+    Image.fromarray(rgb).save(path)
+    (root / "captions.tsv").write_text(f"disc.png\t{CAPTION}\n")
+    return root, path
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the services run
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        yield
+    torch.set_num_threads(threads)
+
+
+def _sweep_rows(photo_root, out, combo) -> list[dict]:
+    from semcom.eval.sweep import Sweep, SweepConfig
+
+    convention, fec, channel, adaptive = combo
+    cfg = SweepConfig(
+        data=photo_root, out=out, profile="tiny", caption_source="dataset", snr_db=(SNR[convention],),
+        snr_convention=convention, channel=channel, fec=fec, mcs="auto", modes=("text", "text+latent", "latent"),
+        encodings=("int8",), steps=(K,), schedule=SCHEDULE, guidance=9.0, size=64, seed=5, metrics=(),
+        grid_images=1, adaptive_strength=adaptive,
+    )
+    Sweep(cfg).run(progress=False)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line.strip()]
+    for row in rows:
+        from semcom.eval.store import RunStore
+
+        with Image.open(RunStore(out).sample_path(row["image"], row["cell"])) as image:
+            row["pixels"] = np.asarray(image.convert("RGB"), dtype=np.int16)
+    return rows
+
+
+def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) -> dict:
+    convention, fec, channel, adaptive = combo
+    args = ["transmit", str(photo_path), "--profile", "tiny", "--size", "64", "--caption", CAPTION,
+            "--encoding", "int8", "--snr-db", repr(SNR[convention]), "--snr-convention", convention,
+            "--channel-model", channel, "--fec", fec, "--mcs", "auto", "--latent-policy", "always",
+            "--mode", mode, "--steps", str(SCHEDULE), "--strength", repr(strength), "--guidance", "9",
+            "--seeds", str(seeds.sender), str(seeds.channel), str(seeds.receiver), "--out", str(out), "--json"]
+    if adaptive:
+        args.append("--adaptive-strength")
+    capsys.readouterr()
+    assert main(args) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    with Image.open(record["reconstruction"]) as image:
+        record["pixels"] = np.asarray(image.convert("RGB"), dtype=np.int16)
+    return record
+
+
+def _service_request(photo_path, combo, mode, strength, seeds: RoleSeeds, request_id: str):
+    convention, fec, channel, adaptive = combo
+    link = channel_pb2.ChannelConfig(
+        snr_db=SNR[convention], snr_convention=SNR_CONVENTIONS[convention], model=CHANNEL_MODELS[channel],
+        fec=FEC_SCHEMES[fec], mcs="auto", latent_policy=LATENT_POLICIES["always"], fading_block_length=128,
+    )
+    return image_request(photo_path, request_id=request_id, caption=CAPTION, latent_encoding="int8", mode=mode,
+                         steps=SCHEDULE, strength=strength, guidance_scale=9.0, seeds=seeds,
+                         adaptive_strength=adaptive, channel=link)
+
+
+def _assert_same_report(a: dict, b: dict, where: str) -> None:
+    for part in ("caption", "latent"):
+        for name in REPORT_FIELDS:
+            assert a[part][name] == b[part][name], f"{where}: report.{part}.{name} {a[part][name]} != {b[part][name]}"
+    assert a["latent_dropped"] == b["latent_dropped"], where
+    assert a["total_symbols"] == b["total_symbols"], where
+    assert a["esn0_db"] == pytest.approx(b["esn0_db"], abs=1e-4), where  # float32 on the wire
+    assert a["ebn0_db"] == pytest.approx(b["ebn0_db"], abs=1e-4), where
+
+
+def _assert_same_pixels(a: np.ndarray, b: np.ndarray, where: str) -> None:
+    assert a.shape == b.shape, where
+    assert int(np.abs(a - b).max()) <= 1, f"{where}: reconstructions differ by {int(np.abs(a - b).max())}/255"
+
+
+def _report_dict(proto) -> dict:
+    from semcom.rpc.convert import report_from_proto
+
+    import dataclasses
+
+    return dataclasses.asdict(report_from_proto(proto))
+
+
+def test_every_door_gives_the_same_transmission(topology: Topology, photo, offline, tmp_path, capsys) -> None:
+    root, photo_path = photo
+    cases = []  # (combo, mode, strength, seeds, sweep row or None)
+    for n, combo in enumerate(COMBOS):
+        rows = _sweep_rows(root, tmp_path / f"sweep{n}", combo)
+        assert sorted(r["mode"] for r in rows) == ["latent", "text", "text+latent"]
+        for row in rows:
+            seeds = RoleSeeds(**row["seeds"])
+            assert len({seeds.sender, seeds.channel, seeds.receiver}) == 3  # independent roles
+            cases.append((combo, row["mode"], (row["steps"] + 1e-9) / SCHEDULE, seeds, row))
+        cases.append((combo, "auto", (K + 1e-9) / SCHEDULE, RoleSeeds.derive(11, n), None))
+
+    requests = [_service_request(photo_path, combo, mode, strength, seeds, f"r{i}")
+                for i, (combo, mode, strength, seeds, _row) in enumerate(cases)]
+    with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
+        served = list(client.transmit(iter(requests)))
+    assert [r.request_id for r in served] == [q.request_id for q in requests]
+
+    adaptive_strengths: dict[tuple, float] = {}
+    for i, ((combo, mode, strength, seeds, row), result) in enumerate(zip(cases, served)):
+        where = f"{combo} {mode}"
+        rec = _transmit(photo_path, tmp_path / f"transmit{i}", combo, mode, strength, seeds, capsys)
+        svc_report = _report_dict(result.report)
+        with Image.open(io.BytesIO(result.reconstruction.data)) as image:
+            svc_pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+        from semcom.rpc.convert import MODES
+
+        svc_mode = next(name for name, number in MODES.items() if number == result.mode_used)
+        # transmit <-> services
+        _assert_same_report(rec["report"], svc_report, f"{where}: transmit vs services")
+        assert (rec["mode_used"], rec["steps_executed"], rec["seed"]) == (
+            svc_mode, result.steps_executed, result.seed), where
+        assert rec["strength_used"] == pytest.approx(result.strength_used, abs=1e-6), where
+        assert rec["caption_received"] == result.caption_received.decode("ascii"), where
+        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        if row is not None:  # sweep <-> transmit
+            assert row["mode"] == mode and row["steps_executed"] == rec["steps_executed"], where
+            for part, key in (("caption", "caption"), ("latent", "latent")):
+                assert row[f"{key}_bits"] == rec["report"][part]["info_bits"], where
+                assert row[f"{key}_bit_errors"] == rec["report"][part]["bit_errors"], where
+            assert row["latent_dropped"] == rec["report"]["latent_dropped"], where
+            assert row["channel_symbols"] == rec["report"]["total_symbols"], where
+            assert row["caption_received"] == rec["caption_received"], where
+            assert row["ebn0_db"] == pytest.approx(rec["report"]["ebn0_db"], abs=1e-9), where
+            _assert_same_pixels(row["pixels"], rec["pixels"], f"{where}: sweep vs transmit")
+        if combo[3] and mode == "text+latent":
+            adaptive_strengths[(combo[0], combo[1], combo[2])] = rec["strength_used"]
+        if not combo[3] and mode == "text+latent":
+            assert rec["strength_used"] == pytest.approx(strength), where  # adaptive off: as asked
+
+    # one physical channel, two conventions: the receiver's adaptive strength is the same
+    for fec, channel in itertools.product(("none", "ldpc"), ("awgn", "rayleigh")):
+        eb, es = adaptive_strengths[("ebn0", fec, channel)], adaptive_strengths[("esn0", fec, channel)]
+        assert eb == pytest.approx(es, abs=1e-6), (fec, channel, eb, es)
