@@ -18,6 +18,7 @@ from PIL import Image
 
 from semcom.cli.demo import sample_images
 from semcom.payload.caption import encode_caption
+from semcom.pipeline import RoleSeeds
 from semcom.rpc.client import ReceiverClient, SenderClient, image_request, reflected_services
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import channel_pb2, receiver_pb2
@@ -66,7 +67,7 @@ def test_stream_of_images_in_each_mode(topology: Topology, images, mode: str) ->
     want_mode, want_steps, want_strength, latent_sent = MODES[mode]
     captioned_by_sender = mode == "auto"  # one mode exercises the sender's own captioner
     requests = [
-        image_request(data, request_id=f"{mode}-{i}", mode=mode, steps=STEPS, strength=STRENGTH, seed=100 + i,
+        image_request(data, request_id=f"{mode}-{i}", mode=mode, steps=STEPS, strength=STRENGTH, seed=100, index=i,
                       caption=None if captioned_by_sender else CAPTIONS[i])
         for i, (_name, data) in enumerate(images)
     ]
@@ -78,7 +79,7 @@ def test_stream_of_images_in_each_mode(topology: Topology, images, mode: str) ->
         assert image.format == "PNG" and image.size == (SIDE, SIDE) == (result.reconstruction.width,
                                                                       result.reconstruction.height)
         assert result.mode_used == want_mode and result.steps_executed == want_steps
-        assert result.seed == 100 + i and math.isclose(result.strength_used, want_strength, rel_tol=1e-6)
+        assert result.seed == RoleSeeds.derive(100, i).receiver and math.isclose(result.strength_used, want_strength, rel_tol=1e-6)
         if not captioned_by_sender:
             assert result.caption_sent == encode_caption(CAPTIONS[i])
         assert 0 < len(result.caption_sent) <= 77 and len(result.caption_received) == len(result.caption_sent)
@@ -116,12 +117,14 @@ def test_same_seeds_give_the_same_image(topology: Topology, images) -> None:
     assert first.report.latent.bit_errors == second.report.latent.bit_errors
 
 
-def test_channel_override_can_drop_the_latent(topology: Topology, images) -> None:
+@pytest.mark.parametrize("mode", ["auto", "text+latent", "latent"])
+def test_channel_override_can_drop_the_latent(topology: Topology, images, mode: str) -> None:
     """A per-request override below the drop threshold: only the caption crosses, the receiver
-    (mode auto) falls back to text-only diffusion."""
+    falls back to text-only diffusion, whatever mode was asked for: the channel dropped the
+    latent, the client did nothing wrong (docs/pipeline.md)."""
     override = channel_pb2.ChannelConfig(snr_db=0.0, latent_policy=channel_pb2.LATENT_POLICY_THRESHOLD,
                                          drop_threshold_db=5.0)
-    request = image_request(images[1][1], mode="auto", steps=STEPS, caption=CAPTIONS[1], channel=override)
+    request = image_request(images[1][1], mode=mode, steps=STEPS, caption=CAPTIONS[1], channel=override)
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
         (result,) = client.transmit([request])
     assert result.report.latent_dropped and "below" in result.report.drop_reason
@@ -220,7 +223,7 @@ def test_semcom_send_writes_images_and_report(topology: Topology, images, tmp_pa
     assert report["failed"] == 0 and len(report["images"]) == 3
     for i, entry in enumerate(report["images"]):
         assert Image.open(entry["output"]).size == (SIDE, SIDE)
-        assert entry["mode_used"] == "text+latent" and entry["seed"] == 5 + i
+        assert entry["mode_used"] == "text+latent" and entry["seed"] == RoleSeeds.derive(5, i).receiver
         assert entry["report"]["channel"]["snr_db"] == 7.5
         assert entry["report"]["latent"]["info_bits"] == LATENT_BITS
 
