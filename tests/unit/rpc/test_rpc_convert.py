@@ -167,3 +167,34 @@ def test_reported_link_and_latent_repair_params() -> None:
     with pytest.raises(InvalidRequestError, match="params.latent_repair: unknown enum value 7"):
         convert.recon_params_from_proto(receiver_pb2.ReconstructionParams(latent_repair=7))
     assert convert.repair_label(receiver_pb2.LATENT_REPAIR_SMMSE) == "smmse" and convert.repair_label(9) == "unknown(9)"
+
+
+def test_unset_request_fields_take_the_servers_defaults() -> None:
+    """A client that leaves a field unset gets the service's configured default (proto3 presence),
+    not a value the client library chose for it."""
+    from semcom.pipeline import RoleSeeds
+    from semcom.rpc.client import image_request
+
+    bare = image_request(b"\x89PNG...")
+    assert bare.latent_encoding == 0 and not bare.HasField("sample_posterior")
+    assert not bare.params.HasField("adaptive_strength") and not bare.HasField("seed")
+    spec = convert.latent_spec_from_proto(bare, default_encoding="int8g", size=64)
+    assert (spec.encoding, spec.sample_posterior, spec.per_channel, spec.percentile, spec.size) == (
+        "int8g", True, False, 100.0, 64)
+    assert convert.recon_params_from_proto(bare.params).adaptive_strength is False
+    asked = image_request(b"x", latent_encoding="float16", sample_posterior=False, adaptive_strength=True,
+                          clip_percentile=99.9, per_channel=True)
+    spec = convert.latent_spec_from_proto(asked, default_encoding="int8g", size=None)
+    assert (spec.encoding, spec.sample_posterior, spec.per_channel, spec.percentile) == ("float16", False, True,
+                                                                                        pytest.approx(99.9))
+    assert convert.recon_params_from_proto(asked.params).adaptive_strength is True
+    # one user seed: three independent seeds on the wire, one per role; an explicit channel seed wins
+    seeded = image_request(b"x", seed=4, index=2)
+    roles = RoleSeeds.derive(4, 2)
+    assert (seeded.seed, seeded.channel.seed, seeded.params.seed) == (roles.sender, roles.channel, roles.receiver)
+    kept = image_request(b"x", seed=4, channel=channel_pb2.ChannelConfig(seed=1))
+    assert kept.channel.seed == 1 and kept.params.seed == RoleSeeds.derive(4, 0).receiver
+    with pytest.raises(InvalidRequestError, match="quant"):
+        msg = image_request(b"x", latent_encoding="int8")
+        msg.quant.lo.extend([0.0, 1.0])
+        convert.latent_spec_from_proto(msg, "float64", None)
