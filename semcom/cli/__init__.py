@@ -27,12 +27,26 @@ COMMANDS = [
 ]
 
 
+def version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("semcom")
+    except PackageNotFoundError:
+        from semcom import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="semcom",
         description="Language-oriented semantic image transmission (caption + latent over a noisy channel).",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -57,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         rc = args.func(args)
+    except ModuleNotFoundError as exc:  # an optional extra is not installed: say which, in one line
+        from semcom.cli.extras import message
+
+        text = message(str(args.command), exc)
+        if text is None:
+            raise
+        print(text, file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and friends

@@ -98,7 +98,7 @@ def test_gpu_in_the_main_file_and_tiny_offline_in_the_cpu_variant() -> None:
     assert cpu["receiver"]["build"]["dockerfile"] == "docker/Dockerfile.cpu"
     for dockerfile in ("docker/Dockerfile.cuda", "docker/Dockerfile.cpu"):
         text = (REPO / dockerfile).read_text()
-        assert 'ENTRYPOINT ["semcom"]' in text and "pip install ." in text
+        assert 'ENTRYPOINT ["semcom"]' in text and 'pip install ".[serve]"' in text  # the extra the services need
 
 
 def _k8s() -> list[dict]:
