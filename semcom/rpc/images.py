@@ -6,9 +6,9 @@ What a request's image may be, and what happens to it:
 * width or height 0 -> rejected (Pillow already refuses such headers as unidentifiable);
 * more than `max_pixels` pixels (SEMCOM_MAX_IMAGE_PIXELS) -> rejected from the header alone,
   before any pixel is decoded (decompression bombs: a small PNG that inflates to gigapixels);
-* 8-bit modes are converted to RGB: L, LA, RGBA (alpha dropped: composited on black is what
-  `convert` does, so a transparent area turns black), P/PA (palette expanded), CMYK, YCbCr, LAB,
-  HSV, 1 (bilevel);
+* 8-bit modes are converted to RGB: L, LA, RGBA (alpha dropped, not composited: each pixel keeps
+  the colour stored under it, so a transparent area shows whatever colour the file holds there),
+  P/PA (palette expanded), CMYK, YCbCr, LAB, HSV, 1 (bilevel);
 * 16-bit greyscale (I;16, I;16B, I;16L; PNG writes these) is scaled to 8 bits (v >> 8);
 * 32-bit integer (I) and float (F) images are rejected: their value range is not defined, so any
   conversion would be a guess;

@@ -97,3 +97,16 @@ def test_encode_image_formats() -> None:
     assert Image.open(io.BytesIO(encode_image(image, "jpeg"))).format == "JPEG"
     with pytest.raises(InvalidRequestError):
         encode_image(image, "gif")
+
+
+def test_rgba_alpha_is_dropped_not_composited() -> None:
+    """A fully transparent pixel keeps the colour stored under it (no black or white background)."""
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from semcom.rpc.images import decode_image
+
+    buf = _io.BytesIO()
+    _Image.new("RGBA", (4, 4), (200, 100, 50, 0)).save(buf, format="PNG")
+    assert decode_image(buf.getvalue(), 1000).getpixel((0, 0)) == (200, 100, 50)
