@@ -3,7 +3,9 @@ script, so the client's retries, resumes and reports can be checked exactly (no 
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from concurrent import futures
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ class Step:
     message: str = "scripted"
     pushback_ms: int | None = None
     duplicate: bool = False
+    sleep_s: float = 0.0  # before answering anything (a slow or, once SIGSTOPped, frozen server)
 
 
 def result_for(request: sender_pb2.ImageRequest) -> sender_pb2.TransmitResult:
@@ -49,6 +52,8 @@ class ScriptedSender(sender_pb2_grpc.SenderServiceServicer):
             ids: list[str] = []
             self.streams.append(ids)
         answered = 0
+        if step.sleep_s:
+            time.sleep(step.sleep_s)
         for request in request_iterator:
             ids.append(request.request_id)
             if step.answer is not None and answered >= step.answer:
@@ -66,11 +71,14 @@ class ScriptedSender(sender_pb2_grpc.SenderServiceServicer):
 class Server:
     """The scripted sender on a free 127.0.0.1 port."""
 
-    def __init__(self, *steps: Step) -> None:
+    def __init__(self, *steps: Step, credentials: grpc.ServerCredentials | None = None, port: int = 0,
+                 options: list[tuple[str, int]] | None = None) -> None:
         self.servicer = ScriptedSender(list(steps))
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
         sender_pb2_grpc.add_SenderServiceServicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        address = f"127.0.0.1:{port}"
+        self.port = (self.server.add_secure_port(address, credentials) if credentials is not None
+                     else self.server.add_insecure_port(address))
         self.server.start()
 
     @property
@@ -89,3 +97,15 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# A server that accepts keepalive pings every second, with or without calls (gRPC's default
+# policy answers pings more often than about every 10 s with a too_many_pings GOAWAY).
+PERMISSIVE_PINGS = [("grpc.http2.min_ping_interval_without_data_ms", 1000), ("grpc.keepalive_permit_without_calls", 1),
+                    ("grpc.http2.max_ping_strikes", 0)]
+
+if __name__ == "__main__":  # python -m tests.unit.clients.scripted PORT SLEEP_S [permit]: a process to SIGSTOP
+    server = Server(*[Step(sleep_s=float(sys.argv[2]))] * 100, port=int(sys.argv[1]),
+                    options=PERMISSIVE_PINGS if sys.argv[3:] == ["permit"] else None)
+    print("serving", flush=True)
+    server.server.wait_for_termination()
