@@ -16,9 +16,9 @@
   (at most 2 s) and jitter, always within the call's deadline. A stream is retried only until
   its first response arrives (gRPC commits the call then);
 * reconnect backoff capped at 2 s, so a restarted peer is found again quickly;
-* keepalive: after SEMCOM_KEEPALIVE_TIME_S (10 s) without reading anything the channel pings the
+* keepalive: after SEMCOM_CLIENT_KEEPALIVE_S (10 s) without reading anything the channel pings the
   peer, with or without a call in flight and however many pings went unanswered by data; a ping
-  not acknowledged within SEMCOM_KEEPALIVE_TIMEOUT_S (5 s) closes the connection, so a frozen or
+  not acknowledged within SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S (5 s) closes the connection, so a frozen or
   unplugged peer fails the calls on it with UNAVAILABLE after at most 10 + 5 s of silence instead
   of holding them for their whole deadline. 10 s is the most frequent ping a gRPC server accepts
   with its default policy during a call (measured with grpcio 1.85: 5 s pings drew a
@@ -55,8 +55,8 @@ RETRY_CODES = ("UNAVAILABLE",)
 
 def keepalive_options(time_s: float | None = None, timeout_s: float | None = None) -> list[tuple[str, int]]:
     """Channel options for client keepalive pings (see the module docstring)."""
-    time_s = time_s if time_s is not None else config.get("SEMCOM_KEEPALIVE_TIME_S")
-    timeout_s = timeout_s if timeout_s is not None else config.get("SEMCOM_KEEPALIVE_TIMEOUT_S")
+    time_s = time_s if time_s is not None else config.get("SEMCOM_CLIENT_KEEPALIVE_S")
+    timeout_s = timeout_s if timeout_s is not None else config.get("SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S")
     if not (time_s > 0 and timeout_s > 0):
         raise ValueError(f"keepalive time and timeout must be positive, got {time_s} s and {timeout_s} s")
     return [

@@ -91,8 +91,8 @@ def test_client_commands_share_one_set_of_connection_flags() -> None:
 
 
 def test_keepalive_options_are_set_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEMCOM_KEEPALIVE_TIME_S", "12")
-    monkeypatch.setenv("SEMCOM_KEEPALIVE_TIMEOUT_S", "4")
+    monkeypatch.setenv("SEMCOM_CLIENT_KEEPALIVE_S", "12")
+    monkeypatch.setenv("SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S", "4")
     opts = dict(keepalive_options())
     assert opts["grpc.keepalive_time_ms"] == 12000 and opts["grpc.keepalive_timeout_ms"] == 4000
     assert opts["grpc.http2.ping_timeout_ms"] == 4000 and opts["grpc.keepalive_permit_without_calls"] == 1
@@ -107,7 +107,7 @@ def test_keepalive_options_are_set_from_settings(monkeypatch: pytest.MonkeyPatch
 def test_frozen_server_is_noticed_by_keepalive_not_the_deadline(monkeypatch, keepalive, server, bound_s) -> None:
     """SIGSTOP the server while a call waits: UNAVAILABLE after at most keepalive time + timeout of
     silence (defaults 10 s + 5 s), not after the 120 s deadline."""
-    for name, value in zip(("SEMCOM_KEEPALIVE_TIME_S", "SEMCOM_KEEPALIVE_TIMEOUT_S"), keepalive):
+    for name, value in zip(("SEMCOM_CLIENT_KEEPALIVE_S", "SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S"), keepalive):
         if value is not None:
             monkeypatch.setenv(name, str(value))
     port = free_port()
