@@ -5,6 +5,10 @@
         for result in client.transmit([image_request(open("a.jpg", "rb").read(), snr_db=10, mode="text+latent")]):
             print(result.caption_received, result.report.latent.bit_errors)
 
+`transmit_all(client, requests)` sends a batch losing nothing: the images without a result are
+re-sent after transient failures (backoff, the server's retry hint, bounded), each result is
+delivered once, and every request ends with one `Outcome` (what `semcom send` uses).
+
 `dial` builds the channel every hop uses:
 * target: ``host:port``; a comma list ``10.0.0.1:50053,10.0.0.2:50053`` (becomes
   ``ipv4:``/``ipv6:`` so gRPC balances over the addresses); or any gRPC URI (``dns:///name:port``,
