@@ -91,6 +91,33 @@ def test_receiver_killed_mid_batch_every_image_delivered_exactly_once(topology, 
           f"resumed {report['resumed']}")
 
 
+def test_send_killed_mid_batch_resume_completes_it_exactly_once(topology, tmp_path: Path) -> None:
+    receiver, _channel, sender = topology
+    receiver.wait_serving()
+    out = tmp_path / "out"
+    proc = _send(sender, out)
+    try:
+        _wait_for_records(out, 3, proc)
+        proc.kill()  # the client itself dies (SIGKILL): no report, some images complete
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    done = {p.name: p.stat().st_mtime_ns for p in (out / ".semcom-send").glob("0*.json")}
+    outputs = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    assert 3 <= len(done) < IMAGES and not (out / "report.json").exists()
+    again = _send(sender, out, "--resume")
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    report = _check_exactly_once(out)
+    assert report["resumed"] == len(done) and f"resuming: {len(done)} of {IMAGES}" in stdout
+    for name, stamp in done.items():  # complete images were not sent again: record and output untouched
+        assert (out / ".semcom-send" / name).stat().st_mtime_ns == stamp
+        index = int(Path(name).stem)
+        output = next(n for n in outputs if n.startswith(f"{index:04d}_"))
+        assert (out / output).stat().st_mtime_ns == outputs[output]
+
+
 def test_frozen_receiver_is_noticed_within_seconds(topology, tmp_path: Path) -> None:
     receiver, _channel, sender = topology
     receiver.wait_serving()
