@@ -237,9 +237,11 @@ class Batch:
         for i, (_name, data) in enumerate(self.images):
             try:
                 record = json.loads(self.record_path(i).read_text())
-                output = Path(record["output"])
+                output = self.output_path(i)  # by name: --out may be given relative to another folder now
                 if (record.get("status") == "ok" and record.get("input_sha256") == sha256(data)
-                        and output == self.output_path(i) and sha256(output.read_bytes()) == record["output_sha256"]):
+                        and Path(record["output"]).name == output.name
+                        and sha256(output.read_bytes()) == record["output_sha256"]):
+                    record["output"] = str(output)
                     complete[i] = record
             except (OSError, ValueError, KeyError, TypeError):
                 continue
