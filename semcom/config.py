@@ -78,6 +78,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_CLIENT_KEEPALIVE_S", "10", "client channels: seconds without reads before a keepalive ping (also with no call in flight); servers must permit pings this often", float),
     Setting("SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S", "5", "client channels: a keepalive ping unanswered this long closes the connection (calls fail UNAVAILABLE)", float),
     Setting("SEMCOM_SEND_ATTEMPTS", "8", "semcom send: stream attempts in a row that fail transiently (UNAVAILABLE, RESOURCE_EXHAUSTED) before giving up; the count restarts when an image arrives", int),
+    Setting("SEMCOM_SEND_STREAM_IMAGES", "100", "semcom send: most images per Transmit stream (a batch goes as several streams; servers cap items and duration per stream)", int),
     Setting("SEMCOM_SEND_RETRY_MAX_S", "120", "semcom send: stop retrying when this many seconds passed without an image arriving", float),
     Setting("SEMCOM_SHUTDOWN_GRACE_S", "30", "seconds to drain in-flight calls on SIGTERM", float),
     Setting("SEMCOM_INSECURE", "false", "serve/dial without TLS (must be chosen explicitly; logged)", _bool),

@@ -81,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stream attempts in a row that may fail transiently (SEMCOM_SEND_ATTEMPTS; 1 = no retry)")
     t.add_argument("--retry-max-s", type=_positive_float,
                    help="stop retrying after this many seconds without a delivered image (SEMCOM_SEND_RETRY_MAX_S)")
+    t.add_argument("--stream-images", type=_positive_int,
+                   help="most images per Transmit stream; a larger batch goes as several (SEMCOM_SEND_STREAM_IMAGES)")
     t.add_argument("--resume", action="store_true",
                    help="skip images already complete in --out from an earlier run of the same batch")
     add_tls_arguments(t, "the sender")
@@ -296,6 +298,7 @@ def _print_result(record: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from semcom import config
     from semcom.cli.connection import tls_from_args
     from semcom.rpc.client import RetryPolicy, SenderClient, image_request, transmit_all
 
@@ -318,6 +321,9 @@ def run(args: argparse.Namespace) -> int:
         ]
         tls = tls_from_args(args)
         policy = RetryPolicy.from_settings(attempts=args.attempts, max_s=args.retry_max_s)
+        stream_images = args.stream_images or config.get("SEMCOM_SEND_STREAM_IMAGES")
+        if stream_images < 1:
+            raise ValueError(f"SEMCOM_SEND_STREAM_IMAGES must be >= 1, got {stream_images}")
         batch = Batch(Path(args.out), images, batch_options(args), args.format)
         complete = batch.load_complete() if args.resume else {}
     except (ValueError, OSError) as exc:
@@ -339,7 +345,8 @@ def run(args: argparse.Namespace) -> int:
     if todo:
         try:
             with SenderClient(args.to, tls=tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
-                outcomes = transmit_all(client, todo, policy=policy, on_result=delivered, on_retry=retrying)
+                outcomes = transmit_all(client, todo, policy=policy, on_result=delivered, on_retry=retrying,
+                                        stream_images=stream_images)
         except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
             return error(str(exc), 2 if isinstance(exc, ValueError) else 1)
     failures = {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}

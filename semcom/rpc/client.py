@@ -319,6 +319,7 @@ def transmit_all(
     rng: random.Random | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    stream_images: int | None = None,
 ) -> dict[str, Outcome]:
     """Send every request through `client.transmit`, losing none: each gets exactly one Outcome.
 
@@ -330,7 +331,10 @@ def transmit_all(
     (INVALID_ARGUMENT, INTERNAL, ... : the stream answers in request order, so it is the first one
     still waiting) fails that request only and the rest go on in a new stream; one of STREAM_CODES,
     or running out of attempts / time, fails every request still waiting. `deadline_s` bounds the
-    whole batch, retries and waits included (default: the client's).
+    whole batch, retries and waits included (default: the client's). A DEADLINE_EXCEEDED that
+    comes more than 1 s before that deadline is the server ending the stream (idle timeout,
+    maximum stream duration) and is retried like UNAVAILABLE. `stream_images`: at most this many
+    requests per stream (servers cap items and duration per stream; a new stream follows).
     """
     ids = [r.request_id for r in requests]
     if len(set(ids)) != len(ids):
@@ -354,10 +358,11 @@ def transmit_all(
         if left <= 0:
             give_up(list(pending), grpc.StatusCode.DEADLINE_EXCEEDED, "batch deadline exceeded")
             break
-        for rid in pending:
+        chunk = pending[:stream_images] if stream_images else list(pending)
+        for rid in chunk:
             outcomes[rid].attempts += 1
         try:
-            for result in client.transmit([by_id[rid] for rid in pending], timeout=left):
+            for result in client.transmit([by_id[rid] for rid in chunk], timeout=left):
                 outcome = outcomes.get(result.request_id)
                 if outcome is None or outcome.ok or result.request_id not in pending:
                     continue  # unknown or already delivered: never twice
@@ -366,17 +371,21 @@ def transmit_all(
                 outcome.result = result
                 pending.remove(result.request_id)
                 failures, last_progress = 0, clock()
-            if pending:  # the stream ended OK without answering them: a server fault, not transient
-                give_up(list(pending), grpc.StatusCode.INTERNAL, "the stream ended without a result for this image")
+            unanswered = [rid for rid in chunk if rid in pending]
+            if unanswered:  # the stream ended OK without answering them: a server fault, not transient
+                give_up(unanswered, grpc.StatusCode.INTERNAL, "the stream ended without a result for this image")
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             pushback = retry_pushback_s(exc)
-            if code in STREAM_CODES or (code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None
-                                        and pushback < 0):  # the server asks not to retry
-                give_up(list(pending), code, details)
+            # DEADLINE_EXCEEDED well before the batch deadline is the server's (an idle or maximum
+            # stream duration): the stream is over, the batch is not
+            server_deadline = code == grpc.StatusCode.DEADLINE_EXCEEDED and end - clock() > 1.0
+            if (code in STREAM_CODES and not server_deadline) or (
+                    code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0):
+                give_up(list(pending), code, details)  # ours, or the server asks not to retry
                 break
             failures += 1
-            delay = policy.delay_s(exc, failures, rng)
+            delay = policy.backoff_s(failures, rng) if server_deadline else policy.delay_s(exc, failures, rng)
             if delay is None:
                 give_up(pending[:1], code, details)  # the first image still waiting is the one refused
                 failures = 0

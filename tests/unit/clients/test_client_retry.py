@@ -155,3 +155,20 @@ def test_pushback_parsing() -> None:
     assert retry_pushback_s(Err((("grpc-retry-pushback-ms", "soon"),))) is None
     assert retry_pushback_s(Err(())) is None
     assert retry_pushback_s(Err(None)) is None
+
+
+def test_a_batch_goes_as_streams_of_at_most_stream_images() -> None:
+    with Server(Step(), Step(answer=1, code=UNAVAILABLE), Step(), Step()) as server:
+        outcomes, delivered, waits = _run(server, 7, stream_images=3)
+    assert delivered == [f"{i:04d}" for i in range(7)]
+    # the second stream failed after answering 0003 (the server had read 0004): 0004 goes again
+    assert server.streams == [["0000", "0001", "0002"], ["0003", "0004"], ["0004", "0005", "0006"]]
+    assert len(waits) == 1 and [o.attempts for o in outcomes.values()] == [1, 1, 1, 1, 2, 2, 1]
+
+
+def test_a_stream_ended_by_the_servers_deadline_is_continued() -> None:
+    # e.g. the server's maximum stream duration: DEADLINE_EXCEEDED long before the batch deadline
+    with Server(Step(answer=2, code=grpc.StatusCode.DEADLINE_EXCEEDED, message="stream too long"), Step()) as server:
+        outcomes, delivered, waits = _run(server, 4)
+    assert delivered == ["0000", "0001", "0002", "0003"] and len(waits) == 1
+    assert server.streams[1][0] == "0002"
