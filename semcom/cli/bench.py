@@ -4,9 +4,12 @@
     semcom bench pipeline              # three-hop gRPC pipeline vs the same work in process
     semcom bench batching              # receiver throughput, SEMCOM_BATCH_MAX=8 vs 1, concurrency 8
     semcom bench sweep --out DIR       # `semcom loadtest` against freshly started local services
+    semcom bench sweep --target dns:///sender.example:50051 --tls-ca ca.crt   # ... or against yours
 
 `pipeline`, `batching` and `sweep` start the real services as local processes on free 127.0.0.1 ports
-(`semcom.loadtest.cluster`) and stop them afterwards. See docs/performance.md for measured numbers.
+(`semcom.loadtest.cluster`) and stop them afterwards; `sweep --target` starts nothing and sweeps
+the sender you name (any target form and the TLS flags of `semcom send`). See docs/performance.md
+for measured numbers.
 """
 
 from __future__ import annotations
@@ -60,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     from semcom.cli.loadtest import add_load_arguments, parse_modes
 
-    sw = bench.add_parser("sweep", help="start sender -> channel -> receiver locally and load-test the sender")
+    sw = bench.add_parser("sweep", help="start sender -> channel -> receiver locally (or take --target) and "
+                          "load-test the sender")
+    sw.add_argument("--target", help="sweep this running sender instead of starting local services: HOST:PORT, a "
+                    "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)")
     sw.add_argument("--modes", type=parse_modes, default=["text", "text+latent", "auto"],
                     help="comma list of receiver modes (default text,text+latent,auto)")
     sw.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
@@ -71,6 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_load_arguments(sw, image_size=128)
     sw.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     sw.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
+    from semcom.cli.connection import add_tls_arguments
+
+    add_tls_arguments(sw.add_argument_group("connection with --target (as for `semcom send`)"), "the target")
     sw.set_defaults(func=run_sweep)
 
 
@@ -151,7 +160,9 @@ def run_batching(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    """`semcom loadtest --service sender` against a local pipeline started (and stopped) here."""
+    """`semcom loadtest --service sender` against a local pipeline started (and stopped) here, or
+    against `--target`."""
+    from semcom.cli.connection import tls_from_args
     from semcom.loadtest.cluster import LocalPipeline
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
@@ -170,14 +181,26 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"semcom bench sweep: {exc}", file=sys.stderr)
         return 2
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
-    env = {"SEMCOM_BATCH_MAX": str(args.batch_max)}
-    with LocalPipeline(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
-        with open_channel(pipe.sender, insecure=True) as channel:
-            report = run_load_test(
-                pipe.sender, "sender", plan, lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
-                cpu_probe=lambda: {role: svc.cpu_seconds() for role, svc in pipe.services.items()},
-            )
-    report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps, batch_max=args.batch_max)
+    if args.target:
+        try:
+            channel = open_channel(args.target.strip(), tls=tls_from_args(args))
+        except ValueError as exc:
+            print(f"semcom bench sweep: {exc}", file=sys.stderr)
+            return 2
+        with channel:
+            report = run_load_test(args.target.strip(), "sender", plan,
+                                   lambda mode, snr: SenderTransmit(channel, images, mode, snr, options))
+        report.plan.update(image_size=args.image_size, steps=args.steps)
+    else:
+        env = {"SEMCOM_BATCH_MAX": str(args.batch_max)}
+        with LocalPipeline(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
+            with open_channel(pipe.sender, insecure=True) as channel:
+                report = run_load_test(
+                    pipe.sender, "sender", plan, lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+                    cpu_probe=lambda: {role: svc.cpu_seconds() for role, svc in pipe.services.items()},
+                )
+        report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps,
+                           batch_max=args.batch_max)
     if args.out:
         paths = write_report(report, args.out)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

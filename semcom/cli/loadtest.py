@@ -1,4 +1,4 @@
-"""`semcom loadtest`: drive running services on this machine and report latency and throughput.
+"""`semcom loadtest`: drive running services and report latency and throughput.
 
     semcom loadtest --target 127.0.0.1:50051 --service sender --modes text,text+latent,auto \\
         --concurrency 1 2 4 8 --requests 20 --duration 30 --snr-db 10 --out loadtest-out
@@ -6,8 +6,9 @@
 `--service sender` sends images through sender.Transmit (caption, encode, channel, receiver: the
 whole pipeline); `--service receiver` sends prepared semantic packets to Reconstruct on a receiver
 or on the channel proxy (packets from a sender's Encode with `--encoder`, else encoded in this
-process with `--profile`). Every level is bounded by `--requests` AND `--duration`; targets must
-be on this machine (127.0.0.0/8, ::1, localhost).
+process with `--profile`). Every level is bounded by `--requests` AND `--duration`. The target is
+whatever you name: HOST:PORT, a DNS name, a comma list of addresses (round_robin over them) or a
+gRPC URI (dns:///name:port), over TLS / mutual TLS with the same flags as `semcom send`.
 """
 
 from __future__ import annotations
@@ -70,10 +71,11 @@ def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> Non
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "loadtest",
-        help="load-test running services on this machine (latency percentiles, throughput, errors)",
+        help="load-test running services (latency percentiles, throughput, errors)",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("--target", required=True, help="HOST:PORT of the service under test (loopback only)")
+    p.add_argument("--target", required=True,
+                   help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT")
     p.add_argument("--service", choices=("sender", "receiver"), required=True,
                    help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy")
     p.add_argument("--modes", type=parse_modes, default=["text", "text+latent", "auto"],
@@ -85,18 +87,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--snr-db", type=float, nargs="+",
                    help="channel SNR(s) sent as a per-request override (default: the proxy's own)")
     add_load_arguments(p)
-    p.add_argument("--encoder", help="receiver service: HOST:PORT of a sender whose Encode prepares the packets")
+    p.add_argument("--encoder", help="receiver service: target of a sender whose Encode prepares the packets "
+                   "(same forms and TLS flags as --target)")
     p.add_argument("--profile", help="receiver service without --encoder: model profile to encode packets locally "
                    "(default SEMCOM_PROFILE)")
     p.add_argument("--caption", default=DEFAULT_CAPTION,
                    help="caption for locally encoded packets when the profile has no captioner")
-    p.add_argument("--insecure", action="store_true", default=None, help="dial without TLS (as SEMCOM_INSECURE=true)")
+    from semcom.cli.connection import add_tls_arguments
+
+    add_tls_arguments(p.add_argument_group("connection (as for `semcom send`)"), "the target")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
     p.set_defaults(func=run)
 
 
-def build_call_factory(args: argparse.Namespace, channel, images: list[bytes]):
+def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], tls=None):
     """(mode, snr) -> request function for the chosen service."""
     from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, SenderTransmit, encode_packets
 
@@ -106,7 +111,7 @@ def build_call_factory(args: argparse.Namespace, channel, images: list[bytes]):
     if args.encoder:
         from semcom.loadtest.dial import open_channel
 
-        with open_channel(args.encoder, args.insecure) as encoder:
+        with open_channel(args.encoder, args.insecure, tls=tls) as encoder:
             packets = encode_packets(encoder, images, args.timeout)
     else:
         from semcom.loadtest.packets import local_packets
@@ -116,17 +121,20 @@ def build_call_factory(args: argparse.Namespace, channel, images: list[bytes]):
 
 
 def run(args: argparse.Namespace) -> int:
+    from semcom.cli.connection import tls_from_args
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
-    from semcom.loadtest.loopback import NonLoopbackTargetError, require_loopback
     from semcom.loadtest.report import markdown_tables, to_json, write_report
     from semcom.loadtest.runner import SweepPlan, run_load_test
+    from semcom.rpc.client import normalise_target
 
     try:
-        target = require_loopback(args.target)
-        if args.encoder:
-            require_loopback(args.encoder)
+        target = args.target.strip()
+        for name in (args.target, args.encoder):
+            if name is not None:
+                normalise_target(name)  # ValueError for an empty target
+        tls = tls_from_args(args)
         plan = SweepPlan(
             modes=args.modes,
             concurrency=args.concurrency,
@@ -136,14 +144,19 @@ def run(args: argparse.Namespace) -> int:
             warmup=args.warmup,
         )
         images = load_images(args.images, args.num_images, args.image_size)
-    except (NonLoopbackTargetError, ValueError) as exc:
+    except ValueError as exc:
         print(f"semcom loadtest: error: {exc}", file=sys.stderr)
         return 2
     import grpc
 
-    with open_channel(target, args.insecure) as channel:
+    try:
+        channel = open_channel(target, tls=tls)
+    except ValueError as exc:  # unreadable TLS files, an address list of different hosts under TLS
+        print(f"semcom loadtest: error: {exc}", file=sys.stderr)
+        return 2
+    with channel:
         try:
-            make_call = build_call_factory(args, channel, images)
+            make_call = build_call_factory(args, channel, images, tls)
         except grpc.RpcError as exc:
             print(f"semcom loadtest: error: preparing packets at {args.encoder}: {exc.code().name}: {exc.details()}",
                   file=sys.stderr)

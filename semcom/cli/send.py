@@ -1,22 +1,35 @@
 """`semcom send IMAGE_OR_DIR... --to HOST:PORT`: stream images through a running sender.
 
 Each image goes sender -> channel proxy -> receiver (SenderService.Transmit); every
-reconstruction is written to --out as NNNN_<name>.png, with report.json holding, per image, the
-caption as sent and as received, the channel report (bit errors, symbols, whether the latent was
-dropped), the receiver's mode/steps/seed and every stage's timing. Channel flags given here
-override the proxy's configuration for these images only.
+reconstruction is written to --out as NNNN_<name>.png, with report.json listing every image with
+its final status (ok, or failed with the gRPC code) and, for each ok one, the caption as sent and
+as received, the channel report (bit errors, symbols, whether the latent was dropped), the
+receiver's mode/steps/seed and every stage's timing. Channel flags given here override the proxy's
+configuration for these images only.
+
+Nothing is lost to a transient failure: after UNAVAILABLE or RESOURCE_EXHAUSTED the images without
+a result are sent again in a new stream (exponential backoff with jitter, at least the server's
+retry hint; --attempts in a row, --retry-max-s without progress, all within --deadline-s). An image
+is *complete* when its output file and then its record (.semcom-send/NNNN.json, holding the
+output's SHA-256) have both been written, each atomically (temporary file + rename); --resume skips
+complete images of an earlier run of the same batch into the same --out. No report is written when
+no image got an answer (nothing was sent).
 
     semcom send photo.jpg pics/ --to 127.0.0.1:50051 --snr-db 7.5 --mode text+latent --out out/ --insecure
+    semcom send pics/ --to 127.0.0.1:50051 --out out/ --insecure --resume    # after an interruption
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.connection import add_tls_arguments
+from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 MODES = ("auto", "text", "latent", "text+latent")
@@ -63,12 +76,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
-    t.add_argument("--deadline-s", type=float, help="deadline for the whole stream (SEMCOM_DEADLINE_S)")
-    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    t.add_argument("--tls-cert", help="client certificate (SEMCOM_TLS_CERT)")
-    t.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
-    t.add_argument("--tls-ca", help="CA bundle to verify the sender (SEMCOM_TLS_CA)")
-    t.add_argument("--tls-server-name", help="name in the sender's certificate (SEMCOM_TLS_SERVER_NAME)")
+    t.add_argument("--deadline-s", type=_positive_float,
+                   help="deadline for the whole batch, retries included (SEMCOM_DEADLINE_S)")
+    t.add_argument("--attempts", type=_positive_int,
+                   help="stream attempts in a row that may fail transiently (SEMCOM_SEND_ATTEMPTS; 1 = no retry)")
+    t.add_argument("--retry-max-s", type=_positive_float,
+                   help="stop retrying after this many seconds without a delivered image (SEMCOM_SEND_RETRY_MAX_S)")
+    t.add_argument("--stream-images", type=_positive_int,
+                   help="most images per Transmit stream; a larger batch goes as several (SEMCOM_SEND_STREAM_IMAGES)")
+    t.add_argument("--resume", action="store_true",
+                   help="skip images already complete in --out from an earlier run of the same batch")
+    add_tls_arguments(t, "the sender")
     p.set_defaults(func=run)
 
 
@@ -156,11 +174,138 @@ def result_record(result, source: str, output: Path) -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> int:
-    import grpc
+RECORDS = ".semcom-send"  # per-image completion records, and the batch's options
+BATCH_FILE = "batch.json"
+RETRY_CODES = ("UNAVAILABLE", "RESOURCE_EXHAUSTED")
+# Flags that change what an image's output is: a resumed batch must have the same ones.
+_OPTION_FLAGS = ("caption", "encoding", "mode", "steps", "strength", "guidance", "seed", "adaptive_strength",
+                 "per_channel", "clip_percentile", "latent_repair", "format", "snr_db", "snr_convention",
+                 "modulation", "channel_model", "fading_block_length", "latent_policy", "channel_seed")
 
-    from semcom.rpc.client import SenderClient, image_request
-    from semcom.rpc.tls import TlsConfig
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that `path` is either absent/old or complete, never partial."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def batch_options(args: argparse.Namespace) -> dict:
+    return {flag: getattr(args, flag) for flag in _OPTION_FLAGS}
+
+
+class Batch:
+    """The output folder of one batch: outputs, completion records, report.
+
+    `images` are (name, bytes); image i is complete when RECORDS/NNNN.json exists, names the same
+    input (SHA-256), status ok, and its output file exists with the SHA-256 the record holds.
+    """
+
+    def __init__(self, out: Path, images: list[tuple[str, bytes]], options: dict, fmt: str) -> None:
+        self.out = out
+        self.images = images
+        self.options = options
+        self.suffix = "jpg" if fmt == "jpeg" else "png"
+        self.records: dict[int, dict] = {}
+        self._prepared = False
+
+    @property
+    def records_dir(self) -> Path:
+        return self.out / RECORDS
+
+    def output_path(self, i: int) -> Path:
+        return self.out / f"{i:04d}_{self.images[i][0]}.{self.suffix}"
+
+    def record_path(self, i: int) -> Path:
+        return self.records_dir / f"{i:04d}.json"
+
+    def load_complete(self) -> dict[int, dict]:
+        """--resume: the complete images of an earlier run (ValueError when its options differ)."""
+        try:
+            earlier = json.loads((self.records_dir / BATCH_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        if earlier.get("options") != self.options:
+            changed = sorted(k for k in self.options if earlier.get("options", {}).get(k) != self.options[k])
+            raise ValueError(f"--resume: {self.out} holds a batch sent with other options ({', '.join(changed)}); "
+                             "use another --out, or drop --resume to send everything again")
+        complete = {}
+        for i, (_name, data) in enumerate(self.images):
+            try:
+                record = json.loads(self.record_path(i).read_text())
+                output = self.output_path(i)  # by name: --out may be given relative to another folder now
+                if (record.get("status") == "ok" and record.get("input_sha256") == sha256(data)
+                        and Path(record["output"]).name == output.name
+                        and sha256(output.read_bytes()) == record["output_sha256"]):
+                    record["output"] = str(output)
+                    complete[i] = record
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        self.records.update(complete)
+        self._prepared = bool(complete)
+        return complete
+
+    def _prepare(self, resume: bool) -> None:
+        """Before the first write: the folder, a fresh record set unless resuming, the options."""
+        if self._prepared:
+            return
+        self.records_dir.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            for old in self.records_dir.glob("*.json"):
+                old.unlink()
+        write_atomic(self.records_dir / BATCH_FILE, json.dumps({"options": self.options}, indent=2).encode())
+        self._prepared = True
+
+    def complete(self, i: int, result, resume: bool) -> dict:
+        """Write image i's output, then its record: both atomic, in this order."""
+        self._prepare(resume)
+        output = self.output_path(i)
+        data = result.reconstruction.data
+        write_atomic(output, data)
+        record = {"index": i, "status": "ok", **result_record(result, self.images[i][0], output),
+                  "input_sha256": sha256(self.images[i][1]), "output_sha256": sha256(data)}
+        write_atomic(self.record_path(i), json.dumps(record, indent=2).encode())
+        self.records[i] = record
+        return record
+
+    def write_report(self, target: str, failures: dict[int, dict], resumed: int, resume: bool) -> dict:
+        self._prepare(resume)
+        entries = []
+        for i, (name, _data) in enumerate(self.images):
+            if i in self.records:
+                entries.append(self.records[i])
+            else:
+                entries.append({"index": i, "image": name, "status": "failed",
+                                **failures.get(i, {"code": "UNKNOWN", "message": "no result"})})
+        ok = sum(e["status"] == "ok" for e in entries)
+        report = {"target": target, "images": entries, "ok": ok, "failed": len(entries) - ok, "resumed": resumed}
+        write_atomic(self.out / "report.json", json.dumps(report, indent=2).encode())
+        return report
+
+
+def _print_result(record: dict) -> None:
+    rep = record["report"]
+    print(f"{record['image']}: {record['mode_used']}, {record['steps_executed']} steps, "
+          f"caption {record['caption_received']!r}, latent bit errors "
+          f"{rep['latent']['bit_errors']}{' (dropped)' if rep['latent_dropped'] else ''}, "
+          f"{record['timings'].get('total', 0):.2f} s -> {record['output']}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from semcom import config
+    from semcom.cli.connection import tls_from_args
+    from semcom.rpc.client import RetryPolicy, SenderClient, image_request, transmit_all
+
+    def error(message: str, code: int) -> int:
+        print(f"semcom send: error: {message}", file=sys.stderr)
+        return code
 
     try:
         images = collect_images(args.images, args.synthetic)
@@ -175,37 +320,50 @@ def run(args: argparse.Namespace) -> int:
             )
             for i, (_name, data) in enumerate(images)
         ]
-        tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
-                                      server_name=args.tls_server_name)
+        tls = tls_from_args(args)
+        policy = RetryPolicy.from_settings(attempts=args.attempts, max_s=args.retry_max_s)
+        stream_images = args.stream_images or config.get("SEMCOM_SEND_STREAM_IMAGES")
+        if stream_images < 1:
+            raise ValueError(f"SEMCOM_SEND_STREAM_IMAGES must be >= 1, got {stream_images}")
+        batch = Batch(Path(args.out), images, batch_options(args), args.format)
+        complete = batch.load_complete() if args.resume else {}
     except (ValueError, OSError) as exc:
-        print(f"semcom send: error: {exc}", file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    records: list[dict] = []
-    status = 0
-    with SenderClient(args.to, tls=tls, deadline_s=args.deadline_s) as client:
+        return error(str(exc), 2)
+    todo = [r for i, r in enumerate(requests) if i not in complete]
+    if complete and not args.json:
+        print(f"resuming: {len(complete)} of {len(images)} images already complete in {args.out}", flush=True)
+
+    def delivered(result) -> None:
+        record = batch.complete(int(result.request_id), result, args.resume)
+        if not args.json:
+            _print_result(record)
+
+    def retrying(exc, delay: float, left: int) -> None:
+        print(f"semcom send: {exc.code().name}: {exc.details()}; sending the {left} images left again in "
+              f"{delay:.1f} s", file=sys.stderr, flush=True)
+
+    outcomes = {}
+    if todo:
         try:
-            for i, result in enumerate(client.transmit(requests)):
-                name = images[i][0]
-                target = out / f"{i:04d}_{name}.{'jpg' if args.format == 'jpeg' else 'png'}"
-                target.write_bytes(result.reconstruction.data)
-                record = result_record(result, name, target)
-                records.append(record)
-                if not args.json:
-                    rep = record["report"]
-                    print(f"{name}: {record['mode_used']}, {record['steps_executed']} steps, "
-                          f"caption {record['caption_received']!r}, latent bit errors "
-                          f"{rep['latent']['bit_errors']}{' (dropped)' if rep['latent_dropped'] else ''}, "
-                          f"{record['timings'].get('total', 0):.2f} s -> {target}")
-        except grpc.RpcError as exc:
-            print(f"semcom send: {exc.code().name}: {exc.details()} (after {len(records)} of {len(images)} images)",
-                  file=sys.stderr)
-            status = 1
-    report = {"target": args.to, "images": records, "failed": len(images) - len(records)}
-    (out / "report.json").write_text(json.dumps(report, indent=2))
+            with SenderClient(args.to, tls=tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
+                outcomes = transmit_all(client, todo, policy=policy, on_result=delivered, on_retry=retrying,
+                                        stream_images=stream_images)
+        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
+            return error(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    failures = {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
+                for rid, o in outcomes.items() if not o.ok}
+    from semcom.rpc.client import STREAM_CODES
+
+    unanswered = set(RETRY_CODES) | {c.name for c in STREAM_CODES}  # about the stream, not about one image
+    answered = len(complete) + sum(o.ok or o.code not in unanswered for o in outcomes.values())
+    for i, failure in sorted(failures.items()):
+        print(f"semcom send: {images[i][0]}: failed {failure['code']}: {failure['message']}", file=sys.stderr)
+    if not answered:
+        return error(f"nothing was delivered to or answered by {args.to}; no report written", 1)
+    report = batch.write_report(args.to, failures, len(complete), args.resume)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{len(records)}/{len(images)} images, report: {out / 'report.json'}")
-    return status
+        print(f"{report['ok']}/{len(images)} images ok" + (f", {len(complete)} from an earlier run" if complete else "")
+              + f", report: {batch.out / 'report.json'}")
+    return 1 if report["failed"] else 0

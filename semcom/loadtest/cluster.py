@@ -24,6 +24,8 @@ from pathlib import Path
 
 import grpc
 
+from semcom.loadtest.loopback import require_loopback  # the harness's guard: its services stay on loopback
+
 ROLES = ("receiver", "channel", "sender")
 
 
@@ -151,7 +153,7 @@ class LocalPipeline:
             proc = subprocess.Popen(
                 cmd, env=self._environ(role, metrics_port), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
-        return Service(role, f"127.0.0.1:{port}", proc, log_path, metrics_port)
+        return Service(role, require_loopback(f"127.0.0.1:{port}"), proc, log_path, metrics_port)
 
     def start(self) -> "LocalPipeline":
         self._logdir = tempfile.TemporaryDirectory(prefix="semcom-pipeline-")

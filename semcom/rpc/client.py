@@ -5,6 +5,10 @@
         for result in client.transmit([image_request(open("a.jpg", "rb").read(), snr_db=10, mode="text+latent")]):
             print(result.caption_received, result.report.latent.bit_errors)
 
+`transmit_all(client, requests)` sends a batch losing nothing: the images without a result are
+re-sent after transient failures (backoff, the server's retry hint, bounded), each result is
+delivered once, and every request ends with one `Outcome` (what `semcom send` uses).
+
 `dial` builds the channel every hop uses:
 * target: ``host:port``; a comma list ``10.0.0.1:50053,10.0.0.2:50053`` (becomes
   ``ipv4:``/``ipv6:`` so gRPC balances over the addresses); or any gRPC URI (``dns:///name:port``,
@@ -16,14 +20,26 @@
   (at most 2 s) and jitter, always within the call's deadline. A stream is retried only until
   its first response arrives (gRPC commits the call then);
 * reconnect backoff capped at 2 s, so a restarted peer is found again quickly;
+* keepalive: after SEMCOM_CLIENT_KEEPALIVE_S (10 s) without reading anything the channel pings the
+  peer, with or without a call in flight and however many pings went unanswered by data; a ping
+  not acknowledged within SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S (5 s) closes the connection, so a frozen or
+  unplugged peer fails the calls on it with UNAVAILABLE after at most 10 + 5 s of silence instead
+  of holding them for their whole deadline. 10 s is the most frequent ping a gRPC server accepts
+  with its default policy during a call (measured with grpcio 1.85: 5 s pings drew a
+  ``too_many_pings`` GOAWAY after 25 s, 10 s pings ran a 50 s call to the end); servers that
+  should accept pings between calls set ``grpc.keepalive_permit_without_calls`` and a
+  ``grpc.http2.min_ping_interval_without_data_ms`` at most this interval;
 * message size limits from SEMCOM_MAX_MESSAGE_BYTES; TLS/mTLS per `semcom.rpc.tls`.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -39,8 +55,30 @@ RECONNECT_MAX_BACKOFF_MS = 2000
 SERVICES = ("semcom.v1.SenderService", "semcom.v1.ReceiverService")
 
 
-def service_config(lb_policy: str, attempts: int) -> str:
-    """gRPC service config JSON: load-balancing policy and the UNAVAILABLE retry policy."""
+RETRY_CODES = ("UNAVAILABLE",)
+
+
+def keepalive_options(time_s: float | None = None, timeout_s: float | None = None) -> list[tuple[str, int]]:
+    """Channel options for client keepalive pings (see the module docstring)."""
+    time_s = time_s if time_s is not None else config.get("SEMCOM_CLIENT_KEEPALIVE_S")
+    timeout_s = timeout_s if timeout_s is not None else config.get("SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S")
+    if not (time_s > 0 and timeout_s > 0):
+        raise ValueError(f"keepalive time and timeout must be positive, got {time_s} s and {timeout_s} s")
+    return [
+        ("grpc.keepalive_time_ms", int(time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(timeout_s * 1000)),
+        # grpcio >= 1.6x times a keepalive ping out by this one (default 60 s), not keepalive_timeout
+        ("grpc.http2.ping_timeout_ms", int(timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),  # keep pinging while a long call sends nothing
+    ]
+
+
+def service_config(lb_policy: str, attempts: int, retry_codes: tuple[str, ...] = RETRY_CODES) -> str:
+    """gRPC service config JSON: load-balancing policy and the retry policy for `retry_codes`.
+
+    gRPC's retries honour the server's ``grpc-retry-pushback-ms`` trailer: a positive value is the
+    wait before the next attempt, a negative one ends the retries of that call."""
     cfg: dict = {"loadBalancingConfig": [{lb_policy: {}}]}
     if attempts > 1:
         cfg["methodConfig"] = [
@@ -51,7 +89,7 @@ def service_config(lb_policy: str, attempts: int) -> str:
                     "initialBackoff": f"{RETRY_INITIAL_BACKOFF_S}s",
                     "maxBackoff": f"{RETRY_MAX_BACKOFF_S}s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    "retryableStatusCodes": list(retry_codes),
                 },
             }
         ]
@@ -79,8 +117,9 @@ def dial(
     lb_policy: str | None = None,
     max_message_bytes: int | None = None,
     retry_attempts: int | None = None,
+    retry_codes: tuple[str, ...] = RETRY_CODES,
 ) -> grpc.Channel:
-    """A channel to `target` with load balancing, retries and TLS (see module docstring)."""
+    """A channel to `target` with load balancing, retries, keepalive and TLS (see module docstring)."""
     tls = tls if tls is not None else TlsConfig.from_settings()
     size = max_message_bytes if max_message_bytes is not None else config.get("SEMCOM_MAX_MESSAGE_BYTES")
     options = [
@@ -90,10 +129,12 @@ def dial(
         ("grpc.service_config", service_config(
             lb_policy or config.get("SEMCOM_LB_POLICY"),
             retry_attempts if retry_attempts is not None else config.get("SEMCOM_RETRY_ATTEMPTS"),
+            retry_codes,
         )),
         ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_BACKOFF_MS),
         ("grpc.min_reconnect_backoff_ms", 200),
         ("grpc.initial_reconnect_backoff_ms", 200),
+        *keepalive_options(),
     ]
     uri = normalise_target(target)
     creds = channel_credentials(tls, target)
@@ -187,6 +228,188 @@ def image_request(
     return req
 
 
+TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+# Codes that say nothing about one image: every image still waiting fails with them at once.
+STREAM_CODES = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAUTHENTICATED,
+                grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED)
+
+
+def retry_pushback_s(exc: grpc.RpcError) -> float | None:
+    """The server's retry hint (trailing metadata ``grpc-retry-pushback-ms``) in seconds: None when
+    absent or malformed, negative for "do not retry"."""
+    try:
+        trailers = exc.trailing_metadata() or ()
+    except Exception:  # noqa: BLE001 - an error without trailers (e.g. raised locally)
+        return None
+    for key, value in trailers:
+        if key == "grpc-retry-pushback-ms":
+            try:
+                ms = int(value)
+            except (TypeError, ValueError):
+                return None
+            return -1.0 if ms < 0 else ms / 1000.0
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Application-level re-sending of a stream's unfinished images (`transmit_all`).
+
+    `attempts`: stream attempts in a row that may fail transiently (UNAVAILABLE, RESOURCE_EXHAUSTED)
+    before the images still waiting are given up; the count restarts whenever an image arrives.
+    `max_s`: give up when the next attempt would start more than this many seconds after the last
+    image arrived (or the batch started). Waits: exponential backoff (initial x multiplier^n, at
+    most `max_backoff_s`) with jitter (uniformly between half and all of it); a RESOURCE_EXHAUSTED
+    with a retry hint waits at least the hint, one with a negative hint is not retried.
+    """
+
+    attempts: int = 8
+    max_s: float = 120.0
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 10.0
+    multiplier: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"retry attempts must be >= 1, got {self.attempts}")
+        if not (self.max_s >= 0 and self.initial_backoff_s >= 0 and self.max_backoff_s >= self.initial_backoff_s):
+            raise ValueError("retry times must be >= 0 and max_backoff_s >= initial_backoff_s")
+
+    @classmethod
+    def from_settings(cls, attempts: int | None = None, max_s: float | None = None) -> RetryPolicy:
+        return cls(attempts=attempts if attempts is not None else config.get("SEMCOM_SEND_ATTEMPTS"),
+                   max_s=max_s if max_s is not None else config.get("SEMCOM_SEND_RETRY_MAX_S"))
+
+    def backoff_s(self, failures: int, rng: random.Random) -> float:
+        """Wait after the `failures`-th transient failure in a row (1-based), jittered."""
+        base = min(self.max_backoff_s, self.initial_backoff_s * self.multiplier ** max(0, failures - 1))
+        return base / 2 + rng.uniform(0, base / 2)
+
+    def delay_s(self, exc: grpc.RpcError, failures: int, rng: random.Random) -> float | None:
+        """Seconds to wait before re-sending after `exc`, or None when it is not to be retried.
+
+        An UNAVAILABLE with a negative hint is still retried here: a hop sets that hint when the hop
+        *behind* it is down, to stop gRPC's per-call retries multiplying along the hops; the batch
+        still waits for the restart (bounded by `attempts` and `max_s`)."""
+        code = exc.code()
+        if code not in TRANSIENT_CODES:
+            return None
+        pushback = retry_pushback_s(exc)
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0:
+            return None
+        wait = self.backoff_s(failures, rng)
+        return max(wait, pushback) if pushback is not None and pushback > 0 else wait
+
+
+@dataclass
+class Outcome:
+    """Final status of one request of `transmit_all`: the result, or the status it failed with."""
+
+    request_id: str
+    result: sender_pb2.TransmitResult | None = None
+    code: str = "OK"
+    message: str = ""
+    attempts: int = 0  # streams that carried this request
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+def transmit_all(
+    client: SenderClient,
+    requests: list[sender_pb2.ImageRequest],
+    *,
+    policy: RetryPolicy | None = None,
+    deadline_s: float | None = None,
+    on_result: Callable[[sender_pb2.TransmitResult], None] | None = None,
+    on_retry: Callable[[grpc.RpcError, float, int], None] | None = None,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    stream_images: int | None = None,
+) -> dict[str, Outcome]:
+    """Send every request through `client.transmit`, losing none: each gets exactly one Outcome.
+
+    Results are matched by request_id (ids must be unique); a result for a request that already has
+    one is ignored, so nothing is delivered twice to `on_result` (called as each arrives; an
+    exception there stops everything). After a transient failure the requests without a result are
+    sent again in a new stream, after the policy's wait (a RESOURCE_EXHAUSTED whose retry hint is
+    negative is not retried: it fails every request still waiting). A failure that names one request
+    (INVALID_ARGUMENT, INTERNAL, ... : the stream answers in request order, so it is the first one
+    still waiting) fails that request only and the rest go on in a new stream; one of STREAM_CODES,
+    or running out of attempts / time, fails every request still waiting. `deadline_s` bounds the
+    whole batch, retries and waits included (default: the client's). A DEADLINE_EXCEEDED that
+    comes more than 1 s before that deadline is the server ending the stream (idle timeout,
+    maximum stream duration) and is retried like UNAVAILABLE. `stream_images`: at most this many
+    requests per stream (servers cap items and duration per stream; a new stream follows).
+    """
+    ids = [r.request_id for r in requests]
+    if len(set(ids)) != len(ids):
+        raise ValueError("request ids must be unique")
+    policy = policy or RetryPolicy.from_settings()
+    rng = rng or random.Random()
+    outcomes = {rid: Outcome(rid) for rid in ids}
+    by_id = {r.request_id: r for r in requests}
+    pending = list(ids)
+    end = clock() + (deadline_s if deadline_s is not None else client.deadline_s)
+    failures = 0
+    last_progress = clock()
+
+    def give_up(rids: list[str], code: grpc.StatusCode, message: str) -> None:
+        for rid in rids:
+            outcomes[rid].code, outcomes[rid].message = code.name, message
+            pending.remove(rid)
+
+    while pending:
+        left = end - clock()
+        if left <= 0:
+            give_up(list(pending), grpc.StatusCode.DEADLINE_EXCEEDED, "batch deadline exceeded")
+            break
+        chunk = pending[:stream_images] if stream_images else list(pending)
+        for rid in chunk:
+            outcomes[rid].attempts += 1
+        try:
+            for result in client.transmit([by_id[rid] for rid in chunk], timeout=left):
+                outcome = outcomes.get(result.request_id)
+                if outcome is None or outcome.ok or result.request_id not in pending:
+                    continue  # unknown or already delivered: never twice
+                if on_result is not None:
+                    on_result(result)
+                outcome.result = result
+                pending.remove(result.request_id)
+                failures, last_progress = 0, clock()
+            unanswered = [rid for rid in chunk if rid in pending]
+            if unanswered:  # the stream ended OK without answering them: a server fault, not transient
+                give_up(unanswered, grpc.StatusCode.INTERNAL, "the stream ended without a result for this image")
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+            pushback = retry_pushback_s(exc)
+            # DEADLINE_EXCEEDED well before the batch deadline is the server's (an idle or maximum
+            # stream duration): the stream is over, the batch is not
+            server_deadline = code == grpc.StatusCode.DEADLINE_EXCEEDED and end - clock() > 1.0
+            if (code in STREAM_CODES and not server_deadline) or (
+                    code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0):
+                give_up(list(pending), code, details)  # ours, or the server asks not to retry
+                break
+            failures += 1
+            delay = policy.backoff_s(failures, rng) if server_deadline else policy.delay_s(exc, failures, rng)
+            if delay is None:
+                give_up(pending[:1], code, details)  # the first image still waiting is the one refused
+                failures = 0
+                continue
+            if failures >= policy.attempts or clock() + delay - last_progress > policy.max_s:
+                give_up(list(pending), code, f"{details} (gave up after {failures} attempts)")
+                break
+            if clock() + delay >= end:
+                give_up(list(pending), code, f"{details} (no time left before the batch deadline to retry)")
+                break
+            if on_retry is not None:
+                on_retry(exc, delay, len(pending))
+            sleep(delay)
+    return outcomes
+
+
 class _Client:
     """Owns a channel; deadlines default to SEMCOM_DEADLINE_S per call (per stream for streams)."""
 
@@ -278,12 +501,17 @@ def reflected_services(target: str, *, tls: TlsConfig | None = None, timeout: fl
 
 
 __all__ = [
+    "Outcome",
     "ReceiverClient",
+    "RetryPolicy",
     "SenderClient",
     "dial",
     "health_status",
     "image_request",
+    "keepalive_options",
     "normalise_target",
     "reflected_services",
+    "retry_pushback_s",
     "service_config",
+    "transmit_all",
 ]

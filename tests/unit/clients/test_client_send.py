@@ -1,0 +1,128 @@
+"""`semcom send` against a scripted sender: retries, --resume, per-image statuses, no report when
+nothing was sent. Each image's output is b"PNG-of-" + its input, so outputs can be checked exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grpc
+import pytest
+
+from semcom.cli import main
+from semcom.loadtest.cluster import free_port
+from tests.unit.clients.scripted import Server, Step
+
+N = 5
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(N):
+        (folder / f"img{i}.png").write_bytes(b"input-%d" % i)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _no_grpc_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # gRPC's own per-call retries off: every scripted step is one application attempt
+    monkeypatch.setenv("SEMCOM_RETRY_ATTEMPTS", "1")
+
+
+def _send(target: str, inputs: Path, out: Path, *extra: str) -> int:
+    return main(["send", str(inputs), "--to", target, "--insecure", "--out", str(out), "--seed", "3", *extra])
+
+
+def _check_outputs(out: Path, report: dict, ok: list[int]) -> None:
+    inputs = out.parent / "in"
+    assert [e["index"] for e in report["images"]] == list(range(N))
+    assert [e["status"] for e in report["images"]] == ["ok" if i in ok else "failed" for i in range(N)]
+    assert report["ok"] == len(ok) and report["failed"] == N - len(ok)
+    files = sorted(p.name for p in out.iterdir() if p.suffix == ".png")
+    assert files == [f"{i:04d}_img{i}.png" for i in ok]  # exactly one output per delivered image
+    for i in ok:
+        assert (out / f"{i:04d}_img{i}.png").read_bytes() == b"PNG-of-" + (inputs / f"img{i}.png").read_bytes()
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_stream_failures_are_retried_until_every_image_is_delivered(inputs, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    with Server(Step(answer=2, code=grpc.StatusCode.UNAVAILABLE), Step(answer=0, code=grpc.StatusCode.UNAVAILABLE),
+                Step()) as server:
+        rc = _send(server.target, inputs, out, "--retry-max-s", "30")
+    assert rc == 0
+    report = json.loads((out / "report.json").read_text())
+    _check_outputs(out, report, ok=list(range(N)))
+    assert [len(set(s)) for s in server.streams][1:] == [1, 3]  # re-sent: only the 3 images left
+    assert "sending the 3 images left again" in capsys.readouterr().err
+
+
+def test_resume_skips_complete_images_and_keeps_their_files(inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    with Server(Step(answer=2, code=grpc.StatusCode.UNAVAILABLE, message="receiver gone")) as server:
+        assert _send(server.target, inputs, out, "--attempts", "1") == 1
+    first = json.loads((out / "report.json").read_text())
+    _check_outputs(out, first, ok=[0, 1])
+    assert {e["code"] for e in first["images"][2:]} == {"UNAVAILABLE"}
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    # a half-written image 2 from a crash (output written, record not yet): not complete, so re-sent
+    (out / "0002_img2.png").write_bytes(b"partial")
+
+    with Server() as server:
+        assert _send(server.target, inputs, out, "--resume") == 0
+        assert server.streams == [["0002", "0003", "0004"]]
+    report = json.loads((out / "report.json").read_text())
+    _check_outputs(out, report, ok=list(range(N)))
+    assert report["resumed"] == 2
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png") if p.name in stamps} == stamps
+
+    with Server() as server:  # everything complete: nothing to send
+        assert _send(server.target, inputs, out, "--resume") == 0
+        assert server.streams == []
+
+
+def test_resume_detects_a_changed_output_or_input(inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    with Server() as server:
+        assert _send(server.target, inputs, out) == 0
+    (out / "0001_img1.png").write_bytes(b"tampered")
+    (inputs / "img3.png").write_bytes(b"another picture")
+    with Server() as server:
+        assert _send(server.target, inputs, out, "--resume") == 0
+        assert server.streams == [["0001", "0003"]]
+    _check_outputs(out, json.loads((out / "report.json").read_text()), ok=list(range(N)))
+
+
+def test_resume_refuses_a_batch_sent_with_other_options(inputs, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    with Server() as server:
+        assert _send(server.target, inputs, out) == 0
+        assert _send(server.target, inputs, out, "--resume", "--snr-db", "3") == 2
+    assert "other options (snr_db)" in capsys.readouterr().err
+
+
+def test_without_resume_everything_is_sent_again(inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    with Server() as server:
+        assert _send(server.target, inputs, out) == 0
+        assert _send(server.target, inputs, out) == 0
+        assert [len(s) for s in server.streams] == [N, N]
+
+
+def test_refused_image_is_listed_with_its_code(inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    with Server(Step(answer=3, code=grpc.StatusCode.INVALID_ARGUMENT, message="image too large")) as server:
+        assert _send(server.target, inputs, out, "--json") == 1
+    report = json.loads((out / "report.json").read_text())
+    _check_outputs(out, report, ok=[0, 1, 2, 4])
+    assert report["images"][3]["code"] == "INVALID_ARGUMENT" and report["images"][3]["message"] == "image too large"
+
+
+def test_nothing_sent_writes_no_report(inputs, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    rc = _send(f"127.0.0.1:{free_port()}", inputs, out, "--attempts", "2", "--retry-max-s", "5")
+    assert rc == 1
+    assert not out.exists()
+    assert "no report written" in capsys.readouterr().err
