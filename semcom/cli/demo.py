@@ -1,4 +1,4 @@
-"""`semcom demo`: real photos through the three services on this machine, offline, in about a minute.
+"""`semcom demo`: real photos through the three services on this machine, offline (about 90 CPU seconds).
 
 Starts receiver, channel proxy and sender as three local processes on 127.0.0.1 (the compose
 topology: sender -> channel -> receiver, plaintext on loopback) and sends the sample photos that
@@ -342,6 +342,10 @@ def ssim_plot(summary: dict, records: list[dict], variants: tuple[Variant, ...],
         dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.key]
         if dots:
             ax.scatter(*zip(*dots), s=10, alpha=0.3, color=line.get_color())
+        drops = [p["ebn0_db"] for p in summary.get(variant.key) or [] if p.get("dropped")]
+        if drops:
+            ax.scatter(drops, [0.02] * len(drops), marker="x", color=line.get_color(),
+                       label=f"{variant.label}: latent dropped by AMC")
     if summary.get("clean") is not None:
         ax.axhline(summary["clean"], color="grey", linestyle="--", label="clean channel (codec alone)")
     ax.set_xlabel("Eb/N0 of uncoded 16-QAM, dB (every variant at Es/N0 = Eb/N0 + 6.02 dB)")
@@ -437,7 +441,8 @@ def _run(args: argparse.Namespace) -> int:
     with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
     variants = CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ())
     if tiny:
-        print("NOTE: tiny profile: random weights; every picture is noise. The default profile (taef2) is real.")
+        notice = " ".join(filter(None, ["tiny profile: random weights, every picture is noise (the default "
+                                        "profile, taef2, is a real codec).", notice]))
     if notice:
         print(f"NOTE: {notice}")
     photos = sample_photos(args.images)

@@ -58,3 +58,19 @@ def test_report_sheet_and_plot(demo) -> None:
     with Image.open(out / "ssim_vs_snr.png") as plot:
         assert plot.width > 300
     assert "latent dropped (AMC)" in (out / "report.md").read_text()
+
+
+def test_diffusion_columns_code_path_on_the_tiny_profile(tmp_path) -> None:
+    """The path `--profile paper` takes on a GPU host (text only and text + latent columns, the
+    profile's captioner), run here with the tiny profile's random weights."""
+    assert main(["demo", "--out", str(tmp_path), "--profile", "tiny", "--diffusion", "on", "--images", "1",
+                 "--size", "64", "--snrs", "8", "--steps", "2", "--timeout", "300"]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["diffusion_columns"] and "random weights" in report["notice"]
+    by_variant = {t["variant"]: t for t in report["transmissions"]}
+    assert set(by_variant) == {"clean", "float64", "int8g-smmse", "ldpc-amc", "text", "text+latent"}
+    assert by_variant["text"]["latent_symbols"] == 0 and by_variant["text"]["steps_executed"] == 2
+    assert by_variant["text+latent"]["latent_symbols"] > 0 and by_variant["text+latent"]["steps_executed"] >= 1
+    assert by_variant["float64"]["steps_executed"] == 0  # the codec columns stay k = 0
+    with Image.open(tmp_path / "contact_sheet.png") as sheet:
+        assert sheet.width >= 6 * 64
