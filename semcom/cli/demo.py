@@ -397,8 +397,9 @@ def markdown_report(report: dict) -> str:
             f"| {t['mcs']} | {failed} | {t['latent_bit_errors']} | `{_cell(t['caption_received'])}` "
             f"| {t['timings'].get('total', 0.0):.2f} |"
         )
-    lines += ["", f"Services: {report['services']}", f"Wall time: {report['wall_s']:.1f} s "
-              f"(services up after {report['startup_s']:.1f} s); CPU seconds per process: {report['cpu_s']}", ""]
+    wall = (f"Wall time: {report['wall_s']:.1f} s (services up after {report['startup_s']:.1f} s); "
+            f"CPU seconds per process: {report['cpu_s']}")
+    lines += ["", f"Services: {report['services']}", wall, ""]
     return "\n".join(lines)
 
 
@@ -418,13 +419,13 @@ def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from semcom import config
+    from semcom.loadtest.cluster import LocalPipeline
     from semcom.metrics import psnr, ssim
     from semcom.models.errors import ProfileError
     from semcom.models.profiles import resolve_spec
     from semcom.rpc.client import SenderClient
     from semcom.rpc.tls import TlsConfig
     from semcom.samples import sample_photos
-    from semcom.loadtest.cluster import LocalPipeline
 
     started = time.monotonic()
     profile = resolve_profile(args.profile)
@@ -438,14 +439,14 @@ def _run(args: argparse.Namespace) -> int:
     if size <= 0 or size % 64:
         raise ValueError(f"--size must be a positive multiple of 64, got {size}")
     steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
+    photos = sample_photos(args.images)
     with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
     variants = CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ())
     if tiny:
-        notice = " ".join(filter(None, ["tiny profile: random weights, every picture is noise (the default "
-                                        "profile, taef2, is a real codec).", notice]))
+        random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
+        notice = f"{random} {notice}".strip()
     if notice:
         print(f"NOTE: {notice}")
-    photos = sample_photos(args.images)
     captions_given = spec.captioner is None  # the paper's profile captions with BLIP, as the paper does
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
