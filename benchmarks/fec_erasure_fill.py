@@ -23,11 +23,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
+TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--taef2", type=Path, default=DEFAULT_SHARED / "models" / "taef2")
+    parser.add_argument("--taef2", type=Path, default=TAEF2_DIR)
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=10)
     parser.add_argument("--mcs", default="16qam-r2/3")

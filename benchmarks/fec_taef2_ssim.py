@@ -44,6 +44,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
+TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 PAPER_EBN0_DB = (5.0, 6.25, 7.5, 8.75, 10.0)
 PAPER_ESN0_DB = [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB]  # the same grid per 16-QAM symbol
 VARIANTS = ("float64", "int8", "int8g-smmse", "int8g-soft", "amc-ldpc")
@@ -202,7 +203,7 @@ def format_summary(s: dict, channel: str = "awgn") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--taef2", type=Path, default=DEFAULT_SHARED / "models" / "taef2", help="TAEF2 weights dir")
+    parser.add_argument("--taef2", type=Path, default=TAEF2_DIR, help="TAEF2 weights dir")
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=75, help="first N photos in name order (default all 75)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")

@@ -22,11 +22,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
+TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--taef2", type=Path, default=DEFAULT_SHARED / "models" / "taef2", help="TAEF2 weights dir")
+    parser.add_argument("--taef2", type=Path, default=TAEF2_DIR, help="TAEF2 weights dir")
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=12, help="first N photos in name order (default 12)")
     parser.add_argument("--size", type=int, default=512)

@@ -28,8 +28,8 @@ def flickr_dir(shared_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def taef2_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "models" / "taef2"
-    if not (path / "taef2_encoder.pth").is_file():
-        pytest.skip(f"TAEF2 weights not found at {path}")
-    return path
+def taef2_dir() -> Path:
+    """The TAEF2 weights shipped inside the package (checked against their SHA256SUMS at load)."""
+    from semcom.models.taef2 import PACKAGED_DIR
+
+    return PACKAGED_DIR

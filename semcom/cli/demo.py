@@ -1,50 +1,110 @@
-"""`semcom demo`: the whole system on this machine, in a couple of minutes.
+"""`semcom demo`: real photos through the three services on this machine, offline (about 90 CPU seconds).
 
 Starts receiver, channel proxy and sender as three local processes on 127.0.0.1 (the compose
-topology: sender -> channel -> receiver, plaintext on loopback), streams sample images through
-them at a few SNRs in text-only and text+latent mode, and writes to --out:
+topology: sender -> channel -> receiver, plaintext on loopback) and sends the sample photos that
+scikit-image ships (`semcom.samples`, with their licences and our captions) through them at a few
+SNRs. The default profile is the TAEF2 codec packaged with semcom (real weights, no download):
+the latent is decoded as received (k = 0, the autoencoder as transceiver). Each photo crosses
+the same 16-QAM AWGN channel (same Es/N0) as
 
-* contact_sheet.png - one row per image: original | text only | text + latent, for every SNR;
-* report.json       - every transmission: captions sent/received, bit errors, latent dropped or
-                      not, steps, timings per stage, SSIM/PSNR against the (resized) original;
+  float64      the paper's encoding: float64 latent, uncoded (received values outside the codec's
+               range are clamped, never redrawn at random);
+  int8g+sMMSE  the best uncoded compact encoding (docs/evaluation.md): Gray int8, per-channel range
+               at the 99.9th percentile, repaired at the receiver by the spatial MMSE "smmse";
+  LDPC+AMC     int8 per channel, 5G LDPC with a CRC per segment, MCS picked by AMC (docs/fec.md);
+
+and, when the profile has real diffusion weights (`--profile paper` on a machine that has them,
+or a local profile directory), also as the paper's text-only and text + latent reconstructions.
+A clean-channel float64 transmission gives the codec's own quality as a reference.
+
+--snrs are the paper's axis, Eb/N0 of uncoded 16-QAM in dB; every variant is sent at the same
+Es/N0 = Eb/N0 + 6.02 dB (SNR per channel symbol), so coded and uncoded links share one channel
+and the symbols each uses can be compared. Writes to --out:
+
+* contact_sheet.png - per photo and SNR one row: original | float64 | int8g+sMMSE | LDPC+AMC
+                      [| text | text + latent], each cell labelled with its SSIM and the latent's
+                      channel symbols; under each row the caption sent and received (corrupted
+                      characters in red);
+* ssim_vs_snr.png   - mean SSIM against SNR per variant (each photo as a faint dot);
+* report.json       - every transmission (SSIM, PSNR, symbols, bit errors, MCS, segments, captions,
+                      timings) and the mean SSIM per variant and SNR;
 * report.md         - the same as tables.
-
-Images: the Flickr8k fixture (../shared/data/flickr8k/images) when present, else a few generated
-ones. With the tiny profile (the default offline) the models have random weights: the pipeline,
-bit errors and timings are real, the pictures are noise, and quality numbers mean nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_SNRS = (5.0, 7.5, 10.0)
-DEMO_MODES = ("text", "text+latent")
+DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
+ESN0_OFFSET_DB = 10 * math.log10(4)  # 16-QAM: 4 bits per symbol, uncoded
+DEFAULT_PROFILE = "taef2"  # the packaged TAEF2 profile (semcom.models.taef2.PACKAGED_PROFILE)
+TAEF2_SIZE = 256
 TINY_SIZE = 128
 TINY_STEPS = 20
+PAPER_STEPS = 50
+CELL_MAX = 192
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str
+    encoding: str
+    mode: str  # receiver mode; "latent" with strength 0 is k = 0 decoding
+    fec: str = "none"
+    policy: str = "always"
+    model: str = "awgn"
+    repair: str | None = "none"
+    per_channel: bool = False
+    clip_percentile: float | None = None
+    diffusion: bool = False
+
+
+CLEAN = Variant("clean", "clean channel, float64", "float64", "latent", model="none")
+CODEC_VARIANTS = (
+    Variant("float64", "float64 (the paper), uncoded", "float64", "latent"),
+    Variant("int8g-smmse", "int8g + sMMSE, uncoded", "int8g", "latent", repair="smmse", per_channel=True,
+            clip_percentile=99.9),
+    Variant("ldpc-amc", "LDPC + AMC, int8", "int8", "latent", fec="ldpc", policy="amc", repair=None, per_channel=True),
+)
+DIFFUSION_VARIANTS = (
+    Variant("text", "text only (diffusion)", "float64", "text", policy="never", diffusion=True),
+    Variant("text+latent", "text + latent (diffusion)", "float64", "text+latent", diffusion=True),
+)
 
 
 def _floats(text: str) -> tuple[float, ...]:
     try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
+        values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and -10 <= v <= 40 for v in values):
+        raise argparse.ArgumentTypeError(f"expected 1 or more SNRs between -10 and 40 dB, got {text!r}")
+    return values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run sender, channel and receiver locally and stream sample images through",
+    p = sub.add_parser("demo", help="real photos through sender, channel and receiver on this machine",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="semcom-demo", help="output directory (default semcom-demo)")
-    p.add_argument("--profile", help="model profile (default SEMCOM_PROFILE, i.e. tiny)")
-    p.add_argument("--size", type=int, help=f"image side (default {TINY_SIZE} for tiny, else SEMCOM_IMAGE_SIZE)")
-    p.add_argument("--steps", type=int, help=f"DDIM schedule length (default {TINY_STEPS} for tiny, else 50)")
-    p.add_argument("--images", type=int, default=4, help="how many sample images (default 4)")
-    p.add_argument("--snrs", type=_floats, default=DEFAULT_SNRS, help="SNRs in dB, Eb/N0 (default 5,7.5,10)")
+    p.add_argument("--profile", default=DEFAULT_PROFILE,
+                   help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory")
+    p.add_argument("--size", type=int, help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, "
+                                            "else SEMCOM_IMAGE_SIZE)")
+    p.add_argument("--steps", type=int, help=f"DDIM schedule length of the diffusion columns (default {PAPER_STEPS})")
+    p.add_argument("--images", type=int, default=5, help="how many sample photos, 1-5 (default 5)")
+    p.add_argument("--snrs", type=_floats, default=DEFAULT_SNRS,
+                   help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0,4,8)")
+    p.add_argument("--diffusion", choices=("auto", "on", "off"), default="auto",
+                   help="diffusion columns: auto = when the profile has real diffusion weights (not tiny)")
     p.add_argument("--seed", type=int, default=0, help="seed of sender, channel and receiver randomness")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and for each stream")
     p.set_defaults(func=run)
@@ -53,7 +113,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
     """(name, encoded bytes, caption): Flickr8k fixture images with their first human caption when
     the fixtures exist (so the caption on the wire is real language even with tiny weights, whose
-    BLIP only babbles), else synthetic images captioned by the sender's BLIP."""
+    BLIP only babbles), else synthetic images captioned by the sender's BLIP. (The service tests
+    use this; the demo sends `semcom.samples`.)"""
     from semcom import config
     from semcom.eval.dataset import load_dataset
     from semcom.loadtest.images import synthetic_png
@@ -67,26 +128,247 @@ def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
     return [(f"synthetic_{i}", synthetic_png(256, seed=i), None) for i in range(count)]
 
 
-def contact_sheet(rows: list[tuple[str, object, dict]], snrs: tuple[float, ...], cell: int):
-    """rows: (name, original PIL image, {(snr, mode): PIL image}) -> one labelled PIL image."""
+def resolve_profile(name: str) -> str:
+    """The profile reference the services get: "taef2" is the packaged TAEF2 profile file."""
+    if name == DEFAULT_PROFILE:
+        from semcom.models.taef2 import PACKAGED_PROFILE
+
+        return str(PACKAGED_PROFILE)
+    return name
+
+
+def diffusion_status(profile: str, spec, choice: str) -> tuple[bool, str]:
+    """(draw the diffusion columns?, the one line the sheet shows when not)."""
+    if choice == "off":
+        return False, "Diffusion columns (text only, text + latent) left out (--diffusion off)."
+    if spec.diffusion is None:
+        return False, ("Diffusion columns (text only, text + latent) need real diffusion weights: this profile has "
+                       "none, so every image here is the latent decoded as received (k = 0). Run with --profile "
+                       "paper where the weights are (semcom models download --profile paper).")
+    if profile == "tiny" and choice == "auto":
+        return False, ("Diffusion columns (text only, text + latent) left out: the tiny profile's diffusion weights "
+                       "are random (they would show noise). Use --profile paper, or --diffusion on to run them anyway.")
+    return True, ""
+
+
+def corrupted_positions(sent: str, received: str) -> list[int]:
+    """Indices where the received caption differs from the sent one (extra or missing characters too)."""
+    length = max(len(sent), len(received))
+    return [i for i in range(length) if i >= len(sent) or i >= len(received) or sent[i] != received[i]]
+
+
+def amc_drop_reason(esn0_db: float, values: int) -> str:
+    """Why AMC drops an int8 latent of `values` values at `esn0_db` ("" when it sends it): the
+    channel's own decision (`semcom.link.policy.decide_latent`, which looks only at the payload's
+    size, the SNR and SEMCOM_AMC_SYMBOLS_PER_VALUE). A dropped latent leaves a k = 0 receiver
+    nothing to decode, so the demo shows the drop instead of sending the request."""
+    from semcom.link.policy import decide_latent
+    from semcom.link.types import ChannelConfig
+    from semcom.payload.packet import LatentPayload
+
+    cfg = ChannelConfig(snr_db=esn0_db, snr_convention="esn0", modulation="16qam", fec="ldpc", mcs="auto",
+                        latent_policy="amc")
+    decision = decide_latent(cfg, LatentPayload((values,), "int8", bytes(values)))
+    return "" if decision.send else decision.reason
+
+
+def channel_config(variant: Variant, esn0_db: float, seed: int):
+    from semcom.rpc.convert import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES
+    from semcom.v1 import channel_pb2
+
+    cfg = channel_pb2.ChannelConfig(
+        snr_db=esn0_db, snr_convention=channel_pb2.SNR_CONVENTION_ESN0, modulation=channel_pb2.MODULATION_QAM16,
+        model=CHANNEL_MODELS[variant.model], seed=seed, latent_policy=LATENT_POLICIES[variant.policy],
+        fec=FEC_SCHEMES[variant.fec],
+    )
+    if variant.fec == "ldpc":
+        cfg.mcs = "auto"
+    return cfg
+
+
+def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds,
+                  steps: int):
+    """One cell's request; `seeds`: its per-role seeds (`semcom.pipeline.RoleSeeds`)."""
+    from semcom.rpc.client import image_request
+
+    return image_request(
+        data, request_id=f"{photo}|{variant.key}|{esn0_db:.4f}", caption=caption,
+        latent_encoding=variant.encoding, mode=variant.mode,
+        strength=None if variant.diffusion else 0.0, steps=steps if variant.diffusion else None,
+        seeds=seeds, per_channel=variant.per_channel, clip_percentile=variant.clip_percentile,
+        latent_repair=variant.repair, channel=channel_config(variant, esn0_db, seeds.channel),
+    )
+
+
+def cell_seeds(seed: int, photo: int, cell: int, variant: int):
+    """Photo i keeps its sender and receiver seeds (`RoleSeeds.derive(seed, i)`) in every cell, so
+    the columns differ only by what they compare; the channel noise is its own stream per cell."""
+    import dataclasses
+
+    from semcom.pipeline import RoleSeeds
+
+    own = RoleSeeds.derive(seed, photo)
+    return dataclasses.replace(own, channel=RoleSeeds.derive(seed, photo, cell + 1, variant).channel)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        from matplotlib import font_manager
+
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans Mono"), size)
+    except (ImportError, OSError, ValueError):
+        return ImageFont.load_default()
+
+
+def _marked_line(draw, xy: tuple[int, int], prefix: str, text: str, marks: set[int], font) -> None:
+    """`prefix` then `text` character by character, the characters at `marks` red and underlined."""
+    x, y = xy
+    draw.text((x, y), prefix, fill=(90, 90, 90), font=font)
+    x += draw.textlength(prefix, font=font)
+    for i, ch in enumerate(text):
+        width = draw.textlength(ch, font=font)
+        if i in marks:
+            draw.text((x, y), ch, fill=(210, 0, 0), font=font)
+            bottom = y + font.size + 1
+            draw.line([(x, bottom), (x + width, bottom)], fill=(210, 0, 0))
+        else:
+            draw.text((x, y), ch, fill="black", font=font)
+        x += width
+
+
+def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
+                  results: dict, title: str, notice: str, cell: int):
+    """photos: [{"name", "image" (PIL), "caption"}]; results[(photo, variant, snr)] = record with "image"."""
     from PIL import Image, ImageDraw
 
-    header, pad = 28, 4
-    columns = ["original"] + [f"{m} @ {s:g} dB" for s in snrs for m in DEMO_MODES]
-    width = len(columns) * (cell + pad) + pad
-    height = header + len(rows) * (cell + pad) + pad
+    font, small = _font(13), _font(12)
+    pad, label_h, line_h = 6, 34, 15
+    columns = ["original"] + [v.label for v in variants]
+    caption_lines = 1 + len([v for v in variants if v.key in ("float64", "ldpc-amc", "text+latent")])
+    row_h = cell + label_h + caption_lines * line_h + 2 * pad
+    width = max(len(columns) * (cell + pad) + pad, int(small.getlength("x") * 110))
+    notice_lines = textwrap.wrap(notice, max(20, int((width - 2 * pad) / small.getlength("x")))) if notice else []
+    top = pad + line_h * (2 + len(notice_lines)) + pad
+    header_h = 2 * line_h
+    height = top + header_h + len(photos) * len(snrs) * row_h + len(photos) * pad + pad
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
+    draw.text((pad, pad), title, fill="black", font=font)
+    draw.text((pad, pad + line_h), "SSIM against the original; sym = the latent's channel symbols "
+              "(the caption adds a few hundred)", fill=(90, 90, 90), font=small)
+    for n, text in enumerate(notice_lines):
+        draw.text((pad, pad + (2 + n) * line_h), text, fill=(160, 60, 0), font=small)
     for c, label in enumerate(columns):
-        draw.text((pad + c * (cell + pad), 8), label, fill="black")
-    for r, (_name, original, recons) in enumerate(rows):
-        top = header + r * (cell + pad)
-        images = [original] + [recons.get((s, m)) for s in snrs for m in DEMO_MODES]
-        for c, image in enumerate(images):
-            if image is None:
-                continue
-            sheet.paste(image.convert("RGB").resize((cell, cell)), (pad + c * (cell + pad), top))
+        x = pad + c * (cell + pad)
+        words = label.split(", ")
+        draw.text((x, top), words[0], fill="black", font=small)
+        if len(words) > 1:
+            draw.text((x, top + line_h), ", ".join(words[1:]), fill="black", font=small)
+    y = top + header_h
+    for photo in photos:
+        for snr in snrs:
+            original = photo["image"].resize((cell, cell))
+            sheet.paste(original, (pad, y))
+            draw.text((pad, y + cell + 2), f"{photo['name']}", fill="black", font=small)
+            draw.text((pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})",
+                      fill="black", font=small)
+            for c, variant in enumerate(variants, start=1):
+                x = pad + c * (cell + pad)
+                record = results.get((photo["name"], variant.key, snr))
+                if record is None or record.get("image") is None:
+                    draw.rectangle([x, y, x + cell - 1, y + cell - 1], outline=(180, 180, 180))
+                    lines = ["AMC drops the latent:", "no MCS fits the", "airtime budget at", "this SNR"] \
+                        if record and record.get("dropped") else ["no image"]
+                    for n, text in enumerate(lines):
+                        draw.text((x + 6, y + cell // 2 - 30 + n * line_h), text, fill=(120, 120, 120), font=small)
+                    continue
+                sheet.paste(record["image"].resize((cell, cell)), (x, y))
+                draw.text((x, y + cell + 2), f"SSIM {record['ssim']:.3f}", fill="black", font=small)
+                detail = f"{record['latent_symbols']:,} sym"
+                if record.get("mcs"):
+                    detail += f" {record['mcs']}"
+                if record.get("latent_dropped"):
+                    detail = "latent dropped"
+                draw.text((x, y + cell + 2 + line_h), detail, fill="black", font=small)
+            cy = y + cell + label_h
+            _marked_line(draw, (pad, cy), "sent:              ", photo["caption"], set(), small)
+            for variant in variants:
+                if variant.key not in ("float64", "ldpc-amc", "text+latent"):
+                    continue
+                record = results.get((photo["name"], variant.key, snr))
+                if record is None or "caption_received" not in record:
+                    continue
+                cy += line_h
+                name = {"float64": "uncoded", "ldpc-amc": "LDPC+AMC", "text+latent": "diffusion"}[variant.key]
+                _marked_line(draw, (pad, cy), f"received {name + ':':<10}", record["caption_received"],
+                             set(record["caption_corrupted"]), small)
+            y += row_h
+        draw.line([(pad, y - pad // 2), (width - pad, y - pad // 2)], fill=(200, 200, 200))
+        y += pad
     return sheet
+
+
+def summarise(records: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
+              drops: list[dict] = ()) -> dict:
+    """Mean SSIM and latent symbols per variant and SNR over the images received (AMC drops counted
+    apart); the clean channel's mean."""
+    import statistics
+
+    out: dict = {}
+    clean = [r["ssim"] for r in records if r["variant"] == "clean"]
+    out["clean"] = statistics.fmean(clean) if clean else None
+    for variant in variants:
+        points = []
+        for snr in snrs:
+            rows = [r for r in records if r["variant"] == variant.key and r["ebn0_db"] == snr]
+            dropped = sum(1 for d in drops if d["variant"] == variant.key and d["ebn0_db"] == snr)
+            if not rows:
+                if dropped:
+                    points.append({"ebn0_db": snr, "esn0_db": round(snr + ESN0_OFFSET_DB, 2), "mean_ssim": None,
+                                   "min_ssim": None, "mean_latent_symbols": 0.0, "photos": 0, "dropped": dropped})
+                continue
+            points.append({"dropped": dropped,
+                "ebn0_db": snr, "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
+                "mean_ssim": statistics.fmean(r["ssim"] for r in rows),
+                "min_ssim": min(r["ssim"] for r in rows),
+                "mean_latent_symbols": statistics.fmean(r["latent_symbols"] for r in rows),
+                "photos": len(rows),
+            })
+        out[variant.key] = points
+    return out
+
+
+def ssim_plot(summary: dict, records: list[dict], variants: tuple[Variant, ...], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for variant in variants:
+        points = [p for p in summary.get(variant.key) or [] if p["mean_ssim"] is not None]
+        xs = [p["ebn0_db"] for p in points]
+        line, = ax.plot(xs, [p["mean_ssim"] for p in points], marker="o", label=variant.label)
+        dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.key]
+        if dots:
+            ax.scatter(*zip(*dots), s=10, alpha=0.3, color=line.get_color())
+        drops = [p["ebn0_db"] for p in summary.get(variant.key) or [] if p.get("dropped")]
+        if drops:
+            ax.scatter(drops, [0.02] * len(drops), marker="x", color=line.get_color(),
+                       label=f"{variant.label}: latent dropped by AMC")
+    if summary.get("clean") is not None:
+        ax.axhline(summary["clean"], color="grey", linestyle="--", label="clean channel (codec alone)")
+    ax.set_xlabel("Eb/N0 of uncoded 16-QAM, dB (every variant at Es/N0 = Eb/N0 + 6.02 dB)")
+    ax.set_ylabel("SSIM (mean over photos; dots: each photo)")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _cell(text: str) -> str:
@@ -95,25 +377,41 @@ def _cell(text: str) -> str:
 
 
 def markdown_report(report: dict) -> str:
-    lines = [f"# semcom demo ({report['profile']} profile, {report['size']}x{report['size']}, {report['steps']} steps)", ""]
+    lines = [f"# semcom demo ({report['profile_name']} profile, {report['size']}x{report['size']})", ""]
     if report["notice"]:
         lines += [f"> {report['notice']}", ""]
-    header = ["image", "SNR dB", "mode", "caption sent", "caption received", "caption bit errors", "latent bit errors", "latent",
-              "SSIM", "PSNR dB", "e2e s"]
-    lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["Mean SSIM / mean latent channel symbols per image, over "
+              f"{len(report['images'])} photos (clean channel, codec alone: "
+              + (f"{report['summary']['clean']:.3f}" if report["summary"]["clean"] is not None else "n/a") + ")", ""]
+    keys = [v["key"] for v in report["variants"] if v["key"] != "clean"]
+    labels = {v["key"]: v["label"] for v in report["variants"]}
+    lines += ["| Eb/N0 dB (Es/N0) | " + " | ".join(labels[k] for k in keys) + " |", "|" + " --- |" * (len(keys) + 1)]
+    for j, snr in enumerate(report["snrs_db"]):
+        cells = []
+        for k in keys:
+            points = [p for p in report["summary"][k] if p["ebn0_db"] == snr]
+            if not points:
+                cells.append("")
+            elif points[0]["mean_ssim"] is None:
+                cells.append("latent dropped (AMC)")
+            else:
+                cells.append(f"{points[0]['mean_ssim']:.3f} / {points[0]['mean_latent_symbols']:,.0f}")
+        lines.append(f"| {snr:g} ({snr + ESN0_OFFSET_DB:.2f}) | " + " | ".join(cells) + " |")
+    header = ["image", "Eb/N0 dB", "variant", "SSIM", "PSNR dB", "latent symbols", "MCS", "segments failed",
+              "latent bit errors", "caption received", "e2e s"]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for t in report["transmissions"]:
-        latent = "dropped" if t["latent_dropped"] else ("not sent" if t["latent_bits"] == 0 else "sent")
+        psnr = f"{t['psnr_db']:.2f}" if t["psnr_db"] is not None else "inf"
+        failed = f"{t['segments_failed']}/{t['segments']}" if t["segments"] else ""
+        snr = "clean" if t["ebn0_db"] is None else f"{t['ebn0_db']:g}"
         lines.append(
-            f"| {t['image']} | {t['snr_db']:g} | {t['mode_used']} | `{_cell(t['caption_sent'])}` "
-            f"| `{_cell(t['caption_received'])}` "
-            f"| {t['caption_bit_errors']} "
-            f"| {t['latent_bit_errors']} | {latent} | {t['ssim']:.3f} | {t['psnr_db']:.2f} | {t['timings']['total']:.2f} |"
+            f"| {t['image']} | {snr} | {t['variant']} | {t['ssim']:.3f} | {psnr} | {t['latent_symbols']:,} "
+            f"| {t['mcs']} | {failed} | {t['latent_bit_errors']} | `{_cell(t['caption_received'])}` "
+            f"| {t['timings'].get('total', 0.0):.2f} |"
         )
-    lines += ["", "Median stage timings (s) per mode:", "", "| mode | " + " | ".join(report["stage_names"]) + " |",
-              "| --- |" + " --- |" * len(report["stage_names"])]
-    for mode, stages in report["median_timings"].items():
-        lines.append(f"| {mode} | " + " | ".join(f"{stages.get(s, 0.0):.3f}" for s in report["stage_names"]) + " |")
-    lines += ["", f"Services: {report['services']}", f"Wall time: {report['wall_s']:.1f} s", ""]
+    wall = (f"Wall time: {report['wall_s']:.1f} s (services up after {report['startup_s']:.1f} s); "
+            f"CPU seconds per process: {report['cpu_s']}")
+    lines += ["", f"Services: {report['services']}", wall, ""]
     return "\n".join(lines)
 
 
@@ -135,93 +433,146 @@ def _run(args: argparse.Namespace) -> int:
     from semcom import config
     from semcom.loadtest.cluster import LocalPipeline
     from semcom.metrics import psnr, ssim
-    from semcom.rpc.client import SenderClient, image_request
-    from semcom.rpc.convert import mode_label
+    from semcom.models.errors import ProfileError
+    from semcom.models.profiles import resolve_spec
+    from semcom.rpc.client import SenderClient
     from semcom.rpc.tls import TlsConfig
-    from semcom.v1 import channel_pb2
+    from semcom.samples import sample_photos
 
     started = time.monotonic()
-    profile = args.profile or str(config.get("SEMCOM_PROFILE"))
-    tiny = profile == "tiny"
-    size = args.size or (TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE")))
-    steps = args.steps or (TINY_STEPS if tiny else 50)
-    notice = ""
+    profile = resolve_profile(args.profile)
+    try:
+        spec = resolve_spec(profile)
+    except ProfileError as exc:
+        raise ValueError(str(exc)) from None
+    tiny = args.profile == "tiny"
+    size = args.size or (TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny
+                         else int(config.get("SEMCOM_IMAGE_SIZE")))
+    if size <= 0 or size % 64:
+        raise ValueError(f"--size must be a positive multiple of 64, got {size}")
+    steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
+    photos = sample_photos(args.images)
+    with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
+    variants = CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ())
     if tiny:
-        notice = ("tiny profile: random weights, built locally, no download. The pipeline, the channel, bit "
-                  "errors and timings are real; the pictures are noise and SSIM/PSNR say nothing about quality. "
-                  "Use --profile paper (needs `semcom models download`) for real images.")
+        random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
+        notice = f"{random} {notice}".strip()
+    if notice:
         print(f"NOTE: {notice}")
+    captions_given = spec.captioner is None  # the paper's profile captions with BLIP, as the paper does
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    images = sample_images(args.images)
-    print(f"starting receiver, channel and sender ({profile} profile, {size}x{size}, {steps} steps) ...")
+    print(f"starting receiver, channel and sender ({spec.name} profile, {size}x{size}) ...")
     # Two model processes (sender, receiver) work at once when pipelined: give each half the cores,
     # so torch's OpenMP threads do not oversubscribe the machine (which slows them tenfold).
     threads = max(1, (os.cpu_count() or 2) // 2)
     env = {"SEMCOM_TORCH_THREADS": str(threads)}
-    transmissions: list[dict] = []
-    rows = {name: (name, Image.open(io.BytesIO(data)).convert("RGB"), {}) for name, data, _ in images}
+    datas = {p.name: p.png() for p in photos}
+    originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
+    records: list[dict] = []
+    drops: list[dict] = []  # LDPC + AMC cells whose latent AMC drops (no MCS fits the airtime budget)
+    images: dict = {}
+    latent_values = 0
     with LocalPipeline(profile=profile, image_size=size, env=env, start_timeout_s=args.timeout) as pipe:
         services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
-        print(f"services up after {time.monotonic() - started:.1f} s: {services}")
+        startup_s = time.monotonic() - started
+        print(f"services up after {startup_s:.1f} s: {services}")
         with SenderClient(pipe.sender, tls=TlsConfig(insecure=True), deadline_s=args.timeout) as client:
-            for snr in args.snrs:
-                for mode in DEMO_MODES:
-                    # Image i gets the same seeds (posterior sample, channel noise, diffusion noise:
-                    # independent streams derived from (seed, i)) at every SNR and mode, so the
-                    # columns differ only by what is compared.
-                    requests = [
-                        image_request(data, request_id=name, caption=caption, mode=mode, steps=steps,
-                                      seed=args.seed, index=i, channel=channel_pb2.ChannelConfig(snr_db=snr))
-                        for i, (name, data, caption) in enumerate(images)
-                    ]
-                    try:
-                        results = list(client.transmit(requests))
-                    except grpc.RpcError as exc:
-                        raise RuntimeError(f"stream at {snr:g} dB, {mode}: {exc.code().name}: {exc.details()}") from None
-                    for result in results:
-                        name, original, recons = rows[result.request_id]
-                        recon = Image.open(io.BytesIO(result.reconstruction.data)).convert("RGB")
-                        recons[(snr, mode)] = recon
-                        reference = original.resize(recon.size, Image.LANCZOS)
-                        transmissions.append({
-                            "image": name,
-                            "snr_db": snr,
-                            "mode_requested": mode,
-                            "mode_used": mode_label(result.mode_used),
-                            "caption_sent": result.caption_sent.decode("ascii", "replace"),
-                            "caption_received": result.caption_received.decode("ascii", "replace"),
-                            "caption_bit_errors": result.report.caption.bit_errors,
-                            "latent_bits": result.report.latent.info_bits,
-                            "latent_bit_errors": result.report.latent.bit_errors,
-                            "latent_values_sanitised": result.report.latent.values_sanitised,
-                            "latent_dropped": result.report.latent_dropped,
-                            "drop_reason": result.report.drop_reason,
-                            "steps_executed": result.steps_executed,
-                            "ssim": float(ssim(reference, recon)),
-                            "psnr_db": float(psnr(reference, recon)),
-                            "timings": dict(sorted(result.timings.items())),
-                        })
-                    print(f"  {snr:5.2f} dB {mode:<12} {len(results)} images, "
-                          f"median e2e {statistics.median(r.timings['total'] for r in results):.2f} s")
-    stage_names = ["caption", "encode", "pack", "channel", "queue", "text_encode", "denoise", "decode", "network", "total"]
-    median_timings = {
-        mode: {s: statistics.median(t["timings"].get(s, 0.0) for t in transmissions if t["mode_requested"] == mode)
-               for s in stage_names}
-        for mode in DEMO_MODES
-    }
-    sheet = contact_sheet(list(rows.values()), tuple(args.snrs), cell=min(size, 192))
-    sheet.save(out / "contact_sheet.png")
+            # The clean channel first, then one stream per SNR with every photo and variant in it.
+            # Photo i gets the same sender/receiver seeds everywhere; channel noise differs per cell.
+            plan = [(None, (CLEAN,))] + [(snr, variants) for snr in args.snrs]
+            for j, (snr, group) in enumerate(plan):
+                esn0 = (snr if snr is not None else 0.0) + ESN0_OFFSET_DB
+                dropped = ""
+                if snr is not None:  # the LDPC cells decode at k = 0: a dropped latent leaves no image
+                    dropped = amc_drop_reason(esn0, latent_values)
+                    for p in photos:
+                        if dropped:
+                            drops.append({"image": p.name, "variant": "ldpc-amc", "ebn0_db": snr, "reason": dropped})
+                requests = [
+                    build_request(v, p.name, datas[p.name], p.caption if captions_given else None, esn0,
+                                  seeds=cell_seeds(args.seed, i, j, k), steps=steps)
+                    for i, p in enumerate(photos) for k, v in enumerate(group)
+                    if not (dropped and v.key == "ldpc-amc")
+                ]
+                t0 = time.monotonic()
+                try:
+                    results = list(client.transmit(requests))
+                except grpc.RpcError as exc:
+                    where = "clean channel" if snr is None else f"Eb/N0 {snr:g} dB"
+                    raise RuntimeError(f"stream at {where}: {exc.code().name}: {exc.details()}") from None
+                for result in results:
+                    name, key, _ = result.request_id.split("|")
+                    recon = Image.open(io.BytesIO(result.reconstruction.data)).convert("RGB")
+                    reference = originals[name].resize(recon.size, Image.Resampling.LANCZOS)
+                    sent = result.caption_sent.decode("ascii", "replace")
+                    received = result.caption_received.decode("ascii", "replace")
+                    value_psnr = float(psnr(reference, recon))
+                    latent = result.report.latent
+                    record = {
+                        "image": name, "variant": key, "ebn0_db": snr, "esn0_db": round(esn0, 4),
+                        "ssim": float(ssim(reference, recon)),
+                        "psnr_db": value_psnr if math.isfinite(value_psnr) else None,
+                        "latent_symbols": int(latent.symbols), "latent_bits": int(latent.bits),
+                        "latent_info_bits": int(latent.info_bits), "latent_bit_errors": int(latent.bit_errors),
+                        "latent_values_sanitised": int(latent.values_sanitised),
+                        "mcs": latent.mcs, "segments": int(latent.segments),
+                        "segments_failed": int(latent.segments_failed),
+                        "latent_dropped": bool(result.report.latent_dropped), "drop_reason": result.report.drop_reason,
+                        "caption_symbols": int(result.report.caption.symbols),
+                        "caption_bit_errors": int(result.report.caption.bit_errors),
+                        "caption_sent": sent, "caption_received": received,
+                        "caption_corrupted": corrupted_positions(sent, received),
+                        "steps_executed": int(result.steps_executed),
+                        "timings": dict(sorted(result.timings.items())),
+                    }
+                    records.append(record)
+                    images[(name, key, snr)] = recon
+                    if key == "clean":  # float64: 64 bits per latent value
+                        latent_values = int(latent.info_bits) // 64
+                where = "clean channel" if snr is None else f"Eb/N0 {snr:5.2f} dB (Es/N0 {esn0:.2f})"
+                print(f"  {where}: {len(results)} transmissions in {time.monotonic() - t0:.1f} s")
+        # CPU seconds each process used: on a shared machine these move far less with other
+        # people's load than wall time does (the 90 s target is for 2 otherwise idle cores).
+        cpu_s = {role: pipe.services[role].cpu_seconds() for role in ("sender", "channel", "receiver")}
+    cpu_s["demo"] = time.process_time()
+    summary = summarise(records, variants, tuple(args.snrs), drops)
+    for key, points in summary.items():
+        if key != "clean":
+            print(f"  {key:<12} " + "  ".join(
+                f"{p['ebn0_db']:g} dB: " + ("latent dropped" if p["mean_ssim"] is None else f"SSIM {p['mean_ssim']:.3f}")
+                for p in points))
+    print(f"  clean channel: SSIM {summary['clean']:.3f}")
+    title = (f"semcom demo: {spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, "
+             f"{len(photos)} scikit-image photos")
+    photo_rows = [{"name": p.name, "image": originals[p.name],
+                   "caption": next((r["caption_sent"] for r in records if r["image"] == p.name), p.caption)}
+                  for p in photos]
+    by_cell = {(r["image"], r["variant"], r["ebn0_db"]): {**r, "image": images[(r["image"], r["variant"], r["ebn0_db"])]}
+               for r in records}
+    by_cell.update({(d["image"], d["variant"], d["ebn0_db"]): {"dropped": d["reason"], "image": None} for d in drops})
+    sheet = contact_sheet(photo_rows, variants, tuple(args.snrs), by_cell, title, notice, cell=min(size, CELL_MAX))
+    sheet.save(out / "contact_sheet.png", optimize=True)
+    ssim_plot(summary, records, variants, out / "ssim_vs_snr.png", title=f"{spec.name}, {len(photos)} photos, {size}x{size}")
     report = {
-        "profile": profile, "size": size, "steps": steps, "snrs_db": list(args.snrs), "snr_convention": "ebn0",
-        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "notice": notice, "services": services,
-        "images": [name for name, _, _ in images], "transmissions": transmissions, "stage_names": stage_names,
-        "median_timings": median_timings, "wall_s": time.monotonic() - started,
+        "profile": profile, "profile_name": spec.name, "size": size, "steps": steps,
+        "snrs_db": list(args.snrs), "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
+        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "notice": notice,
+        "diffusion_columns": with_diffusion, "services": services,
+        "images": [{"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
+                   for p in photos],
+        "variants": [{"key": v.key, "label": v.label, "encoding": v.encoding, "mode": v.mode, "fec": v.fec,
+                      "latent_policy": v.policy, "latent_repair": v.repair} for v in (CLEAN, *variants)],
+        "summary": summary, "transmissions": records, "amc_drops": drops,
+        "median_e2e_s": statistics.median(r["timings"].get("total", 0.0) for r in records),
+        "startup_s": startup_s, "wall_s": time.monotonic() - started, "cpu_s": cpu_s,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
-    print(f"wrote {out / 'contact_sheet.png'}, {out / 'report.json'}, {out / 'report.md'} "
+    if all(v is not None for v in cpu_s.values()):
+        print(f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in cpu_s.items())} "
+              f"(sum {sum(cpu_s.values()):.1f}); load average {os.getloadavg()[0]:.1f}")
+    print(f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
           f"({report['wall_s']:.1f} s in all)")
-    if notice:
-        print(f"NOTE: {notice}")
     return 0

@@ -8,10 +8,18 @@ tensors saved as .safetensors).
 
 Conventions (the original's): images in [0, 1]; latents raw (no scaling factor); decoder output
 roughly in [0, 1] (callers clamp).
+
+The published weights ship inside the package (`semcom/models/weights/taef2/`: the two .pth files,
+the MIT notice, their source and a SHA256SUMS file), so a clone has a real codec offline:
+`PACKAGED_DIR` is that folder and `PACKAGED_PROFILE` a profile (k = 0 decoding only) that uses it.
+Whenever a weights folder holds a SHA256SUMS file, every file loaded from it is checked against it
+first (`WeightsChecksumError`, an OSError, on a mismatch or an unlisted file); the state dicts are
+read with `weights_only=True` (no pickled code runs) or from .safetensors.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -23,6 +31,48 @@ SPATIAL_FACTOR = 8
 POOL_WIDTH = 256
 POOL_GROUPS = 4
 WEIGHT_NAMES = {"encoder": "taef2_encoder", "decoder": "taef2_decoder"}
+PACKAGED_DIR = Path(__file__).resolve().parent / "weights" / "taef2"
+PACKAGED_PROFILE = PACKAGED_DIR / "profile.yaml"
+CHECKSUMS_FILE = "SHA256SUMS"
+
+
+class WeightsChecksumError(OSError):
+    """A weights file does not match the SHA256SUMS beside it (corrupt, truncated or replaced)."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_checksums(directory: Path) -> dict[str, str] | None:
+    """{file name: sha256} from `directory`/SHA256SUMS (sha256sum's format); None when absent."""
+    sums = directory / CHECKSUMS_FILE
+    if not sums.is_file():
+        return None
+    table: dict[str, str] = {}
+    for line in sums.read_text(encoding="ascii").splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            table[name.lstrip("*").strip()] = digest.lower()
+    return table
+
+
+def verify_weights(path: Path) -> None:
+    """Check `path` against the SHA256SUMS in its folder, if that folder has one."""
+    table = read_checksums(path.parent)
+    if table is None:
+        return
+    if path.name not in table:
+        raise WeightsChecksumError(f"{path} is not listed in {path.parent / CHECKSUMS_FILE}")
+    actual = file_sha256(path)
+    if actual != table[path.name]:
+        raise WeightsChecksumError(
+            f"{path}: sha256 {actual} does not match {table[path.name]} in {path.parent / CHECKSUMS_FILE}"
+        )
 
 
 def conv(n_in: int, n_out: int, bias: bool = True, stride: int = 1) -> nn.Conv2d:
@@ -82,6 +132,7 @@ def build_decoder() -> nn.Sequential:
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    verify_weights(path)
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 

@@ -1,5 +1,5 @@
 """The service CLIs' pure parts: image collection for `semcom send`, the channel override it
-builds, the report JSON, and the demo's contact sheet and Markdown report."""
+builds, the report JSON (the demo's sheet and report: tests/unit/demo)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from semcom.cli import build_parser
-from semcom.cli.demo import DEMO_MODES, contact_sheet, markdown_report
 from semcom.cli.send import channel_override, collect_images, report_dict
 from semcom.v1 import channel_pb2
 
@@ -46,27 +45,6 @@ def test_report_dict_writes_counters_as_numbers() -> None:
     report.latent.bit_errors = 12
     out = report_dict(report)
     assert out["total_symbols"] == 262_298 and out["latent"]["bit_errors"] == 12 and out["esn0_db"] == 16.0
-
-
-def test_contact_sheet_and_markdown_report() -> None:
-    snrs = (5.0, 10.0)
-    original = Image.new("RGB", (80, 60), "red")
-    recons = {(s, m): Image.new("RGB", (32, 32), "blue") for s in snrs for m in DEMO_MODES}
-    sheet = contact_sheet([("a", original, recons), ("b", original, {})], snrs, cell=32)
-    columns = 1 + len(snrs) * len(DEMO_MODES)
-    assert sheet.size == (columns * 36 + 4, 28 + 2 * 36 + 4)
-    assert sheet.getpixel((4 + 5, 28 + 5)) == (255, 0, 0)  # original, row a
-    assert sheet.getpixel((4 + 36 + 5, 28 + 5)) == (0, 0, 255)  # first reconstruction, row a
-    assert sheet.getpixel((4 + 36 + 5, 28 + 36 + 5)) == (255, 255, 255)  # row b has none: blank
-    transmission = {"image": "a", "snr_db": 5.0, "mode_used": "text", "caption_sent": "a dog", "caption_received": "a | `dog`",
-                    "caption_bit_errors": 1, "latent_bit_errors": 0, "latent_bits": 0, "latent_dropped": False,
-                    "ssim": 0.1, "psnr_db": 9.5, "timings": {"total": 1.25}}
-    text = markdown_report({"profile": "tiny", "size": 64, "steps": 4, "notice": "tiny weights", "services": {},
-                            "transmissions": [transmission], "stage_names": ["total"],
-                            "median_timings": {"text": {"total": 1.25}}, "wall_s": 3.0})
-    assert "> tiny weights" in text and "`a / 'dog'`" in text and "| not sent |" in text
-    assert "| `a dog` |" in text  # caption sent beside caption received
-    assert "| text | 1.250 |" in text
 
 
 def test_serve_flags_mirror_settings() -> None:

@@ -1,0 +1,76 @@
+"""The TAEF2 weights shipped in the package: licence and source beside them, checksums verified
+at every load (a changed byte refuses to load), the profile that uses them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from semcom.models.taef2 import (
+    CHECKSUMS_FILE,
+    PACKAGED_DIR,
+    PACKAGED_PROFILE,
+    TAEF2,
+    WeightsChecksumError,
+    file_sha256,
+    read_checksums,
+)
+
+FILES = ("taef2_encoder.pth", "taef2_decoder.pth")
+
+
+def test_packaged_folder_has_weights_licence_source_and_sums() -> None:
+    sums = read_checksums(PACKAGED_DIR)
+    assert sums is not None and set(sums) == set(FILES)
+    for name in FILES:
+        assert file_sha256(PACKAGED_DIR / name) == sums[name]
+    licence = (PACKAGED_DIR / "LICENSE").read_text()
+    assert "MIT License" in licence and "Ollin Boer Bohan" in licence
+    assert "https://github.com/madebyollin/taesd" in (PACKAGED_DIR / "README.md").read_text()
+
+
+def test_packaged_copy_equals_the_shared_fixture(shared_dir: Path) -> None:
+    fixture = shared_dir / "models" / "taef2"
+    if not (fixture / FILES[0]).is_file():
+        pytest.skip(f"no TAEF2 weights at {fixture}")
+    for name in FILES:
+        assert file_sha256(fixture / name) == file_sha256(PACKAGED_DIR / name)
+
+
+def test_a_changed_byte_refuses_to_load(tmp_path: Path) -> None:
+    for name in (*FILES, CHECKSUMS_FILE):
+        shutil.copy(PACKAGED_DIR / name, tmp_path / name)
+    TAEF2.from_pretrained(str(tmp_path))  # intact copy loads
+    data = bytearray((tmp_path / FILES[1]).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / FILES[1]).write_bytes(bytes(data))
+    with pytest.raises(WeightsChecksumError, match="does not match"):
+        TAEF2.from_pretrained(str(tmp_path))
+
+
+def test_a_file_missing_from_the_sums_refuses_to_load(tmp_path: Path) -> None:
+    for name in FILES:
+        shutil.copy(PACKAGED_DIR / name, tmp_path / name)
+    (tmp_path / CHECKSUMS_FILE).write_text(f"{file_sha256(tmp_path / FILES[0])}  {FILES[0]}\n")
+    with pytest.raises(WeightsChecksumError, match="not listed"):
+        TAEF2.from_pretrained(str(tmp_path))
+
+
+def test_packaged_profile_loads_the_real_codec() -> None:
+    """Through the profile machinery: a corrupt file would surface as a readable load error."""
+    import torch
+
+    from semcom.models import load_profile
+
+    models = load_profile(str(PACKAGED_PROFILE), device="cpu", dtype="float32")
+    assert not models.has_captioner and not models.has_diffusion
+    codec = models.encoder()
+    assert codec.name == "taef2" and codec.latent_channels == 32
+    torch.manual_seed(0)
+    images = torch.rand(1, 3, 64, 64) * 2 - 1
+    smooth = torch.nn.functional.avg_pool2d(images, 9, stride=1, padding=4)  # photo-like: smooth
+    out = codec.decode(codec.encode(smooth))
+    assert out.shape == smooth.shape
+    assert float((out - smooth).abs().mean()) < 0.1  # real weights reconstruct; random ones would not
