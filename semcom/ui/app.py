@@ -173,11 +173,14 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
 
 
 def launch(app: Any, host: str, port: int, max_upload_bytes: int, block: bool = True) -> None:
+    """Serve the page. Gradio's own upload cap is twice ours: a file between the two reaches
+    `load_upload`, which refuses it with a message on the page (Gradio's refusal is a toast that
+    fades); beyond twice the cap Gradio refuses the transfer itself, so no upload costs more."""
     import gradio as gr
 
     app.queue(default_concurrency_limit=1).launch(
         server_name=host, server_port=port, share=False, inbrowser=False, show_error=False, ssr_mode=False,
-        max_file_size=max_upload_bytes, prevent_thread_lock=not block, css=CSS,
+        max_file_size=2 * max_upload_bytes, prevent_thread_lock=not block, css=CSS,
         theme=gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
         footer_links=[],
     )

@@ -175,3 +175,19 @@ def test_garbage_upload_is_refused_with_a_message(ui_url, page, tmp_path):
     assert "not an image" in status
     assert "Traceback" not in page.content()
     assert page.locator("#reconstruction img").count() == 0
+
+
+def test_too_large_upload_is_refused_with_a_message(ui_url, page, tmp_path):
+    from PIL import Image
+
+    big = tmp_path / "huge.png"  # a valid PNG of ~3 MB (noise does not compress) over the 2 MB cap
+    Image.frombytes("RGB", (1024, 1024), os.urandom(1024 * 1024 * 3)).save(big)
+    assert big.stat().st_size > 2_000_000
+    page.goto(ui_url)
+    page.locator("#upload input[type=file]").set_input_files(str(big))
+    page.wait_for_selector("#upload >> text=huge.png")
+    page.locator("#transmit").click()
+    page.wait_for_selector("#status >> text=upload refused", timeout=120_000)
+    assert "more than the limit of 2000000 bytes" in page.locator("#status").inner_text()
+    assert "Traceback" not in page.content()
+    assert page.locator("#reconstruction img").count() == 0
