@@ -11,112 +11,14 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-pytest.importorskip("gradio", reason="semcom[ui] not installed (pip install 'semcom[ui]')")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install 'semcom[ui]')")
-
-CHROMIUM = os.environ.get("SEMCOM_TEST_CHROMIUM", "/usr/bin/chromium")
-if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-    pytest.skip(f"no browser at {CHROMIUM}: install it with scripts/ci_browser.sh", allow_module_level=True)
+from tests.integration.ui.conftest import CAPTION
+from tests.integration.ui.conftest import photo as _photo
+from tests.integration.ui.conftest import set_number as _set_number
 
 pytestmark = pytest.mark.slow
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CAPTION = "a red kite over a green field"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def ui_url(tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("ui") / "ui.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "SEMCOM_UI_MAX_UPLOAD_BYTES": "2000000"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "semcom", "ui", "--profile", "tiny", "--size", "64", "--steps", "2",
-             "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"semcom ui exited with {proc.returncode}: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"semcom ui did not answer within 240 s: {log.read_text()[-3000:]}")
-            time.sleep(1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-@pytest.fixture()
-def page(tmp_path):
-    requests: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1400, "height": 1800},
-        )
-        try:
-            # the network is closed: anything not on loopback is aborted, and recorded
-            def route(r):
-                requests.append(r.request.url)
-                host = urlparse(r.request.url).hostname or ""
-                return r.continue_() if host in LOOPBACK or r.request.url.startswith(("data:", "blob:")) else r.abort()
-
-            context.route("**/*", route)
-            pg = context.new_page()
-            pg.set_default_timeout(240_000)
-            yield pg
-        finally:
-            context.close()
-    outside = sorted({u for u in requests if (urlparse(u).hostname or "") not in LOOPBACK
-                      and not u.startswith(("data:", "blob:"))})
-    assert not outside, f"the page fetched from outside loopback: {outside}"
-
-
-def _photo(tmp_path: Path) -> Path:
-    from PIL import Image
-    from skimage import data
-
-    path = tmp_path / "chelsea.png"
-    Image.fromarray(data.chelsea()).save(path)
-    return path
-
-
-def _set_number(page, elem_id: str, value: str) -> None:
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(value)
-    box.press("Enter")
 
 
 def test_upload_transmit_and_read_the_page(ui_url, page, tmp_path):
