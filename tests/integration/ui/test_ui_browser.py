@@ -93,3 +93,21 @@ def test_too_large_upload_is_refused_with_a_message(ui_url, page, tmp_path):
     assert "more than the limit of 2000000 bytes" in page.locator("#status").inner_text()
     assert "Traceback" not in page.content()
     assert page.locator("#reconstruction img").count() == 0
+
+
+def test_sweep_tab_plots_ssim_against_snr(ui_url, page, tmp_path):
+    page.goto(ui_url)
+    page.locator("#caption textarea").fill(CAPTION)  # the first sample photo, the form's settings
+    page.get_by_role("tab", name="SNR sweep").click()
+    page.get_by_label("paper: float64, uncoded").uncheck()  # one variant ...
+    page.locator("#snrs textarea").fill("0 20")  # ... at two SNRs
+    page.locator("#sweep").click()
+    page.wait_for_selector("#status >> text=Sweep done: 2 transmissions", timeout=300_000)
+    rows = page.locator("#sweep-table tr")
+    assert rows.count() == 3  # header + 2 cells
+    cells = [rows.nth(i).locator("td").all_inner_texts() for i in (1, 2)]
+    assert [c[0] for c in cells] == ["as set on the form"] * 2 and [c[1] for c in cells] == ["0", "20"]
+    assert all(0.0 < float(c[2]) <= 1.0 for c in cells)
+    # latent policy auto on an uncoded link = the 5 dB threshold: dropped at 0 dB, sent at 20 dB
+    assert [c[4] for c in cells] == ["dropped", ""]
+    assert page.locator("#sweep-plot img, #sweep-plot svg, #sweep-plot canvas").count() >= 1
