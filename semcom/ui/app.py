@@ -69,7 +69,7 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
     samples = list(be.sample_photos())
 
     def transmit(upload, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs, policy,
-                 seed, steps, strength, caption, compare, progress=gr.Progress()):
+                 seed, steps, strength, caption, compare, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         blank = (None, None, None, "", "", "")
         try:
             progress(0.0, desc="reading the image")
@@ -93,7 +93,7 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
             return (*blank, _error(exc))
 
     def run_sweep(upload, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs, policy,
-                  seed, steps, strength, caption, variants, snrs, progress=gr.Progress()):
+                  seed, steps, strength, caption, variants, snrs, progress=gr.Progress()):  # noqa: B008
         try:
             image = _image(upload, sample, max_upload_bytes, max_pixels)
             s = _settings(backend, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs,
@@ -120,7 +120,7 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     "Caption + latent go over the simulated channel; the receiver rebuilds the picture.")
         with gr.Row():
             with gr.Column(scale=1):
-                upload = gr.File(label="upload a photo (PNG, JPEG, ...)", type="filepath", elem_id="upload")
+                upload = gr.File(label="upload a photo (PNG, JPEG, ...; used when present)", type="filepath", elem_id="upload")
                 sample = gr.Dropdown([UPLOAD, *samples], value=samples[0], label="or a sample photo",
                                      elem_id="sample")
                 caption = gr.Textbox(label="caption to send (empty: the sender's captioner"

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import io
 import logging
@@ -128,6 +129,7 @@ _SAMPLES = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def sample_photos() -> dict[str, tuple[Image.Image, str]]:
     """Bundled sample photos: name -> (RGB image, a caption to send when the profile has no captioner)."""
     from skimage import data
