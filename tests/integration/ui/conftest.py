@@ -35,7 +35,7 @@ def _missing() -> str:
     if importlib.util.find_spec("gradio") is None:
         return "gradio not installed (pip install 'semcom[ui]')"
     if importlib.util.find_spec("playwright") is None:
-        return "playwright not installed (pip install 'semcom[ui]')"
+        return "playwright not installed (pip install playwright, or scripts/ci_browser.sh)"
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         return f"no browser at {CHROMIUM}: install it with scripts/ci_browser.sh"
     return ""
