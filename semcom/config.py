@@ -88,6 +88,9 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_TLS_SERVER_NAME", "", "client: name expected in the peer's certificate when it differs from the target host"),
     Setting("SEMCOM_LOG_FORMAT", "json", "json | text"),
     Setting("SEMCOM_LOG_LEVEL", "INFO", "DEBUG | INFO | WARNING | ERROR"),
+    Setting("SEMCOM_UI_HOST", "127.0.0.1", "semcom ui: address the web page listens on (0.0.0.0 exposes it)"),
+    Setting("SEMCOM_UI_PORT", "7860", "semcom ui: port of the web page", int),
+    Setting("SEMCOM_UI_MAX_UPLOAD_BYTES", str(20_000_000), "semcom ui: largest image upload accepted, in bytes", int),
 ]
 
 SETTINGS: dict[str, Setting] = {s.env: s for s in _SETTINGS}

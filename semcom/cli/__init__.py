@@ -24,6 +24,7 @@ COMMANDS = [
     "loadtest",
     "bench",
     "config",
+    "ui",
 ]
 
 

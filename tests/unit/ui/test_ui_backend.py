@@ -1,0 +1,139 @@
+"""The computations behind `semcom ui` (semcom.ui.backend), without a browser or Gradio."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from semcom.ui import backend as be
+
+
+def test_caption_segments_mark_exactly_the_changed_characters():
+    assert be.caption_segments("a cat", "a cat") == [("a cat", None)]
+    assert be.caption_segments("a cat", "a bad") == [("a ", None), ("b", "corrupted"), ("a", None),
+                                                     ("d", "corrupted")]
+    # a received caption longer than the sent one: the extra characters are corrupt too
+    assert be.caption_segments("ab", "abc") == [("ab", None), ("c", "corrupted")]
+
+
+def test_caption_html_escapes_and_counts():
+    out = be.caption_html("<b>&", "<x>&")
+    assert "<b>&" not in out and "&lt;b&gt;&amp;" in out
+    assert '<mark class="corrupted" title="corrupted on the channel">x</mark>' in out
+    assert "(1 of 4 characters corrupted)" in out
+
+
+def test_parse_snrs():
+    assert be.parse_snrs("0:12:3") == [0.0, 3.0, 6.0, 9.0, 12.0]
+    assert be.parse_snrs("1, 2.5 -3") == [1.0, 2.5, -3.0]
+    for bad in ("", "a b", "0:10:0", "0:100:1", "200"):
+        with pytest.raises(be.UiError):
+            be.parse_snrs(bad)
+
+
+def _png(tmp_path, size=(32, 24)):
+    path = tmp_path / "ok.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (*size[::-1], 4), dtype=np.uint8), "RGBA").save(path)
+    return path
+
+
+def test_load_upload_accepts_an_image_and_refuses_the_rest(tmp_path):
+    image = be.load_upload(_png(tmp_path), max_bytes=10**6, max_pixels=10**6)
+    assert image.mode == "RGB" and image.size == (32, 24)
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(os.urandom(1000))
+    with pytest.raises(be.UiError, match="not an image"):
+        be.load_upload(junk, 10**6, 10**6)
+    with pytest.raises(be.UiError, match="more than the limit of 100 bytes"):
+        be.load_upload(_png(tmp_path), max_bytes=100, max_pixels=10**6)
+    with pytest.raises(be.UiError, match="exceeds the cap of 500"):
+        be.load_upload(_png(tmp_path), max_bytes=10**6, max_pixels=500)
+    truncated = tmp_path / "cut.png"
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(buf, "PNG")
+    truncated.write_bytes(buf.getvalue()[:60])
+    with pytest.raises(be.UiError, match="upload refused"):
+        be.load_upload(truncated, 10**6, 10**6)
+    with pytest.raises(be.UiError, match="no image"):
+        be.load_upload(None, 10**6, 10**6)
+
+
+def test_settings_are_checked_and_the_paper_variant_is_the_paper():
+    with pytest.raises(be.UiError, match="channel_model"):
+        be.UiSettings(channel_model="bsc")
+    with pytest.raises(be.UiError, match="seed"):
+        be.UiSettings(seed=-1)
+    mine = be.UiSettings(snr_db=4.5, snr_convention="esn0", channel_model="rayleigh", encoding="int8g", fec="ldpc",
+                         latent_policy="amc", latent_repair="smmse", seed=9)
+    paper = be.paper_settings(mine)
+    assert (paper.encoding, paper.fec, paper.latent_policy, paper.latent_repair) == ("float64", "none", "always", "none")
+    assert (paper.snr_db, paper.snr_convention, paper.channel_model, paper.seed) == (4.5, "esn0", "rayleigh", 9)
+
+
+def test_sample_photos_are_rgb_with_captions():
+    samples = be.sample_photos()
+    assert len(samples) >= 3
+    for image, caption in samples.values():
+        assert image.mode == "RGB" and min(image.size) >= 256 and caption
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    pytest.importorskip("torch")
+    return be.InProcessBackend("tiny", size=64)
+
+
+def test_in_process_transmission_and_sweep(tiny):
+    from skimage import data
+
+    image = Image.fromarray(data.chelsea())
+    s = be.UiSettings(snr_db=30, mode="text+latent", steps=1, caption="a cat", latent_policy="always")
+    out = tiny.transmit(image, s)
+    assert out.image.size == (64, 64)
+    assert out.caption_sent == "a cat" and out.caption_received == "a cat"  # 30 dB uncoded: clean
+    assert out.report.latent.info_bits > 0 and not out.report.latent_dropped
+    assert out.report.ebn0_db == pytest.approx(30.0)
+    assert 0.0 < out.ssim <= 1.0
+    assert "receiver_total" in out.timings and "channel" in out.timings
+    html = be.report_html(out, "t")
+    assert "latent sent" in html and "uncoded" in html
+
+    # the same seed gives the same picture; the paper's variant runs on the same channel
+    again = tiny.transmit(image, s)
+    assert np.array_equal(np.asarray(again.image), np.asarray(out.image))
+
+    progress: list[str] = []
+    rows = be.sweep(tiny, image, s, ["as set on the form", "paper: float64, uncoded"], [-5.0, 30.0],
+                    progress=lambda f, d: progress.append(d))
+    assert [(r.variant, r.snr_db) for r in rows] == [("as set on the form", -5.0), ("as set on the form", 30.0),
+                                                     ("paper: float64, uncoded", -5.0),
+                                                     ("paper: float64, uncoded", 30.0)]
+    assert rows[0].latent_bit_errors > rows[1].latent_bit_errors  # -5 dB flips bits, 30 dB almost none
+    assert all(r.ssim is not None and not r.error for r in rows)
+    assert len(progress) == 4
+    fig = be.sweep_figure(rows, "ebn0")
+    assert len(fig.axes[0].lines) == 2
+    with pytest.raises(be.UiError, match="unknown variants"):
+        be.sweep(tiny, image, s, ["nope"], [1.0])
+
+
+def test_a_refused_request_is_a_message(tiny):
+    image = Image.new("RGB", (64, 64), "grey")
+    with pytest.raises(be.UiError):
+        tiny.transmit(image, be.UiSettings(fec="ldpc", mcs="no-such-mcs", caption="x", steps=1))
+
+
+def test_cli_names_the_extra_when_gradio_is_missing(monkeypatch, capsys):
+    import sys
+
+    from semcom.cli import ui
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio -> ImportError
+    assert ui.run(argparse.Namespace()) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"]
