@@ -11,5 +11,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 fi
-"$PY" -m pip install -q "gradio>=5.0,<7" "playwright>=1.40"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$PY" -m pip install -q -e "$root[ui]" "playwright>=1.40"
 chromium --version

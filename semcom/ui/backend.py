@@ -120,24 +120,12 @@ def load_upload(path: str | Path | None, max_bytes: int, max_pixels: int) -> Ima
         raise UiError(f"upload refused: {exc}") from None
 
 
-# The lead re-points this at the packaged sample photos at merge time (one function, one place).
-_SAMPLES = (
-    ("astronaut", "astronaut", "an astronaut in a white space suit in front of a flag"),
-    ("coffee", "coffee", "a cup of coffee on a saucer on a table"),
-    ("chelsea", "chelsea", "a tabby cat looking to the side"),
-    ("rocket", "rocket", "a rocket standing on its launch pad"),
-)
-
-
 @functools.lru_cache(maxsize=1)
 def sample_photos() -> dict[str, tuple[Image.Image, str]]:
-    """Bundled sample photos: name -> (RGB image, a caption to send when the profile has no captioner)."""
-    from skimage import data
+    """The bundled sample photos (`semcom.samples`, the demo's): name -> (RGB image, its caption)."""
+    from semcom.samples import PHOTOS
 
-    out: dict[str, tuple[Image.Image, str]] = {}
-    for name, loader, caption in _SAMPLES:
-        out[name] = (Image.fromarray(getattr(data, loader)()).convert("RGB"), caption)
-    return out
+    return {p.name: (Image.fromarray(p.array()).convert("RGB"), p.caption) for p in PHOTOS}
 
 
 # ---------------------------------------------------------------------------- back-ends
