@@ -156,6 +156,13 @@ class ServerOptions:
         ]
 
 
+def admission_settings(host: ServiceHost) -> dict[str, Any]:
+    """Keyword arguments of a `BatchQueue` for `host`: cost budget, readiness high-water mark
+    (which turns the host's readiness NOT_SERVING), retry hint."""
+    return dict(cost_budget=config.get("SEMCOM_COST_BUDGET"), high_water=config.get("SEMCOM_READY_HIGH_WATER"),
+                on_pressure=host.set_overloaded, retry_pushback_ms=host.options.retry_pushback_ms)
+
+
 # --------------------------------------------------------------------------- the event loop
 
 _LOOP: asyncio.AbstractEventLoop | None = None
