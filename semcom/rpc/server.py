@@ -95,8 +95,8 @@ class ServerOptions:
     allowed_clients: tuple[str, ...] = ()
     retry_pushback_ms: int = 1000
     keepalive_s: float = 20.0
-    keepalive_timeout_s: float = 5.0
-    keepalive_min_ping_s: float = 5.0
+    keepalive_timeout_s: float = 3.0
+    keepalive_min_ping_s: float = 4.0
     max_connection_age_s: float = 1800.0
     max_connection_age_grace_s: float = 60.0
 
