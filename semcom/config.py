@@ -103,7 +103,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_MAX_LATENT_VALUES", str(16 * 128 * 128), "most values in a latent tensor (its shape's product; 16 x 128 x 128 = a 1024x1024 image at 16 channels)", int),
     Setting("SEMCOM_MAX_LATENT_BYTES", str(16 * 128 * 128 * 8), "largest latent data in bytes (SEMCOM_MAX_LATENT_VALUES float64 values)", int),
     Setting("SEMCOM_MAX_OUTPUT_PIXELS", str(1024 * 1024), "largest reconstruction (width x height) a request may ask for", int),
-    Setting("SEMCOM_MAX_INFERENCE_STEPS", "200", "most DDIM steps a request may ask for", int),
+    Setting("SEMCOM_MAX_INFERENCE_STEPS", "999", "most DDIM steps a request may ask for (the models accept at most 999)", int),
     Setting("SEMCOM_MAX_FADING_BLOCK_LENGTH", "65536", "largest fading_block_length a request may ask for (rayleigh)", int),
 ]
 

@@ -14,7 +14,7 @@ latent shape / values            rank 3, SEMCOM_MAX_LATENT_VALUES    channel, re
 latent data bytes                SEMCOM_MAX_LATENT_BYTES             channel, receiver
 coded size / output pixels       SEMCOM_MAX_OUTPUT_PIXELS (1024^2)   channel, receiver (+ latent
                                                                      x spatial factor there)
-params.num_inference_steps       SEMCOM_MAX_INFERENCE_STEPS (200)    sender, channel, receiver
+params.num_inference_steps       SEMCOM_MAX_INFERENCE_STEPS (999)    sender, channel, receiver
 channel.fading_block_length      SEMCOM_MAX_FADING_BLOCK_LENGTH      sender, channel, receiver
 quant lo/hi values               64 each                             sender
 message size                     SEMCOM_MAX_MESSAGE_BYTES (gRPC)     every hop, by gRPC
@@ -42,7 +42,7 @@ class Limits:
     max_latent_values: int = 16 * 128 * 128
     max_latent_bytes: int = 16 * 128 * 128 * 8
     max_output_pixels: int = 1024 * 1024
-    max_inference_steps: int = 200
+    max_inference_steps: int = 999
     max_fading_block_length: int = 65536
 
     @classmethod
@@ -60,7 +60,7 @@ class Limits:
 
 def _over(what: str, value: int, bound: int, setting: str) -> None:
     if value > bound:
-        raise LimitError(f"{what} is {value}, over the limit of {bound} ({setting})")
+        raise LimitError(f"{what} is {value}, over the cap of {bound} ({setting})")
 
 
 def _common(request: Any, limits: Limits) -> None:

@@ -148,6 +148,7 @@ class ServerOptions:
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", _ms(self.keepalive_s)),
             ("grpc.keepalive_timeout_ms", _ms(self.keepalive_timeout_s)),
+            ("grpc.http2.ping_timeout_ms", _ms(self.keepalive_timeout_s)),  # what newer cores time pings by
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", _ms(self.keepalive_min_ping_s)),
             ("grpc.http2.max_ping_strikes", 2),

@@ -24,6 +24,7 @@ def keepalive_options(keepalive_s: float | None = None, timeout_s: float | None 
     return [
         ("grpc.keepalive_time_ms", int(keepalive_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(timeout_s * 1000)),
+        ("grpc.http2.ping_timeout_ms", int(timeout_s * 1000)),  # newer gRPC cores time keepalive pings by this
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
     ]
