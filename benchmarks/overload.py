@@ -10,7 +10,8 @@ thread each, plaintext on 127.0.0.1), then for `--seconds`:
   previous answer arrives; a stream refused with RESOURCE_EXHAUSTED waits the server's
   ``grpc-retry-pushback-ms`` hint and opens again;
 * `--idle` (28) idle streams to the receiver: opened, never send anything, reopened as soon as
-  the server ends them (SEMCOM_STREAM_IDLE_S = `--stream-idle-s` on the receiver);
+  the server ends them (SEMCOM_STREAM_IDLE_S = `--stream-idle-s` on the receiver); refused ones
+  wait the retry hint, as the active ones do;
 * a health Check ("" = readiness) on every service every 100 ms;
 * halfway through, one normal request: a Transmit through the sender (three hops), and one
   Reconstruct straight to the receiver.
@@ -202,9 +203,11 @@ def main() -> None:
                     count("idle stream", grpc.StatusCode.OK)
                 except grpc.RpcError as exc:
                     count("idle stream", exc.code())
+                    if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                        stop.wait(pushback_ms(exc) / 1000)  # refused: as polite as the active clients
                 finally:
                     release.set()
-                stop.wait(0.05)
+                stop.wait(0.05)  # closed for idling: open the next idle stream at once
 
         checks: dict[str, list[float]] = {s.role: [] for s in services}
         answers: dict[str, collections.Counter] = {s.role: collections.Counter() for s in services}

@@ -90,6 +90,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_READY_HIGH_WATER", "0.8", "readiness turns NOT_SERVING while the model queue is above this fraction of SEMCOM_MAX_QUEUE or SEMCOM_COST_BUDGET", float),
     Setting("SEMCOM_RETRY_PUSHBACK_MS", "1000", "retry hint (trailing metadata grpc-retry-pushback-ms) sent with RESOURCE_EXHAUSTED when no better estimate exists", int),
     Setting("SEMCOM_STREAM_IDLE_S", "30", "a stream with nothing in flight that sends no request for this long is ended (DEADLINE_EXCEEDED)", float),
+    Setting("SEMCOM_MAX_WAITING_STREAMS", "256", "streams that have not sent their first request yet (they hold no worker) before RESOURCE_EXHAUSTED", int),
     Setting("SEMCOM_STREAM_MAX_S", "3600", "longest a stream may last; checked between items (DEADLINE_EXCEEDED)", float),
     Setting("SEMCOM_MAX_STREAM_ITEMS", "10000", "most requests in one stream (INVALID_ARGUMENT beyond)", int),
     Setting("SEMCOM_KEEPALIVE_S", "20", "server keepalive ping interval in seconds (grpc.keepalive_time_ms)", float),

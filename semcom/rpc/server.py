@@ -290,6 +290,8 @@ class _Gate(grpc.aio.ServerInterceptor):
         method = details.method or ""
         if handler is None or method.startswith(CONTROL_PREFIXES):
             return handler
+        if handler.request_streaming and handler.response_streaming:
+            return handler  # admitted at its first request, on the loop (ServiceHost._stream_stream)
         host = self.host
         name = method.rsplit("/", 1)[-1]
         if host.draining:
@@ -329,6 +331,60 @@ class _SyncContext:
         return getattr(self._context, name)
 
 
+class _Abort(Exception):
+    """`abort` called by a synchronous handler running under an async wrapper."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
+class _BridgeContext:
+    """The synchronous ServicerContext API over a grpc.aio context, for a synchronous handler
+    that an async wrapper runs on the thread pool: `abort` raises `_Abort` (the wrapper ends the
+    call), `add_callback` runs at the end of the call, `is_active` is False after it."""
+
+    def __init__(self, context) -> None:
+        self._context = context
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], object]] = []
+        self._done = False
+        try:
+            context.add_done_callback(lambda _ctx: self.finish())
+        except Exception:  # noqa: BLE001 - the wrapper calls finish() itself at the end
+            pass
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a callback must not break the others
+                log.debug("end-of-call callback failed", exc_info=True)
+
+    def add_callback(self, callback: Callable[[], object]) -> bool:
+        with self._lock:
+            if not self._done:
+                self._callbacks.append(callback)
+                return True
+        callback()
+        return True
+
+    def is_active(self) -> bool:
+        return not self._done
+
+    def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        raise _Abort(code, details)
+
+    def __getattr__(self, name: str) -> Any:  # time_remaining, set_trailing_metadata, auth_context ...
+        return getattr(self._context, name)
+
+
 def _peer_sans(context) -> list[str]:
     try:
         auth = context.auth_context()
@@ -345,6 +401,7 @@ class ServiceHost:
         self.options = options
         self.workers = max(options.max_workers, 1)
         self.admission = Admission(self.workers)
+        self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")))  # streams before their first request
         self.pool = ThreadPoolExecutor(max_workers=self.workers + SPARE_WORKERS, thread_name_prefix=f"{name}-rpc")
         self.service_names: list[str] = []
         self.port = 0
@@ -407,13 +464,9 @@ class ServiceHost:
         if handler.request_streaming and handler.response_streaming:
             behaviour = handler.stream_stream
 
-            def stream_stream(requests, context):
-                context = _SyncContext(context)
-                try:
-                    admitted_checks(context)
-                    yield from behaviour(_CheckedRequests(requests), context)
-                finally:
-                    release()
+            async def stream_stream(requests, context):
+                async for response in host._stream_stream(method, behaviour, requests, context):
+                    yield response
 
             return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
         if handler.request_streaming:
@@ -460,6 +513,93 @@ class ServiceHost:
                 release()
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+
+    async def _stream_stream(self, method: str, behaviour, requests, context):
+        """A bidirectional stream: no thread and no worker slot until its first request arrives
+        (an idle stream waits on the event loop, ended after SEMCOM_STREAM_IDLE_S); then admitted
+        like a call and run by the synchronous `behaviour` on the pool, item by item."""
+        from semcom.rpc.errors import ServiceError
+
+        idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
+        if not self.waiting.try_enter():
+            ADMISSION_REFUSED.labels(self.name, "streams").inc()
+            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later")
+        try:
+            first = await asyncio.wait_for(requests.__anext__(), idle_s)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            log.info("idle stream closed", extra=fields(method=method, idle_s=idle_s))
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                f"stream idle: no request for {idle_s:g} s (SEMCOM_STREAM_IDLE_S)")
+        finally:
+            self.waiting.leave()
+        if isinstance(first, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
+        if self.draining:
+            ADMISSION_REFUSED.labels(self.name, "draining").inc()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
+        if not self.admission.try_enter():
+            ADMISSION_REFUSED.labels(self.name, "workers").inc()
+            log.warning("stream refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
+        INFLIGHT.labels(self.name).set(self.admission.in_flight)
+        loop = asyncio.get_running_loop()
+        bridge = _BridgeContext(context)
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self.admission.leave()
+
+        def sync_requests():
+            yield first
+            while True:
+                try:
+                    yield asyncio.run_coroutine_threadsafe(requests.__anext__(), loop).result()
+                except StopAsyncIteration:
+                    return
+
+        done = object()
+        generator = None
+        job = None
+        try:
+            try:
+                self._check_identity(bridge)
+            except ServiceError as exc:
+                await context.abort(exc.code, exc.message)
+            generator = behaviour(_CheckedRequests(sync_requests()), bridge)
+            while True:
+                job = loop.run_in_executor(self.pool, next, generator, done)
+                response = await job
+                job = None
+                if response is done:
+                    break
+                yield response
+        except _Abort as exc:
+            await context.abort(exc.code, exc.details)
+        finally:
+            bridge.finish()
+            running = job is not None and not job.done()
+            if running:  # cancelled while the model thread works: free the slot when it returns
+
+                def after(_job) -> None:
+                    try:
+                        generator.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    release()
+
+                job.add_done_callback(after)
+            else:
+                if generator is not None:
+                    generator.close()
+                release()
 
     # ------------------------------------------------------------------ health
 

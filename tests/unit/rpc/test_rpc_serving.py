@@ -124,8 +124,8 @@ def test_drain_says_not_serving_at_once_finishes_in_flight_work_and_refuses_new_
     host.batcher.close()
 
 
-def test_an_idle_stream_is_closed_after_its_timeout_and_frees_its_worker(monkeypatch) -> None:
-    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", "1")
+def test_idle_streams_hold_no_worker_and_are_closed_after_their_timeout(monkeypatch) -> None:
+    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", "3")
     host = ReceiverHost(max_workers=1)
     release = threading.Event()
 
@@ -138,14 +138,49 @@ def test_an_idle_stream_is_closed_after_its_timeout_and_frees_its_worker(monkeyp
         channel = grpc.insecure_channel(host.target)
         stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
         t0 = time.monotonic()
-        with pytest.raises(grpc.RpcError) as err:
-            list(stub.ReconstructStream(silent(), timeout=60))
-        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        assert "SEMCOM_STREAM_IDLE_S" in err.value.details()
+        with ThreadPoolExecutor(8) as pool:
+            idle = [pool.submit(lambda: list(stub.ReconstructStream(silent(), timeout=60))) for _ in range(8)]
+            time.sleep(0.5)
+            # 8 idle streams open, one worker: a normal call is still served, and a stream too
+            assert host.host.admission.in_flight == 0
+            assert stub.Reconstruct(reconstruct_request("normal"), timeout=10).request_id == "normal"
+            replies = list(stub.ReconstructStream(iter([reconstruct_request("s")]), timeout=10))
+            assert [r.request_id for r in replies] == ["s"]
+            for future in idle:
+                with pytest.raises(grpc.RpcError) as err:
+                    future.result(timeout=60)
+                assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                assert "SEMCOM_STREAM_IDLE_S" in err.value.details()
         assert time.monotonic() - t0 < 30
+        channel.close()
+    finally:
         release.set()
-        # the only worker is free again
-        assert stub.Reconstruct(reconstruct_request("next"), timeout=10).request_id == "next"
+        host.close()
+
+
+def test_a_stream_that_goes_quiet_after_a_request_is_closed_and_frees_its_worker(monkeypatch) -> None:
+    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", "1")
+    host = ReceiverHost(max_workers=1)
+    release = threading.Event()
+
+    def one_then_silent():
+        yield reconstruct_request("first")
+        release.wait(60)
+
+    try:
+        channel = grpc.insecure_channel(host.target)
+        stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
+        replies = []
+        with pytest.raises(grpc.RpcError) as err:
+            for reply in stub.ReconstructStream(one_then_silent(), timeout=60):
+                replies.append(reply.request_id)
+        assert replies == ["first"]
+        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "SEMCOM_STREAM_IDLE_S" in err.value.details()
+        release.set()
+        deadline = time.monotonic() + 10
+        while host.host.admission.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stub.Reconstruct(reconstruct_request("next"), timeout=10).request_id == "next"  # the worker is free
         channel.close()
     finally:
         release.set()
