@@ -229,8 +229,9 @@ class _CheckedRequests:
 class Admission:
     """Counts model RPCs in flight (thread-safe); `try_enter` refuses beyond `limit`."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, gauge: Any = None) -> None:
         self.limit = limit
+        self.gauge = gauge  # a prometheus Gauge child that follows `in_flight`, or None
         self._lock = threading.Lock()
         self.in_flight = 0
         self.idle = threading.Condition(self._lock)
@@ -240,11 +241,15 @@ class Admission:
             if self.in_flight >= self.limit:
                 return False
             self.in_flight += 1
+            if self.gauge is not None:
+                self.gauge.set(self.in_flight)
             return True
 
     def leave(self) -> None:
         with self._lock:
             self.in_flight = max(self.in_flight - 1, 0)
+            if self.gauge is not None:
+                self.gauge.set(self.in_flight)
             if self.in_flight == 0:
                 self.idle.notify_all()
 
@@ -299,13 +304,12 @@ class _Gate(grpc.aio.ServerInterceptor):
             return _refusal(handler, grpc.StatusCode.UNAVAILABLE, f"{host.name} is draining for shutdown; retry elsewhere")
         if not host.admission.try_enter():
             ADMISSION_REFUSED.labels(host.name, "workers").inc()
-            log.warning("call refused: every worker busy", extra=fields(method=name, workers=host.admission.limit))
+            log.info("call refused: every worker busy", extra=fields(method=name, workers=host.admission.limit))
             return _refusal(
                 handler, grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"{host.name} is at capacity ({host.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
                 ((RETRY_PUSHBACK, str(host.options.retry_pushback_ms)),),
             )
-        INFLIGHT.labels(host.name).set(host.admission.in_flight)
         return handler
 
 
@@ -400,7 +404,7 @@ class ServiceHost:
         self.name = name
         self.options = options
         self.workers = max(options.max_workers, 1)
-        self.admission = Admission(self.workers)
+        self.admission = Admission(self.workers, INFLIGHT.labels(name if name in ("sender", "channel", "receiver") else "service"))
         self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")))  # streams before their first request
         self.pool = ThreadPoolExecutor(max_workers=self.workers + SPARE_WORKERS, thread_name_prefix=f"{name}-rpc")
         self.service_names: list[str] = []
@@ -543,11 +547,10 @@ class ServiceHost:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
         if not self.admission.try_enter():
             ADMISSION_REFUSED.labels(self.name, "workers").inc()
-            log.warning("stream refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+            log.info("stream refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
             context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
-        INFLIGHT.labels(self.name).set(self.admission.in_flight)
         loop = asyncio.get_running_loop()
         bridge = _BridgeContext(context)
         released = threading.Event()
