@@ -295,8 +295,8 @@ class _Gate(grpc.aio.ServerInterceptor):
         method = details.method or ""
         if handler is None or method.startswith(CONTROL_PREFIXES):
             return handler
-        if handler.request_streaming and handler.response_streaming:
-            return handler  # admitted at its first request, on the loop (ServiceHost._stream_stream)
+        if handler.request_streaming == handler.response_streaming:
+            return handler  # unary and bidi: admitted by their async wrappers (ServiceHost._unary/_stream_stream)
         host = self.host
         name = method.rsplit("/", 1)[-1]
         if host.draining:
@@ -507,16 +507,47 @@ class ServiceHost:
             return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
         behaviour = handler.unary_unary
 
-        def unary_unary(request, context):
-            context = _SyncContext(context)
-            try:
-                admitted_checks(context)
-                undecodable(request, context)
-                return behaviour(request, context)
-            finally:
-                release()
+        async def unary_unary(request, context):
+            return await host._unary(method, behaviour, request, context)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+
+    async def _admit(self, method: str, context) -> None:
+        """On the loop, before any thread: draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS ->
+        RESOURCE_EXHAUSTED with a retry hint, identity not on the allow-list -> PERMISSION_DENIED.
+        Returns admitted (the caller must `admission.leave()` once its thread is done)."""
+        from semcom.rpc.errors import ServiceError
+
+        try:
+            self._check_identity(context)
+        except ServiceError as exc:
+            await context.abort(exc.code, exc.message)
+        if self.draining:
+            ADMISSION_REFUSED.labels(self.name, "draining").inc()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
+        if not self.admission.try_enter():
+            ADMISSION_REFUSED.labels(self.name, "workers").inc()
+            log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
+
+    async def _unary(self, method: str, behaviour, request, context):
+        """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
+        pool; the call's end (cancel, deadline) reaches the servicer through the bridge context."""
+        if isinstance(request, Undecodable):
+            log.warning("rpc failed", extra=fields(method=method, code="INVALID_ARGUMENT", error=request.message))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        await self._admit(method, context)
+        bridge = _BridgeContext(context)
+        job = self.pool.submit(behaviour, request, bridge)  # a thread is free: admitted < pool size
+        job.add_done_callback(lambda _job: self.admission.leave())  # when the thread is done, not before
+        try:
+            return await asyncio.wrap_future(job)
+        except _Abort as exc:
+            await context.abort(exc.code, exc.details)
+        finally:
+            bridge.finish()
 
     async def _stream_stream(self, method: str, behaviour, requests, context):
         """A bidirectional stream: no thread and no worker slot until its first request arrives
@@ -542,15 +573,7 @@ class ServiceHost:
             self.waiting.leave()
         if isinstance(first, Undecodable):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
-        if self.draining:
-            ADMISSION_REFUSED.labels(self.name, "draining").inc()
-            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
-        if not self.admission.try_enter():
-            ADMISSION_REFUSED.labels(self.name, "workers").inc()
-            log.info("stream refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
-            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
+        await self._admit(method, context)
         loop = asyncio.get_running_loop()
         bridge = _BridgeContext(context)
         released = threading.Event()
@@ -572,10 +595,6 @@ class ServiceHost:
         generator = None
         job = None
         try:
-            try:
-                self._check_identity(bridge)
-            except ServiceError as exc:
-                await context.abort(exc.code, exc.message)
             generator = behaviour(_CheckedRequests(sync_requests()), bridge)
             while True:
                 job = loop.run_in_executor(self.pool, next, generator, done)

@@ -312,3 +312,31 @@ def test_server_options_carry_keepalive_and_connection_age() -> None:
     assert options["grpc.max_connection_age_ms"] == 1_800_000 and options["grpc.max_connection_age_grace_ms"] > 0
     with pytest.raises(ValueError, match="mutual TLS"):
         ServerOptions(allowed_clients=("x",))  # an allow-list without client certificates means nothing
+
+
+def test_a_cancelled_call_frees_its_worker_at_once() -> None:
+    """The client's cancel reaches the servicer: its queued work is dropped and its worker is free
+    long before the call's 60 s deadline, while the model is still blocked on another call."""
+    host = ReceiverHost(max_workers=2)
+    host.model.gate.clear()
+    try:
+        with ReceiverClient(host.target, tls=PLAIN, retry_attempts=1) as client:
+            running = client.stub.Reconstruct.future(reconstruct_request("running"), timeout=60)
+            deadline = time.monotonic() + 10
+            while host.host.admission.in_flight < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            waiting = client.stub.Reconstruct.future(reconstruct_request("waiting"), timeout=60)
+            while host.host.admission.in_flight < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert host.host.admission.in_flight == 2
+            waiting.cancel()
+            t0 = time.monotonic()
+            while host.host.admission.in_flight > 1 and time.monotonic() - t0 < 20:
+                time.sleep(0.02)
+            assert host.host.admission.in_flight == 1 and time.monotonic() - t0 < 20
+            assert host.batcher.outstanding == 1  # the cancelled item left the model queue
+            host.model.gate.set()
+            assert running.result(timeout=30).request_id == "running"
+            assert host.model.batches == [1]  # the cancelled request never reached the model
+    finally:
+        host.close()
