@@ -14,11 +14,14 @@ Design (docs/services.md, "Concurrency"):
 
 * Control plane on the event loop. Health (`grpc_health.v1` aio servicer) and reflection are
   async handlers: they never wait for a thread, so a busy or stuck model cannot starve them.
-* Model RPCs on `grpc.aio`'s migration thread pool (the servicers stay synchronous). An admission
-  interceptor on the event loop counts model RPCs (never health/reflection) and refuses one over
-  SEMCOM_MAX_WORKERS at once with RESOURCE_EXHAUSTED and a retry hint in the trailing metadata
-  ``grpc-retry-pushback-ms``. The pool has more threads than the cap, so an admitted call never
-  waits for a thread and nothing queues without bound.
+* Model RPCs through async wrappers: each model method is admitted on the event loop before any
+  thread is used (a bidirectional stream when its first request arrives, so an idle stream holds
+  no thread and no slot) and then runs the synchronous servicer on a bounded pool. At most
+  SEMCOM_MAX_WORKERS model calls/streams at once (never health/reflection); one more is refused
+  at once with RESOURCE_EXHAUSTED and a retry hint in the trailing metadata
+  ``grpc-retry-pushback-ms``. The pool has more threads than the cap and a slot is freed only
+  when its thread is done, so an admitted call never waits for a thread and nothing queues
+  without bound. The call's end reaches the servicer through `_BridgeContext`.
 * Health names: ``""`` and each service name = readiness (models loaded, not draining, model
   queue below its high-water mark); ``"liveness"`` = the process answers (SERVING from `start`
   until the server stops). `semcom health --probe liveness|readiness` asks one or the other.
