@@ -340,3 +340,24 @@ def test_a_cancelled_call_frees_its_worker_at_once() -> None:
             assert host.model.batches == [1]  # the cancelled request never reached the model
     finally:
         host.close()
+
+
+def test_a_stream_is_ended_after_its_maximum_duration(monkeypatch) -> None:
+    monkeypatch.setenv("SEMCOM_STREAM_MAX_S", "1")
+    host = ReceiverHost()
+
+    def steady():
+        for i in range(100):  # one request every 0.2 s: never idle, but longer than 1 s in all
+            yield reconstruct_request(str(i))
+            time.sleep(0.2)
+
+    try:
+        with ReceiverClient(host.target, tls=PLAIN) as client:
+            got = []
+            with pytest.raises(grpc.RpcError) as err:
+                for reply in client.reconstruct_stream(steady(), timeout=60):
+                    got.append(reply.request_id)
+        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED and "SEMCOM_STREAM_MAX_S" in err.value.details()
+        assert 1 <= len(got) < 100
+    finally:
+        host.close()
