@@ -361,3 +361,24 @@ def test_a_stream_is_ended_after_its_maximum_duration(monkeypatch) -> None:
         assert 1 <= len(got) < 100
     finally:
         host.close()
+
+
+def test_semcom_health_probe_flag_asks_liveness_or_readiness(capsys) -> None:
+    from semcom.cli import build_parser
+
+    host = ReceiverHost(attach=False)  # loading: alive, not ready
+
+    def probe(*flags: str) -> int:
+        args = build_parser().parse_args(["health", host.target, "--insecure", "--json", *flags])
+        return args.func(args)
+
+    try:
+        assert probe("--probe", "liveness") == 0
+        assert probe() == 1 and probe("--probe", "readiness") == 1
+        host.ready()
+        assert probe() == 0
+        out = capsys.readouterr().out
+        assert '"probe": "liveness", "service": "liveness", "status": "SERVING"' in out
+        assert '"probe": "readiness", "service": "", "status": "NOT_SERVING"' in out
+    finally:
+        host.close()
