@@ -10,9 +10,9 @@ from dataclasses import replace
 
 from semcom import config
 from semcom.link.types import ChannelConfig
-from semcom.rpc.client import dial
 from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
+from semcom.rpc.upstream import dial_upstream as dial  # issue 12: dial + keepalive
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 from channel_sim.servicer import ChannelServicer

@@ -19,6 +19,7 @@ from semcom.link.types import ChannelConfig
 from semcom.rpc import convert
 from semcom.rpc.deadlines import call_downstream
 from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
+from semcom.rpc.limits import check_reconstruct_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
 from semcom.rpc.pipeline import Pending, ordered_pipeline
@@ -39,6 +40,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         from semcom.link.transmission import transmit_packet
         from semcom.link.policy import FecUnavailableError
 
+        check_reconstruct_request(request)  # issue 12: client-controlled sizes (semcom.rpc.limits)
         if not request.HasField("packet"):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()

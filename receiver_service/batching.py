@@ -30,6 +30,14 @@ log = logging.getLogger("receiver_service.batching")
 __all__ = ["BatchAbandoned", "Batcher", "Work"]
 
 
+def reconstruction_cost(item: Any) -> float:
+    """Megapixel-steps of one queued reconstruction: coded width x height x DDIM steps / 1e6."""
+    packet, params = item[0], item[1]
+    width, height = getattr(packet, "coded_size", (0, 0)) or (0, 0)
+    steps = getattr(params, "num_inference_steps", 1) or 1
+    return max(int(width), 1) * max(int(height), 1) * int(steps) / 1e6
+
+
 class BatchAbandoned(Exception):
     """Raised between denoising steps when every caller of the running batch has gone."""
 
@@ -38,11 +46,13 @@ class Batcher(BatchQueue):
     """Bounded queue + one model thread around `Receiver.reconstruct_batch`. `submit` -> Work[ReconResult]."""
 
     def __init__(self, receiver: Any, max_queue: int, batch_max: int = 1, window_s: float = 0.01,
-                 service: str = "receiver") -> None:
+                 service: str = "receiver", **admission: Any) -> None:
+        """`admission`: cost_budget, high_water, on_pressure, retry_pushback_ms (see BatchQueue);
+        an item costs output pixels x DDIM steps / 1e6 (`reconstruction_cost`)."""
         self.receiver = receiver
         if hasattr(receiver, "on_step"):
             receiver.on_step = self._between_steps
-        super().__init__(None, max_queue, batch_max, window_s, service)
+        super().__init__(None, max_queue, batch_max, window_s, service, cost=reconstruction_cost, **admission)
 
     def submit(self, packet: Any, params: Any, snr_db: float | None = None, link: Any = None) -> Work:  # type: ignore[override]
         """Queue one reconstruction; QueueFullError at once when `max_queue` requests are waiting.

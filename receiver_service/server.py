@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from semcom.rpc.server import ServerOptions, ServiceHost, load_models
+from semcom.rpc.server import ServerOptions, ServiceHost, admission_settings, load_models
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 from receiver_service.batching import Batcher
@@ -46,7 +46,8 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
         receiver = models.receiver()
         receiver.preload()
         log.info("receiver models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
-        batcher = Batcher(receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0)
+        batcher = Batcher(receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0,
+                          **admission_settings(host))  # issue 12: cost budget, readiness high-water
         batchers.append(batcher)
         servicer.attach(batcher, spatial_factor=models.decoder().spatial_factor)
 

@@ -15,6 +15,7 @@ from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, status_for
 from semcom.rpc.images import encode_image
+from semcom.rpc.limits import check_reconstruct_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
 from semcom.rpc.pipeline import Pending, ordered_pipeline
@@ -62,6 +63,7 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         batcher = self._batcher
         if batcher is None:
             raise NotReadyError("receiver models are still loading")
+        check_reconstruct_request(request, spatial_factor=self._spatial_factor)  # issue 12: semcom.rpc.limits
         if not request.HasField("packet"):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()

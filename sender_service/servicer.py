@@ -26,6 +26,7 @@ from semcom.rpc.batching import BatchQueue
 from semcom.rpc.deadlines import call_downstream, wait
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, ServiceError, status_for
 from semcom.rpc.images import decode_image
+from semcom.rpc.limits import check_image_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
 from semcom.rpc.pipeline import Pending, ordered_pipeline
@@ -77,6 +78,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
     # ------------------------------------------------------------------ stages
 
     def _encode(self, request: sender_pb2.ImageRequest, context) -> tuple[Any, dict[str, float]]:
+        check_image_request(request)  # issue 12: client-controlled sizes (semcom.rpc.limits)
         if self._sender is None:
             raise NotReadyError("sender models are still loading")
         image = decode_image(request.image, self.max_image_pixels)

@@ -1,5 +1,9 @@
 """`semcom health HOST:PORT`: ask a service's grpc.health.v1 endpoint; exit 0 only when SERVING.
 
+`--probe readiness` (the default) asks the server's overall status (health service name ""):
+SERVING once the models are loaded, while it is not draining and its model queue is below its
+high-water mark. `--probe liveness` asks the "liveness" name: SERVING whenever the process
+answers (also while loading, draining or overloaded), so a busy service is not restarted.
 Used by the compose healthchecks and Kubernetes exec probes. Prints the status (or JSON with
 --json). TLS settings come from the SEMCOM_TLS_* variables or the flags, as for `semcom serve`.
 """
@@ -13,7 +17,11 @@ import json
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="check a service's health (exit 0 only when SERVING)", description=__doc__)
     p.add_argument("target", help="HOST:PORT of the service")
-    p.add_argument("--service", default="", help="full service name, e.g. semcom.v1.ReceiverService (default: the server)")
+    p.add_argument("--probe", choices=("readiness", "liveness"), default="readiness",
+                   help="readiness: models loaded, not draining, queue below high-water (default); "
+                        "liveness: the process answers")
+    p.add_argument("--service", default=None,
+                   help="ask this health service name instead, e.g. semcom.v1.ReceiverService (overrides --probe)")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
@@ -30,9 +38,12 @@ def run(args: argparse.Namespace) -> int:
 
     tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
                                   server_name=args.tls_server_name)
-    status = health_status(args.target, service=args.service, tls=tls, timeout=args.timeout)
+    from semcom.rpc.server import LIVENESS
+
+    service = args.service if args.service is not None else (LIVENESS if args.probe == "liveness" else "")
+    status = health_status(args.target, service=service, tls=tls, timeout=args.timeout)
     if args.json:
-        print(json.dumps({"target": args.target, "service": args.service, "status": status}))
+        print(json.dumps({"target": args.target, "probe": args.probe, "service": service, "status": status}))
     else:
         print(status)
     return 0 if status == "SERVING" else 1

@@ -24,11 +24,13 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
     g = parser.add_argument_group("server")
     g.add_argument("--host", help="address to bind (SEMCOM_HOST; 0.0.0.0 or [::] in containers)")
     g.add_argument("--port", type=int, help=f"port to bind, 0 = any free port ({PORT_ENV[role]})")
-    g.add_argument("--max-workers", type=int, help="handler threads (SEMCOM_MAX_WORKERS)")
+    g.add_argument("--max-workers", type=int,
+                   help="model calls/streams at once, health not counted; beyond: RESOURCE_EXHAUSTED (SEMCOM_MAX_WORKERS)")
     g.add_argument("--max-queue", type=int, help="requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)")
     g.add_argument("--max-message-bytes", type=int, help="largest gRPC message (SEMCOM_MAX_MESSAGE_BYTES)")
     g.add_argument("--shutdown-grace-s", type=float, help="drain time on SIGTERM (SEMCOM_SHUTDOWN_GRACE_S)")
     g.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 = off (SEMCOM_METRICS_PORT)")
+    g.add_argument("--metrics-host", help="address /metrics binds to, plain HTTP (SEMCOM_METRICS_HOST, default 127.0.0.1)")
     g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
     g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
     t = parser.add_argument_group("transport security")
@@ -118,7 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
     server = ServerOptions.from_settings(
         PORT_ENV[role], host=args.host, port=args.port, max_workers=args.max_workers, max_queue=args.max_queue,
         max_message_bytes=args.max_message_bytes, shutdown_grace_s=args.shutdown_grace_s,
-        metrics_port=args.metrics_port, tls=tls,
+        metrics_port=args.metrics_port, metrics_host=args.metrics_host, tls=tls,
     )
     if role == "receiver":
         from receiver_service.server import ReceiverOptions, serve

@@ -2,7 +2,11 @@
 
 Handler threads never touch the model: they `submit` an item and wait on the returned `Work`
 (a future). A full queue is refused at once with `QueueFullError` (RESOURCE_EXHAUSTED), so memory
-stays bounded however many clients push. The one worker thread takes the oldest item, waits up to
+stays bounded however many clients push. Admission is also by cost: each item has a price
+(output pixels x DDIM steps, in megapixels; `cost`) and queued + running work may not exceed
+`cost_budget` (SEMCOM_COST_BUDGET); a refusal carries a retry hint (`retry_after_ms`, from the
+measured seconds per cost unit). Crossing the high-water mark calls `on_pressure`, which turns the
+service's readiness NOT_SERVING until the queue falls back. The one worker thread takes the oldest item, waits up to
 `window_s` for more (at most `batch_max` in all) and hands them to `run_batch`, which returns one
 result or exception per item, in order. With `batch_max` = 1 the window is skipped and items run
 one at a time. An item whose caller has gone before it started is skipped.
@@ -38,6 +42,8 @@ class Work:
     abandoned: threading.Event = field(default_factory=threading.Event)
     enqueued: float = field(default_factory=time.monotonic)
     queue_seconds: float = 0.0
+    cost: float = 0.0
+    settled: bool = False
 
     def result(self, timeout: float | None = None) -> Any:
         return self.future.result(timeout)
@@ -52,10 +58,28 @@ class BatchQueue:
     """Bounded queue + one worker thread. `submit(item)` -> Work; `run_batch(items)` -> results."""
 
     def __init__(self, run_batch: Callable[[list[Any]], Sequence[Any]] | None, max_queue: int,
-                 batch_max: int = 1, window_s: float = 0.01, service: str = "", thread_name: str = "batcher") -> None:
-        if max_queue < 1 or batch_max < 1 or window_s < 0:
-            raise ValueError("max_queue and batch_max must be >= 1 and window_s >= 0")
+                 batch_max: int = 1, window_s: float = 0.01, service: str = "", thread_name: str = "batcher",
+                 cost: Callable[[Any], float] | None = None, cost_budget: float = float("inf"),
+                 high_water: float = 1.0, on_pressure: Callable[[bool], None] | None = None,
+                 retry_pushback_ms: int = 1000) -> None:
+        """`cost(item)`: the item's price in budget units (megapixel-steps); queued + running
+        cost may not exceed `cost_budget` (an item alone is always admitted: its size is bounded
+        by `semcom.rpc.limits`). `on_pressure(True)` is called when the queue goes above
+        `high_water` (a fraction of `max_queue` or of `cost_budget`), `on_pressure(False)` when it
+        falls back below (readiness follows it)."""
+        if max_queue < 1 or batch_max < 1 or window_s < 0 or cost_budget <= 0 or not 0 < high_water <= 1:
+            raise ValueError("max_queue and batch_max must be >= 1, window_s >= 0, cost_budget > 0, 0 < high_water <= 1")
         self._run_batch = run_batch
+        self._cost = cost or (lambda _item: 0.0)
+        self.cost_budget = cost_budget
+        self.high_water = high_water
+        self.on_pressure = on_pressure
+        self.retry_pushback_ms = retry_pushback_ms
+        self._lock = threading.Lock()
+        self.outstanding_cost = 0.0  # queued + running
+        self.outstanding = 0
+        self._pressure = False
+        self._seconds_per_cost = 0.0  # measured: batch seconds / batch cost (0 until measured)
         self.max_queue = max_queue
         self.batch_max = batch_max
         self.window_s = window_s
@@ -66,18 +90,65 @@ class BatchQueue:
         self._thread = threading.Thread(target=self._loop, name=thread_name, daemon=True)
         self._thread.start()
 
+    def retry_after_ms(self) -> int:
+        """When to retry: the measured time to work off what is outstanding (else the default)."""
+        if self._seconds_per_cost <= 0 or self.outstanding_cost <= 0:
+            return self.retry_pushback_ms
+        return int(min(max(self._seconds_per_cost * self.outstanding_cost * 1000, 50), 60_000))
+
+    def _refuse(self, reason: str, message: str) -> QueueFullError:
+        from semcom.rpc.metrics import ADMISSION_REFUSED
+
+        ADMISSION_REFUSED.labels(self.service or "service", reason).inc()
+        return QueueFullError(message, self.retry_after_ms())
+
+    def _update_pressure(self) -> None:
+        """Call under `_lock`; notifies `on_pressure` (outside callers' locks, on this thread)."""
+        above = (self.outstanding > self.high_water * self.max_queue
+                 or self.outstanding_cost > self.high_water * self.cost_budget)
+        if above != self._pressure:
+            self._pressure = above
+            if self.on_pressure is not None:
+                try:
+                    self.on_pressure(above)
+                except Exception:  # noqa: BLE001 - readiness reporting must not fail the request
+                    log.warning("readiness update failed", exc_info=True)
+
+    def _settle(self, work: Work) -> None:
+        """`work` is finished, failed or skipped: its cost leaves the budget (once)."""
+        with self._lock:
+            if work.settled:
+                return
+            work.settled = True
+            self.outstanding -= 1
+            self.outstanding_cost -= work.cost
+            if self.outstanding == 0:
+                self.outstanding_cost = 0.0  # no float drift
+            self._update_pressure()
+
     def submit(self, item: Any) -> Work:
-        """Queue one item; QueueFullError at once when `max_queue` items are waiting."""
+        """Queue one item; QueueFullError at once when `max_queue` items are waiting or the
+        item's cost does not fit in what is left of the cost budget."""
         if self._closed.is_set():
             raise NotReadyError(f"{self.service or 'service'} is shutting down")
+        cost = float(self._cost(item))
         work = Work(item)
-        try:
-            self._queue.put_nowait(work)
-        except queue.Full:
-            raise QueueFullError(
-                f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
-                "retry later"
-            ) from None
+        work.cost = cost
+        with self._lock:
+            if self.outstanding and self.outstanding_cost + cost > self.cost_budget:
+                raise self._refuse("cost", (
+                    f"{self.service or 'service'} is at capacity: {self.outstanding_cost:.3g} + {cost:.3g} megapixel-steps "
+                    f"over the budget of {self.cost_budget:g} (SEMCOM_COST_BUDGET); retry later"))
+            try:
+                self._queue.put_nowait(work)
+            except queue.Full:
+                raise self._refuse("queue", (
+                    f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
+                    "retry later")) from None
+            self.outstanding += 1
+            self.outstanding_cost += cost
+            self._update_pressure()
+        work.future.add_done_callback(lambda _f: self._settle(work))
         QUEUE_DEPTH.labels(self.service).set(self._queue.qsize())
         return work
 
@@ -149,6 +220,7 @@ class BatchQueue:
                 work.queue_seconds = now - work.enqueued
             BATCH_SIZE.labels(self.service).observe(len(running))
             self._running = running
+            t_batch = time.monotonic()
             try:
                 results = self.run_batch([w.item for w in running])
             except BaseException as exc:  # noqa: BLE001 - a failed batch fails its requests, not the thread
@@ -156,6 +228,10 @@ class BatchQueue:
                 continue
             finally:
                 self._running = []
+            batch_cost = sum(w.cost for w in running)
+            if batch_cost > 0:  # exponential average of seconds per cost unit, for the retry hint
+                rate = (time.monotonic() - t_batch) / batch_cost
+                self._seconds_per_cost = rate if self._seconds_per_cost <= 0 else 0.8 * self._seconds_per_cost + 0.2 * rate
             for work, result in zip(running, results):
                 if isinstance(result, BaseException):
                     work.future.set_exception(result)

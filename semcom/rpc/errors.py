@@ -41,10 +41,16 @@ class InvalidRequestError(ServiceError, ValueError):
 
 
 class QueueFullError(ServiceError):
-    """The receiver's bounded admission queue is full: the client should back off and retry."""
+    """A bounded admission (workers, queue, cost budget) is full: the client should back off and
+    retry after `retry_after_ms` (sent as trailing metadata ``grpc-retry-pushback-ms``)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after_ms: int | None = None) -> None:
         super().__init__(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+        self.retry_after_ms = retry_after_ms
+
+
+class LimitError(InvalidRequestError):
+    """A client-controlled size is over its documented bound; the message names the setting."""
 
 
 class NotReadyError(ServiceError):

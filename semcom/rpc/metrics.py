@@ -14,6 +14,14 @@ SEMCOM_METRICS_PORT (`start_metrics_server`); 0 disables the endpoint, the count
 * ``semcom_batch_size{service}``                   - receiver dynamic-batch sizes
 * ``semcom_abandoned_batches_total{service}``      - batches stopped between DDIM steps because
   every caller had cancelled or run out of time
+* ``semcom_admission_refused_total{service,reason}`` - calls refused before any work: reason is
+  ``workers`` (SEMCOM_MAX_WORKERS), ``queue`` (SEMCOM_MAX_QUEUE), ``cost`` (SEMCOM_COST_BUDGET)
+  or ``draining``
+* ``semcom_rpc_in_flight{service}``                 - model RPCs admitted and not finished
+
+Every label value comes from a closed set (`label`): a value a client could choose (an unknown
+enum number, a stage name from a timing map) is recorded as ``other``, so no request can add
+series.
 """
 
 from __future__ import annotations
@@ -33,10 +41,30 @@ STAGE_SECONDS = Histogram("semcom_stage_seconds", "per-stage timings", ["service
 QUEUE_DEPTH = Gauge("semcom_queue_depth", "batching queue occupancy (receiver; sender with batching on)", ["service"])
 BATCH_SIZE = Histogram("semcom_batch_size", "model batch sizes (receiver; sender with batching on)", ["service"], buckets=(1, 2, 4, 8, 16, 32))
 ABANDONED = Counter("semcom_abandoned_batches", "batches stopped early: every caller had gone", ["service"])
+ADMISSION_REFUSED = Counter("semcom_admission_refused", "calls refused before any work", ["service", "reason"])
+INFLIGHT = Gauge("semcom_rpc_in_flight", "model RPCs admitted and not finished", ["service"])
+
+# The closed sets of label values; anything else becomes "other".
+SERVICES = frozenset({"sender", "channel", "receiver", "service"})
+METHODS = frozenset({"Encode", "Transmit", "Reconstruct", "ReconstructStream"})
+CODES = frozenset(code.name for code in __import__("grpc").StatusCode)
+MODES = frozenset({"auto", "text", "latent", "text+latent", "encode"})
+STAGES = frozenset({
+    "caption", "encode", "pack", "network", "channel", "channel_sim", "queue", "denoise", "decode", "repair",
+    "unpack", "image_encode", "receiver", "total", "prepare", "text_encode", "vae_decode", "sanitise",
+})
+_SETS = {"service": SERVICES, "method": METHODS, "code": CODES, "mode": MODES, "stage": STAGES}
+
+
+def label(kind: str, value: object) -> str:
+    """`value` if it is in the closed set of `kind` (service, method, code, mode, stage), else "other"."""
+    text = str(value)
+    return text if text in _SETS[kind] else "other"
 
 
 def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
-    RPC_TOTAL.labels(service, method, code).inc()
+    service, method = label("service", service), label("method", method)
+    RPC_TOTAL.labels(service, method, label("code", code)).inc()
     RPC_SECONDS.labels(service, method).observe(seconds)
 
 
@@ -44,11 +72,12 @@ def observe_item(
     service: str, mode: str, code: str, seconds: float, stages: Mapping[str, float] | None = None
 ) -> None:
     """Count one handled item and record its latency and its stage timings."""
-    ITEMS_TOTAL.labels(service, mode, code).inc()
+    service, mode = label("service", service), label("mode", mode)
+    ITEMS_TOTAL.labels(service, mode, label("code", code)).inc()
     if code == "OK":
         ITEM_SECONDS.labels(service, mode).observe(seconds)
         for stage, value in (stages or {}).items():
-            STAGE_SECONDS.labels(service, stage).observe(value)
+            STAGE_SECONDS.labels(service, label("stage", stage)).observe(value)
 
 
 def start_metrics_server(port: int, host: str) -> None:

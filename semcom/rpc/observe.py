@@ -50,7 +50,17 @@ def _abort(servicer: Any, context: grpc.ServicerContext, method: str, start: flo
         # This server is up; a hop behind it is not, and that hop has had its own retries. Tell
         # the caller's retry policy not to retry (gRPC retry pushback), or retries multiply per hop.
         context.set_trailing_metadata(((RETRY_PUSHBACK, "-1"),))
+    elif status.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        # Over capacity: tell the caller when to try again (the client honours this key).
+        hint = getattr(exc, "retry_after_ms", None)
+        context.set_trailing_metadata(((RETRY_PUSHBACK, str(int(hint if hint is not None else _default_pushback()))),))
     context.abort(status.code, status.message)
+
+
+def _default_pushback() -> int:
+    from semcom import config
+
+    return int(config.get("SEMCOM_RETRY_PUSHBACK_MS"))
 
 
 def rpc_method(handler: Callable) -> Callable:

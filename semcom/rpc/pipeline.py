@@ -8,15 +8,26 @@ keeps at most `depth` items started and not yet consumed, and yields results in 
 A failure in `start` or in a result ends the stream with that exception once the items before it
 have been yielded. When the consumer stops (the client cancelled, the server is stopping), the
 reader stops starting new work and every pending item is cancelled.
+
+Stream hygiene (issue 12): a stream with nothing in flight that sends no request for `idle_s`
+(SEMCOM_STREAM_IDLE_S) ends with DEADLINE_EXCEEDED, freeing its worker; a stream ends the same way
+once it has lasted `max_s` (SEMCOM_STREAM_MAX_S, checked between items); a request beyond
+`max_items` (SEMCOM_MAX_STREAM_ITEMS) ends it with INVALID_ARGUMENT.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import grpc
+
+from semcom import config
+from semcom.rpc.errors import LimitError, ServiceError
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -32,10 +43,18 @@ class Pending(Generic[Res]):
     cancel: Callable[[], object] = lambda: None
 
 
-def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res]], depth: int = 2) -> Iterator[Res]:
-    """Results of `start(r).result()` for every r in `requests`, in order, `depth` in flight."""
+def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res]], depth: int = 2, *,
+                     idle_s: float | None = None, max_s: float | None = None,
+                     max_items: int | None = None) -> Iterator[Res]:
+    """Results of `start(r).result()` for every r in `requests`, in order, `depth` in flight.
+
+    `idle_s`, `max_s`, `max_items`: None = the settings SEMCOM_STREAM_IDLE_S,
+    SEMCOM_STREAM_MAX_S, SEMCOM_MAX_STREAM_ITEMS."""
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
+    idle_s = float(config.get("SEMCOM_STREAM_IDLE_S")) if idle_s is None else idle_s
+    max_s = float(config.get("SEMCOM_STREAM_MAX_S")) if max_s is None else max_s
+    max_items = int(config.get("SEMCOM_MAX_STREAM_ITEMS")) if max_items is None else max_items
     slots: queue.Queue = queue.Queue()
     in_flight = threading.Semaphore(depth)  # started and not yet consumed: at most `depth`
     stop = threading.Event()
@@ -47,8 +66,14 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
         return False
 
     def reader() -> None:
+        count = 0
         try:
             for request in requests:
+                count += 1
+                if count > max_items:
+                    slots.put(("error", LimitError(
+                        f"stream sent more than {max_items} requests, over the limit (SEMCOM_MAX_STREAM_ITEMS)")))
+                    return
                 if not acquire():
                     return
                 try:
@@ -67,9 +92,22 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
 
     thread = threading.Thread(target=reader, name="stream-reader", daemon=True)
     thread.start()
+    began = last = time.monotonic()
     try:
         while True:
-            kind, value = slots.get()
+            now = time.monotonic()
+            if now - began >= max_s:
+                raise ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                   f"stream lasted {max_s:g} s, the longest allowed (SEMCOM_STREAM_MAX_S); open a new one")
+            try:
+                kind, value = slots.get(timeout=max(min(last + idle_s, began + max_s) - now, 0.0))
+            except queue.Empty:
+                if time.monotonic() - last >= idle_s:
+                    raise ServiceError(
+                        grpc.StatusCode.DEADLINE_EXCEEDED,
+                        f"stream idle: no request for {idle_s:g} s with nothing in flight (SEMCOM_STREAM_IDLE_S)",
+                    ) from None
+                continue
             if kind == "end":
                 return
             if kind == "error":
@@ -77,6 +115,7 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
             result = value.result()  # type: ignore[union-attr]
             in_flight.release()
             yield result
+            last = time.monotonic()
     finally:
         stop.set()
         while True:

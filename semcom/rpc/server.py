@@ -1,39 +1,69 @@
-"""Server bootstrap shared by the three services: a gRPC server with health and reflection, TLS,
-limits from the settings, and the lifecycle NOT_SERVING -> SERVING -> draining -> stopped.
+"""Server bootstrap shared by the three services: a grpc.aio server with health and reflection on
+its event loop, the (synchronous) servicers on a bounded thread pool, admission, limits, TLS, and
+the lifecycle NOT_SERVING -> SERVING -> draining -> stopped.
 
     host = ServiceHost("receiver", ServerOptions.from_settings("SEMCOM_RECEIVER_PORT"))
     host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], servicer,
              receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
-    host.start()                      # listening; health says NOT_SERVING
+    host.start()                      # listening; readiness NOT_SERVING, liveness SERVING
     ...load models...
-    host.set_serving()                # health says SERVING
-    host.run_until_signal()           # SIGTERM/SIGINT: NOT_SERVING, drain in-flight calls, stop
+    host.set_serving()                # readiness SERVING
+    host.run_until_signal()           # SIGTERM/SIGINT: NOT_SERVING at once, drain, stop
 
-Health (grpc.health.v1) reports the whole server ("") and each service by its full name.
-Reflection lists the services, health and reflection, so grpcurl works without the .proto.
+Design (docs/services.md, "Concurrency"):
+
+* Control plane on the event loop. Health (`grpc_health.v1` aio servicer) and reflection are
+  async handlers: they never wait for a thread, so a busy or stuck model cannot starve them.
+* Model RPCs through async wrappers: each model method is admitted on the event loop before any
+  thread is used (a bidirectional stream when its first request arrives, so an idle stream holds
+  no thread and no slot) and then runs the synchronous servicer on a bounded pool. At most
+  SEMCOM_MAX_WORKERS model calls/streams at once (never health/reflection); one more is refused
+  at once with RESOURCE_EXHAUSTED and a retry hint in the trailing metadata
+  ``grpc-retry-pushback-ms``. The pool has more threads than the cap and a slot is freed only
+  when its thread is done, so an admitted call never waits for a thread and nothing queues
+  without bound. The call's end reaches the servicer through `_BridgeContext`.
+* Health names: ``""`` and each service name = readiness (models loaded, not draining, model
+  queue below its high-water mark); ``"liveness"`` = the process answers (SERVING from `start`
+  until the server stops). `semcom health --probe liveness|readiness` asks one or the other.
+* Every request is decoded by a tolerant deserializer: bytes that are not the expected protobuf
+  end the call with INVALID_ARGUMENT (not INTERNAL).
+* mTLS allow-list: with SEMCOM_TLS_ALLOWED_CLIENTS set, a model RPC whose client certificate has
+  no subject alternative name on the list is refused with PERMISSION_DENIED (health stays open to
+  any certificate from the CA, so probes can use the pod's own certificate).
+* Drain (SIGTERM): readiness NOT_SERVING at once, new model calls UNAVAILABLE, health and liveness
+  keep answering, calls in flight finish within SEMCOM_SHUTDOWN_GRACE_S, then the server stops.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer as AsyncHealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from semcom import config
 from semcom.rpc.logs import fields
-from semcom.rpc.metrics import start_metrics_server
+from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
 from semcom.rpc.tls import TlsConfig, server_credentials
 
 log = logging.getLogger("semcom.rpc.server")
 
-SPARE_WORKERS = 4  # threads kept free for health checks and reflection when every other one waits
+SPARE_WORKERS = 4  # pool threads beyond the admission cap (a finished call's thread may still be unwinding)
+LIVENESS = "liveness"  # health service name of the liveness probe; "" is readiness (gRPC convention)
+RETRY_PUSHBACK = "grpc-retry-pushback-ms"
+CONTROL_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def load_models(profile: str, device: str | None, dtype: str | None, torch_threads: int = 0):
@@ -48,6 +78,10 @@ def load_models(profile: str, device: str | None, dtype: str | None, torch_threa
     return load_profile(profile, device=device, dtype=dtype)
 
 
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     """Where and how a service listens. `from_settings` reads the SEMCOM_* variables."""
@@ -59,11 +93,20 @@ class ServerOptions:
     max_message_bytes: int = 32 * 1024 * 1024
     shutdown_grace_s: float = 30.0
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     tls: TlsConfig = field(default_factory=lambda: TlsConfig(insecure=True))
+    allowed_clients: tuple[str, ...] = ()
+    retry_pushback_ms: int = 1000
+    keepalive_s: float = 20.0
+    keepalive_timeout_s: float = 3.0
+    keepalive_min_ping_s: float = 4.0
+    max_connection_age_s: float = 1800.0
+    max_connection_age_grace_s: float = 60.0
 
     @classmethod
     def from_settings(cls, port_env: str, **overrides: object) -> ServerOptions:
         """Options from the environment; keyword overrides that are not None win (CLI flags)."""
+        allowed = tuple(s.strip() for s in str(config.get("SEMCOM_TLS_ALLOWED_CLIENTS")).split(",") if s.strip())
         opts = cls(
             host=config.get("SEMCOM_HOST"),
             port=config.get(port_env),
@@ -72,7 +115,15 @@ class ServerOptions:
             max_message_bytes=config.get("SEMCOM_MAX_MESSAGE_BYTES"),
             shutdown_grace_s=config.get("SEMCOM_SHUTDOWN_GRACE_S"),
             metrics_port=config.get("SEMCOM_METRICS_PORT"),
+            metrics_host=config.get("SEMCOM_METRICS_HOST"),
             tls=TlsConfig.from_settings(),
+            allowed_clients=allowed,
+            retry_pushback_ms=config.get("SEMCOM_RETRY_PUSHBACK_MS"),
+            keepalive_s=config.get("SEMCOM_KEEPALIVE_S"),
+            keepalive_timeout_s=config.get("SEMCOM_KEEPALIVE_TIMEOUT_S"),
+            keepalive_min_ping_s=config.get("SEMCOM_KEEPALIVE_MIN_PING_S"),
+            max_connection_age_s=config.get("SEMCOM_MAX_CONNECTION_AGE_S"),
+            max_connection_age_grace_s=config.get("SEMCOM_MAX_CONNECTION_AGE_GRACE_S"),
         )
         return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -85,6 +136,268 @@ class ServerOptions:
             raise ValueError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")
         if self.shutdown_grace_s < 0:
             raise ValueError("shutdown_grace_s must be >= 0")
+        if min(self.keepalive_s, self.keepalive_timeout_s, self.keepalive_min_ping_s) <= 0:
+            raise ValueError("keepalive times must be > 0")
+        if self.max_connection_age_s <= 0 or self.max_connection_age_grace_s < 0:
+            raise ValueError("max connection age must be > 0 and its grace >= 0")
+        if self.allowed_clients and not self.tls.mutual:
+            raise ValueError("SEMCOM_TLS_ALLOWED_CLIENTS needs mutual TLS (SEMCOM_TLS_CA, SEMCOM_TLS_CERT, SEMCOM_TLS_KEY)")
+
+    def grpc_options(self) -> list[tuple[str, int]]:
+        """Channel arguments of the server: message size, keepalive, connection age."""
+        return [
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+            ("grpc.keepalive_time_ms", _ms(self.keepalive_s)),
+            ("grpc.keepalive_timeout_ms", _ms(self.keepalive_timeout_s)),
+            ("grpc.http2.ping_timeout_ms", _ms(self.keepalive_timeout_s)),  # what newer cores time pings by
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", _ms(self.keepalive_min_ping_s)),
+            ("grpc.http2.max_ping_strikes", 2),
+            ("grpc.max_connection_age_ms", _ms(self.max_connection_age_s)),
+            ("grpc.max_connection_age_grace_ms", _ms(self.max_connection_age_grace_s)),
+        ]
+
+
+def admission_settings(host: ServiceHost) -> dict[str, Any]:
+    """Keyword arguments of a `BatchQueue` for `host`: cost budget, readiness high-water mark
+    (which turns the host's readiness NOT_SERVING), retry hint."""
+    return dict(cost_budget=config.get("SEMCOM_COST_BUDGET"), high_water=config.get("SEMCOM_READY_HIGH_WATER"),
+                on_pressure=host.set_overloaded, retry_pushback_ms=host.options.retry_pushback_ms)
+
+
+# --------------------------------------------------------------------------- the event loop
+
+_LOOP: asyncio.AbstractEventLoop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The process's one asyncio loop for grpc.aio servers (grpc.aio wants one loop per process)."""
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="grpc-aio-loop", daemon=True).start()
+            _LOOP = loop
+        return _LOOP
+
+
+def _on_loop(coro, timeout: float | None = 30.0) -> Any:
+    return asyncio.run_coroutine_threadsafe(coro, event_loop()).result(timeout)
+
+
+# --------------------------------------------------------------------------- request decoding
+
+
+class Undecodable:
+    """What the tolerant deserializer returns for bytes that are not the expected message."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def tolerant_deserializer(deserialize: Callable[[bytes], Any], what: str) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as exc:  # noqa: BLE001 - google.protobuf.message.DecodeError and kin
+            return Undecodable(f"request is not a valid {what} protobuf ({type(exc).__name__}: {exc})")
+
+    return decode
+
+
+class _CheckedRequests:
+    """A request stream that ends the call with INVALID_ARGUMENT at an undecodable message."""
+
+    def __init__(self, requests) -> None:
+        self._requests = iter(requests)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        from semcom.rpc.errors import InvalidRequestError
+
+        request = next(self._requests)
+        if isinstance(request, Undecodable):
+            raise InvalidRequestError(request.message)
+        return request
+
+
+# --------------------------------------------------------------------------- admission
+
+
+class Admission:
+    """Counts model RPCs in flight (thread-safe); `try_enter` refuses beyond `limit`."""
+
+    def __init__(self, limit: int, gauge: Any = None) -> None:
+        self.limit = limit
+        self.gauge = gauge  # a prometheus Gauge child that follows `in_flight`, or None
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.idle = threading.Condition(self._lock)
+
+    def try_enter(self) -> bool:
+        with self._lock:
+            if self.in_flight >= self.limit:
+                return False
+            self.in_flight += 1
+            if self.gauge is not None:
+                self.gauge.set(self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight = max(self.in_flight - 1, 0)
+            if self.gauge is not None:
+                self.gauge.set(self.in_flight)
+            if self.in_flight == 0:
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        with self._lock:
+            while self.in_flight:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self.idle.wait(left)
+            return True
+
+
+def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str,
+             trailing: tuple[tuple[str, str], ...] = ()) -> grpc.RpcMethodHandler:
+    """An async handler of the same shape as `handler` that ends the call at once with `code`."""
+
+    async def refuse(_request, context) -> None:
+        if trailing:
+            context.set_trailing_metadata(trailing)
+        await context.abort(code, message)
+
+    kwargs = dict(request_deserializer=None, response_serializer=handler.response_serializer)
+    if handler.request_streaming and handler.response_streaming:
+        return grpc.stream_stream_rpc_method_handler(refuse, **kwargs)
+    if handler.request_streaming:
+        return grpc.stream_unary_rpc_method_handler(refuse, **kwargs)
+    if handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(refuse, **kwargs)
+    return grpc.unary_unary_rpc_method_handler(refuse, **kwargs)
+
+
+class _Gate(grpc.aio.ServerInterceptor):
+    """Runs on the event loop before any thread is used: control plane passes, model RPCs are
+    admitted (or refused at once: draining -> UNAVAILABLE, over the cap -> RESOURCE_EXHAUSTED)."""
+
+    def __init__(self, host: ServiceHost) -> None:
+        self.host = host
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        method = details.method or ""
+        if handler is None or method.startswith(CONTROL_PREFIXES):
+            return handler
+        if handler.request_streaming == handler.response_streaming:
+            return handler  # unary and bidi: admitted by their async wrappers (ServiceHost._unary/_stream_stream)
+        host = self.host
+        name = method.rsplit("/", 1)[-1]
+        if host.draining:
+            ADMISSION_REFUSED.labels(host.name, "draining").inc()
+            return _refusal(handler, grpc.StatusCode.UNAVAILABLE, f"{host.name} is draining for shutdown; retry elsewhere")
+        if not host.admission.try_enter():
+            ADMISSION_REFUSED.labels(host.name, "workers").inc()
+            log.info("call refused: every worker busy", extra=fields(method=name, workers=host.admission.limit))
+            return _refusal(
+                handler, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{host.name} is at capacity ({host.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
+                ((RETRY_PUSHBACK, str(host.options.retry_pushback_ms)),),
+            )
+        return handler
+
+
+# --------------------------------------------------------------------------- handler wrapping
+
+
+class _SyncContext:
+    """grpc.aio's context for a synchronous handler, plus the `is_active` of the sync API
+    (the servicers check it before reporting a status nobody would read)."""
+
+    def __init__(self, context) -> None:
+        self._context = context
+        self._done = threading.Event()
+        try:
+            context.add_callback(self._done.set)
+        except Exception:  # noqa: BLE001 - without the callback the call simply counts as active
+            pass
+
+    def is_active(self) -> bool:
+        return not self._done.is_set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+class _Abort(Exception):
+    """`abort` called by a synchronous handler running under an async wrapper."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
+class _BridgeContext:
+    """The synchronous ServicerContext API over a grpc.aio context, for a synchronous handler
+    that an async wrapper runs on the thread pool: `abort` raises `_Abort` (the wrapper ends the
+    call), `add_callback` runs at the end of the call, `is_active` is False after it."""
+
+    def __init__(self, context) -> None:
+        self._context = context
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], object]] = []
+        self._done = False
+        try:
+            context.add_done_callback(lambda _ctx: self.finish())
+        except Exception:  # noqa: BLE001 - the wrapper calls finish() itself at the end
+            pass
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a callback must not break the others
+                log.debug("end-of-call callback failed", exc_info=True)
+
+    def add_callback(self, callback: Callable[[], object]) -> bool:
+        with self._lock:
+            if not self._done:
+                self._callbacks.append(callback)
+                return True
+        callback()
+        return True
+
+    def is_active(self) -> bool:
+        return not self._done
+
+    def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        raise _Abort(code, details)
+
+    def __getattr__(self, name: str) -> Any:  # time_remaining, set_trailing_metadata, auth_context ...
+        return getattr(self._context, name)
+
+
+def _peer_sans(context) -> list[str]:
+    try:
+        auth = context.auth_context()
+    except Exception:  # noqa: BLE001 - no auth context: no identity
+        return []
+    return [v.decode("utf-8", "replace") for v in auth.get("x509_subject_alternative_name", [])]
 
 
 class ServiceHost:
@@ -93,67 +406,332 @@ class ServiceHost:
     def __init__(self, name: str, options: ServerOptions) -> None:
         self.name = name
         self.options = options
-        # Handler threads may all block on a model or a downstream; keep a few for health checks.
-        self.workers = max(options.max_workers, 1) + SPARE_WORKERS
-        self.server = grpc.server(
-            ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"{name}-rpc"),
-            options=[
-                ("grpc.max_send_message_length", options.max_message_bytes),
-                ("grpc.max_receive_message_length", options.max_message_bytes),
-                ("grpc.so_reuseport", 0),
-            ],
-            # RPCs waiting for a thread are bounded too: beyond this gRPC answers RESOURCE_EXHAUSTED.
-            maximum_concurrent_rpcs=self.workers + options.max_queue,
-        )
-        self.health = health.HealthServicer(experimental_non_blocking=True)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.workers = max(options.max_workers, 1)
+        self.admission = Admission(self.workers, INFLIGHT.labels(name if name in ("sender", "channel", "receiver") else "service"))
+        self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")))  # streams before their first request
+        self.pool = ThreadPoolExecutor(max_workers=self.workers + SPARE_WORKERS, thread_name_prefix=f"{name}-rpc")
         self.service_names: list[str] = []
         self.port = 0
-        self._stopped: threading.Event | None = None
+        self.draining = False
+        self._ready = False
+        self._overloaded = False
+        self._stop_started = False
+        self._stopped = threading.Event()
+        self._method_handlers: list[tuple[str, dict[str, grpc.RpcMethodHandler]]] = []
+        self.health: AsyncHealthServicer | None = None
+        self.server: grpc.aio.Server | None = None
 
-    def add(self, descriptor, servicer: object, adder: Callable[[object, grpc.Server], None]) -> None:
-        """Register a servicer; `descriptor` is its ServiceDescriptor (for health and reflection)."""
-        adder(servicer, self.server)
+    # ------------------------------------------------------------------ registration
+
+    def add(self, descriptor, servicer: object, adder: Callable[[object, Any], None]) -> None:
+        """Register a servicer; `descriptor` is its ServiceDescriptor (for health and reflection).
+
+        `adder` is the generated ``add_XServicer_to_server``; its method handlers are wrapped
+        (release of the admission slot, tolerant decoding, allow-list) before the server sees them.
+        """
+        host = self
+
+        class _Registrar:
+            def add_generic_rpc_handlers(self, _handlers) -> None:
+                pass  # the generated adder also passes the same handlers to the method below
+
+            def add_registered_method_handlers(self, service: str, handlers: dict) -> None:
+                host._method_handlers.append((service, {m: host._wrap(service, m, h) for m, h in handlers.items()}))
+
+        adder(servicer, _Registrar())
+        if not any(s == descriptor.full_name for s, _ in self._method_handlers):
+            raise ValueError(f"{descriptor.full_name}: the adder registered no method handlers")
         self.service_names.append(descriptor.full_name)
 
-    def _set_all(self, status: int) -> None:
-        for name in ("", *self.service_names):
-            self.health.set(name, status)
+    def _check_identity(self, context) -> None:
+        from semcom.rpc.errors import ServiceError
 
-    def start(self) -> int:
-        """Bind and start serving (health NOT_SERVING until `set_serving`). Returns the bound port."""
+        allowed = self.options.allowed_clients
+        if allowed and not set(_peer_sans(context)) & set(allowed):
+            raise ServiceError(grpc.StatusCode.PERMISSION_DENIED,
+                               "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS")
+
+    def _deny(self, context, exc) -> None:
+        context.abort(exc.code, exc.message)
+
+    def _wrap(self, service: str, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        from semcom.rpc.errors import ServiceError
+
+        deserializer = tolerant_deserializer(handler.request_deserializer, method + " request")
+        release = self.admission.leave
+        kwargs = dict(request_deserializer=deserializer, response_serializer=handler.response_serializer)
+        host = self
+
+        def admitted_checks(context) -> None:
+            try:
+                host._check_identity(context)
+            except ServiceError as exc:
+                host._deny(context, exc)
+
+        if handler.request_streaming and handler.response_streaming:
+            behaviour = handler.stream_stream
+
+            async def stream_stream(requests, context):
+                async for response in host._stream_stream(method, behaviour, requests, context):
+                    yield response
+
+            return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
+        if handler.request_streaming:
+            behaviour = handler.stream_unary
+
+            def stream_unary(requests, context):
+                context = _SyncContext(context)
+                try:
+                    admitted_checks(context)
+                    return behaviour(_CheckedRequests(requests), context)
+                finally:
+                    release()
+
+            return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
+
+        def undecodable(request, context) -> bool:
+            if isinstance(request, Undecodable):
+                log.warning("rpc failed", extra=fields(method=method, code="INVALID_ARGUMENT", error=request.message))
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+            return False
+
+        if handler.response_streaming:
+            behaviour = handler.unary_stream
+
+            def unary_stream(request, context):
+                context = _SyncContext(context)
+                try:
+                    admitted_checks(context)
+                    undecodable(request, context)
+                    yield from behaviour(request, context)
+                finally:
+                    release()
+
+            return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
+        behaviour = handler.unary_unary
+
+        async def unary_unary(request, context):
+            return await host._unary(method, behaviour, request, context)
+
+        return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
+
+    async def _admit(self, method: str, context) -> None:
+        """On the loop, before any thread: draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS ->
+        RESOURCE_EXHAUSTED with a retry hint, identity not on the allow-list -> PERMISSION_DENIED.
+        Returns admitted (the caller must `admission.leave()` once its thread is done)."""
+        from semcom.rpc.errors import ServiceError
+
+        try:
+            self._check_identity(context)
+        except ServiceError as exc:
+            await context.abort(exc.code, exc.message)
+        if self.draining:
+            ADMISSION_REFUSED.labels(self.name, "draining").inc()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
+        if not self.admission.try_enter():
+            ADMISSION_REFUSED.labels(self.name, "workers").inc()
+            log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
+
+    async def _unary(self, method: str, behaviour, request, context):
+        """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
+        pool; the call's end (cancel, deadline) reaches the servicer through the bridge context."""
+        if isinstance(request, Undecodable):
+            log.warning("rpc failed", extra=fields(method=method, code="INVALID_ARGUMENT", error=request.message))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        await self._admit(method, context)
+        bridge = _BridgeContext(context)
+        job = self.pool.submit(behaviour, request, bridge)  # a thread is free: admitted < pool size
+        job.add_done_callback(lambda _job: self.admission.leave())  # when the thread is done, not before
+        try:
+            return await asyncio.wrap_future(job)
+        except _Abort as exc:
+            await context.abort(exc.code, exc.details)
+        finally:
+            bridge.finish()
+
+    async def _stream_stream(self, method: str, behaviour, requests, context):
+        """A bidirectional stream: no thread and no worker slot until its first request arrives
+        (an idle stream waits on the event loop, ended after SEMCOM_STREAM_IDLE_S); then admitted
+        like a call and run by the synchronous `behaviour` on the pool, item by item."""
+        from semcom.rpc.errors import ServiceError
+
+        idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
+        if not self.waiting.try_enter():
+            ADMISSION_REFUSED.labels(self.name, "streams").inc()
+            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later")
+        try:
+            first = await asyncio.wait_for(requests.__anext__(), idle_s)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            log.info("idle stream closed", extra=fields(method=method, idle_s=idle_s))
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                f"stream idle: no request for {idle_s:g} s (SEMCOM_STREAM_IDLE_S)")
+        finally:
+            self.waiting.leave()
+        if isinstance(first, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
+        await self._admit(method, context)
+        loop = asyncio.get_running_loop()
+        bridge = _BridgeContext(context)
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self.admission.leave()
+
+        def sync_requests():
+            yield first
+            while True:
+                try:
+                    yield asyncio.run_coroutine_threadsafe(requests.__anext__(), loop).result()
+                except StopAsyncIteration:
+                    return
+
+        done = object()
+        generator = None
+        job = None
+        try:
+            generator = behaviour(_CheckedRequests(sync_requests()), bridge)
+            while True:
+                job = loop.run_in_executor(self.pool, next, generator, done)
+                response = await job
+                job = None
+                if response is done:
+                    break
+                yield response
+        except _Abort as exc:
+            await context.abort(exc.code, exc.details)
+        finally:
+            bridge.finish()
+            running = job is not None and not job.done()
+            if running:  # cancelled while the model thread works: free the slot when it returns
+
+                def after(_job) -> None:
+                    try:
+                        generator.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    release()
+
+                job.add_done_callback(after)
+            else:
+                if generator is not None:
+                    generator.close()
+                release()
+
+    # ------------------------------------------------------------------ health
+
+    def _readiness(self) -> int:
+        return _SERVING if self._ready and not self.draining and not self._overloaded else _NOT_SERVING
+
+    async def _publish(self) -> None:
+        if self.health is None:
+            return
+        status = self._readiness()
+        for name in ("", *self.service_names):
+            await self.health.set(name, status)
+
+    def _republish(self) -> None:
+        if self.server is None:
+            return
+        if threading.current_thread().name == "grpc-aio-loop":
+            asyncio.ensure_future(self._publish())
+        else:
+            _on_loop(self._publish())
+
+    def set_overloaded(self, overloaded: bool) -> None:
+        """The model queue crossed its high-water mark (True) or fell back below it (False)."""
+        if overloaded != self._overloaded:
+            self._overloaded = overloaded
+            log.info(f"{self.name} {'above' if overloaded else 'below'} its queue high-water mark: readiness "
+                     f"{'NOT_SERVING' if overloaded else 'follows the lifecycle'}")
+            self._republish()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _start(self) -> int:
+        self.server = grpc.aio.server(
+            migration_thread_pool=self.pool,
+            interceptors=[_Gate(self)],
+            options=self.options.grpc_options(),
+        )
+        self.health = AsyncHealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        for service, handlers in self._method_handlers:
+            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
         reflection.enable_server_reflection(
             (*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
             self.server,
         )
-        self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._publish()
+        await self.health.set(LIVENESS, _SERVING)
         address = f"{self.options.host}:{self.options.port}"
         creds = server_credentials(self.options.tls, self.name)
         port = self.server.add_insecure_port(address) if creds is None else self.server.add_secure_port(address, creds)
         if port == 0:
             raise OSError(f"{self.name}: could not bind {address}")
-        self.port = port
-        self.server.start()
-        start_metrics_server(self.options.metrics_port, self.options.host)
-        log.info(
-            f"{self.name} listening",
-            extra=fields(address=f"{self.options.host}:{port}", tls=creds is not None, mutual_tls=self.options.tls.mutual,
-                         workers=self.workers, metrics_port=self.options.metrics_port),
-        )
+        await self.server.start()
         return port
 
+    def start(self) -> int:
+        """Bind and start serving (readiness NOT_SERVING until `set_serving`). Returns the bound port."""
+        try:
+            self.port = _on_loop(self._start())
+        except RuntimeError as exc:  # grpc.aio reports a failed bind as RuntimeError
+            raise OSError(f"{self.name}: could not bind {self.options.host}:{self.options.port}: {exc}") from None
+        start_metrics_server(self.options.metrics_port, self.options.metrics_host)
+        log.info(
+            f"{self.name} listening",
+            extra=fields(address=f"{self.options.host}:{self.port}", tls=not self.options.tls.insecure or bool(self.options.tls.cert),
+                         mutual_tls=self.options.tls.mutual, workers=self.workers,
+                         allowed_clients=list(self.options.allowed_clients),
+                         metrics=f"{self.options.metrics_host}:{self.options.metrics_port}" if self.options.metrics_port else "off"),
+        )
+        return self.port
+
     def set_serving(self) -> None:
-        """Health -> SERVING (a no-op once shutdown has begun)."""
-        self._set_all(health_pb2.HealthCheckResponse.SERVING)
+        """Readiness -> SERVING (a no-op once shutdown has begun)."""
+        self._ready = True
+        self._republish()
         log.info(f"{self.name} SERVING", extra=fields(port=self.port))
 
     def stop(self, grace: float | None = None) -> threading.Event:
-        """Health -> NOT_SERVING for good, refuse new calls, let in-flight calls finish within `grace`."""
-        if self._stopped is None:
-            grace = self.options.shutdown_grace_s if grace is None else grace
-            log.info(f"{self.name} draining", extra=fields(grace_s=grace))
-            self.health.enter_graceful_shutdown()
-            self._stopped = self.server.stop(grace)
+        """Drain and stop; returns an Event set once stopped. Safe to call from any thread, twice.
+
+        Readiness NOT_SERVING at once and new model calls UNAVAILABLE, while health keeps
+        answering; calls in flight get up to `grace` seconds to finish; then the server stops."""
+        if self._stop_started:
+            return self._stopped
+        self._stop_started = True
+        grace = self.options.shutdown_grace_s if grace is None else grace
+        self.draining = True
+        log.info(f"{self.name} draining", extra=fields(grace_s=grace, in_flight=self.admission.in_flight))
+
+        def drain() -> None:
+            try:
+                if self.server is not None:
+                    _on_loop(self._publish())
+                drained = self.admission.wait_idle(grace)
+                if not drained:
+                    log.warning(f"{self.name}: drain time over, cancelling calls in flight",
+                                extra=fields(in_flight=self.admission.in_flight))
+                if self.server is not None:
+                    _on_loop(self.health.enter_graceful_shutdown())
+                    _on_loop(self.server.stop(0.5 if drained else 0), timeout=None)
+            except Exception as exc:  # noqa: BLE001 - stopping must finish
+                log.warning(f"{self.name}: error while stopping: {exc}")
+            finally:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self._stopped.set()
+
+        threading.Thread(target=drain, name=f"{self.name}-drain", daemon=True).start()
         return self._stopped
 
     def install_signal_handlers(self) -> None:
@@ -186,7 +764,8 @@ class ServiceHost:
                 failed.set()
                 self.stop(0)
                 return
-            self.set_serving()
+            if not self._stop_started:
+                self.set_serving()
 
         threading.Thread(target=loader, name=f"{self.name}-load", daemon=True).start()
         self.wait()
@@ -194,7 +773,8 @@ class ServiceHost:
 
     def wait(self) -> None:
         """Block until the server has stopped (after `stop`, once in-flight calls have drained)."""
-        self.server.wait_for_termination()
-        if self._stopped is not None:
-            self._stopped.wait()
+        while not self._stopped.wait(0.5):  # a timed wait lets the main thread take signals
+            pass
         log.info(f"{self.name} stopped")
+
+

@@ -55,15 +55,21 @@ class ReceiverHost:
     """A ReceiverService host on 127.0.0.1:<free port> around a GatedReceiver."""
 
     def __init__(self, tls: TlsConfig | None = None, max_queue: int = 4, batch_max: int = 1,
-                 window_s: float = 0.0, attach: bool = True) -> None:
+                 window_s: float = 0.0, attach: bool = True, max_workers: int = 4, **options: object) -> None:
+        """`options`: further ServerOptions fields (allowed_clients, shutdown_grace_s, ...);
+        `admission` in them: keyword arguments of the Batcher (cost_budget, high_water ...)."""
         self.model = GatedReceiver()
-        options = ServerOptions(host="127.0.0.1", port=0, max_workers=4, max_queue=max_queue,
-                                shutdown_grace_s=5.0, tls=tls or TlsConfig(insecure=True))
-        self.host = ServiceHost("receiver", options)
+        admission = dict(options.pop("admission", {}) or {})  # type: ignore[call-overload]
+        settings = dict(host="127.0.0.1", port=0, max_workers=max_workers, max_queue=max_queue,
+                        shutdown_grace_s=5.0, tls=tls or TlsConfig(insecure=True))
+        settings.update(options)
+        self.host = ServiceHost("receiver", ServerOptions(**settings))  # type: ignore[arg-type]
         self.servicer = ReceiverServicer(max_image_pixels=1_000_000)
         self.host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], self.servicer,
                       receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
-        self.batcher = Batcher(self.model, max_queue, batch_max, window_s)
+        if admission.pop("readiness", False):
+            admission["on_pressure"] = self.host.set_overloaded
+        self.batcher = Batcher(self.model, max_queue, batch_max, window_s, **admission)
         self.port = self.host.start()
         if attach:
             self.ready()

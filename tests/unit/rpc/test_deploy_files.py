@@ -139,3 +139,39 @@ def test_k8s_manifests() -> None:
     assert env_of["channel"]["SEMCOM_LB_POLICY"] == "round_robin"
     assert env_of["sender"]["SEMCOM_UPSTREAM"] == "channel.semcom.svc.cluster.local:50052"
     assert ("Job", "semcom-models") in by_kind and ("PersistentVolumeClaim", "semcom-models") in by_kind
+
+
+def _seconds(text: str) -> float:
+    text = str(text).strip()
+    return float(text[:-1]) * (60 if text.endswith("m") else 1) if text[-1] in "sm" else float(text)
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_compose_grace_outlasts_the_drain_and_probes_are_readiness(path: Path) -> None:
+    services = yaml.safe_load(path.read_text())["services"]
+    for name in ("receiver", "channel", "sender"):
+        service = services[name]
+        drain = float(service["environment"]["SEMCOM_SHUTDOWN_GRACE_S"])
+        assert _seconds(service["stop_grace_period"]) > drain, f"{name}: stop grace must outlast the drain"
+        test = service["healthcheck"]["test"]
+        assert _flag(test, "--probe") == "readiness"
+        assert service["environment"].get("SEMCOM_METRICS_HOST", "127.0.0.1") == "127.0.0.1"
+
+
+def test_k8s_grace_outlasts_prestop_plus_drain_and_probes_are_split() -> None:
+    docs = _k8s()
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "semcom-config")["data"]
+    drain = float(config["SEMCOM_SHUTDOWN_GRACE_S"])
+    assert config.get("SEMCOM_METRICS_HOST", "127.0.0.1") == "127.0.0.1"  # plain-HTTP metrics stay local by default
+    for doc in docs:
+        if doc["kind"] != "Deployment":
+            continue
+        spec = doc["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
+        sleep = float(pre_stop[1]) if pre_stop[0] == "sleep" else 0.0
+        assert spec["terminationGracePeriodSeconds"] > sleep + drain, doc["metadata"]["name"]
+        assert _flag(container["livenessProbe"]["exec"]["command"], "--probe") == "liveness"
+        for probe in ("readinessProbe", "startupProbe"):
+            if probe in container:  # the channel has no models to wait for: no startup probe
+                assert _flag(container[probe]["exec"]["command"], "--probe") == "readiness"
