@@ -10,6 +10,7 @@ decoder); a receiver-only process never loads the captioner or the encoder.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import torch
 
 from semcom.models.device import resolve_device, resolve_dtype
 from semcom.models.errors import ProfileError
+from semcom.models.presets import check_preset, get_preset
 from semcom.models.spec import BUILTIN, ProfileSpec, parse_profile, read_profile_file
 
 if TYPE_CHECKING:
@@ -93,7 +95,11 @@ class Models:
             raise ProfileError(f"profile {self.name!r} has no captioner: supply the caption")
         from semcom.models.captioner import load_captioner
 
-        return self._get("captioner", lambda: load_captioner(self.spec.captioner, self.device, self.dtype, self.name))
+        spec = self.spec.captioner
+        generation = get_preset(self.spec.preset).caption_generation
+        if generation is not None:  # e.g. `authors`: BLIP's own generation config, as their pipeline call
+            spec = dataclasses.replace(spec, generation=dict(generation))
+        return self._get("captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name))
 
     def _codec(self, role: str) -> Codec:
         from semcom.models.codecs import load_codec
@@ -137,8 +143,12 @@ def load_profile(
     profile: str | Path | dict[str, Any] | ProfileSpec | None = None,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
+    preset: str | None = None,
 ) -> Models:
     """Resolve a profile (default: SEMCOM_PROFILE) and the device/dtype; no weights are loaded yet.
+
+    `preset` replaces the profile's default reproduction preset (`semcom.models.presets`): the one
+    used by requests whose ReconParams name none, and the captioner's decoding.
 
     Weights load on first use (`models.sender().encode(...)`, `models.receiver().reconstruct(...)`);
     call `preload()` on the sender/receiver to load eagerly (services do, at start-up).
@@ -148,5 +158,10 @@ def load_profile(
 
         profile = str(config.get("SEMCOM_PROFILE"))
     spec = resolve_spec(profile)
+    if preset is not None:
+        try:
+            spec = dataclasses.replace(spec, preset=check_preset(preset))
+        except ValueError as exc:
+            raise ProfileError(str(exc)) from None
     resolved_device = resolve_device(device)
     return Models(spec, resolved_device, resolve_dtype(dtype, resolved_device))
