@@ -76,9 +76,14 @@ class Models:
         """Names of the components loaded so far ("captioner", "encoder", "decoder", "diffusion")."""
         return frozenset(self._components)
 
-    def _get(self, key: str, load: Any) -> Any:
+    def _get(self, key: str, load: Any, sources: list[tuple[str, Any]] = ()) -> Any:  # type: ignore[assignment]
         with self._lock:
             if key not in self._components:
+                # without network, fail at once (no retries) unless this component's hub files
+                # are in the local cache (`hub.check_hub_sources`); before any model library loads
+                from semcom.models.hub import check_hub_sources
+
+                check_hub_sources(sources, self.name)
                 self._components[key] = load()
             return self._components[key]
 
@@ -99,7 +104,8 @@ class Models:
         generation = get_preset(self.spec.preset).caption_generation
         if generation is not None:  # e.g. `authors`: BLIP's own generation config, as their pipeline call
             spec = dataclasses.replace(spec, generation=dict(generation))
-        return self._get("captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name))
+        return self._get("captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name),
+                         [("captioner", spec.source)])
 
     def _codec(self, role: str) -> Codec:
         from semcom.models.codecs import load_codec
@@ -107,7 +113,9 @@ class Models:
         spec = self.spec.encoder if role == "encoder" else self.spec.decoder
         if self.spec.decoder == self.spec.encoder:
             role = "codec"  # one set of weights serves both ends
-        return self._get(role, lambda: load_codec(spec, self.device, self.dtype, self.name))
+        # TAEF2 weights are .pth/.safetensors files without a config.json: left to their loader
+        sources = [] if spec.type == "taef2" else [(f"image codec {spec.name!r} ({spec.type})", spec.source)]
+        return self._get(role, lambda: load_codec(spec, self.device, self.dtype, self.name), sources)
 
     def encoder(self) -> Codec:
         return self._codec("encoder")
@@ -119,8 +127,11 @@ class Models:
         if self.spec.diffusion is None:
             raise ProfileError(f"profile {self.name!r} has no diffusion model: only k = 0 decoding is possible")
         from semcom.models.diffusion import load_diffusion
+        from semcom.models.spec import DIFFUSION_PARTS
 
-        return self._get("diffusion", lambda: load_diffusion(self.spec.diffusion, self.device, self.dtype, self.name))
+        spec = self.spec.diffusion
+        return self._get("diffusion", lambda: load_diffusion(spec, self.device, self.dtype, self.name),
+                         [(part, spec.part(part)) for part in DIFFUSION_PARTS])
 
     def sender(self) -> Sender:
         from semcom.models.sender import Sender

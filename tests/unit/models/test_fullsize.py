@@ -125,6 +125,14 @@ def _fill_cache(tiny_dir: Path, cache: Path) -> None:
     (blip / "preprocessor_config.json").write_text(json.dumps(pre))
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 CHECK = r"""
 import json, sys, numpy as np, torch
 from PIL import Image
@@ -145,12 +153,20 @@ print(json.dumps({"caption": packet.caption.decode(), "steps": result.steps_exec
 """
 
 
-def test_paper_profile_loads_the_hub_snapshot_layout(tiny_dir, tmp_path) -> None:
+@pytest.mark.parametrize("offline", ["HF_HUB_OFFLINE=1", "hub unreachable"])
+def test_paper_profile_loads_the_hub_snapshot_layout(tiny_dir, tmp_path, offline) -> None:
+    """From the cache alone: with HF_HUB_OFFLINE=1, or with the hub unreachable (an endpoint on a
+    closed loopback port), which the loaders detect up front and then search the cache only."""
     cache = tmp_path / "hf"
     _fill_cache(tiny_dir, cache)
-    env = {**os.environ, "HF_HOME": str(cache), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "HF_HOME": str(cache), "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     env.pop("HF_HUB_CACHE", None)
+    if offline == "HF_HUB_OFFLINE=1":
+        env["HF_HUB_OFFLINE"] = "1"
+    else:
+        env.pop("HF_HUB_OFFLINE", None)
+        env["HF_ENDPOINT"] = f"http://127.0.0.1:{_closed_port()}"
     proc = subprocess.run([sys.executable, "-c", CHECK, str(tiny_dir / "unet" / "diffusion_pytorch_model.safetensors")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
