@@ -189,7 +189,11 @@ def check_hub_sources(sources: Sequence[tuple[str, Source]], profile: str | None
     for what, src in hub:
         name = {"scheduler": "scheduler_config.json", "tokenizer": "tokenizer_config.json"}.get(what, "config.json")
         filename = f"{src.subfolder}/{name}" if src.subfolder else name
-        if not isinstance(try_to_load_from_cache(src.ref, filename, revision=src.revision), str):
+        try:
+            cached = try_to_load_from_cache(src.ref, filename, revision=src.revision)
+        except _load_errors():  # e.g. a malformed hub id: the loader reports it (clean error)
+            continue
+        if not isinstance(cached, str):
             raise not_available(what, src, f"not in the local cache, and {unreachable}", profile, unreachable=unreachable)
 
 

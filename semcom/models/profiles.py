@@ -169,6 +169,10 @@ def load_profile(
 
         profile = str(config.get("SEMCOM_PROFILE"))
     spec = resolve_spec(profile)
+    if preset is None:
+        from semcom import config
+
+        preset = str(config.get("SEMCOM_PRESET")) or None
     if preset is not None:
         try:
             spec = dataclasses.replace(spec, preset=check_preset(preset))
