@@ -292,3 +292,72 @@ def download(
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise not_available(what, source, f"{type(exc).__name__}: {reason}", downloading=True) from None
     return Path(path)
+
+
+def _sha256(path: Path, chunk: int = 8 << 20) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_blob_sha1(path: Path) -> str:
+    import hashlib
+
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def verify_snapshot(
+    path: Path,
+    repo_id: str,
+    allow_patterns: Sequence[str] | None = None,
+    ignore_patterns: Sequence[str] | None = None,
+    revision: str | None = None,
+    api: Any = None,
+) -> dict[str, int]:
+    """Check a downloaded snapshot against the hub's file list: every selected file present, of
+    the published size, LFS files by their SHA-256 and small files by their git blob SHA-1.
+    Returns counts; ModelNotAvailableError naming each bad file (delete it and download again)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.utils import filter_repo_objects
+
+    api = api or HfApi()
+    source = Source(repo_id, revision=revision)
+    try:
+        info = api.model_info(repo_id, revision=revision, files_metadata=True)
+    except _load_errors() as exc:
+        raise not_available(repo_id, source, f"cannot list its files to verify them: {type(exc).__name__}: {exc}",
+                            downloading=True) from None
+    siblings = list(filter_repo_objects(info.siblings or [], allow_patterns=allow_patterns,
+                                        ignore_patterns=ignore_patterns, key=lambda s: s.rfilename))
+    problems: list[str] = []
+    counts = {"files": 0, "bytes": 0, "sha256": 0, "sha1": 0}
+    for sib in siblings:
+        local = path / sib.rfilename
+        if not local.is_file():
+            problems.append(f"{sib.rfilename}: missing")
+            continue
+        size = local.stat().st_size
+        if sib.size is not None and size != sib.size:
+            problems.append(f"{sib.rfilename}: {size} bytes, published {sib.size}")
+            continue
+        if sib.lfs is not None:
+            if _sha256(local) != sib.lfs.sha256:
+                problems.append(f"{sib.rfilename}: SHA-256 differs from the published {sib.lfs.sha256}")
+                continue
+            counts["sha256"] += 1
+        elif sib.blob_id:
+            if _git_blob_sha1(local) != sib.blob_id:
+                problems.append(f"{sib.rfilename}: git blob SHA-1 differs from the published {sib.blob_id}")
+                continue
+            counts["sha1"] += 1
+        counts["files"] += 1
+        counts["bytes"] += size
+    if problems:
+        raise not_available(repo_id, source, "verification failed: " + "; ".join(problems)
+                            + f". Delete these files under {path} and run the download again", downloading=True)
+    return counts
