@@ -135,9 +135,7 @@ def in_process(args: argparse.Namespace) -> dict:
     }
     if d.device.type == "cuda":
         result["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    del pipe, receiver, models, d
-    gc.collect()
-    return result
+    return result  # the models are freed with this frame (the service part runs after)
 
 
 def through_service(args: argparse.Namespace) -> dict:
@@ -163,7 +161,7 @@ def through_service(args: argparse.Namespace) -> dict:
             try:
                 if health_status(target, timeout=2.0) == "SERVING":
                     break
-            except Exception:  # not listening yet
+            except Exception:  # noqa: BLE001,S110 - not listening yet: poll again
                 pass
             if time.perf_counter() - t0 > args.service_timeout_s:
                 raise RuntimeError(f"receiver service not SERVING after {args.service_timeout_s} s")
@@ -220,6 +218,7 @@ def main() -> int:
     report["build"] = build(args)
     print(f"directory: {report['build']}", flush=True)
     report["in_process"] = in_process(args)
+    gc.collect()
     print(json.dumps(report["in_process"], indent=1), flush=True)
     if args.service:
         report["service"] = through_service(args)

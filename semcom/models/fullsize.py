@@ -45,7 +45,12 @@ def meta_models() -> dict[str, Any]:
     """UNet, VAE, CLIP text encoder and BLIP-large built from the published configs on the meta device."""
     import torch
     from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import BlipConfig, BlipForConditionalGeneration, CLIPTextConfig, CLIPTextModel
+    from transformers import (
+        BlipConfig,
+        BlipForConditionalGeneration,
+        CLIPTextConfig,
+        CLIPTextModel,
+    )
 
     with torch.device("meta"):
         return {
@@ -105,7 +110,8 @@ def clip_vocabulary(bpe_path: Path | None) -> tuple[dict[str, int], list[str], s
     alphabet = list(_bytes_to_unicode().values())
     n_merges = CLIP_VOCAB_SIZE - 2 * len(alphabet) - 2
     if bpe_path is not None:
-        lines = gzip.open(bpe_path).read().decode("utf-8").split("\n")
+        with gzip.open(bpe_path) as fh:
+            lines = fh.read().decode("utf-8").split("\n")
         merges = lines[1 : n_merges + 1]
         origin = f"CLIP BPE from {bpe_path}"
     else:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from semcom.models.presets import PRESET_NAMES, check_preset
 
-__all__ = ["MODES", "LATENT_REPAIRS", "PRESET_NAMES", "ReconParams", "ReconResult", "adaptive_strength"]
+__all__ = ["LATENT_REPAIRS", "MODES", "PRESET_NAMES", "ReconParams", "ReconResult", "adaptive_strength"]
 
 MODES = ("auto", "text", "latent", "text+latent")
 # Receiver-side treatments of a received uniformly quantised latent (semcom.link.repair).

@@ -110,8 +110,8 @@ def test_authors_pixels_are_truncated_to_8_bits(tiny, packet) -> None:
 
 def _pipeline_components(tiny):
     d = tiny.diffusion()
-    return dict(vae=tiny.decoder().model, unet=d.unet, text_encoder=d.text_encoder, tokenizer=d.tokenizer,
-                safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    return {"vae": tiny.decoder().model, "unet": d.unet, "text_encoder": d.text_encoder, "tokenizer": d.tokenizer,
+            "safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
 
 
 def test_diffusers_preset_equals_stable_diffusion_img2img_pipeline(tiny, packet) -> None:
