@@ -221,3 +221,30 @@ def test_a_profile_scheduler_without_clip_sample_is_loaded_unclipped(tiny_dir, t
     scheduler = diffusion.new_scheduler()
     assert (scheduler.config.clip_sample, scheduler.config.steps_offset) == (False, 1)
     assert any("clip_sample" in r.getMessage() for r in caplog.records)
+
+
+def test_semcom_preset_setting_is_the_process_default(tiny_dir, monkeypatch) -> None:
+    """SEMCOM_PRESET (what `semcom serve sender|receiver --preset` sets) replaces the profile's default;
+    an explicit `preset=` still wins."""
+    from semcom.models import ProfileError, load_profile
+
+    monkeypatch.setenv("SEMCOM_PRESET", "paper-text")
+    assert load_profile(tiny_dir).spec.preset == "paper-text"
+    assert load_profile("paper").spec.preset == "paper-text"
+    assert load_profile(tiny_dir, preset="authors").spec.preset == "authors"
+    monkeypatch.setenv("SEMCOM_PRESET", "ddpm")
+    with pytest.raises(ProfileError, match="preset must be one of"):
+        load_profile(tiny_dir)
+
+
+def test_serve_accepts_the_preset_flag() -> None:
+    import argparse
+
+    from semcom.cli import serve
+
+    parser = argparse.ArgumentParser()
+    serve.register(parser.add_subparsers())
+    for role in ("receiver", "sender"):
+        assert parser.parse_args(["serve", role, "--preset", "paper-text"]).preset == "paper-text"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "receiver", "--preset", "ldm"])
