@@ -142,6 +142,7 @@ def through_service(args: argparse.Namespace) -> dict:
     from semcom.models import load_profile
     from semcom.rpc.client import ReceiverClient, health_status
     from semcom.rpc.convert import packet_to_proto
+    from semcom.rpc.tls import TlsConfig
     from semcom.v1 import receiver_pb2
 
     port = _free_port()
@@ -159,7 +160,7 @@ def through_service(args: argparse.Namespace) -> dict:
             if proc.poll() is not None:
                 raise RuntimeError(f"receiver service exited {proc.returncode}: {proc.stderr.read()[-2000:]}")
             try:
-                if health_status(target, timeout=2.0) == "SERVING":
+                if health_status(target, tls=TlsConfig(insecure=True), timeout=2.0) == "SERVING":
                     break
             except Exception:  # noqa: BLE001,S110 - not listening yet: poll again
                 pass
