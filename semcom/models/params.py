@@ -33,6 +33,7 @@ ADAPTIVE_STRENGTH_AT_HIGH = 0.4
 # spacing, 1000 steps would ask for timestep 1000 of 0..999, so the cap is 999.
 MAX_STEPS = 999
 MAX_GUIDANCE = 50.0
+STEP_TOLERANCE = 1e-6  # k = int(steps * strength + this): float32 strengths keep their step count
 
 
 def adaptive_strength(snr_db: float) -> float:
@@ -94,9 +95,11 @@ class ReconParams:
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {self.seed!r}")
 
     def denoise_steps(self, strength: float | None = None) -> int:
-        """k: DDIM steps an img2img run executes, int(steps * strength) as in diffusers."""
+        """k: DDIM steps an img2img run executes, int(steps * strength) as in diffusers (and ldm's
+        t_enc), with a 1e-6 tolerance: strength crosses the wire as float32, where 0.02 becomes
+        0.0199999996 and int(50 x 0.0199999996) would be 0 steps instead of 1."""
         s = self.strength if strength is None else strength
-        return min(int(self.num_inference_steps * s), self.num_inference_steps)
+        return min(int(self.num_inference_steps * s + STEP_TOLERANCE), self.num_inference_steps)
 
 
 def _finite_number(value: object) -> bool:

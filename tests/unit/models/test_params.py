@@ -55,6 +55,15 @@ def test_denoise_steps_follow_diffusers_rule(steps: int, strength: float, k: int
     assert ReconParams(num_inference_steps=steps, strength=strength).denoise_steps() == k
 
 
+def test_float32_strength_from_the_wire_keeps_its_step_count() -> None:
+    import numpy as np
+
+    for steps, strength, k in [(50, 0.02, 1), (50, 0.6, 30), (50, 0.1, 5), (10, 0.3, 3), (50, 0.7, 35)]:
+        wire = float(np.float32(strength))  # what a proto float field carries
+        assert ReconParams(num_inference_steps=steps, strength=wire).denoise_steps() == k, (steps, strength)
+    assert int(50 * float(np.float32(0.02))) == 0  # what plain int() would give
+
+
 def test_adaptive_strength_is_monotone_and_clamped() -> None:
     assert adaptive_strength(-20.0) == adaptive_strength(5.0) == pytest.approx(0.8)
     assert adaptive_strength(30.0) == adaptive_strength(10.0) == pytest.approx(0.4)
