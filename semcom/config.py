@@ -33,6 +33,8 @@ _SETTINGS: list[Setting] = [
     # --- models -------------------------------------------------------------------------
     Setting("SEMCOM_PROFILE", "tiny", "model profile: tiny | paper | path to a profile YAML/JSON"),
     Setting("SEMCOM_CACHE_DIR", "~/.cache/semcom", "where `semcom models build-tiny` writes the tiny profile"),
+    Setting("SEMCOM_PRESET", "", "reproduction preset of requests that name none: authors | paper-text | diffusers; empty = the profile's (paper: authors, tiny and others: diffusers)"),
+    Setting("SEMCOM_HUB_PROBE_TIMEOUT_S", "2", "seconds to wait for a TCP connection to the Hugging Face hub before loading hub weights; unreachable = load from the local cache only (0 = no probe)", float),
     Setting("SEMCOM_SHARED_DIR", "", "fixtures folder (Flickr8k sample, TAEF2 weights); empty = ../shared next to the repository"),
     Setting("SEMCOM_DEVICE", "auto", "torch device: auto (cuda if available) | cpu | cuda | cuda:N"),
     Setting("SEMCOM_DTYPE", "auto", "torch dtype: auto (fp16 on CUDA, fp32 on CPU) | float32 | float16 | bfloat16"),

@@ -5,7 +5,9 @@
 * ``semcom models build-tiny [--out DIR] [--force]``: write the tiny profile (random weights, real
   classes) to SEMCOM_CACHE_DIR/profiles/tiny-v1 or DIR.
 * ``semcom models download --profile paper``: fetch every hub component of a profile into the
-  Hugging Face cache (HF_HOME) with huggingface_hub.snapshot_download.
+  Hugging Face cache (HF_HOME) with huggingface_hub.snapshot_download (its progress bars; an
+  interrupted download continues where it stopped when run again), then verify every file
+  against the hub's list (size, SHA-256 of LFS files, git SHA-1 of the others; --no-verify skips).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = msub.add_parser("download", help="prefetch a profile's hub weights into the HF cache (HF_HOME)")
     q.add_argument("--profile", default="paper", help="profile name or file (default: paper)")
+    q.add_argument("--no-verify", action="store_true", help="skip the size/checksum check after downloading")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=run_download)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -141,7 +144,7 @@ def run_build_tiny(args: argparse.Namespace) -> int:
 
 def run_download(args: argparse.Namespace) -> int:
     from semcom.models.errors import ModelNotAvailableError, ProfileError
-    from semcom.models.hub import download
+    from semcom.models.hub import download, verify_snapshot
     from semcom.models.profiles import resolve_spec
 
     try:
@@ -152,10 +155,18 @@ def run_download(args: argparse.Namespace) -> int:
             repos.setdefault((source.ref, source.revision), []).extend(prefix + s for s in ALLOW_SUFFIXES)
         fetched = []
         for (ref, revision), patterns in repos.items():
-            path = download(ref, allow_patterns=patterns, ignore_patterns=IGNORE, revision=revision, what=ref)
-            fetched.append({"repo": ref, "path": str(path)})
             if not args.json:
-                print(f"{ref}: {path}")
+                print(f"{ref}: downloading {', '.join(patterns)} (run again to resume)", flush=True)
+            path = download(ref, allow_patterns=patterns, ignore_patterns=IGNORE, revision=revision, what=ref)
+            row: dict[str, Any] = {"repo": ref, "path": str(path)}
+            if not args.no_verify:
+                row["verified"] = verify_snapshot(path, ref, patterns, IGNORE, revision)
+            fetched.append(row)
+            if not args.json:
+                check = row.get("verified")
+                note = (f", verified {check['files']} files, {check['bytes'] / 1e6:.1f} MB "
+                        f"({check['sha256']} by SHA-256)") if check else ""
+                print(f"{ref}: {path}{note}")
     except (ModelNotAvailableError, ProfileError, ValueError) as exc:
         return _fail("models download", exc)
     if args.json:

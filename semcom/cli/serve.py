@@ -14,6 +14,7 @@ Plaintext needs --insecure (or SEMCOM_INSECURE=true); otherwise --tls-cert/--tls
 from __future__ import annotations
 
 import argparse
+import os
 
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
@@ -51,6 +52,8 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
         m.add_argument("--dtype", help="auto | float32 | float16 | bfloat16 (SEMCOM_DTYPE)")
         m.add_argument("--torch-threads", type=int, help="torch intra-op threads, 0 = one per core (SEMCOM_TORCH_THREADS)")
         m.add_argument("--max-image-pixels", type=int, help="pixel cap for images in and out (SEMCOM_MAX_IMAGE_PIXELS)")
+        m.add_argument("--preset", choices=("authors", "paper-text", "diffusers"),
+                       help="reproduction preset of requests that name none; sender: BLIP decoding (SEMCOM_PRESET)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,6 +125,8 @@ def _serve(args: argparse.Namespace) -> int:
         max_message_bytes=args.max_message_bytes, shutdown_grace_s=args.shutdown_grace_s,
         metrics_port=args.metrics_port, metrics_host=args.metrics_host, tls=tls,
     )
+    if getattr(args, "preset", None):  # read by semcom.models.load_profile in this process
+        os.environ["SEMCOM_PRESET"] = args.preset
     if role == "receiver":
         from receiver_service.server import ReceiverOptions, serve
 

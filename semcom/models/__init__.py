@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from semcom.models.errors import IncompatibleLatentError, ModelNotAvailableError, ProfileError
 from semcom.models.params import MODES, ReconParams, ReconResult, adaptive_strength
+from semcom.models.presets import PRESET_NAMES, PRESETS, Preset
 
 if TYPE_CHECKING:
     from semcom.models.profiles import Models
 
 __all__ = [
     "MODES",
+    "PRESETS",
+    "PRESET_NAMES",
+    "Preset",
     "IncompatibleLatentError",
     "ModelNotAvailableError",
     "Models",
@@ -31,11 +35,11 @@ __all__ = [
 ]
 
 
-def load_profile(profile: Any = None, device: Any = None, dtype: Any = None) -> "Models":
+def load_profile(profile: Any = None, device: Any = None, dtype: Any = None, preset: str | None = None) -> "Models":
     """See `semcom.models.profiles.load_profile` (imported lazily: it pulls in torch)."""
     from semcom.models.profiles import load_profile as _load
 
-    return _load(profile, device=device, dtype=dtype)
+    return _load(profile, device=device, dtype=dtype, preset=preset)
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,7 @@ from semcom.models.hub import Source, load_pretrained
 DEFAULT_GENERATION: dict[str, Any] = {"max_new_tokens": 30, "num_beams": 3, "do_sample": False}
 ALLOWED_GENERATION_KEYS = {
     "max_new_tokens",
+    "max_length",
     "min_new_tokens",
     "num_beams",
     "do_sample",

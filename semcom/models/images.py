@@ -25,7 +25,20 @@ def to_model_input(image: Image.Image, size: int) -> torch.Tensor:
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
-def to_pil(images: torch.Tensor) -> list[Image.Image]:
-    """(B, 3, H, W) tensors in [-1, 1] -> 8-bit RGB PIL images (rounded, clamped)."""
-    array = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+ROUNDINGS = ("round", "truncate")
+
+
+def to_pil(images: torch.Tensor, rounding: str = "round") -> list[Image.Image]:
+    """(B, 3, H, W) tensors in [-1, 1] -> 8-bit RGB PIL images, clamped.
+
+    rounding "round": to the nearest level (diffusers' image processor); "truncate": 255 x
+    clamp((x + 1) / 2, 0, 1) cast to uint8, i.e. floored (the ldm img2img script the authors use).
+    """
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
+    x = images.detach().float().cpu()
+    if rounding == "truncate":
+        array = (255.0 * ((x + 1.0) / 2.0).clamp(0.0, 1.0)).floor().to(torch.uint8)
+    else:
+        array = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return [Image.fromarray(a.permute(1, 2, 0).numpy(), mode="RGB") for a in array]

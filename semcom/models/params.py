@@ -1,7 +1,9 @@
 """Receiver parameters and result, and the SNR-adaptive strength policy.
 
 Defaults are the paper's: a 50-step DDIM schedule, strength 0.6 (the received latent is re-noised
-to step k = int(50 * 0.6) = 30 and denoised 30 steps), classifier-free guidance scale 9.
+to step k = int(50 * 0.6) = 30 and denoised 30 steps), classifier-free guidance scale 9 (unset:
+the preset's, 7.5 for text-only under `authors`). `preset` names the reproduction preset
+(`semcom.models.presets`); unset: the profile's (`authors` for the paper profile).
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ import math
 from dataclasses import dataclass, field
 
 from PIL import Image
+
+from semcom.models.presets import PRESET_NAMES, check_preset
+
+__all__ = ["LATENT_REPAIRS", "MODES", "PRESET_NAMES", "ReconParams", "ReconResult", "adaptive_strength"]
 
 MODES = ("auto", "text", "latent", "text+latent")
 # Receiver-side treatments of a received uniformly quantised latent (semcom.link.repair).
@@ -27,6 +33,7 @@ ADAPTIVE_STRENGTH_AT_HIGH = 0.4
 # spacing, 1000 steps would ask for timestep 1000 of 0..999, so the cap is 999.
 MAX_STEPS = 999
 MAX_GUIDANCE = 50.0
+STEP_TOLERANCE = 1e-6  # k = int(steps * strength + this): float32 strengths keep their step count
 
 
 def adaptive_strength(snr_db: float) -> float:
@@ -52,15 +59,19 @@ class ReconParams:
     adaptive_strength: replace `strength` by `adaptive_strength(snr_db)` when the SNR is known.
     latent_repair: "none" | "mmse" | "smmse" (`semcom.link.repair`), applied to a uniformly quantised
     latent when the receiver is told the uncoded link it came over; otherwise "none" is used.
+    guidance_scale: None = the preset's (9, or 7.5 for text-only under `authors`).
+    preset: None = the profile's default; else one of PRESET_NAMES ("authors", "paper-text",
+    "diffusers"): how re-noising, the text-only scheduler/guidance and 8-bit output are done.
     """
 
     mode: str = "auto"
     num_inference_steps: int = 50
     strength: float = 0.6
-    guidance_scale: float = 9.0
+    guidance_scale: float | None = None
     seed: int | None = None
     adaptive_strength: bool = False
     latent_repair: str = "none"
+    preset: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -72,7 +83,11 @@ class ReconParams:
             raise ValueError(f"num_inference_steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
         if not _finite_number(self.strength) or not 0.0 <= self.strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {self.strength!r}")
-        if not _finite_number(self.guidance_scale) or not 0.0 <= self.guidance_scale <= MAX_GUIDANCE:
+        if self.preset is not None:
+            check_preset(self.preset)
+        if self.guidance_scale is not None and (
+            not _finite_number(self.guidance_scale) or not 0.0 <= self.guidance_scale <= MAX_GUIDANCE
+        ):
             raise ValueError(f"guidance_scale must be in [0, {MAX_GUIDANCE}], got {self.guidance_scale!r}")
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64
@@ -80,9 +95,11 @@ class ReconParams:
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {self.seed!r}")
 
     def denoise_steps(self, strength: float | None = None) -> int:
-        """k: DDIM steps an img2img run executes, int(steps * strength) as in diffusers."""
+        """k: DDIM steps an img2img run executes, int(steps * strength) as in diffusers (and ldm's
+        t_enc), with a 1e-6 tolerance: strength crosses the wire as float32, where 0.02 becomes
+        0.0199999996 and int(50 x 0.0199999996) would be 0 steps instead of 1."""
         s = self.strength if strength is None else strength
-        return min(int(self.num_inference_steps * s), self.num_inference_steps)
+        return min(int(self.num_inference_steps * s + STEP_TOLERANCE), self.num_inference_steps)
 
 
 def _finite_number(value: object) -> bool:
@@ -104,3 +121,5 @@ class ReconResult:
     strength_used: float = 0.0  # after the adaptive policy, if enabled
     caption_bytes: bytes = b""  # the caption bytes exactly as received
     latent_repair_used: str = "none"  # the latent treatment actually applied
+    preset_used: str = ""  # the reproduction preset applied (semcom.models.presets)
+    guidance_used: float = 0.0  # the classifier-free guidance scale applied (0: none ran)

@@ -10,6 +10,7 @@ decoder); a receiver-only process never loads the captioner or the encoder.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import torch
 
 from semcom.models.device import resolve_device, resolve_dtype
 from semcom.models.errors import ProfileError
+from semcom.models.presets import check_preset, get_preset
 from semcom.models.spec import BUILTIN, ProfileSpec, parse_profile, read_profile_file
 
 if TYPE_CHECKING:
@@ -74,9 +76,14 @@ class Models:
         """Names of the components loaded so far ("captioner", "encoder", "decoder", "diffusion")."""
         return frozenset(self._components)
 
-    def _get(self, key: str, load: Any) -> Any:
+    def _get(self, key: str, load: Any, sources: list[tuple[str, Any]] = ()) -> Any:  # type: ignore[assignment]
         with self._lock:
             if key not in self._components:
+                # without network, fail at once (no retries) unless this component's hub files
+                # are in the local cache (`hub.check_hub_sources`); before any model library loads
+                from semcom.models.hub import check_hub_sources
+
+                check_hub_sources(sources, self.name)
                 self._components[key] = load()
             return self._components[key]
 
@@ -93,7 +100,12 @@ class Models:
             raise ProfileError(f"profile {self.name!r} has no captioner: supply the caption")
         from semcom.models.captioner import load_captioner
 
-        return self._get("captioner", lambda: load_captioner(self.spec.captioner, self.device, self.dtype, self.name))
+        spec = self.spec.captioner
+        generation = get_preset(self.spec.preset).caption_generation
+        if generation is not None:  # e.g. `authors`: BLIP's own generation config, as their pipeline call
+            spec = dataclasses.replace(spec, generation=dict(generation))
+        return self._get("captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name),
+                         [("captioner", spec.source)])
 
     def _codec(self, role: str) -> Codec:
         from semcom.models.codecs import load_codec
@@ -101,7 +113,9 @@ class Models:
         spec = self.spec.encoder if role == "encoder" else self.spec.decoder
         if self.spec.decoder == self.spec.encoder:
             role = "codec"  # one set of weights serves both ends
-        return self._get(role, lambda: load_codec(spec, self.device, self.dtype, self.name))
+        # TAEF2 weights are .pth/.safetensors files without a config.json: left to their loader
+        sources = [] if spec.type == "taef2" else [(f"image codec {spec.name!r} ({spec.type})", spec.source)]
+        return self._get(role, lambda: load_codec(spec, self.device, self.dtype, self.name), sources)
 
     def encoder(self) -> Codec:
         return self._codec("encoder")
@@ -113,8 +127,11 @@ class Models:
         if self.spec.diffusion is None:
             raise ProfileError(f"profile {self.name!r} has no diffusion model: only k = 0 decoding is possible")
         from semcom.models.diffusion import load_diffusion
+        from semcom.models.spec import DIFFUSION_PARTS
 
-        return self._get("diffusion", lambda: load_diffusion(self.spec.diffusion, self.device, self.dtype, self.name))
+        spec = self.spec.diffusion
+        return self._get("diffusion", lambda: load_diffusion(spec, self.device, self.dtype, self.name),
+                         [(part, spec.part(part)) for part in DIFFUSION_PARTS])
 
     def sender(self) -> Sender:
         from semcom.models.sender import Sender
@@ -137,8 +154,12 @@ def load_profile(
     profile: str | Path | dict[str, Any] | ProfileSpec | None = None,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
+    preset: str | None = None,
 ) -> Models:
     """Resolve a profile (default: SEMCOM_PROFILE) and the device/dtype; no weights are loaded yet.
+
+    `preset` replaces the profile's default reproduction preset (`semcom.models.presets`): the one
+    used by requests whose ReconParams name none, and the captioner's decoding.
 
     Weights load on first use (`models.sender().encode(...)`, `models.receiver().reconstruct(...)`);
     call `preload()` on the sender/receiver to load eagerly (services do, at start-up).
@@ -148,5 +169,14 @@ def load_profile(
 
         profile = str(config.get("SEMCOM_PROFILE"))
     spec = resolve_spec(profile)
+    if preset is None:
+        from semcom import config
+
+        preset = str(config.get("SEMCOM_PRESET")) or None
+    if preset is not None:
+        try:
+            spec = dataclasses.replace(spec, preset=check_preset(preset))
+        except ValueError as exc:
+            raise ProfileError(str(exc)) from None
     resolved_device = resolve_device(device)
     return Models(spec, resolved_device, resolve_dtype(dtype, resolved_device))

@@ -30,13 +30,14 @@ from semcom.models.codecs import DEFAULT_LATENT_SPACE
 from semcom.models.errors import IncompatibleLatentError
 from semcom.models.images import to_pil
 from semcom.models.params import ReconParams, ReconResult, adaptive_strength
+from semcom.models.presets import Preset, get_preset
 from semcom.payload.caption import decode_caption
 from semcom.payload.latent import decode_latent
 from semcom.payload.packet import CodecInfo, SemanticPacket
 
 if TYPE_CHECKING:
     from semcom.link.types import ChannelConfig
-    from semcom.models.profiles import Models
+    from semcom.models.base import ModelSet
 
 # Codec names whose latent space is known without the profile that made them.
 KNOWN_LATENT_SPACES = {"sd15-vae": "sd15", "taesd": "sd15", "taef2": "flux2"}
@@ -68,6 +69,7 @@ class _Job:
     values_sanitised: int
     latent_repair: str  # the latent treatment applied ("none" where not applicable)
     shape: tuple[int, int, int]  # latent shape the loop works on
+    preset: Preset  # the reproduction preset (re-noising, text-only scheduler, 8-bit rounding)
     timings: dict[str, float] = field(default_factory=dict)
     executed: int = 0  # DDIM steps the loop actually ran for this job
 
@@ -79,10 +81,25 @@ class _Job:
     def cfg(self) -> bool:
         return self.mode != "latent" and self.guidance > 1.0
 
+    @property
+    def scheduler(self) -> str:
+        return self.preset.text_scheduler if self.text_only else "ddim"
+
+    @property
+    def renoise(self) -> str:
+        return self.preset.renoise
+
+    @property
+    def rounding(self) -> str:
+        """8-bit conversion: text-only images are rounded in every preset (the authors' text-only
+        baseline goes through diffusers' image processor); img2img/decode follow the preset."""
+        return "round" if self.text_only else self.preset.pixel_rounding
+
     def batch_key(self) -> tuple[Any, ...]:
         if self.k == 0:
-            return ("decode", self.shape)
-        return ("diffuse", self.steps, self.k, self.cfg, self.guidance if self.cfg else 0.0, self.shape)
+            return ("decode", self.shape, self.rounding)
+        return ("diffuse", self.steps, self.k, self.cfg, self.guidance if self.cfg else 0.0, self.shape,
+                self.scheduler, None if self.text_only else self.renoise, self.rounding)
 
 
 def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
@@ -101,7 +118,7 @@ def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
 class Receiver:
     """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
 
-    def __init__(self, models: Models) -> None:
+    def __init__(self, models: ModelSet) -> None:
         self.models = models
         # Called after every executed DDIM step with (step number, latents): progress, tests.
         self.on_step: Callable[[int, torch.Tensor], None] | None = None
@@ -159,6 +176,8 @@ class Receiver:
                     strength_used=job.strength,
                     caption_bytes=job.caption_bytes,
                     latent_repair_used=job.latent_repair,
+                    preset_used=job.preset.name,
+                    guidance_used=job.guidance if job.cfg and job.k > 0 else 0.0,
                 )
         return out
 
@@ -222,12 +241,14 @@ class Receiver:
             shape = tuple(values.shape)
             self._check_latent(packet, shape, diffusion=k > 0, mode=mode)
         seed = params.seed if params.seed is not None else secrets.randbits(63)
+        preset = get_preset(params.preset or self.models.spec.preset)
+        guidance = preset.guidance(mode) if params.guidance_scale is None else params.guidance_scale
         return _Job(
             index=index,
             mode=mode,
             steps=params.num_inference_steps,
             k=k,
-            guidance=float(params.guidance_scale),
+            guidance=float(guidance),
             seed=seed,
             strength=float(strength) if mode != "text" else 1.0,
             caption=caption.text,
@@ -238,6 +259,7 @@ class Receiver:
             values_sanitised=sanitised,
             latent_repair=repair,
             shape=shape,  # type: ignore[arg-type]
+            preset=preset,
             timings={"unpack": time.perf_counter() - t0 - sum(timings.values()), **timings},
         )
 
@@ -311,19 +333,20 @@ class Receiver:
         else:
             latents = self._diffuse(group)
         t0 = time.perf_counter()
-        images = to_pil(self.models.decoder().decode(latents))
+        images = to_pil(self.models.decoder().decode(latents), rounding=first.rounding)
         elapsed = time.perf_counter() - t0
         for job in group:
             job.timings["decode"] = elapsed
         return images
 
     def _diffuse(self, group: list[_Job]) -> torch.Tensor:
-        from semcom.models.diffusion import denoise, img2img_timesteps
+        from semcom.models.diffusion import denoise, img2img_timesteps, renoise_timestep
 
         diffusion = self.models.diffusion()
         first = group[0]
-        scheduler = diffusion.new_scheduler()
+        scheduler = diffusion.new_scheduler(first.scheduler)
         timesteps = img2img_timesteps(scheduler, first.steps, first.k)  # k = steps: the whole schedule
+        noise_at = None if first.text_only else renoise_timestep(scheduler, timesteps, first.k, first.steps, first.renoise)
         t0 = time.perf_counter()
         cond = diffusion.encode_text([job.condition for job in group])
         uncond = diffusion.encode_text([""] * len(group)) if first.cfg else None
@@ -334,7 +357,7 @@ class Receiver:
             if job.text_only:
                 starts.append(noise * scheduler.init_noise_sigma)
             else:
-                starts.append(scheduler.add_noise(job.latent, noise, timesteps[:1]))
+                starts.append(scheduler.add_noise(job.latent, noise, noise_at))
         t0 = time.perf_counter()
         latents, executed = denoise(
             diffusion, scheduler, torch.cat(starts), timesteps, cond, uncond, first.guidance, self.on_step

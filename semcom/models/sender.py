@@ -27,13 +27,13 @@ from semcom.payload.latent import encode_latent
 from semcom.payload.packet import SemanticPacket
 
 if TYPE_CHECKING:
-    from semcom.models.profiles import Models
+    from semcom.models.base import ModelSet
 
 
 class Sender:
     """Turns images into packets with the profile's captioner and encoder (shared, loaded once)."""
 
-    def __init__(self, models: Models) -> None:
+    def __init__(self, models: ModelSet) -> None:
         self.models = models
         self._local = threading.local()
 

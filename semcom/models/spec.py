@@ -5,6 +5,7 @@ against the profile file's directory):
 
     name: my-profile
     image_size: 512
+    preset: diffusers              # optional reproduction preset (semcom.models.presets); paper: authors
     captioner:                     # optional: without it every caption must be supplied
       source: Salesforce/blip-image-captioning-large
       prompt: ""                   # optional conditional-captioning prefix
@@ -37,6 +38,7 @@ from semcom.models.captioner import DEFAULT_GENERATION, CaptionerSpec
 from semcom.models.codecs import DEFAULT_LATENT_SPACE, CodecSpec
 from semcom.models.errors import ProfileError
 from semcom.models.hub import Source, is_local_ref
+from semcom.models.presets import DEFAULT_PRESET, PROFILE_DEFAULT_PRESET, check_preset
 
 PROFILE_FILE = "profile.yaml"
 DIFFUSION_PARTS = ("unet", "text_encoder", "tokenizer", "scheduler")
@@ -66,6 +68,7 @@ class ProfileSpec:
     diffusion: DiffusionSpec | None = None
     image_size: int = 512
     origin: str = ""  # where the spec came from (built-in name or file path)
+    preset: str = DEFAULT_PRESET  # reproduction preset of requests that name none
 
     def hub_sources(self) -> list[tuple[str, Source]]:
         """(component, source) for every component that comes from the hub (for `download`)."""
@@ -83,6 +86,7 @@ class ProfileSpec:
 PAPER: dict[str, Any] = {
     "name": "paper",
     "image_size": 512,
+    "preset": PROFILE_DEFAULT_PRESET["paper"],
     "captioner": {"source": "Salesforce/blip-image-captioning-large"},
     "encoder": {
         "type": "sd-vae",
@@ -144,7 +148,7 @@ def parse_profile(data: Mapping[str, Any], base_dir: Path | None = None, origin:
     """Validate a profile mapping into a ProfileSpec (ProfileError with the offending key)."""
     if not isinstance(data, Mapping):
         raise ProfileError("a profile must be a mapping")
-    known = {"name", "image_size", "captioner", "encoder", "decoder", "diffusion"}
+    known = {"name", "image_size", "captioner", "encoder", "decoder", "diffusion", "preset"}
     unknown = set(data) - known
     if unknown:
         raise ProfileError(f"unknown profile keys {sorted(unknown)}; known: {sorted(known)}")
@@ -174,14 +178,20 @@ def parse_profile(data: Mapping[str, Any], base_dir: Path | None = None, origin:
     size = data.get("image_size", 512)
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % 64:
         raise ProfileError(f"image_size must be a positive multiple of 64, got {size!r}")
+    name = str(data.get("name", origin or "custom"))
+    try:
+        preset = check_preset(data.get("preset", PROFILE_DEFAULT_PRESET.get(name, DEFAULT_PRESET)), "profile 'preset'")
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
     return ProfileSpec(
-        name=str(data.get("name", origin or "custom")),
+        name=name,
         encoder=encoder,
         decoder=decoder,
         captioner=captioner,
         diffusion=diffusion,
         image_size=size,
         origin=origin,
+        preset=preset,
     )
 
 

@@ -11,8 +11,15 @@ from semcom.models import ReconParams, adaptive_strength
 
 def test_defaults_are_the_papers() -> None:
     p = ReconParams()
-    assert (p.mode, p.num_inference_steps, p.strength, p.guidance_scale) == ("auto", 50, 0.6, 9.0)
+    assert (p.mode, p.num_inference_steps, p.strength) == ("auto", 50, 0.6)
     assert p.denoise_steps() == 30  # int(50 * 0.6)
+    # guidance and preset unset: the preset's guidance (9 = the paper's; 7.5 text-only under
+    # `authors`), the profile's preset
+    assert (p.guidance_scale, p.preset) == (None, None)
+    from semcom.models.presets import PRESETS
+
+    assert {name: (pr.guidance("text+latent"), pr.guidance("text")) for name, pr in PRESETS.items()} == {
+        "authors": (9.0, 7.5), "paper-text": (9.0, 9.0), "diffusers": (9.0, 9.0)}
 
 
 @pytest.mark.parametrize(
@@ -33,6 +40,9 @@ def test_defaults_are_the_papers() -> None:
         {"seed": 2**64},
         {"seed": True},
         {"seed": 1.5},
+        {"preset": "ldm"},
+        {"preset": ""},
+        {"preset": 1},
     ],
 )
 def test_invalid_params_raise_value_error(kwargs: dict) -> None:
@@ -43,6 +53,15 @@ def test_invalid_params_raise_value_error(kwargs: dict) -> None:
 @pytest.mark.parametrize("steps,strength,k", [(50, 0.6, 30), (50, 0.0, 0), (50, 1.0, 50), (10, 0.55, 5), (7, 0.99, 6)])
 def test_denoise_steps_follow_diffusers_rule(steps: int, strength: float, k: int) -> None:
     assert ReconParams(num_inference_steps=steps, strength=strength).denoise_steps() == k
+
+
+def test_float32_strength_from_the_wire_keeps_its_step_count() -> None:
+    import numpy as np
+
+    for steps, strength, k in [(50, 0.02, 1), (50, 0.6, 30), (50, 0.1, 5), (10, 0.3, 3), (50, 0.7, 35)]:
+        wire = float(np.float32(strength))  # what a proto float field carries
+        assert ReconParams(num_inference_steps=steps, strength=wire).denoise_steps() == k, (steps, strength)
+    assert int(50 * float(np.float32(0.02))) == 0  # what plain int() would give
 
 
 def test_adaptive_strength_is_monotone_and_clamped() -> None:

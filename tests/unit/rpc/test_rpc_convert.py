@@ -120,7 +120,8 @@ def test_report_round_trip() -> None:
 
 def test_recon_params_defaults_and_limits() -> None:
     params = convert.recon_params_from_proto(receiver_pb2.ReconstructionParams())
-    assert (params.mode, params.num_inference_steps, params.strength, params.guidance_scale) == ("auto", 50, 0.6, 9.0)
+    # guidance unset on the wire = the reproduction preset's (9; 7.5 text-only under `authors`)
+    assert (params.mode, params.num_inference_steps, params.strength, params.guidance_scale) == ("auto", 50, 0.6, None)
     explicit = receiver_pb2.ReconstructionParams(mode=receiver_pb2.MODE_TEXT_LATENT, num_inference_steps=10,
                                                  strength=0.0, seed=5)
     params = convert.recon_params_from_proto(explicit)
