@@ -107,6 +107,8 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             seed=result.seed,
             strength_used=result.strength_used,
             latent_repair_used=convert.LATENT_REPAIRS[result.latent_repair_used],
+            preset_used=result.preset_used,
+            guidance_used=result.guidance_used,
         )
         timings["receiver"] = time.monotonic() - t0
         response.timings.update(timings)

@@ -138,6 +138,8 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
                 seed=response.seed,
                 strength_used=response.strength_used,
                 latent_repair_used=response.latent_repair_used,
+                preset_used=response.preset_used,
+                guidance_used=response.guidance_used,
             )
 
         return call_downstream(self.downstream.Reconstruct, forward, context, self.hop, failed, finish)

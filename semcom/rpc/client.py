@@ -178,6 +178,7 @@ def image_request(
     seeds: RoleSeeds | None = None,
     adaptive_strength: bool | None = None,
     output_format: str = "png",
+    preset: str | None = None,
     channel: channel_pb2.ChannelConfig | None = None,
     snr_db: float | None = None,
     per_channel: bool = False,
@@ -192,7 +193,8 @@ def image_request(
     independent sender / channel / receiver seeds (`RoleSeeds.derive(seed, index)`, as
     `semcom transmit` does); a channel seed already in `channel` is kept.
     `per_channel`/`clip_percentile`: the clipping range of int encodings (sender side);
-    `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default).
+    `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default);
+    `preset`: the reproduction preset (None: the receiver's default, docs/models.md).
     """
     from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 
@@ -201,6 +203,8 @@ def image_request(
     params = receiver_pb2.ReconstructionParams(mode=enum_number(MODES, mode, "mode"), output_format=output_format)
     if latent_repair is not None:
         params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
+    if preset is not None:
+        params.preset = preset
     optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale,
                  "seed": roles.receiver, "adaptive_strength": adaptive_strength}
     for name, value in optionals.items():

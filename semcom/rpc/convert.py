@@ -307,6 +307,7 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repai
             num_inference_steps=given("num_inference_steps", defaults.num_inference_steps),
             strength=given("strength", defaults.strength),
             guidance_scale=given("guidance_scale", defaults.guidance_scale),
+            preset=msg.preset or None,
             seed=given("seed", None),
             adaptive_strength=given("adaptive_strength", defaults.adaptive_strength),
             latent_repair=enum_name(LATENT_REPAIRS, msg.latent_repair, "params.latent_repair", latent_repair),

@@ -26,7 +26,7 @@ from semcom.v1 import channel_pb2 as semcom_dot_v1_dot_channel__pb2
 from semcom.v1 import packet_pb2 as semcom_dot_v1_dot_packet__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18semcom/v1/receiver.proto\x12\tsemcom.v1\x1a\x17semcom/v1/channel.proto\x1a\x16semcom/v1/packet.proto\"\xec\x02\n\x14ReconstructionParams\x12\x1d\n\x04mode\x18\x01 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12 \n\x13num_inference_steps\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x15\n\x08strength\x18\x03 \x01(\x02H\x01\x88\x01\x01\x12\x1b\n\x0eguidance_scale\x18\x04 \x01(\x02H\x02\x88\x01\x01\x12\x11\n\x04seed\x18\x05 \x01(\x04H\x03\x88\x01\x01\x12\x1e\n\x11\x61\x64\x61ptive_strength\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12\x15\n\routput_format\x18\x07 \x01(\t\x12.\n\rlatent_repair\x18\x08 \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x12\x0e\n\x06preset\x18\t \x01(\tB\x16\n\x14_num_inference_stepsB\x0b\n\t_strengthB\x11\n\x0f_guidance_scaleB\x07\n\x05_seedB\x14\n\x12_adaptive_strength\"D\n\x05Image\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\"\xde\x01\n\x12ReconstructRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x06packet\x18\x02 \x01(\x0b\x32\x19.semcom.v1.SemanticPacket\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x1f.semcom.v1.ReconstructionParams\x12)\n\x07\x63hannel\x18\x04 \x01(\x0b\x32\x18.semcom.v1.ChannelConfig\x12-\n\x06report\x18\x05 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\"\x97\x03\n\x13ReconstructResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1f\n\x05image\x18\x02 \x01(\x0b\x32\x10.semcom.v1.Image\x12\"\n\tmode_used\x18\x03 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12\x18\n\x10\x63\x61ption_received\x18\x04 \x01(\x0c\x12\x16\n\x0esteps_executed\x18\x05 \x01(\r\x12-\n\x06report\x18\x06 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\x12<\n\x07timings\x18\x07 \x03(\x0b\x32+.semcom.v1.ReconstructResponse.TimingsEntry\x12\x0c\n\x04seed\x18\x08 \x01(\x04\x12\x15\n\rstrength_used\x18\t \x01(\x02\x12\x33\n\x12latent_repair_used\x18\n \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01*a\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_TEXT\x10\x01\x12\x0f\n\x0bMODE_LATENT\x10\x02\x12\x14\n\x10MODE_TEXT_LATENT\x10\x03\x12\r\n\tMODE_AUTO\x10\x04*v\n\x0cLatentRepair\x12\x1d\n\x19LATENT_REPAIR_UNSPECIFIED\x10\x00\x12\x16\n\x12LATENT_REPAIR_NONE\x10\x01\x12\x16\n\x12LATENT_REPAIR_MMSE\x10\x02\x12\x17\n\x13LATENT_REPAIR_SMMSE\x10\x03\x32\xb7\x01\n\x0fReceiverService\x12L\n\x0bReconstruct\x12\x1d.semcom.v1.ReconstructRequest\x1a\x1e.semcom.v1.ReconstructResponse\x12V\n\x11ReconstructStream\x12\x1d.semcom.v1.ReconstructRequest\x1a\x1e.semcom.v1.ReconstructResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18semcom/v1/receiver.proto\x12\tsemcom.v1\x1a\x17semcom/v1/channel.proto\x1a\x16semcom/v1/packet.proto\"\xec\x02\n\x14ReconstructionParams\x12\x1d\n\x04mode\x18\x01 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12 \n\x13num_inference_steps\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x15\n\x08strength\x18\x03 \x01(\x02H\x01\x88\x01\x01\x12\x1b\n\x0eguidance_scale\x18\x04 \x01(\x02H\x02\x88\x01\x01\x12\x11\n\x04seed\x18\x05 \x01(\x04H\x03\x88\x01\x01\x12\x1e\n\x11\x61\x64\x61ptive_strength\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12\x15\n\routput_format\x18\x07 \x01(\t\x12.\n\rlatent_repair\x18\x08 \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x12\x0e\n\x06preset\x18\t \x01(\tB\x16\n\x14_num_inference_stepsB\x0b\n\t_strengthB\x11\n\x0f_guidance_scaleB\x07\n\x05_seedB\x14\n\x12_adaptive_strength\"D\n\x05Image\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x04 \x01(\t\"\xde\x01\n\x12ReconstructRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x06packet\x18\x02 \x01(\x0b\x32\x19.semcom.v1.SemanticPacket\x12/\n\x06params\x18\x03 \x01(\x0b\x32\x1f.semcom.v1.ReconstructionParams\x12)\n\x07\x63hannel\x18\x04 \x01(\x0b\x32\x18.semcom.v1.ChannelConfig\x12-\n\x06report\x18\x05 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\"\xc3\x03\n\x13ReconstructResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1f\n\x05image\x18\x02 \x01(\x0b\x32\x10.semcom.v1.Image\x12\"\n\tmode_used\x18\x03 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12\x18\n\x10\x63\x61ption_received\x18\x04 \x01(\x0c\x12\x16\n\x0esteps_executed\x18\x05 \x01(\r\x12-\n\x06report\x18\x06 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\x12<\n\x07timings\x18\x07 \x03(\x0b\x32+.semcom.v1.ReconstructResponse.TimingsEntry\x12\x0c\n\x04seed\x18\x08 \x01(\x04\x12\x15\n\rstrength_used\x18\t \x01(\x02\x12\x33\n\x12latent_repair_used\x18\n \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x12\x13\n\x0bpreset_used\x18\x0b \x01(\t\x12\x15\n\rguidance_used\x18\x0c \x01(\x02\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01*a\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_TEXT\x10\x01\x12\x0f\n\x0bMODE_LATENT\x10\x02\x12\x14\n\x10MODE_TEXT_LATENT\x10\x03\x12\r\n\tMODE_AUTO\x10\x04*v\n\x0cLatentRepair\x12\x1d\n\x19LATENT_REPAIR_UNSPECIFIED\x10\x00\x12\x16\n\x12LATENT_REPAIR_NONE\x10\x01\x12\x16\n\x12LATENT_REPAIR_MMSE\x10\x02\x12\x17\n\x13LATENT_REPAIR_SMMSE\x10\x03\x32\xb7\x01\n\x0fReceiverService\x12L\n\x0bReconstruct\x12\x1d.semcom.v1.ReconstructRequest\x1a\x1e.semcom.v1.ReconstructResponse\x12V\n\x11ReconstructStream\x12\x1d.semcom.v1.ReconstructRequest\x1a\x1e.semcom.v1.ReconstructResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._loaded_options = None
   _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._serialized_options = b'8\001'
-  _globals['_MODE']._serialized_start=1160
-  _globals['_MODE']._serialized_end=1257
-  _globals['_LATENTREPAIR']._serialized_start=1259
-  _globals['_LATENTREPAIR']._serialized_end=1377
+  _globals['_MODE']._serialized_start=1204
+  _globals['_MODE']._serialized_end=1301
+  _globals['_LATENTREPAIR']._serialized_start=1303
+  _globals['_LATENTREPAIR']._serialized_end=1421
   _globals['_RECONSTRUCTIONPARAMS']._serialized_start=89
   _globals['_RECONSTRUCTIONPARAMS']._serialized_end=453
   _globals['_IMAGE']._serialized_start=455
@@ -46,9 +46,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECONSTRUCTREQUEST']._serialized_start=526
   _globals['_RECONSTRUCTREQUEST']._serialized_end=748
   _globals['_RECONSTRUCTRESPONSE']._serialized_start=751
-  _globals['_RECONSTRUCTRESPONSE']._serialized_end=1158
-  _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._serialized_start=1112
-  _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._serialized_end=1158
-  _globals['_RECEIVERSERVICE']._serialized_start=1380
-  _globals['_RECEIVERSERVICE']._serialized_end=1563
+  _globals['_RECONSTRUCTRESPONSE']._serialized_end=1202
+  _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._serialized_start=1156
+  _globals['_RECONSTRUCTRESPONSE_TIMINGSENTRY']._serialized_end=1202
+  _globals['_RECEIVERSERVICE']._serialized_start=1424
+  _globals['_RECEIVERSERVICE']._serialized_end=1607
 # @@protoc_insertion_point(module_scope)

@@ -82,7 +82,7 @@ class ReconstructRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., params: _Optional[_Union[ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ...) -> None: ...
 
 class ReconstructResponse(_message.Message):
-    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings", "seed", "strength_used", "latent_repair_used")
+    __slots__ = ("request_id", "image", "mode_used", "caption_received", "steps_executed", "report", "timings", "seed", "strength_used", "latent_repair_used", "preset_used", "guidance_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +100,8 @@ class ReconstructResponse(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
     LATENT_REPAIR_USED_FIELD_NUMBER: _ClassVar[int]
+    PRESET_USED_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: Image
     mode_used: Mode
@@ -110,4 +112,6 @@ class ReconstructResponse(_message.Message):
     seed: int
     strength_used: float
     latent_repair_used: LatentRepair
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[LatentRepair, str]] = ...) -> None: ...
+    preset_used: str
+    guidance_used: float
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., mode_used: _Optional[_Union[Mode, str]] = ..., caption_received: _Optional[bytes] = ..., steps_executed: _Optional[int] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[LatentRepair, str]] = ..., preset_used: _Optional[str] = ..., guidance_used: _Optional[float] = ...) -> None: ...

@@ -51,7 +51,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., packet: _Optional[_Union[_packet_pb2.SemanticPacket, _Mapping]] = ..., timings: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class TransmitResult(_message.Message):
-    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings", "seed", "strength_used", "latent_repair_used")
+    __slots__ = ("request_id", "reconstruction", "caption_sent", "caption_received", "report", "mode_used", "steps_executed", "timings", "seed", "strength_used", "latent_repair_used", "preset_used", "guidance_used")
     class TimingsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,8 @@ class TransmitResult(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_USED_FIELD_NUMBER: _ClassVar[int]
     LATENT_REPAIR_USED_FIELD_NUMBER: _ClassVar[int]
+    PRESET_USED_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     reconstruction: _receiver_pb2.Image
     caption_sent: bytes
@@ -81,4 +83,6 @@ class TransmitResult(_message.Message):
     seed: int
     strength_used: float
     latent_repair_used: _receiver_pb2.LatentRepair
-    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[_receiver_pb2.LatentRepair, str]] = ...) -> None: ...
+    preset_used: str
+    guidance_used: float
+    def __init__(self, request_id: _Optional[str] = ..., reconstruction: _Optional[_Union[_receiver_pb2.Image, _Mapping]] = ..., caption_sent: _Optional[bytes] = ..., caption_received: _Optional[bytes] = ..., report: _Optional[_Union[_channel_pb2.TransmissionReport, _Mapping]] = ..., mode_used: _Optional[_Union[_receiver_pb2.Mode, str]] = ..., steps_executed: _Optional[int] = ..., timings: _Optional[_Mapping[str, float]] = ..., seed: _Optional[int] = ..., strength_used: _Optional[float] = ..., latent_repair_used: _Optional[_Union[_receiver_pb2.LatentRepair, str]] = ..., preset_used: _Optional[str] = ..., guidance_used: _Optional[float] = ...) -> None: ...
