@@ -238,7 +238,7 @@ def quantise(x: Floats, lo: Floats, hi: Floats, bits: int) -> Words:
     return np.clip(u, 0, top).astype(np.uint16)
 
 
-def dequantise(u: Words, lo: Floats, hi: Floats, bits: int) -> Floats:
+def dequantise(u: NDArray[np.integer[Any]], lo: Floats, hi: Floats, bits: int) -> Floats:
     """x_hat = lo + u * (hi - lo) / (2**bits - 1), float64, lo/hi broadcast along axis 0."""
     lo_b, hi_b = _broadcast_params(lo, hi, u.shape)
     return lo_b + u.astype(np.float64) * ((hi_b - lo_b) / ((1 << bits) - 1))
