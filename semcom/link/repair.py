@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -265,7 +265,8 @@ def soft_spatial_mmse(
     span_t = torch.from_numpy(span.astype(np.float32))
     chunks = [slice(i, i + SMMSE_CHANNELS_PER_CHUNK) for i in range(0, shape[0], SMMSE_CHANNELS_PER_CHUNK)]
 
-    def posterior_mean(log_prior_of: Callable[[slice], torch.Tensor]) -> Floats:  # chunk by chunk: bounds the (c, V, levels) temporaries
+    # chunk by chunk: bounds the (c, V, levels) temporaries
+    def posterior_mean(log_prior_of: Callable[[slice], torch.Tensor]) -> Floats:
         out = np.empty((shape[0], loglik.shape[1]))
         for c in chunks:
             weights = torch.softmax(loglik[c] + log_prior_of(c), dim=-1)

@@ -14,7 +14,7 @@ finite) and the estimate is strongly biased upwards. Compare FIDs only at equal 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
