@@ -37,11 +37,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from semcom.payload.latent import decode_latent, dequantise, get_encoding, index_to_code, sanitise, unpack_words
-from semcom.payload.packet import CodecInfo, LatentPayload
+from semcom.payload.latent import Encoding, decode_latent, dequantise, get_encoding, index_to_code, sanitise, unpack_words
+from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams
+
+if TYPE_CHECKING:
+    import torch
+
+Floats = NDArray[np.float64]
 
 NB_THRESHOLD = 4.0
 NB_SIZE = 3
@@ -58,7 +65,7 @@ P_FLOOR = 1e-12
 
 @dataclass(frozen=True)
 class RepairedLatent:
-    values: np.ndarray  # float32 (C, H, W)
+    values: NDArray[np.float32]  # (C, H, W)
     values_sanitised: int  # values changed by the receiver's treatment (per stage, summed)
 
 
@@ -81,7 +88,7 @@ def position_ber(snr_db: float, snr_convention: str, modulation: str, model: str
     return tuple(float(e) for e in errors)
 
 
-def neighbour_repair(values: np.ndarray, threshold: float = NB_THRESHOLD, size: int = NB_SIZE) -> tuple[np.ndarray, int]:
+def neighbour_repair(values: ArrayLike, threshold: float = NB_THRESHOLD, size: int = NB_SIZE) -> tuple[Floats, int]:
     """Replace spatial outliers of a (C, H, W) latent by their size x size channel-wise median."""
     from scipy.ndimage import median_filter
 
@@ -109,7 +116,7 @@ def authors_sanitise(payload: LatentPayload, codec: CodecInfo, rng: np.random.Ge
     return RepairedLatent(safe.values, int(np.count_nonzero(bad)) + safe.values_sanitised)
 
 
-def _flip_likelihoods(enc, bers: np.ndarray, phases: np.ndarray) -> np.ndarray:
+def _flip_likelihoods(enc: Encoding, bers: Floats, phases: NDArray[np.int64]) -> Floats:
     """L[phase, r, u] = P(received word r | sent index u) for words starting at symbol position `phase`."""
     k, n = enc.bits, 1 << enc.bits
     words = np.arange(n)
@@ -124,12 +131,12 @@ def _flip_likelihoods(enc, bers: np.ndarray, phases: np.ndarray) -> np.ndarray:
     return out
 
 
-def index_to_code_table(enc) -> np.ndarray:
+def index_to_code_table(enc: Encoding) -> NDArray[np.int64]:
     """Code word written for each quantisation index 0 .. 2**k - 1."""
     return index_to_code(np.arange(1 << enc.bits, dtype=np.uint16), enc).astype(np.int64)
 
 
-def mmse_dequantise(payload: LatentPayload, bers: np.ndarray, iterations: int = EM_ITERATIONS) -> np.ndarray:
+def mmse_dequantise(payload: LatentPayload, bers: ArrayLike, iterations: int = EM_ITERATIONS) -> Floats:
     """Posterior-mean values of a received uniform payload given per-position bit error rates."""
     enc = get_encoding(payload.encoding)
     if enc.family != "uniform" or payload.quant is None:
@@ -148,25 +155,34 @@ def mmse_dequantise(payload: LatentPayload, bers: np.ndarray, iterations: int = 
         prior = prior * np.einsum("cfr,fru->cu", ratio, likelihood) / total
     weights = prior[:, None, None, :] * likelihood[None]  # (C, F, r, u)
     lut = (weights * levels[:, None, None, :]).sum(-1) / np.maximum(weights.sum(-1), np.finfo(float).tiny)
-    values = lut[np.arange(channels)[:, None], phase_idx, words]
-    return values.reshape(shape)
+    values: Floats = lut[np.arange(channels)[:, None], phase_idx, words].reshape(shape)
+    return values
 
 
-def _payload_tables(payload: LatentPayload, bers: np.ndarray):
+def _quant_of(payload: LatentPayload) -> QuantParams:
+    """The quantisation range of a uniform payload (the public entry points check it first)."""
+    if payload.quant is None:
+        raise ValueError(f"repair needs a quantised payload with its range, got {payload.encoding!r}")
+    return payload.quant
+
+
+def _payload_tables(
+    payload: LatentPayload, bers: Floats
+) -> tuple[NDArray[np.int64], NDArray[np.intp], Floats, Floats, Floats]:
     """Received words, per-value likelihood over the levels, and the level values, per channel."""
-    enc = get_encoding(payload.encoding)
+    enc, quant = get_encoding(payload.encoding), _quant_of(payload)
     shape = tuple(payload.shape)
     count, channels, n = math.prod(shape), shape[0], 1 << enc.bits
     words = unpack_words(payload.data, enc.bits, count).astype(np.int64).reshape(channels, -1)
     phase_of = ((np.arange(count) * enc.bits) % bers.size).reshape(channels, -1)
     phases = np.unique(phase_of)
     likelihood = _flip_likelihoods(enc, bers, phases)  # (F, r, u)
-    lo, hi = (np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi))
+    lo, hi = (np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (quant.lo, quant.hi))
     levels = dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits)
     return words, np.searchsorted(phases, phase_of), likelihood, levels, hi - lo
 
 
-def _neighbour_prior(x: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _neighbour_prior(x: Floats, span: Floats) -> tuple[Floats, Floats]:
     """The spatial prior of "smmse"/"soft": per value the mean of its 8 neighbours' estimates,
     and per channel its width, 1.4826 x the median absolute residual (at least 1e-3 x the range)."""
     from scipy.ndimage import convolve
@@ -178,8 +194,8 @@ def _neighbour_prior(x: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def spatial_mmse(
-    payload: LatentPayload, bers: np.ndarray, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS
-) -> np.ndarray:
+    payload: LatentPayload, bers: ArrayLike, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS
+) -> Floats:
     """Posterior-mean values with a spatial prior around the neighbours' estimates (see "smmse")."""
     import torch
 
@@ -211,7 +227,7 @@ def spatial_mmse(
     return x
 
 
-def _soft_tables(payload: LatentPayload, llr: np.ndarray):
+def _soft_tables(payload: LatentPayload, llr: ArrayLike) -> tuple[torch.Tensor, Floats, Floats]:
     """Per-value log-likelihoods over the levels from the bits' LLRs, (C, V, n) float32, and the
     level values (C, n) and ranges (C,) per channel."""
     import torch
@@ -235,9 +251,9 @@ def _soft_tables(payload: LatentPayload, llr: np.ndarray):
 
 
 def soft_spatial_mmse(
-    payload: LatentPayload, llr: np.ndarray, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS,
+    payload: LatentPayload, llr: ArrayLike, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS,
     em_iterations: int = SOFT_EM_ITERATIONS,
-) -> np.ndarray:
+) -> Floats:
     """Posterior-mean values from per-bit LLRs: EM prior, then the spatial prior of "smmse"."""
     import torch
 
@@ -249,7 +265,8 @@ def soft_spatial_mmse(
     span_t = torch.from_numpy(span.astype(np.float32))
     chunks = [slice(i, i + SMMSE_CHANNELS_PER_CHUNK) for i in range(0, shape[0], SMMSE_CHANNELS_PER_CHUNK)]
 
-    def posterior_mean(log_prior_of) -> np.ndarray:  # chunk by chunk: bounds the (c, V, levels) temporaries
+    # chunk by chunk: bounds the (c, V, levels) temporaries
+    def posterior_mean(log_prior_of: Callable[[slice], torch.Tensor]) -> Floats:
         out = np.empty((shape[0], loglik.shape[1]))
         for c in chunks:
             weights = torch.softmax(loglik[c] + log_prior_of(c), dim=-1)
@@ -269,7 +286,7 @@ def soft_spatial_mmse(
             sc = torch.from_numpy(scale.astype(np.float32))[:, None, None]
             log_flat = torch.log(eps / span_t)[:, None, None]
 
-            def spatial(c):  # log of the prior around the neighbours' mean, with the flat mixture
+            def spatial(c: slice) -> torch.Tensor:  # log of the prior around the neighbours' mean, with the flat mixture
                 z = (levels_t[c, None, :] - mu_t[c]) / sc[c]
                 return torch.logaddexp(math.log(1 - eps) - 0.5 * z * z - torch.log(sc[c]), log_flat[c])
 
@@ -282,8 +299,8 @@ def repaired_latent(
     codec: CodecInfo,
     repair: str,
     rng: np.random.Generator | None = None,
-    bers: np.ndarray | None = None,
-    llr: np.ndarray | None = None,
+    bers: ArrayLike | None = None,
+    llr: ArrayLike | None = None,
 ) -> RepairedLatent:
     """The received latent after the receiver treatment `repair` (see the module docstring).
 

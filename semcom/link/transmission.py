@@ -20,6 +20,7 @@ import time
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.link.policy import FecUnavailableError, decide_latent
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport, FieldResult, TransmissionReport
@@ -30,14 +31,14 @@ from semcom.phy.scrambling import scramble, scrambling_sequence
 from semcom.phy.snr import esn0_db_to_n0, linear_to_db, snr_db_pair
 from semcom.phy.theory import ber_qam_awgn
 
-FieldTransmitter = Callable[[np.ndarray, ChannelConfig, np.random.Generator, str], FieldResult]
+FieldTransmitter = Callable[[NDArray[np.uint8], ChannelConfig, np.random.Generator, str], FieldResult]
 
 
 SOFT_LLR_LIMIT = 30.0  # |LLR| of a bit the link leaves no doubt about (error-free link, p -> 0)
 
 
 def transmit_bits(
-    bits: np.ndarray, cfg: ChannelConfig, rng: np.random.Generator | None = None, soft_output: bool = False
+    bits: ArrayLike, cfg: ChannelConfig, rng: np.random.Generator | None = None, soft_output: bool = False
 ) -> FieldResult:
     """Send 0/1 bits uncoded over `cfg`'s modulation and channel model; decide them back.
 
@@ -64,7 +65,7 @@ def transmit_bits(
     k = MODULATIONS[cfg.modulation]
     n_symbols = -(-tx.size // k)
     esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, k)
-    llr = None
+    llr: NDArray[np.float32] | None = None
     if cfg.model == "none":
         rx = tx.copy()
         if soft_output:
@@ -79,6 +80,7 @@ def transmit_bits(
         constellation = qam(k)
         x = constellation.modulate(scramble(tx))
         n0 = esn0_db_to_n0(esn0_db)
+        n0_per_symbol: float | NDArray[np.float32]
         if cfg.model == "awgn":
             y, n0_per_symbol = awgn(x, n0, rng), n0
         elif cfg.model == "rayleigh":
@@ -87,11 +89,11 @@ def transmit_bits(
             raise ValueError(f"unknown channel model {cfg.model!r}")
         exact = constellation.demodulate_llr(y, n0_per_symbol, method="exact") if (
             cfg.soft_demapping or soft_output) else None
-        if cfg.soft_demapping:
+        if cfg.soft_demapping and exact is not None:  # exact is computed whenever soft_demapping
             rx = scramble((exact[: tx.size] > 0).view(np.uint8))
         else:
             rx = scramble(constellation.demodulate_hard(y, tx.size))
-        if soft_output:  # descramble: the LLR of b is minus the LLR of b XOR 1
+        if soft_output and exact is not None:  # descramble: the LLR of b is minus the LLR of b XOR 1
             sign = 1.0 - 2.0 * scrambling_sequence(tx.size).astype(np.float32)
             llr = np.clip(exact[: tx.size] * sign, -SOFT_LLR_LIMIT, SOFT_LLR_LIMIT).astype(np.float32)
     return FieldResult(
@@ -173,7 +175,7 @@ def transmit_packet(
 
 def transmit_packet_soft(
     packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None = None
-) -> tuple[SemanticPacket, TransmissionReport, np.ndarray | None]:
+) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
     """`transmit_packet` on an uncoded link, also returning the latent bits' LLRs (None when no
     latent crossed): the same noise, decisions and report, plus the receiver's soft knowledge
     (`transmit_bits(..., soft_output=True)`) for the "soft" latent repair. In-process only: the
@@ -185,7 +187,7 @@ def transmit_packet_soft(
 
 def _transmit(
     packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None, soft_latent: bool
-) -> tuple[SemanticPacket, TransmissionReport, np.ndarray | None]:
+) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
     if not isinstance(packet, SemanticPacket):
         raise TypeError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
     if not isinstance(cfg, ChannelConfig):

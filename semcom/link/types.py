@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.phy.snr import Snr
 
@@ -73,15 +74,15 @@ class FieldResult:
     """What one field (caption or latent bits) became on the link; produced per field by
     `semcom.link.transmission.transmit_bits` (uncoded) or `semcom.fec.link.transmit_field_coded`."""
 
-    rx_bits: np.ndarray  # uint8 0/1, same length as the transmitted information bits
+    rx_bits: NDArray[np.uint8]  # uint8 0/1, same length as the transmitted information bits
     symbols: int  # channel symbols used
     coded_bits: int  # bits put on the channel (= information bits when uncoded)
     bit_errors: int  # information bit errors after demapping/decoding
     segments: int = 0  # FEC codewords/segments
     segments_failed: int = 0  # segments whose CRC failed
-    erased: np.ndarray | None = None  # bool per information bit: True where a failed segment makes it untrustworthy
+    erased: NDArray[np.bool_] | None = None  # bool per information bit: True where a failed segment makes it untrustworthy
     mcs: str = ""
-    llr: np.ndarray | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
+    llr: NDArray[np.float32] | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from types import ModuleType
 from dataclasses import dataclass
 
 INSTALL_HINT = "pip install semcom[metrics]"
@@ -32,7 +33,7 @@ class Availability:
     reason: str = ""
 
 
-def require_module(metric: str, module: str, package: str | None = None):
+def require_module(metric: str, module: str, package: str | None = None) -> ModuleType:
     """Import `module` or raise MetricUnavailable naming the package and the install hint.
 
     Import errors other than "not installed" (a broken install) are reported with their message,

@@ -10,17 +10,22 @@ randomly initialised CLIPModel built from a small `CLIPConfig`; the default load
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
+from semcom.metrics.images import ImageLike
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
 CLIP_MAX_TOKENS = 77
 
 
-def _embedding(output: Any):
+def _embedding(output: Any) -> torch.Tensor:
     """transformers < 5 returns the projected tensor; >= 5 a ModelOutput with it in pooler_output."""
     import torch
 
@@ -28,7 +33,7 @@ def _embedding(output: Any):
     return torch.nn.functional.normalize(tensor.float(), dim=-1)
 
 
-def cosine_to_score(cosine: np.ndarray) -> np.ndarray:
+def cosine_to_score(cosine: ArrayLike) -> NDArray[np.float64]:
     """100 * max(cos, 0): the CLIP score scale (0..100)."""
     return 100.0 * np.clip(np.asarray(cosine, dtype=np.float64), 0.0, None)
 
@@ -59,7 +64,7 @@ class ClipScorer:
             ) from exc
         return cls(model, processor.image_processor, processor.tokenizer, device=device)
 
-    def image_embeddings(self, images: Sequence[Any]):
+    def image_embeddings(self, images: Sequence[ImageLike]) -> torch.Tensor:
         import torch
 
         from PIL import Image
@@ -71,7 +76,7 @@ class ClipScorer:
         with torch.no_grad():
             return _embedding(self.model.get_image_features(pixel_values=pixels.to(self.device)))
 
-    def text_embeddings(self, texts: Sequence[str]):
+    def text_embeddings(self, texts: Sequence[str]) -> torch.Tensor:
         import torch
 
         if self.tokenizer is None:
@@ -86,7 +91,7 @@ class ClipScorer:
                 )
             )
 
-    def text_score(self, images: Sequence[Any], texts: Sequence[str]) -> np.ndarray:
+    def text_score(self, images: Sequence[ImageLike], texts: Sequence[str]) -> NDArray[np.float64]:
         """CLIP score of each image against its text (pairwise, same order)."""
         if len(images) != len(texts):
             raise ValueError(f"need one text per image, got {len(images)} images and {len(texts)} texts")
@@ -95,7 +100,7 @@ class ClipScorer:
         cos = (self.image_embeddings(images) * self.text_embeddings(texts)).sum(dim=-1)
         return cosine_to_score(cos.double().cpu().numpy())
 
-    def image_score(self, images: Sequence[Any], references: Sequence[Any]) -> np.ndarray:
+    def image_score(self, images: Sequence[ImageLike], references: Sequence[ImageLike]) -> NDArray[np.float64]:
         """CLIP score of each image against its reference image (pairwise, same order)."""
         if len(images) != len(references):
             raise ValueError(f"need one reference per image, got {len(images)} and {len(references)}")

@@ -14,16 +14,22 @@ finite) and the estimate is strongly biased upwards. Compare FIDs only at equal 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
+from semcom.metrics.images import ImageLike
 
-FeatureExtractor = Callable[[Sequence[Any]], np.ndarray]
+if TYPE_CHECKING:
+    import torch
+
+# Images -> one float64 feature row per image.
+FeatureExtractor = Callable[[Sequence[ImageLike]], NDArray[np.float64]]
 
 
-def gaussian_fit(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_fit(features: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean and unbiased covariance of an (N, D) feature set, N >= 2."""
     feats = np.asarray(features, dtype=np.float64)
     if feats.ndim != 2:
@@ -36,7 +42,7 @@ def gaussian_fit(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
+    mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6
 ) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
@@ -65,12 +71,12 @@ def frechet_distance(
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
 
 
-def fid_from_features(reference: np.ndarray, test: np.ndarray) -> float:
+def fid_from_features(reference: ArrayLike, test: ArrayLike) -> float:
     """FID between two feature sets of shape (N, D) and (M, D)."""
     return frechet_distance(*gaussian_fit(reference), *gaussian_fit(test))
 
 
-def _as_uint8_nchw(images: Sequence[Any]):
+def _as_uint8_nchw(images: Sequence[ImageLike]) -> torch.Tensor:
     import torch
 
     from semcom.metrics.images import to_float_rgb
@@ -82,10 +88,10 @@ def _as_uint8_nchw(images: Sequence[Any]):
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 
-def module_extractor(module: Any, batch_size: int = 16, device: str = "cpu") -> FeatureExtractor:
+def module_extractor(module: torch.nn.Module, batch_size: int = 16, device: str = "cpu") -> FeatureExtractor:
     """Features from any torch module mapping float NCHW RGB in [0, 1] to (N, ...) (flattened)."""
 
-    def extract(images: Sequence[Any]) -> np.ndarray:
+    def extract(images: Sequence[ImageLike]) -> NDArray[np.float64]:
         import torch
 
         module.eval().to(device)
@@ -113,7 +119,7 @@ def inception_extractor(batch_size: int = 16, device: str = "cpu") -> FeatureExt
             "fid", f"Inception weights not in the torch hub cache and not downloadable ({type(exc).__name__}: {exc})"
         ) from exc
 
-    def extract(images: Sequence[Any]) -> np.ndarray:
+    def extract(images: Sequence[ImageLike]) -> NDArray[np.float64]:
         import torch
 
         out = []
@@ -127,7 +133,9 @@ def inception_extractor(batch_size: int = 16, device: str = "cpu") -> FeatureExt
     return extract
 
 
-def fid(reference_images: Sequence[Any], test_images: Sequence[Any], extractor: FeatureExtractor | None = None) -> float:
+def fid(
+    reference_images: Sequence[ImageLike], test_images: Sequence[ImageLike], extractor: FeatureExtractor | None = None
+) -> float:
     """FID between two image sets; `extractor` defaults to Inception-v3 (see inception_extractor)."""
     extract = extractor or inception_extractor()
     return fid_from_features(extract(reference_images), extract(test_images))

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# What the metrics accept as an image: a PIL image, or an HxW(x3|4) uint8 / [0, 1] float array.
+ImageLike = Union["Image.Image", ArrayLike]
+# What they compare: float64 HxWx3 in [0, 1].
+Rgb = NDArray[np.float64]
 
 
-def to_float_rgb(image: Any) -> np.ndarray:
+def to_float_rgb(image: ImageLike) -> Rgb:
     """A PIL image, a uint8 array or a float array in [0, 1] as float64 HxWx3 in [0, 1].
 
     Grey (HxW) images are repeated to three channels and an alpha channel is dropped, so every
@@ -34,7 +43,7 @@ def to_float_rgb(image: Any) -> np.ndarray:
     return array
 
 
-def pair(reference: Any, test: Any) -> tuple[np.ndarray, np.ndarray]:
+def pair(reference: ImageLike, test: ImageLike) -> tuple[Rgb, Rgb]:
     """Both images as float RGB; their sizes must match (resize before, as the sender does)."""
     a, b = to_float_rgb(reference), to_float_rgb(test)
     if a.shape != b.shape:

@@ -9,16 +9,26 @@ learned per-channel weights, mean over space, sum over layers) — the formula o
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
+from semcom.metrics.images import ImageLike
+
+if TYPE_CHECKING:
+    import torch
+
+# An LPIPS network: two NCHW image batches in [-1, 1] -> one distance per pair.
+LpipsNetwork = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]
 
 LPIPS_EPS = 1e-10  # the library's normalisation epsilon
 
 
-def perceptual_distance(features_x: Sequence[Any], features_y: Sequence[Any], weights: Sequence[Any] | None = None):
+def perceptual_distance(
+    features_x: Sequence[torch.Tensor], features_y: Sequence[torch.Tensor], weights: Sequence[ArrayLike] | None = None
+) -> torch.Tensor:
     """LPIPS distance per sample from per-layer NCHW feature maps of two image batches.
 
     d(x, y) = sum_l mean_hw || w_l * (f_l(x)/|f_l(x)| - f_l(y)/|f_l(y)|) ||^2, the channel norm
@@ -30,7 +40,7 @@ def perceptual_distance(features_x: Sequence[Any], features_y: Sequence[Any], we
         raise ValueError(f"need the same non-zero number of layers, got {len(features_x)} and {len(features_y)}")
     if weights is not None and len(weights) != len(features_x):
         raise ValueError(f"need one weight vector per layer, got {len(weights)} for {len(features_x)} layers")
-    total = None
+    total: torch.Tensor | None = None
     for layer, (fx, fy) in enumerate(zip(features_x, features_y)):
         if fx.shape != fy.shape or fx.ndim != 4:
             raise ValueError(f"layer {layer}: feature shapes {tuple(fx.shape)} and {tuple(fy.shape)} must match (NCHW)")
@@ -44,6 +54,7 @@ def perceptual_distance(features_x: Sequence[Any], features_y: Sequence[Any], we
             sq = sq * w
         term = sq.sum(dim=1).mean(dim=(1, 2))
         total = term if total is None else total + term
+    assert total is not None  # at least one layer, checked above
     return total
 
 
@@ -54,19 +65,21 @@ class FeatureLpips:
     distance computation without AlexNet weights, and to run LPIPS with another backbone.
     """
 
-    def __init__(self, features: Callable[[Any], Sequence[Any]], weights: Sequence[Any] | None = None) -> None:
+    def __init__(
+        self, features: Callable[[torch.Tensor], Sequence[torch.Tensor]], weights: Sequence[ArrayLike] | None = None
+    ) -> None:
         self.features = features
         self.weights = weights
 
-    def __call__(self, x, y):
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return perceptual_distance(self.features(x), self.features(y), self.weights)
 
 
-def alexnet_lpips(device: str = "cpu") -> Callable[[Any, Any], Any]:
+def alexnet_lpips(device: str = "cpu") -> LpipsNetwork:
     """`lpips.LPIPS(net="alex")`, or MetricUnavailable if the library or its weights are missing."""
     lib = require_module("lpips", "lpips")
     try:
-        network = lib.LPIPS(net="alex", verbose=False).eval().to(device)
+        network: LpipsNetwork = lib.LPIPS(net="alex", verbose=False).eval().to(device)
     except Exception as exc:  # noqa: BLE001 - AlexNet weights come from download.pytorch.org
         raise MetricUnavailable(
             "lpips", f"AlexNet weights not in the torch hub cache and not downloadable ({type(exc).__name__}: {exc})"
@@ -74,7 +87,7 @@ def alexnet_lpips(device: str = "cpu") -> Callable[[Any, Any], Any]:
     return network
 
 
-def _to_tensor(images: Sequence[Any], device: str):
+def _to_tensor(images: Sequence[ImageLike], device: str) -> torch.Tensor:
     import torch
 
     from semcom.metrics.images import to_float_rgb
@@ -86,12 +99,12 @@ def _to_tensor(images: Sequence[Any], device: str):
 class Lpips:
     """LPIPS distances between pairs of images (lower is more similar, 0 for identical)."""
 
-    def __init__(self, network: Callable[[Any, Any], Any] | None = None, device: str = "cpu", batch_size: int = 8):
+    def __init__(self, network: LpipsNetwork | None = None, device: str = "cpu", batch_size: int = 8) -> None:
         self.device = device
         self.batch_size = batch_size
         self.network = network if network is not None else alexnet_lpips(device)
 
-    def __call__(self, references: Sequence[Any], tests: Sequence[Any]) -> np.ndarray:
+    def __call__(self, references: Sequence[ImageLike], tests: Sequence[ImageLike]) -> NDArray[np.float64]:
         import torch
 
         if len(references) != len(tests):

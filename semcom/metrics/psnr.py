@@ -7,14 +7,13 @@ PSNR = 10 log10(1 / MSE). Identical images give +inf (not a large finite number)
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from semcom.metrics.images import pair
+from semcom.metrics.images import ImageLike, pair
 
 
-def psnr(reference: Any, test: Any) -> float:
+def psnr(reference: ImageLike, test: ImageLike) -> float:
     """PSNR in dB of `test` against `reference`; +inf when they are identical."""
     from skimage.metrics import peak_signal_noise_ratio
 

@@ -10,14 +10,13 @@ values; do not mix the two.
 
 from __future__ import annotations
 
-from typing import Any
 
-from semcom.metrics.images import pair
+from semcom.metrics.images import ImageLike, pair
 
 SSIM_VARIANT = "skimage structural_similarity, RGB channel_axis=-1, Gaussian window sigma=1.5, data_range=1"
 
 
-def ssim(reference: Any, test: Any) -> float:
+def ssim(reference: ImageLike, test: ImageLike) -> float:
     """Mean SSIM over the RGB channels of two equally sized images (1.0 when identical)."""
     from skimage.metrics import structural_similarity
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.metrics.availability import Availability, MetricUnavailable
 from semcom.metrics.clipscore import DEFAULT_CLIP_MODEL, ClipScorer
 from semcom.metrics.fid import FeatureExtractor, inception_extractor
-from semcom.metrics.lpips import Lpips
+from semcom.metrics.images import ImageLike
+from semcom.metrics.lpips import Lpips, LpipsNetwork
 from semcom.metrics.psnr import psnr
 from semcom.metrics.ssim import ssim
 
@@ -41,7 +43,7 @@ class MetricSuite:
         enabled: Sequence[str] = OPTIONAL,
         device: str = "cpu",
         clip_model: str = DEFAULT_CLIP_MODEL,
-        lpips_network: Any | None = None,
+        lpips_network: LpipsNetwork | None = None,
         clip_scorer: ClipScorer | None = None,
         fid_extractor: FeatureExtractor | None = None,
     ) -> "MetricSuite":
@@ -76,7 +78,7 @@ class MetricSuite:
     def availability(self) -> list[Availability]:
         return [Availability(m, m not in self.unavailable, self.unavailable.get(m, "")) for m in ALL_METRICS]
 
-    def per_image(self, original: Any, reconstruction: Any, caption: str | None) -> dict[str, float]:
+    def per_image(self, original: ImageLike, reconstruction: ImageLike, caption: str | None) -> dict[str, float]:
         """Every per-image metric of one reconstruction; NaN for an unavailable one.
 
         `clip_caption` is NaN too when there is no caption (a latent-only profile sends none).
@@ -90,6 +92,6 @@ class MetricSuite:
             out["clip_image"] = out["clip_caption"] = math.nan
         return out
 
-    def fid_features(self, images: Sequence[Any]) -> np.ndarray | None:
+    def fid_features(self, images: Sequence[ImageLike]) -> NDArray[np.float64] | None:
         """FID features of images (rows), or None when FID is unavailable."""
         return self.fid_extractor(images) if self.fid_extractor else None

@@ -30,9 +30,10 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams
 
@@ -41,6 +42,11 @@ MAX_DIM_SIZE = 4096
 FILL_RULES = ("median", "zero")
 OUT_OF_RANGE_RULES = ("clamp", "fill")
 _F32_MAX = float(np.finfo(np.float32).max)
+
+# Quantisation indices and the code words written for them: unsigned, at most 16 bits.
+Words = NDArray[np.uint16]
+# Clip ranges and dequantised values.
+Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Encoding:
     signed: bool = False  # uniform only: write u - 2**(k-1) as two's complement (int8, per the proto)
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> np.dtype[np.floating[Any]]:
         """Little-endian wire dtype of a float encoding."""
         if self.family != "float":
             raise ValueError(f"encoding {self.name!r} is not a float encoding")
@@ -88,7 +94,7 @@ class DecodedLatent:
     `values_sanitised` = `non_finite` + `out_of_range`: how many values the receiver changed.
     """
 
-    values: np.ndarray
+    values: NDArray[np.floating[Any]]  # float32 or float64, as decode_latent's `dtype` asks
     values_sanitised: int
     non_finite: int = 0
     out_of_range: int = 0  # finite values outside the valid range (clamped, or filled)
@@ -121,22 +127,22 @@ def check_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- code words
 
 
-def gray_encode(u: np.ndarray) -> np.ndarray:
+def gray_encode(u: Words) -> Words:
     """Reflected binary Gray code: neighbouring indices differ in exactly one bit."""
-    return u ^ (u >> 1)
+    return u ^ (u >> np.uint16(1))
 
 
-def gray_decode(g: np.ndarray, bits: int) -> np.ndarray:
+def gray_decode(g: Words, bits: int) -> Words:
     """Inverse of `gray_encode` for codes of up to `bits` bits (prefix XOR, log2(bits) steps)."""
     u = g.copy()
     shift = 1
     while shift < bits:
-        u ^= u >> shift
+        u ^= u >> np.uint16(shift)
         shift <<= 1
     return u
 
 
-def pack_words(codes: np.ndarray, bits: int) -> bytes:
+def pack_words(codes: Words, bits: int) -> bytes:
     """Pack unsigned `bits`-bit words MSB first, back to back, into bytes (zero-padded)."""
     if bits == 8:
         return codes.astype(np.uint8).tobytes()
@@ -145,7 +151,7 @@ def pack_words(codes: np.ndarray, bits: int) -> bytes:
     return np.packbits(bit_matrix.ravel()).tobytes()
 
 
-def unpack_words(data: bytes, bits: int, count: int) -> np.ndarray:
+def unpack_words(data: bytes, bits: int, count: int) -> Words:
     """Inverse of `pack_words`: `count` unsigned words (uint16) from `data`; padding bits ignored."""
     raw = np.frombuffer(data, dtype=np.uint8)
     if bits == 8:
@@ -155,28 +161,28 @@ def unpack_words(data: bytes, bits: int, count: int) -> np.ndarray:
     return bit_matrix @ weights
 
 
-def index_to_code(u: np.ndarray, enc: Encoding) -> np.ndarray:
+def index_to_code(u: Words, enc: Encoding) -> Words:
     """Code word written on the wire for quantisation index u (Gray, two's complement or plain)."""
     if enc.gray:
         return gray_encode(u)
     if enc.signed:
-        return u ^ (1 << (enc.bits - 1))  # u - 2**(k-1) in two's complement
+        return u ^ np.uint16(1 << (enc.bits - 1))  # u - 2**(k-1) in two's complement
     return u
 
 
-def code_to_index(code: np.ndarray, enc: Encoding) -> np.ndarray:
+def code_to_index(code: Words, enc: Encoding) -> Words:
     """Quantisation index of a received code word; every word maps to a valid index."""
     if enc.gray:
         return gray_decode(code, enc.bits)
     if enc.signed:
-        return code ^ (1 << (enc.bits - 1))
+        return code ^ np.uint16(1 << (enc.bits - 1))
     return code
 
 
 # --------------------------------------------------------------------------- quantisation
 
 
-def _outward_f32(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _outward_f32(lo: Floats, hi: Floats) -> tuple[Floats, Floats]:
     """Round a clip range to float32 (the proto carries `float`), widening it, never narrowing."""
     lo32 = lo.astype(np.float32)
     hi32 = hi.astype(np.float32)
@@ -186,8 +192,8 @@ def _outward_f32(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _clip_range(
-    x: np.ndarray, per_channel: bool, clip: tuple | None, percentile: float
-) -> tuple[np.ndarray, np.ndarray]:
+    x: Floats, per_channel: bool, clip: tuple[ArrayLike, ArrayLike] | None, percentile: float
+) -> tuple[Floats, Floats]:
     """(lo, hi) as float64 arrays of length 1 (per tensor) or x.shape[0] (per channel)."""
     channels = x.shape[0] if per_channel else 1
     if clip is not None:
@@ -217,12 +223,12 @@ def _clip_range(
     return _outward_f32(lo, hi)
 
 
-def _broadcast_params(lo: np.ndarray, hi: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _broadcast_params(lo: Floats, hi: Floats, shape: tuple[int, ...]) -> tuple[Floats, Floats]:
     tail = (1,) * (len(shape) - 1)
     return lo.reshape((-1,) + tail), hi.reshape((-1,) + tail)
 
 
-def quantise(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
+def quantise(x: Floats, lo: Floats, hi: Floats, bits: int) -> Words:
     """Index u in 0..2**bits-1 of each value (lo/hi broadcast along axis 0). lo == hi gives u = 0."""
     top = (1 << bits) - 1
     lo_b, hi_b = _broadcast_params(lo, hi, x.shape)
@@ -232,7 +238,7 @@ def quantise(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bits: int) -> np.nda
     return np.clip(u, 0, top).astype(np.uint16)
 
 
-def dequantise(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
+def dequantise(u: NDArray[np.integer[Any]], lo: Floats, hi: Floats, bits: int) -> Floats:
     """x_hat = lo + u * (hi - lo) / (2**bits - 1), float64, lo/hi broadcast along axis 0."""
     lo_b, hi_b = _broadcast_params(lo, hi, u.shape)
     return lo_b + u.astype(np.float64) * ((hi_b - lo_b) / ((1 << bits) - 1))
@@ -242,11 +248,11 @@ def dequantise(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, bits: int) -> np.n
 
 
 def encode_latent(
-    x: np.ndarray,
+    x: ArrayLike,
     encoding: str,
     *,
     per_channel: bool = False,
-    clip: tuple | None = None,
+    clip: tuple[ArrayLike, ArrayLike] | None = None,
     percentile: float = 100.0,
 ) -> LatentPayload:
     """Encode a latent tensor as payload bytes (little-endian, C order).
@@ -282,7 +288,7 @@ def encode_latent(
     return LatentPayload(shape=shape, encoding=enc.name, data=data, quant=quant)
 
 
-def _check_quant(p: LatentPayload, enc: Encoding, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _check_quant(p: LatentPayload, enc: Encoding, shape: tuple[int, ...]) -> tuple[Floats, Floats]:
     q = p.quant
     if enc.family == "float":
         if q is not None:
@@ -311,7 +317,7 @@ def decode_latent(
     *,
     fill: str = "median",
     out_of_range: str = "clamp",
-    dtype: type = np.float32,
+    dtype: DTypeLike = np.float32,
 ) -> DecodedLatent:
     """Decode payload bytes to a finite tensor inside the codec's valid range.
 
@@ -350,13 +356,13 @@ def decode_latent(
 
 
 def sanitise(
-    values: np.ndarray,
+    values: ArrayLike,
     valid_min: float = -math.inf,
     valid_max: float = math.inf,
     *,
     fill: str = "median",
     out_of_range: str = "clamp",
-    dtype: type = np.float32,
+    dtype: DTypeLike = np.float32,
 ) -> DecodedLatent:
     """Make received values safe, deterministically (never at random):
 

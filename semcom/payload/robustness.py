@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.payload.latent import ENCODINGS, code_to_index, decode_latent, encode_latent, get_encoding, unpack_words
 from semcom.payload.packet import CodecInfo, LatentPayload
@@ -44,7 +46,7 @@ def flip_bits(data: bytes, ber: float, rng: np.random.Generator) -> bytes:
     return raw.tobytes()
 
 
-def synthetic_latent(shape: tuple[int, ...], source: str, rng: np.random.Generator) -> np.ndarray:
+def synthetic_latent(shape: tuple[int, ...], source: str, rng: np.random.Generator) -> NDArray[np.float64]:
     """A zero-mean unit-variance stand-in for a latent: Gaussian, Laplace (heavier tails) or
     uniform (flat: every quantisation level equally likely)."""
     if source == "gaussian":
@@ -84,7 +86,7 @@ class BitErrorResult:
 
 
 def bit_error_mse(
-    x: np.ndarray,
+    x: NDArray[np.floating[Any]],
     encodings: tuple[str, ...] = tuple(ENCODINGS),
     bers: tuple[float, ...] = PAPER_BERS,
     *,
@@ -101,15 +103,15 @@ def bit_error_mse(
     results = []
     for name in encodings:
         enc = get_encoding(name)
-        extra = {} if enc.family == "float" else {"percentile": percentile}
-        sent = encode_latent(x, name, **extra)
-        opts = {"out_of_range": out_of_range, "dtype": np.float64}
-        mse_clean = float(np.mean((decode_latent(sent, codec, **opts).values - x) ** 2))
+        # float encodings take no clip options
+        sent = encode_latent(x, name) if enc.family == "float" else encode_latent(x, name, percentile=percentile)
+        clean = decode_latent(sent, codec, out_of_range=out_of_range, dtype=np.float64)
+        mse_clean = float(np.mean((clean.values - x) ** 2))
         for ber in bers:
             errors, sanitised = [], []
             for _ in range(trials):
                 noisy = LatentPayload(sent.shape, sent.encoding, flip_bits(sent.data, ber, rng), sent.quant)
-                got = decode_latent(noisy, codec, **opts)
+                got = decode_latent(noisy, codec, out_of_range=out_of_range, dtype=np.float64)
                 errors.append(float(np.mean((got.values - x) ** 2)))
                 sanitised.append(got.values_sanitised)
             predicted = mse_clean + predicted_flip_mse(sent, ber) if enc.family == "uniform" else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from semcom.link.types import MODULATIONS
 from semcom.payload.caption import MAX_CAPTION_CHARS
@@ -104,7 +105,7 @@ def payload_table(
     return rows
 
 
-def table_dict(rows: list[PayloadRow], *, modulation: str = "16qam") -> dict:
+def table_dict(rows: list[PayloadRow], *, modulation: str = "16qam") -> dict[str, Any]:
     """JSON-ready form: the modulation and the rows."""
     return {
         "modulation": modulation,
@@ -117,7 +118,7 @@ def table_dict(rows: list[PayloadRow], *, modulation: str = "16qam") -> dict:
 
 def format_table(rows: list[PayloadRow], *, modulation: str = "16qam") -> str:
     """A human-readable table with thousands separators and percentages."""
-    header = ("payload", "shape", "type", "bytes", "bits", f"{modulation} symbols")
+    header: tuple[str, ...] = ("payload", "shape", "type", "bytes", "bits", f"{modulation} symbols")
     header += ("% of f64 image", "% of 8-bit image")
     body = [
         (

@@ -26,6 +26,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.phy.channel import awgn
 from semcom.phy.mapping import qam
@@ -36,13 +37,13 @@ BITS_PER_SYMBOL = 4  # 16-QAM
 TARGETS = {"ms_per_mbit_max": 10.0, "speedup_vs_commpy_min": 40.0, "speedup_vs_sionna_min": 8.0}
 
 
-def latent_bits(seed: int = 0) -> np.ndarray:
+def latent_bits(seed: int = 0) -> NDArray[np.uint8]:
     """The 1,048,576 bits (MSB first) of one float64 latent of standard normal values, SD-latent-like."""
     latent = np.random.default_rng(seed).standard_normal(LATENT_SHAPE)
     return np.unpackbits(np.frombuffer(latent.tobytes(), dtype=np.uint8))
 
 
-def _timed(fn: Callable[[], np.ndarray], bits: np.ndarray, repeats: int) -> dict[str, Any]:
+def _timed(fn: Callable[[], NDArray[Any]], bits: NDArray[np.uint8], repeats: int) -> dict[str, Any]:
     rx = fn()  # warm-up (first-call allocation, torch kernels, caches)
     seconds, cpu_seconds = [], []
     for _ in range(repeats):
@@ -62,18 +63,18 @@ def _timed(fn: Callable[[], np.ndarray], bits: np.ndarray, repeats: int) -> dict
     }
 
 
-def bench_semcom(bits: np.ndarray, esn0_db: float, repeats: int, seed: int) -> dict[str, Any]:
+def bench_semcom(bits: NDArray[np.uint8], esn0_db: float, repeats: int, seed: int) -> dict[str, Any]:
     """This package: `qam(4).modulate` -> `awgn` -> `demodulate_hard` (numpy, one thread)."""
     constellation, rng = qam(BITS_PER_SYMBOL), np.random.default_rng(seed)
     n0 = esn0_db_to_n0(esn0_db)
 
-    def run() -> np.ndarray:
+    def run() -> NDArray[np.uint8]:
         return constellation.demodulate_hard(awgn(constellation.modulate(bits), n0, rng), bits.size)
 
     return {**_timed(run, bits, repeats), "threads": 1}
 
 
-def bench_commpy(bits: np.ndarray, esn0_db: float, repeats: int, seed: int) -> dict[str, Any]:
+def bench_commpy(bits: NDArray[np.uint8], esn0_db: float, repeats: int, seed: int) -> dict[str, Any]:
     """scikit-commpy: `QAMModem(16).modulate` -> `channels.awgn` -> `.demodulate(..., 'hard')`."""
     try:
         from commpy.channels import awgn as commpy_awgn
@@ -83,14 +84,15 @@ def bench_commpy(bits: np.ndarray, esn0_db: float, repeats: int, seed: int) -> d
     modem = QAMModem(2**BITS_PER_SYMBOL)
     np.random.seed(seed)  # commpy draws its noise from numpy's global RNG
 
-    def run() -> np.ndarray:
+    def run() -> NDArray[Any]:
         # commpy's awgn measures the signal energy itself, so snr_dB is Es/N0
-        return modem.demodulate(commpy_awgn(modem.modulate(bits), esn0_db), "hard")
+        rx: NDArray[Any] = modem.demodulate(commpy_awgn(modem.modulate(bits), esn0_db), "hard")  # untyped library
+        return rx
 
     return {**_timed(run, bits, repeats), "threads": 1}
 
 
-def bench_sionna(bits: np.ndarray, ebn0_db: float, repeats: int, seed: int, threads: int) -> dict[str, Any]:
+def bench_sionna(bits: NDArray[np.uint8], ebn0_db: float, repeats: int, seed: int, threads: int) -> dict[str, Any]:
     """Sionna PHY (torch, CPU): Mapper("qam", 4) -> AWGN -> Demapper("maxlog", hard_out=True)."""
     try:
         import torch
@@ -109,9 +111,10 @@ def bench_sionna(bits: np.ndarray, ebn0_db: float, repeats: int, seed: int, thre
         no = ebnodb2no(ebn0_db, BITS_PER_SYMBOL, 1.0, device="cpu")
         tx = torch.from_numpy(bits.astype(np.float32)).reshape(1, -1)
 
-        def run() -> np.ndarray:
+        def run() -> NDArray[Any]:
             with torch.inference_mode():
-                return demapper(channel(mapper(tx), no), no).numpy()
+                rx: NDArray[Any] = demapper(channel(mapper(tx), no), no).numpy()  # untyped library
+                return rx
 
         result = _timed(run, bits, repeats)
     finally:

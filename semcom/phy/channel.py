@@ -8,7 +8,7 @@ All randomness comes from the numpy `Generator` passed in; nothing here seeds an
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.phy.mapping import as_bits
 
@@ -20,14 +20,14 @@ def _check_n0(n0: float) -> np.float32:
     return np.float32(n0)
 
 
-def complex_noise(n: int, n0: float, rng: np.random.Generator) -> np.ndarray:
+def complex_noise(n: int, n0: float, rng: np.random.Generator) -> NDArray[np.complex64]:
     """`n` i.i.d. circular complex Gaussian samples of variance `n0` (complex64)."""
     noise = rng.standard_normal(2 * int(n), dtype=np.float32)
     noise *= np.sqrt(_check_n0(n0) / np.float32(2.0))
     return noise.view(np.complex64)
 
 
-def awgn(x: ArrayLike, n0: float, rng: np.random.Generator) -> np.ndarray:
+def awgn(x: ArrayLike, n0: float, rng: np.random.Generator) -> NDArray[np.complex64]:
     """``y = x + n``, n ~ CN(0, n0): the received complex64 symbols."""
     x = np.ascontiguousarray(x, dtype=np.complex64).reshape(-1)
     y = complex_noise(x.size, n0, rng)
@@ -37,7 +37,7 @@ def awgn(x: ArrayLike, n0: float, rng: np.random.Generator) -> np.ndarray:
 
 def rayleigh_block_fading(
     x: ArrayLike, n0: float, rng: np.random.Generator, block_length: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[NDArray[np.complex64], NDArray[np.float32]]:
     """Rayleigh block fading with perfect-CSI zero-forcing equalisation.
 
     One gain ``h ~ CN(0, 1)`` holds for `block_length` consecutive symbols (the last block may
@@ -59,7 +59,7 @@ def rayleigh_block_fading(
     return y, (np.float32(_check_n0(n0)) / power).astype(np.float32)
 
 
-def bsc(bits: ArrayLike, p: float, rng: np.random.Generator) -> np.ndarray:
+def bsc(bits: ArrayLike, p: float, rng: np.random.Generator) -> NDArray[np.uint8]:
     """Binary symmetric channel: flip each 0/1 bit independently with probability `p`."""
     p = float(p)
     if not 0.0 <= p <= 1.0:

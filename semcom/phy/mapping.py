@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 LLR_METHODS = ("maxlog", "exact")
 
 
-def _pam_gray_levels(bits_per_axis: int) -> np.ndarray:
+def _pam_gray_levels(bits_per_axis: int) -> NDArray[np.int_]:
     """Unnormalised PAM level (odd integer) of every `bits_per_axis`-bit label, 3GPP recursion."""
     h = bits_per_axis
     labels = np.arange(2**h)
@@ -40,7 +40,7 @@ def _pam_gray_levels(bits_per_axis: int) -> np.ndarray:
     return level
 
 
-def as_bits(bits: ArrayLike) -> np.ndarray:
+def as_bits(bits: ArrayLike) -> NDArray[np.uint8]:
     """A flat uint8 array of 0/1, without copying when it already is one."""
     arr = np.asarray(bits)
     if arr.dtype == np.bool_:
@@ -58,17 +58,17 @@ class Constellation:
     """One Gray square QAM (or BPSK) with its lookup tables. Build it with `qam(bits_per_symbol)`."""
 
     bits_per_symbol: int
-    points: np.ndarray  # complex64 [M]; points[n] carries label n (MSB-first binary of n)
-    levels: np.ndarray  # float32 [L]; PAM amplitudes of one axis, ascending (shared by I and Q)
-    axis_bits: np.ndarray  # uint8 [L, h]; Gray bits of each ascending level index
-    label_of: np.ndarray  # uint8 [L ** axes]; label from level indices (I * L + Q, or I for BPSK)
-    _map_byte: np.ndarray | None  # complex64 [256, 8/k]: packed byte -> its symbols (8 % k == 0)
-    _demap_byte: np.ndarray | None  # uint8 [256]: packed level indices -> output byte (8 % k == 0)
+    points: NDArray[np.complex64]  # complex64 [M]; points[n] carries label n (MSB-first binary of n)
+    levels: NDArray[np.float32]  # float32 [L]; PAM amplitudes of one axis, ascending (shared by I and Q)
+    axis_bits: NDArray[np.uint8]  # uint8 [L, h]; Gray bits of each ascending level index
+    label_of: NDArray[np.uint8]  # uint8 [L ** axes]; label from level indices (I * L + Q, or I for BPSK)
+    _map_byte: NDArray[np.complex64] | None  # complex64 [256, 8/k]: packed byte -> its symbols (8 % k == 0)
+    _demap_byte: NDArray[np.uint8] | None  # uint8 [256]: packed level indices -> output byte (8 % k == 0)
 
     @property
     def order(self) -> int:
         """Number of points M."""
-        return 2**self.bits_per_symbol
+        return int(2**self.bits_per_symbol)
 
     @property
     def axes(self) -> int:
@@ -89,7 +89,7 @@ class Constellation:
         return -(-int(n_bits) // self.bits_per_symbol)
 
     # ---- mapper -------------------------------------------------------------------------------
-    def modulate(self, bits: ArrayLike) -> np.ndarray:
+    def modulate(self, bits: ArrayLike) -> NDArray[np.complex64]:
         """Map 0/1 bits (MSB first, zero-padded to whole symbols) to complex64 symbols."""
         b = as_bits(bits)
         k, n_sym = self.bits_per_symbol, self.num_symbols(b.size)
@@ -97,11 +97,12 @@ class Constellation:
             return self._map_byte[np.packbits(b)].reshape(-1)[:n_sym]
         padded = np.zeros(n_sym * k, dtype=np.uint8)
         padded[: b.size] = b
-        labels = np.packbits(padded.reshape(n_sym, k), axis=1)[:, 0] >> (8 - k)
-        return self.points[labels]
+        labels: NDArray[np.uint8] = np.packbits(padded.reshape(n_sym, k), axis=1)[:, 0] >> np.uint8(8 - k)
+        symbols: NDArray[np.complex64] = self.points[labels]
+        return symbols
 
     # ---- hard demapper ------------------------------------------------------------------------
-    def _level_indices(self, y: np.ndarray) -> np.ndarray:
+    def _level_indices(self, y: ArrayLike) -> NDArray[np.uint8]:
         """Nearest level index per axis (uint8), interleaved I, Q per symbol (I only for BPSK)."""
         comp = np.ascontiguousarray(y, dtype=np.complex64).reshape(-1).view(np.float32)
         if self.axes == 1:
@@ -114,7 +115,7 @@ class Constellation:
         np.fmin(t, np.float32(top), out=t)
         return t.astype(np.uint8)
 
-    def demodulate_hard(self, y: ArrayLike, n_bits: int | None = None) -> np.ndarray:
+    def demodulate_hard(self, y: ArrayLike, n_bits: int | None = None) -> NDArray[np.uint8]:
         """Nearest-point decisions as 0/1 uint8 bits; `n_bits` drops the padding of the last symbol."""
         y = np.asarray(y)
         n_total = y.size * self.bits_per_symbol
@@ -135,7 +136,7 @@ class Constellation:
         return np.unpackbits(labels[:, None], axis=1)[:, 8 - k :].reshape(-1)[:n_bits]
 
     # ---- soft demapper ------------------------------------------------------------------------
-    def demodulate_llr(self, y: ArrayLike, n0: ArrayLike, method: str = "maxlog") -> np.ndarray:
+    def demodulate_llr(self, y: ArrayLike, n0: ArrayLike, method: str = "maxlog") -> NDArray[np.float32]:
         """Bit LLRs ``ln P(b=1|y)/P(b=0|y)`` (float32, ``len(y) * k`` values, label order).
 
         `n0` is the complex noise variance, a scalar or one value per symbol (e.g. N0 / |h|^2

@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from semcom.phy.mapping import as_bits
 
@@ -27,14 +27,14 @@ CHUNK_BITS = 1 << 20
 
 
 @lru_cache(maxsize=64)
-def _chunk(index: int) -> np.ndarray:
+def _chunk(index: int) -> NDArray[np.uint8]:
     rng = np.random.Generator(np.random.PCG64([SEED, index]))
     chunk = np.unpackbits(np.frombuffer(rng.bytes(CHUNK_BITS // 8), dtype=np.uint8))
     chunk.setflags(write=False)
     return chunk
 
 
-def scrambling_sequence(n_bits: int) -> np.ndarray:
+def scrambling_sequence(n_bits: int) -> NDArray[np.uint8]:
     """The first `n_bits` bits (uint8 0/1) of the scrambling sequence."""
     if n_bits < 0:
         raise ValueError(f"n_bits must be >= 0, got {n_bits}")
@@ -44,7 +44,7 @@ def scrambling_sequence(n_bits: int) -> np.ndarray:
     return np.concatenate([_chunk(i) for i in range(chunks)])[:n_bits]
 
 
-def scramble(bits: ArrayLike) -> np.ndarray:
+def scramble(bits: ArrayLike) -> NDArray[np.uint8]:
     """``bits XOR sequence``; applying it twice gives the bits back (descrambling)."""
     b = as_bits(bits)
     return b ^ scrambling_sequence(b.size)

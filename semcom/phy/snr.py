@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 SNR_CONVENTIONS = ("esn0", "ebn0")
+
+# A scalar in gives a float out; an array in gives a float64 array (a 0-d array gives a float).
+DbResult = NDArray[np.float64] | float
 
 
 def _check_rate(bits_per_symbol: float, code_rate: float) -> float:
@@ -30,13 +34,21 @@ def _check_rate(bits_per_symbol: float, code_rate: float) -> float:
     return float(bits_per_symbol) * float(code_rate)
 
 
-def db_to_linear(db: ArrayLike) -> np.ndarray | float:
+@overload
+def db_to_linear(db: float) -> float: ...
+@overload
+def db_to_linear(db: ArrayLike) -> DbResult: ...
+def db_to_linear(db: ArrayLike) -> DbResult:
     """10 ** (db / 10), for power ratios."""
     out = np.power(10.0, np.asarray(db, dtype=np.float64) / 10.0)
     return float(out) if out.ndim == 0 else out
 
 
-def linear_to_db(ratio: ArrayLike) -> np.ndarray | float:
+@overload
+def linear_to_db(ratio: float) -> float: ...
+@overload
+def linear_to_db(ratio: ArrayLike) -> DbResult: ...
+def linear_to_db(ratio: ArrayLike) -> DbResult:
     """10 log10(ratio), for power ratios (ratio must be > 0)."""
     arr = np.asarray(ratio, dtype=np.float64)
     if np.any(~(arr > 0)):
@@ -45,21 +57,33 @@ def linear_to_db(ratio: ArrayLike) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
-def ebn0_db_to_esn0_db(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0) -> np.ndarray | float:
+@overload
+def ebn0_db_to_esn0_db(ebn0_db: float, bits_per_symbol: float, code_rate: float = ...) -> float: ...
+@overload
+def ebn0_db_to_esn0_db(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = ...) -> DbResult: ...
+def ebn0_db_to_esn0_db(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0) -> DbResult:
     """Es/N0 in dB from Eb/N0 (per information bit) in dB."""
     shift = 10.0 * math.log10(_check_rate(bits_per_symbol, code_rate))
     out = np.asarray(ebn0_db, dtype=np.float64) + shift
     return float(out) if out.ndim == 0 else out
 
 
-def esn0_db_to_ebn0_db(esn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0) -> np.ndarray | float:
+@overload
+def esn0_db_to_ebn0_db(esn0_db: float, bits_per_symbol: float, code_rate: float = ...) -> float: ...
+@overload
+def esn0_db_to_ebn0_db(esn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = ...) -> DbResult: ...
+def esn0_db_to_ebn0_db(esn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0) -> DbResult:
     """Eb/N0 (per information bit) in dB from Es/N0 in dB."""
     shift = 10.0 * math.log10(_check_rate(bits_per_symbol, code_rate))
     out = np.asarray(esn0_db, dtype=np.float64) - shift
     return float(out) if out.ndim == 0 else out
 
 
-def esn0_db_to_n0(esn0_db: ArrayLike, es: float = 1.0) -> np.ndarray | float:
+@overload
+def esn0_db_to_n0(esn0_db: float, es: float = ...) -> float: ...
+@overload
+def esn0_db_to_n0(esn0_db: ArrayLike, es: float = ...) -> DbResult: ...
+def esn0_db_to_n0(esn0_db: ArrayLike, es: float = 1.0) -> DbResult:
     """Complex noise variance N0 for a given Es/N0 in dB (Es = 1 for our constellations)."""
     if not es > 0:
         raise ValueError(f"es must be > 0, got {es!r}")
@@ -67,9 +91,13 @@ def esn0_db_to_n0(esn0_db: ArrayLike, es: float = 1.0) -> np.ndarray | float:
     return float(out) if out.ndim == 0 else out
 
 
+@overload
+def ebn0_db_to_n0(ebn0_db: float, bits_per_symbol: float, code_rate: float = ..., es: float = ...) -> float: ...
+@overload
+def ebn0_db_to_n0(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = ..., es: float = ...) -> DbResult: ...
 def ebn0_db_to_n0(
     ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0, es: float = 1.0
-) -> np.ndarray | float:
+) -> DbResult:
     """Complex noise variance N0 for a given Eb/N0 in dB (equivalent of Sionna's `ebnodb2no`)."""
     return esn0_db_to_n0(ebn0_db_to_esn0_db(ebn0_db, bits_per_symbol, code_rate), es)
 

@@ -13,15 +13,20 @@ All functions take Eb/N0 in dB (per information bit of an uncoded link) and acce
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfc
 
-from semcom.phy.snr import db_to_linear
+from semcom.phy.snr import DbResult, db_to_linear
 
 
-def q_function(x: ArrayLike) -> np.ndarray | float:
+@overload
+def q_function(x: float) -> float: ...
+@overload
+def q_function(x: ArrayLike) -> DbResult: ...
+def q_function(x: ArrayLike) -> DbResult:
     """Gaussian tail probability Q(x) = P(N(0,1) > x) = erfc(x / sqrt 2) / 2."""
     out = 0.5 * erfc(np.asarray(x, dtype=np.float64) / np.sqrt(2.0))
     return float(out) if np.ndim(out) == 0 else out
@@ -35,7 +40,7 @@ def _check_bits_per_symbol(bits_per_symbol: int) -> int:
 
 
 @lru_cache(maxsize=None)
-def qam_ber_terms(bits_per_symbol: int) -> tuple[np.ndarray, np.ndarray]:
+def qam_ber_terms(bits_per_symbol: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(c, beta)`` with ``Pb(g) = sum_i c_i Q(sqrt(beta_i g))``, g = Eb/N0 linear (Cho & Yoon 2002).
 
     Returned arrays are read-only (they are cached).
@@ -63,7 +68,11 @@ def qam_ber_terms(bits_per_symbol: int) -> tuple[np.ndarray, np.ndarray]:
     return coef, beta
 
 
-def ber_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> np.ndarray | float:
+@overload
+def ber_qam_awgn(bits_per_symbol: int, ebn0_db: float) -> float: ...
+@overload
+def ber_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult: ...
+def ber_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult:
     """Exact BER of Gray square QAM (or BPSK) over AWGN at Eb/N0 `ebn0_db`."""
     coef, beta = qam_ber_terms(_check_bits_per_symbol(bits_per_symbol))
     g = np.asarray(db_to_linear(ebn0_db), dtype=np.float64)
@@ -71,7 +80,11 @@ def ber_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> np.ndarray | float
     return float(out) if out.ndim == 0 else out
 
 
-def ser_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> np.ndarray | float:
+@overload
+def ser_qam_awgn(bits_per_symbol: int, ebn0_db: float) -> float: ...
+@overload
+def ser_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult: ...
+def ser_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult:
     """Exact SER of square QAM (or BPSK) over AWGN: 1 - (1 - 2(1 - 1/sqrt M) Q(sqrt(3 Es/N0 / (M-1))))^2."""
     k = _check_bits_per_symbol(bits_per_symbol)
     g = np.asarray(db_to_linear(ebn0_db), dtype=np.float64)
@@ -84,7 +97,11 @@ def ser_qam_awgn(bits_per_symbol: int, ebn0_db: ArrayLike) -> np.ndarray | float
     return float(out) if out.ndim == 0 else out
 
 
-def ber_qam_rayleigh(bits_per_symbol: int, ebn0_db: ArrayLike) -> np.ndarray | float:
+@overload
+def ber_qam_rayleigh(bits_per_symbol: int, ebn0_db: float) -> float: ...
+@overload
+def ber_qam_rayleigh(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult: ...
+def ber_qam_rayleigh(bits_per_symbol: int, ebn0_db: ArrayLike) -> DbResult:
     """Exact average BER of Gray square QAM over Rayleigh fading, perfect-CSI equalisation.
 
     `ebn0_db` is the *average* Eb/N0 (E|h|^2 = 1). Holds for any fading block length: block

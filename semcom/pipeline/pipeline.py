@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.link.types import ChannelConfig, TransmissionReport
 from semcom.payload.packet import SemanticPacket
@@ -24,15 +25,18 @@ from semcom.pipeline.types import TransmissionRequest, TransmissionResult
 
 if TYPE_CHECKING:
     from semcom.models.params import ReconParams, ReconResult
+    from semcom.models.profiles import Models
+    from semcom.models.receiver import Receiver
+    from semcom.models.sender import Sender
 
 
 class Pipeline:
     """Holds the profile's models; every method is safe to call repeatedly (models load once)."""
 
-    def __init__(self, models: Any) -> None:
+    def __init__(self, models: Models) -> None:
         self.models = models
-        self._sender: Any = None
-        self._receiver: Any = None
+        self._sender: Sender | None = None
+        self._receiver: Receiver | None = None
 
     @classmethod
     def from_profile(cls, profile: Any = None, device: Any = None, dtype: Any = None) -> "Pipeline":
@@ -45,13 +49,13 @@ class Pipeline:
         return str(self.models.name)
 
     @property
-    def sender(self) -> Any:
+    def sender(self) -> Sender:
         if self._sender is None:
             self._sender = self.models.sender()
         return self._sender
 
     @property
-    def receiver(self) -> Any:
+    def receiver(self) -> Receiver:
         if self._receiver is None:
             self._receiver = self.models.receiver()
         return self._receiver
@@ -66,7 +70,7 @@ class Pipeline:
 
     def link(
         self, packet: SemanticPacket, channel: ChannelConfig, seed: int | None = None, soft: bool = False
-    ) -> tuple[SemanticPacket, TransmissionReport, np.ndarray | None]:
+    ) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
         """The channel: (received packet, report, latent LLRs when `soft` on an uncoded link)."""
         from semcom.link.transmission import transmit_packet, transmit_packet_soft
 

@@ -8,13 +8,14 @@ the same stages (`semcom.pipeline.stages`) or the `Pipeline` that chains them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from semcom.link.types import ChannelConfig, TransmissionReport
 from semcom.payload.packet import SemanticPacket
 from semcom.pipeline.seeds import RoleSeeds
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
     from PIL import Image
 
     from semcom.models.params import ReconParams, ReconResult
@@ -26,7 +27,7 @@ class LatentSpec:
 
     encoding: str = "float64"  # semcom.payload.latent encodings (the paper: float64)
     per_channel: bool = False  # int encodings: one range per latent channel
-    clip: Any = None  # int encodings: explicit (lo, hi) range, per channel with per_channel
+    clip: tuple[ArrayLike, ArrayLike] | None = None  # int encodings: explicit (lo, hi) range, per channel with per_channel
     percentile: float = 100.0  # int encodings: clip at the (100-p, p) percentiles
     sample_posterior: bool = True  # the VAE posterior sample (paper) instead of its mean
     size: int | None = None  # encoder input side (None: the profile's)
