@@ -43,6 +43,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from semcom.models.presets import PRESET_NAMES
+
 DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
 ESN0_OFFSET_DB = 10 * math.log10(4)  # 16-QAM: 4 bits per symbol, uncoded
 DEFAULT_PROFILE = "taef2"  # the packaged TAEF2 profile (semcom.models.taef2.PACKAGED_PROFILE)
@@ -95,6 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="real photos through sender, channel and receiver on this machine",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="semcom-demo", help="output directory (default semcom-demo)")
+    p.add_argument("--preset", default=None, choices=PRESET_NAMES,
+                   help="reproduction preset of the services' models (default: the profile's; docs/models.md)")
     p.add_argument("--profile", default=DEFAULT_PROFILE,
                    help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory")
     p.add_argument("--size", type=int, help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, "
@@ -467,6 +471,8 @@ def _run(args: argparse.Namespace) -> int:
     # so torch's OpenMP threads do not oversubscribe the machine (which slows them tenfold).
     threads = max(1, (os.cpu_count() or 2) // 2)
     env = {"SEMCOM_TORCH_THREADS": str(threads)}
+    if args.preset:
+        env["SEMCOM_PRESET"] = args.preset  # sender (BLIP decoding) and receiver (diffusion) alike
     datas = {p.name: p.png() for p in photos}
     originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
     records: list[dict] = []
@@ -557,7 +563,7 @@ def _run(args: argparse.Namespace) -> int:
     report = {
         "profile": profile, "profile_name": spec.name, "size": size, "steps": steps,
         "snrs_db": list(args.snrs), "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
-        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "notice": notice,
+        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "preset": args.preset or "the profile's", "notice": notice,
         "diffusion_columns": with_diffusion, "services": services,
         "images": [{"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
                    for p in photos],

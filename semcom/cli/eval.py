@@ -16,6 +16,7 @@ import sys
 
 from semcom import config
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.models.presets import PRESET_NAMES
 
 DEFAULT_MODES = "text,text+latent"
 
@@ -56,7 +57,10 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma list of latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64)")
     g.add_argument("--steps", type=int, nargs="+", default=[30], help="text+latent: denoising steps executed k (default 30)")
     g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
-    g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
+    g.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)")
+    g.add_argument("--preset", default=None, choices=PRESET_NAMES,
+                   help="reproduction preset (default: the profile's; recorded in config.json and every row)")
     g.add_argument("--adaptive-strength", action="store_true",
                    help="text+latent: strength from the link's reported Eb/N0 instead of k / schedule (docs/models.md)")
     g = p.add_argument_group("run")
@@ -124,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
             encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
             limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
-            adaptive_strength=args.adaptive_strength, metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
+            adaptive_strength=args.adaptive_strength, preset=args.preset, metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.models.presets import PRESET_NAMES
 
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
@@ -63,7 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
     g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
-    g.add_argument("--guidance", type=float, default=9.0, help="classifier-free guidance scale (default 9)")
+    g.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)")
+    g.add_argument("--preset", default=None, choices=PRESET_NAMES,
+                   help="reproduction preset (default: the profile's: authors for paper, diffusers otherwise; "
+                        "docs/models.md)")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
     g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=None,
                    help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)")
@@ -152,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.is_file():
             raise ValueError(f"no such image file: {path}")
-    pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype)
+    pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype, preset=args.preset)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
@@ -179,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
             "seeds": seeds.as_dict(),
             "values_sanitised": result.values_sanitised,
             "latent_repair_used": result.latent_repair_used,
+            "preset_used": result.preset_used,
+            "guidance_used": result.guidance_used,
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": args.encoding,

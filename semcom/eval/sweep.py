@@ -46,7 +46,7 @@ IDENTITY_FIELDS = (
     "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
     "schedule", "guidance", "size", "seed", "fec", "mcs",
 )
-CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length", "adaptive_strength")  # in the identity only where they apply
+CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length", "adaptive_strength", "preset")  # in the identity only where they apply
 
 
 @dataclass
@@ -67,7 +67,8 @@ class SweepConfig:
     encodings: tuple[str, ...] = ("float64",)
     steps: tuple[int, ...] = (30,)
     schedule: int = 50
-    guidance: float = 9.0
+    guidance: float | None = None  # None: the preset's (9; 7.5 for text-only under authors)
+    preset: str | None = None  # reproduction preset; None: the profile's (identity only when set)
     limit: int | None = None
     size: int = 512
     seed: int = 0
@@ -109,6 +110,8 @@ class SweepConfig:
             values["fading_block_length"] = self.fading_block_length
         if self.adaptive_strength:  # likewise: runs without it keep their identity
             values["adaptive_strength"] = True
+        if self.preset is not None:
+            values["preset"] = self.preset
         return values
 
     def to_json(self) -> dict[str, Any]:
@@ -196,7 +199,7 @@ class Sweep:
         if self._models is None:
             from semcom.models import load_profile
 
-            self._models = load_profile(self.config.profile, device=self.config.device)
+            self._models = load_profile(self.config.profile, device=self.config.device, preset=self.config.preset)
         return self._models
 
     @property
@@ -377,6 +380,8 @@ class Sweep:
             "esn0_db": report.esn0_db, "ebn0_db": report.ebn0_db, "channel_symbols": report.total_symbols,
             "seconds": seconds,
             "seeds": seeds.as_dict(),
+            "preset_used": getattr(result, "preset_used", ""),
+            "guidance_used": getattr(result, "guidance_used", math.nan),
         }
 
     def _is_grid_image(self, item: ImageItem) -> bool:

@@ -39,10 +39,12 @@ class Pipeline:
         self._receiver: Receiver | None = None
 
     @classmethod
-    def from_profile(cls, profile: Any = None, device: Any = None, dtype: Any = None) -> "Pipeline":
+    def from_profile(cls, profile: Any = None, device: Any = None, dtype: Any = None,
+                     preset: str | None = None) -> "Pipeline":
+        """`preset`: the reproduction preset (None: the profile's; docs/models.md)."""
         from semcom.models import load_profile
 
-        return cls(load_profile(profile, device=device, dtype=dtype))
+        return cls(load_profile(profile, device=device, dtype=dtype, preset=preset))
 
     @property
     def name(self) -> str:

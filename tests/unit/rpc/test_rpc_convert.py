@@ -199,3 +199,11 @@ def test_unset_request_fields_take_the_servers_defaults() -> None:
         msg = image_request(b"x", latent_encoding="int8")
         msg.quant.lo.extend([0.0, 1.0])
         convert.latent_spec_from_proto(msg, "float64", None)
+
+
+def test_preset_crosses_the_wire() -> None:
+    assert convert.recon_params_from_proto(receiver_pb2.ReconstructionParams()).preset is None  # receiver's default
+    asked = receiver_pb2.ReconstructionParams(preset="authors")
+    assert convert.recon_params_from_proto(asked).preset == "authors"
+    with pytest.raises(InvalidRequestError, match="preset"):
+        convert.recon_params_from_proto(receiver_pb2.ReconstructionParams(preset="ldm-ish"))
