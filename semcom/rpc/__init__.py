@@ -10,5 +10,4 @@
   pipeline   - ordered pipelining of streaming RPCs
   metrics    - Prometheus metrics; logs - JSON logging
   client     - Python client API: dial (LB, retries, TLS), SenderClient, ReceiverClient, health
-  certs      - a throwaway PKI for tests and demos (needs `cryptography`)
 """

@@ -37,7 +37,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    from semcom.rpc.certs import make_dev_pki
+    from tests.pki import make_dev_pki
 
     pki = make_dev_pki(tmp_path_factory.mktemp("pki"), hosts=["127.0.0.1", "localhost"])
     logs = tmp_path_factory.mktemp("cluster-logs")

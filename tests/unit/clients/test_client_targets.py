@@ -18,7 +18,7 @@ import pytest
 from semcom.cli import build_parser, main
 from semcom.loadtest.cluster import free_port
 from semcom.loadtest.loopback import require_loopback
-from semcom.rpc.certs import make_dev_pki
+from tests.pki import make_dev_pki
 from semcom.rpc.client import SenderClient, keepalive_options
 from semcom.rpc.tls import TlsConfig, server_credentials
 from semcom.v1 import sender_pb2

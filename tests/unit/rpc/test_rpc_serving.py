@@ -271,17 +271,14 @@ def test_batch_queue_admits_by_cost_and_hints_when_to_retry() -> None:
 
 
 def test_mtls_allow_list_refuses_the_servers_own_certificate(tmp_path) -> None:
-    pytest.importorskip("cryptography", reason="the dev extra's `cryptography` makes the test certificates")
-    from cryptography.hazmat.primitives import serialization
+    pytest.importorskip("trustme", reason="the dev extra's `trustme` makes the test certificates")
+    from tests.pki import issue, new_ca
 
-    from semcom.rpc.certs import _ca, _leaf, _write
-
-    ca_cert, ca_key = _ca("test CA")
     ca = tmp_path / "ca.crt"
-    ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    server = _write(tmp_path / "server", *_leaf("server", ["localhost", "127.0.0.1"], ca_cert, ca_key))
-    allowed = _write(tmp_path / "allowed", *_leaf("sender", ["sender.semcom.test"], ca_cert, ca_key))
-    other = _write(tmp_path / "other", *_leaf("other", ["other.semcom.test"], ca_cert, ca_key))
+    authority = new_ca(ca)
+    server = issue(authority, tmp_path / "server", "localhost", "127.0.0.1")
+    allowed = issue(authority, tmp_path / "allowed", "sender.semcom.test")
+    other = issue(authority, tmp_path / "other", "other.semcom.test")
     server_tls = TlsConfig(cert=str(server.cert), key=str(server.key), ca=str(ca))
     host = ReceiverHost(tls=server_tls, allowed_clients=("sender.semcom.test",))
 

@@ -16,7 +16,7 @@ pytest.importorskip("cryptography", reason="the dev extra's `cryptography` makes
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory):
-    from semcom.rpc.certs import make_dev_pki
+    from tests.pki import make_dev_pki
 
     return make_dev_pki(tmp_path_factory.mktemp("pki"), hosts=["localhost", "127.0.0.1"])
 
