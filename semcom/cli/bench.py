@@ -4,7 +4,7 @@
     semcom bench pipeline              # three-hop gRPC pipeline vs the same work in process
     semcom bench batching              # receiver throughput, SEMCOM_BATCH_MAX=8 vs 1, concurrency 8
     semcom bench sweep --out DIR       # `semcom loadtest` against freshly started local services
-    semcom bench sweep --target dns:///sender.example:50051 --tls-ca ca.crt   # ... or against yours
+    semcom bench sweep --to dns:///sender.example:50051 --tls-ca ca.crt   # ... or against yours
 
 `pipeline`, `batching` and `sweep` start the real services as local processes on free 127.0.0.1 ports
 (`semcom.loadtest.cluster`) and stop them afterwards; `sweep --target` starts nothing and sweeps
@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 
+from semcom.cli.flags import add_renamed, flatten
 from semcom.cli.loadtest import _positive_int  # one argparse check for both load commands
 
 
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt = bench.add_parser("batching", help="receiver throughput with dynamic batching on vs off")
     bt.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight (default 8)")
     bt.add_argument("--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)")
-    bt.add_argument("--window-ms", type=float, default=20.0, help="SEMCOM_BATCH_WINDOW_MS (default 20)")
+    add_renamed(bt, "--batch-window-ms", "--window-ms", dest="window_ms", type=float, default=20.0, help="SEMCOM_BATCH_WINDOW_MS (default 20)")
     bt.add_argument("--requests", type=_positive_int, default=16, help="requests per run (default 16)")
     bt.add_argument("--duration", type=float, default=120.0, help="no request starts after this many s (default 120)")
     bt.add_argument("--image-size", type=_positive_int, default=128, help="encoder input side (default 128)")
@@ -61,14 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--json", action="store_true", help="machine-readable output")
     bt.set_defaults(func=run_batching)
 
-    from semcom.cli.loadtest import add_load_arguments, parse_modes
+    from semcom.cli.loadtest import add_load_arguments, add_modes_argument
 
     sw = bench.add_parser("sweep", help="start sender -> channel -> receiver locally (or take --target) and "
                           "load-test the sender")
-    sw.add_argument("--target", help="sweep this running sender instead of starting local services: HOST:PORT, a "
+    add_renamed(sw, "--to", "--target", dest="target", help="sweep this running sender instead of starting local services: HOST:PORT, a "
                     "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)")
-    sw.add_argument("--modes", type=parse_modes, default=["text", "text+latent", "auto"],
-                    help="comma list of receiver modes (default text,text+latent,auto)")
+    add_modes_argument(sw)
     sw.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
                     help="closed-loop levels (default 1 2 4 8)")
     sw.add_argument("--snr-db", type=float, default=10.0, help="channel SNR override (default 10)")
@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sw.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
     from semcom.cli.connection import add_tls_arguments
 
-    add_tls_arguments(sw.add_argument_group("connection with --target (as for `semcom send`)"), "the target")
+    add_tls_arguments(sw.add_argument_group("connection with --to (as for `semcom send`)"), "the target")
     sw.set_defaults(func=run_sweep)
 
 
@@ -173,7 +173,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     try:
         plan = SweepPlan(
-            modes=args.modes, concurrency=args.concurrency, snr_dbs=[args.snr_db], warmup=args.warmup,
+            modes=flatten(args.modes), concurrency=args.concurrency, snr_dbs=[args.snr_db], warmup=args.warmup,
             bounds=Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout),
         )
         images = load_images(args.images, args.num_images, args.image_size)

@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.models.presets import PRESET_NAMES
 
 DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
@@ -83,14 +84,14 @@ DIFFUSION_VARIANTS = (
 )
 
 
-def _floats(text: str) -> tuple[float, ...]:
+def _snr(text: str) -> float:
     try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values or not all(math.isfinite(v) and -10 <= v <= 40 for v in values):
-        raise argparse.ArgumentTypeError(f"expected 1 or more SNRs between -10 and 40 dB, got {text!r}")
-    return values
+        raise argparse.ArgumentTypeError(f"expected a number of dB, got {text!r}") from None
+    if not (math.isfinite(value) and -10 <= value <= 40):
+        raise argparse.ArgumentTypeError(f"expected an SNR between -10 and 40 dB, got {text!r}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -101,12 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="reproduction preset of the services' models (default: the profile's; docs/models.md)")
     p.add_argument("--profile", default=DEFAULT_PROFILE,
                    help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory")
-    p.add_argument("--size", type=int, help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, "
+    add_renamed(p, "--image-size", "--size", dest="size", type=int, help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, "
                                             "else SEMCOM_IMAGE_SIZE)")
     p.add_argument("--steps", type=int, help=f"DDIM schedule length of the diffusion columns (default {PAPER_STEPS})")
-    p.add_argument("--images", type=int, default=5, help="how many sample photos, 1-5 (default 5)")
-    p.add_argument("--snrs", type=_floats, default=DEFAULT_SNRS,
-                   help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0,4,8)")
+    add_renamed(p, "--num-images", "--images", dest="images", type=int, default=5,
+                help="how many sample photos, 1-5 (default 5)")
+    add_renamed(p, "--snr-db", "--snrs", dest="snrs", type=list_of(_snr, "--snr-db"), nargs="+",
+                default=list(DEFAULT_SNRS),
+                help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0 4 8)")
     p.add_argument("--diffusion", choices=("auto", "on", "off"), default="auto",
                    help="diffusion columns: auto = when the profile has real diffusion weights (not tiny)")
     p.add_argument("--seed", type=int, default=0, help="seed of sender, channel and receiver randomness")
@@ -420,6 +423,7 @@ def markdown_report(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.snrs = tuple(flatten(args.snrs) or ())
     try:
         return _run(args)
     except (RuntimeError, ValueError, OSError) as exc:

@@ -1,6 +1,6 @@
 """`semcom loadtest`: drive running services and report latency and throughput.
 
-    semcom loadtest --target 127.0.0.1:50051 --service sender --modes text,text+latent,auto \\
+    semcom loadtest --to 127.0.0.1:50051 --service sender --modes text text+latent auto \\
         --concurrency 1 2 4 8 --requests 20 --duration 30 --snr-db 10 --out loadtest-out
 
 `--service sender` sends images through sender.Transmit (caption, encode, channel, receiver: the
@@ -16,19 +16,24 @@ from __future__ import annotations
 import argparse
 import sys
 
+from semcom.cli.flags import add_renamed, flatten, list_of
+
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
 
 
-def parse_modes(text: str) -> list[str]:
-    from semcom.loadtest.workloads import iter_modes
+def _mode(text: str) -> str:
+    from semcom.loadtest.workloads import check_mode
 
     try:
-        modes = list(iter_modes(text))
+        return check_mode(text.strip())
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if not modes:
-        raise argparse.ArgumentTypeError("at least one mode is needed")
-    return modes
+
+
+def add_modes_argument(parser: argparse.ArgumentParser) -> None:
+    """`--modes MODE [MODE ...]` (a comma list still works, with a deprecation line); `flatten` it."""
+    parser.add_argument("--modes", type=list_of(_mode, "--modes"), nargs="+", default=["text", "text+latent", "auto"],
+                        help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)")
 
 
 def _positive_int(text: str) -> int:
@@ -74,12 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load-test running services (latency percentiles, throughput, errors)",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("--target", required=True,
+    add_renamed(p, "--to", "--target", dest="target", required=True,
                    help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT")
     p.add_argument("--service", choices=("sender", "receiver"), required=True,
                    help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy")
-    p.add_argument("--modes", type=parse_modes, default=["text", "text+latent", "auto"],
-                   help="comma list of receiver modes: text, latent, text+latent, auto (default text,text+latent,auto)")
+    add_modes_argument(p)
     p.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
                    help="closed-loop levels: requests in flight (default 1 2 4 8)")
     p.add_argument("--rate", type=_positive_float, nargs="+",
@@ -136,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 normalise_target(name)  # ValueError for an empty target
         tls = tls_from_args(args)
         plan = SweepPlan(
-            modes=args.modes,
+            modes=flatten(args.modes),
             concurrency=args.concurrency,
             rates=args.rate or (),
             snr_dbs=args.snr_db or (None,),

@@ -7,16 +7,7 @@ import argparse
 import json
 import sys
 
-
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in text.split(",") if v.strip())
+from semcom.cli.flags import add_renamed, flatten, list_of
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -35,19 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the latent MSE of every encoding under independent bit flips instead.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
+    add_renamed(p, "--image-size", "--size", dest="size", type=int, default=512, help="image side in pixels (default 512)")
     p.add_argument("--image-channels", type=int, default=3, help="image channels (default 3, RGB)")
     p.add_argument("--latent-channels", type=int, default=4, help="latent channels (default 4, SD v1.5 VAE)")
     p.add_argument("--downsample", type=int, default=8, help="VAE spatial downsampling factor (default 8)")
     p.add_argument("--latent-shape", type=_shape, help="explicit latent shape, e.g. 16x64x64 (overrides the above)")
     p.add_argument("--caption-chars", type=int, default=77, help="caption length in characters (default 77)")
     p.add_argument("--modulation", default="16qam", help="modulation for the symbol count (default 16qam)")
-    p.add_argument("--encodings", type=_names, help="comma-separated latent encodings (default: all)")
+    p.add_argument("--encodings", type=list_of(str, "--encodings"), nargs="+", help="latent encodings (default: all)")
     p.add_argument("--per-channel", action="store_true", help="count per-channel quantisation side bytes")
     g = p.add_argument_group("bit-error experiment (--bit-errors)")
     g.add_argument("--bit-errors", action="store_true", help="run the bit-error MSE experiment")
     g.add_argument("--source", default="gaussian", help="synthetic unit-variance latent: gaussian | laplace | uniform")
-    g.add_argument("--ber", type=_floats, help="bit error rates (default 1e-4,1e-3,1.75e-3,1e-2,4.2e-2)")
+    g.add_argument("--ber", type=list_of(float, "--ber"), nargs="+", help="bit error rates (default 1e-4 1e-3 1.75e-3 1e-2 4.2e-2)")
     g.add_argument("--trials", type=int, default=16, help="noisy copies per encoding and BER (default 16)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--valid-range", type=float, default=8.0, help="codec valid range +-R for sanitising (default 8)")
@@ -66,6 +57,7 @@ def _latent_shape(args: argparse.Namespace) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.encodings, args.ber = flatten(args.encodings), flatten(args.ber)
     try:
         return _bit_errors(args) if args.bit_errors else _table(args)
     except ValueError as exc:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from semcom.cli.flags import add_renamed
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 from semcom.models.presets import PRESET_NAMES
 
@@ -46,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
     g.add_argument("--clip-percentile", type=float, default=100.0,
                    help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)")
-    g.add_argument("--size", type=int, default=None, help="encoder input side, multiple of 64 (default: profile's)")
+    add_renamed(g, "--image-size", "--size", dest="size", type=int, default=None,
+                help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
     g.add_argument("--snr-db", type=float, default=None)

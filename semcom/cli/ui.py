@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from semcom.cli.flags import add_renamed
+
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
 TAEF2_PROFILE = Path(__file__).resolve().parents[2] / "docs" / "results" / "taef2_profile.yaml"
 
@@ -28,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "TAEF2 codec of docs/results/taef2_profile.yaml when its weights load, else tiny)")
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
-    p.add_argument("--size", type=int, default=None, help="encoder input side, multiple of 64 (default: profile's)")
+    add_renamed(p, "--image-size", "--size", dest="size", type=int, default=None,
+                help="encoder input side, multiple of 64 (default: profile's)")
     p.add_argument("--steps", type=int, default=None, help="initial DDIM steps on the form (default 50)")
     p.add_argument("--max-upload-bytes", type=int, default=None, help="default SEMCOM_UI_MAX_UPLOAD_BYTES")
     t = p.add_argument_group("gRPC back-end")

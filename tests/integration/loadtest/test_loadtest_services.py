@@ -70,7 +70,7 @@ def _check_level(level: dict) -> None:
 def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
     pipeline, _ = services
     rc = main([
-        "loadtest", "--target", pipeline.sender, "--service", "sender", "--modes", "text,text+latent",
+        "loadtest", "--to", pipeline.sender, "--service", "sender", "--modes", "text", "text+latent",
         "--concurrency", "1", "2", "--requests", "2", "--duration", "20", "--timeout", "120",
         "--steps", str(STEPS), "--snr-db", "10", "--image-size", str(SIZE), "--num-images", "2",
         "--insecure", "--json", "--out", str(tmp_path),
@@ -99,7 +99,7 @@ def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
 def test_loadtest_cli_against_channel_proxy(services, capsys) -> None:
     pipeline, _ = services
     rc = main([
-        "loadtest", "--target", pipeline.channel, "--service", "receiver", "--encoder", pipeline.sender,
+        "loadtest", "--to", pipeline.channel, "--service", "receiver", "--encoder", pipeline.sender,
         "--modes", "auto", "--concurrency", "2", "--requests", "4", "--duration", "20", "--steps", str(STEPS),
         "--image-size", str(SIZE), "--num-images", "2", "--insecure", "--json",
     ])
@@ -115,7 +115,7 @@ def test_loadtest_counts_an_unreachable_target_as_errors(capsys) -> None:
     # The tool takes any target (tests/unit/clients: address lists, dns:///, TLS); the tests
     # themselves stay on loopback: here a free 127.0.0.1 port nobody listens on.
     target = require_loopback(f"127.0.0.1:{free_port()}")
-    rc = main(["loadtest", "--target", target, "--service", "sender", "--modes", "text", "--concurrency", "1",
+    rc = main(["loadtest", "--to", target, "--service", "sender", "--modes", "text", "--concurrency", "1",
                "--requests", "2", "--warmup", "0", "--timeout", "10", "--image-size", "16", "--insecure", "--json"])
     level, = json.loads(capsys.readouterr().out)["levels"]
     assert rc == 1

@@ -89,7 +89,7 @@ def _sweep_rows(photo_root, out, combo) -> list[dict]:
 
 def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) -> dict:
     convention, fec, channel, adaptive = combo
-    args = ["transmit", str(photo_path), "--profile", "tiny", "--size", "64", "--caption", CAPTION,
+    args = ["transmit", str(photo_path), "--profile", "tiny", "--image-size", "64", "--caption", CAPTION,
             "--encoding", "int8", "--snr-db", repr(SNR[convention]), "--snr-convention", convention,
             "--channel-model", channel, "--fec", fec, "--mcs", "auto", "--latent-policy", "always",
             "--mode", mode, "--steps", str(SCHEDULE), "--strength", repr(strength), "--guidance", "9",

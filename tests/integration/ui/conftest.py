@@ -92,7 +92,7 @@ def start_ui(args: list[str], log: Path, env: dict[str, str] | None = None) -> I
 def ui_url(tmp_path_factory):
     """The in-process page: tiny profile, 64x64, 2 DDIM steps, a 2 MB upload cap."""
     log = tmp_path_factory.mktemp("ui") / "ui.log"
-    with start_ui(["--profile", "tiny", "--size", "64", "--steps", "2"], log,
+    with start_ui(["--profile", "tiny", "--image-size", "64", "--steps", "2"], log,
                   env={"SEMCOM_UI_MAX_UPLOAD_BYTES": "2000000"}) as url:
         yield url
 

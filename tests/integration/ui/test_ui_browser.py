@@ -43,7 +43,7 @@ def test_upload_transmit_and_read_the_page(ui_url, page, tmp_path):
     assert src
     body = page.request.get(src if "://" in src else ui_url.rstrip("/") + "/" + src.lstrip("/")).body()
     with Image.open(io.BytesIO(body)) as recon:
-        assert recon.size == (64, 64)  # --size 64 on the tiny profile
+        assert recon.size == (64, 64)  # --image-size 64 on the tiny profile
     assert page.locator("#paper img").count() == 1  # the paper's float64 at the same SNR
     page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
 

@@ -37,7 +37,7 @@ def test_loadtest_takes_an_address_list_and_balances_over_it(capsys) -> None:
     with Server() as a, Server() as b:
         target = f"{a.target},{b.target}"  # refused by the old loopback-only tool
         assert all(require_loopback(t) for t in target.split(","))  # the test's own guard
-        assert main(["loadtest", "--target", target, *LOAD, "--insecure"]) == 0
+        assert main(["loadtest", "--to", target, *LOAD, "--insecure"]) == 0
         level, = _levels(capsys.readouterr().out)
         assert level["completed"] == 6 and level["errors"] == {}
         assert len(a.streams) >= 1 and len(b.streams) >= 1 and len(a.streams) + len(b.streams) == 6
@@ -45,7 +45,7 @@ def test_loadtest_takes_an_address_list_and_balances_over_it(capsys) -> None:
 
 def test_loadtest_takes_a_dns_name(capsys) -> None:
     with Server() as server:
-        assert main(["loadtest", "--target", f"dns:///localhost:{server.port}", *LOAD, "--insecure"]) == 0
+        assert main(["loadtest", "--to", f"dns:///localhost:{server.port}", *LOAD, "--insecure"]) == 0
         assert _levels(capsys.readouterr().out)[0]["completed"] == 6 == len(server.streams)
 
 
@@ -60,13 +60,13 @@ def test_bench_sweep_target_over_mutual_tls(pki, capsys) -> None:
              "--image-size", "16", "--num-images", "1", "--timeout", "20", "--json"]
     with Server(credentials=creds) as server:
         target = f"localhost:{server.port}"
-        ok = main([*sweep, "--target", target, "--tls-ca", str(pki.ca), "--tls-cert", str(pki.client.cert),
+        ok = main([*sweep, "--to", target, "--tls-ca", str(pki.ca), "--tls-cert", str(pki.client.cert),
                    "--tls-key", str(pki.client.key)])
         report = json.loads(capsys.readouterr().out)
         assert ok == 0 and report["target"] == target and report["levels"][0]["completed"] == 2
         assert len(server.streams) == 2
         # the same call without a client certificate is refused by the mutual-TLS server
-        assert main([*sweep, "--target", target, "--tls-ca", str(pki.ca)]) == 1
+        assert main([*sweep, "--to", target, "--tls-ca", str(pki.ca)]) == 1
         assert "UNAVAILABLE" in json.loads(capsys.readouterr().out)["levels"][0]["errors"]
         assert len(server.streams) == 2
 
@@ -75,7 +75,7 @@ def test_loadtest_over_tls_with_a_server_name(pki, capsys) -> None:
     creds = server_credentials(TlsConfig(cert=str(pki.server.cert), key=str(pki.server.key)), "test")
     with Server(credentials=creds) as server:
         # an address list has no name of its own: the certificate's name is given explicitly
-        rc = main(["loadtest", "--target", f"127.0.0.1:{server.port},127.0.0.1:{server.port}", *LOAD,
+        rc = main(["loadtest", "--to", f"127.0.0.1:{server.port},127.0.0.1:{server.port}", *LOAD,
                    "--tls-ca", str(pki.ca), "--tls-server-name", "localhost"])
         assert rc == 0 and _levels(capsys.readouterr().out)[0]["completed"] == 6
 

@@ -53,6 +53,6 @@ def test_load_images_empty_folder(tmp_path: Path) -> None:
 )
 def test_cli_rejects_bad_arguments(argv: list[str], capsys) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["loadtest", "--target", "127.0.0.1:1", "--service", "receiver", *argv])
+        main(["loadtest", "--to", "127.0.0.1:1", "--service", "receiver", *argv])
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
