@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from semcom import config
 from semcom.link.types import ChannelConfig
@@ -20,10 +21,11 @@ from channel_sim.servicer import ChannelServicer
 log = logging.getLogger("channel_sim")
 
 
-def channel_config_from_settings(**overrides: object) -> ChannelConfig:
+def channel_config_from_settings(**overrides: Any) -> ChannelConfig:
     """The proxy's channel from SEMCOM_SNR_DB, _SNR_CONVENTION, _MODULATION, _CHANNEL_MODEL,
     _FADING_BLOCK_LENGTH, _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED,
-    _SOFT_DEMAPPING; keyword overrides that are not None win (CLI flags). ValueError for an
+    _SOFT_DEMAPPING; keyword overrides that are not None win (CLI flags; any field, checked by
+    ChannelConfig). ValueError for an
     invalid combination."""
     seed = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
     cfg = ChannelConfig(

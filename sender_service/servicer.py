@@ -119,7 +119,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
             observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
 
         def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> sender_pb2.TransmitResult:
-            all_timings = dict(response.timings)
+            all_timings: dict[str, float] = dict(response.timings)
             downstream_wall = all_timings.get("channel_sim", all_timings.get("receiver", 0.0))
             all_timings["network"] = all_timings.get("network", 0.0) + max(rtt - downstream_wall, 0.0)
             all_timings.update(timings)

@@ -40,6 +40,7 @@ import os
 import sys
 import textwrap
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,7 +319,7 @@ def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple
 
 
 def summarise(records: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
-              drops: list[dict] = ()) -> dict:
+              drops: Sequence[dict] = ()) -> dict:
     """Mean SSIM and latent symbols per variant and SNR over the images received (AMC drops counted
     apart); the clean channel's mean."""
     import statistics
@@ -360,7 +361,7 @@ def ssim_plot(summary: dict, records: list[dict], variants: tuple[Variant, ...],
         line, = ax.plot(xs, [p["mean_ssim"] for p in points], marker="o", label=variant.label)
         dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.key]
         if dots:
-            ax.scatter(*zip(*dots), s=10, alpha=0.3, color=line.get_color())
+            ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=10, alpha=0.3, color=line.get_color())
         drops = [p["ebn0_db"] for p in summary.get(variant.key) or [] if p.get("dropped")]
         if drops:
             ax.scatter(drops, [0.02] * len(drops), marker="x", color=line.get_color(),
@@ -580,9 +581,10 @@ def _run(args: argparse.Namespace) -> int:
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
-    if all(v is not None for v in cpu_s.values()):
-        print(f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in cpu_s.items())} "
-              f"(sum {sum(cpu_s.values()):.1f}); load average {os.getloadavg()[0]:.1f}")
+    known = {k: v for k, v in cpu_s.items() if v is not None}
+    if len(known) == len(cpu_s):
+        print(f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in known.items())} "
+              f"(sum {sum(known.values()):.1f}); load average {os.getloadavg()[0]:.1f}")
     print(f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
           f"({report['wall_s']:.1f} s in all)")
     return 0

@@ -120,7 +120,7 @@ def _bit_errors(args: argparse.Namespace) -> int:
         f"clip percentile {args.percentile:g}"
     )
     print(f"{'encoding':<9} {'bits':>4} {'no errors':>10} " + " ".join(f"{'BER ' + format(b, 'g'):>12}" for b in bers))
-    by_name: dict[str, dict[float, float]] = {}
+    by_name: dict[str, dict[float | str, float]] = {}  # BER -> MSE, and "clean", "bits"
     for r in results:
         by_name.setdefault(r.encoding, {"clean": r.mse_clean, "bits": r.bits_per_value})[r.ber] = r.mse
     for name, row in by_name.items():

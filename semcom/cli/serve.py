@@ -128,9 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
     if getattr(args, "preset", None):  # read by semcom.models.load_profile in this process
         os.environ["SEMCOM_PRESET"] = args.preset
     if role == "receiver":
-        from receiver_service.server import ReceiverOptions, serve
+        from receiver_service.server import ReceiverOptions
+        from receiver_service.server import serve as serve_receiver
 
-        return serve(server, ReceiverOptions(
+        return serve_receiver(server, ReceiverOptions(
             profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
             torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
             max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
@@ -140,17 +141,19 @@ def _serve(args: argparse.Namespace) -> int:
         ))
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":
-        from channel_sim.server import channel_config_from_settings, serve
+        from channel_sim.server import channel_config_from_settings
+        from channel_sim.server import serve as serve_channel
 
         channel = channel_config_from_settings(
             snr_db=args.snr_db, snr_convention=args.snr_convention, modulation=args.modulation,
             model=args.channel_model, fading_block_length=args.fading_block_length,
             latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db, fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
         )
-        return serve(server, channel, upstream, tls, lb_policy=args.lb_policy)
-    from sender_service.server import SenderOptions, serve
+        return serve_channel(server, channel, upstream, tls, lb_policy=args.lb_policy)
+    from sender_service.server import SenderOptions
+    from sender_service.server import serve as serve_sender
 
-    return serve(server, SenderOptions(
+    return serve_sender(server, SenderOptions(
         profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
         torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
         max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),

@@ -9,6 +9,7 @@ time, which other people's load moves run to run) and the image comparison.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 
 from semcom.loadtest.cluster import LocalPipeline
@@ -80,10 +81,10 @@ def compare_batching(
     """Unbatched, then batched receiver under the same closed-loop load (see module docstring)."""
     if batch_max < 2:
         raise ValueError(f"batch_max must be >= 2 to compare with unbatched, got {batch_max}")
-    common = dict(profile=profile, image_size=image_size, concurrency=concurrency, bounds=bounds, mode=mode,
-                  options=options, window_ms=window_ms)
-    unbatched, images_1, cpu_1 = _run_receiver(packets, 1, **common)
-    batched, images_b, cpu_b = _run_receiver(packets, batch_max, **common)
+    run = functools.partial(_run_receiver, packets, profile=profile, image_size=image_size, concurrency=concurrency,
+                            bounds=bounds, mode=mode, options=options, window_ms=window_ms)
+    unbatched, images_1, cpu_1 = run(1)
+    batched, images_b, cpu_b = run(batch_max)
     both = sorted(set(images_1) & set(images_b))
     differing = [i for i in both if images_1[i] != images_b[i]]
     ratio = batched.throughput_rps / unbatched.throughput_rps if unbatched.throughput_rps > 0 else float("nan")

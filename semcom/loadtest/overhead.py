@@ -21,6 +21,7 @@ Two estimates of the overhead, both reported:
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -86,18 +87,18 @@ def in_process_pipeline(
     )
     encoding = str(config.get("SEMCOM_LATENT_ENCODING"))
     max_pixels = int(config.get("SEMCOM_MAX_IMAGE_PIXELS"))
-    recon = {"mode": mode}
+    recon = ReconParams(mode=mode)
     if options.steps is not None:
-        recon["num_inference_steps"] = options.steps
+        recon = dataclasses.replace(recon, num_inference_steps=options.steps)
     if options.strength is not None:
-        recon["strength"] = options.strength
+        recon = dataclasses.replace(recon, strength=options.strength)
 
     latent = LatentSpec(encoding=encoding, size=image_size)  # as the sender service for an ImageRequest with defaults
 
     def run(image: bytes, index: int) -> float:
         # the same seeds as the gRPC twin's request i (`ReconOptions.to_proto`): the receiver's only
         seeds = RoleSeeds(receiver=options.seed if options.seed is not None else index)
-        done = pipeline.run(TransmissionRequest(image=decode_image(image, max_pixels), params=ReconParams(**recon),
+        done = pipeline.run(TransmissionRequest(image=decode_image(image, max_pixels), params=recon,
                                                 channel=channel, latent=latent, seeds=seeds))
         encode_image(done.recon.image, "png")
         return done.timings["sender_total"] + done.report.channel_seconds + done.timings["receiver_total"]

@@ -21,7 +21,7 @@ import grpc
 from semcom.loadtest.generator import ResponseError
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
-MODES: dict[str, int] = {
+MODES: dict[str, receiver_pb2.Mode] = {
     "auto": receiver_pb2.MODE_AUTO,
     "text": receiver_pb2.MODE_TEXT,
     "latent": receiver_pb2.MODE_LATENT,

@@ -160,8 +160,10 @@ def denoise(
     With `uncond` given and guidance_scale > 1, classifier-free guidance: eps = u + g (c - u).
     DDIM with eta = 0 is deterministic, so the only randomness is the caller's initial noise.
     """
-    cfg = uncond is not None and guidance_scale > 1.0
-    embeddings = torch.cat([uncond, cond]) if cfg else cond
+    if uncond is not None and guidance_scale > 1.0:
+        cfg, embeddings = True, torch.cat([uncond, cond])
+    else:
+        cfg, embeddings = False, cond
     # eta only where the scheduler takes it (DDIM; PNDM does not), as diffusers' pipelines do
     step_kwargs = {"eta": 0.0} if "eta" in inspect.signature(scheduler.step).parameters else {}
     executed = 0

@@ -332,8 +332,10 @@ def verify_snapshot(
     except _load_errors() as exc:
         raise not_available(repo_id, source, f"cannot list its files to verify them: {type(exc).__name__}: {exc}",
                             downloading=True) from None
-    siblings = list(filter_repo_objects(info.siblings or [], allow_patterns=allow_patterns,
-                                        ignore_patterns=ignore_patterns, key=lambda s: s.rfilename))
+    siblings = list(filter_repo_objects(info.siblings or [],
+                                        allow_patterns=list(allow_patterns) if allow_patterns is not None else None,
+                                        ignore_patterns=list(ignore_patterns) if ignore_patterns is not None else None,
+                                        key=lambda s: s.rfilename))
     problems: list[str] = []
     counts = {"files": 0, "bytes": 0, "sha256": 0, "sha1": 0}
     for sib in siblings:

@@ -32,10 +32,11 @@ from semcom.models.images import to_pil
 from semcom.models.params import ReconParams, ReconResult, adaptive_strength
 from semcom.models.presets import Preset, get_preset
 from semcom.payload.caption import decode_caption
-from semcom.payload.latent import decode_latent
+from semcom.payload.latent import DecodedLatent, decode_latent
 from semcom.payload.packet import CodecInfo, SemanticPacket
 
 if TYPE_CHECKING:
+    from semcom.link.repair import RepairedLatent
     from semcom.link.types import ChannelConfig
     from semcom.models.base import ModelSet
 
@@ -152,7 +153,9 @@ class Receiver:
         jobs: list[_Job] = []
         for index, item in enumerate(items):
             try:
-                packet, params, snr, link = (tuple(item) + (None, None))[:4]
+                # unchecked until _plan, which validates each part
+                parts: tuple[Any, ...] = (tuple(item) + (None, None))[:4]
+                packet, params, snr, link = parts
                 jobs.append(self._plan(index, packet, params, snr, link))
             except ValueError as exc:
                 if not return_exceptions:
@@ -222,16 +225,19 @@ class Receiver:
             shape = self._text_latent_shape(packet)
         else:
             codec = self._packet_codec(packet)
-            repair = params.latent_repair if repair_applies(packet.latent, link) else "none"
+            payload = packet.latent
+            assert payload is not None  # mode != "text" needs a latent (checked above)
+            repair = params.latent_repair if repair_applies(payload, link) else "none"
+            decoded: DecodedLatent | RepairedLatent
             if repair == "none":
-                decoded = decode_latent(packet.latent, codec)
+                decoded = decode_latent(payload, codec)
             else:
                 from semcom.link.repair import position_ber, repaired_latent
 
                 t_repair = time.perf_counter()
                 assert link is not None  # repair_applies
                 bers = position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model)
-                decoded = repaired_latent(packet.latent, codec, repair, bers=np.asarray(bers))
+                decoded = repaired_latent(payload, codec, repair, bers=np.asarray(bers))
                 timings["repair"] = time.perf_counter() - t_repair
             sanitised = decoded.values_sanitised
             values = decoded.values
@@ -258,7 +264,7 @@ class Receiver:
             latent=latent,
             values_sanitised=sanitised,
             latent_repair=repair,
-            shape=shape,  # type: ignore[arg-type]
+            shape=shape,
             preset=preset,
             timings={"unpack": time.perf_counter() - t0 - sum(timings.values()), **timings},
         )
@@ -274,7 +280,8 @@ class Receiver:
         if not self.models.has_diffusion:
             return False
         space = self.latent_space_of(packet.codec)
-        if space is not None and space != self.models.spec.diffusion.latent_space:
+        diffusion = self.models.spec.diffusion
+        if space is not None and diffusion is not None and space != diffusion.latent_space:
             return False
         shape = packet.latent.shape if packet.latent is not None else ()
         return len(shape) == 3 and shape[0] == self.models.diffusion().latent_channels

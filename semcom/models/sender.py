@@ -193,6 +193,8 @@ class Sender:
 
     @staticmethod
     def _pack(job: _Job, codec_info: Any) -> SemanticPacket:
+        if job.caption is None or job.latent is None:
+            raise RuntimeError("_pack needs the caption and latent stages to have run")
         caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
         extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
 from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams, SemanticPacket
@@ -25,7 +26,12 @@ if TYPE_CHECKING:
 
 PACKET_VERSION = 1
 
-LATENT_ENCODINGS: dict[str, int] = {
+# The tables below map core names to generated protobuf enum types (int subclasses in the .pyi
+# stubs), so a number taken from them can be assigned to an enum field without a conversion.
+E = TypeVar("E", bound=int)
+T = TypeVar("T")
+
+LATENT_ENCODINGS: dict[str, packet_pb2.LatentEncoding] = {
     "float64": packet_pb2.LATENT_ENCODING_FLOAT64,
     "float32": packet_pb2.LATENT_ENCODING_FLOAT32,
     "float16": packet_pb2.LATENT_ENCODING_FLOAT16,
@@ -36,43 +42,46 @@ LATENT_ENCODINGS: dict[str, int] = {
     "int4": packet_pb2.LATENT_ENCODING_INT4,
     "int4g": packet_pb2.LATENT_ENCODING_INT4_GRAY,
 }
-MODES: dict[str, int] = {
+MODES: dict[str, receiver_pb2.Mode] = {
     "auto": receiver_pb2.MODE_AUTO,
     "text": receiver_pb2.MODE_TEXT,
     "latent": receiver_pb2.MODE_LATENT,
     "text+latent": receiver_pb2.MODE_TEXT_LATENT,
 }
-SNR_CONVENTIONS: dict[str, int] = {"esn0": channel_pb2.SNR_CONVENTION_ESN0, "ebn0": channel_pb2.SNR_CONVENTION_EBN0}
-MODULATIONS: dict[str, int] = {
+SNR_CONVENTIONS: dict[str, channel_pb2.SnrConvention] = {
+    "esn0": channel_pb2.SNR_CONVENTION_ESN0,
+    "ebn0": channel_pb2.SNR_CONVENTION_EBN0,
+}
+MODULATIONS: dict[str, channel_pb2.Modulation] = {
     "bpsk": channel_pb2.MODULATION_BPSK,
     "qpsk": channel_pb2.MODULATION_QPSK,
     "16qam": channel_pb2.MODULATION_QAM16,
     "64qam": channel_pb2.MODULATION_QAM64,
     "256qam": channel_pb2.MODULATION_QAM256,
 }
-CHANNEL_MODELS: dict[str, int] = {
+CHANNEL_MODELS: dict[str, channel_pb2.ChannelModel] = {
     "awgn": channel_pb2.CHANNEL_MODEL_AWGN,
     "rayleigh": channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK,
     "bsc": channel_pb2.CHANNEL_MODEL_BSC,
     "none": channel_pb2.CHANNEL_MODEL_NONE,
 }
-LATENT_POLICIES: dict[str, int] = {
+LATENT_POLICIES: dict[str, channel_pb2.LatentPolicy] = {
     "always": channel_pb2.LATENT_POLICY_ALWAYS,
     "threshold": channel_pb2.LATENT_POLICY_THRESHOLD,
     "never": channel_pb2.LATENT_POLICY_NEVER,
     "auto": channel_pb2.LATENT_POLICY_AUTO,
     "amc": channel_pb2.LATENT_POLICY_AMC,
 }
-FEC_SCHEMES: dict[str, int] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}
+FEC_SCHEMES: dict[str, channel_pb2.Fec] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}
 OUTPUT_FORMATS = ("png", "jpeg")
-LATENT_REPAIRS: dict[str, int] = {
+LATENT_REPAIRS: dict[str, receiver_pb2.LatentRepair] = {
     "none": receiver_pb2.LATENT_REPAIR_NONE,
     "mmse": receiver_pb2.LATENT_REPAIR_MMSE,
     "smmse": receiver_pb2.LATENT_REPAIR_SMMSE,
 }
 
 
-def enum_name(table: dict[str, int], value: int, field: str, default: str | None = None) -> str:
+def enum_name(table: Mapping[str, int], value: int, field: str, default: str | None = None) -> str:
     """Core name of a proto enum number; 0 (UNSPECIFIED) gives `default` when one is allowed."""
     if value == 0 and default is not None:
         return default
@@ -83,7 +92,7 @@ def enum_name(table: dict[str, int], value: int, field: str, default: str | None
     raise InvalidRequestError(f"{field}: unknown enum value {value}; expected one of {allowed}")
 
 
-def enum_number(table: dict[str, int], name: str, field: str) -> int:
+def enum_number(table: Mapping[str, E], name: str, field: str) -> E:
     """Proto enum number of a core name (ValueError for an unknown name)."""
     try:
         return table[name]
@@ -213,26 +222,28 @@ def channel_config_to_proto(cfg: ChannelConfig) -> channel_pb2.ChannelConfig:
 
 def channel_config_from_proto(msg: channel_pb2.ChannelConfig, base: ChannelConfig) -> ChannelConfig:
     """`base` with every field `msg` sets overridden (an unset field keeps the base value)."""
-    changes: dict[str, object] = {
-        "snr_convention": enum_name(SNR_CONVENTIONS, msg.snr_convention, "channel.snr_convention", base.snr_convention),
-        "modulation": enum_name(MODULATIONS, msg.modulation, "channel.modulation", base.modulation),
-        "model": enum_name(CHANNEL_MODELS, msg.model, "channel.model", base.model),
-        "latent_policy": enum_name(LATENT_POLICIES, msg.latent_policy, "channel.latent_policy", base.latent_policy),
-        "fec": enum_name(FEC_SCHEMES, msg.fec, "channel.fec", base.fec),
-        "mcs": msg.mcs or base.mcs,
-    }
-    if msg.HasField("snr_db"):
-        changes["snr_db"] = msg.snr_db
-    if msg.HasField("drop_threshold_db"):
-        changes["drop_threshold_db"] = msg.drop_threshold_db
-    if msg.HasField("soft_demapping"):
-        changes["soft_demapping"] = msg.soft_demapping
-    if msg.HasField("seed"):
-        changes["seed"] = msg.seed
-    if msg.HasField("fading_block_length"):
-        changes["fading_block_length"] = msg.fading_block_length
+    snr_convention = enum_name(SNR_CONVENTIONS, msg.snr_convention, "channel.snr_convention", base.snr_convention)
+    modulation = enum_name(MODULATIONS, msg.modulation, "channel.modulation", base.modulation)
+    model = enum_name(CHANNEL_MODELS, msg.model, "channel.model", base.model)
+    latent_policy = enum_name(LATENT_POLICIES, msg.latent_policy, "channel.latent_policy", base.latent_policy)
+    fec = enum_name(FEC_SCHEMES, msg.fec, "channel.fec", base.fec)
     try:
-        return dataclasses.replace(base, **changes)
+        return dataclasses.replace(
+            base,
+            snr_convention=snr_convention,
+            modulation=modulation,
+            model=model,
+            latent_policy=latent_policy,
+            fec=fec,
+            mcs=msg.mcs or base.mcs,
+            snr_db=msg.snr_db if msg.HasField("snr_db") else base.snr_db,
+            drop_threshold_db=msg.drop_threshold_db if msg.HasField("drop_threshold_db") else base.drop_threshold_db,
+            soft_demapping=msg.soft_demapping if msg.HasField("soft_demapping") else base.soft_demapping,
+            seed=msg.seed if msg.HasField("seed") else base.seed,
+            fading_block_length=(
+                msg.fading_block_length if msg.HasField("fading_block_length") else base.fading_block_length
+            ),
+        )
     except ValueError as exc:
         raise InvalidRequestError(f"channel: {exc}") from None
 
@@ -298,7 +309,7 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repai
 
     defaults = ReconParams()
 
-    def given(name: str, default: object) -> object:
+    def given(name: str, default: T) -> T:
         return getattr(msg, name) if msg.HasField(name) else default
 
     try:
@@ -351,7 +362,7 @@ def output_format(msg: receiver_pb2.ReconstructionParams) -> str:
     return fmt
 
 
-def mode_number(name: str) -> int:
+def mode_number(name: str) -> receiver_pb2.Mode:
     return enum_number(MODES, name, "mode")
 
 

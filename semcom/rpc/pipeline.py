@@ -111,8 +111,8 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
             if kind == "end":
                 return
             if kind == "error":
-                raise value  # type: ignore[misc]
-            result = value.result()  # type: ignore[union-attr]
+                raise value
+            result = value.result()
             in_flight.release()
             yield result
             last = time.monotonic()
@@ -124,4 +124,4 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
             except queue.Empty:
                 break
             if kind == "pending":
-                value.cancel()  # type: ignore[union-attr]
+                value.cancel()

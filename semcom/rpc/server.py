@@ -104,8 +104,9 @@ class ServerOptions:
     max_connection_age_grace_s: float = 60.0
 
     @classmethod
-    def from_settings(cls, port_env: str, **overrides: object) -> ServerOptions:
-        """Options from the environment; keyword overrides that are not None win (CLI flags)."""
+    def from_settings(cls, port_env: str, **overrides: Any) -> ServerOptions:
+        """Options from the environment; keyword overrides that are not None win (CLI flags; any field,
+        checked by __post_init__)."""
         allowed = tuple(s.strip() for s in str(config.get("SEMCOM_TLS_ALLOWED_CLIENTS")).split(",") if s.strip())
         opts = cls(
             host=config.get("SEMCOM_HOST"),
@@ -610,12 +611,13 @@ class ServiceHost:
             await context.abort(exc.code, exc.details)
         finally:
             bridge.finish()
-            running = job is not None and not job.done()
-            if running:  # cancelled while the model thread works: free the slot when it returns
+            # cancelled while the model thread works: free the slot when it returns
+            if job is not None and not job.done():
 
                 def after(_job) -> None:
                     try:
-                        generator.close()
+                        if generator is not None:
+                            generator.close()
                     except Exception:  # noqa: BLE001
                         pass
                     release()
@@ -723,7 +725,8 @@ class ServiceHost:
                     log.warning(f"{self.name}: drain time over, cancelling calls in flight",
                                 extra=fields(in_flight=self.admission.in_flight))
                 if self.server is not None:
-                    _on_loop(self.health.enter_graceful_shutdown())
+                    if self.health is not None:
+                        _on_loop(self.health.enter_graceful_shutdown())
                     _on_loop(self.server.stop(0.5 if drained else 0), timeout=None)
             except Exception as exc:  # noqa: BLE001 - stopping must finish
                 log.warning(f"{self.name}: error while stopping: {exc}")

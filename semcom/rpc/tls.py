@@ -42,7 +42,7 @@ class TlsConfig:
             "server_name": config.get("SEMCOM_TLS_SERVER_NAME"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     @property
     def mutual(self) -> bool:

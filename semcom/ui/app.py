@@ -28,7 +28,7 @@ mark.corrupted { background: #ffb3b3; color: #800; font-weight: 600; padding: 0 
 
 def _settings(backend: Any, sample: str, snr: float, convention: str, channel: str, mode: str, encoding: str,
               int_clip: bool, repair: str, fec: str, mcs: str, policy: str, seed: Any, steps: Any, strength: float,
-              caption: str) -> be.UiSettings:
+              caption: str | None) -> be.UiSettings:
     caption = (caption or "").strip() or None
     if caption is None and not backend.has_captioner:
         samples = be.sample_photos()

@@ -94,7 +94,7 @@ def ssim_to(original: Image.Image, recon: Image.Image) -> float | None:
     from semcom.metrics.ssim import ssim
 
     try:
-        return ssim(original.resize(recon.size, Image.BICUBIC), recon)
+        return ssim(original.resize(recon.size, Image.Resampling.BICUBIC), recon)
     except ValueError:  # smaller than SSIM's 11x11 window
         return None
 
