@@ -2,7 +2,7 @@
 
 A *block* is one LDPC codeword of k information bits: random payload plus the CRC a segment of
 that size carries (`segmentation.block_crc`); it is in error when any decoded bit differs from
-what was sent. Each point runs the real coded link (`semcom.fec.link.run_codewords`: 5G LDPC,
+what was sent. Each point runs the real coded link (`semcom.fec.codewords.run_codewords`: 5G LDPC,
 Gray QAM, AWGN, max-log LLRs, at most 20 BP iterations with CRC-aided early termination) in
 batches until `max_blocks` blocks or `min_errors` block errors, whichever comes first.
 
@@ -43,6 +43,7 @@ from typing import Callable
 import numpy as np
 
 from semcom.fec import ldpc
+from semcom.fec.codewords import run_codewords
 from semcom.fec.mcs import MCS_TABLE, Mcs, get as get_mcs
 
 TABLE_FORMAT = "semcom-bler-table/1"
@@ -284,7 +285,6 @@ def simulate_point(
 ) -> tuple[int, int]:
     """Monte-Carlo BLER at one point on `channel` (a `channel_key`) -> (blocks, blocks in error)."""
     from semcom.fec import crc
-    from semcom.fec.link import run_codewords
     from semcom.fec.segmentation import block_crc
 
     model, fading_block_length = parse_channel_key(channel)
