@@ -65,3 +65,18 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)["table_channel"] == "awgn"
     assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "0", "--out",
                  str(tmp_path / "x.json")]) == 2
+
+
+def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None:
+    rc = main(["channel", "bench", "--fec", "--codewords", "3", "--k", "632", "--points", "16qam-r5/6@15,qpsk-r1/3@8",
+               "--json", "--seed", "1"])
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(p["mcs"], p["esn0_db"]) for p in data["points"]] == [("16qam-r5/6", 15.0), ("qpsk-r1/3", 8.0)]
+    for point in data["points"]:
+        assert set(point["decoders"]) == {"minsum", "sionna"} and point["speedup"] > 0
+    assert main(["channel", "bench", "--fec", "--codewords", "2", "--k", "632", "--points", "16qam-r5/6@15"]) == 0
+    assert "minsum is" in capsys.readouterr().out
+    assert main(["channel", "bench", "--fec", "--points", "16qam-r5/6"]) == 2
+    assert main(["channel", "bench", "--fec", "--points", "16qam-r9/10@3"]) == 2
+    assert "semcom channel bench --fec:" in capsys.readouterr().err
