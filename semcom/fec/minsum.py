@@ -13,9 +13,9 @@ Filler (shortened) bits are known zeros: instead of a large LLR they are removed
 check's parity and never is a check's least reliable input). The decoder returns the same k
 information bits (the first k codeword bits) as Sionna's.
 
-Decoding: row-layered normalised min-sum (every row of H is a layer; the Z rows of one lifted
-block row share no column, so this equals the block-row layered schedule), check-to-variable
-messages scaled by `ALPHA`, stored per edge, a posteriori LLRs per bit updated in place. One
+Decoding: row-layered normalised offset min-sum (every row of H is a layer; the Z rows of one
+lifted block row share no column, so this equals the block-row layered schedule), check-to-variable
+message magnitudes max(`ALPHA` x min - `BETA`, 0), stored per edge, a posteriori LLRs per bit updated in place. One
 iteration is one pass over all rows. After every iteration the syndrome of the hard decisions is
 checked (stopping at the first unsatisfied row, so a check of an unfinished codeword is cheap)
 and a codeword whose decisions satisfy every parity check stops. Layered scheduling converges in
@@ -35,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-ALPHA = 0.75  # normalisation of the min-sum check-node output
+ALPHA = 0.85  # normalisation of the min-sum check-node output ...
+BETA = 0.3  # ... and offset: |out| = max(ALPHA * min - BETA, 0) (normalised + offset min-sum)
 LLR_MAX = 20.0  # channel LLRs are clipped here, as Sionna's decoder does (llr_max=20)
 MSG_MAX = 1.0e4  # saturation of check-to-variable messages (only keeps magnitudes finite)
 
@@ -59,6 +60,7 @@ def _decode_one(
     row_ptr: np.ndarray,
     col: np.ndarray,
     alpha: float,
+    beta: float,
     iterations: int,
     scratch: np.ndarray,
 ) -> tuple:
@@ -69,6 +71,7 @@ def _decode_one(
     big = np.float32(np.inf)
     cap = np.float32(MSG_MAX)
     alpha32 = np.float32(alpha)
+    beta32 = np.float32(beta)
     zero = np.float32(0.0)
     for it in range(iterations):
         for r in range(row_ptr.size - 1):
@@ -85,8 +88,8 @@ def _decode_one(
                 min2 = min(min2, max(min1, a))
                 arg = e if a < min1 else arg
                 min1 = min(min1, a)
-            m1 = min(alpha32 * min1, cap)
-            m2 = min(alpha32 * min2, cap)
+            m1 = min(max(alpha32 * min1 - beta32, zero), cap)
+            m2 = min(max(alpha32 * min2 - beta32, zero), cap)
             for e in range(start, stop):
                 t = scratch[e - start]
                 magnitude = m2 if e == arg else m1
@@ -107,6 +110,7 @@ def _decode_batch(
     row_ptr: np.ndarray,
     col: np.ndarray,
     alpha: float,
+    beta: float,
     iterations: int,
     max_degree: int,
     iters_out: np.ndarray,
@@ -114,7 +118,7 @@ def _decode_batch(
 ) -> None:
     for c in prange(post.shape[0]):
         scratch = np.empty(max_degree, dtype=post.dtype)
-        it, ok = _decode_one(post[c], msg[c], row_ptr, col, alpha, iterations, scratch)
+        it, ok = _decode_one(post[c], msg[c], row_ptr, col, alpha, beta, iterations, scratch)
         iters_out[c] = it
         ok_out[c] = ok
 
@@ -122,7 +126,7 @@ def _decode_batch(
 class MinSumDecoder:
     """Layered normalised min-sum on the parity-check matrix of a Sionna `LDPC5GDecoder`."""
 
-    def __init__(self, encoder, decoder, alpha: float = ALPHA):
+    def __init__(self, encoder, decoder, alpha: float = ALPHA, beta: float = BETA):
         pcm = decoder.pcm.tocsr() if hasattr(decoder.pcm, "tocsr") else None
         if pcm is None:
             import scipy.sparse as sp
@@ -150,7 +154,7 @@ class MinSumDecoder:
         self.num_vns = h.shape[1]
         self.num_edges = int(self.col.size)
         self.max_degree = int(np.diff(self.row_ptr).max())
-        self.alpha = float(alpha)
+        self.alpha, self.beta = float(alpha), float(beta)
 
     def channel_to_graph(self, logits: np.ndarray) -> np.ndarray:
         """Rate-matched channel logits [C, n] -> a priori LLRs log p(0)/p(1) [C, graph VNs]
@@ -178,7 +182,7 @@ class MinSumDecoder:
         iters = np.zeros(count, dtype=np.int64)
         ok = np.zeros(count, dtype=np.bool_)
         if count:
-            _decode_batch(post, msg, self.row_ptr, self.col, self.alpha, int(iterations), self.max_degree, iters, ok)
+            _decode_batch(post, msg, self.row_ptr, self.col, self.alpha, self.beta, int(iterations), self.max_degree, iters, ok)
         return iters, ok
 
     def info_bits(self, post: np.ndarray) -> np.ndarray:
