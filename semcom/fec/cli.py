@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)")
     p.add_argument("--stop-after-zero", type=int, default=1, help="end a curve after this many error-free points (default %(default)s)")
     p.add_argument("--num-iter", type=int, default=20, help="LDPC belief-propagation iterations (default %(default)s)")
+    p.add_argument("--decoder", choices=("minsum", "sionna"), default=None,
+                   help="LDPC decoder (default: SEMCOM_FEC_DECODER, i.e. minsum); recorded in the table")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--out", type=Path, required=True, help="output JSON table")
     p.add_argument("--merge", action="store_true",
@@ -104,6 +107,8 @@ def _cmd_bler(args: argparse.Namespace) -> int:
             raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
         channel = bler.channel_key(args.channel, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
+        if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
+            os.environ["SEMCOM_FEC_DECODER"] = args.decoder
         table = bler.sweep(
             mcs.parse_list(args.mcs),
             ks,
@@ -135,6 +140,8 @@ def _cmd_bler(args: argparse.Namespace) -> int:
 
 def _bler_command(args: argparse.Namespace) -> str:
     """The canonical command line that reproduces this sweep (recorded in the table)."""
+    from semcom.fec import ldpc
+
     ks = _parse_ks(args.k)
     blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
     errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
@@ -143,7 +150,7 @@ def _bler_command(args: argparse.Namespace) -> str:
              "--mcs", args.mcs, "--k", args.k,
              "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
-             "--seed", str(args.seed), "--out", str(args.out)]
+             "--decoder", ldpc.decoder_name(args.decoder), "--seed", str(args.seed), "--out", str(args.out)]
     return shlex.join(parts + (["--merge"] if args.merge else []))
 
 
