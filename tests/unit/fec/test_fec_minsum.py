@@ -141,3 +141,13 @@ def test_wilson_interval_covers_the_estimate() -> None:
     lo, hi = wilson_interval(5, 100)
     assert lo < 0.05 < hi and 0.0 <= lo and hi <= 1.0
     assert wilson_interval(0, 50)[0] == 0.0 and wilson_interval(50, 50)[1] == 1.0
+
+
+def test_amc_reads_the_table_measured_with_the_decoder_in_use(monkeypatch) -> None:
+    from semcom.fec import bler
+
+    monkeypatch.delenv("SEMCOM_BLER_TABLE", raising=False)
+    monkeypatch.setenv("SEMCOM_FEC_DECODER", "sionna")
+    assert bler.default_table().meta["decoder"].startswith("sionna LDPC5GDecoder")
+    monkeypatch.setenv("SEMCOM_FEC_DECODER", "minsum")
+    assert bler.default_table().meta["decoder"].startswith("minsum")
