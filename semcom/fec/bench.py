@@ -100,13 +100,19 @@ def run_fec_bench(
         info = crc.attach(payload, crc_name)
         sent = ldpc.encode(info, scheme.codeword_bits(k), m)
         llr = channel_llrs(sent, m, esn0_db, rng)
-        is_done = lambda bits: crc.check(bits, crc_name)[1]  # noqa: E731
+
+        def is_done(bits, crc_name=crc_name):
+            return crc.check(bits, crc_name)[1]
 
         row = {"mcs": name, "esn0_db": esn0_db, "k": k, "n": scheme.codeword_bits(k), "codewords": codewords,
                "payload_mbit": codewords * payload_bits / 1e6, "decoders": {}}
         for decoder in decoders:
             ldpc.decode(llr[:2], k, m, num_iter, is_done, decoder=decoder)  # warm-up, untimed
-            wall, cpu, decided = _timed(lambda: ldpc.decode(llr, k, m, num_iter, is_done, decoder=decoder), repeats)
+
+            def run(llr=llr, m=m, is_done=is_done, decoder=decoder):
+                return ldpc.decode(llr, k, m, num_iter, is_done, decoder=decoder)
+
+            wall, cpu, decided = _timed(run, repeats)
             errors = int(np.count_nonzero((decided != info).any(axis=1)))
             lo, hi = wilson_interval(errors, codewords)
             row["decoders"][decoder] = {
@@ -121,16 +127,16 @@ def run_fec_bench(
             row["bler_verdict"] = ("equal within CI" if lo <= fast["bler"] <= hi
                                    else "lower" if fast["bler"] < lo else "HIGHER")
         rows.append(row)
-    return {"workload": {"k": k, "crc": crc_name, "codewords": codewords, "num_iter": num_iter, "repeats": repeats,
-                         "threads": threads, "seed": seed, "early_termination": "CRC (both), syndrome (minsum)"},
-            "points": rows}
+    workload = {"k": k, "crc": crc_name, "codewords": codewords, "num_iter": num_iter, "repeats": repeats,
+                "threads": threads, "seed": seed, "early_termination": "CRC (both), syndrome (minsum)"}
+    return {"workload": workload, "points": rows}
 
 
 def format_fec_bench(result: dict) -> str:
     w = result["workload"]
-    lines = [f"LDPC decoders on identical LLRs: {w['codewords']} codewords of k={w['k']} ({w['crc']}) per point, "
-             f"Gray QAM + AWGN max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
-             f"{w['threads']} thread(s), median of {w['repeats']}"]
+    lines = [(f"LDPC decoders on identical LLRs: {w['codewords']} codewords of k={w['k']} ({w['crc']}) per point, "
+              f"Gray QAM + AWGN max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
+              f"{w['threads']} thread(s), median of {w['repeats']}")]
     lines.append(f"{'mcs':<11} {'Es/N0':>6} {'decoder':<7} {'s':>8} {'s/Mbit':>8} {'cpu s':>8} "
                  f"{'errors':>6} {'BLER':>7} {'95% CI':>17}")
     for row in result["points"]:

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from semcom.fec import amc, crc, ldpc, segmentation
-from semcom.fec.codewords import (  # noqa: F401  (re-exported: the link's public names)
-    CODED_MODELS,
-    PERFECT_LLR,
-    _fade_per_codeword,
-    channel_llrs,
-    effective_fading_block_length,
+from semcom.fec.codewords import (  # re-exported: the coded link's names before the split
+    CODED_MODELS,  # noqa: F401
+    PERFECT_LLR,  # noqa: F401
+    _fade_per_codeword,  # noqa: F401
+    channel_llrs,  # noqa: F401
+    effective_fading_block_length,  # noqa: F401
     run_codewords,
 )
 from semcom.fec.mcs import Mcs, get as get_mcs

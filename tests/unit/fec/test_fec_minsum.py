@@ -71,7 +71,7 @@ def test_bler_at_a_waterfall_point_is_no_worse_than_sionnas() -> None:
     below Sionna's 99.9% Wilson interval."""
     count = 100
     info, llr, m, crc_name = _case("16qam-r1/2", 632, 6.0, count, seed=1)
-    is_done = lambda bits: crc.check(bits, crc_name)[1]  # noqa: E731
+    is_done = lambda bits: crc.check(bits, crc_name)[1]
     errors = {}
     for decoder in ("minsum", "sionna"):
         errors[decoder] = int(np.count_nonzero((ldpc.decode(llr, 632, m, 20, is_done, decoder) != info).any(axis=1)))
@@ -84,7 +84,7 @@ def test_bler_at_a_waterfall_point_is_no_worse_than_sionnas() -> None:
 def test_rounds_resume_exactly_where_they_stopped() -> None:
     """Running 5 rounds of 4 iterations equals one run of 20: the state (a posteriori LLRs and
     edge messages) is the whole decoder state, as CRC-aided early termination needs."""
-    k, scheme = 632, mcs.get("16qam-r1/2")
+    k = 632
     _, llr, m, _ = _case("16qam-r1/2", k, 5.5, 8, seed=3)
     fast = ldpc._minsum(k, llr.shape[1], m)
     post_a, msg_a = fast.start(llr)
