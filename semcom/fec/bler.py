@@ -53,7 +53,7 @@ PACKAGED_TABLES = {"minsum": PACKAGED_TABLE, "sionna": "bler_table_sionna.json"}
 K_TOLERANCE = 1.1  # a curve measured at k_meas serves segments of k >= k_meas / K_TOLERANCE
 DEFAULT_KS = (320, 8448)  # caption-sized block (38 chars + CRC16) and the full BG1 code block
 DECODER_DESCRIPTIONS = {
-    "minsum": "minsum (semcom.fec.minsum): layered normalised min-sum on Sionna's 5G pcm, at most {num_iter} "
+    "minsum": "minsum (semcom.fec.minsum): layered normalised offset min-sum on Sionna's 5G pcm, at most {num_iter} "
     "iterations, syndrome early termination, CRC-aided early termination every {round_iter}",
     "sionna": "sionna LDPC5GDecoder, boxplus-phi, flooding, at most {num_iter} iterations, "
     "CRC-aided early termination every {round_iter}",
