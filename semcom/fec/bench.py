@@ -3,7 +3,8 @@
 `run_fec_bench` is what `semcom channel bench --fec` runs. Per operating point (MCS, Es/N0):
 `codewords` random blocks of k bits ending in the CRC a segment of that size carries
 (`segmentation.block_crc`), Sionna's 5G encoder, scrambled Gray QAM over AWGN, max-log LLRs
-(`semcom.fec.codewords`, exactly the coded link's path). The *same* LLR array then goes through
+(`semcom.fec.codewords`, exactly the coded link's path; `channel="rayleigh"`: block fading with
+`fading_block_length` symbols per gain, every codeword on fresh blocks as in the BLER sweep). The *same* LLR array then goes through
 each decoder as the link calls it (`ldpc.decode` with CRC-aided early termination, at most
 `num_iter` iterations), after one untimed warm-up call on two codewords (numba compilation,
 Sionna graph construction). Reported per decoder: wall and CPU seconds (median of `repeats`),
@@ -73,6 +74,8 @@ def run_fec_bench(
     repeats: int = 1,
     threads: int = 1,
     seed: int = 0,
+    channel: str = "awgn",
+    fading_block_length: int = 128,
 ) -> dict:
     """Time and BLER of each decoder on identical LLRs per point (see the module docstring)."""
     import numba
@@ -83,8 +86,10 @@ def run_fec_bench(
     from semcom.fec.mcs import get as get_mcs
     from semcom.fec.segmentation import block_crc
 
-    if codewords < 1 or repeats < 1 or threads < 1:
-        raise ValueError("codewords, repeats and threads must be positive")
+    if codewords < 1 or repeats < 1 or threads < 1 or fading_block_length < 1:
+        raise ValueError("codewords, repeats, threads and fading_block_length must be positive")
+    if channel not in ("awgn", "rayleigh"):
+        raise ValueError(f"channel must be awgn or rayleigh, got {channel!r}")
     for name in decoders:
         ldpc.decoder_name(name)
     torch.set_num_threads(threads)
@@ -99,7 +104,7 @@ def run_fec_bench(
         payload = rng.integers(0, 2, (codewords, payload_bits), dtype=np.uint8)
         info = crc.attach(payload, crc_name)
         sent = ldpc.encode(info, scheme.codeword_bits(k), m)
-        llr = channel_llrs(sent, m, esn0_db, rng)
+        llr = channel_llrs(sent, m, esn0_db, rng, channel, fading_block_length, fading_per_codeword=True)
 
         def is_done(bits, crc_name=crc_name):
             return crc.check(bits, crc_name)[1]
@@ -128,14 +133,15 @@ def run_fec_bench(
                                    else "lower" if fast["bler"] < lo else "HIGHER")
         rows.append(row)
     workload = {"k": k, "crc": crc_name, "codewords": codewords, "num_iter": num_iter, "repeats": repeats,
-                "threads": threads, "seed": seed, "early_termination": "CRC (both), syndrome (minsum)"}
+                "threads": threads, "seed": seed, "early_termination": "CRC (both), syndrome (minsum)",
+                "channel": channel if channel == "awgn" else f"rayleigh, {fading_block_length} symbols per fade"}
     return {"workload": workload, "points": rows}
 
 
 def format_fec_bench(result: dict) -> str:
     w = result["workload"]
     lines = [(f"LDPC decoders on identical LLRs: {w['codewords']} codewords of k={w['k']} ({w['crc']}) per point, "
-              f"Gray QAM + AWGN max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
+              f"Gray QAM + {w.get('channel', 'awgn')} max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
               f"{w['threads']} thread(s), median of {w['repeats']}")]
     lines.append(f"{'mcs':<11} {'Es/N0':>6} {'decoder':<7} {'s':>8} {'s/Mbit':>8} {'cpu s':>8} "
                  f"{'errors':>6} {'BLER':>7} {'95% CI':>17}")

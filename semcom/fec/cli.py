@@ -237,6 +237,10 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--num-iter", type=int, default=20, help="most iterations (default %(default)s)")
     group.add_argument("--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)")
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
+    group.add_argument("--channel", dest="fec_channel", choices=("awgn", "rayleigh"), default="awgn",
+                       help="channel of the LLRs (default %(default)s)")
+    group.add_argument("--fading-block-length", type=int, default=128,
+                       help="rayleigh: symbols per fading gain (default %(default)s)")
     modem_bench = bench.get_default("func")
     bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
 
@@ -249,6 +253,7 @@ def _cmd_fec_bench(args: argparse.Namespace) -> int:
             points=parse_points(args.points), k=args.k, codewords=args.codewords,
             decoders=tuple(d.strip() for d in args.decoders.split(",") if d.strip()),
             num_iter=args.num_iter, repeats=args.fec_repeats, threads=args.threads, seed=args.seed,
+            channel=args.fec_channel, fading_block_length=args.fading_block_length,
         )
     except ValueError as exc:
         print(f"semcom channel bench --fec: {exc}", file=sys.stderr)

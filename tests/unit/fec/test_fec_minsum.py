@@ -151,3 +151,11 @@ def test_amc_reads_the_table_measured_with_the_decoder_in_use(monkeypatch) -> No
     assert bler.default_table().meta["decoder"].startswith("sionna LDPC5GDecoder")
     monkeypatch.setenv("SEMCOM_FEC_DECODER", "minsum")
     assert bler.default_table().meta["decoder"].startswith("minsum")
+
+
+def test_bench_runs_on_fading_and_rejects_unknown_channels() -> None:
+    result = run_fec_bench(points=[("qpsk-r1/2", 40.0)], k=320, codewords=2, channel="rayleigh", fading_block_length=16)
+    assert result["workload"]["channel"] == "rayleigh, 16 symbols per fade"
+    assert all(d["block_errors"] == 0 for d in result["points"][0]["decoders"].values())
+    with pytest.raises(ValueError, match="channel must be"):
+        run_fec_bench(points=[("qpsk-r1/2", 40.0)], k=320, codewords=2, channel="bsc")
