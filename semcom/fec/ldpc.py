@@ -6,7 +6,7 @@ that bit-interleaved coded modulation spreads each codeword's bits over the cons
 levels. `decode` runs belief propagation on channel LLRs with one of two decoders
 (SEMCOM_FEC_DECODER):
 
-- ``minsum`` (default): `semcom.fec.minsum`, layered normalised min-sum compiled with numba, on
+- ``minsum`` (default): `semcom.fec.minsum`, layered normalised offset min-sum (numba), on
   the parity-check matrix Sionna's decoder builds (same punctured and filler bits), with syndrome
   early termination; 44-95x faster (CPU time) than Sionna's on a CPU at an equal or lower BLER
   (`semcom channel bench --fec`, docs/fec.md);
@@ -18,8 +18,8 @@ likely 1. All codewords of a field go through the coder as one batch tensor.
 
 Early termination (both decoders at most `num_iter` iterations): the fast decoder stops a
 codeword whose decisions satisfy every parity check, and, given `is_done`, also one whose CRC
-passes, checked every `ROUND_ITER` iterations. Sionna's decoder always runs all its iterations. Given `is_done` (the
-segment CRC check), `decode` runs them in rounds of `ROUND_ITER` and stops every codeword
+passes, checked every `ROUND_ITER` iterations. Sionna's decoder always runs all its
+iterations. Given `is_done` (the segment CRC check), `decode` runs them in rounds of `ROUND_ITER` and stops every codeword
 whose decision already passes, carrying the others on from their exact decoder state (with
 flooding BP the variable-to-check messages are the whole state, so resuming is the same as
 never having paused). At the SNRs AMC picks, most codewords are done after the first round,
