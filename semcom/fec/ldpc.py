@@ -8,7 +8,7 @@ levels. `decode` runs belief propagation on channel LLRs with one of two decoder
 
 - ``minsum`` (default): `semcom.fec.minsum`, layered normalised offset min-sum (numba), on
   the parity-check matrix Sionna's decoder builds (same punctured and filler bits), with syndrome
-  early termination; 44-95x faster (CPU time) than Sionna's on a CPU at an equal or lower BLER
+  early termination; 32-95x faster (CPU time) than Sionna's on a CPU at an equal or lower BLER
   (`semcom channel bench --fec`, docs/fec.md);
 - ``sionna``: Sionna's LDPC5GDecoder (boxplus-phi, flooding schedule), the reference (and the
   decoder to use on a GPU).
