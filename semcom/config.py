@@ -55,7 +55,8 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_AMC_TARGET_BLER_LATENT", "0.01", "AMC: largest segment BLER accepted for the latent", float),
     Setting("SEMCOM_AMC_TARGET_BLER_CAPTION", "0.001", "AMC: largest segment BLER accepted for the caption (stricter: unequal error protection)", float),
     Setting("SEMCOM_AMC_SYMBOLS_PER_VALUE", "4", "AMC airtime budget per latent value in channel symbols (4 = uncoded 16-QAM float16); latent dropped beyond it", float),
-    Setting("SEMCOM_BLER_TABLE", "", "BLER table JSON for AMC (empty = the measured table shipped in semcom/fec/bler_table.json)"),
+    Setting("SEMCOM_BLER_TABLE", "", "BLER table JSON for AMC (empty = the measured table shipped in semcom/fec/, bler_table.json or bler_table_sionna.json per SEMCOM_FEC_DECODER)"),
+    Setting("SEMCOM_FEC_DECODER", "minsum", "LDPC decoder: minsum (fast CPU decoder, layered normalised offset min-sum on Sionna's parity-check matrix) | sionna (Sionna's LDPC5GDecoder, the reference); AMC reads the BLER table measured with it"),
     Setting("SEMCOM_CHANNEL_SEED", "", "channel_sim: seed of the channel noise (empty = fresh randomness per packet)"),
     Setting("SEMCOM_SOFT_DEMAPPING", "false", "channel_sim: LLR demapping without FEC (always on with FEC)", _bool),
     # --- services -----------------------------------------------------------------------

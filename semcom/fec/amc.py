@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from semcom.fec import segmentation
 from semcom.fec.bler import AWGN, BlerTable, default_table
+from semcom.fec.codewords import effective_fading_block_length
 from semcom.fec.mcs import MCS_TABLE, Mcs
 
 FIELDS = ("caption", "latent")
@@ -168,10 +169,8 @@ def link_channel(
 ) -> str:
     """The table channel serving a field of `segments` codewords of `k` bits on a link with
     `model` (ChannelConfig.model) and fading block length: the coded link interleaves the
-    codewords, so on fading each one sees `semcom.fec.link.effective_fading_block_length`
+    codewords, so on fading each one sees `semcom.fec.codewords.effective_fading_block_length`
     symbols per gain (`BlerTable.channel_for` says which measured curves stand in for that)."""
-    from semcom.fec.link import effective_fading_block_length
-
     table = default_table() if table is None else table
     if model != "rayleigh":
         return table.channel_for(model)

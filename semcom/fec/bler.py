@@ -2,7 +2,7 @@
 
 A *block* is one LDPC codeword of k information bits: random payload plus the CRC a segment of
 that size carries (`segmentation.block_crc`); it is in error when any decoded bit differs from
-what was sent. Each point runs the real coded link (`semcom.fec.link.run_codewords`: 5G LDPC,
+what was sent. Each point runs the real coded link (`semcom.fec.codewords.run_codewords`: 5G LDPC,
 Gray QAM, AWGN, max-log LLRs, at most 20 BP iterations with CRC-aided early termination) in
 batches until `max_blocks` blocks or `min_errors` block errors, whichever comes first.
 
@@ -43,12 +43,21 @@ from typing import Callable
 import numpy as np
 
 from semcom.fec import ldpc
+from semcom.fec.codewords import run_codewords
 from semcom.fec.mcs import MCS_TABLE, Mcs, get as get_mcs
 
 TABLE_FORMAT = "semcom-bler-table/1"
-PACKAGED_TABLE = "bler_table.json"  # package data of semcom.fec
+PACKAGED_TABLE = "bler_table.json"  # package data of semcom.fec, measured with the default decoder (minsum)
+#: the packaged table per LDPC decoder (`ldpc.decode`'s decoder): AMC reads the one measured with it
+PACKAGED_TABLES = {"minsum": PACKAGED_TABLE, "sionna": "bler_table_sionna.json"}
 K_TOLERANCE = 1.1  # a curve measured at k_meas serves segments of k >= k_meas / K_TOLERANCE
 DEFAULT_KS = (320, 8448)  # caption-sized block (38 chars + CRC16) and the full BG1 code block
+DECODER_DESCRIPTIONS = {
+    "minsum": "minsum (semcom.fec.minsum): layered normalised offset min-sum on Sionna's 5G pcm, at most {num_iter} "
+    "iterations, syndrome early termination, CRC-aided early termination every {round_iter}",
+    "sionna": "sionna LDPC5GDecoder, boxplus-phi, flooding, at most {num_iter} iterations, "
+    "CRC-aided early termination every {round_iter}",
+}
 BITS_PER_BATCH = 131_072  # information bits per simulated batch (one tensor through the decoder)
 SWEEP_CHANNELS = ("awgn", "rayleigh")  # channel models a sweep can measure
 AWGN = "awgn"
@@ -241,18 +250,20 @@ class BlerTable:
 
 
 @lru_cache(maxsize=4)
-def _load_cached(path: str) -> BlerTable:
+def _load_cached(path: str, decoder: str = "minsum") -> BlerTable:
     if path:
         return BlerTable.load(path)
-    with resources.as_file(resources.files("semcom.fec") / PACKAGED_TABLE) as packaged:
+    with resources.as_file(resources.files("semcom.fec") / PACKAGED_TABLES[decoder]) as packaged:
         return BlerTable.load(packaged)
 
 
 def default_table() -> BlerTable:
-    """The table AMC uses: `SEMCOM_BLER_TABLE` if set, else the measured one shipped in the package."""
+    """The table AMC uses: `SEMCOM_BLER_TABLE` if set, else the measured one shipped in the package
+    for the LDPC decoder in use (SEMCOM_FEC_DECODER: its error rates differ, docs/fec.md)."""
     from semcom.config import get
 
-    return _load_cached(str(get("SEMCOM_BLER_TABLE")))
+    path = str(get("SEMCOM_BLER_TABLE"))
+    return _load_cached(path, "minsum" if path else ldpc.decoder_name())
 
 
 def parse_grid(spec: str) -> np.ndarray:
@@ -284,7 +295,6 @@ def simulate_point(
 ) -> tuple[int, int]:
     """Monte-Carlo BLER at one point on `channel` (a `channel_key`) -> (blocks, blocks in error)."""
     from semcom.fec import crc
-    from semcom.fec.link import run_codewords
     from semcom.fec.segmentation import block_crc
 
     model, fading_block_length = parse_channel_key(channel)
@@ -441,8 +451,7 @@ def sweep(
         "channel": "per curve: awgn, or rayleigh-L<L> = Rayleigh block fading, one gain per L symbols, "
         "perfect CSI, zero-forcing equalisation before the max-log demapper",
         "demapper": "max-log LLR (semcom.phy.mapping)",
-        "decoder": f"sionna LDPC5GDecoder, boxplus-phi, flooding, at most {num_iter} iterations, "
-        f"CRC-aided early termination every {ldpc.ROUND_ITER}",
+        "decoder": DECODER_DESCRIPTIONS[ldpc.decoder_name()].format(num_iter=num_iter, round_iter=ldpc.ROUND_ITER),
         "block": "random payload + CRC16 (k <= 3840) or CRC24B, as a segment of that size",
         "block_error": "any decoded bit (CRC included) differs from the sent one",
         "runs": [run],

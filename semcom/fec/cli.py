@@ -1,4 +1,5 @@
-"""`semcom channel bler` and `semcom channel mcs`: the FEC/AMC subcommands of `semcom channel`.
+"""`semcom channel bler`, `semcom channel mcs` and `semcom channel bench --fec`: the FEC/AMC parts
+of `semcom channel`.
 
 `semcom.cli.channel` calls `register_channel_commands(channel_subparsers)`; handlers import the
 heavy parts (torch, Sionna) only when they run.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -16,7 +18,8 @@ from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
 
 def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add `bler` and `mcs` to the `semcom channel` subcommands."""
+    """Add `bler` and `mcs` to the `semcom channel` subcommands, and `--fec` to `bench`."""
+    _add_fec_bench(subparsers)
     p = subparsers.add_parser(
         "bler",
         help="Monte-Carlo BLER of each MCS vs Es/N0 (writes the table AMC uses)",
@@ -37,6 +40,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)")
     p.add_argument("--stop-after-zero", type=int, default=1, help="end a curve after this many error-free points (default %(default)s)")
     p.add_argument("--num-iter", type=int, default=20, help="LDPC belief-propagation iterations (default %(default)s)")
+    p.add_argument("--decoder", choices=("minsum", "sionna"), default=None,
+                   help="LDPC decoder (default: SEMCOM_FEC_DECODER, i.e. minsum); recorded in the table")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--out", type=Path, required=True, help="output JSON table")
     p.add_argument("--merge", action="store_true",
@@ -102,6 +107,8 @@ def _cmd_bler(args: argparse.Namespace) -> int:
             raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
         channel = bler.channel_key(args.channel, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
+        if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
+            os.environ["SEMCOM_FEC_DECODER"] = args.decoder
         table = bler.sweep(
             mcs.parse_list(args.mcs),
             ks,
@@ -133,6 +140,8 @@ def _cmd_bler(args: argparse.Namespace) -> int:
 
 def _bler_command(args: argparse.Namespace) -> str:
     """The canonical command line that reproduces this sweep (recorded in the table)."""
+    from semcom.fec import ldpc
+
     ks = _parse_ks(args.k)
     blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
     errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
@@ -141,7 +150,7 @@ def _bler_command(args: argparse.Namespace) -> str:
              "--mcs", args.mcs, "--k", args.k,
              "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
-             "--seed", str(args.seed), "--out", str(args.out)]
+             "--decoder", ldpc.decoder_name(args.decoder), "--seed", str(args.seed), "--out", str(args.out)]
     return shlex.join(parts + (["--merge"] if args.merge else []))
 
 
@@ -208,4 +217,46 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         else:
             print(f"at Es/N0 {args.esn0_db:g} dB: {choice.mcs.name}, {choice.symbols} symbols, "
                   f"expected segment BLER {choice.expected_bler:.3g}")
+    return 0
+
+
+def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
+    """`semcom channel bench --fec`: the LDPC decoder benchmark (`semcom.fec.bench`) as a mode of
+    the modem benchmark `semcom.cli.channel` registers (its --seed and --json apply to both)."""
+    bench = subparsers.choices.get("bench")
+    if bench is None:
+        return
+    group = bench.add_argument_group("--fec: LDPC decoders (fast min-sum vs Sionna) on identical LLRs")
+    group.add_argument("--fec", action="store_true",
+                       help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)")
+    group.add_argument("--points", default="16qam-r1/2@6.4,16qam-r3/4@10.2,16qam-r5/6@13.5",
+                       help="operating points MCS@ESN0_DB, comma-separated (default %(default)s)")
+    group.add_argument("--k", type=int, default=8413, help="info bits per codeword incl. CRC (default %(default)s)")
+    group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
+    group.add_argument("--decoders", default="minsum,sionna", help="comma-separated (default %(default)s)")
+    group.add_argument("--num-iter", type=int, default=20, help="most iterations (default %(default)s)")
+    group.add_argument("--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)")
+    group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
+    group.add_argument("--channel", dest="fec_channel", choices=("awgn", "rayleigh"), default="awgn",
+                       help="channel of the LLRs (default %(default)s)")
+    group.add_argument("--fading-block-length", type=int, default=128,
+                       help="rayleigh: symbols per fading gain (default %(default)s)")
+    modem_bench = bench.get_default("func")
+    bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
+
+
+def _cmd_fec_bench(args: argparse.Namespace) -> int:
+    from semcom.fec.bench import format_fec_bench, parse_points, run_fec_bench
+
+    try:
+        result = run_fec_bench(
+            points=parse_points(args.points), k=args.k, codewords=args.codewords,
+            decoders=tuple(d.strip() for d in args.decoders.split(",") if d.strip()),
+            num_iter=args.num_iter, repeats=args.fec_repeats, threads=args.threads, seed=args.seed,
+            channel=args.fec_channel, fading_block_length=args.fading_block_length,
+        )
+    except ValueError as exc:
+        print(f"semcom channel bench --fec: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else format_fec_bench(result))
     return 0

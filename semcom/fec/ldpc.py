@@ -1,15 +1,25 @@
-"""5G NR LDPC channel coding through Sionna (LDPC5GEncoder / LDPC5GDecoder), rate-matched.
+"""5G NR LDPC channel coding: Sionna's LDPC5GEncoder, and a fast CPU decoder or Sionna's LDPC5GDecoder.
 
 `encode` turns k information bits per codeword into n rate-matched codeword bits (any rate k/n
 that 5G base graphs 1/2 allow, 1/5 to 0.95), with the 5G bit interleaver for the QAM order so
 that bit-interleaved coded modulation spreads each codeword's bits over the constellation's bit
-levels. `decode` runs belief propagation (boxplus-phi, flooding schedule) on channel LLRs.
+levels. `decode` runs belief propagation on channel LLRs with one of two decoders
+(SEMCOM_FEC_DECODER):
+
+- ``minsum`` (default): `semcom.fec.minsum`, layered normalised offset min-sum (numba), on
+  the parity-check matrix Sionna's decoder builds (same punctured and filler bits), with syndrome
+  early termination; 32-95x faster (CPU time) than Sionna's on a CPU at an equal or lower BLER
+  (`semcom channel bench --fec`, docs/fec.md);
+- ``sionna``: Sionna's LDPC5GDecoder (boxplus-phi, flooding schedule), the reference (and the
+  decoder to use on a GPU).
 
 LLR convention at this interface is Sionna's: logits log(p(b=1) / p(b=0)), positive for a
 likely 1. All codewords of a field go through the coder as one batch tensor.
 
-Early termination: Sionna's decoder always runs all its iterations. Given `is_done` (the
-segment CRC check), `decode` runs them in rounds of `ROUND_ITER` and stops every codeword
+Early termination (both decoders at most `num_iter` iterations): the fast decoder stops a
+codeword whose decisions satisfy every parity check, and, given `is_done`, also one whose CRC
+passes, checked every `ROUND_ITER` iterations. Sionna's decoder always runs all its
+iterations. Given `is_done` (the segment CRC check), `decode` runs them in rounds of `ROUND_ITER` and stops every codeword
 whose decision already passes, carrying the others on from their exact decoder state (with
 flooding BP the variable-to-check messages are the whole state, so resuming is the same as
 never having paused). At the SNRs AMC picks, most codewords are done after the first round,
@@ -26,6 +36,7 @@ import numpy as np
 
 DEFAULT_NUM_ITER = 20  # belief-propagation iterations, at most
 ROUND_ITER = 4  # iterations between two early-termination checks
+DECODERS = ("minsum", "sionna")  # SEMCOM_FEC_DECODER: the fast CPU decoder or Sionna's
 
 
 @lru_cache(maxsize=32)
@@ -62,26 +73,79 @@ def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> np.ndarray:
     return codewords.numpy().astype(np.uint8)
 
 
+@lru_cache(maxsize=32)
+def _minsum(k: int, n: int, bits_per_symbol: int):  # -> MinSumDecoder on Sionna's pcm for (k, n)
+    from semcom.fec.minsum import MinSumDecoder
+
+    return MinSumDecoder(*_codec(k, n, bits_per_symbol, DEFAULT_NUM_ITER))
+
+
+def decoder_name(decoder: str | None = None) -> str:
+    """The decoder `decode` uses: `decoder`, else the setting SEMCOM_FEC_DECODER."""
+    if decoder is None:
+        from semcom.config import get
+
+        decoder = get("SEMCOM_FEC_DECODER")
+    name = str(decoder).strip().lower()
+    if name not in DECODERS:
+        raise ValueError(f"LDPC decoder must be one of {DECODERS}, got {decoder!r}")
+    return name
+
+
 def decode(
     llr: np.ndarray,
     k: int,
     bits_per_symbol: int,
     num_iter: int = DEFAULT_NUM_ITER,
     is_done: Callable[[np.ndarray], np.ndarray] | None = None,
+    decoder: str | None = None,
 ) -> np.ndarray:
     """Channel logits [C, n] (log p(1)/p(0)) -> hard-decided info bits [C, k] (uint8).
 
     `is_done` maps decided info bits [c, k] to a bool [c] ("this codeword is finished", e.g. its
     CRC passes); with it, decoding stops early per codeword (see the module docstring).
+    `decoder`: "minsum" (the fast CPU decoder, `semcom.fec.minsum`) or "sionna" (the reference);
+    None reads SEMCOM_FEC_DECODER (default minsum).
     """
-    import torch
-
     llr = np.asarray(llr)
     if llr.ndim != 2 or llr.shape[0] == 0:
         raise ValueError(f"llr must be a non-empty 2-D array [codewords, n], got shape {llr.shape}")
     if not np.all(np.isfinite(llr)):
         raise ValueError("llr must be finite")
     _check(k, llr.shape[1], bits_per_symbol, num_iter)
+    if decoder_name(decoder) == "minsum":
+        return _decode_minsum(llr, k, bits_per_symbol, num_iter, is_done)
+    return _decode_sionna(llr, k, bits_per_symbol, num_iter, is_done)
+
+
+def _decode_minsum(llr, k, bits_per_symbol, num_iter, is_done) -> np.ndarray:
+    fast = _minsum(k, llr.shape[1], bits_per_symbol)
+    post, msg = fast.start(llr)
+    if is_done is None:  # syndrome early termination only
+        fast.run(post, msg, num_iter)
+        return fast.info_bits(post)
+    out = np.empty((llr.shape[0], k), dtype=np.uint8)
+    active = np.arange(llr.shape[0])
+    done_iter = 0
+    while active.size:
+        step = min(ROUND_ITER, num_iter - done_iter)
+        _, syndrome_ok = fast.run(post, msg, step)
+        bits = fast.info_bits(post)
+        done_iter += step
+        if done_iter >= num_iter:
+            finished = np.ones(active.size, bool)
+        else:  # a codeword that satisfies every parity check is final; else ask its CRC
+            finished = syndrome_ok.copy()
+            if not finished.all():
+                finished[~finished] = np.asarray(is_done(bits[~finished]), bool)
+        out[active[finished]] = bits[finished]
+        active, post, msg = active[~finished], post[~finished], msg[~finished]
+    return out
+
+
+def _decode_sionna(llr, k, bits_per_symbol, num_iter, is_done) -> np.ndarray:
+    import torch
+
     _, decoder = _codec(k, llr.shape[1], bits_per_symbol, num_iter)
     llr_t = torch.from_numpy(llr.astype(np.float32))
     with torch.no_grad():
