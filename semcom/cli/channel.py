@@ -16,6 +16,8 @@ import json
 import math
 from typing import Any
 
+from semcom.cli.flags import add_renamed
+
 BER_CHUNK_BITS = 1 << 22  # bits simulated per call, bounds memory for long runs
 
 
@@ -178,7 +180,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ber = channel_subparsers.add_parser("ber", help="simulated BER per SNR against the closed form")
     ber.add_argument("--modulation", choices=tuple(MODULATIONS), default="16qam")
-    ber.add_argument("--channel", choices=tuple(m for m in CHANNEL_MODELS if m != "none"), default="awgn")
+    add_renamed(ber, "--channel-model", "--channel", dest="channel",
+                choices=tuple(m for m in CHANNEL_MODELS if m != "none"), default="awgn")
     snr = ber.add_mutually_exclusive_group()
     snr.add_argument("--ebn0-db", type=float, nargs="+", help="Eb/N0 points in dB (default 0 2 4 6 8 10)")
     snr.add_argument("--esn0-db", type=float, nargs="+", help="Es/N0 points in dB")

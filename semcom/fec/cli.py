@@ -14,6 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
 
@@ -26,8 +27,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
         "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
-    p.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
-                   help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0")
+    add_renamed(p, "--channel-model", "--channel", dest="channel", choices=("awgn", "rayleigh"), default="awgn",
+                help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0")
     p.add_argument("--fading-block-length", type=int, default=128,
                    help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)")
     p.add_argument("--esn0-db", default="-3:22:0.25", help="Es/N0 grid in dB: start:stop:step or a,b,c (default %(default)s)")
@@ -62,8 +63,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=None, help="airtime budget in channel symbols (default: none)")
     p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
     p.add_argument("--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
-    p.add_argument("--channel", choices=("awgn", "rayleigh", "bsc", "none"), default="awgn",
-                   help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
+    add_renamed(p, "--channel-model", "--channel", dest="channel", choices=("awgn", "rayleigh", "bsc", "none"),
+                default="awgn", help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
                    "field's interleaved codewords (semcom.fec.amc.link_channel), the others AWGN's")
     p.add_argument("--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)")
     p.add_argument("--json", action="store_true", help="JSON output")
@@ -146,7 +147,7 @@ def _bler_command(args: argparse.Namespace) -> str:
     blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
     errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
     fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
-    parts = ["semcom", "channel", "bler", "--channel", args.channel, *fading, f"--esn0-db={args.esn0_db}",
+    parts = ["semcom", "channel", "bler", "--channel-model", args.channel, *fading, f"--esn0-db={args.esn0_db}",
              "--mcs", args.mcs, "--k", args.k,
              "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
@@ -233,12 +234,13 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
                        help="operating points MCS@ESN0_DB, comma-separated (default %(default)s)")
     group.add_argument("--k", type=int, default=8413, help="info bits per codeword incl. CRC (default %(default)s)")
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
-    group.add_argument("--decoders", default="minsum,sionna", help="comma-separated (default %(default)s)")
+    group.add_argument("--decoders", type=list_of(str, "--decoders"), nargs="+", default=["minsum", "sionna"],
+                       help="decoders to compare (default minsum sionna)")
     group.add_argument("--num-iter", type=int, default=20, help="most iterations (default %(default)s)")
     group.add_argument("--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)")
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
-    group.add_argument("--channel", dest="fec_channel", choices=("awgn", "rayleigh"), default="awgn",
-                       help="channel of the LLRs (default %(default)s)")
+    add_renamed(group, "--channel-model", "--channel", dest="fec_channel", choices=("awgn", "rayleigh"),
+                default="awgn", help="channel of the LLRs (default %(default)s)")
     group.add_argument("--fading-block-length", type=int, default=128,
                        help="rayleigh: symbols per fading gain (default %(default)s)")
     modem_bench = bench.get_default("func")
@@ -251,7 +253,7 @@ def _cmd_fec_bench(args: argparse.Namespace) -> int:
     try:
         result = run_fec_bench(
             points=parse_points(args.points), k=args.k, codewords=args.codewords,
-            decoders=tuple(d.strip() for d in args.decoders.split(",") if d.strip()),
+            decoders=tuple(flatten(args.decoders) or ()),
             num_iter=args.num_iter, repeats=args.fec_repeats, threads=args.threads, seed=args.seed,
             channel=args.fec_channel, fading_block_length=args.fading_block_length,
         )

@@ -60,7 +60,7 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
     bler_at = {c.channel: dict(zip(c.esn0_db, np.divide(c.block_errors, c.blocks))) for c in (awgn, faded)}
     shared = sorted(set(bler_at["awgn"]) & set(bler_at["rayleigh-L16"]))
     assert shared and all(bler_at["rayleigh-L16"][x] > bler_at["awgn"][x] for x in shared)
-    assert "--channel rayleigh --fading-block-length 16" in table.meta["runs"][1]["command"]
+    assert "--channel-model rayleigh --fading-block-length 16" in table.meta["runs"][1]["command"]
     assert table.meta["runs"][1]["channel"] == "rayleigh-L16"
     capsys.readouterr()
     # `mcs` reads the fading curves for that channel, AWGN ones for the others
