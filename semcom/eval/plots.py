@@ -40,6 +40,8 @@ def series_name(row: dict[str, Any]) -> str:
         return "text only"
     if row["mode"] == "latent":
         return f"latent {row['variant']}"
+    if row["mode"] == "baseline":
+        return f"baseline {row['variant']}"
     return f"text+latent {row['variant']} (k={row['steps']})"
 
 
