@@ -165,6 +165,7 @@ def test_guarded_decoder_survives_a_hang_and_a_crash(picture, monkeypatch):
         image, reason = guard.decode(data, "jpeg", picture.size)
         assert image is None and "timed out" in reason and time.perf_counter() - start < 30
         monkeypatch.setattr(codecs, "_decode_to_array", _crash)
+        guard.timeout_s = 30  # a fresh worker is spawned first (slow on a busy machine)
         image, reason = guard.decode(data, "jpeg", picture.size)
         assert image is None and reason == "decoder process died"
         monkeypatch.undo()
