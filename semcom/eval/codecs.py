@@ -28,6 +28,7 @@ decoder that crashes (segfault) or hangs costs one outage and a fresh worker, no
 from __future__ import annotations
 
 import io
+import re
 import multiprocessing
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -173,7 +174,8 @@ def decode_file(data: bytes, codec: Codec | str, size: tuple[int, int]) -> tuple
                 im.load()
                 image = im.convert("RGB")
     except Exception as exc:  # noqa: BLE001 - every decoder failure is an outage, with its reason
-        return None, f"{type(exc).__name__}: {exc}"[:200]
+        # without object addresses ("<_io.BytesIO object at 0x...>"): the same file, the same reason
+        return None, re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<file>", f"{type(exc).__name__}: {exc}")[:200]
     if image.size != tuple(size):
         image = image.resize(tuple(size), Image.Resampling.LANCZOS)
     return image, ""

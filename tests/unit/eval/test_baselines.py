@@ -137,6 +137,8 @@ def test_decode_outcomes(picture):
     image, reason = codecs.decode_file(data, "jpeg", picture.size)
     assert reason == "" and image.size == (64, 64)
     assert codecs.decode_file(data[: len(data) // 2], "jpeg", picture.size)[0] is None  # truncated
+    image, reason = codecs.decode_file(b"\x00" * 64, "jpeg", picture.size)
+    assert image is None and "UnidentifiedImageError" in reason and "0x" not in reason  # reproducible text
     image, reason = codecs.decode_file(codecs.encode(picture, "webp", 80), "jpeg", picture.size)
     assert image is None and reason  # another format is not this codec's file
     big = codecs.encode(picture.resize((256, 256)), "jpeg", 50)  # header with a size the sender never makes
