@@ -214,9 +214,15 @@ def max_file_bytes(fits: Any, budget: int) -> int:
 class BaselineRunner:
     """Runs baseline cells for a sweep: caches each image's fitted files, owns the guarded decoder."""
 
-    decode_timeout_s: float = 10.0
+    decode_timeout_s: float | None = None  # None: SEMCOM_EVAL_DECODE_TIMEOUT_S
 
     def __post_init__(self) -> None:
+        if self.decode_timeout_s is None:
+            from semcom.config import get
+
+            self.decode_timeout_s = float(get("SEMCOM_EVAL_DECODE_TIMEOUT_S"))
+        if not self.decode_timeout_s > 0:
+            raise ValueError(f"decode timeout must be > 0 s, got {self.decode_timeout_s}")
         self._fits: dict[tuple, Any] = {}
         self._decoder: GuardedDecoder | None = None
 
