@@ -51,9 +51,9 @@ def runs_figure(runs: Sequence[tuple[str, list[dict[str, Any]], str]], stem: Pat
             ax.set_xlabel(plots.SNR_LABELS.get(convention, "SNR (dB)"))
             ax.grid(alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8,
-               bbox_to_anchor=(0.5, -0.02 - 0.025 * (len(labels) // 3)))
-    fig.tight_layout(rect=(0, 0.05 + 0.025 * (len(labels) // 3), 1, 1))
+    legend_rows = -(-len(labels) // 3)
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.03 + 0.028 * legend_rows, 1, 1))
     return plots._save(fig, Path(stem), formats)
 
 
