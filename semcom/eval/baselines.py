@@ -47,7 +47,15 @@ from typing import Any
 
 import numpy as np
 
-from semcom.eval.codecs import CODECS, Fitted, GuardedDecoder, decode_file, fallback_image, fit_to_budget, get_codec
+from semcom.eval.codecs import (
+    CODECS,
+    Fitted,
+    GuardedDecoder,
+    decode_file,
+    fallback_image,
+    fit_to_budget,
+    get_codec,
+)
 
 MODE = "baseline"
 LINKS = ("ldpc", "uncoded")
@@ -84,7 +92,7 @@ class BaselineVariant:
         return ":".join(parts)
 
     @classmethod
-    def parse(cls, text: str) -> "BaselineVariant":
+    def parse(cls, text: str) -> BaselineVariant:
         from semcom.payload.latent import get_encoding
 
         parts = [p.strip() for p in str(text).strip().split(":")]
@@ -261,19 +269,17 @@ class BaselineRunner:
     def run_cell(self, cell: Any, variant: BaselineVariant, image_name: str, reference: Any, caption_bytes: int,
                  latent_values: int, sweep_cfg: Any, seed: int) -> tuple[dict[str, Any], Any]:
         """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
-        from semcom.link.types import ChannelConfig
+        from semcom.link.types import MODULATIONS, ChannelConfig
+        from semcom.phy.snr import snr_db_pair
 
-        common = dict(snr_db=cell.snr_db, snr_convention=sweep_cfg.snr_convention, modulation=sweep_cfg.modulation,
-                      model=sweep_cfg.channel, fading_block_length=sweep_cfg.fading_block_length, mcs=sweep_cfg.mcs,
-                      latent_policy="always")
+        common = {"snr_db": cell.snr_db, "snr_convention": sweep_cfg.snr_convention, "modulation": sweep_cfg.modulation,
+                      "model": sweep_cfg.channel, "fading_block_length": sweep_cfg.fading_block_length, "mcs": sweep_cfg.mcs,
+                      "latent_policy": "always"}
         budget = budget_symbols(variant, ChannelConfig(**common, fec=sweep_cfg.fec), caption_bytes, latent_values)
         file_cfg = ChannelConfig(**common, fec=link_fec(variant, sweep_cfg.fec), seed=seed)
         t0 = time.perf_counter()
         fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
         fit_seconds = time.perf_counter() - t0
-        from semcom.phy.snr import snr_db_pair
-        from semcom.link.types import MODULATIONS
-
         esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
         row: dict[str, Any] = {
             "budget_symbols": budget, "link_fec": file_cfg.fec, "file_bytes": 0, "quality": None, "scale": None,

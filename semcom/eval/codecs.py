@@ -28,14 +28,15 @@ decoder that crashes (segfault) or hangs costs one outage and a fresh worker, no
 from __future__ import annotations
 
 import io
-import re
 import multiprocessing
+import re
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Self
 
 import numpy as np
 
@@ -236,8 +237,8 @@ class GuardedDecoder:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def __enter__(self) -> "GuardedDecoder":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -105,7 +105,7 @@ def test_baseline_rows_shards_as_processes_and_merge(env, data_dir, tmp_path, ca
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, shard in enumerate(shards)]
     for proc in procs:
-        out, err = proc.communicate(timeout=900)
+        _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err[-2000:]
     assert main(["eval", "merge", str(merged), *map(str, shards), "--json"]) == 0
     merge = json.loads(capsys.readouterr().out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import time
@@ -37,12 +36,12 @@ def picture() -> Image.Image:
 
 # ------------------------------------------------------------------------------------------ syntax
 @pytest.mark.parametrize("text, spec, fields", [
-    ("jpeg", "jpeg", dict(codec="jpeg", budget="int8", frac=None, symbols=None, link="")),
-    ("jpeg:budget=int8", "jpeg", dict(budget="int8")),
-    ("webp:budget=float16:uncoded", "webp:budget=float16:uncoded", dict(codec="webp", budget="float16", link="uncoded")),
-    ("jpeg:ldpc:frac=1/4", "jpeg:frac=1/4:ldpc", dict(frac=Fraction(1, 4), budget="", link="ldpc")),
-    ("jpeg:frac=0.5", "jpeg:frac=1/2", dict(frac=Fraction(1, 2))),
-    ("avif:sym=5000", "avif:sym=5000", dict(codec="avif", symbols=5000, budget="")),
+    ("jpeg", "jpeg", {"codec": "jpeg", "budget": "int8", "frac": None, "symbols": None, "link": ""}),
+    ("jpeg:budget=int8", "jpeg", {"budget": "int8"}),
+    ("webp:budget=float16:uncoded", "webp:budget=float16:uncoded", {"codec": "webp", "budget": "float16", "link": "uncoded"}),
+    ("jpeg:ldpc:frac=1/4", "jpeg:frac=1/4:ldpc", {"frac": Fraction(1, 4), "budget": "", "link": "ldpc"}),
+    ("jpeg:frac=0.5", "jpeg:frac=1/2", {"frac": Fraction(1, 2)}),
+    ("avif:sym=5000", "avif:sym=5000", {"codec": "avif", "symbols": 5000, "budget": ""}),
 ])
 def test_variant_syntax_round_trips(text, spec, fields):
     variant = BaselineVariant.parse(text)
@@ -116,7 +115,7 @@ def test_fit_to_budget_is_the_best_quality_that_fits(picture, codec):
     limit = 900
     fitted = codecs.fit_to_budget(picture, codec, lambda n: n <= limit, scales=(1,))
     assert fitted.data is not None and len(fitted.data) <= limit
-    lo, hi = codecs.get_codec(codec).quality_range
+    hi = codecs.get_codec(codec).quality_range[1]
     if fitted.quality < hi:  # one step more quality no longer fits
         assert len(codecs.encode(picture, codec, fitted.quality + 1)) > limit
     bigger = codecs.fit_to_budget(picture, codec, lambda n: n <= 4 * limit)
@@ -180,7 +179,6 @@ def test_guarded_decoder_survives_a_hang_and_a_crash(picture, monkeypatch):
 def test_guarded_decoder_turns_random_corruption_into_outages_or_images(picture):
     data = np.frombuffer(codecs.encode(picture, "jpeg", 80), dtype=np.uint8)
     rng = np.random.default_rng(1)
-    outcomes = set()
     with codecs.GuardedDecoder(timeout_s=20) as guard:
         for _ in range(12):
             bad = data.copy()
@@ -189,7 +187,6 @@ def test_guarded_decoder_turns_random_corruption_into_outages_or_images(picture)
             image, reason = guard.decode(bad.tobytes(), "jpeg", picture.size)
             assert (image is None) == bool(reason)
             assert image is None or image.size == picture.size
-            outcomes.add(image is None)
         assert guard.restarts == 0
 
 
