@@ -58,8 +58,8 @@ def runs_figure(runs: Sequence[tuple[str, list[dict[str, Any]], str]], stem: Pat
     return plots._save(fig, Path(stem), formats)
 
 
-def run_table(table: list[dict[str, Any]], convention: str) -> str:
-    """Series x SNR: SSIM mean ± 95% CI, with the outage rate of baselines, and symbols per image."""
+def run_table(table: list[dict[str, Any]], convention: str, metric: str = "ssim", digits: int = 3) -> str:
+    """Series x SNR: `metric` mean ± 95% CI, with the outage rate of baselines, and symbols per image."""
     rows = [r for r in table if r["mode"] in ("latent", "baseline")]
     snrs = sorted({r["snr_db"] for r in rows})
     unit = plots.SNR_LABELS.get(convention, "SNR (dB)").split(" ")[0]
@@ -73,8 +73,8 @@ def run_table(table: list[dict[str, Any]], convention: str) -> str:
             if r is None:
                 values.append("")
                 continue
-            mean, ci = float(r["ssim_mean"]), float(r["ssim_ci95"])
-            text = f"{mean:.3f}" + ("" if math.isnan(ci) else f" ± {ci:.3f}")
+            mean, ci = float(r[f"{metric}_mean"]), float(r[f"{metric}_ci95"])
+            text = f"{mean:.{digits}f}" + ("" if math.isnan(ci) else f" ± {ci:.{digits}f}")
             if r["mode"] == "baseline":
                 text += f" ({100 * float(r['outage_mean']):.0f}% out)"
                 symbols.append(float(r["budget_symbols_mean"]))
@@ -98,7 +98,9 @@ def compare(out: Path, run_dirs: Sequence[Path], labels: Sequence[str] | None = 
         label = labels[index] if labels and index < len(labels) else _label(root, config)
         convention = config.get("snr_convention", "ebn0")
         runs.append((label, table, convention))
-        sections += [f"## {label}", "", f"Command: `{config.get('command', '')}`", "", run_table(table, convention), ""]
+        sections += [f"## {label}", "", f"Command: `{config.get('command', '')}`", "",
+                     "SSIM:", "", run_table(table, convention), "",
+                     "PSNR (dB):", "", run_table(table, convention, "psnr", 2), ""]
     paths = runs_figure(runs, out / "ssim_psnr_vs_snr_runs")
     tables = out / "tables.md"
     tables.write_text("\n".join(sections), encoding="utf-8")
