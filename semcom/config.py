@@ -41,6 +41,7 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_TORCH_THREADS", "0", "services: torch intra-op threads (0 = torch's default, one per core); set 1 when several model processes share few cores", int),
     Setting("SEMCOM_IMAGE_SIZE", "512", "side of the square image fed to the encoder (multiple of 64)", int),
     Setting("SEMCOM_CLIP_MODEL", "openai/clip-vit-base-patch32", "`semcom eval`: CLIP model of the CLIP score (read from the local HF cache only)"),
+    Setting("SEMCOM_EVAL_DECODE_TIMEOUT_S", "10", "`semcom eval` baselines: time limit for decoding one received image file (a guarded worker process; overrun = outage)", float),
     # --- channel ------------------------------------------------------------------------
     Setting("SEMCOM_SNR_DB", "10", "default channel SNR in dB", float),
     Setting("SEMCOM_SNR_CONVENTION", "ebn0", "ebn0 (per bit, the authors' code) | esn0 (per symbol)"),

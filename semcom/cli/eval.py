@@ -54,7 +54,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
     g.add_argument("--modes", nargs="+", default=[DEFAULT_MODES], help=f"comma list of text, text+latent, latent (default {DEFAULT_MODES})")
     g.add_argument("--encodings", nargs="+", default=["float64"],
-                   help="comma list of latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64)")
+                   help="comma list of latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
+                        "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
+                        "(docs/evaluation.md)")
     g.add_argument("--steps", type=int, nargs="+", default=[30], help="text+latent: denoising steps executed k (default 30)")
     g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
     g.add_argument("--guidance", type=float, default=None,

@@ -29,9 +29,13 @@ CELL_COLUMNS = ["cell", "mode", "variant", "encoding", "snr_db", "steps"]
 PER_IMAGE_COLUMNS = ["image", *CELL_COLUMNS, "steps_executed", *PER_IMAGE_METRICS,
                      "caption_sent", "caption_received", "chars_replaced", "caption_bits", "caption_bit_errors",
                      "latent_bytes", "latent_bits", "latent_bit_errors", "latent_ber", "latent_dropped",
-                     "values_sanitised", "esn0_db", "ebn0_db", "channel_symbols", "seconds"]
+                     "values_sanitised", "esn0_db", "ebn0_db", "channel_symbols", "seconds",
+                     # classical baselines (semcom.eval.baselines); nan for latent rows
+                     "budget_symbols", "link_fec", "file_bytes", "quality", "scale", "mcs", "segments_failed",
+                     "outage", "outage_reason"]
 STAT_SUFFIXES = ("mean", "ci95", "std", "n")
-EXTRA_MEANS = ("latent_ber", "values_sanitised", "chars_replaced", "seconds")
+EXTRA_MEANS = ("latent_ber", "values_sanitised", "chars_replaced", "seconds",
+               "channel_symbols", "budget_symbols", "file_bytes", "outage")  # outage_mean: the outage rate
 AGGREGATE_COLUMNS = [*CELL_COLUMNS, "n_images",
                      *[f"{m}_{s}" for m in PER_IMAGE_METRICS for s in STAT_SUFFIXES],
                      "fid", "fid_n", "latent_bytes", *[f"{m}_mean" for m in EXTRA_MEANS]]

@@ -111,6 +111,8 @@ class Cell:
             return "text only"
         if self.mode == "latent":
             return f"latent {self.variant}"
+        if self.mode == "baseline":
+            return f"baseline {self.variant}"
         return f"text+latent {self.variant} k={self.steps}"
 
 
@@ -128,12 +130,15 @@ def parse_modes(modes: list[str] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse_variants(encodings: list[str] | str) -> tuple[LatentVariant, ...]:
-    """Latent variants from a list or a comma list (duplicates dropped)."""
+def parse_variants(encodings: list[str] | str) -> tuple:
+    """Latent variants (and classical baselines, `semcom.eval.baselines`: jpeg, webp, avif) from a
+    list or a comma list (duplicates dropped)."""
+    from semcom.eval.baselines import BaselineVariant, is_baseline
+
     items = encodings.split(",") if isinstance(encodings, str) else [e for part in encodings for e in part.split(",")]
-    out: list[LatentVariant] = []
+    out: list = []
     for text in (e.strip() for e in items if e.strip()):
-        variant = LatentVariant.parse(text)
+        variant = BaselineVariant.parse(text) if is_baseline(text) else LatentVariant.parse(text)
         if variant not in out:
             out.append(variant)
     if not out:
@@ -154,6 +159,10 @@ def build_grid(
     for k in steps:
         if not 0 <= k <= schedule:
             raise ValueError(f"steps k must be in [0, {schedule}] (the schedule length), got {k}")
+    from semcom.eval.baselines import MODE as BASELINE, BaselineVariant
+
+    baselines = [v for v in variants if isinstance(v, BaselineVariant)]
+    variants = tuple(v for v in variants if not isinstance(v, BaselineVariant))
     cells: list[Cell] = []
     for mode in modes:
         if mode == "text":
@@ -164,4 +173,5 @@ def build_grid(
             if not steps:
                 raise ValueError("mode text+latent needs at least one --steps value")
             cells += [Cell("text+latent", v.spec, float(s), int(k)) for v in variants for s in snrs_db for k in steps]
+    cells += [Cell(BASELINE, v.spec, float(s), 0) for v in baselines for s in snrs_db]  # whatever the modes
     return list(dict.fromkeys(cells))

@@ -40,6 +40,8 @@ def series_name(row: dict[str, Any]) -> str:
         return "text only"
     if row["mode"] == "latent":
         return f"latent {row['variant']}"
+    if row["mode"] == "baseline":
+        return f"baseline {row['variant']}"
     return f"text+latent {row['variant']} (k={row['steps']})"
 
 
@@ -223,3 +225,91 @@ def image_grid(
                     ax.set_ylabel(label, fontsize=6)
     fig.tight_layout(pad=0.3)
     return _save(fig, Path(stem), ("jpg",))  # photographs: JPEG is ~10x smaller than PNG
+
+
+def baseline_family(row: dict[str, Any]) -> str | None:
+    """The rate-distortion line a baseline cell belongs to: its codec and link, any budget rule
+    (jpeg, jpeg:frac=1/4 and jpeg:sym=9000 are points of one curve); None for other cells."""
+    if row["mode"] != "baseline":
+        return None
+    parts = str(row["variant"]).split(":")
+    link = next((p for p in parts[1:] if p in ("ldpc", "uncoded")), "")
+    return f"baseline {parts[0]}" + (f" {link}" if link else "")
+
+
+def rate_distortion(
+    table: list[dict[str, Any]],
+    stem: Path,
+    metric: str = "ssim",
+    label: str = "SSIM",
+    snr_convention: str = "ebn0",
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """`metric` against channel symbols per image (mean over images), one panel per SNR: a line
+    per baseline codec and link through its budgets (x = the budget), a marker per latent variant
+    (x = the symbols it sent)."""
+    plt = _pyplot()
+    rows = [r for r in table if r["mode"] in ("latent", "baseline")]
+    snrs = sorted({r["snr_db"] for r in rows})
+    nrows, ncols = _grid_shape(max(1, len(snrs)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    unit = SNR_LABELS.get(snr_convention, "SNR (dB)").split(" ")[0]
+    names = list(dict.fromkeys((baseline_family(r) or series_name(r)) for r in rows))
+    for ax, snr in zip(axes.flat, snrs):
+        for index, name in enumerate(names):
+            group = [r for r in rows if r["snr_db"] == snr and (baseline_family(r) or series_name(r)) == name]
+            # baselines at their budget (the airtime they own, even when no file fits it); latents as sent
+            points = sorted((float(r.get("budget_symbols_mean" if r["mode"] == "baseline" else "channel_symbols_mean",
+                                         math.nan)), *_value(r, metric)) for r in group)
+            points = [p for p in points if math.isfinite(p[0]) and p[0] > 0 and math.isfinite(p[1])]
+            if not points:
+                continue
+            xs, ys, cis = zip(*points)
+            marker = MARKERS[index % len(MARKERS)]
+            if name.startswith("baseline"):
+                ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], fmt="-", marker=marker,
+                            markersize=4, capsize=2, label=name, markerfacecolor="none")
+            else:
+                ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], fmt=marker, markersize=7,
+                            capsize=2, label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"{snr:g} dB {unit}", fontsize=10)
+        ax.set_xlabel("channel symbols per image")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(snrs):]:
+        ax.set_visible(False)
+    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
+                   bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 3)))
+    fig.suptitle(title or f"{label} against channel symbols per image", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 3), 1, 1))
+    return _save(fig, Path(stem), formats)
+
+
+def outage_vs_snr(
+    table: list[dict[str, Any]],
+    stem: Path,
+    snr_convention: str = "ebn0",
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Outage rate (files lost: not decodable, or no file fits the budget) per baseline against SNR."""
+    plt = _pyplot()
+    rows = [r for r in table if r["mode"] == "baseline"]
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for index, variant in enumerate(dict.fromkeys(r["variant"] for r in rows)):
+        group = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["snr_db"])
+        ax.plot([r["snr_db"] for r in group], [float(r.get("outage_mean", math.nan)) for r in group], "-",
+                marker=MARKERS[index % len(MARKERS)], markersize=4, label=f"baseline {variant}", markerfacecolor="none")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
+    ax.set_ylabel("outage rate (images)")
+    ax.grid(alpha=0.3)
+    if rows:
+        ax.legend(fontsize=7, loc="best")
+    ax.set_title(title or "classical baselines: outage rate", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, Path(stem), formats)

@@ -183,6 +183,12 @@ def make_figures(root: Path, table: list[dict[str, Any]], config: dict[str, Any]
         "fidelity": plots.metric_vs_snr(table, figures / "ssim_psnr_vs_snr", plots.FIDELITY_PANELS, unavailable, k,
                                         convention, title=f"{name}: SSIM and PSNR against SNR"),
     }
+    if any(r["mode"] == "baseline" for r in table):  # classical baselines (semcom.eval.baselines)
+        out["rate_distortion_ssim"] = plots.rate_distortion(table, figures / "rd_ssim_vs_symbols", "ssim", "SSIM",
+                                                            convention, title=f"{name}: SSIM against channel symbols")
+        out["rate_distortion_psnr"] = plots.rate_distortion(table, figures / "rd_psnr_vs_symbols", "psnr", "PSNR (dB)",
+                                                            convention, title=f"{name}: PSNR against channel symbols")
+        out["outage"] = plots.outage_vs_snr(table, figures / "outage_vs_snr", convention)
     if any(r["mode"] == "text+latent" for r in table):
         out["fig5"] = plots.metric_vs_steps(table, figures / "fig5_metrics_vs_steps", plots.PAPER_PANELS, unavailable)
     series = _grid_series(table, k)
@@ -252,7 +258,7 @@ def render_report(root: Path, command: str | None = None) -> Path:
     if shape and shape != (4, 64, 64):
         lines += [f"This run's latent ({'x'.join(map(str, shape))}):", "",
                   table1_markdown(payload_table(latent_shape=shape, image_size=int(config.get("size", 512)),
-                                                encodings=tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"])))), ""]
+                                                encodings=tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline")))), ""]
     lines += ["## Results (mean ± 95% CI half-width over images)", ""]
     if k is not None:
         lines += [f"text+latent rows at k = {k} denoising steps (strength {k}/{config.get('schedule', 50)}).", ""]
@@ -272,6 +278,8 @@ def render_report(root: Path, command: str | None = None) -> Path:
             lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, latent_variants[0], latent_variants), ""]
         lines += [f"Images in which the variant's SSIM is higher than {latent_variants[0]}'s:", "",
                   wins_markdown(per_image, "ssim", latent_variants[0], latent_variants), ""]
+    if any(r["mode"] == "baseline" for r in table):
+        lines += [baselines_markdown(table), ""]
     lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
     lines += ["## Figures", ""]
     for name, paths in figures.items():
@@ -281,6 +289,37 @@ def render_report(root: Path, command: str | None = None) -> Path:
     path = root / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def baselines_markdown(table: list[dict[str, Any]]) -> str:
+    """The classical baselines' airtime, file sizes and outage rate per SNR, beside the latent cells."""
+    rows = [r for r in table if r["mode"] in ("latent", "baseline")]
+    snrs = sorted({r["snr_db"] for r in rows})
+    cell = {(plots.series_name(r), r["snr_db"]): r for r in rows}
+    names = list(dict.fromkeys(plots.series_name(r) for r in rows))
+    head = ["| series | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+
+    def table_of(value) -> list[str]:
+        lines = list(head)
+        for name in names:
+            lines.append(f"| {name} | " + " | ".join(value(cell.get((name, s))) for s in snrs) + " |")
+        return lines
+
+    def number(r, key, fmt):
+        v = math.nan if r is None else float(r.get(key, math.nan))
+        return "" if math.isnan(v) else format(v, fmt)
+
+    lines = ["### Classical baselines (equal airtime)", "",
+             "A baseline compresses the image (JPEG/WebP/AVIF) into the largest file its channel-symbol budget "
+             "allows on its link and sends it; a file that does not decode (or no file fitting the budget) is an "
+             "outage, scored with a mid-grey image and kept in every mean (docs/evaluation.md).", "",
+             "Channel symbols per image (mean; latent cells: caption + latent):", "",
+             *table_of(lambda r: number(r, "channel_symbols_mean", ",.0f")), "",
+             "Outage rate (share of images):", "",
+             *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "outage_mean", ".2f")), "",
+             "File bytes (mean over images, outages by budget count 0):", "",
+             *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "file_bytes_mean", ",.0f"))]
+    return "\n".join(lines)
 
 
 def _run_latent_shape(store: RunStore, images: list[str]) -> tuple[int, ...] | None:

@@ -167,6 +167,10 @@ class SweepSummary:
 def unsupported_reason(models: Any, cell: Cell) -> str | None:
     """Why a profile cannot evaluate `cell` (None: it can)."""
     spec = models.spec
+    if cell.mode == "baseline":
+        from semcom.eval.baselines import unsupported_reason as baseline_unsupported
+
+        return baseline_unsupported(cell.variant)
     if cell.mode == "latent" or (cell.mode == "text+latent" and cell.steps == 0):
         return None
     if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair not in ("", *RECEIVER_REPAIRS):
@@ -192,6 +196,7 @@ class Sweep:
         self._suite = suite
         self._pipeline: Any = None
         self._captions: dict[str, str] | None = None
+        self._baselines: Any = None  # semcom.eval.baselines.BaselineRunner, made on the first baseline cell
 
     # ------------------------------------------------------------------ lazy components
     @property
@@ -427,6 +432,8 @@ class Sweep:
                 self._run_image(item, pending, bar, summary)
         finally:
             bar.close()
+            if self._baselines is not None:
+                self._baselines.close()
         summary.seconds = time.perf_counter() - start
         return summary
 
@@ -443,6 +450,14 @@ class Sweep:
         latent = self.latent_of(item, image) if needs_latent else None
         packets: dict[str, Any] = {}
         for cell in pending:
+            if cell.mode == "baseline":  # the classical link: semcom.eval.baselines
+                from semcom.eval import baselines
+
+                self._baselines = self._baselines or baselines.BaselineRunner()
+                self.store.append(baselines.sweep_row(self, self._baselines, cell, item, caption, latent, reference))
+                summary.computed += 1
+                bar.update(1)
+                continue
             if cell.variant not in packets:
                 if cell.mode == "text":
                     packets[cell.variant] = _text_packet(self, caption, image)

@@ -1,0 +1,362 @@
+"""The classical digital link as a baseline: a standard image codec + (optionally) 5G LDPC with AMC,
+over the same channel and the same channel symbols as the latent.
+
+A baseline *variant* is written `CODEC[:OPTION...]` in `semcom eval run --encodings`, beside the
+latent variants (`semcom.eval.grid`):
+
+    CODEC       jpeg | webp | avif (Pillow; avif where the installed Pillow supports it)
+    budget=ENC  the budget is the channel symbols of the ENC latent packet (caption + latent, ENC a
+                latent wire encoding: int8, float64, int4g, ...) at the cell's SNR, on the sweep's
+                link (--fec/--mcs): equal airtime with that latent variant, per image. The default
+                (`jpeg` = `jpeg:budget=int8`)
+    frac=P/Q    the budget is P/Q (or a decimal) of the int8 latent's uncoded symbols (its bits /
+                the modulation's bits per symbol; the caption not counted): a fixed airtime for
+                rate-distortion curves, e.g. frac=1/16 .. frac=1
+    sym=N       the budget is N channel symbols
+    ldpc        the file is sent LDPC-coded, MCS from --mcs (auto: AMC); uncoded: sent raw on the
+                --modulation. Default: the sweep's --fec
+
+e.g. `jpeg`, `webp:ldpc`, `jpeg:frac=1/4:ldpc`, `avif:budget=float16:uncoded`.
+
+One cell per (variant, SNR), mode "baseline". What a cell does, per image:
+
+1. budget B (channel symbols) as above;
+2. the file: the reference image compressed at the highest quality (and best of 4 scales, see
+   `semcom.eval.codecs.fit_to_budget`) whose bits fit B on the file's link: uncoded,
+   ceil(8 bytes / bits per symbol) <= B; coded with --mcs auto, AMC (`semcom.fec.amc.choose`)
+   finds an MCS meeting the *caption's* segment-BLER target (`SEMCOM_AMC_TARGET_BLER_CAPTION`,
+   a compressed file, like a caption, is ruined by any error) within B; when no file fits that
+   way, the most robust MCS and the largest file it fits (the link sends rather than stays
+   silent; `mcs_meets_target` false in the row); a fixed --mcs: that MCS;
+3. the file's bits over the channel (`semcom.link.transmission.transmit_bits`, or the coded
+   `semcom.fec.link.transmit_field_coded`), channel noise seeded by (seed, image, cell);
+4. the received bytes decoded in a guarded worker (`semcom.eval.codecs.GuardedDecoder`). A file
+   that does not decode is an **outage**: scored with a mid-grey image (the receiver knows nothing
+   of the picture), flagged `outage` in the row with the reason, and averaged with the rest. No
+   file fitting the budget at all is an outage too (`outage_reason` "budget: ...", 0 symbols sent).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from semcom.eval.codecs import (
+    CODECS,
+    Fitted,
+    GuardedDecoder,
+    decode_file,
+    fallback_image,
+    fit_to_budget,
+    get_codec,
+)
+
+MODE = "baseline"
+LINKS = ("ldpc", "uncoded")
+DEFAULT_BUDGET = "int8"
+_FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
+
+
+@dataclass(frozen=True)
+class BaselineVariant:
+    """An image codec, its channel-symbol budget rule and its link."""
+
+    codec: str
+    budget: str = DEFAULT_BUDGET  # latent encoding whose packet's symbols are the budget ("" with frac/sym)
+    frac: Fraction | None = None  # of the int8 latent's uncoded symbols
+    symbols: int | None = None  # fixed budget
+    link: str = ""  # "ldpc" | "uncoded" | "" (the sweep's --fec)
+
+    @property
+    def encoding(self) -> str:  # the name in the rows' `encoding` column
+        return self.codec
+
+    @property
+    def spec(self) -> str:
+        parts = [self.codec]
+        if self.frac is not None:
+            parts.append(f"frac={self.frac.numerator}/{self.frac.denominator}" if self.frac.denominator != 1
+                         else f"frac={self.frac.numerator}")
+        elif self.symbols is not None:
+            parts.append(f"sym={self.symbols}")
+        elif self.budget != DEFAULT_BUDGET:
+            parts.append(f"budget={self.budget}")
+        if self.link:
+            parts.append(self.link)
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> BaselineVariant:
+        from semcom.payload.latent import get_encoding
+
+        parts = [p.strip() for p in str(text).strip().split(":")]
+        codec = get_codec(parts[0]).name
+        budget, frac, symbols, link, rules = DEFAULT_BUDGET, None, None, "", 0
+        for option in parts[1:]:
+            key, sep, value = option.partition("=")
+            if option in LINKS:
+                if link:
+                    raise ValueError(f"{text!r}: give one link option (ldpc or uncoded)")
+                link = option
+            elif sep and key == "budget":
+                budget, rules = get_encoding(value).name, rules + 1
+            elif sep and key == "frac":
+                if not _FRACTION.match(value):
+                    raise ValueError(f"{text!r}: frac must be P/Q or a decimal, e.g. frac=1/4, got {value!r}")
+                frac, rules = Fraction(value), rules + 1
+                if not 0 < frac <= 64:
+                    raise ValueError(f"{text!r}: frac must be in (0, 64], got {value}")
+            elif sep and key == "sym":
+                if not value.isdigit() or int(value) < 1:
+                    raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
+                symbols, rules = int(value), rules + 1
+            else:
+                raise ValueError(f"{text!r}: unknown option {option!r}; options: budget=ENCODING, frac=P/Q, "
+                                 f"sym=N, {', '.join(LINKS)}")
+        if rules > 1:
+            raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
+        return cls(codec, budget if frac is None and symbols is None else "", frac, symbols, link)
+
+
+def is_baseline(text: str) -> bool:
+    """Whether an --encodings item names a baseline (its first field is an image codec)."""
+    return str(text).strip().split(":")[0].strip().lower() in CODECS
+
+
+def link_fec(variant: BaselineVariant, sweep_fec: str) -> str:
+    return {"ldpc": "ldpc", "uncoded": "none"}.get(variant.link, sweep_fec)
+
+
+# ---------------------------------------------------------------------------------------- airtime
+def field_symbols(n_bits: int, cfg: Any, field: str, airtime_budget: int | None = None) -> tuple[int, str]:
+    """(channel symbols, MCS name or "") for a field of `n_bits` on the link `cfg` (ChannelConfig),
+    as `semcom.link.transmission` / `semcom.fec.link.transmit_field_coded` would spend them."""
+    from semcom.link.types import MODULATIONS
+
+    if n_bits <= 0:
+        return 0, ""
+    if cfg.fec == "none":
+        return -(-n_bits // MODULATIONS[cfg.modulation]), ""
+    from semcom.fec import segmentation
+    from semcom.fec.link import select_mcs
+
+    mcs = select_mcs(cfg, field, n_bits, airtime_budget)
+    plan = segmentation.plan(n_bits)
+    return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol), mcs.name
+
+
+def packet_symbols(caption_bytes: int, latent_bytes: int, cfg: Any) -> int:
+    """Channel symbols of a semantic packet (caption + latent, latent always sent) on `cfg`: what
+    the sweep's latent cell reports as `channel_symbols`."""
+    return field_symbols(8 * caption_bytes, cfg, "caption")[0] + field_symbols(8 * latent_bytes, cfg, "latent")[0]
+
+
+def latent_bytes_of(latent_values: int, encoding: str) -> int:
+    from semcom.payload.latent import get_encoding
+
+    return -(-latent_values * get_encoding(encoding).bits // 8)
+
+
+def budget_symbols(variant: BaselineVariant, cfg: Any, caption_bytes: int, latent_values: int) -> int:
+    """The cell's budget in channel symbols (see the module docstring); `cfg` the sweep's link."""
+    from semcom.link.types import MODULATIONS
+
+    if variant.symbols is not None:
+        return variant.symbols
+    if variant.frac is not None:
+        int8_symbols = -(-8 * latent_bytes_of(latent_values, "int8") // MODULATIONS[cfg.modulation])
+        return max(1, math.floor(int8_symbols * variant.frac))
+    return packet_symbols(caption_bytes, latent_bytes_of(latent_values, variant.budget), cfg)
+
+
+def file_fits(cfg: Any, budget: int, robust: bool = False):
+    """Predicate on a file's byte count: does it fit `budget` symbols on the file's link `cfg`?
+    Coded with --mcs auto: an MCS meeting the target within the budget exists (`robust`: the most
+    robust MCS fits it)."""
+    from semcom.link.types import MODULATIONS
+
+    if cfg.fec == "none":
+        k = MODULATIONS[cfg.modulation]
+        return lambda n: -(-8 * n // k) <= budget
+    from semcom.fec import amc, segmentation
+    from semcom.fec.link import channel_esn0_db
+    from semcom.fec.mcs import get as get_mcs
+
+    def symbols_with(mcs: Any, n_bits: int) -> int:
+        plan = segmentation.plan(n_bits)
+        return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol)
+
+    if cfg.mcs.strip().lower() != "auto":
+        mcs = get_mcs(cfg.mcs)
+        return lambda n: n > 0 and symbols_with(mcs, 8 * n) <= budget
+    if robust:
+        return lambda n: n > 0 and symbols_with(amc.MOST_ROBUST, 8 * n) <= budget
+    esn0 = channel_esn0_db(cfg)
+    return lambda n: n > 0 and amc.choose(esn0, "caption", 8 * n, budget,
+                                          channel=amc.field_channel(cfg, 8 * n)) is not None
+
+
+def max_file_bytes(fits: Any, budget: int) -> int:
+    """The largest byte count `fits` accepts (0: none), by bisection (a file's airtime grows with its
+    size): no file is compressed to find it. No link carries more than 8 bits per symbol."""
+    lo, hi = 0, max(1, int(budget))  # fits(lo) holds (0 bytes "fit"), hi bytes would need >= 8 bits/symbol
+    if fits(hi):
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+# ---------------------------------------------------------------------------------------- one cell
+@dataclass
+class BaselineRunner:
+    """Runs baseline cells for a sweep: caches each image's fitted files, owns the guarded decoder."""
+
+    decode_timeout_s: float | None = None  # None: SEMCOM_EVAL_DECODE_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if self.decode_timeout_s is None:
+            from semcom.config import get
+
+            self.decode_timeout_s = float(get("SEMCOM_EVAL_DECODE_TIMEOUT_S"))
+        if not self.decode_timeout_s > 0:
+            raise ValueError(f"decode timeout must be > 0 s, got {self.decode_timeout_s}")
+        self._fits: dict[tuple, Any] = {}
+        self._decoder: GuardedDecoder | None = None
+
+    def close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
+
+    def decode(self, data: bytes, codec: str, size: tuple[int, int]) -> tuple[Any, str]:
+        if self._decoder is None:
+            self._decoder = GuardedDecoder(self.decode_timeout_s)
+        return self._decoder.decode(data, codec, size)
+
+    def fitted(self, image_name: str, reference: Any, variant: BaselineVariant, file_cfg: Any, budget: int):
+        """The file for (image, codec) under the link's byte cap, cached per image; (Fitted, meets_target).
+
+        The cap (`max_file_bytes`) is found without compressing anything; cells with the same cap
+        (every SNR of an uncoded link, equal MCS choices) share one search."""
+        fits, meets = file_fits(file_cfg, budget), True
+        cap = max_file_bytes(fits, budget)
+        if cap == 0 and file_cfg.fec != "none" and file_cfg.mcs.strip().lower() == "auto":
+            fits, meets = file_fits(file_cfg, budget, robust=True), False
+            cap = max_file_bytes(fits, budget)
+        for _ in range(8):  # bounded: a cap the predicate disagrees with is lowered and refitted
+            key = (image_name, variant.codec, cap)
+            if key not in self._fits:
+                if len(self._fits) > 1024:  # bounded: the sweep runs image by image
+                    self._fits = {k: v for k, v in self._fits.items() if k[0] == image_name}
+                self._fits[key] = fit_to_budget(reference, variant.codec, lambda n, cap=cap: n <= cap)
+            fitted = self._fits[key]
+            if fitted.data is None or fits(len(fitted.data)):
+                return fitted, meets
+            cap = len(fitted.data) - 1
+        return Fitted(None, None, None, 0), meets
+
+    def run_cell(self, cell: Any, variant: BaselineVariant, image_name: str, reference: Any, caption_bytes: int,
+                 latent_values: int, sweep_cfg: Any, seed: int) -> tuple[dict[str, Any], Any]:
+        """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
+        from semcom.link.types import MODULATIONS, ChannelConfig
+        from semcom.phy.snr import snr_db_pair
+
+        common = {"snr_db": cell.snr_db, "snr_convention": sweep_cfg.snr_convention, "modulation": sweep_cfg.modulation,
+                      "model": sweep_cfg.channel, "fading_block_length": sweep_cfg.fading_block_length, "mcs": sweep_cfg.mcs,
+                      "latent_policy": "always"}
+        budget = budget_symbols(variant, ChannelConfig(**common, fec=sweep_cfg.fec), caption_bytes, latent_values)
+        file_cfg = ChannelConfig(**common, fec=link_fec(variant, sweep_cfg.fec), seed=seed)
+        t0 = time.perf_counter()
+        fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
+        fit_seconds = time.perf_counter() - t0
+        esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
+        row: dict[str, Any] = {
+            "budget_symbols": budget, "link_fec": file_cfg.fec, "file_bytes": 0, "quality": None, "scale": None,
+            "clean_ssim": math.nan, "mcs": "", "mcs_meets_target": None, "latent_bits": 0, "latent_bit_errors": 0,
+            "latent_ber": math.nan, "segments": 0, "segments_failed": 0, "channel_symbols": 0,
+            "esn0_db": esn0_db, "ebn0_db": ebn0_db, "outage": True, "outage_reason": "", "fit_seconds": fit_seconds,
+        }
+        size = reference.size
+        if fitted.data is None:
+            row["outage_reason"] = f"budget: no {variant.codec} file at any quality/scale fits {budget} symbols"
+            return row, fallback_image(size)
+        data = fitted.data
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+        rng = np.random.default_rng(seed)
+        if file_cfg.fec == "none":
+            from semcom.link.transmission import transmit_bits
+
+            result = transmit_bits(bits, file_cfg, rng)
+        else:
+            from semcom.fec.link import transmit_field_coded
+
+            result = transmit_field_coded(bits, file_cfg, rng, "caption", airtime_budget_symbols=budget)
+        received = np.packbits(result.rx_bits).tobytes()
+        row.update({
+            "file_bytes": len(data), "quality": fitted.quality, "scale": fitted.scale, "clean_ssim": fitted.clean_ssim,
+            "mcs": result.mcs, "mcs_meets_target": meets if file_cfg.fec != "none" else None,
+            "latent_bits": int(bits.size), "latent_bit_errors": int(result.bit_errors),
+            "latent_ber": result.bit_errors / bits.size, "segments": int(result.segments),
+            "segments_failed": int(result.segments_failed), "channel_symbols": int(result.symbols),
+        })
+        if result.symbols > budget:  # the fit guarantees it; a broken invariant must not pass silently
+            raise RuntimeError(f"{variant.spec}: {result.symbols} symbols sent for a budget of {budget}")
+        if received == data:
+            image, reason = decode_file(data, variant.codec, size)  # error-free: no need for the guard
+        else:
+            image, reason = self.decode(received, variant.codec, size)
+        if image is None:
+            row["outage_reason"] = f"decode: {reason}"
+            return row, fallback_image(size)
+        row["outage"] = False
+        return row, image
+
+
+def unsupported_reason(variant_spec: str) -> str | None:
+    """Why this machine cannot run the baseline (its codec missing from Pillow), or None."""
+    ok, reason = get_codec(BaselineVariant.parse(variant_spec).codec).available()
+    return None if ok else reason
+
+
+def sweep_row(sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption: str, latent: np.ndarray,
+              reference: Any) -> dict[str, Any]:
+    """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
+    the sweep's one call into this module."""
+    from semcom.eval.store import derive_seed
+    from semcom.payload.caption import encode_caption
+
+    cfg = sweep.config
+    variant = BaselineVariant.parse(cell.variant)
+    t0 = time.perf_counter()
+    fields, image = runner.run_cell(
+        cell, variant, item.name, reference, len(encode_caption(caption)), int(np.asarray(latent).size), cfg,
+        derive_seed(cfg.seed, item.name, cell.key, "channel"))
+    seconds = time.perf_counter() - t0
+    metrics = sweep.suite.per_image(reference, image, caption)
+    features = sweep.suite.fid_features([image])
+    if features is not None:
+        path = sweep.store.feature_path(item.name, cell.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.asarray(features[0], dtype=np.float32))
+    if item.name in sweep._grid_names:
+        path = sweep.store.sample_path(item.name, cell.key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path)
+    return {
+        "image": item.name, "cell": cell.key, "mode": MODE, "variant": cell.variant, "encoding": variant.codec,
+        "snr_db": cell.snr_db, "steps": 0, "steps_executed": 0, **metrics,
+        "caption_sent": "", "caption_received": "", "chars_replaced": 0, "caption_bits": 0, "caption_bit_errors": 0,
+        "latent_bytes": fields["file_bytes"], "latent_dropped": False, "values_sanitised": 0,
+        **fields, "seconds": seconds,
+    }
