@@ -15,10 +15,11 @@ import shlex
 import sys
 
 from semcom import config
+from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 from semcom.models.presets import PRESET_NAMES
 
-DEFAULT_MODES = "text,text+latent"
+DEFAULT_MODES = ("text", "text+latent")
 
 
 def _floats(text: str) -> float:
@@ -38,7 +39,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)")
     g.add_argument("--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)")
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
-    g.add_argument("--size", type=int, default=None, help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
+    add_renamed(g, "--image-size", "--size", dest="size", type=int, default=None,
+                help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
     g.add_argument("--limit", type=int, default=None, help="first N images in sorted name order")
     g.add_argument("--shard", default=None, metavar="I/N",
                    help="run only images I, I+N, I+2N, ... of the (limited) set, 0 <= I < N; join the shards' run "
@@ -47,17 +49,21 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--snr-db", type=_floats, nargs="+", default=list(PAPER_SNRS_DB), help="SNR points in dB (default the paper's 5 .. 10)")
     g.add_argument("--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)")
     g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
-    g.add_argument("--channel", default=None, help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)")
+    add_renamed(g, "--channel-model", "--channel", dest="channel", default=None,
+                help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)")
     g.add_argument("--fading-block-length", type=_positive_int, default=None,
                    help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
     g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
-    g.add_argument("--modes", nargs="+", default=[DEFAULT_MODES], help=f"comma list of text, text+latent, latent (default {DEFAULT_MODES})")
-    g.add_argument("--encodings", nargs="+", default=["float64"],
-                   help="comma list of latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
+    g.add_argument("--modes", type=list_of(str, "--modes"), nargs="+", default=list(DEFAULT_MODES),
+                   help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})")
+    g.add_argument("--encodings", type=list_of(str, "--encodings"), nargs="+", default=["float64"],
+                   help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
                         "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
                         "(docs/evaluation.md)")
-    g.add_argument("--steps", type=int, nargs="+", default=[30], help="text+latent: denoising steps executed k (default 30)")
+    add_renamed(g, "--denoise-steps", "--steps", dest="steps", type=list_of(int, "--denoise-steps"), nargs="+",
+                default=[30], help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
+                "(elsewhere --steps is the schedule length, --schedule here)")
     g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
     g.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)")
@@ -68,7 +74,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("run")
     g.add_argument("--out", help="run directory (created; a rerun resumes it)")
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    g.add_argument("--metrics", default="lpips,clip,fid", help="optional metrics to try: comma list of lpips, clip, fid, or none")
+    g.add_argument("--metrics", type=list_of(str, "--metrics"), nargs="+", default=["lpips", "clip", "fid"],
+                   help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)")
     g.add_argument("--grid-images", type=int, default=3, help="images whose reconstructions are kept for the image grid (default 3)")
     g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     g.add_argument("--report", action="store_true", help="also write report.md and figures when the sweep ends")
@@ -80,11 +87,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "eval",
         help="evaluation sweeps (SSIM/PSNR/LPIPS/FID/CLIP vs SNR and steps) and their reports",
-        description="Evaluation sweeps. `semcom eval run ...` (or `semcom eval ...`) runs a resumable sweep; "
-        "`semcom eval report RUN_DIR` writes RUN_DIR/report.md with tables and figures.",
+        description="Evaluation sweeps. `semcom eval run ...` runs a resumable sweep; "
+        "`semcom eval report RUN_DIR` writes RUN_DIR/report.md with tables and figures; `semcom eval merge` "
+        "joins run directories. (`semcom eval ...` without a subcommand still means `run`, with a deprecation line.)",
     )
-    _add_run_arguments(parser)
-    parser.set_defaults(func=_run)
     sub = parser.add_subparsers(dest="eval_command", metavar="{run,report,merge}")
     run = sub.add_parser("run", help="run (or resume) a sweep", description="Run or resume an evaluation sweep.")
     _add_run_arguments(run)
@@ -114,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    metrics = () if args.metrics.strip() == "none" else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
+    metrics = tuple(m for m in flatten(args.metrics) or () if m != "none")
     try:
         cfg = SweepConfig(
             data=args.data, out=args.out,
@@ -126,8 +132,8 @@ def _run(args: argparse.Namespace) -> int:
             channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
             fading_block_length=(int(config.get("SEMCOM_FADING_BLOCK_LENGTH")) if args.fading_block_length is None
                                  else args.fading_block_length),
-            modes=tuple(m for part in args.modes for m in part.split(",") if m.strip()),
-            encodings=tuple(args.encodings), steps=tuple(args.steps), schedule=args.schedule, guidance=args.guidance,
+            modes=tuple(flatten(args.modes) or ()),
+            encodings=tuple(flatten(args.encodings) or ()), steps=tuple(flatten(args.steps) or ()), schedule=args.schedule, guidance=args.guidance,
             limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
             adaptive_strength=args.adaptive_strength, preset=args.preset, metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,

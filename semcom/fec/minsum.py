@@ -33,8 +33,18 @@ log p(1)/p(0), like `semcom.fec.ldpc`.
 
 from __future__ import annotations
 
+import os
+
+import numba
 import numpy as np
 from numba import njit, prange
+
+# numba's OpenMP threading layer shares libgomp with torch and calls omp_set_num_threads with its
+# own count on the first parallel launch: torch's intra-op threads (set to 1 by the services and the
+# sweeps) silently became the core count, which changed later torch results in the last bits. Its
+# own work-queue layer touches no one else's threads. NUMBA_THREADING_LAYER still overrides this.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 ALPHA = 0.85  # normalisation of the min-sum check-node output ...
 BETA = 0.3  # ... and offset: |out| = max(ALPHA * min - BETA, 0) (normalised + offset min-sum)

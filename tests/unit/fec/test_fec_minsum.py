@@ -159,3 +159,23 @@ def test_bench_runs_on_fading_and_rejects_unknown_channels() -> None:
     assert all(d["block_errors"] == 0 for d in result["points"][0]["decoders"].values())
     with pytest.raises(ValueError, match="channel must be"):
         run_fec_bench(points=[("qpsk-r1/2", 40.0)], k=320, codewords=2, channel="bsc")
+
+
+def test_the_fast_decoder_leaves_torchs_thread_count_alone() -> None:
+    """numba's OpenMP layer would reset torch's intra-op threads (shared libgomp): a sweep or a
+    service that set one thread would compute later torch results with another count."""
+    import torch
+
+    from semcom.fec.link import transmit_field_coded
+    from semcom.link.types import ChannelConfig
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        bits = np.random.default_rng(0).integers(0, 2, 9000).astype(np.uint8)
+        cfg = ChannelConfig(snr_db=9.0, snr_convention="esn0", fec="ldpc")
+        result = transmit_field_coded(bits, cfg, np.random.default_rng(1), "latent")
+        assert result.segments > 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
