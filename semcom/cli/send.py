@@ -26,10 +26,19 @@ import hashlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from semcom.cli.connection import add_tls_arguments
 from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
+
+if TYPE_CHECKING:
+    import grpc
+
+    from semcom.rpc.client import Outcome, RetryPolicy
+    from semcom.rpc.tls import TlsConfig
+    from semcom.v1.sender_pb2 import ImageRequest, TransmitResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 MODES = ("auto", "text", "latent", "text+latent")
@@ -299,15 +308,55 @@ def _print_result(record: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from semcom import config
-    from semcom.cli.connection import tls_from_args
-    from semcom.rpc.client import RetryPolicy, SenderClient, image_request, transmit_all
-
-    def error(message: str, code: int) -> int:
-        print(f"semcom send: error: {message}", file=sys.stderr)
-        return code
-
     try:
+        send = _Send.from_args(args)
+    except (ValueError, OSError) as exc:
+        return _error(str(exc), 2)
+    complete = send.complete
+    todo = [r for i, r in enumerate(send.requests) if i not in complete]
+    if complete and not args.json:
+        print(f"resuming: {len(complete)} of {len(send.images)} images already complete in {args.out}", flush=True)
+    outcomes: dict[str, Outcome] = {}
+    if todo:
+        try:
+            outcomes = _transmit(args, send, todo)
+        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
+            return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
+    failures = _failures(outcomes)
+    answered = len(complete) + _answered(outcomes)
+    for i, failure in sorted(failures.items()):
+        print(f"semcom send: {send.images[i][0]}: failed {failure['code']}: {failure['message']}", file=sys.stderr)
+    if not answered:
+        return _error(f"nothing was delivered to or answered by {args.to}; no report written", 1)
+    report = send.batch.write_report(args.to, failures, len(complete), args.resume)
+    _print_report(report, send, args.json)
+    return 1 if report["failed"] else 0
+
+
+def _error(message: str, code: int) -> int:
+    print(f"semcom send: error: {message}", file=sys.stderr)
+    return code
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One `semcom send` batch as the command line describes it, before anything is sent."""
+
+    images: list[tuple[str, bytes]]  # (name, encoded bytes)
+    requests: list[ImageRequest]  # request i carries image i, request_id f"{i:04d}"
+    tls: TlsConfig
+    policy: RetryPolicy
+    stream_images: int  # at most this many images per stream
+    batch: Batch
+    complete: dict[int, dict]  # --resume: images complete in an earlier run
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> _Send:
+        """ValueError / OSError for bad flags, unreadable images or an --out that cannot be resumed."""
+        from semcom import config
+        from semcom.cli.connection import tls_from_args
+        from semcom.rpc.client import RetryPolicy, image_request
+
         images = collect_images(args.images, args.synthetic)
         channel = channel_override(args)
         requests = [
@@ -327,43 +376,47 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"SEMCOM_SEND_STREAM_IMAGES must be >= 1, got {stream_images}")
         batch = Batch(Path(args.out), images, batch_options(args), args.format)
         complete = batch.load_complete() if args.resume else {}
-    except (ValueError, OSError) as exc:
-        return error(str(exc), 2)
-    todo = [r for i, r in enumerate(requests) if i not in complete]
-    if complete and not args.json:
-        print(f"resuming: {len(complete)} of {len(images)} images already complete in {args.out}", flush=True)
+        return cls(images, requests, tls, policy, stream_images, batch, complete)
 
-    def delivered(result) -> None:
-        record = batch.complete(int(result.request_id), result, args.resume)
+
+def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -> dict[str, Outcome]:
+    """Send `todo` to --to, completing each image in the batch folder as its result arrives."""
+    from semcom.rpc.client import SenderClient, transmit_all
+
+    def delivered(result: TransmitResult) -> None:
+        record = send.batch.complete(int(result.request_id), result, args.resume)
         if not args.json:
             _print_result(record)
 
-    def retrying(exc, delay: float, left: int) -> None:
+    def retrying(exc: grpc.RpcError, delay: float, left: int) -> None:
         print(f"semcom send: {exc.code().name}: {exc.details()}; sending the {left} images left again in "
               f"{delay:.1f} s", file=sys.stderr, flush=True)
 
-    outcomes = {}
-    if todo:
-        try:
-            with SenderClient(args.to, tls=tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
-                outcomes = transmit_all(client, todo, policy=policy, on_result=delivered, on_retry=retrying,
-                                        stream_images=stream_images)
-        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
-            return error(str(exc), 2 if isinstance(exc, ValueError) else 1)
-    failures = {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
-                for rid, o in outcomes.items() if not o.ok}
+    with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
+        return transmit_all(client, todo, policy=send.policy, on_result=delivered, on_retry=retrying,
+                            stream_images=send.stream_images)
+
+
+def _print_report(report: dict, send: _Send, as_json: bool) -> None:
+    """The report itself (--json), else one line: how many images are ok, where the report is."""
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    complete = send.complete
+    print(f"{report['ok']}/{len(send.images)} images ok" + (f", {len(complete)} from an earlier run" if complete else "")
+          + f", report: {send.batch.out / 'report.json'}")
+
+
+def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
+    """Image index -> how its request failed (the report's entry), for the requests without a result."""
+    return {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
+            for rid, o in outcomes.items() if not o.ok}
+
+
+def _answered(outcomes: dict[str, Outcome]) -> int:
+    """How many of these requests the service delivered or answered with a status about that image
+    (not one about the stream: those images may never have reached it)."""
     from semcom.rpc.client import STREAM_CODES
 
     unanswered = set(RETRY_CODES) | {c.name for c in STREAM_CODES}  # about the stream, not about one image
-    answered = len(complete) + sum(o.ok or o.code not in unanswered for o in outcomes.values())
-    for i, failure in sorted(failures.items()):
-        print(f"semcom send: {images[i][0]}: failed {failure['code']}: {failure['message']}", file=sys.stderr)
-    if not answered:
-        return error(f"nothing was delivered to or answered by {args.to}; no report written", 1)
-    report = batch.write_report(args.to, failures, len(complete), args.resume)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"{report['ok']}/{len(images)} images ok" + (f", {len(complete)} from an earlier run" if complete else "")
-              + f", report: {batch.out / 'report.json'}")
-    return 1 if report["failed"] else 0
+    return sum(o.ok or o.code not in unanswered for o in outcomes.values())
