@@ -502,7 +502,7 @@ def _run(args: argparse.Namespace) -> int:
     pipeline = streams.run(args.timeout, started)
     summary = summarise(streams.records, plan.variants, tuple(args.snrs), streams.drops)
     _print_summary(summary)
-    _draw(out, plan, streams, originals, tuple(args.snrs), summary)
+    _draw(out, plan, streams, tuple(args.snrs), summary)
     report = _report(args, plan, streams, pipeline, summary, started)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
@@ -712,10 +712,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     print(f"  clean channel: SSIM {summary['clean']:.3f}")
 
 
-def _draw(out: Path, plan: _Plan, streams: _Streams, originals: dict[str, Image.Image], snrs: tuple[float, ...],
-          summary: dict[str, Any]) -> None:
+def _draw(out: Path, plan: _Plan, streams: _Streams, snrs: tuple[float, ...], summary: dict[str, Any]) -> None:
     """contact_sheet.png and ssim_vs_snr.png."""
-    photos, records, size = plan.photos, streams.records, plan.size
+    photos, records, originals, size = plan.photos, streams.records, streams.originals, plan.size
     title = (f"semcom demo: {plan.spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, "
              f"{len(photos)} scikit-image photos")
     photo_rows = [{"name": p.name, "image": originals[p.name],
