@@ -43,9 +43,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.models.presets import PRESET_NAMES
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from semcom.models.spec import ProfileSpec
+    from semcom.rpc.client import SenderClient
+    from semcom.samples import SamplePhoto
+
+    Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
 DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
 ESN0_OFFSET_DB = 10 * math.log10(4)  # 16-QAM: 4 bits per symbol, uncoded
@@ -246,6 +256,26 @@ def _marked_line(draw, xy: tuple[int, int], prefix: str, text: str, marks: set[i
         x += width
 
 
+# Variants whose received caption is shown under each row of the contact sheet, and its name there.
+CAPTION_ROWS = {"float64": "uncoded", "ldpc-amc": "LDPC+AMC", "text+latent": "diffusion"}
+
+
+@dataclass(frozen=True)
+class _SheetPen:
+    """Where and with what the contact sheet is drawn: one cell's side and the sheet's spacing."""
+
+    sheet: Image.Image
+    draw: ImageDraw.ImageDraw
+    font: Font  # small text: labels, captions
+    cell: int
+    pad: int
+    label_h: int  # under a cell: its two label lines
+    line_h: int
+
+    def column_x(self, column: int) -> int:
+        return self.pad + column * (self.cell + self.pad)
+
+
 def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
                   results: dict, title: str, notice: str, cell: int):
     """photos: [{"name", "image" (PIL), "caption"}]; results[(photo, variant, snr)] = record with "image"."""
@@ -254,7 +284,7 @@ def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple
     font, small = _font(13), _font(12)
     pad, label_h, line_h = 6, 34, 15
     columns = ["original"] + [v.label for v in variants]
-    caption_lines = 1 + len([v for v in variants if v.key in ("float64", "ldpc-amc", "text+latent")])
+    caption_lines = 1 + len([v for v in variants if v.key in CAPTION_ROWS])
     row_h = cell + label_h + caption_lines * line_h + 2 * pad
     width = max(len(columns) * (cell + pad) + pad, int(small.getlength("x") * 110))
     notice_lines = textwrap.wrap(notice, max(20, int((width - 2 * pad) / small.getlength("x")))) if notice else []
@@ -262,60 +292,83 @@ def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple
     header_h = 2 * line_h
     height = top + header_h + len(photos) * len(snrs) * row_h + len(photos) * pad + pad
     sheet = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(sheet)
+    pen = _SheetPen(sheet, ImageDraw.Draw(sheet), small, cell, pad, label_h, line_h)
+    _sheet_header(pen, font, title, notice_lines, columns, top)
+    y = top + header_h
+    for photo in photos:
+        for snr in snrs:
+            _sheet_row(pen, photo, snr, variants, results, y)
+            y += row_h
+        pen.draw.line([(pad, y - pad // 2), (width - pad, y - pad // 2)], fill=(200, 200, 200))
+        y += pad
+    return sheet
+
+
+def _sheet_header(pen: _SheetPen, font: Font, title: str, notice_lines: list[str], columns: list[str], top: int) -> None:
+    """Title, legend and notice lines, then the column labels at `top` (a label's words after its first
+    comma on a second line)."""
+    draw, small, pad, line_h = pen.draw, pen.font, pen.pad, pen.line_h
     draw.text((pad, pad), title, fill="black", font=font)
     draw.text((pad, pad + line_h), "SSIM against the original; sym = the latent's channel symbols "
               "(the caption adds a few hundred)", fill=(90, 90, 90), font=small)
     for n, text in enumerate(notice_lines):
         draw.text((pad, pad + (2 + n) * line_h), text, fill=(160, 60, 0), font=small)
     for c, label in enumerate(columns):
-        x = pad + c * (cell + pad)
+        x = pen.column_x(c)
         words = label.split(", ")
         draw.text((x, top), words[0], fill="black", font=small)
         if len(words) > 1:
             draw.text((x, top + line_h), ", ".join(words[1:]), fill="black", font=small)
-    y = top + header_h
-    for photo in photos:
-        for snr in snrs:
-            original = photo["image"].resize((cell, cell))
-            sheet.paste(original, (pad, y))
-            draw.text((pad, y + cell + 2), f"{photo['name']}", fill="black", font=small)
-            draw.text((pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})",
-                      fill="black", font=small)
-            for c, variant in enumerate(variants, start=1):
-                x = pad + c * (cell + pad)
-                record = results.get((photo["name"], variant.key, snr))
-                if record is None or record.get("image") is None:
-                    draw.rectangle([x, y, x + cell - 1, y + cell - 1], outline=(180, 180, 180))
-                    lines = ["AMC drops the latent:", "no MCS fits the", "airtime budget at", "this SNR"] \
-                        if record and record.get("dropped") else ["no image"]
-                    for n, text in enumerate(lines):
-                        draw.text((x + 6, y + cell // 2 - 30 + n * line_h), text, fill=(120, 120, 120), font=small)
-                    continue
-                sheet.paste(record["image"].resize((cell, cell)), (x, y))
-                draw.text((x, y + cell + 2), f"SSIM {record['ssim']:.3f}", fill="black", font=small)
-                detail = f"{record['latent_symbols']:,} sym"
-                if record.get("mcs"):
-                    detail += f" {record['mcs']}"
-                if record.get("latent_dropped"):
-                    detail = "latent dropped"
-                draw.text((x, y + cell + 2 + line_h), detail, fill="black", font=small)
-            cy = y + cell + label_h
-            _marked_line(draw, (pad, cy), "sent:              ", photo["caption"], set(), small)
-            for variant in variants:
-                if variant.key not in ("float64", "ldpc-amc", "text+latent"):
-                    continue
-                record = results.get((photo["name"], variant.key, snr))
-                if record is None or "caption_received" not in record:
-                    continue
-                cy += line_h
-                name = {"float64": "uncoded", "ldpc-amc": "LDPC+AMC", "text+latent": "diffusion"}[variant.key]
-                _marked_line(draw, (pad, cy), f"received {name + ':':<10}", record["caption_received"],
-                             set(record["caption_corrupted"]), small)
-            y += row_h
-        draw.line([(pad, y - pad // 2), (width - pad, y - pad // 2)], fill=(200, 200, 200))
-        y += pad
-    return sheet
+
+
+def _sheet_row(pen: _SheetPen, photo: dict, snr: float, variants: tuple[Variant, ...], results: dict, y: int) -> None:
+    """One photo at one SNR: the original, one cell per variant, then the captions sent and received."""
+    cell, pad, line_h, small = pen.cell, pen.pad, pen.line_h, pen.font
+    pen.sheet.paste(photo["image"].resize((cell, cell)), (pad, y))
+    pen.draw.text((pad, y + cell + 2), f"{photo['name']}", fill="black", font=small)
+    pen.draw.text((pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})",
+                  fill="black", font=small)
+    for c, variant in enumerate(variants, start=1):
+        _sheet_cell(pen, pen.column_x(c), y, results.get((photo["name"], variant.key, snr)))
+    _sheet_captions(pen, y + cell + pen.label_h, photo, snr, variants, results)
+
+
+def _sheet_cell(pen: _SheetPen, x: int, y: int, record: dict | None) -> None:
+    """One variant's image labelled with its SSIM and latent symbols, or an empty frame saying why
+    there is no image."""
+    cell, line_h, small, draw = pen.cell, pen.line_h, pen.font, pen.draw
+    if record is None or record.get("image") is None:
+        draw.rectangle([x, y, x + cell - 1, y + cell - 1], outline=(180, 180, 180))
+        lines = ["AMC drops the latent:", "no MCS fits the", "airtime budget at", "this SNR"] \
+            if record and record.get("dropped") else ["no image"]
+        for n, text in enumerate(lines):
+            draw.text((x + 6, y + cell // 2 - 30 + n * line_h), text, fill=(120, 120, 120), font=small)
+        return
+    pen.sheet.paste(record["image"].resize((cell, cell)), (x, y))
+    draw.text((x, y + cell + 2), f"SSIM {record['ssim']:.3f}", fill="black", font=small)
+    detail = f"{record['latent_symbols']:,} sym"
+    if record.get("mcs"):
+        detail += f" {record['mcs']}"
+    if record.get("latent_dropped"):
+        detail = "latent dropped"
+    draw.text((x, y + cell + 2 + line_h), detail, fill="black", font=small)
+
+
+def _sheet_captions(pen: _SheetPen, cy: int, photo: dict, snr: float, variants: tuple[Variant, ...],
+                    results: dict) -> None:
+    """The caption sent, then each CAPTION_ROWS variant's received caption (corrupted characters marked)."""
+    pad, small = pen.pad, pen.font
+    _marked_line(pen.draw, (pad, cy), "sent:              ", photo["caption"], set(), small)
+    for variant in variants:
+        if variant.key not in CAPTION_ROWS:
+            continue
+        record = results.get((photo["name"], variant.key, snr))
+        if record is None or "caption_received" not in record:
+            continue
+        cy += pen.line_h
+        name = CAPTION_ROWS[variant.key]
+        _marked_line(pen.draw, (pad, cy), f"received {name + ':':<10}", record["caption_received"],
+                     set(record["caption_corrupted"]), small)
 
 
 def summarise(records: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
@@ -434,157 +487,277 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     import io
-    import statistics
 
-    import grpc
     from PIL import Image
 
-    from semcom import config
-    from semcom.loadtest.cluster import LocalPipeline
-    from semcom.metrics import psnr, ssim
+    started = time.monotonic()
+    plan = _plan(args)
+    if plan.notice:
+        print(f"NOTE: {plan.notice}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"starting receiver, channel and sender ({plan.spec.name} profile, {plan.size}x{plan.size}) ...")
+    datas = {p.name: p.png() for p in plan.photos}
+    originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
+    streams = _Streams(args, plan, datas, originals)
+    pipeline = streams.run(args.timeout, started)
+    summary = summarise(streams.records, plan.variants, tuple(args.snrs), streams.drops)
+    _print_summary(summary)
+    _draw(out, plan, streams, tuple(args.snrs), summary)
+    report = _report(args, plan, streams, pipeline, summary, started)
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    (out / "report.md").write_text(markdown_report(report))
+    _print_cpu(pipeline.cpu_s)
+    print(f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
+          f"({report['wall_s']:.1f} s in all)")
+    return 0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a demo run sends, settled from the command line before any service starts."""
+
+    profile: str  # the profile reference the services get
+    spec: ProfileSpec
+    size: int  # image side
+    steps: int  # DDIM schedule length of the diffusion columns
+    photos: list[SamplePhoto]
+    variants: tuple[Variant, ...]  # the columns (CLEAN is sent apart)
+    with_diffusion: bool
+    notice: str  # the one line the sheet and report show ("" when none)
+    captions_given: bool  # send the photos' own captions (the profile has no captioner)
+
+
+def _plan(args: argparse.Namespace) -> _Plan:
     from semcom.models.errors import ProfileError
     from semcom.models.profiles import resolve_spec
-    from semcom.rpc.client import SenderClient
-    from semcom.rpc.tls import TlsConfig
     from semcom.samples import sample_photos
 
-    started = time.monotonic()
     profile = resolve_profile(args.profile)
     try:
         spec = resolve_spec(profile)
     except ProfileError as exc:
         raise ValueError(str(exc)) from None
     tiny = args.profile == "tiny"
+    size = _image_size(args)
+    steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
+    photos = sample_photos(args.images)
+    with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
+    if tiny:
+        random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
+        notice = f"{random} {notice}".strip()
+    return _Plan(
+        profile=profile, spec=spec, size=size, steps=steps, photos=photos,
+        variants=CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ()), with_diffusion=with_diffusion,
+        notice=notice,
+        captions_given=spec.captioner is None,  # the paper's profile captions with BLIP, as the paper does
+    )
+
+
+def _image_size(args: argparse.Namespace) -> int:
+    """--image-size, else the profile's default side; ValueError unless a positive multiple of 64."""
+    from semcom import config
+
+    tiny = args.profile == "tiny"
     size = args.size or (TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny
                          else int(config.get("SEMCOM_IMAGE_SIZE")))
     if size <= 0 or size % 64:
         raise ValueError(f"--size must be a positive multiple of 64, got {size}")
-    steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
-    photos = sample_photos(args.images)
-    with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
-    variants = CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ())
-    if tiny:
-        random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
-        notice = f"{random} {notice}".strip()
-    if notice:
-        print(f"NOTE: {notice}")
-    captions_given = spec.captioner is None  # the paper's profile captions with BLIP, as the paper does
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"starting receiver, channel and sender ({spec.name} profile, {size}x{size}) ...")
+    return size
+
+
+@dataclass(frozen=True)
+class _PipelineRun:
+    """Where the services ran and what they cost."""
+
+    services: dict[str, str]  # role -> address
+    startup_s: float  # from the start of the demo until the services were up
+    cpu_s: dict[str, float | None]  # CPU seconds per process (None: unknown)
+
+
+class _Streams:
+    """The demo's transmissions: the clean channel first, then one stream per SNR with every photo
+    and variant in it. Photo i gets the same sender/receiver seeds everywhere; channel noise
+    differs per cell."""
+
+    def __init__(self, args: argparse.Namespace, plan: _Plan, datas: dict[str, bytes],
+                 originals: dict[str, Image.Image]) -> None:
+        self.args = args
+        self.plan = plan
+        self.datas = datas
+        self.originals = originals
+        self.records: list[dict[str, Any]] = []
+        # LDPC + AMC cells whose latent AMC drops (no MCS fits the airtime budget)
+        self.drops: list[dict[str, Any]] = []
+        self.images: dict[tuple[str, str, float | None], Image.Image] = {}
+        self.latent_values = 0  # values per latent, learnt from the clean channel's float64 latent
+
+    def run(self, timeout_s: float, started: float) -> _PipelineRun:
+        """Start the three services, send every stream through them, stop them."""
+        from semcom.loadtest.cluster import LocalPipeline
+        from semcom.rpc.client import SenderClient
+        from semcom.rpc.tls import TlsConfig
+
+        plan = self.plan
+        with LocalPipeline(profile=plan.profile, image_size=plan.size, env=_service_env(self.args.preset),
+                           start_timeout_s=timeout_s) as pipe:
+            services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
+            startup_s = time.monotonic() - started
+            print(f"services up after {startup_s:.1f} s: {services}")
+            with SenderClient(pipe.sender, tls=TlsConfig(insecure=True), deadline_s=timeout_s) as client:
+                streams = [(None, (CLEAN,))] + [(snr, plan.variants) for snr in self.args.snrs]
+                for j, (snr, group) in enumerate(streams):
+                    self._stream(client, j, snr, group)
+            # CPU seconds each process used: on a shared machine these move far less with other
+            # people's load than wall time does (the 90 s target is for 2 otherwise idle cores).
+            cpu_s = {role: pipe.services[role].cpu_seconds() for role in ("sender", "channel", "receiver")}
+        cpu_s["demo"] = time.process_time()
+        return _PipelineRun(services=services, startup_s=startup_s, cpu_s=cpu_s)
+
+    def _stream(self, client: SenderClient, j: int, snr: float | None, group: tuple[Variant, ...]) -> None:
+        """Stream j: every photo through every variant of `group` at Eb/N0 `snr` (None: clean channel)."""
+        import grpc
+
+        esn0 = (snr if snr is not None else 0.0) + ESN0_OFFSET_DB
+        dropped = self._amc_drops(snr, esn0)
+        photos, steps = self.plan.photos, self.plan.steps
+        requests = [
+            build_request(v, p.name, self.datas[p.name], p.caption if self.plan.captions_given else None, esn0,
+                          seeds=cell_seeds(self.args.seed, i, j, k), steps=steps)
+            for i, p in enumerate(photos) for k, v in enumerate(group)
+            if not (dropped and v.key == "ldpc-amc")
+        ]
+        t0 = time.monotonic()
+        try:
+            results = list(client.transmit(requests))
+        except grpc.RpcError as exc:
+            where = "clean channel" if snr is None else f"Eb/N0 {snr:g} dB"
+            raise RuntimeError(f"stream at {where}: {exc.code().name}: {exc.details()}") from None
+        for result in results:
+            self._record(result, snr, esn0)
+        where = "clean channel" if snr is None else f"Eb/N0 {snr:5.2f} dB (Es/N0 {esn0:.2f})"
+        print(f"  {where}: {len(results)} transmissions in {time.monotonic() - t0:.1f} s")
+
+    def _amc_drops(self, snr: float | None, esn0: float) -> str:
+        """Why AMC drops the LDPC cells' latent at this SNR ("" when it sends it; always "" on the
+        clean channel); a drop is recorded for every photo. The LDPC cells decode at k = 0: a
+        dropped latent leaves no image."""
+        if snr is None:
+            return ""
+        dropped = amc_drop_reason(esn0, self.latent_values)
+        if dropped:
+            self.drops.extend({"image": p.name, "variant": "ldpc-amc", "ebn0_db": snr, "reason": dropped}
+                              for p in self.plan.photos)
+        return dropped
+
+    def _record(self, result: Any, snr: float | None, esn0: float) -> None:
+        """Score one transmission result against its original and keep its record and image."""
+        import io
+
+        from PIL import Image
+
+        name, key, _ = result.request_id.split("|")
+        recon = Image.open(io.BytesIO(result.reconstruction.data)).convert("RGB")
+        reference = self.originals[name].resize(recon.size, Image.Resampling.LANCZOS)
+        self.records.append(_transmission_record(result, name, key, snr, esn0, reference, recon))
+        self.images[(name, key, snr)] = recon
+        if key == "clean":  # float64: 64 bits per latent value
+            self.latent_values = int(result.report.latent.info_bits) // 64
+
+
+def _service_env(preset: str | None) -> dict[str, str]:
+    """Environment of the three service processes."""
     # Two model processes (sender, receiver) work at once when pipelined: give each half the cores,
     # so torch's OpenMP threads do not oversubscribe the machine (which slows them tenfold).
     threads = max(1, (os.cpu_count() or 2) // 2)
     env = {"SEMCOM_TORCH_THREADS": str(threads)}
-    if args.preset:
-        env["SEMCOM_PRESET"] = args.preset  # sender (BLIP decoding) and receiver (diffusion) alike
-    datas = {p.name: p.png() for p in photos}
-    originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
-    records: list[dict] = []
-    drops: list[dict] = []  # LDPC + AMC cells whose latent AMC drops (no MCS fits the airtime budget)
-    images: dict = {}
-    latent_values = 0
-    with LocalPipeline(profile=profile, image_size=size, env=env, start_timeout_s=args.timeout) as pipe:
-        services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
-        startup_s = time.monotonic() - started
-        print(f"services up after {startup_s:.1f} s: {services}")
-        with SenderClient(pipe.sender, tls=TlsConfig(insecure=True), deadline_s=args.timeout) as client:
-            # The clean channel first, then one stream per SNR with every photo and variant in it.
-            # Photo i gets the same sender/receiver seeds everywhere; channel noise differs per cell.
-            plan = [(None, (CLEAN,))] + [(snr, variants) for snr in args.snrs]
-            for j, (snr, group) in enumerate(plan):
-                esn0 = (snr if snr is not None else 0.0) + ESN0_OFFSET_DB
-                dropped = ""
-                if snr is not None:  # the LDPC cells decode at k = 0: a dropped latent leaves no image
-                    dropped = amc_drop_reason(esn0, latent_values)
-                    for p in photos:
-                        if dropped:
-                            drops.append({"image": p.name, "variant": "ldpc-amc", "ebn0_db": snr, "reason": dropped})
-                requests = [
-                    build_request(v, p.name, datas[p.name], p.caption if captions_given else None, esn0,
-                                  seeds=cell_seeds(args.seed, i, j, k), steps=steps)
-                    for i, p in enumerate(photos) for k, v in enumerate(group)
-                    if not (dropped and v.key == "ldpc-amc")
-                ]
-                t0 = time.monotonic()
-                try:
-                    results = list(client.transmit(requests))
-                except grpc.RpcError as exc:
-                    where = "clean channel" if snr is None else f"Eb/N0 {snr:g} dB"
-                    raise RuntimeError(f"stream at {where}: {exc.code().name}: {exc.details()}") from None
-                for result in results:
-                    name, key, _ = result.request_id.split("|")
-                    recon = Image.open(io.BytesIO(result.reconstruction.data)).convert("RGB")
-                    reference = originals[name].resize(recon.size, Image.Resampling.LANCZOS)
-                    sent = result.caption_sent.decode("ascii", "replace")
-                    received = result.caption_received.decode("ascii", "replace")
-                    value_psnr = float(psnr(reference, recon))
-                    latent = result.report.latent
-                    record = {
-                        "image": name, "variant": key, "ebn0_db": snr, "esn0_db": round(esn0, 4),
-                        "ssim": float(ssim(reference, recon)),
-                        "psnr_db": value_psnr if math.isfinite(value_psnr) else None,
-                        "latent_symbols": int(latent.symbols), "latent_bits": int(latent.bits),
-                        "latent_info_bits": int(latent.info_bits), "latent_bit_errors": int(latent.bit_errors),
-                        "latent_values_sanitised": int(latent.values_sanitised),
-                        "mcs": latent.mcs, "segments": int(latent.segments),
-                        "segments_failed": int(latent.segments_failed),
-                        "latent_dropped": bool(result.report.latent_dropped), "drop_reason": result.report.drop_reason,
-                        "caption_symbols": int(result.report.caption.symbols),
-                        "caption_bit_errors": int(result.report.caption.bit_errors),
-                        "caption_sent": sent, "caption_received": received,
-                        "caption_corrupted": corrupted_positions(sent, received),
-                        "steps_executed": int(result.steps_executed),
-                        "timings": dict(sorted(result.timings.items())),
-                    }
-                    records.append(record)
-                    images[(name, key, snr)] = recon
-                    if key == "clean":  # float64: 64 bits per latent value
-                        latent_values = int(latent.info_bits) // 64
-                where = "clean channel" if snr is None else f"Eb/N0 {snr:5.2f} dB (Es/N0 {esn0:.2f})"
-                print(f"  {where}: {len(results)} transmissions in {time.monotonic() - t0:.1f} s")
-        # CPU seconds each process used: on a shared machine these move far less with other
-        # people's load than wall time does (the 90 s target is for 2 otherwise idle cores).
-        cpu_s = {role: pipe.services[role].cpu_seconds() for role in ("sender", "channel", "receiver")}
-    cpu_s["demo"] = time.process_time()
-    summary = summarise(records, variants, tuple(args.snrs), drops)
+    if preset:
+        env["SEMCOM_PRESET"] = preset  # sender (BLIP decoding) and receiver (diffusion) alike
+    return env
+
+
+def _transmission_record(result: Any, name: str, key: str, snr: float | None, esn0: float,
+                        reference: Image.Image, recon: Image.Image) -> dict[str, Any]:
+    """One transmission's row of report.json: quality against the original, the link's counts, captions, timings."""
+    from semcom.metrics import psnr, ssim
+
+    sent = result.caption_sent.decode("ascii", "replace")
+    received = result.caption_received.decode("ascii", "replace")
+    value_psnr = float(psnr(reference, recon))
+    latent = result.report.latent
+    return {
+        "image": name, "variant": key, "ebn0_db": snr, "esn0_db": round(esn0, 4),
+        "ssim": float(ssim(reference, recon)),
+        "psnr_db": value_psnr if math.isfinite(value_psnr) else None,
+        "latent_symbols": int(latent.symbols), "latent_bits": int(latent.bits),
+        "latent_info_bits": int(latent.info_bits), "latent_bit_errors": int(latent.bit_errors),
+        "latent_values_sanitised": int(latent.values_sanitised),
+        "mcs": latent.mcs, "segments": int(latent.segments),
+        "segments_failed": int(latent.segments_failed),
+        "latent_dropped": bool(result.report.latent_dropped), "drop_reason": result.report.drop_reason,
+        "caption_symbols": int(result.report.caption.symbols),
+        "caption_bit_errors": int(result.report.caption.bit_errors),
+        "caption_sent": sent, "caption_received": received,
+        "caption_corrupted": corrupted_positions(sent, received),
+        "steps_executed": int(result.steps_executed),
+        "timings": dict(sorted(result.timings.items())),
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
     for key, points in summary.items():
         if key != "clean":
             print(f"  {key:<12} " + "  ".join(
                 f"{p['ebn0_db']:g} dB: " + ("latent dropped" if p["mean_ssim"] is None else f"SSIM {p['mean_ssim']:.3f}")
                 for p in points))
     print(f"  clean channel: SSIM {summary['clean']:.3f}")
-    title = (f"semcom demo: {spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, "
+
+
+def _draw(out: Path, plan: _Plan, streams: _Streams, snrs: tuple[float, ...], summary: dict[str, Any]) -> None:
+    """contact_sheet.png and ssim_vs_snr.png."""
+    photos, records, originals, size = plan.photos, streams.records, streams.originals, plan.size
+    title = (f"semcom demo: {plan.spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, "
              f"{len(photos)} scikit-image photos")
     photo_rows = [{"name": p.name, "image": originals[p.name],
                    "caption": next((r["caption_sent"] for r in records if r["image"] == p.name), p.caption)}
                   for p in photos]
-    by_cell = {(r["image"], r["variant"], r["ebn0_db"]): {**r, "image": images[(r["image"], r["variant"], r["ebn0_db"])]}
+    by_cell = {(r["image"], r["variant"], r["ebn0_db"]):
+               {**r, "image": streams.images[(r["image"], r["variant"], r["ebn0_db"])]}
                for r in records}
-    by_cell.update({(d["image"], d["variant"], d["ebn0_db"]): {"dropped": d["reason"], "image": None} for d in drops})
-    sheet = contact_sheet(photo_rows, variants, tuple(args.snrs), by_cell, title, notice, cell=min(size, CELL_MAX))
+    by_cell.update({(d["image"], d["variant"], d["ebn0_db"]): {"dropped": d["reason"], "image": None}
+                    for d in streams.drops})
+    sheet = contact_sheet(photo_rows, plan.variants, snrs, by_cell, title, plan.notice, cell=min(size, CELL_MAX))
     sheet.save(out / "contact_sheet.png", optimize=True)
-    ssim_plot(summary, records, variants, out / "ssim_vs_snr.png", title=f"{spec.name}, {len(photos)} photos, {size}x{size}")
-    report = {
-        "profile": profile, "profile_name": spec.name, "size": size, "steps": steps,
+    ssim_plot(summary, records, plan.variants, out / "ssim_vs_snr.png",
+              title=f"{plan.spec.name}, {len(photos)} photos, {size}x{size}")
+
+
+def _report(args: argparse.Namespace, plan: _Plan, streams: _Streams, pipeline: _PipelineRun, summary: dict[str, Any],
+            started: float) -> dict[str, Any]:
+    """report.json's content."""
+    import statistics
+
+    records = streams.records
+    return {
+        "profile": plan.profile, "profile_name": plan.spec.name, "size": plan.size, "steps": plan.steps,
         "snrs_db": list(args.snrs), "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
-        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "preset": args.preset or "the profile's", "notice": notice,
-        "diffusion_columns": with_diffusion, "services": services,
+        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "preset": args.preset or "the profile's",
+        "notice": plan.notice,
+        "diffusion_columns": plan.with_diffusion, "services": pipeline.services,
         "images": [{"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
-                   for p in photos],
+                   for p in plan.photos],
         "variants": [{"key": v.key, "label": v.label, "encoding": v.encoding, "mode": v.mode, "fec": v.fec,
-                      "latent_policy": v.policy, "latent_repair": v.repair} for v in (CLEAN, *variants)],
-        "summary": summary, "transmissions": records, "amc_drops": drops,
+                      "latent_policy": v.policy, "latent_repair": v.repair} for v in (CLEAN, *plan.variants)],
+        "summary": summary, "transmissions": records, "amc_drops": streams.drops,
         "median_e2e_s": statistics.median(r["timings"].get("total", 0.0) for r in records),
-        "startup_s": startup_s, "wall_s": time.monotonic() - started, "cpu_s": cpu_s,
+        "startup_s": pipeline.startup_s, "wall_s": time.monotonic() - started, "cpu_s": pipeline.cpu_s,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    (out / "report.md").write_text(markdown_report(report))
+
+
+def _print_cpu(cpu_s: dict[str, float | None]) -> None:
+    """The processes' CPU seconds, when every one is known."""
     known = {k: v for k, v in cpu_s.items() if v is not None}
     if len(known) == len(cpu_s):
         print(f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in known.items())} "
               f"(sum {sum(known.values()):.1f}); load average {os.getloadavg()[0]:.1f}")
-    print(f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
-          f"({report['wall_s']:.1f} s in all)")
-    return 0

@@ -322,20 +322,14 @@ def run(args: argparse.Namespace) -> int:
             outcomes = _transmit(args, send, todo)
         except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
             return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
-    failures = {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
-                for rid, o in outcomes.items() if not o.ok}
+    failures = _failures(outcomes)
     answered = len(complete) + _answered(outcomes)
     for i, failure in sorted(failures.items()):
         print(f"semcom send: {send.images[i][0]}: failed {failure['code']}: {failure['message']}", file=sys.stderr)
     if not answered:
         return _error(f"nothing was delivered to or answered by {args.to}; no report written", 1)
     report = send.batch.write_report(args.to, failures, len(complete), args.resume)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"{report['ok']}/{len(send.images)} images ok"
-              + (f", {len(complete)} from an earlier run" if complete else "")
-              + f", report: {send.batch.out / 'report.json'}")
+    _print_report(report, send, args.json)
     return 1 if report["failed"] else 0
 
 
@@ -401,6 +395,22 @@ def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -
     with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
         return transmit_all(client, todo, policy=send.policy, on_result=delivered, on_retry=retrying,
                             stream_images=send.stream_images)
+
+
+def _print_report(report: dict, send: _Send, as_json: bool) -> None:
+    """The report itself (--json), else one line: how many images are ok, where the report is."""
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    complete = send.complete
+    print(f"{report['ok']}/{len(send.images)} images ok" + (f", {len(complete)} from an earlier run" if complete else "")
+          + f", report: {send.batch.out / 'report.json'}")
+
+
+def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
+    """Image index -> how its request failed (the report's entry), for the requests without a result."""
+    return {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
+            for rid, o in outcomes.items() if not o.ok}
 
 
 def _answered(outcomes: dict[str, Outcome]) -> int:

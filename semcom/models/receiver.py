@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from semcom.models.codecs import DEFAULT_LATENT_SPACE
 from semcom.models.errors import IncompatibleLatentError
@@ -32,11 +33,10 @@ from semcom.models.images import to_pil
 from semcom.models.params import ReconParams, ReconResult, adaptive_strength
 from semcom.models.presets import Preset, get_preset
 from semcom.payload.caption import decode_caption
-from semcom.payload.latent import DecodedLatent, decode_latent
-from semcom.payload.packet import CodecInfo, SemanticPacket
+from semcom.payload.latent import decode_latent
+from semcom.payload.packet import CodecInfo, LatentPayload, SemanticPacket
 
 if TYPE_CHECKING:
-    from semcom.link.repair import RepairedLatent
     from semcom.link.types import ChannelConfig
     from semcom.models.base import ModelSet
 
@@ -115,6 +115,43 @@ def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
     except ValueError:
         return False
 
+
+
+def _check_item_types(packet: object, params: object) -> None:
+    """ValueError unless one request is a SemanticPacket with ReconParams."""
+    if not isinstance(packet, SemanticPacket):
+        raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
+    if not isinstance(params, ReconParams):
+        raise ValueError(f"params must be ReconParams, got {type(params).__name__}")
+
+
+@dataclass
+class _UnpackedLatent:
+    """What the receiver made of a packet's latent (text mode: no latent, the shape to generate)."""
+
+    latent: torch.Tensor | None  # (1, C, h, w) float32, sanitised
+    shape: tuple[int, int, int]
+    values_sanitised: int
+    repair: str  # the latent treatment applied ("none" where not applicable)
+
+
+def _latent_values(
+    payload: LatentPayload, codec: CodecInfo, repair: str, link: ChannelConfig | None, timings: dict[str, float]
+) -> tuple[NDArray[np.floating[Any]], int]:
+    """The received latent's values and how many of them the receiver changed: plain decoding when
+    `repair` is "none", else the `repair` treatment for the link's bit error rates (its time goes
+    to `timings["repair"]`)."""
+    if repair == "none":
+        decoded = decode_latent(payload, codec)
+        return decoded.values, decoded.values_sanitised
+    from semcom.link.repair import position_ber, repaired_latent
+
+    t_repair = time.perf_counter()
+    assert link is not None  # repair_applies
+    bers = position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model)
+    repaired = repaired_latent(payload, codec, repair, bers=np.asarray(bers))
+    timings["repair"] = time.perf_counter() - t_repair
+    return repaired.values, repaired.values_sanitised
 
 class Receiver:
     """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
@@ -197,55 +234,18 @@ class Receiver:
     def _plan(
         self, index: int, packet: SemanticPacket, params: ReconParams, snr_db: float | None, link: ChannelConfig | None
     ) -> _Job:
-        if not isinstance(packet, SemanticPacket):
-            raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
-        if not isinstance(params, ReconParams):
-            raise ValueError(f"params must be ReconParams, got {type(params).__name__}")
+        _check_item_types(packet, params)
         t0 = time.perf_counter()
         caption = decode_caption(packet.caption)
-        strength = params.strength
-        if params.adaptive_strength and snr_db is not None:
-            strength = adaptive_strength(float(snr_db))
-        mode = params.mode
-        has_latent = packet.latent is not None
-        diffusable = has_latent and self._diffusable(packet)
-        if mode == "auto":
-            mode = ("text+latent" if diffusable else "latent") if has_latent else "text"
-            if has_latent and not diffusable:
-                strength = 0.0  # the only valid use of a latent the UNet cannot denoise
-        if mode != "text" and not has_latent:
-            raise ValueError(f"mode {mode!r} needs a latent, but the packet carries none (use mode 'text' or 'auto')")
+        mode, strength = self._resolve_mode(packet, params, snr_db)
         k = params.num_inference_steps if mode == "text" else params.denoise_steps(strength)
-        latent = None
-        sanitised = 0
-        repair = "none"
         timings: dict[str, float] = {}
         if mode == "text":
             self._require_text_to_image()
-            shape = self._text_latent_shape(packet)
+            unpacked = _UnpackedLatent(latent=None, shape=self._text_latent_shape(packet), values_sanitised=0, repair="none")
         else:
-            codec = self._packet_codec(packet)
-            payload = packet.latent
-            assert payload is not None  # mode != "text" needs a latent (checked above)
-            repair = params.latent_repair if repair_applies(payload, link) else "none"
-            decoded: DecodedLatent | RepairedLatent
-            if repair == "none":
-                decoded = decode_latent(payload, codec)
-            else:
-                from semcom.link.repair import position_ber, repaired_latent
-
-                t_repair = time.perf_counter()
-                assert link is not None  # repair_applies
-                bers = position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model)
-                decoded = repaired_latent(payload, codec, repair, bers=np.asarray(bers))
-                timings["repair"] = time.perf_counter() - t_repair
-            sanitised = decoded.values_sanitised
-            values = decoded.values
-            if values.ndim != 3:
-                raise ValueError(f"latent must have shape (C, H, W), got {values.shape}")
-            latent = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).unsqueeze(0)
-            shape = tuple(values.shape)
-            self._check_latent(packet, shape, diffusion=k > 0, mode=mode)
+            unpacked = self._unpack_latent(packet, params, link, timings)
+            self._check_latent(packet, unpacked.shape, diffusion=k > 0, mode=mode)
         seed = params.seed if params.seed is not None else secrets.randbits(63)
         preset = get_preset(params.preset or self.models.spec.preset)
         guidance = preset.guidance(mode) if params.guidance_scale is None else params.guidance_scale
@@ -261,13 +261,47 @@ class Receiver:
             condition=caption.text if mode != "latent" else "",
             caption_bytes=bytes(packet.caption),
             chars_replaced=caption.chars_replaced,
-            latent=latent,
-            values_sanitised=sanitised,
-            latent_repair=repair,
-            shape=shape,
+            latent=unpacked.latent,
+            values_sanitised=unpacked.values_sanitised,
+            latent_repair=unpacked.repair,
+            shape=unpacked.shape,
             preset=preset,
             timings={"unpack": time.perf_counter() - t0 - sum(timings.values()), **timings},
         )
+
+    def _resolve_mode(self, packet: SemanticPacket, params: ReconParams, snr_db: float | None) -> tuple[str, float]:
+        """The mode ("auto" resolved from what the packet carries) and img2img strength of one request."""
+        strength = params.strength
+        if params.adaptive_strength and snr_db is not None:
+            strength = adaptive_strength(float(snr_db))
+        mode = params.mode
+        has_latent = packet.latent is not None
+        diffusable = has_latent and self._diffusable(packet)
+        if mode == "auto":
+            mode = ("text+latent" if diffusable else "latent") if has_latent else "text"
+            if has_latent and not diffusable:
+                strength = 0.0  # the only valid use of a latent the UNet cannot denoise
+        if mode != "text" and not has_latent:
+            raise ValueError(f"mode {mode!r} needs a latent, but the packet carries none (use mode 'text' or 'auto')")
+        return mode, strength
+
+    def _unpack_latent(
+        self, packet: SemanticPacket, params: ReconParams, link: ChannelConfig | None, timings: dict[str, float]
+    ) -> _UnpackedLatent:
+        """Decode (and repair, where the link calls for it) the packet's latent into a (1, C, H, W) tensor.
+
+        Adds the repair time to `timings["repair"]` when a repair ran.
+        """
+        payload = packet.latent
+        assert payload is not None  # _resolve_mode: every mode but "text" needs a latent
+        codec = self._packet_codec(packet)
+        repair = params.latent_repair if repair_applies(payload, link) else "none"
+        values, sanitised = _latent_values(payload, codec, repair, link, timings)
+        if values.ndim != 3:
+            raise ValueError(f"latent must have shape (C, H, W), got {values.shape}")
+        latent = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).unsqueeze(0)
+        channels, height, width = values.shape
+        return _UnpackedLatent(latent=latent, shape=(channels, height, width), values_sanitised=sanitised, repair=repair)
 
     def _packet_codec(self, packet: SemanticPacket) -> CodecInfo:
         """The packet's codec info when it carries a finite valid range, else the receiver decoder's."""

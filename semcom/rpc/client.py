@@ -351,67 +351,111 @@ def transmit_all(
     ids = [r.request_id for r in requests]
     if len(set(ids)) != len(ids):
         raise ValueError("request ids must be unique")
-    policy = policy or RetryPolicy.from_settings()
-    rng = rng or random.Random()
-    outcomes = {rid: Outcome(rid) for rid in ids}
-    by_id = {r.request_id: r for r in requests}
-    pending = list(ids)
-    end = clock() + (deadline_s if deadline_s is not None else client.deadline_s)
-    failures = 0
-    last_progress = clock()
-
-    def give_up(rids: list[str], code: grpc.StatusCode, message: str) -> None:
-        for rid in rids:
-            outcomes[rid].code, outcomes[rid].message = code.name, message
-            pending.remove(rid)
-
-    while pending:
-        left = end - clock()
+    batch = _Batch(requests, policy or RetryPolicy.from_settings(), rng or random.Random(), clock,
+                   deadline_s if deadline_s is not None else client.deadline_s)
+    while batch.pending:
+        left = batch.end - clock()
         if left <= 0:
-            give_up(list(pending), grpc.StatusCode.DEADLINE_EXCEEDED, "batch deadline exceeded")
+            batch.give_up(list(batch.pending), grpc.StatusCode.DEADLINE_EXCEEDED, "batch deadline exceeded")
             break
-        chunk = pending[:stream_images] if stream_images else list(pending)
-        for rid in chunk:
-            outcomes[rid].attempts += 1
+        chunk = batch.next_chunk(stream_images)
         try:
-            for result in client.transmit([by_id[rid] for rid in chunk], timeout=left):
-                outcome = outcomes.get(result.request_id)
-                if outcome is None or outcome.ok or result.request_id not in pending:
-                    continue  # unknown or already delivered: never twice
-                if on_result is not None:
-                    on_result(result)
-                outcome.result = result
-                pending.remove(result.request_id)
-                failures, last_progress = 0, clock()
-            unanswered = [rid for rid in chunk if rid in pending]
-            if unanswered:  # the stream ended OK without answering them: a server fault, not transient
-                give_up(unanswered, grpc.StatusCode.INTERNAL, "the stream ended without a result for this image")
+            batch.receive(client.transmit([batch.by_id[rid] for rid in chunk], timeout=left), chunk, on_result)
         except grpc.RpcError as exc:
-            code, details = exc.code(), exc.details() or ""
-            pushback = retry_pushback_s(exc)
-            # DEADLINE_EXCEEDED well before the batch deadline is the server's (an idle or maximum
-            # stream duration): the stream is over, the batch is not
-            server_deadline = code == grpc.StatusCode.DEADLINE_EXCEEDED and end - clock() > 1.0
-            if (code in STREAM_CODES and not server_deadline) or (
-                    code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0):
-                give_up(list(pending), code, details)  # ours, or the server asks not to retry
-                break
-            failures += 1
-            delay = policy.backoff_s(failures, rng) if server_deadline else policy.delay_s(exc, failures, rng)
-            if delay is None:
-                give_up(pending[:1], code, details)  # the first image still waiting is the one refused
-                failures = 0
-                continue
-            if failures >= policy.attempts or clock() + delay - last_progress > policy.max_s:
-                give_up(list(pending), code, f"{details} (gave up after {failures} attempts)")
-                break
-            if clock() + delay >= end:
-                give_up(list(pending), code, f"{details} (no time left before the batch deadline to retry)")
-                break
-            if on_retry is not None:
-                on_retry(exc, delay, len(pending))
-            sleep(delay)
-    return outcomes
+            delay = batch.after_failure(exc)
+            if delay is not None:
+                if on_retry is not None:
+                    on_retry(exc, delay, len(batch.pending))
+                sleep(delay)
+    return batch.outcomes
+
+
+class _Batch:
+    """The state of one `transmit_all` batch: every request's Outcome, the ids still waiting (in
+    request order), the batch deadline on `clock` and the run of transient failures."""
+
+    def __init__(self, requests: list[sender_pb2.ImageRequest], policy: RetryPolicy, rng: random.Random,
+                 clock: Callable[[], float], deadline_s: float) -> None:
+        ids = [r.request_id for r in requests]
+        self.policy = policy
+        self.rng = rng
+        self.clock = clock
+        self.outcomes = {rid: Outcome(rid) for rid in ids}
+        self.by_id = {r.request_id: r for r in requests}
+        self.pending = list(ids)
+        self.end = clock() + deadline_s
+        self.failures = 0  # transient failures in a row
+        self.last_progress = clock()  # when the last result arrived (or the batch started)
+
+    def give_up(self, rids: list[str], code: grpc.StatusCode, message: str) -> None:
+        for rid in rids:
+            self.outcomes[rid].code, self.outcomes[rid].message = code.name, message
+            self.pending.remove(rid)
+
+    def next_chunk(self, stream_images: int | None) -> list[str]:
+        """The ids the next stream carries (at most `stream_images`), each counted as an attempt."""
+        chunk = self.pending[:stream_images] if stream_images else list(self.pending)
+        for rid in chunk:
+            self.outcomes[rid].attempts += 1
+        return chunk
+
+    def receive(self, results: Iterable[sender_pb2.TransmitResult], chunk: list[str],
+                on_result: Callable[[sender_pb2.TransmitResult], None] | None) -> None:
+        """Take a stream's results (each request's first only); a stream that ends OK without
+        answering some of `chunk` fails those (a server fault, not transient)."""
+        for result in results:
+            outcome = self.outcomes.get(result.request_id)
+            if outcome is None or outcome.ok or result.request_id not in self.pending:
+                continue  # unknown or already delivered: never twice
+            if on_result is not None:
+                on_result(result)
+            outcome.result = result
+            self.pending.remove(result.request_id)
+            self.failures, self.last_progress = 0, self.clock()
+        unanswered = [rid for rid in chunk if rid in self.pending]
+        if unanswered:
+            self.give_up(unanswered, grpc.StatusCode.INTERNAL, "the stream ended without a result for this image")
+
+    def after_failure(self, exc: grpc.RpcError) -> float | None:
+        """After a failed stream: the seconds to wait before sending the requests still waiting
+        again, or None for no wait: when every one of them has failed (none is left), or when the
+        failure was about the first of them only (it has failed; the rest go on at once)."""
+        code, details = exc.code(), exc.details() or ""
+        pushback = retry_pushback_s(exc)
+        # DEADLINE_EXCEEDED well before the batch deadline is the server's (an idle or maximum
+        # stream duration): the stream is over, the batch is not
+        server_deadline = code == grpc.StatusCode.DEADLINE_EXCEEDED and self.end - self.clock() > 1.0
+        if _fails_the_stream(code, pushback, server_deadline):
+            self.give_up(list(self.pending), code, details)  # ours, or the server asks not to retry
+            return None
+        self.failures += 1
+        delay = (self.policy.backoff_s(self.failures, self.rng) if server_deadline
+                 else self.policy.delay_s(exc, self.failures, self.rng))
+        if delay is None:
+            self.give_up(self.pending[:1], code, details)  # the first image still waiting is the one refused
+            self.failures = 0
+            return None
+        reason = self._no_retry(delay)
+        if reason:
+            self.give_up(list(self.pending), code, f"{details} ({reason})")
+            return None
+        return delay
+
+    def _no_retry(self, delay: float) -> str:
+        """Why the requests still waiting are not sent again after `delay` ("" when they are)."""
+        if self.failures >= self.policy.attempts or self.clock() + delay - self.last_progress > self.policy.max_s:
+            return f"gave up after {self.failures} attempts"
+        if self.clock() + delay >= self.end:
+            return "no time left before the batch deadline to retry"
+        return ""
+
+
+def _fails_the_stream(code: grpc.StatusCode, pushback: float | None, server_deadline: bool) -> bool:
+    """Whether a stream's failure fails every request still waiting: one of STREAM_CODES (but not
+    the server ending the stream early), or a RESOURCE_EXHAUSTED whose hint says not to retry."""
+    if code in STREAM_CODES and not server_deadline:
+        return True
+    return code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0
 
 
 class _Client:
