@@ -251,7 +251,7 @@ def _bler_command(args: argparse.Namespace) -> str:
     fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
     parts = ["semcom", "channel", "bler", "--channel-model", args.channel, *fading,
              *_esn0_words(flatten(args.esn0_db) or []),
-             "--mcs", *flatten(args.mcs), "--k", *map(str, ks),
+             "--mcs", *(flatten(args.mcs) or []), "--k", *map(str, ks),
              "--blocks", *blocks, "--min-errors", *errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
              "--decoder", ldpc.decoder_name(args.decoder), "--seed", str(args.seed), "--out", str(args.out)]
@@ -327,7 +327,8 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
 def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
     """`semcom channel bench --fec`: the LDPC decoder benchmark (`semcom.fec.bench`) as a mode of
     the modem benchmark `semcom.cli.channel` registers (its --seed and --json apply to both)."""
-    from semcom.fec.bench import DEFAULT_POINTS  # numpy only, as semcom.fec.segmentation
+    # numpy only, as semcom.fec.segmentation
+    from semcom.fec.bench import DEFAULT_POINTS
 
     bench = subparsers.choices.get("bench")
     if bench is None:
@@ -337,7 +338,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
                        help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)")
     group.add_argument("--points", type=list_of(_point_item, "--points"), nargs="+", metavar="MCS@ESN0_DB",
                        default=list(DEFAULT_POINTS),
-                       help="operating points (default %s)" % " ".join(f"{m}@{x:g}" for m, x in DEFAULT_POINTS))
+                       help=f"operating points (default {' '.join(f'{m}@{x:g}' for m, x in DEFAULT_POINTS)})")
     group.add_argument("--k", type=int, default=8413, help="info bits per codeword incl. CRC (default %(default)s)")
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
     group.add_argument("--decoders", type=list_of(str, "--decoders"), nargs="+", default=["minsum", "sionna"],
