@@ -2,8 +2,8 @@
 semcom.fec.minsum were chosen; docs/fec.md "Fast decoder").
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/fec_minsum_constants.py \
-        --variants 0.6/0,0.65/0,0.7/0,0.75/0,0.8/0,1/0.5,0.85/0.3 \
-        --points qpsk-r1/3@-1.25,qpsk-r1/2@1.0,16qam-r1/2@6.25,16qam-r3/4@10.0,64qam-r5/6@16.75
+        --variants 0.6/0 0.65/0 0.7/0 0.75/0 0.8/0 1/0.5 0.85/0.3 \
+        --points qpsk-r1/3@-1.25 qpsk-r1/2@1.0 16qam-r1/2@6.25 16qam-r3/4@10.0 64qam-r5/6@16.75
 
 Per point: `--codewords` random blocks of k bits (seeded), Sionna's encoder, scrambled Gray QAM,
 AWGN, max-log LLRs (`semcom.fec.codewords.channel_llrs`); each variant alpha/beta (|out| =
@@ -16,11 +16,33 @@ import argparse
 
 import numpy as np
 
+from semcom.cli.flags import flatten, list_of
+
+
+def _variant(text: str) -> tuple[float, float]:
+    try:
+        alpha, beta = (float(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ALPHA/BETA, got {text!r}") from None
+    return alpha, beta
+
+
+def _point(text: str) -> tuple[str, float]:
+    from semcom.fec.bench import parse_point
+
+    try:
+        return parse_point(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", default="0.75/0,0.85/0.3", help="alpha/beta pairs, comma-separated")
-    parser.add_argument("--points", default="qpsk-r1/3@-1.25,16qam-r1/2@6.25", help="MCS@ESN0_DB, comma-separated")
+    parser.add_argument("--variants", type=list_of(_variant, "--variants"), nargs="+", default=[(0.75, 0.0), (0.85, 0.3)],
+                        metavar="ALPHA/BETA", help="check-node variants (default 0.75/0 0.85/0.3)")
+    parser.add_argument("--points", type=list_of(_point, "--points"), nargs="+", metavar="MCS@ESN0_DB",
+                        default=[("qpsk-r1/3", -1.25), ("16qam-r1/2", 6.25)],
+                        help="operating points (default qpsk-r1/3@-1.25 16qam-r1/2@6.25)")
     parser.add_argument("--codewords", type=int, default=200)
     parser.add_argument("--k", type=int, default=8448)
     parser.add_argument("--seed", type=int, default=7)
@@ -33,9 +55,8 @@ def main() -> None:
     from semcom.fec.minsum import MinSumDecoder
 
     numba.set_num_threads(1)
-    variants = [tuple(float(x) for x in v.split("/")) for v in args.variants.split(",")]
-    for point in args.points.split(","):
-        name, esn0 = point.split("@")
+    variants = flatten(args.variants)
+    for name, esn0 in flatten(args.points):
         scheme = mcs.get(name)
         n, m = scheme.codeword_bits(args.k), scheme.bits_per_symbol
         rng = np.random.default_rng(args.seed)

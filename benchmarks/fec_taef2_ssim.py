@@ -3,7 +3,7 @@ and AMC with 5G LDPC, on real photos through the real TAEF2 codec at k = 0 (the 
 transceiver).
 
     .venv/bin/python benchmarks/fec_taef2_ssim.py --photos 75 --out out/fec_ssim
-    .venv/bin/python benchmarks/fec_taef2_ssim.py --channel rayleigh --esn0-db 12,15,18,21,24 --out out/fec_ssim_rayleigh
+    .venv/bin/python benchmarks/fec_taef2_ssim.py --channel rayleigh --esn0-db 12 15 18 21 24 --out out/fec_ssim_rayleigh
 
 SNR grid: the paper's 5, 6.25, 7.5, 8.75, 10 dB Eb/N0 for uncoded 16-QAM, stated per channel use:
 Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es/N0) carries
@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from semcom.cli.flags import flatten, list_of
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
@@ -201,16 +203,33 @@ def format_summary(s: dict, channel: str = "awgn") -> str:
     return "\n".join(lines)
 
 
+def _variant(text: str) -> str:
+    if text.strip() not in VARIANTS:
+        raise argparse.ArgumentTypeError(f"expected one of {' '.join(VARIANTS)}, got {text!r}")
+    return text.strip()
+
+
+def _esn0(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of dB, got {text!r}") from None
+    if not -20 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"expected an Es/N0 in [-20, 60] dB, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--taef2", type=Path, default=TAEF2_DIR, help="TAEF2 weights dir")
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=75, help="first N photos in name order (default all 75)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", type=list_of(_variant, "--variants"), nargs="+", default=list(VARIANTS),
+                        help=f"a subset of {' '.join(VARIANTS)} (default all)")
     parser.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
                         help="channel of every variant (rayleigh: block fading, 128 symbols per gain)")
-    parser.add_argument("--esn0-db", default=None,
-                        help="comma-separated Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)")
+    parser.add_argument("--esn0-db", type=list_of(_esn0, "--esn0-db"), nargs="+", default=None,
+                        help="Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="directory for records*.jsonl and summary.json")
@@ -224,24 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"--shard must be I/N with 0 <= I < N, got {args.shard!r}", file=sys.stderr)
         return 2
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    if not variants or set(variants) - set(VARIANTS):
-        print(f"--variants must be a subset of {', '.join(VARIANTS)}, got {args.variants!r}", file=sys.stderr)
-        return 2
+    variants = list(dict.fromkeys(flatten(args.variants)))
 
     import torch
 
     from semcom.models import load_profile
 
     torch.set_num_threads(args.threads)
-    try:
-        esn0_grid = (PAPER_ESN0_DB if args.esn0_db is None
-                     else [float(x) for x in args.esn0_db.split(",") if x.strip()])
-        if not esn0_grid:
-            raise ValueError
-    except ValueError:
-        print(f"--esn0-db must be comma-separated numbers, got {args.esn0_db!r}", file=sys.stderr)
-        return 2
+    esn0_grid = PAPER_ESN0_DB if args.esn0_db is None else flatten(args.esn0_db)
     paths = sorted(args.images.glob("*.jpg"))[: args.photos]
     if not paths:
         print(f"no photos in {args.images}", file=sys.stderr)

@@ -39,17 +39,31 @@ def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, fl
     return lo, hi
 
 
-def parse_points(spec: str) -> list[tuple[str, float]]:
-    """"16qam-r1/2@6.4,16qam-r5/6@13.5" -> [(mcs name, Es/N0 dB), ...]."""
+def parse_point(item: str) -> tuple[str, float]:
+    """"16qam-r1/2@6.4" -> (mcs name, Es/N0 dB); ValueError naming what is wrong."""
     from semcom.fec.mcs import get as get_mcs
 
-    points = []
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        name, sep, esn0 = item.partition("@")
-        if not sep:
-            raise ValueError(f"operating point {item!r}: expected MCS@ESN0_DB, e.g. 16qam-r1/2@6.4")
-        get_mcs(name)
-        points.append((name, float(esn0)))
+    item = item.strip()
+    name, sep, esn0 = item.partition("@")
+    if not sep:
+        raise ValueError(f"operating point {item!r}: expected MCS@ESN0_DB, e.g. 16qam-r1/2@6.4")
+    try:
+        name = get_mcs(name.strip()).name
+    except ValueError as exc:
+        raise ValueError(f"operating point {item!r}: {exc}") from None
+    try:
+        value = float(esn0)
+    except ValueError:
+        raise ValueError(f"operating point {item!r}: Es/N0 {esn0!r} is not a number of dB") from None
+    if not (math.isfinite(value) and -20 <= value <= 60):
+        raise ValueError(f"operating point {item!r}: Es/N0 must be in [-20, 60] dB")
+    return name, value
+
+
+def parse_points(spec: str) -> list[tuple[str, float]]:
+    """"16qam-r1/2@6.4,16qam-r5/6@13.5" -> [(mcs name, Es/N0 dB), ...] (the CLI passes items of
+    `--points` one by one through `parse_point`)."""
+    points = [parse_point(item) for item in spec.split(",") if item.strip()]
     if not points:
         raise ValueError("no operating points")
     return points

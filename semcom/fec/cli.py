@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -31,12 +32,17 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
                 help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0")
     p.add_argument("--fading-block-length", type=int, default=128,
                    help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)")
-    p.add_argument("--esn0-db", default="-3:22:0.25", help="Es/N0 grid in dB: start:stop:step or a,b,c (default %(default)s)")
-    p.add_argument("--mcs", default="all", help="'all' or comma-separated MCS names (see `semcom channel mcs`)")
-    p.add_argument("--k", default="320,8448", help="block lengths k (info bits incl. CRC), comma-separated (default %(default)s)")
-    p.add_argument("--blocks", default=None,
+    p.add_argument("--esn0-db", type=list_of(_esn0_item, "--esn0-db"), nargs="+", default=["-3:22:0.25"],
+                   metavar="DB|START:STOP:STEP",
+                   help="Es/N0 grid in dB: numbers and/or start:stop:step ranges (stop included), merged and "
+                   "sorted; a range starting below 0 is written --esn0-db=-3:22:0.25 (default -3:22:0.25)")
+    p.add_argument("--mcs", type=list_of(_mcs_item, "--mcs"), nargs="+", default=["all"], metavar="MCS",
+                   help="'all' or MCS names (see `semcom channel mcs`) (default all)")
+    p.add_argument("--k", type=list_of(_k_item, "--k"), nargs="+", default=[320, 8448], metavar="K",
+                   help="block lengths k (info bits incl. CRC), distinct, in [12, 8448] (default 320 8448)")
+    p.add_argument("--blocks", type=list_of(_positive_int, "--blocks"), nargs="+", default=None, metavar="N",
                    help="most blocks per point: one value, or one per --k (default 300 for k <= 3840, 60 above)")
-    p.add_argument("--min-errors", default=None,
+    p.add_argument("--min-errors", type=list_of(_positive_int, "--min-errors"), nargs="+", default=None, metavar="N",
                    help="end a point after this many block errors: one value, or one per --k (default 20 for k <= 3840, 10 above)")
     p.add_argument("--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)")
     p.add_argument("--stop-after-zero", type=int, default=1, help="end a curve after this many error-free points (default %(default)s)")
@@ -71,36 +77,112 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_mcs)
 
 
-def _parse_ks(spec: str) -> list[int]:
+_MAX_GRID_POINTS = 10_000  # one range item may not ask for more Es/N0 points than this
+
+
+def _esn0_item(text: str) -> str:
+    """One item of --esn0-db: a number of dB or a start:stop:step range (stop included), each value
+    in [-20, 60] dB; returned as written (the sweep's command line records it)."""
+    text = text.strip()
+    parts = text.split(":")
     try:
-        ks = [int(part) for part in spec.split(",") if part.strip()]
+        values = [float(part) for part in parts]
     except ValueError:
-        raise ValueError(f"--k must be comma-separated integers, got {spec!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number of dB or START:STOP:STEP, got {text!r}") from None
+    if len(values) not in (1, 3):
+        raise argparse.ArgumentTypeError(f"expected a number of dB or START:STOP:STEP, got {text!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite values, got {text!r}")
+    if len(values) == 3:
+        start, stop, step = values
+        if not step > 0 or stop < start:
+            raise argparse.ArgumentTypeError(f"range {text!r} needs STEP > 0 and STOP >= START")
+        if (stop - start) / step + 1 > _MAX_GRID_POINTS:
+            raise argparse.ArgumentTypeError(f"range {text!r} has more than {_MAX_GRID_POINTS} points")
+        values = [start, stop]
+    if min(values) < -20 or max(values) > 60:
+        raise argparse.ArgumentTypeError(f"Es/N0 must be in [-20, 60] dB, got {text!r}")
+    return text
+
+
+def _mcs_item(text: str) -> str:
+    """One item of --mcs: 'all' or an MCS name of the table."""
+    from semcom.fec import mcs
+
+    text = text.strip()
+    if text.lower() == "all":
+        return "all"
+    try:
+        return mcs.get(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _k_item(text: str) -> int:
+    """One item of --k: a block length in [12, 8448] information bits (incl. CRC)."""
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 12 <= k <= 8448:
+        raise argparse.ArgumentTypeError(f"k must be in [12, 8448], got {text!r}")
+    return k
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _grid(items: list[str]):
+    """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
+    import numpy as np
+
+    from semcom.fec import bler
+
+    return np.unique(np.concatenate([bler.parse_grid(item) for item in items]))
+
+
+def _mcs_list(items: list[str]):
+    from semcom.fec import mcs
+
+    if "all" in items:
+        if len(items) > 1:
+            raise ValueError(f"--mcs all cannot be combined with MCS names, got {' '.join(items)}")
+        return list(mcs.MCS_TABLE)
+    if len(set(items)) != len(items):
+        raise ValueError(f"--mcs values must be distinct, got {' '.join(items)}")
+    return [mcs.get(name) for name in items]
+
+
+def _parse_ks(values: list[int]) -> list[int]:
+    ks = flatten(values) or []
     if len(set(ks)) != len(ks):
-        raise ValueError(f"--k values must be distinct, got {spec!r}")
-    if not ks or min(ks) < 12 or max(ks) > 8448:
-        raise ValueError(f"--k values must be in [12, 8448], got {spec!r}")
+        raise ValueError(f"--k values must be distinct, got {' '.join(map(str, ks))}")
     return ks
 
 
-def _per_k_ints(spec: str | None, ks: list[int], flag: str, short: int, long: int) -> list[int]:
+def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, long: int) -> list[int]:
     """Values of a per-k option; None gives `short` for caption-sized blocks and `long` above
     (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
-    if spec is None:
+    if values is None:
         return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
-    try:
-        values = [int(part) for part in str(spec).split(",") if part.strip()]
-    except ValueError:
-        raise ValueError(f"{flag} must be an integer or comma-separated integers, got {spec!r}") from None
+    values = flatten(values) or []
     if len(values) == 1:
         values = values * len(ks)
-    if len(values) != len(ks) or any(v <= 0 for v in values):
-        raise ValueError(f"{flag} needs one positive value or one per --k value ({len(ks)}), got {spec!r}")
+    if len(values) != len(ks):
+        raise ValueError(f"{flag} needs one value or one per --k value ({len(ks)}), "
+                         f"got {' '.join(map(str, values))}")
     return values
 
 
 def _cmd_bler(args: argparse.Namespace) -> int:
-    from semcom.fec import bler, mcs
+    from semcom.fec import bler
 
     try:
         ks = _parse_ks(args.k)
@@ -111,9 +193,9 @@ def _cmd_bler(args: argparse.Namespace) -> int:
         if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
             os.environ["SEMCOM_FEC_DECODER"] = args.decoder
         table = bler.sweep(
-            mcs.parse_list(args.mcs),
+            _mcs_list(flatten(args.mcs) or []),
             ks,
-            bler.parse_grid(args.esn0_db),
+            _grid(flatten(args.esn0_db) or []),
             seed=args.seed,
             max_blocks=_per_k_ints(args.blocks, ks, "--blocks", 300, 60),
             min_errors=_per_k_ints(args.min_errors, ks, "--min-errors", 20, 10),
@@ -139,17 +221,38 @@ def _cmd_bler(args: argparse.Namespace) -> int:
     return 0
 
 
+def _esn0_words(items: list[str]) -> list[str]:
+    """--esn0-db as command-line words that parse back to the same items: `--esn0-db=ITEM` for one
+    item; for several, a range starting below zero (which argparse would take for an option) is
+    written out as its points."""
+    if len(items) == 1:
+        return [f"--esn0-db={items[0]}"]
+    import numpy as np
+
+    from semcom.fec import bler
+
+    words = []
+    for item in items:
+        if item.startswith("-") and ":" in item:
+            words += [np.format_float_positional(x, trim="-") for x in bler.parse_grid(item)]
+        else:
+            words.append(item)
+    return ["--esn0-db", *words]
+
+
 def _bler_command(args: argparse.Namespace) -> str:
-    """The canonical command line that reproduces this sweep (recorded in the table)."""
+    """The canonical command line that reproduces this sweep (recorded in the table), in the
+    space-separated list syntax."""
     from semcom.fec import ldpc
 
     ks = _parse_ks(args.k)
-    blocks = ",".join(map(str, _per_k_ints(args.blocks, ks, "--blocks", 300, 60)))
-    errors = ",".join(map(str, _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)))
+    blocks = [str(v) for v in _per_k_ints(args.blocks, ks, "--blocks", 300, 60)]
+    errors = [str(v) for v in _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)]
     fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
-    parts = ["semcom", "channel", "bler", "--channel-model", args.channel, *fading, f"--esn0-db={args.esn0_db}",
-             "--mcs", args.mcs, "--k", args.k,
-             "--blocks", blocks, "--min-errors", errors, "--jobs", str(args.jobs),
+    parts = ["semcom", "channel", "bler", "--channel-model", args.channel, *fading,
+             *_esn0_words(flatten(args.esn0_db) or []),
+             "--mcs", *(flatten(args.mcs) or []), "--k", *map(str, ks),
+             "--blocks", *blocks, "--min-errors", *errors, "--jobs", str(args.jobs),
              "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
              "--decoder", ldpc.decoder_name(args.decoder), "--seed", str(args.seed), "--out", str(args.out)]
     return shlex.join(parts + (["--merge"] if args.merge else []))
@@ -224,14 +327,18 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
 def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
     """`semcom channel bench --fec`: the LDPC decoder benchmark (`semcom.fec.bench`) as a mode of
     the modem benchmark `semcom.cli.channel` registers (its --seed and --json apply to both)."""
+    # numpy only, as semcom.fec.segmentation
+    from semcom.fec.bench import DEFAULT_POINTS
+
     bench = subparsers.choices.get("bench")
     if bench is None:
         return
     group = bench.add_argument_group("--fec: LDPC decoders (fast min-sum vs Sionna) on identical LLRs")
     group.add_argument("--fec", action="store_true",
                        help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)")
-    group.add_argument("--points", default="16qam-r1/2@6.4,16qam-r3/4@10.2,16qam-r5/6@13.5",
-                       help="operating points MCS@ESN0_DB, comma-separated (default %(default)s)")
+    group.add_argument("--points", type=list_of(_point_item, "--points"), nargs="+", metavar="MCS@ESN0_DB",
+                       default=list(DEFAULT_POINTS),
+                       help=f"operating points (default {' '.join(f'{m}@{x:g}' for m, x in DEFAULT_POINTS)})")
     group.add_argument("--k", type=int, default=8413, help="info bits per codeword incl. CRC (default %(default)s)")
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
     group.add_argument("--decoders", type=list_of(str, "--decoders"), nargs="+", default=["minsum", "sionna"],
@@ -247,12 +354,22 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
     bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
 
 
+def _point_item(text: str) -> tuple[str, float]:
+    """One item of --points: MCS@ESN0_DB."""
+    from semcom.fec.bench import parse_point
+
+    try:
+        return parse_point(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
-    from semcom.fec.bench import format_fec_bench, parse_points, run_fec_bench
+    from semcom.fec.bench import format_fec_bench, run_fec_bench
 
     try:
         result = run_fec_bench(
-            points=parse_points(args.points), k=args.k, codewords=args.codewords,
+            points=flatten(args.points), k=args.k, codewords=args.codewords,
             decoders=tuple(flatten(args.decoders) or ()),
             num_iter=args.num_iter, repeats=args.fec_repeats, threads=args.threads, seed=args.seed,
             channel=args.fec_channel, fading_block_length=args.fading_block_length,

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import json
+import shlex
+from importlib import resources
 
 import numpy as np
+import pytest
 
-from semcom.cli import main
+from semcom.cli import build_parser, flags, main
 from semcom.fec import bler, mcs
+from semcom.fec import cli as fec_cli
+
+
+def _bler_args(words: list[str]):
+    """`semcom channel bler WORDS` parsed by the real parser."""
+    return build_parser().parse_args(["channel", "bler", *words])
+
+
+def _values(args) -> tuple:
+    """What a parsed `semcom channel bler` runs: grid, MCS, k, blocks and errors per k, the rest."""
+    ks = fec_cli._parse_ks(args.k)
+    return (tuple(fec_cli._grid(flags.flatten(args.esn0_db))),
+            tuple(m.name for m in fec_cli._mcs_list(flags.flatten(args.mcs))), tuple(ks),
+            tuple(fec_cli._per_k_ints(args.blocks, ks, "--blocks", 300, 60)),
+            tuple(fec_cli._per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)),
+            args.channel, args.fading_block_length, args.jobs, args.seed, str(args.out), args.merge)
+
+
+def _recorded_words(command: str) -> list[str]:
+    words = shlex.split(command)
+    assert words[:3] == ["semcom", "channel", "bler"]
+    return words[3:]
 
 
 def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
@@ -18,7 +43,9 @@ def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
     table = bler.BlerTable.load(out)
     curve = table.curve("qpsk-r1/2", 64)
     assert curve.esn0_db[0] == 0.0 and curve.n == mcs.get("qpsk-r1/2").codeword_bits(64)
-    assert "--esn0-db=0:4:2" in table.meta["runs"][0]["command"]
+    command = table.meta["runs"][0]["command"]
+    assert "--esn0-db=0:4:2" in command and " --k 64 --blocks 20 --min-errors 20 " in command
+    assert "," not in command  # the new list syntax only
     assert "qpsk-r1/2" in capsys.readouterr().out
     # --merge adds a curve, keeps the old one
     rc = main(["channel", "bler", "--esn0-db=4:8:2", "--mcs", "16qam-r1/2", "--k", "64", "--blocks", "10",
@@ -29,10 +56,96 @@ def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
 
 
 def test_bler_command_rejects_bad_arguments(tmp_path, capsys) -> None:
-    for bad in (["--esn0-db=5:1:1"], ["--mcs", "qpsk-r9/10"], ["--k", "8"], ["--blocks", "0"]):
+    # each list item is validated by argparse, which names the flag and the item
+    for bad, message in (
+        (["--esn0-db=5:1:1"], "argument --esn0-db: range '5:1:1' needs STEP > 0 and STOP >= START"),
+        (["--esn0-db", "1", "1:2"], "argument --esn0-db: expected a number of dB or START:STOP:STEP, got '1:2'"),
+        (["--esn0-db", "0", "70"], "argument --esn0-db: Es/N0 must be in [-20, 60] dB, got '70'"),
+        (["--esn0-db", "0:60:1e-6"], "argument --esn0-db: range '0:60:1e-6' has more than 10000 points"),
+        (["--esn0-db", "nan"], "argument --esn0-db: expected finite values, got 'nan'"),
+        (["--mcs", "qpsk-r1/2", "qpsk-r9/10"], "argument --mcs: unknown MCS 'qpsk-r9/10'"),
+        (["--k", "64", "8"], "argument --k: k must be in [12, 8448], got '8'"),
+        (["--k", "64", "x"], "argument --k: expected an integer, got 'x'"),
+        (["--blocks", "10", "0"], "argument --blocks: expected a positive integer, got '0'"),
+        (["--min-errors", "1.5"], "argument --min-errors: expected an integer, got '1.5'"),
+        (["--esn0-db"], "argument --esn0-db: expected at least one argument"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["channel", "bler", "--out", str(tmp_path / "x.json"), *bad])
+        assert exit_.value.code == 2
+        assert message in capsys.readouterr().err, bad
+    # what needs the whole list is checked before any simulation runs
+    for bad, message in (
+        (["--k", "64", "64"], "--k values must be distinct, got 64 64"),
+        (["--k", "64", "320", "--blocks", "1", "2", "3"], "--blocks needs one value or one per --k value (2), got 1 2 3"),
+        (["--mcs", "all", "qpsk-r1/2"], "--mcs all cannot be combined with MCS names"),
+        (["--mcs", "qpsk-r1/2", "QPSK-r1/2"], "--mcs values must be distinct"),
+    ):
         assert main(["channel", "bler", "--out", str(tmp_path / "x.json"), *bad]) == 2
-    assert "semcom channel bler:" in capsys.readouterr().err
+        assert f"semcom channel bler: {message}" in capsys.readouterr().err, bad
     assert not (tmp_path / "x.json").exists()
+
+
+def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(flags, "_warned", set())
+    new = _bler_args(["--esn0-db", "-1", "0.5", "2:4:1", "--mcs", "qpsk-r1/2", "16qam-r1/2", "--k", "64", "320",
+                      "--blocks", "30", "40", "--min-errors", "5", "--out", "t.json"])
+    assert capsys.readouterr().err == ""
+    assert _values(new)[:5] == ((-1.0, 0.5, 2.0, 3.0, 4.0), ("qpsk-r1/2", "16qam-r1/2"), (64, 320), (30, 40), (5, 5))
+    old = _bler_args(["--esn0-db", "2,0.5,-1,3,4", "--mcs", "qpsk-r1/2,16qam-r1/2", "--k", "64,320",
+                      "--blocks", "30,40", "--min-errors", "5", "--out", "t.json"])
+    err = capsys.readouterr().err
+    assert _values(old) == _values(new)
+    for line in ("--esn0-db with commas ('2,0.5,-1,3,4') is deprecated, use spaces: --esn0-db 2 0.5 -1 3 4",
+                 "--mcs with commas ('qpsk-r1/2,16qam-r1/2') is deprecated, use spaces: --mcs qpsk-r1/2 16qam-r1/2",
+                 "--k with commas ('64,320') is deprecated, use spaces: --k 64 320",
+                 "--blocks with commas ('30,40') is deprecated, use spaces: --blocks 30 40"):
+        assert err.count(line) == 1, line
+    assert len(err.splitlines()) == 4
+    # the comma form is validated item by item too
+    with pytest.raises(SystemExit):
+        _bler_args(["--k", "64,8", "--out", "t.json"])
+    assert "argument --k: k must be in [12, 8448], got '8'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("words", [
+    ["--esn0-db=-3:22:0.25"],
+    ["--esn0-db", "-2", "-0.5", "1:3:0.5", "--mcs", "all", "--k", "320", "8448", "--min-errors", "7", "--merge"],
+    ["--esn0-db=-1,1:2:0.5", "--mcs", "qpsk-r1/2", "64QAM-r5/6", "--k", "64", "--blocks", "9"],
+])
+def test_the_recorded_command_parses_back_to_the_same_sweep(words) -> None:
+    args = _bler_args([*words, "--out", "t.json"])
+    command = fec_cli._bler_command(args)
+    assert "," not in command
+    assert _values(_bler_args(_recorded_words(command))) == _values(args)
+
+
+def test_a_negative_range_among_several_items_is_recorded_as_its_points() -> None:
+    args = _bler_args(["--esn0-db=-1:0:0.5", "--out", "t.json"])
+    assert "--esn0-db=-1:0:0.5 " in fec_cli._bler_command(args)
+    # "-1:0:0.5" as a word of its own would read as an option, so with other items it is written out
+    args.esn0_db = ["-1:0:0.5", "3"]
+    command = fec_cli._bler_command(args)
+    assert " --esn0-db -1 -0.5 0 3 --mcs " in command
+    assert _values(_bler_args(_recorded_words(command))) == _values(args)
+
+
+def test_the_commands_stored_in_the_packaged_tables_still_parse(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(flags, "_warned", set())
+    checked = 0
+    for name in ("bler_table.json", "bler_table_sionna.json"):
+        table = bler.BlerTable.load(resources.files("semcom.fec").joinpath(name))
+        for run in table.meta["runs"]:
+            args = _bler_args(_recorded_words(run["command"]))
+            grid, names, ks = _values(args)[:3]
+            channel = bler.channel_key(args.channel, args.fading_block_length)
+            curves = [c for c in table.curves if c.channel == channel and c.k in ks]
+            # the table holds that run's curves, measured on points of the grid the command gives
+            assert {c.mcs for c in curves} == set(names) and {c.k for c in curves} == set(ks), run["command"]
+            assert all(set(c.esn0_db) <= set(grid) for c in curves), run["command"]
+            checked += 1
+    assert checked >= 2
+    assert "--k with commas ('320,8448') is deprecated, use spaces: --k 320 8448" in capsys.readouterr().err
 
 
 def test_mcs_command_lists_the_table_and_the_amc_choice(capsys) -> None:
@@ -74,7 +187,7 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
 
 
 def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None:
-    rc = main(["channel", "bench", "--fec", "--codewords", "3", "--k", "632", "--points", "16qam-r5/6@15,qpsk-r1/3@8",
+    rc = main(["channel", "bench", "--fec", "--codewords", "3", "--k", "632", "--points", "16qam-r5/6@15", "qpsk-r1/3@8",
                "--json", "--seed", "1"])
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
@@ -83,6 +196,23 @@ def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None
         assert set(point["decoders"]) == {"minsum", "sionna"} and point["speedup"] > 0
     assert main(["channel", "bench", "--fec", "--codewords", "2", "--k", "632", "--points", "16qam-r5/6@15"]) == 0
     assert "minsum is" in capsys.readouterr().out
-    assert main(["channel", "bench", "--fec", "--points", "16qam-r5/6"]) == 2
-    assert main(["channel", "bench", "--fec", "--points", "16qam-r9/10@3"]) == 2
-    assert "semcom channel bench --fec:" in capsys.readouterr().err
+    for bad, message in ((["16qam-r5/6"], "operating point '16qam-r5/6': expected MCS@ESN0_DB"),
+                         (["qpsk-r1/2@1", "16qam-r9/10@3"], "operating point '16qam-r9/10@3': unknown MCS"),
+                         (["qpsk-r1/2@x"], "operating point 'qpsk-r1/2@x': Es/N0 'x' is not a number of dB"),
+                         (["qpsk-r1/2@99"], "operating point 'qpsk-r1/2@99': Es/N0 must be in [-20, 60] dB")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["channel", "bench", "--fec", "--points", *bad])
+        assert exit_.value.code == 2
+        assert f"argument --points: {message}" in capsys.readouterr().err
+
+
+def test_bench_points_old_comma_form_parses_the_same(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(flags, "_warned", set())
+    parser = build_parser()
+    new = parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15", "qpsk-r1/3@-2.5"])
+    assert capsys.readouterr().err == ""
+    old = parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15,qpsk-r1/3@-2.5"])
+    assert flags.flatten(old.points) == flags.flatten(new.points) == [("16qam-r5/6", 15.0), ("qpsk-r1/3", -2.5)]
+    assert "use spaces: --points 16qam-r5/6@15 qpsk-r1/3@-2.5" in capsys.readouterr().err
+    default = parser.parse_args(["channel", "bench", "--fec"])
+    assert flags.flatten(default.points) == [("16qam-r1/2", 6.4), ("16qam-r3/4", 10.2), ("16qam-r5/6", 13.5)]
