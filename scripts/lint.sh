@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Type check with mypy, configured in pyproject.toml ([tool.mypy]): strict on the pure cores
+# Lint with ruff ([tool.ruff]) and type check with mypy, configured in pyproject.toml ([tool.mypy]): strict on the pure cores
 # (semcom.payload, phy, link, metrics, pipeline), mypy's defaults on the rest of semcom and the
 # three services. Exits non-zero on any error. CI calls it from .ci/run.
 #
@@ -24,5 +24,10 @@ if [[ "${1:-}" == "--cores" ]]; then
   shift
   set -- "${cores[@]}" "$@"
 fi
-# mypy exits 1 on type errors and 2 on a usage or configuration error; both fail the script.
+# ruff: lint rules and formatting ([tool.ruff]); then mypy, which exits 1 on type errors and 2
+# on a usage or configuration error; every failure fails the script.
+if [[ $# -eq 0 ]]; then
+  "$py" -m ruff check .
+  "$py" -m ruff format --check .
+fi
 exec "$py" -m mypy "$@"

@@ -173,7 +173,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     try:
         plan = SweepPlan(
-            modes=flatten(args.modes), concurrency=args.concurrency, snr_dbs=[args.snr_db], warmup=args.warmup,
+            modes=flatten(args.modes) or [], concurrency=args.concurrency, snr_dbs=[args.snr_db], warmup=args.warmup,
             bounds=Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout),
         )
         images = load_images(args.images, args.num_images, args.image_size)

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 normalise_target(name)  # ValueError for an empty target
         tls = tls_from_args(args)
         plan = SweepPlan(
-            modes=flatten(args.modes),
+            modes=flatten(args.modes) or [],
             concurrency=args.concurrency,
             rates=args.rate or (),
             snr_dbs=args.snr_db or (None,),

@@ -43,6 +43,7 @@ import re
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -241,6 +242,7 @@ class BaselineRunner:
 
     def decode(self, data: bytes, codec: str, size: tuple[int, int]) -> tuple[Any, str]:
         if self._decoder is None:
+            assert self.decode_timeout_s is not None  # set in __post_init__
             self._decoder = GuardedDecoder(self.decode_timeout_s)
         return self._decoder.decode(data, codec, size)
 
@@ -259,7 +261,7 @@ class BaselineRunner:
             if key not in self._fits:
                 if len(self._fits) > 1024:  # bounded: the sweep runs image by image
                     self._fits = {k: v for k, v in self._fits.items() if k[0] == image_name}
-                self._fits[key] = fit_to_budget(reference, variant.codec, lambda n, cap=cap: n <= cap)
+                self._fits[key] = fit_to_budget(reference, variant.codec, _at_most(cap))
             fitted = self._fits[key]
             if fitted.data is None or fits(len(fitted.data)):
                 return fitted, meets
@@ -360,3 +362,8 @@ def sweep_row(sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption:
         "latent_bytes": fields["file_bytes"], "latent_dropped": False, "values_sanitised": 0,
         **fields, "seconds": seconds,
     }
+
+
+def _at_most(cap: int) -> Callable[[int], bool]:
+    """The fit predicate "a file of n bytes fits": n <= cap."""
+    return lambda n: n <= cap

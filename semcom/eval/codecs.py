@@ -177,8 +177,9 @@ def decode_file(data: bytes, codec: Codec | str, size: tuple[int, int]) -> tuple
     except Exception as exc:  # noqa: BLE001 - every decoder failure is an outage, with its reason
         # without object addresses ("<_io.BytesIO object at 0x...>"): the same file, the same reason
         return None, re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<file>", f"{type(exc).__name__}: {exc}")[:200]
-    if image.size != tuple(size):
-        image = image.resize(tuple(size), Image.Resampling.LANCZOS)
+    width, height = size
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
     return image, ""
 
 
@@ -186,7 +187,8 @@ def fallback_image(size: tuple[int, int]) -> Any:
     """What an outage is scored with: a uniform mid-grey (128, 128, 128) image."""
     from PIL import Image
 
-    return Image.new("RGB", tuple(size), (FALLBACK_GREY,) * 3)
+    width, height = size
+    return Image.new("RGB", (width, height), (FALLBACK_GREY,) * 3)
 
 
 def _decode_to_array(data: bytes, codec_name: str, size: tuple[int, int]) -> tuple[np.ndarray | None, str]:
@@ -221,7 +223,7 @@ class GuardedDecoder:
     def decode(self, data: bytes, codec: str, size: tuple[int, int]) -> tuple[Any, str]:
         from PIL import Image
 
-        future = self._executor().submit(_decode_to_array, bytes(data), codec, tuple(size))
+        future = self._executor().submit(_decode_to_array, bytes(data), codec, (size[0], size[1]))
         try:
             array, reason = future.result(timeout=self.timeout_s)
         except FutureTimeout:

@@ -62,13 +62,13 @@ def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> s
     for name, by_snr in series.items():
         cells = []
         for s in snrs:
-            r = by_snr.get(s)
-            if r is None:
+            cell = by_snr.get(s)
+            if cell is None:
                 cells.append("")
             elif metric == "fid":
-                cells.append(_fmt(float(r["fid"]), math.nan, digits))
+                cells.append(_fmt(float(cell["fid"]), math.nan, digits))
             else:
-                cells.append(_fmt(float(r[f"{metric}_mean"]), float(r[f"{metric}_ci95"]), digits))
+                cells.append(_fmt(float(cell[f"{metric}_mean"]), float(cell[f"{metric}_ci95"]), digits))
         payload = next(iter(by_snr.values())).get("latent_bytes", 0)
         lines.append(f"| {name} | {int(payload):,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -108,7 +108,7 @@ def _paired_diffs(per_image: list[dict[str, Any]], metric: str, baseline: str, o
     base = {(r["image"], r["snr_db"]): float(r[metric]) for r in rows if r["variant"] == baseline}
     variants = [v for v in dict.fromkeys([*order, *(r["variant"] for r in rows)]) if v != baseline]
     snrs = sorted({r["snr_db"] for r in rows})
-    diffs = {(variant, snr): [] for variant in variants for snr in snrs}
+    diffs: dict[tuple[str, float], list[float]] = {(variant, snr): [] for variant in variants for snr in snrs}
     for r in rows:
         key = (r["image"], r["snr_db"])
         if r["variant"] != baseline and key in base:

@@ -286,7 +286,9 @@ class Sweep:
             params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance,
                                  seed=seeds.receiver, adaptive_strength=cfg.adaptive_strength)
             return self.pipeline.receive(packet, params, report)
-        repair = variant.repair if variant is not None else ""
+        if variant is None:
+            raise ValueError(f"cell {cell.key}: mode {cell.mode!r} needs a latent variant")
+        repair = variant.repair
         if repair in RECEIVER_REPAIRS and cfg.fec != "none":
             raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
         if repair and repair not in RECEIVER_REPAIRS and cell.steps == 0:
@@ -352,7 +354,7 @@ class Sweep:
         )
         t0 = time.perf_counter()
         soft = variant is not None and "soft" in variant.repair.split("+")
-        if soft and cfg.fec != "none":
+        if variant is not None and soft and cfg.fec != "none":
             raise ValueError(f"{variant.spec}: soft repair needs the uncoded link's LLRs; use --fec none")
         received, report, llr = self.pipeline.link(packet, channel, seeds.channel, soft=soft)
         result = self._reconstruct(cell, variant, received, report, item.name, seeds, llr=llr)
@@ -447,7 +449,7 @@ class Sweep:
         if self._is_grid_image(item) and not self.store.sample_path(item.name, None).is_file():
             _save_png(self.store.sample_path(item.name, None), reference)
         needs_latent = any(c.mode != "text" for c in pending)
-        latent = self.latent_of(item, image) if needs_latent else None
+        latent = self.latent_of(item, image) if needs_latent else np.zeros(0, np.float32)  # unused without latent cells
         packets: dict[str, Any] = {}
         for cell in pending:
             if cell.mode == "baseline":  # the classical link: semcom.eval.baselines
@@ -476,9 +478,11 @@ def latent_packet(latent: np.ndarray, variant: LatentVariant, caption: str, code
     from semcom.payload.latent import encode_latent, get_encoding
     from semcom.payload.packet import SemanticPacket
 
-    options = {} if get_encoding(variant.encoding).family == "float" else {
-        "per_channel": variant.per_channel, "percentile": variant.percentile}
-    return SemanticPacket(caption=encode_caption(caption), latent=encode_latent(latent, variant.encoding, **options),
+    if get_encoding(variant.encoding).family == "float":
+        payload = encode_latent(latent, variant.encoding)
+    else:
+        payload = encode_latent(latent, variant.encoding, per_channel=variant.per_channel, percentile=variant.percentile)
+    return SemanticPacket(caption=encode_caption(caption), latent=payload,
                           codec=codec, original_size=original_size, coded_size=(size, size))
 
 

@@ -107,7 +107,7 @@ def run_fec_bench(
     for name in decoders:
         ldpc.decoder_name(name)
     torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]  # set at import from the environment
     crc_name = block_crc(k)
     payload_bits = k - crc.crc_bits(crc_name)
     rows = []

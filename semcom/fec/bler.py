@@ -166,7 +166,7 @@ class BlerTable:
         """The channel keys this table has curves for: AWGN, then fading by block length."""
         return sorted({c.channel for c in self.curves}, key=_channel_order)
 
-    def channel_for(self, model: str, fading_block_length: int | None = None, k: int | None = None) -> str:
+    def channel_for(self, model: str, fading_block_length: int = 128, k: int | None = None) -> str:
         """The channel key whose curves serve codewords (of k bits, when given) on `model`.
 
         rayleigh: the shortest measured fading block length L_m >= the codeword's
@@ -178,7 +178,8 @@ class BlerTable:
         if model != "rayleigh":
             return AWGN
         channel_key(model, fading_block_length)  # validates the length
-        measured = sorted(parse_channel_key(c)[1] for c in self.channels() if c != AWGN)
+        measured = sorted(length for c in self.channels() if c != AWGN
+                          for length in (parse_channel_key(c)[1],) if length is not None)
         if not measured:
             return AWGN
         above = [length for length in measured if length >= fading_block_length]
@@ -207,7 +208,7 @@ class BlerTable:
         return max(fitting, key=lambda c: c.k) if fitting else min(mine, key=lambda c: c.k)
 
     def bler(self, mcs: str, k: int, esn0_db: float, channel: str = AWGN) -> float:
-        return self.curve(mcs, k, channel).at(esn0_db)
+        return float(self.curve(mcs, k, channel).at(esn0_db))
 
     def merged(self, other: BlerTable) -> BlerTable:
         """This table with `other`'s curves added, replacing curves of the same (channel, mcs, k);

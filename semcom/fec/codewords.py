@@ -78,6 +78,7 @@ def channel_llrs(
         sequence = scrambling_sequence(flat.size)  # uniform bits on the air, as 38.211 7.3.1.1
         x = constellation.modulate(flat ^ sequence)
         n0 = esn0_db_to_n0(esn0_db)
+        n0_sym: float | np.ndarray
         if model == "awgn":
             y, n0_sym = phy_channel.awgn(x, n0, rng), n0
         elif fading_per_codeword and not interleave and count > 1:

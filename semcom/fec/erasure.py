@@ -40,7 +40,7 @@ def erased_values(erased_bits: np.ndarray, bits_per_value: int, num_values: int 
     count = flags.size // bits_per_value if num_values is None else int(num_values)
     if count < 0 or count * bits_per_value > flags.size:
         raise ValueError(f"{flags.size} bit flags cannot cover {count} values of {bits_per_value} bits")
-    return flags[: count * bits_per_value].reshape(count, bits_per_value).any(axis=1)
+    return np.asarray(flags[: count * bits_per_value].reshape(count, bits_per_value).any(axis=1), dtype=bool)
 
 
 def _neighbour_sums(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

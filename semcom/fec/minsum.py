@@ -44,7 +44,7 @@ from numba import njit, prange
 # sweeps) silently became the core count, which changed later torch results in the last bits. Its
 # own work-queue layer touches no one else's threads. NUMBA_THREADING_LAYER still overrides this.
 if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # numba.config sets its attributes at import
 
 ALPHA = 0.85  # normalisation of the min-sum check-node output ...
 BETA = 0.3  # ... and offset: |out| = max(ALPHA * min - BETA, 0) (normalised + offset min-sum)
