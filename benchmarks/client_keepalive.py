@@ -50,8 +50,9 @@ s.add_insecure_port("127.0.0.1:" + sys.argv[1]); s.start(); print("up", flush=Tr
 def case(name: str, options: list[tuple[str, int]], call_s: float, freeze_after_s: float | None) -> dict:
     port = free_port()
     target = require_loopback(f"127.0.0.1:{port}")
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(call_s)], stdout=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port), str(call_s)], stdout=subprocess.PIPE, start_new_session=True
+    )
     try:
         proc.stdout.readline()
         with grpc.insecure_channel(target, options=options) as channel:
@@ -59,10 +60,12 @@ def case(name: str, options: list[tuple[str, int]], call_s: float, freeze_after_
             t0 = time.monotonic()
             frozen_at = [None]
             if freeze_after_s is not None:
+
                 def freeze() -> None:
                     time.sleep(freeze_after_s)
                     os.kill(proc.pid, signal.SIGSTOP)
                     frozen_at[0] = time.monotonic()
+
                 threading.Thread(target=freeze, daemon=True).start()
             try:
                 call(b"x", timeout=call_s + 10)

@@ -91,13 +91,25 @@ def main(argv: list[str] | None = None) -> int:
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     failed = sum(r["segments_failed"] for r in rows) / sum(r["segments"] for r in rows)
     ber = float(np.mean([r["ber_in_failed_segments"] for r in rows]))
-    print(f"{len(rows)} photos, {args.mcs} at Es/N0 {args.esn0_db:g} dB: {failed:.1%} of segments failed, "
-          f"bit error rate inside them {ber:.2%}; mean SSIM " + ", ".join(f"{k} {v:.4f}" for k, v in mean.items()))
+    print(
+        f"{len(rows)} photos, {args.mcs} at Es/N0 {args.esn0_db:g} dB: {failed:.1%} of segments failed, "
+        f"bit error rate inside them {ber:.2%}; mean SSIM " + ", ".join(f"{k} {v:.4f}" for k, v in mean.items())
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"mcs": args.mcs, "esn0_db": args.esn0_db, "mean": mean,
-                                         "segments_failed_fraction": failed, "ber_in_failed_segments": ber,
-                                         "rows": rows}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "mcs": args.mcs,
+                    "esn0_db": args.esn0_db,
+                    "mean": mean,
+                    "segments_failed_fraction": failed,
+                    "ber_in_failed_segments": ber,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -38,11 +38,22 @@ def _point(text: str) -> tuple[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", type=list_of(_variant, "--variants"), nargs="+", default=[(0.75, 0.0), (0.85, 0.3)],
-                        metavar="ALPHA/BETA", help="check-node variants (default 0.75/0 0.85/0.3)")
-    parser.add_argument("--points", type=list_of(_point, "--points"), nargs="+", metavar="MCS@ESN0_DB",
-                        default=[("qpsk-r1/3", -1.25), ("16qam-r1/2", 6.25)],
-                        help="operating points (default qpsk-r1/3@-1.25 16qam-r1/2@6.25)")
+    parser.add_argument(
+        "--variants",
+        type=list_of(_variant, "--variants"),
+        nargs="+",
+        default=[(0.75, 0.0), (0.85, 0.3)],
+        metavar="ALPHA/BETA",
+        help="check-node variants (default 0.75/0 0.85/0.3)",
+    )
+    parser.add_argument(
+        "--points",
+        type=list_of(_point, "--points"),
+        nargs="+",
+        metavar="MCS@ESN0_DB",
+        default=[("qpsk-r1/3", -1.25), ("16qam-r1/2", 6.25)],
+        help="operating points (default qpsk-r1/3@-1.25 16qam-r1/2@6.25)",
+    )
     parser.add_argument("--codewords", type=int, default=200)
     parser.add_argument("--k", type=int, default=8448)
     parser.add_argument("--seed", type=int, default=7)

@@ -52,8 +52,13 @@ PAPER_ESN0_DB = [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB]  # the s
 VARIANTS = ("float64", "int8", "int8g-smmse", "int8g-soft", "amc-ldpc")
 # channel noise stream per variant; int8g-soft shares int8g-smmse's, so the two differ only in the receiver
 SEED_OFFSET = {"float64": 0, "int8": 1, "int8g-smmse": 2, "int8g-soft": 2, "amc-ldpc": 5}
-LABELS = {"float64": "float64 uncoded", "int8": "int8 uncoded", "int8g-smmse": "int8g + sMMSE uncoded",
-          "int8g-soft": "int8g + soft sMMSE uncoded", "amc-ldpc": "AMC + LDPC, int8"}
+LABELS = {
+    "float64": "float64 uncoded",
+    "int8": "int8 uncoded",
+    "int8g-smmse": "int8g + sMMSE uncoded",
+    "int8g-soft": "int8g + soft sMMSE uncoded",
+    "amc-ldpc": "AMC + LDPC, int8",
+}
 
 
 class Photo:
@@ -92,10 +97,10 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
     """The variant's result at every grid point: ssim, symbols and link details."""
     import dataclasses
 
-    from semcom.link.repair import position_ber, repaired_latent
     from semcom.fec.amc import latent_airtime_budget
     from semcom.fec.link import transmit_field_coded
     from semcom.link.policy import decide_latent
+    from semcom.link.repair import position_ber, repaired_latent
     from semcom.link.transmission import transmit_packet, transmit_packet_soft
     from semcom.link.types import ChannelConfig
     from semcom.payload.latent import decode_latent, encode_latent
@@ -103,17 +108,21 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
     points = []
     if variant in ("int8g-smmse", "int8g-soft"):
         latent = photo.sender.encode_latent_tensor(photo.image, seed=photo.seed + photo.index, size=512)
-        packet = dataclasses.replace(photo.f64, latent=encode_latent(latent, "int8g", per_channel=True, percentile=99.9))
+        packet = dataclasses.replace(
+            photo.f64, latent=encode_latent(latent, "int8g", per_channel=True, percentile=99.9)
+        )
     elif variant in ("int8", "amc-ldpc"):
-        packet = photo.sender.encode(photo.image, caption="", encoding="int8", per_channel=True, size=512,
-                                     seed=photo.seed + photo.index)
+        packet = photo.sender.encode(
+            photo.image, caption="", encoding="int8", per_channel=True, size=512, seed=photo.seed + photo.index
+        )
     else:
         packet = photo.f64
     for j, esn0 in enumerate(esn0_grid):
         seed = photo.channel_seed(j, variant)
         if variant != "amc-ldpc":
-            cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model,
-                                latent_policy="always", seed=seed)
+            cfg = ChannelConfig(
+                snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, latent_policy="always", seed=seed
+            )
             if variant == "int8g-soft":  # the same noise as transmit_packet, plus the latent bits' LLRs
                 received, report, llr = transmit_packet_soft(packet, cfg)
                 ssim = photo.score_values(repaired_latent(received.latent, packet.codec, "soft", llr=llr).values)
@@ -127,8 +136,16 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
                 ssim = photo.score(received)
             points.append({"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors})
             continue
-        cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, fec="ldpc",
-                            mcs="auto", latent_policy="amc", seed=seed)
+        cfg = ChannelConfig(
+            snr_db=esn0,
+            snr_convention="esn0",
+            modulation="16qam",
+            model=model,
+            fec="ldpc",
+            mcs="auto",
+            latent_policy="amc",
+            seed=seed,
+        )
         decision = decide_latent(cfg, packet.latent)
         if not decision.send:
             points.append({"ssim": None, "symbols": 0, "dropped": decision.reason})
@@ -140,10 +157,18 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
         link_wall, link_cpu = time.perf_counter() - t0, time.process_time() - c0
         rx = dataclasses.replace(packet.latent, data=np.packbits(result.rx_bits).tobytes())
         values = decode_latent(rx, packet.codec).values
-        points.append({"ssim": photo.score_values(values), "symbols": result.symbols, "mcs": result.mcs,
-                       "segments": result.segments, "segments_failed": result.segments_failed,
-                       "bit_errors": result.bit_errors, "link_wall_s": round(link_wall, 2),
-                       "link_cpu_s": round(link_cpu, 2)})
+        points.append(
+            {
+                "ssim": photo.score_values(values),
+                "symbols": result.symbols,
+                "mcs": result.mcs,
+                "segments": result.segments,
+                "segments_failed": result.segments_failed,
+                "bit_errors": result.bit_errors,
+                "link_wall_s": round(link_wall, 2),
+                "link_cpu_s": round(link_cpu, 2),
+            }
+        )
     return points
 
 
@@ -169,10 +194,13 @@ def summarise(records: dict[tuple[str, str], dict], photos: list[str], esn0_grid
         for j, esn0 in enumerate(esn0_grid):
             cells = [r["points"][j] for r in rows]
             scored = [c["ssim"] for c in cells if c["ssim"] is not None]
-            point = {"esn0_db": esn0, "ebn0_db_uncoded_16qam": round(esn0 - 10 * np.log10(4), 2),
-                     "ssim": float(np.mean(scored)) if scored else None,
-                     "symbols": float(np.mean([c["symbols"] for c in cells])),
-                     "dropped": sum(1 for c in cells if c["ssim"] is None)}
+            point = {
+                "esn0_db": esn0,
+                "ebn0_db_uncoded_16qam": round(esn0 - 10 * np.log10(4), 2),
+                "ssim": float(np.mean(scored)) if scored else None,
+                "symbols": float(np.mean([c["symbols"] for c in cells])),
+                "dropped": sum(1 for c in cells if c["ssim"] is None),
+            }
             if v == "amc-ldpc":
                 point["mcs"] = sorted({c.get("mcs", "drop") for c in cells})
                 point["segments_failed"] = int(sum(c.get("segments_failed", 0) for c in cells))
@@ -186,18 +214,23 @@ def summarise(records: dict[tuple[str, str], dict], photos: list[str], esn0_grid
 def format_summary(s: dict, channel: str = "awgn") -> str:
     variants = list(s["variants"])
     paper = 16 * 32 * 64 * 64  # float64 latent bits / 4 bits per 16-QAM symbol
-    lines = [f"TAEF2 k=0, {channel}; SSIM (semcom.metrics.ssim) / latent channel symbols per image (x the paper's {paper:,}); "
-             f"clean codec SSIM {s['clean']:.4f} ({s['clean_photos']} photos)",
-             "| Es/N0 dB (Eb/N0 16-QAM) | " + " | ".join(f"{LABELS[v]} ({s['variants'][v]['photos']} photos)"
-                                                   for v in variants) + " |",
-             "|" + " --- |" * (len(variants) + 1)]
+    lines = [
+        f"TAEF2 k=0, {channel}; SSIM (semcom.metrics.ssim) / latent channel symbols per image (x the paper's {paper:,}); "
+        f"clean codec SSIM {s['clean']:.4f} ({s['clean_photos']} photos)",
+        "| Es/N0 dB (Eb/N0 16-QAM) | "
+        + " | ".join(f"{LABELS[v]} ({s['variants'][v]['photos']} photos)" for v in variants)
+        + " |",
+        "|" + " --- |" * (len(variants) + 1),
+    ]
     for j in range(len(s["variants"][variants[0]]["points"])):
         first = s["variants"][variants[0]]["points"][j]
         cells = []
         for v in variants:
             c = s["variants"][v]["points"][j]
             val = "dropped" if c["ssim"] is None else f"{c['ssim']:.4f}"
-            extra = f", {', '.join(c['mcs'])}, {c['segments_failed']}/{c['segments']} segments failed" if "mcs" in c else ""
+            extra = (
+                f", {', '.join(c['mcs'])}, {c['segments_failed']}/{c['segments']} segments failed" if "mcs" in c else ""
+            )
             cells.append(f"{val} / {c['symbols']:,.0f} ({c['symbols'] / paper:.3f}x){extra}")
         lines.append(f"| {first['esn0_db']:.2f} ({first['ebn0_db_uncoded_16qam']:g}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -224,17 +257,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--taef2", type=Path, default=TAEF2_DIR, help="TAEF2 weights dir")
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=75, help="first N photos in name order (default all 75)")
-    parser.add_argument("--variants", type=list_of(_variant, "--variants"), nargs="+", default=list(VARIANTS),
-                        help=f"a subset of {' '.join(VARIANTS)} (default all)")
-    parser.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
-                        help="channel of every variant (rayleigh: block fading, 128 symbols per gain)")
-    parser.add_argument("--esn0-db", type=list_of(_esn0, "--esn0-db"), nargs="+", default=None,
-                        help="Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)")
+    parser.add_argument(
+        "--variants",
+        type=list_of(_variant, "--variants"),
+        nargs="+",
+        default=list(VARIANTS),
+        help=f"a subset of {' '.join(VARIANTS)} (default all)",
+    )
+    parser.add_argument(
+        "--channel",
+        choices=("awgn", "rayleigh"),
+        default="awgn",
+        help="channel of every variant (rayleigh: block fading, 128 symbols per gain)",
+    )
+    parser.add_argument(
+        "--esn0-db",
+        type=list_of(_esn0, "--esn0-db"),
+        nargs="+",
+        default=None,
+        help="Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="directory for records*.jsonl and summary.json")
-    parser.add_argument("--shard", default="0/1", help="I/N: this process does photos i with i %% N == I "
-                        "(run N processes on N cores; each writes its own records-I-of-N.jsonl)")
+    parser.add_argument(
+        "--shard",
+        default="0/1",
+        help="I/N: this process does photos i with i %% N == I "
+        "(run N processes on N cores; each writes its own records-I-of-N.jsonl)",
+    )
     args = parser.parse_args(argv)
     try:
         shard, shards = (int(x) for x in args.shard.split("/"))

@@ -44,8 +44,9 @@ def _stages(bits: np.ndarray, field: str, esn0_db: float, rng: np.random.Generat
     blocks = timed("segment+crc", lambda: crc.attach(segmentation.split(bits, plan), plan.crc))
     codewords = timed("ldpc encode", ldpc.encode, blocks, n, m.bits_per_symbol)
     llr = timed("channel+llr", channel_llrs, codewords, m.bits_per_symbol, esn0_db, rng)
-    decided = timed("ldpc decode", ldpc.decode, llr, plan.k, m.bits_per_symbol,
-                    is_done=lambda b: crc.check(b, plan.crc)[1])
+    decided = timed(
+        "ldpc decode", ldpc.decode, llr, plan.k, m.bits_per_symbol, is_done=lambda b: crc.check(b, plan.crc)[1]
+    )
     _, ok = timed("crc check", crc.check, decided, plan.crc)
     wall["segments failed"] = cpu["segments failed"] = float(np.count_nonzero(~ok))
     return f"{m.name} x {plan.segments}", wall, cpu
@@ -78,10 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = {"bits": n_bits, "mcs": label, "wall_s": med, "cpu_s": med_cpu}
         total = sum(v for k, v in med.items() if k != "segments failed")
         total_cpu = sum(v for k, v in med_cpu.items() if k != "segments failed")
-        print(f"{name:15s} {n_bits:>9d} bits  {label:22s} total {total:7.2f} s wall, {total_cpu:7.2f} s cpu  "
-              + "  ".join(f"{k} {v:.3f}/{med_cpu[k]:.3f}" for k, v in med.items() if k != "segments failed"))
-    meta = {"esn0_db": args.esn0_db, "repeats": args.repeats, "torch_threads": torch.get_num_threads(),
-            "note": "median over repeats after a warm-up; values are wall/cpu seconds"}
+        print(
+            f"{name:15s} {n_bits:>9d} bits  {label:22s} total {total:7.2f} s wall, {total_cpu:7.2f} s cpu  "
+            + "  ".join(f"{k} {v:.3f}/{med_cpu[k]:.3f}" for k, v in med.items() if k != "segments failed")
+        )
+    meta = {
+        "esn0_db": args.esn0_db,
+        "repeats": args.repeats,
+        "torch_threads": torch.get_num_threads(),
+        "note": "median over repeats after a warm-up; values are wall/cpu seconds",
+    }
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default 3)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50, the paper)")
-    parser.add_argument("--budget-s", type=float, default=240.0, help="skip remaining sections after this (default 240)")
+    parser.add_argument(
+        "--budget-s", type=float, default=240.0, help="skip remaining sections after this (default 240)"
+    )
     args = parser.parse_args(argv)
 
     out = Path(args.out)
@@ -163,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = {}
         reference = None
         for b in args.batch_sizes:
-            items = [(packet, ReconParams(mode="text+latent", num_inference_steps=args.steps, seed=i)) for i in range(b)]
+            items = [
+                (packet, ReconParams(mode="text+latent", num_inference_steps=args.steps, seed=i)) for i in range(b)
+            ]
             times, res = _timed(torch, lambda it=items: receiver.reconstruct_batch(it), args.repeats)
             med = statistics.median(times)
             rows[str(b)] = {**_summary(times), "images_per_s": b / med}

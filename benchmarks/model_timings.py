@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     receiver.preload()
 
     stages = {
-        "sender encode (caption given)": lambda: sender.encode_with_timings(image, caption="a dog", size=args.size, seed=0)[1],
+        "sender encode (caption given)": lambda: sender.encode_with_timings(
+            image, caption="a dog", size=args.size, seed=0
+        )[1],
         "sender encode (BLIP caption)": lambda: sender.encode_with_timings(image, size=args.size, seed=0)[1],
     }
     packet = sender.encode(image, caption="a dog runs across the grass", size=args.size, seed=0)
@@ -69,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             totals.append(time.perf_counter() - t0)
         breakdown = {k: statistics.median(p[k] for p in parts) for k in parts[0] if k != "total"}
         report[name] = {"median_s": statistics.median(totals), "breakdown_s": breakdown}
-    meta = f"profile {models.name}, {args.size}x{args.size}, device {models.device}, dtype {models.dtype}, " \
-           f"torch threads {torch.get_num_threads()}, median of {args.repeats}"
+    meta = (
+        f"profile {models.name}, {args.size}x{args.size}, device {models.device}, dtype {models.dtype}, "
+        f"torch threads {torch.get_num_threads()}, median of {args.repeats}"
+    )
     if args.json:
         print(json.dumps({"meta": meta, "stages": report}, indent=2))
         return 0

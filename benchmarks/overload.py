@@ -55,14 +55,26 @@ class Service:
     def __init__(self, role: str, logs: Path, env: dict[str, str], args: list[str]) -> None:
         self.role, self.port = role, free_port()
         self.target = f"127.0.0.1:{self.port}"
-        base = {"SEMCOM_HOST": "127.0.0.1", "SEMCOM_PROFILE": "tiny", "SEMCOM_IMAGE_SIZE": "64",
-                "SEMCOM_TORCH_THREADS": "1", "SEMCOM_INSECURE": "true", "SEMCOM_METRICS_PORT": "0",
-                "SEMCOM_SHUTDOWN_GRACE_S": "2", "SEMCOM_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+        base = {
+            "SEMCOM_HOST": "127.0.0.1",
+            "SEMCOM_PROFILE": "tiny",
+            "SEMCOM_IMAGE_SIZE": "64",
+            "SEMCOM_TORCH_THREADS": "1",
+            "SEMCOM_INSECURE": "true",
+            "SEMCOM_METRICS_PORT": "0",
+            "SEMCOM_SHUTDOWN_GRACE_S": "2",
+            "SEMCOM_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
         self.log = open(logs / f"{role}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "semcom", "serve", role, "--port", str(self.port), *args],
-            cwd=REPO, env={**os.environ, **base, **env}, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cwd=REPO,
+            env={**os.environ, **base, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def peak_rss_mib(self) -> float:
         try:
@@ -103,12 +115,14 @@ def packet_request(request_id: str, steps: int):
     from semcom.v1 import receiver_pb2
 
     latent = np.random.default_rng(0).normal(size=(4, 8, 8))
-    packet = SemanticPacket(caption=b"a dog runs on the grass", latent=encode_latent(latent, "float16"),
-                            coded_size=(64, 64))
+    packet = SemanticPacket(
+        caption=b"a dog runs on the grass", latent=encode_latent(latent, "float16"), coded_size=(64, 64)
+    )
     return receiver_pb2.ReconstructRequest(
-        request_id=request_id, packet=convert.packet_to_proto(packet),
-        params=receiver_pb2.ReconstructionParams(mode=receiver_pb2.MODE_TEXT_LATENT, num_inference_steps=steps,
-                                                 seed=1))
+        request_id=request_id,
+        packet=convert.packet_to_proto(packet),
+        params=receiver_pb2.ReconstructionParams(mode=receiver_pb2.MODE_TEXT_LATENT, num_inference_steps=steps, seed=1),
+    )
 
 
 def pushback_ms(exc: grpc.RpcError, default: int = 500) -> int:
@@ -135,15 +149,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
     from PIL import Image
 
     from semcom.rpc.client import image_request
     from semcom.v1 import receiver_pb2_grpc, sender_pb2_grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     logs = Path(tempfile.mkdtemp(prefix="semcom-overload-"))
-    receiver = Service("receiver", logs, {"SEMCOM_MAX_WORKERS": str(args.workers),
-                                          "SEMCOM_STREAM_IDLE_S": str(args.stream_idle_s)}, [])
+    receiver = Service(
+        "receiver", logs, {"SEMCOM_MAX_WORKERS": str(args.workers), "SEMCOM_STREAM_IDLE_S": str(args.stream_idle_s)}, []
+    )
     channel = Service("channel", logs, {}, ["--upstream", receiver.target])
     sender = Service("sender", logs, {}, ["--upstream", channel.target])
     services = [receiver, channel, sender]
@@ -196,7 +211,7 @@ def main() -> None:
                     while not (release.is_set() or stop.is_set()):
                         time.sleep(0.05)
                     return
-                    yield  # noqa: unreachable - a stream that never sends
+                    yield  # unreachable: a stream that never sends
 
                 try:
                     list(stub.ReconstructStream(nothing(), timeout=max(end - time.monotonic(), 0.1) + 5))
@@ -237,20 +252,36 @@ def main() -> None:
             with grpc.insecure_channel(sender.target) as sender_link:
                 t0 = time.monotonic()
                 try:
-                    replies = list(sender_pb2_grpc.SenderServiceStub(sender_link).Transmit(
-                        iter([image_request(buffer.getvalue(), caption="a normal request", steps=args.steps)]), timeout=60))
-                    normal["Transmit via sender"] = {"code": "OK", "seconds": time.monotonic() - t0, "images": len(replies)}
+                    replies = list(
+                        sender_pb2_grpc.SenderServiceStub(sender_link).Transmit(
+                            iter([image_request(buffer.getvalue(), caption="a normal request", steps=args.steps)]),
+                            timeout=60,
+                        )
+                    )
+                    normal["Transmit via sender"] = {
+                        "code": "OK",
+                        "seconds": time.monotonic() - t0,
+                        "images": len(replies),
+                    }
                 except grpc.RpcError as exc:
-                    normal["Transmit via sender"] = {"code": exc.code().name, "seconds": time.monotonic() - t0,
-                                                     "details": exc.details(), "pushback_ms": pushback_ms(exc, -1)}
+                    normal["Transmit via sender"] = {
+                        "code": exc.code().name,
+                        "seconds": time.monotonic() - t0,
+                        "details": exc.details(),
+                        "pushback_ms": pushback_ms(exc, -1),
+                    }
             count("normal request", normal["Transmit via sender"]["code"])
             t0 = time.monotonic()
             try:
                 stub.Reconstruct(packet_request("normal", args.steps), timeout=60)
                 normal["Reconstruct at receiver"] = {"code": "OK", "seconds": time.monotonic() - t0}
             except grpc.RpcError as exc:
-                normal["Reconstruct at receiver"] = {"code": exc.code().name, "seconds": time.monotonic() - t0,
-                                                     "details": exc.details(), "pushback_ms": pushback_ms(exc, -1)}
+                normal["Reconstruct at receiver"] = {
+                    "code": exc.code().name,
+                    "seconds": time.monotonic() - t0,
+                    "details": exc.details(),
+                    "pushback_ms": pushback_ms(exc, -1),
+                }
             count("normal request", normal["Reconstruct at receiver"]["code"])
 
         threads = [threading.Thread(target=idle, args=(i,), daemon=True) for i in range(args.idle)]
@@ -265,11 +296,24 @@ def main() -> None:
             thread.join(60)
         link.close()
         result = {
-            "settings": {"receiver_workers": args.workers, "active_streams": 4 * args.workers, "idle_streams": args.idle,
-                         "seconds": args.seconds, "steps": args.steps, "stream_idle_s": args.stream_idle_s},
-            "health_check_ms": {role: {"n": len(v), "p50": percentile(v, 50) * 1e3, "p99": percentile(v, 99) * 1e3,
-                                       "max": max(v) * 1e3 if v else float("nan"), "answers": dict(answers[role])}
-                                for role, v in checks.items()},
+            "settings": {
+                "receiver_workers": args.workers,
+                "active_streams": 4 * args.workers,
+                "idle_streams": args.idle,
+                "seconds": args.seconds,
+                "steps": args.steps,
+                "stream_idle_s": args.stream_idle_s,
+            },
+            "health_check_ms": {
+                role: {
+                    "n": len(v),
+                    "p50": percentile(v, 50) * 1e3,
+                    "p99": percentile(v, 99) * 1e3,
+                    "max": max(v) * 1e3 if v else float("nan"),
+                    "answers": dict(answers[role]),
+                }
+                for role, v in checks.items()
+            },
             "normal_requests": normal,
             "active_items_served": items_done[0],
             "status_codes": {kind: dict(counter) for kind, counter in sorted(codes.items())},

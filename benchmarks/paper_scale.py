@@ -72,8 +72,13 @@ def packet_for(models, size: int, seed: int = 0):
     from semcom.payload.packet import SemanticPacket
 
     z = np.random.default_rng(seed).standard_normal((4, size // 8, size // 8))
-    return SemanticPacket(caption=CAPTION.encode(), latent=encode_latent(z, "float64"), codec=models.decoder().info,
-                          original_size=(size, size), coded_size=(size, size)), z
+    return SemanticPacket(
+        caption=CAPTION.encode(),
+        latent=encode_latent(z, "float64"),
+        codec=models.decoder().info,
+        original_size=(size, size),
+        coded_size=(size, size),
+    ), z
 
 
 def in_process(args: argparse.Namespace) -> dict:
@@ -91,22 +96,42 @@ def in_process(args: argparse.Namespace) -> dict:
     load_s = time.perf_counter() - t0
     d = models.diffusion()
     pipe = StableDiffusionImg2ImgPipeline(
-        vae=models.decoder().model, text_encoder=d.text_encoder, tokenizer=d.tokenizer, unet=d.unet,
-        scheduler=DDIMScheduler.from_config(d.scheduler_config), safety_checker=None, feature_extractor=None,
-        requires_safety_checker=False)
+        vae=models.decoder().model,
+        text_encoder=d.text_encoder,
+        tokenizer=d.tokenizer,
+        unet=d.unet,
+        scheduler=DDIMScheduler.from_config(d.scheduler_config),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.set_progress_bar_config(disable=True)
     packet, z = packet_for(models, args.size)
     strength = args.k / args.steps
-    params = ReconParams(mode="text+latent", num_inference_steps=args.steps, strength=strength, guidance_scale=9.0,
-                         seed=0, preset="diffusers")
+    params = ReconParams(
+        mode="text+latent",
+        num_inference_steps=args.steps,
+        strength=strength,
+        guidance_scale=9.0,
+        seed=0,
+        preset="diffusers",
+    )
     latent = torch.from_numpy(z).float()[None].to(d.device, d.dtype)
 
     def ours():
         return receiver.reconstruct(packet, params)
 
     def theirs():
-        return pipe(CAPTION, image=latent, strength=strength, num_inference_steps=args.steps, guidance_scale=9.0,
-                    eta=0.0, generator=torch.Generator("cpu").manual_seed(0), output_type="pil").images[0]
+        return pipe(
+            CAPTION,
+            image=latent,
+            strength=strength,
+            num_inference_steps=args.steps,
+            guidance_scale=9.0,
+            eta=0.0,
+            generator=torch.Generator("cpu").manual_seed(0),
+            output_type="pil",
+        ).images[0]
 
     def sync():
         if d.device.type == "cuda":
@@ -127,10 +152,16 @@ def in_process(args: argparse.Namespace) -> dict:
                 stages.append(out.timings)
     med = {k: float(np.median(v)) for k, v in times.items()}
     result = {
-        "load_s": load_s, "steps_executed": a.steps_executed, "times_s": times, "median_s": med,
+        "load_s": load_s,
+        "steps_executed": a.steps_executed,
+        "times_s": times,
+        "median_s": med,
         "ratio_semcom_over_diffusers": med["semcom"] / med["diffusers"],
-        "semcom_stage_median_s": {k: float(np.median([s[k] for s in stages])) for k in ("text_encode", "denoise", "decode")},
-        "max_pixel_diff": int(diff.max()), "mean_pixel_diff": float(diff.mean()),
+        "semcom_stage_median_s": {
+            k: float(np.median([s[k] for s in stages])) for k in ("text_encode", "denoise", "decode")
+        },
+        "max_pixel_diff": int(diff.max()),
+        "mean_pixel_diff": float(diff.mean()),
         "peak_rss_mb": _rss_peak_mb(),
     }
     if d.device.type == "cuda":
@@ -147,9 +178,30 @@ def through_service(args: argparse.Namespace) -> dict:
 
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "semcom", "serve", "receiver", "--port", str(port), "--host", "127.0.0.1",
-           "--profile", str(args.out), "--insecure", "--device", args.device, "--dtype", args.dtype,
-           "--torch-threads", str(args.threads), "--log-level", "WARNING", "--metrics-port", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "semcom",
+        "serve",
+        "receiver",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--profile",
+        str(args.out),
+        "--insecure",
+        "--device",
+        args.device,
+        "--dtype",
+        args.dtype,
+        "--torch-threads",
+        str(args.threads),
+        "--log-level",
+        "WARNING",
+        "--metrics-port",
+        "0",
+    ]
     if args.preset_flag:
         cmd += ["--preset", "diffusers"]
     t0 = time.perf_counter()
@@ -170,18 +222,31 @@ def through_service(args: argparse.Namespace) -> dict:
         serving_s = time.perf_counter() - t0
         spec_models = load_profile(args.out, device="cpu", dtype="float32")
         packet, _ = packet_for(spec_models, args.size)
-        params = receiver_pb2.ReconstructionParams(mode=3, num_inference_steps=args.steps, strength=args.k / args.steps,
-                                                   guidance_scale=9.0, seed=0, output_format="png")
-        request = receiver_pb2.ReconstructRequest(request_id="paper-scale", packet=packet_to_proto(packet), params=params)
+        params = receiver_pb2.ReconstructionParams(
+            mode=3,
+            num_inference_steps=args.steps,
+            strength=args.k / args.steps,
+            guidance_scale=9.0,
+            seed=0,
+            output_format="png",
+        )
+        request = receiver_pb2.ReconstructRequest(
+            request_id="paper-scale", packet=packet_to_proto(packet), params=params
+        )
         times = []
         with ReceiverClient(target, insecure=True, deadline_s=args.service_timeout_s) as client:
             for _ in range(args.repeats + 1):  # the first is the warm-up
                 t1 = time.perf_counter()
                 response = client.reconstruct(request)
                 times.append(time.perf_counter() - t1)
-        return {"serving_s": serving_s, "warmup_s": times[0], "times_s": times[1:],
-                "median_s": float(np.median(times[1:])), "steps_executed": response.steps_executed,
-                "service_peak_rss_mb": _rss_peak_mb(proc.pid)}
+        return {
+            "serving_s": serving_s,
+            "warmup_s": times[0],
+            "times_s": times[1:],
+            "median_s": float(np.median(times[1:])),
+            "steps_executed": response.steps_executed,
+            "service_peak_rss_mb": _rss_peak_mb(proc.pid),
+        }
     finally:
         proc.terminate()
         try:
@@ -213,9 +278,19 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    report: dict = {"host": platform.node(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
-                    "torch": torch.__version__, "device": args.device, "dtype": args.dtype, "size": args.size,
-                    "steps": args.steps, "k": args.k, "repeats": args.repeats, "threads": torch.get_num_threads()}
+    report: dict = {
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "load_avg": os.getloadavg(),
+        "torch": torch.__version__,
+        "device": args.device,
+        "dtype": args.dtype,
+        "size": args.size,
+        "steps": args.steps,
+        "k": args.k,
+        "repeats": args.repeats,
+        "threads": torch.get_num_threads(),
+    }
     report["build"] = build(args)
     print(f"directory: {report['build']}", flush=True)
     report["in_process"] = in_process(args)
@@ -232,8 +307,10 @@ def main() -> int:
     print(f"| diffusers StableDiffusionImg2ImgPipeline, same components | {ip['median_s']['diffusers']:.2f} |")
     if "service" in report:
         print(f"| receiver service over gRPC (loopback) | {report['service']['median_s']:.2f} |")
-    print(f"ratio semcom / diffusers = {ip['ratio_semcom_over_diffusers']:.3f}; max pixel difference "
-          f"{ip['max_pixel_diff']}; peak RSS {ip['peak_rss_mb']:.0f} MiB")
+    print(
+        f"ratio semcom / diffusers = {ip['ratio_semcom_over_diffusers']:.3f}; max pixel difference "
+        f"{ip['max_pixel_diff']}; peak RSS {ip['peak_rss_mb']:.0f} MiB"
+    )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -23,17 +23,27 @@ from semcom.payload.packet import SemanticPacket
 
 def main() -> None:
     model = sys.argv[1] if len(sys.argv) > 1 else "awgn"
-    cfg = ChannelConfig(snr_db=10.0, modulation="16qam", model=model, latent_policy="always",
-                        fading_block_length=65536 if model == "rayleigh" else 128)
+    cfg = ChannelConfig(
+        snr_db=10.0,
+        modulation="16qam",
+        model=model,
+        latent_policy="always",
+        fading_block_length=65536 if model == "rayleigh" else 128,
+    )
     small = SemanticPacket(caption=b"x", latent=encode_latent(np.zeros((4, 8, 8)), "float64"), coded_size=(64, 64))
     transmit_packet(small, cfg)  # warm-up: imports, tables
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    big = SemanticPacket(caption=b"x" * 77, coded_size=(1024, 1024),
-                         latent=encode_latent(np.random.default_rng(0).normal(size=(16, 128, 128)), "float64"))
+    big = SemanticPacket(
+        caption=b"x" * 77,
+        coded_size=(1024, 1024),
+        latent=encode_latent(np.random.default_rng(0).normal(size=(16, 128, 128)), "float64"),
+    )
     transmit_packet(big, cfg)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{model}: peak RSS growth for one maximum-size latent (16x128x128 float64, 16-QAM): "
-          f"{(after - before) / 1024:.0f} MiB")
+    print(
+        f"{model}: peak RSS growth for one maximum-size latent (16x128x128 float64, 16-QAM): "
+        f"{(after - before) / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def main() -> None:
     sender.preload()
     images = [Image.open(io.BytesIO(data)).convert("RGB") for _name, data, _caption in sample_images(args.count)]
     for blip in (False, True):
-        items = [dict(image=im, caption=None if blip else "a photo", seed=i, size=args.size)
-                 for i, im in enumerate(images)]
+        items = [
+            dict(image=im, caption=None if blip else "a photo", seed=i, size=args.size) for i, im in enumerate(images)
+        ]
         sender.encode_batch(items[:2])  # warm-up
         sender.encode(**items[0])
         best_batch = best_alone = float("inf")
@@ -48,12 +49,16 @@ def main() -> None:
             t0 = time.perf_counter()
             alone = [sender.encode(**item) for item in items]
             best_alone = min(best_alone, time.perf_counter() - t0)
-        diff = max(float(np.abs(decode_latent(a.latent).values - decode_latent(b.latent).values).max())
-                   for a, b in zip(batched, alone))
+        diff = max(
+            float(np.abs(decode_latent(a.latent).values - decode_latent(b.latent).values).max())
+            for a, b in zip(batched, alone)
+        )
         same = all(a.caption == b.caption for a, b in zip(batched, alone))
-        print(f"{'BLIP captions ' if blip else 'captions given'}: {args.count} x encode {best_alone * 1e3:.0f} ms, "
-              f"encode_batch({args.count}) {best_batch * 1e3:.0f} ms, speed-up {best_alone / best_batch:.2f}x, "
-              f"max |latent diff| {diff:.2e}, captions equal: {same}")
+        print(
+            f"{'BLIP captions ' if blip else 'captions given'}: {args.count} x encode {best_alone * 1e3:.0f} ms, "
+            f"encode_batch({args.count}) {best_batch * 1e3:.0f} ms, speed-up {best_alone / best_batch:.2f}x, "
+            f"max |latent diff| {diff:.2e}, captions equal: {same}"
+        )
 
 
 if __name__ == "__main__":

@@ -78,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
             packet = sender.encode(image, caption="", encoding=enc, size=args.size)
             score(f"{enc}|clean", packet)
             for j, snr in enumerate(snrs):
-                cfg = ChannelConfig(snr_db=snr, snr_convention="ebn0", modulation=args.modulation,
-                                    model="awgn", latent_policy="always", seed=args.seed * 1_000_003 + i * 1009 + j)
+                cfg = ChannelConfig(
+                    snr_db=snr,
+                    snr_convention="ebn0",
+                    modulation=args.modulation,
+                    model="awgn",
+                    latent_policy="always",
+                    seed=args.seed * 1_000_003 + i * 1009 + j,
+                )
                 received, _ = transmit_packet(packet, cfg)
                 score(f"{enc}|{snr:g}", received)
         print(f"[{i + 1}/{len(paths)}] {path.name} {time.perf_counter() - start:.0f}s", file=sys.stderr)
@@ -92,20 +98,28 @@ def main(argv: list[str] | None = None) -> int:
             for k in ["clean"] + [f"{s:g}" for s in snrs]
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    print(f"SSIM, mean over {len(paths)} photos, {args.size}x{args.size}, TAEF2 k=0 decode, "
-          f"{args.modulation} AWGN; skimage 7x7 (Gaussian-window semcom.metrics.ssim in brackets)")
+    print(
+        f"SSIM, mean over {len(paths)} photos, {args.size}x{args.size}, TAEF2 k=0 decode, "
+        f"{args.modulation} AWGN; skimage 7x7 (Gaussian-window semcom.metrics.ssim in brackets)"
+    )
     print("\n".join(lines))
-    print("mean values sanitised per latent: " + ", ".join(
-        f"{k}={np.mean(v):.1f}" for k, v in sanitised.items()))
+    print("mean values sanitised per latent: " + ", ".join(f"{k}={np.mean(v):.1f}" for k, v in sanitised.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "photos": [p.name for p in paths], "size": args.size, "snr_ebn0_db": snrs,
-            "ssim_skimage": {k: float(np.mean(v)) for k, v in rows.items()},
-            "ssim_gaussian": {k: float(np.mean(v)) for k, v in gauss.items()},
-            "ssim_skimage_per_photo": rows,
-            "values_sanitised_mean": {k: float(np.mean(v)) for k, v in sanitised.items()},
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "photos": [p.name for p in paths],
+                    "size": args.size,
+                    "snr_ebn0_db": snrs,
+                    "ssim_skimage": {k: float(np.mean(v)) for k, v in rows.items()},
+                    "ssim_gaussian": {k: float(np.mean(v)) for k, v in gauss.items()},
+                    "ssim_skimage_per_photo": rows,
+                    "values_sanitised_mean": {k: float(np.mean(v)) for k, v in sanitised.items()},
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -25,8 +25,19 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_VARIANTS = (
-    "float64:authors", "float64", "float32", "float16", "float16:nb", "int8", "int8:pc:p99.9", "int8g:pc:p99.9",
-    "int8g:pc:p99.9:nb", "int8g:pc:p99.9:mmse", "int8g:pc:p99.9:smmse", "int6g:pc:p99.9:smmse", "int4g:pc:p99.9:smmse",
+    "float64:authors",
+    "float64",
+    "float32",
+    "float16",
+    "float16:nb",
+    "int8",
+    "int8:pc:p99.9",
+    "int8g:pc:p99.9",
+    "int8g:pc:p99.9:nb",
+    "int8g:pc:p99.9:mmse",
+    "int8g:pc:p99.9:smmse",
+    "int6g:pc:p99.9:smmse",
+    "int4g:pc:p99.9:smmse",
 )
 
 
@@ -54,17 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.aggregate import summarize, write_csv
     from semcom.eval.dataset import load_dataset, load_image
     from semcom.eval.grid import Cell, parse_variants
-    from semcom.link.repair import position_ber, repaired_latent
     from semcom.eval.store import derive_seed
     from semcom.eval.sweep import Sweep, SweepConfig, latent_packet
+    from semcom.link.repair import position_ber, repaired_latent
     from semcom.link.transmission import transmit_packet
     from semcom.link.types import ChannelConfig
 
     torch.set_num_threads(2)
     variants = parse_variants(args.encodings)
-    cfg = SweepConfig(data=args.data, out=args.cache, profile=args.profile, caption_source="dataset",
-                      modes=("latent",), encodings=tuple(v.spec for v in variants), snr_db=tuple(args.snr_db),
-                      size=args.size, seed=args.seed, limit=args.limit, metrics=(), grid_images=0)
+    cfg = SweepConfig(
+        data=args.data,
+        out=args.cache,
+        profile=args.profile,
+        caption_source="dataset",
+        modes=("latent",),
+        encodings=tuple(v.spec for v in variants),
+        snr_db=tuple(args.snr_db),
+        size=args.size,
+        seed=args.seed,
+        limit=args.limit,
+        metrics=(),
+        grid_images=0,
+    )
     sweep = Sweep(cfg)
     codec = sweep.models.encoder().info
     items = load_dataset(cfg.data, None, cfg.limit)
@@ -80,33 +102,59 @@ def main(argv: list[str] | None = None) -> int:
             payload_bytes[variant.spec] = len(packet.latent.data)
             for snr in cfg.snr_db:
                 cell = Cell("latent", variant.spec, float(snr), 0)
-                channel = ChannelConfig(snr_db=float(snr), snr_convention=cfg.snr_convention, modulation=cfg.modulation,
-                                        model=cfg.channel, seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
-                                        latent_policy="always")
+                channel = ChannelConfig(
+                    snr_db=float(snr),
+                    snr_convention=cfg.snr_convention,
+                    modulation=cfg.modulation,
+                    model=cfg.channel,
+                    seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
+                    latent_policy="always",
+                )
                 received, _ = transmit_packet(packet, channel)
                 rng = np.random.default_rng(derive_seed(cfg.seed, item.name, cell.key, "repair"))
                 bers = np.array(position_ber(float(snr), cfg.snr_convention, cfg.modulation, cfg.channel))
                 got = repaired_latent(received.latent, codec, variant.repair, rng, bers)
-                errors.setdefault((variant.spec, float(snr)), []).append(float(np.mean((soft_clamp(got.values) - target) ** 2)))
+                errors.setdefault((variant.spec, float(snr)), []).append(
+                    float(np.mean((soft_clamp(got.values) - target) ** 2))
+                )
         print(f"[{number}/{len(items)}] {item.name} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
 
     rows = []
     for (spec, snr), values in errors.items():
         stat = summarize(values)
-        rows.append({"variant": spec, "snr_db": snr, "payload_bytes": payload_bytes[spec], "n_images": stat.n,
-                     "mse_mean": stat.mean, "mse_ci95": stat.ci95})
+        rows.append(
+            {
+                "variant": spec,
+                "snr_db": snr,
+                "payload_bytes": payload_bytes[spec],
+                "n_images": stat.n,
+                "mse_mean": stat.mean,
+                "mse_ci95": stat.ci95,
+            }
+        )
     snrs = sorted({r["snr_db"] for r in rows})
     cell = {(r["variant"], r["snr_db"]): r for r in rows}
-    lines = [f"Decoder-input latent MSE, mean over {len(items)} images (± 95% CI half-width):", "",
-             "| variant | payload bytes | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-             "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = [
+        f"Decoder-input latent MSE, mean over {len(items)} images (± 95% CI half-width):",
+        "",
+        "| variant | payload bytes | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
     for v in variants:
         vals = [cell[(v.spec, s)] for s in snrs]
-        lines.append(f"| {v.spec} | {payload_bytes[v.spec]:,} | " + " | ".join(
-            f"{r['mse_mean']:.4f}" + ("" if math.isnan(r["mse_ci95"]) else f" ± {r['mse_ci95']:.4f}") for r in vals) + " |")
+        lines.append(
+            f"| {v.spec} | {payload_bytes[v.spec]:,} | "
+            + " | ".join(
+                f"{r['mse_mean']:.4f}" + ("" if math.isnan(r["mse_ci95"]) else f" ± {r['mse_ci95']:.4f}") for r in vals
+            )
+            + " |"
+        )
     variance = float(np.mean([np.var(soft_clamp(sweep.latent_of(i, load_image(i)))) for i in items]))
-    lines += ["", f"(Variance of the clean decoder input, mean over the images: {variance:.4f}: an MSE above it is "
-              "worse than sending no latent at all and decoding its mean.)"]
+    lines += [
+        "",
+        f"(Variance of the clean decoder input, mean over the images: {variance:.4f}: an MSE above it is "
+        "worse than sending no latent at all and decoding its mean.)",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.csv:

@@ -37,14 +37,16 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         self.stream_depth = stream_depth
 
     def _start(self, request: receiver_pb2.ReconstructRequest, context) -> Pending[receiver_pb2.ReconstructResponse]:
-        from semcom.link.transmission import transmit_packet
         from semcom.link.policy import FecUnavailableError
+        from semcom.link.transmission import transmit_packet
 
         check_reconstruct_request(request)  # issue 12: client-controlled sizes (semcom.rpc.limits)
         if not request.HasField("packet"):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()
-        cfg = convert.channel_config_from_proto(request.channel, self.base) if request.HasField("channel") else self.base
+        cfg = (
+            convert.channel_config_from_proto(request.channel, self.base) if request.HasField("channel") else self.base
+        )
         packet = convert.packet_from_proto(request.packet)
         mode = convert.mode_label(request.params.mode)
         t_channel = time.perf_counter()
@@ -59,6 +61,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             params=request.params,
             report=convert.report_to_proto(report),
         )
+
         def failed(exc: BaseException) -> None:
             observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
 
@@ -73,8 +76,13 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             timings["network"] = timings.get("network", 0.0) + hop_network
             timings["channel"] = channel_seconds
             timings["channel_sim"] = time.monotonic() - t0
-            observe_item(self.service_name, convert.mode_label(response.mode_used), "OK", timings["channel_sim"],
-                         {"channel": channel_seconds, "network": hop_network})
+            observe_item(
+                self.service_name,
+                convert.mode_label(response.mode_used),
+                "OK",
+                timings["channel_sim"],
+                {"channel": channel_seconds, "network": hop_network},
+            )
             return response
 
         return call_downstream(self.upstream.Reconstruct, forward, context, self.hop, failed, finish)

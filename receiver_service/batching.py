@@ -45,8 +45,15 @@ class BatchAbandoned(Exception):
 class Batcher(BatchQueue):
     """Bounded queue + one model thread around `Receiver.reconstruct_batch`. `submit` -> Work[ReconResult]."""
 
-    def __init__(self, receiver: Any, max_queue: int, batch_max: int = 1, window_s: float = 0.01,
-                 service: str = "receiver", **admission: Any) -> None:
+    def __init__(
+        self,
+        receiver: Any,
+        max_queue: int,
+        batch_max: int = 1,
+        window_s: float = 0.01,
+        service: str = "receiver",
+        **admission: Any,
+    ) -> None:
         """`admission`: cost_budget, high_water, on_pressure, retry_pushback_ms (see BatchQueue);
         an item costs output pixels x DDIM steps / 1e6 (`reconstruction_cost`)."""
         self.receiver = receiver

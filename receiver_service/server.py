@@ -1,6 +1,6 @@
 """The receiver process: ReceiverService + health + reflection around the profile's receiver model.
 
-    semcom serve receiver --port 50053 --profile tiny
+semcom serve receiver --port 50053 --profile tiny
 """
 
 from __future__ import annotations
@@ -8,11 +8,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from semcom.rpc.server import ServerOptions, ServiceHost, admission_settings, load_models
-from semcom.v1 import receiver_pb2, receiver_pb2_grpc
-
 from receiver_service.batching import Batcher
 from receiver_service.servicer import ReceiverServicer
+from semcom.rpc.server import ServerOptions, ServiceHost, admission_settings, load_models
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 log = logging.getLogger("receiver_service")
 
@@ -35,10 +34,14 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
 
     configure_pixel_cap(options.max_image_pixels)
     host = ServiceHost("receiver", server)
-    servicer = ReceiverServicer(options.max_image_pixels, stream_depth=max(2, options.batch_max),
-                                latent_repair=options.latent_repair)
-    host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], servicer,
-             receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
+    servicer = ReceiverServicer(
+        options.max_image_pixels, stream_depth=max(2, options.batch_max), latent_repair=options.latent_repair
+    )
+    host.add(
+        receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"],
+        servicer,
+        receiver_pb2_grpc.add_ReceiverServiceServicer_to_server,
+    )
     batchers: list[Batcher] = []
 
     def load() -> None:
@@ -46,8 +49,9 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
         receiver = models.receiver()
         receiver.preload()
         log.info("receiver models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
-        batcher = Batcher(receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0,
-                          **admission_settings(host))  # issue 12: cost budget, readiness high-water
+        batcher = Batcher(
+            receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0, **admission_settings(host)
+        )  # issue 12: cost budget, readiness high-water
         batchers.append(batcher)
         servicer.attach(batcher, spatial_factor=models.decoder().spatial_factor)
 

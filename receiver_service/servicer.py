@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from receiver_service.batching import Batcher
 from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
@@ -20,8 +21,6 @@ from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
 from semcom.rpc.pipeline import Pending, ordered_pipeline
 from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc
-
-from receiver_service.batching import Batcher
 
 
 class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):

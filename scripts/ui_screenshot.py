@@ -17,8 +17,16 @@ import sys
 import time
 import urllib.request
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main() -> int:
@@ -48,8 +56,13 @@ def main() -> int:
         import tempfile
 
         with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-            ctx = pw.chromium.launch_persistent_context(profile, executable_path=args.chromium, headless=True,
-                                                        args=FLAGS, viewport={"width": 1400, "height": 1000})
+            ctx = pw.chromium.launch_persistent_context(
+                profile,
+                executable_path=args.chromium,
+                headless=True,
+                args=FLAGS,
+                viewport={"width": 1400, "height": 1000},
+            )
             page = ctx.new_page()
             page.set_default_timeout(600_000)
             page.goto(url)

@@ -59,16 +59,30 @@ class SamplePhoto:
 
 
 PHOTOS: tuple[SamplePhoto, ...] = (
-    SamplePhoto("astronaut", "a smiling astronaut in an orange flight suit next to a flag and a shuttle",
-                "public domain (NASA)", "astronaut"),
-    SamplePhoto("coffee", "a red cup of espresso with a spoon on a red saucer on a wooden table",
-                "CC0 (Rachel Michetti)", "coffee"),
-    SamplePhoto("chelsea", "close-up of a tabby cat with green eyes looking to the side",
-                "CC0 (Stefan van der Walt)", "chelsea"),
-    SamplePhoto("rocket", "a rocket standing on its launch pad between two towers at dusk",
-                "public domain (SpaceX)", "rocket"),
-    SamplePhoto("hubble_deep_field", "thousands of small colourful galaxies scattered across a black sky",
-                "public domain (NASA)", "hubble_deep_field"),
+    SamplePhoto(
+        "astronaut",
+        "a smiling astronaut in an orange flight suit next to a flag and a shuttle",
+        "public domain (NASA)",
+        "astronaut",
+    ),
+    SamplePhoto(
+        "coffee",
+        "a red cup of espresso with a spoon on a red saucer on a wooden table",
+        "CC0 (Rachel Michetti)",
+        "coffee",
+    ),
+    SamplePhoto(
+        "chelsea", "close-up of a tabby cat with green eyes looking to the side", "CC0 (Stefan van der Walt)", "chelsea"
+    ),
+    SamplePhoto(
+        "rocket", "a rocket standing on its launch pad between two towers at dusk", "public domain (SpaceX)", "rocket"
+    ),
+    SamplePhoto(
+        "hubble_deep_field",
+        "thousands of small colourful galaxies scattered across a black sky",
+        "public domain (NASA)",
+        "hubble_deep_field",
+    ),
 )
 
 

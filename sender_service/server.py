@@ -1,6 +1,6 @@
 """The sender process: SenderService + health + reflection around the profile's sender model.
 
-    semcom serve sender --port 50051 --upstream 127.0.0.1:50052 --profile tiny
+semcom serve sender --port 50051 --upstream 127.0.0.1:50052 --profile tiny
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_mo
 from semcom.rpc.tls import TlsConfig
 from semcom.rpc.upstream import dial_upstream as dial  # issue 12: dial + keepalive
 from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
-
 from sender_service.servicer import SenderServicer
 
 log = logging.getLogger("sender_service")
@@ -43,17 +42,28 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
     link = None
     stub = None
     if options.upstream:
-        link = dial(options.upstream, tls=upstream_tls, lb_policy=options.lb_policy,
-                    max_message_bytes=server.max_message_bytes)
+        link = dial(
+            options.upstream, tls=upstream_tls, lb_policy=options.lb_policy, max_message_bytes=server.max_message_bytes
+        )
         stub = receiver_pb2_grpc.ReceiverServiceStub(link)
     else:
         log.warning("sender has no upstream: Transmit will answer FAILED_PRECONDITION (Encode works)")
-    servicer = SenderServicer(options.max_image_pixels, options.image_size, options.latent_encoding, stub,
-                              options.upstream, options.stream_depth, batch_max=options.batch_max,
-                              batch_window_s=options.batch_window_ms / 1000.0,
-                              max_queue=server.max_workers + SPARE_WORKERS + server.max_queue)
-    host.add(sender_pb2.DESCRIPTOR.services_by_name["SenderService"], servicer,
-             sender_pb2_grpc.add_SenderServiceServicer_to_server)
+    servicer = SenderServicer(
+        options.max_image_pixels,
+        options.image_size,
+        options.latent_encoding,
+        stub,
+        options.upstream,
+        options.stream_depth,
+        batch_max=options.batch_max,
+        batch_window_s=options.batch_window_ms / 1000.0,
+        max_queue=server.max_workers + SPARE_WORKERS + server.max_queue,
+    )
+    host.add(
+        sender_pb2.DESCRIPTOR.services_by_name["SenderService"],
+        servicer,
+        sender_pb2_grpc.add_SenderServiceServicer_to_server,
+    )
 
     def load() -> None:
         models = load_models(options.profile, options.device, options.dtype, options.torch_threads)

@@ -24,7 +24,7 @@ from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.batching import BatchQueue
 from semcom.rpc.deadlines import call_downstream, wait
-from semcom.rpc.errors import InvalidRequestError, NotReadyError, ServiceError, status_for
+from semcom.rpc.errors import NotReadyError, ServiceError, status_for
 from semcom.rpc.images import decode_image
 from semcom.rpc.limits import check_image_request
 from semcom.rpc.metrics import observe_item
@@ -36,9 +36,18 @@ from semcom.v1 import receiver_pb2, sender_pb2, sender_pb2_grpc
 class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
     service_name = "sender"
 
-    def __init__(self, max_image_pixels: int, image_size: int | None, default_encoding: str,
-                 downstream: Any | None, downstream_target: str = "", stream_depth: int = 2,
-                 batch_max: int = 1, batch_window_s: float = 0.01, max_queue: int = 64) -> None:
+    def __init__(
+        self,
+        max_image_pixels: int,
+        image_size: int | None,
+        default_encoding: str,
+        downstream: Any | None,
+        downstream_target: str = "",
+        stream_depth: int = 2,
+        batch_max: int = 1,
+        batch_window_s: float = 0.01,
+        max_queue: int = 64,
+    ) -> None:
         """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only).
 
         `batch_max` > 1 turns on batching (window `batch_window_s`, at most `max_queue` waiting).
@@ -64,7 +73,10 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         if self.batch_max > 1:
             self._batcher = BatchQueue(
                 lambda items: sender.encode_batch_with_timings(items, return_exceptions=True),
-                self.max_queue, self.batch_max, self.batch_window_s, service=self.service_name,
+                self.max_queue,
+                self.batch_max,
+                self.batch_window_s,
+                service=self.service_name,
                 thread_name="sender-batcher",
             )
         self._sender = sender
@@ -99,8 +111,10 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
 
     def _start_transmit(self, request: sender_pb2.ImageRequest, context) -> Pending[sender_pb2.TransmitResult]:
         if self.downstream is None:
-            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION,
-                               "this sender has no downstream: start it with --upstream HOST:PORT (SEMCOM_UPSTREAM)")
+            raise ServiceError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "this sender has no downstream: start it with --upstream HOST:PORT (SEMCOM_UPSTREAM)",
+            )
         t0 = time.monotonic()
         mode = convert.mode_label(request.params.mode)
         try:
@@ -108,7 +122,9 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         except Exception as exc:
             observe_item(self.service_name, mode, status_for(exc).code.name, time.monotonic() - t0)
             raise
-        packet = stages.outgoing_packet(packet, convert.enum_name(convert.MODES, request.params.mode, "params.mode", "auto"))
+        packet = stages.outgoing_packet(
+            packet, convert.enum_name(convert.MODES, request.params.mode, "params.mode", "auto")
+        )
         forward = receiver_pb2.ReconstructRequest(
             request_id=request.request_id, packet=convert.packet_to_proto(packet, self._profile), params=request.params
         )
@@ -124,8 +140,13 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
             all_timings["network"] = all_timings.get("network", 0.0) + max(rtt - downstream_wall, 0.0)
             all_timings.update(timings)
             all_timings["total"] = time.monotonic() - t0
-            observe_item(self.service_name, convert.mode_label(response.mode_used), "OK", all_timings["total"],
-                         {k: all_timings[k] for k in ("caption", "encode", "pack", "network") if k in all_timings})
+            observe_item(
+                self.service_name,
+                convert.mode_label(response.mode_used),
+                "OK",
+                all_timings["total"],
+                {k: all_timings[k] for k in ("caption", "encode", "pack", "network") if k in all_timings},
+            )
             return sender_pb2.TransmitResult(
                 request_id=request.request_id,
                 reconstruction=response.image,

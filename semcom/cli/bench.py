@@ -23,8 +23,11 @@ from semcom.cli.loadtest import _positive_int  # one argparse check for both loa
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("bench", help="performance ratios: channel vs commpy, gRPC overhead, batching",
-                            description=__doc__.split("\n\n")[0])
+    parser = sub.add_parser(
+        "bench",
+        help="performance ratios: channel vs commpy, gRPC overhead, batching",
+        description=__doc__.split("\n\n")[0],
+    )
     bench = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
@@ -39,9 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl.add_argument("--requests", type=_positive_int, default=3, help="timed request pairs (default 3)")
     pl.add_argument("--image-size", type=_positive_int, default=512, help="encoder input side (default 512)")
     pl.add_argument("--mode", default="text+latent", help="receiver mode (default text+latent)")
-    pl.add_argument("--steps", type=_positive_int, default=10,
-                    help="DDIM schedule length (default 10, strength 0.6 -> 6 steps; fewer steps make the "
-                    "overhead look larger, so this is conservative)")
+    pl.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=10,
+        help="DDIM schedule length (default 10, strength 0.6 -> 6 steps; fewer steps make the "
+        "overhead look larger, so this is conservative)",
+    )
     pl.add_argument("--snr-db", type=float, default=10.0)
     pl.add_argument("--profile", default="tiny")
     pl.add_argument("--timeout", type=float, default=600.0, help="deadline of each request in seconds")
@@ -50,8 +57,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     bt = bench.add_parser("batching", help="receiver throughput with dynamic batching on vs off")
     bt.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight (default 8)")
-    bt.add_argument("--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)")
-    add_renamed(bt, "--batch-window-ms", "--window-ms", dest="window_ms", type=float, default=20.0, help="SEMCOM_BATCH_WINDOW_MS (default 20)")
+    bt.add_argument(
+        "--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)"
+    )
+    add_renamed(
+        bt,
+        "--batch-window-ms",
+        "--window-ms",
+        dest="window_ms",
+        type=float,
+        default=20.0,
+        help="SEMCOM_BATCH_WINDOW_MS (default 20)",
+    )
     bt.add_argument("--requests", type=_positive_int, default=16, help="requests per run (default 16)")
     bt.add_argument("--duration", type=float, default=120.0, help="no request starts after this many s (default 120)")
     bt.add_argument("--image-size", type=_positive_int, default=128, help="encoder input side (default 128)")
@@ -64,13 +81,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     from semcom.cli.loadtest import add_load_arguments, add_modes_argument
 
-    sw = bench.add_parser("sweep", help="start sender -> channel -> receiver locally (or take --target) and "
-                          "load-test the sender")
-    add_renamed(sw, "--to", "--target", dest="target", help="sweep this running sender instead of starting local services: HOST:PORT, a "
-                    "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)")
+    sw = bench.add_parser(
+        "sweep", help="start sender -> channel -> receiver locally (or take --target) and load-test the sender"
+    )
+    add_renamed(
+        sw,
+        "--to",
+        "--target",
+        dest="target",
+        help="sweep this running sender instead of starting local services: HOST:PORT, a "
+        "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)",
+    )
     add_modes_argument(sw)
-    sw.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
-                    help="closed-loop levels (default 1 2 4 8)")
+    sw.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        nargs="+",
+        default=[1, 2, 4, 8],
+        help="closed-loop levels (default 1 2 4 8)",
+    )
     sw.add_argument("--snr-db", type=float, default=10.0, help="channel SNR override (default 10)")
     sw.add_argument("--batch-max", type=_positive_int, default=1, help="receiver SEMCOM_BATCH_MAX (default 1)")
     sw.add_argument("--profile", default="tiny")
@@ -87,7 +116,16 @@ def run_channel(args: argparse.Namespace) -> int:
     """Delegate to the PHY helper's `semcom channel bench` (one implementation of the benchmark)."""
     from semcom.cli import main
 
-    argv = ["channel", "bench", "--repeats", str(args.repeats), "--ebn0-db", str(args.ebn0_db), "--seed", str(args.seed)]
+    argv = [
+        "channel",
+        "bench",
+        "--repeats",
+        str(args.repeats),
+        "--ebn0-db",
+        str(args.ebn0_db),
+        "--seed",
+        str(args.seed),
+    ]
     return main(argv + (["--json"] if args.json else []))
 
 
@@ -103,21 +141,35 @@ def run_pipeline(args: argparse.Namespace) -> int:
         return 2
     images = load_images(None, min(args.requests, 4), args.image_size)
     result = measure_overhead(
-        images, requests=args.requests, profile=args.profile, image_size=args.image_size, mode=args.mode,
-        snr_db=args.snr_db, options=ReconOptions(steps=args.steps), timeout_s=args.timeout,
+        images,
+        requests=args.requests,
+        profile=args.profile,
+        image_size=args.image_size,
+        mode=args.mode,
+        snr_db=args.snr_db,
+        options=ReconOptions(steps=args.steps),
+        timeout_s=args.timeout,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
-    print(f"{args.profile} profile, {result.image_size}x{result.image_size}, mode {result.mode}, "
-          f"{result.steps} DDIM steps, {result.requests} interleaved request pairs (medians):")
-    print(f"  in process (sender + channel + receiver) {result.median_in_process_s:8.3f} s "
-          f"(model time {result.median_model_s:.3f} s)")
+    print(
+        f"{args.profile} profile, {result.image_size}x{result.image_size}, mode {result.mode}, "
+        f"{result.steps} DDIM steps, {result.requests} interleaved request pairs (medians):"
+    )
+    print(
+        f"  in process (sender + channel + receiver) {result.median_in_process_s:8.3f} s "
+        f"(model time {result.median_model_s:.3f} s)"
+    )
     print(f"  three-hop gRPC (sender->channel->receiver) {result.median_grpc_s:6.3f} s")
-    print(f"  overhead (latency - stages timed by the services) {result.overhead_s * 1e3:.1f} ms "
-          f"= {result.overhead_ratio:.2%} of work time (target < 5%)")
-    print(f"  paired difference (gRPC - in process) {result.paired_overhead_s * 1e3:+.1f} ms "
-          f"= {result.paired_overhead_ratio:+.2%} of in-process model time (noisy on a shared CPU)")
+    print(
+        f"  overhead (latency - stages timed by the services) {result.overhead_s * 1e3:.1f} ms "
+        f"= {result.overhead_ratio:.2%} of work time (target < 5%)"
+    )
+    print(
+        f"  paired difference (gRPC - in process) {result.paired_overhead_s * 1e3:+.1f} ms "
+        f"= {result.paired_overhead_ratio:+.2%} of in-process model time (noisy on a shared CPU)"
+    )
     stages = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in result.grpc_stages.items())
     print(f"  stages reported over gRPC: {stages}")
     return 0
@@ -138,24 +190,41 @@ def run_batching(args: argparse.Namespace) -> int:
         return 2
     packets = local_packets(load_images(None, 4, args.image_size), args.profile, size=args.image_size)
     result = compare_batching(
-        packets, profile=args.profile, image_size=args.image_size, concurrency=args.concurrency,
-        batch_max=args.batch_max, bounds=bounds, mode=args.mode, options=ReconOptions(steps=args.steps),
+        packets,
+        profile=args.profile,
+        image_size=args.image_size,
+        concurrency=args.concurrency,
+        batch_max=args.batch_max,
+        bounds=bounds,
+        mode=args.mode,
+        options=ReconOptions(steps=args.steps),
         window_ms=args.window_ms,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
         return 0
-    print(f"receiver, {args.profile} profile, {args.image_size}x{args.image_size}, mode {result.mode}, "
-          f"{args.steps} DDIM steps, concurrency {result.concurrency}:")
-    for name, level in (("SEMCOM_BATCH_MAX=1", result.unbatched), (f"SEMCOM_BATCH_MAX={result.batch_max}", result.batched)):
-        print(f"  {name:<20} {level.throughput_rps:6.3f} req/s  p50 {level.latency.p50:7.3f} s  "
-              f"p95 {level.latency.p95:7.3f} s  ok {level.completed}/{level.issued}  errors {level.errors or 0}")
+    print(
+        f"receiver, {args.profile} profile, {args.image_size}x{args.image_size}, mode {result.mode}, "
+        f"{args.steps} DDIM steps, concurrency {result.concurrency}:"
+    )
+    for name, level in (
+        ("SEMCOM_BATCH_MAX=1", result.unbatched),
+        (f"SEMCOM_BATCH_MAX={result.batch_max}", result.batched),
+    ):
+        print(
+            f"  {name:<20} {level.throughput_rps:6.3f} req/s  p50 {level.latency.p50:7.3f} s  "
+            f"p95 {level.latency.p95:7.3f} s  ok {level.completed}/{level.issued}  errors {level.errors or 0}"
+        )
     print(f"  batched / unbatched throughput: {result.throughput_ratio:.2f}x")
     if result.cpu_ratio is not None:
-        print(f"  receiver CPU per request: {result.unbatched_cpu_s:.3f} s unbatched, {result.batched_cpu_s:.3f} s "
-              f"batched -> batching needs {result.cpu_ratio:.2f}x less CPU per request")
-    print(f"  identical PNGs: {result.identical}/{result.compared}"
-          + (f" (differ: {result.differing})" if result.differing else ""))
+        print(
+            f"  receiver CPU per request: {result.unbatched_cpu_s:.3f} s unbatched, {result.batched_cpu_s:.3f} s "
+            f"batched -> batching needs {result.cpu_ratio:.2f}x less CPU per request"
+        )
+    print(
+        f"  identical PNGs: {result.identical}/{result.compared}"
+        + (f" (differ: {result.differing})" if result.differing else "")
+    )
     return 0
 
 
@@ -173,7 +242,10 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     try:
         plan = SweepPlan(
-            modes=flatten(args.modes) or [], concurrency=args.concurrency, snr_dbs=[args.snr_db], warmup=args.warmup,
+            modes=flatten(args.modes) or [],
+            concurrency=args.concurrency,
+            snr_dbs=[args.snr_db],
+            warmup=args.warmup,
             bounds=Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout),
         )
         images = load_images(args.images, args.num_images, args.image_size)
@@ -188,19 +260,25 @@ def run_sweep(args: argparse.Namespace) -> int:
             print(f"semcom bench sweep: {exc}", file=sys.stderr)
             return 2
         with channel:
-            report = run_load_test(args.target.strip(), "sender", plan,
-                                   lambda mode, snr: SenderTransmit(channel, images, mode, snr, options))
+            report = run_load_test(
+                args.target.strip(),
+                "sender",
+                plan,
+                lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+            )
         report.plan.update(image_size=args.image_size, steps=args.steps)
     else:
         env = {"SEMCOM_BATCH_MAX": str(args.batch_max)}
         with LocalPipeline(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
             with open_channel(pipe.sender, insecure=True) as channel:
                 report = run_load_test(
-                    pipe.sender, "sender", plan, lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+                    pipe.sender,
+                    "sender",
+                    plan,
+                    lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
                     cpu_probe=lambda: {role: svc.cpu_seconds() for role, svc in pipe.services.items()},
                 )
-        report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps,
-                           batch_max=args.batch_max)
+        report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps, batch_max=args.batch_max)
     if args.out:
         paths = write_report(report, args.out)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

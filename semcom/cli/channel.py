@@ -127,7 +127,15 @@ def _cmd_ber(args: argparse.Namespace) -> int:
         snrs, convention = args.ebn0_db if args.ebn0_db is not None else [0, 2, 4, 6, 8, 10], "ebn0"
     try:
         result = ber_sweep(
-            args.modulation, args.channel, snrs, convention, args.bits, args.seed, args.sigmas, args.block_length, args.soft
+            args.modulation,
+            args.channel,
+            snrs,
+            convention,
+            args.bits,
+            args.seed,
+            args.sigmas,
+            args.block_length,
+            args.soft,
         )
     except ValueError as exc:
         print(f"semcom channel ber: {exc}")
@@ -135,13 +143,17 @@ def _cmd_ber(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"{result['modulation']} over {result['channel']}, {args.bits} bits per point, seed {args.seed}, "
-              f"band = theory +/- {args.sigmas:g} standard errors")
+        print(
+            f"{result['modulation']} over {result['channel']}, {args.bits} bits per point, seed {args.seed}, "
+            f"band = theory +/- {args.sigmas:g} standard errors"
+        )
         print(f"{'Es/N0':>7} {'Eb/N0':>7} {'errors':>9} {'BER':>11} {'theory':>11} {'z':>7}  band")
         for r in result["rows"]:
             lo, hi = r["ber_band"]
-            print(f"{r['esn0_db']:7.2f} {r['ebn0_db']:7.2f} {r['errors']:9d} {r['ber']:11.4e} {r['ber_theory']:11.4e} "
-                  f"{r['z']:7.2f}  [{lo:.4e}, {hi:.4e}] {'ok' if r['within_band'] else 'OUTSIDE'}")
+            print(
+                f"{r['esn0_db']:7.2f} {r['ebn0_db']:7.2f} {r['errors']:9d} {r['ber']:11.4e} {r['ber_theory']:11.4e} "
+                f"{r['z']:7.2f}  [{lo:.4e}, {hi:.4e}] {'ok' if r['within_band'] else 'OUTSIDE'}"
+            )
     return 0 if all(r["within_band"] for r in result["rows"]) else 1
 
 
@@ -157,16 +169,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return 0
     w = result["workload"]
-    print(f"16-QAM modulate + AWGN + hard demod, {w['payload']} ({w['bits']} bits), Eb/N0 {w['ebn0_db']:g} dB, "
-          f"median of {w['repeats']}")
+    print(
+        f"16-QAM modulate + AWGN + hard demod, {w['payload']} ({w['bits']} bits), Eb/N0 {w['ebn0_db']:g} dB, "
+        f"median of {w['repeats']}"
+    )
     for name, r in result["implementations"].items():
         if not r["available"]:
             print(f"  {name:<16} unavailable: {r['reason']}")
             continue
         ratio, ratio_cpu = result["speedup_of_semcom"].get(name), result["speedup_of_semcom_cpu_time"].get(name)
         extra = f"  semcom {ratio:.1f}x faster (cpu time {ratio_cpu:.1f}x)" if ratio else ""
-        print(f"  {name:<16} {r['seconds'] * 1e3:9.2f} ms  {r['ms_per_mbit']:9.2f} ms/Mbit  "
-              f"(cpu {r['cpu_seconds'] * 1e3:8.2f} ms)  BER {r['ber']:.3e}{extra}")
+        print(
+            f"  {name:<16} {r['seconds'] * 1e3:9.2f} ms  {r['ms_per_mbit']:9.2f} ms/Mbit  "
+            f"(cpu {r['cpu_seconds'] * 1e3:8.2f} ms)  BER {r['ber']:.3e}{extra}"
+        )
     print(f"  meets targets (wall): {result['meets_targets']}  (cpu time): {result['meets_targets_cpu_time']}")
     return 0
 
@@ -180,15 +196,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ber = channel_subparsers.add_parser("ber", help="simulated BER per SNR against the closed form")
     ber.add_argument("--modulation", choices=tuple(MODULATIONS), default="16qam")
-    add_renamed(ber, "--channel-model", "--channel", dest="channel",
-                choices=tuple(m for m in CHANNEL_MODELS if m != "none"), default="awgn")
+    add_renamed(
+        ber,
+        "--channel-model",
+        "--channel",
+        dest="channel",
+        choices=tuple(m for m in CHANNEL_MODELS if m != "none"),
+        default="awgn",
+    )
     snr = ber.add_mutually_exclusive_group()
     snr.add_argument("--ebn0-db", type=float, nargs="+", help="Eb/N0 points in dB (default 0 2 4 6 8 10)")
     snr.add_argument("--esn0-db", type=float, nargs="+", help="Es/N0 points in dB")
     ber.add_argument("--bits", type=int, default=1_000_000, help="bits simulated per SNR point")
     ber.add_argument("--seed", type=int, default=None, help="seed (default: fresh randomness)")
     ber.add_argument("--sigmas", type=float, default=5.0, help="acceptance band half-width in standard errors")
-    ber.add_argument("--block-length", type=int, default=None, help="rayleigh: symbols per fading block (default: ChannelConfig's)")
+    ber.add_argument(
+        "--block-length", type=int, default=None, help="rayleigh: symbols per fading block (default: ChannelConfig's)"
+    )
     ber.add_argument("--soft", action="store_true", help="decide bits by the sign of exact LLRs")
     ber.add_argument("--json", action="store_true", help="machine-readable output")
     ber.set_defaults(func=_cmd_ber)

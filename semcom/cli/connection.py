@@ -16,13 +16,17 @@ def add_tls_arguments(group: argparse._ActionsContainer, peer: str = "the server
     group.add_argument("--tls-cert", help="client certificate for mutual TLS (SEMCOM_TLS_CERT)")
     group.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
     group.add_argument("--tls-ca", help=f"CA bundle to verify {peer} (SEMCOM_TLS_CA; default: the system roots)")
-    group.add_argument("--tls-server-name", help=f"name in {peer}'s certificate when it differs from the target host "
-                       "(SEMCOM_TLS_SERVER_NAME; needed for address lists of different hosts)")
+    group.add_argument(
+        "--tls-server-name",
+        help=f"name in {peer}'s certificate when it differs from the target host "
+        "(SEMCOM_TLS_SERVER_NAME; needed for address lists of different hosts)",
+    )
 
 
 def tls_from_args(args: argparse.Namespace):
     """The TlsConfig the flags of `add_tls_arguments` (then SEMCOM_* settings) describe."""
     from semcom.rpc.tls import TlsConfig
 
-    return TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
-                                   server_name=args.tls_server_name)
+    return TlsConfig.from_settings(
+        insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
+    )

@@ -85,8 +85,15 @@ class Variant:
 CLEAN = Variant("clean", "clean channel, float64", "float64", "latent", model="none")
 CODEC_VARIANTS = (
     Variant("float64", "float64 (the paper), uncoded", "float64", "latent"),
-    Variant("int8g-smmse", "int8g + sMMSE, uncoded", "int8g", "latent", repair="smmse", per_channel=True,
-            clip_percentile=99.9),
+    Variant(
+        "int8g-smmse",
+        "int8g + sMMSE, uncoded",
+        "int8g",
+        "latent",
+        repair="smmse",
+        per_channel=True,
+        clip_percentile=99.9,
+    ),
     Variant("ldpc-amc", "LDPC + AMC, int8", "int8", "latent", fec="ldpc", policy="amc", repair=None, per_channel=True),
 )
 DIFFUSION_VARIANTS = (
@@ -106,23 +113,58 @@ def _snr(text: str) -> float:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="real photos through sender, channel and receiver on this machine",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "demo",
+        help="real photos through sender, channel and receiver on this machine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--out", default="semcom-demo", help="output directory (default semcom-demo)")
-    p.add_argument("--preset", default=None, choices=PRESET_NAMES,
-                   help="reproduction preset of the services' models (default: the profile's; docs/models.md)")
-    p.add_argument("--profile", default=DEFAULT_PROFILE,
-                   help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory")
-    add_renamed(p, "--image-size", "--size", dest="size", type=int, help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, "
-                                            "else SEMCOM_IMAGE_SIZE)")
+    p.add_argument(
+        "--preset",
+        default=None,
+        choices=PRESET_NAMES,
+        help="reproduction preset of the services' models (default: the profile's; docs/models.md)",
+    )
+    p.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory",
+    )
+    add_renamed(
+        p,
+        "--image-size",
+        "--size",
+        dest="size",
+        type=int,
+        help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, else SEMCOM_IMAGE_SIZE)",
+    )
     p.add_argument("--steps", type=int, help=f"DDIM schedule length of the diffusion columns (default {PAPER_STEPS})")
-    add_renamed(p, "--num-images", "--images", dest="images", type=int, default=5,
-                help="how many sample photos, 1-5 (default 5)")
-    add_renamed(p, "--snr-db", "--snrs", dest="snrs", type=list_of(_snr, "--snr-db"), nargs="+",
-                default=list(DEFAULT_SNRS),
-                help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0 4 8)")
-    p.add_argument("--diffusion", choices=("auto", "on", "off"), default="auto",
-                   help="diffusion columns: auto = when the profile has real diffusion weights (not tiny)")
+    add_renamed(
+        p,
+        "--num-images",
+        "--images",
+        dest="images",
+        type=int,
+        default=5,
+        help="how many sample photos, 1-5 (default 5)",
+    )
+    add_renamed(
+        p,
+        "--snr-db",
+        "--snrs",
+        dest="snrs",
+        type=list_of(_snr, "--snr-db"),
+        nargs="+",
+        default=list(DEFAULT_SNRS),
+        help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0 4 8)",
+    )
+    p.add_argument(
+        "--diffusion",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="diffusion columns: auto = when the profile has real diffusion weights (not tiny)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of sender, channel and receiver randomness")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for start-up and for each stream")
     p.set_defaults(func=run)
@@ -160,12 +202,16 @@ def diffusion_status(profile: str, spec, choice: str) -> tuple[bool, str]:
     if choice == "off":
         return False, "Diffusion columns (text only, text + latent) left out (--diffusion off)."
     if spec.diffusion is None:
-        return False, ("Diffusion columns (text only, text + latent) need real diffusion weights: this profile has "
-                       "none, so every image here is the latent decoded as received (k = 0). Run with --profile "
-                       "paper where the weights are (semcom models download --profile paper).")
+        return False, (
+            "Diffusion columns (text only, text + latent) need real diffusion weights: this profile has "
+            "none, so every image here is the latent decoded as received (k = 0). Run with --profile "
+            "paper where the weights are (semcom models download --profile paper)."
+        )
     if profile == "tiny" and choice == "auto":
-        return False, ("Diffusion columns (text only, text + latent) left out: the tiny profile's diffusion weights "
-                       "are random (they would show noise). Use --profile paper, or --diffusion on to run them anyway.")
+        return False, (
+            "Diffusion columns (text only, text + latent) left out: the tiny profile's diffusion weights "
+            "are random (they would show noise). Use --profile paper, or --diffusion on to run them anyway."
+        )
     return True, ""
 
 
@@ -184,8 +230,9 @@ def amc_drop_reason(esn0_db: float, values: int) -> str:
     from semcom.link.types import ChannelConfig
     from semcom.payload.packet import LatentPayload
 
-    cfg = ChannelConfig(snr_db=esn0_db, snr_convention="esn0", modulation="16qam", fec="ldpc", mcs="auto",
-                        latent_policy="amc")
+    cfg = ChannelConfig(
+        snr_db=esn0_db, snr_convention="esn0", modulation="16qam", fec="ldpc", mcs="auto", latent_policy="amc"
+    )
     decision = decide_latent(cfg, LatentPayload((values,), "int8", bytes(values)))
     return "" if decision.send else decision.reason
 
@@ -195,8 +242,12 @@ def channel_config(variant: Variant, esn0_db: float, seed: int):
     from semcom.v1 import channel_pb2
 
     cfg = channel_pb2.ChannelConfig(
-        snr_db=esn0_db, snr_convention=channel_pb2.SNR_CONVENTION_ESN0, modulation=channel_pb2.MODULATION_QAM16,
-        model=CHANNEL_MODELS[variant.model], seed=seed, latent_policy=LATENT_POLICIES[variant.policy],
+        snr_db=esn0_db,
+        snr_convention=channel_pb2.SNR_CONVENTION_ESN0,
+        modulation=channel_pb2.MODULATION_QAM16,
+        model=CHANNEL_MODELS[variant.model],
+        seed=seed,
+        latent_policy=LATENT_POLICIES[variant.policy],
         fec=FEC_SCHEMES[variant.fec],
     )
     if variant.fec == "ldpc":
@@ -204,17 +255,23 @@ def channel_config(variant: Variant, esn0_db: float, seed: int):
     return cfg
 
 
-def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds,
-                  steps: int):
+def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds, steps: int):
     """One cell's request; `seeds`: its per-role seeds (`semcom.pipeline.RoleSeeds`)."""
     from semcom.rpc.client import image_request
 
     return image_request(
-        data, request_id=f"{photo}|{variant.key}|{esn0_db:.4f}", caption=caption,
-        latent_encoding=variant.encoding, mode=variant.mode,
-        strength=None if variant.diffusion else 0.0, steps=steps if variant.diffusion else None,
-        seeds=seeds, per_channel=variant.per_channel, clip_percentile=variant.clip_percentile,
-        latent_repair=variant.repair, channel=channel_config(variant, esn0_db, seeds.channel),
+        data,
+        request_id=f"{photo}|{variant.key}|{esn0_db:.4f}",
+        caption=caption,
+        latent_encoding=variant.encoding,
+        mode=variant.mode,
+        strength=None if variant.diffusion else 0.0,
+        steps=steps if variant.diffusion else None,
+        seeds=seeds,
+        per_channel=variant.per_channel,
+        clip_percentile=variant.clip_percentile,
+        latent_repair=variant.repair,
+        channel=channel_config(variant, esn0_db, seeds.channel),
     )
 
 
@@ -276,8 +333,15 @@ class _SheetPen:
         return self.pad + column * (self.cell + self.pad)
 
 
-def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
-                  results: dict, title: str, notice: str, cell: int):
+def contact_sheet(
+    photos: list[dict],
+    variants: tuple[Variant, ...],
+    snrs: tuple[float, ...],
+    results: dict,
+    title: str,
+    notice: str,
+    cell: int,
+):
     """photos: [{"name", "image" (PIL), "caption"}]; results[(photo, variant, snr)] = record with "image"."""
     from PIL import Image, ImageDraw
 
@@ -304,13 +368,19 @@ def contact_sheet(photos: list[dict], variants: tuple[Variant, ...], snrs: tuple
     return sheet
 
 
-def _sheet_header(pen: _SheetPen, font: Font, title: str, notice_lines: list[str], columns: list[str], top: int) -> None:
+def _sheet_header(
+    pen: _SheetPen, font: Font, title: str, notice_lines: list[str], columns: list[str], top: int
+) -> None:
     """Title, legend and notice lines, then the column labels at `top` (a label's words after its first
     comma on a second line)."""
     draw, small, pad, line_h = pen.draw, pen.font, pen.pad, pen.line_h
     draw.text((pad, pad), title, fill="black", font=font)
-    draw.text((pad, pad + line_h), "SSIM against the original; sym = the latent's channel symbols "
-              "(the caption adds a few hundred)", fill=(90, 90, 90), font=small)
+    draw.text(
+        (pad, pad + line_h),
+        "SSIM against the original; sym = the latent's channel symbols (the caption adds a few hundred)",
+        fill=(90, 90, 90),
+        font=small,
+    )
     for n, text in enumerate(notice_lines):
         draw.text((pad, pad + (2 + n) * line_h), text, fill=(160, 60, 0), font=small)
     for c, label in enumerate(columns):
@@ -326,8 +396,9 @@ def _sheet_row(pen: _SheetPen, photo: dict, snr: float, variants: tuple[Variant,
     cell, pad, line_h, small = pen.cell, pen.pad, pen.line_h, pen.font
     pen.sheet.paste(photo["image"].resize((cell, cell)), (pad, y))
     pen.draw.text((pad, y + cell + 2), f"{photo['name']}", fill="black", font=small)
-    pen.draw.text((pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})",
-                  fill="black", font=small)
+    pen.draw.text(
+        (pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})", fill="black", font=small
+    )
     for c, variant in enumerate(variants, start=1):
         _sheet_cell(pen, pen.column_x(c), y, results.get((photo["name"], variant.key, snr)))
     _sheet_captions(pen, y + cell + pen.label_h, photo, snr, variants, results)
@@ -339,8 +410,11 @@ def _sheet_cell(pen: _SheetPen, x: int, y: int, record: dict | None) -> None:
     cell, line_h, small, draw = pen.cell, pen.line_h, pen.font, pen.draw
     if record is None or record.get("image") is None:
         draw.rectangle([x, y, x + cell - 1, y + cell - 1], outline=(180, 180, 180))
-        lines = ["AMC drops the latent:", "no MCS fits the", "airtime budget at", "this SNR"] \
-            if record and record.get("dropped") else ["no image"]
+        lines = (
+            ["AMC drops the latent:", "no MCS fits the", "airtime budget at", "this SNR"]
+            if record and record.get("dropped")
+            else ["no image"]
+        )
         for n, text in enumerate(lines):
             draw.text((x + 6, y + cell // 2 - 30 + n * line_h), text, fill=(120, 120, 120), font=small)
         return
@@ -354,8 +428,9 @@ def _sheet_cell(pen: _SheetPen, x: int, y: int, record: dict | None) -> None:
     draw.text((x, y + cell + 2 + line_h), detail, fill="black", font=small)
 
 
-def _sheet_captions(pen: _SheetPen, cy: int, photo: dict, snr: float, variants: tuple[Variant, ...],
-                    results: dict) -> None:
+def _sheet_captions(
+    pen: _SheetPen, cy: int, photo: dict, snr: float, variants: tuple[Variant, ...], results: dict
+) -> None:
     """The caption sent, then each CAPTION_ROWS variant's received caption (corrupted characters marked)."""
     pad, small = pen.pad, pen.font
     _marked_line(pen.draw, (pad, cy), "sent:              ", photo["caption"], set(), small)
@@ -367,12 +442,19 @@ def _sheet_captions(pen: _SheetPen, cy: int, photo: dict, snr: float, variants: 
             continue
         cy += pen.line_h
         name = CAPTION_ROWS[variant.key]
-        _marked_line(pen.draw, (pad, cy), f"received {name + ':':<10}", record["caption_received"],
-                     set(record["caption_corrupted"]), small)
+        _marked_line(
+            pen.draw,
+            (pad, cy),
+            f"received {name + ':':<10}",
+            record["caption_received"],
+            set(record["caption_corrupted"]),
+            small,
+        )
 
 
-def summarise(records: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...],
-              drops: Sequence[dict] = ()) -> dict:
+def summarise(
+    records: list[dict], variants: tuple[Variant, ...], snrs: tuple[float, ...], drops: Sequence[dict] = ()
+) -> dict:
     """Mean SSIM and latent symbols per variant and SNR over the images received (AMC drops counted
     apart); the clean channel's mean."""
     import statistics
@@ -387,16 +469,29 @@ def summarise(records: list[dict], variants: tuple[Variant, ...], snrs: tuple[fl
             dropped = sum(1 for d in drops if d["variant"] == variant.key and d["ebn0_db"] == snr)
             if not rows:
                 if dropped:
-                    points.append({"ebn0_db": snr, "esn0_db": round(snr + ESN0_OFFSET_DB, 2), "mean_ssim": None,
-                                   "min_ssim": None, "mean_latent_symbols": 0.0, "photos": 0, "dropped": dropped})
+                    points.append(
+                        {
+                            "ebn0_db": snr,
+                            "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
+                            "mean_ssim": None,
+                            "min_ssim": None,
+                            "mean_latent_symbols": 0.0,
+                            "photos": 0,
+                            "dropped": dropped,
+                        }
+                    )
                 continue
-            points.append({"dropped": dropped,
-                "ebn0_db": snr, "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
-                "mean_ssim": statistics.fmean(r["ssim"] for r in rows),
-                "min_ssim": min(r["ssim"] for r in rows),
-                "mean_latent_symbols": statistics.fmean(r["latent_symbols"] for r in rows),
-                "photos": len(rows),
-            })
+            points.append(
+                {
+                    "dropped": dropped,
+                    "ebn0_db": snr,
+                    "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
+                    "mean_ssim": statistics.fmean(r["ssim"] for r in rows),
+                    "min_ssim": min(r["ssim"] for r in rows),
+                    "mean_latent_symbols": statistics.fmean(r["latent_symbols"] for r in rows),
+                    "photos": len(rows),
+                }
+            )
         out[variant.key] = points
     return out
 
@@ -411,14 +506,19 @@ def ssim_plot(summary: dict, records: list[dict], variants: tuple[Variant, ...],
     for variant in variants:
         points = [p for p in summary.get(variant.key) or [] if p["mean_ssim"] is not None]
         xs = [p["ebn0_db"] for p in points]
-        line, = ax.plot(xs, [p["mean_ssim"] for p in points], marker="o", label=variant.label)
+        (line,) = ax.plot(xs, [p["mean_ssim"] for p in points], marker="o", label=variant.label)
         dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.key]
         if dots:
             ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=10, alpha=0.3, color=line.get_color())
         drops = [p["ebn0_db"] for p in summary.get(variant.key) or [] if p.get("dropped")]
         if drops:
-            ax.scatter(drops, [0.02] * len(drops), marker="x", color=line.get_color(),
-                       label=f"{variant.label}: latent dropped by AMC")
+            ax.scatter(
+                drops,
+                [0.02] * len(drops),
+                marker="x",
+                color=line.get_color(),
+                label=f"{variant.label}: latent dropped by AMC",
+            )
     if summary.get("clean") is not None:
         ax.axhline(summary["clean"], color="grey", linestyle="--", label="clean channel (codec alone)")
     ax.set_xlabel("Eb/N0 of uncoded 16-QAM, dB (every variant at Es/N0 = Eb/N0 + 6.02 dB)")
@@ -441,13 +541,17 @@ def markdown_report(report: dict) -> str:
     lines = [f"# semcom demo ({report['profile_name']} profile, {report['size']}x{report['size']})", ""]
     if report["notice"]:
         lines += [f"> {report['notice']}", ""]
-    lines += ["Mean SSIM / mean latent channel symbols per image, over "
-              f"{len(report['images'])} photos (clean channel, codec alone: "
-              + (f"{report['summary']['clean']:.3f}" if report["summary"]["clean"] is not None else "n/a") + ")", ""]
+    lines += [
+        "Mean SSIM / mean latent channel symbols per image, over "
+        f"{len(report['images'])} photos (clean channel, codec alone: "
+        + (f"{report['summary']['clean']:.3f}" if report["summary"]["clean"] is not None else "n/a")
+        + ")",
+        "",
+    ]
     keys = [v["key"] for v in report["variants"] if v["key"] != "clean"]
     labels = {v["key"]: v["label"] for v in report["variants"]}
     lines += ["| Eb/N0 dB (Es/N0) | " + " | ".join(labels[k] for k in keys) + " |", "|" + " --- |" * (len(keys) + 1)]
-    for j, snr in enumerate(report["snrs_db"]):
+    for snr in report["snrs_db"]:
         cells = []
         for k in keys:
             points = [p for p in report["summary"][k] if p["ebn0_db"] == snr]
@@ -458,8 +562,19 @@ def markdown_report(report: dict) -> str:
             else:
                 cells.append(f"{points[0]['mean_ssim']:.3f} / {points[0]['mean_latent_symbols']:,.0f}")
         lines.append(f"| {snr:g} ({snr + ESN0_OFFSET_DB:.2f}) | " + " | ".join(cells) + " |")
-    header = ["image", "Eb/N0 dB", "variant", "SSIM", "PSNR dB", "latent symbols", "MCS", "segments failed",
-              "latent bit errors", "caption received", "e2e s"]
+    header = [
+        "image",
+        "Eb/N0 dB",
+        "variant",
+        "SSIM",
+        "PSNR dB",
+        "latent symbols",
+        "MCS",
+        "segments failed",
+        "latent bit errors",
+        "caption received",
+        "e2e s",
+    ]
     lines += ["", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for t in report["transmissions"]:
         psnr = f"{t['psnr_db']:.2f}" if t["psnr_db"] is not None else "inf"
@@ -470,8 +585,10 @@ def markdown_report(report: dict) -> str:
             f"| {t['mcs']} | {failed} | {t['latent_bit_errors']} | `{_cell(t['caption_received'])}` "
             f"| {t['timings'].get('total', 0.0):.2f} |"
         )
-    wall = (f"Wall time: {report['wall_s']:.1f} s (services up after {report['startup_s']:.1f} s); "
-            f"CPU seconds per process: {report['cpu_s']}")
+    wall = (
+        f"Wall time: {report['wall_s']:.1f} s (services up after {report['startup_s']:.1f} s); "
+        f"CPU seconds per process: {report['cpu_s']}"
+    )
     lines += ["", f"Services: {report['services']}", wall, ""]
     return "\n".join(lines)
 
@@ -508,8 +625,10 @@ def _run(args: argparse.Namespace) -> int:
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
     _print_cpu(pipeline.cpu_s)
-    print(f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
-          f"({report['wall_s']:.1f} s in all)")
+    print(
+        f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
+        f"({report['wall_s']:.1f} s in all)"
+    )
     return 0
 
 
@@ -547,8 +666,13 @@ def _plan(args: argparse.Namespace) -> _Plan:
         random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
         notice = f"{random} {notice}".strip()
     return _Plan(
-        profile=profile, spec=spec, size=size, steps=steps, photos=photos,
-        variants=CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ()), with_diffusion=with_diffusion,
+        profile=profile,
+        spec=spec,
+        size=size,
+        steps=steps,
+        photos=photos,
+        variants=CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ()),
+        with_diffusion=with_diffusion,
         notice=notice,
         captions_given=spec.captioner is None,  # the paper's profile captions with BLIP, as the paper does
     )
@@ -559,8 +683,9 @@ def _image_size(args: argparse.Namespace) -> int:
     from semcom import config
 
     tiny = args.profile == "tiny"
-    size = args.size or (TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny
-                         else int(config.get("SEMCOM_IMAGE_SIZE")))
+    size = args.size or (
+        TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE"))
+    )
     if size <= 0 or size % 64:
         raise ValueError(f"--size must be a positive multiple of 64, got {size}")
     return size
@@ -580,8 +705,9 @@ class _Streams:
     and variant in it. Photo i gets the same sender/receiver seeds everywhere; channel noise
     differs per cell."""
 
-    def __init__(self, args: argparse.Namespace, plan: _Plan, datas: dict[str, bytes],
-                 originals: dict[str, Image.Image]) -> None:
+    def __init__(
+        self, args: argparse.Namespace, plan: _Plan, datas: dict[str, bytes], originals: dict[str, Image.Image]
+    ) -> None:
         self.args = args
         self.plan = plan
         self.datas = datas
@@ -599,8 +725,9 @@ class _Streams:
         from semcom.rpc.tls import TlsConfig
 
         plan = self.plan
-        with LocalPipeline(profile=plan.profile, image_size=plan.size, env=_service_env(self.args.preset),
-                           start_timeout_s=timeout_s) as pipe:
+        with LocalPipeline(
+            profile=plan.profile, image_size=plan.size, env=_service_env(self.args.preset), start_timeout_s=timeout_s
+        ) as pipe:
             services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
             startup_s = time.monotonic() - started
             print(f"services up after {startup_s:.1f} s: {services}")
@@ -622,9 +749,17 @@ class _Streams:
         dropped = self._amc_drops(snr, esn0)
         photos, steps = self.plan.photos, self.plan.steps
         requests = [
-            build_request(v, p.name, self.datas[p.name], p.caption if self.plan.captions_given else None, esn0,
-                          seeds=cell_seeds(self.args.seed, i, j, k), steps=steps)
-            for i, p in enumerate(photos) for k, v in enumerate(group)
+            build_request(
+                v,
+                p.name,
+                self.datas[p.name],
+                p.caption if self.plan.captions_given else None,
+                esn0,
+                seeds=cell_seeds(self.args.seed, i, j, k),
+                steps=steps,
+            )
+            for i, p in enumerate(photos)
+            for k, v in enumerate(group)
             if not (dropped and v.key == "ldpc-amc")
         ]
         t0 = time.monotonic()
@@ -646,8 +781,9 @@ class _Streams:
             return ""
         dropped = amc_drop_reason(esn0, self.latent_values)
         if dropped:
-            self.drops.extend({"image": p.name, "variant": "ldpc-amc", "ebn0_db": snr, "reason": dropped}
-                              for p in self.plan.photos)
+            self.drops.extend(
+                {"image": p.name, "variant": "ldpc-amc", "ebn0_db": snr, "reason": dropped} for p in self.plan.photos
+            )
         return dropped
 
     def _record(self, result: Any, snr: float | None, esn0: float) -> None:
@@ -676,8 +812,9 @@ def _service_env(preset: str | None) -> dict[str, str]:
     return env
 
 
-def _transmission_record(result: Any, name: str, key: str, snr: float | None, esn0: float,
-                        reference: Image.Image, recon: Image.Image) -> dict[str, Any]:
+def _transmission_record(
+    result: Any, name: str, key: str, snr: float | None, esn0: float, reference: Image.Image, recon: Image.Image
+) -> dict[str, Any]:
     """One transmission's row of report.json: quality against the original, the link's counts, captions, timings."""
     from semcom.metrics import psnr, ssim
 
@@ -686,18 +823,26 @@ def _transmission_record(result: Any, name: str, key: str, snr: float | None, es
     value_psnr = float(psnr(reference, recon))
     latent = result.report.latent
     return {
-        "image": name, "variant": key, "ebn0_db": snr, "esn0_db": round(esn0, 4),
+        "image": name,
+        "variant": key,
+        "ebn0_db": snr,
+        "esn0_db": round(esn0, 4),
         "ssim": float(ssim(reference, recon)),
         "psnr_db": value_psnr if math.isfinite(value_psnr) else None,
-        "latent_symbols": int(latent.symbols), "latent_bits": int(latent.bits),
-        "latent_info_bits": int(latent.info_bits), "latent_bit_errors": int(latent.bit_errors),
+        "latent_symbols": int(latent.symbols),
+        "latent_bits": int(latent.bits),
+        "latent_info_bits": int(latent.info_bits),
+        "latent_bit_errors": int(latent.bit_errors),
         "latent_values_sanitised": int(latent.values_sanitised),
-        "mcs": latent.mcs, "segments": int(latent.segments),
+        "mcs": latent.mcs,
+        "segments": int(latent.segments),
         "segments_failed": int(latent.segments_failed),
-        "latent_dropped": bool(result.report.latent_dropped), "drop_reason": result.report.drop_reason,
+        "latent_dropped": bool(result.report.latent_dropped),
+        "drop_reason": result.report.drop_reason,
         "caption_symbols": int(result.report.caption.symbols),
         "caption_bit_errors": int(result.report.caption.bit_errors),
-        "caption_sent": sent, "caption_received": received,
+        "caption_sent": sent,
+        "caption_received": received,
         "caption_corrupted": corrupted_positions(sent, received),
         "steps_executed": int(result.steps_executed),
         "timings": dict(sorted(result.timings.items())),
@@ -707,50 +852,99 @@ def _transmission_record(result: Any, name: str, key: str, snr: float | None, es
 def _print_summary(summary: dict[str, Any]) -> None:
     for key, points in summary.items():
         if key != "clean":
-            print(f"  {key:<12} " + "  ".join(
-                f"{p['ebn0_db']:g} dB: " + ("latent dropped" if p["mean_ssim"] is None else f"SSIM {p['mean_ssim']:.3f}")
-                for p in points))
+            print(
+                f"  {key:<12} "
+                + "  ".join(
+                    f"{p['ebn0_db']:g} dB: "
+                    + ("latent dropped" if p["mean_ssim"] is None else f"SSIM {p['mean_ssim']:.3f}")
+                    for p in points
+                )
+            )
     print(f"  clean channel: SSIM {summary['clean']:.3f}")
 
 
 def _draw(out: Path, plan: _Plan, streams: _Streams, snrs: tuple[float, ...], summary: dict[str, Any]) -> None:
     """contact_sheet.png and ssim_vs_snr.png."""
     photos, records, originals, size = plan.photos, streams.records, streams.originals, plan.size
-    title = (f"semcom demo: {plan.spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, "
-             f"{len(photos)} scikit-image photos")
-    photo_rows = [{"name": p.name, "image": originals[p.name],
-                   "caption": next((r["caption_sent"] for r in records if r["image"] == p.name), p.caption)}
-                  for p in photos]
-    by_cell = {(r["image"], r["variant"], r["ebn0_db"]):
-               {**r, "image": streams.images[(r["image"], r["variant"], r["ebn0_db"])]}
-               for r in records}
-    by_cell.update({(d["image"], d["variant"], d["ebn0_db"]): {"dropped": d["reason"], "image": None}
-                    for d in streams.drops})
+    title = f"semcom demo: {plan.spec.name} codec, k = 0, {size}x{size}, 16-QAM AWGN, {len(photos)} scikit-image photos"
+    photo_rows = [
+        {
+            "name": p.name,
+            "image": originals[p.name],
+            "caption": next((r["caption_sent"] for r in records if r["image"] == p.name), p.caption),
+        }
+        for p in photos
+    ]
+    by_cell = {
+        (r["image"], r["variant"], r["ebn0_db"]): {
+            **r,
+            "image": streams.images[(r["image"], r["variant"], r["ebn0_db"])],
+        }
+        for r in records
+    }
+    by_cell.update(
+        {(d["image"], d["variant"], d["ebn0_db"]): {"dropped": d["reason"], "image": None} for d in streams.drops}
+    )
     sheet = contact_sheet(photo_rows, plan.variants, snrs, by_cell, title, plan.notice, cell=min(size, CELL_MAX))
     sheet.save(out / "contact_sheet.png", optimize=True)
-    ssim_plot(summary, records, plan.variants, out / "ssim_vs_snr.png",
-              title=f"{plan.spec.name}, {len(photos)} photos, {size}x{size}")
+    ssim_plot(
+        summary,
+        records,
+        plan.variants,
+        out / "ssim_vs_snr.png",
+        title=f"{plan.spec.name}, {len(photos)} photos, {size}x{size}",
+    )
 
 
-def _report(args: argparse.Namespace, plan: _Plan, streams: _Streams, pipeline: _PipelineRun, summary: dict[str, Any],
-            started: float) -> dict[str, Any]:
+def _report(
+    args: argparse.Namespace,
+    plan: _Plan,
+    streams: _Streams,
+    pipeline: _PipelineRun,
+    summary: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
     """report.json's content."""
     import statistics
 
     records = streams.records
     return {
-        "profile": plan.profile, "profile_name": plan.spec.name, "size": plan.size, "steps": plan.steps,
-        "snrs_db": list(args.snrs), "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
-        "modulation": "16qam", "channel_model": "awgn", "seed": args.seed, "preset": args.preset or "the profile's",
+        "profile": plan.profile,
+        "profile_name": plan.spec.name,
+        "size": plan.size,
+        "steps": plan.steps,
+        "snrs_db": list(args.snrs),
+        "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
+        "modulation": "16qam",
+        "channel_model": "awgn",
+        "seed": args.seed,
+        "preset": args.preset or "the profile's",
         "notice": plan.notice,
-        "diffusion_columns": plan.with_diffusion, "services": pipeline.services,
-        "images": [{"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
-                   for p in plan.photos],
-        "variants": [{"key": v.key, "label": v.label, "encoding": v.encoding, "mode": v.mode, "fec": v.fec,
-                      "latent_policy": v.policy, "latent_repair": v.repair} for v in (CLEAN, *plan.variants)],
-        "summary": summary, "transmissions": records, "amc_drops": streams.drops,
+        "diffusion_columns": plan.with_diffusion,
+        "services": pipeline.services,
+        "images": [
+            {"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
+            for p in plan.photos
+        ],
+        "variants": [
+            {
+                "key": v.key,
+                "label": v.label,
+                "encoding": v.encoding,
+                "mode": v.mode,
+                "fec": v.fec,
+                "latent_policy": v.policy,
+                "latent_repair": v.repair,
+            }
+            for v in (CLEAN, *plan.variants)
+        ],
+        "summary": summary,
+        "transmissions": records,
+        "amc_drops": streams.drops,
         "median_e2e_s": statistics.median(r["timings"].get("total", 0.0) for r in records),
-        "startup_s": pipeline.startup_s, "wall_s": time.monotonic() - started, "cpu_s": pipeline.cpu_s,
+        "startup_s": pipeline.startup_s,
+        "wall_s": time.monotonic() - started,
+        "cpu_s": pipeline.cpu_s,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
@@ -759,5 +953,7 @@ def _print_cpu(cpu_s: dict[str, float | None]) -> None:
     """The processes' CPU seconds, when every one is known."""
     known = {k: v for k, v in cpu_s.items() if v is not None}
     if len(known) == len(cpu_s):
-        print(f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in known.items())} "
-              f"(sum {sum(known.values()):.1f}); load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"CPU seconds: {', '.join(f'{k} {v:.1f}' for k, v in known.items())} "
+            f"(sum {sum(known.values()):.1f}); load average {os.getloadavg()[0]:.1f}"
+        )

@@ -34,49 +34,128 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
     g = p.add_argument_group("data and models")
     g.add_argument("--data", help="folder of images, or a folder with images/ and captions.tsv (Flickr8k layout)")
-    g.add_argument("--captions", help="image<TAB>caption file (default: DATA/captions.tsv if present; first caption per image)")
-    g.add_argument("--caption", dest="caption_source", choices=("blip", "dataset"), default="blip",
-                   help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)")
-    g.add_argument("--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)")
+    g.add_argument(
+        "--captions", help="image<TAB>caption file (default: DATA/captions.tsv if present; first caption per image)"
+    )
+    g.add_argument(
+        "--caption",
+        dest="caption_source",
+        choices=("blip", "dataset"),
+        default="blip",
+        help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)",
+    )
+    g.add_argument(
+        "--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)"
+    )
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
-    add_renamed(g, "--image-size", "--size", dest="size", type=int, default=None,
-                help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
+    add_renamed(
+        g,
+        "--image-size",
+        "--size",
+        dest="size",
+        type=int,
+        default=None,
+        help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)",
+    )
     g.add_argument("--limit", type=int, default=None, help="first N images in sorted name order")
-    g.add_argument("--shard", default=None, metavar="I/N",
-                   help="run only images I, I+N, I+2N, ... of the (limited) set, 0 <= I < N; join the shards' run "
-                        "directories with `semcom eval merge`")
+    g.add_argument(
+        "--shard",
+        default=None,
+        metavar="I/N",
+        help="run only images I, I+N, I+2N, ... of the (limited) set, 0 <= I < N; join the shards' run "
+        "directories with `semcom eval merge`",
+    )
     g = p.add_argument_group("grid")
-    g.add_argument("--snr-db", type=_floats, nargs="+", default=list(PAPER_SNRS_DB), help="SNR points in dB (default the paper's 5 .. 10)")
-    g.add_argument("--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)")
+    g.add_argument(
+        "--snr-db",
+        type=_floats,
+        nargs="+",
+        default=list(PAPER_SNRS_DB),
+        help="SNR points in dB (default the paper's 5 .. 10)",
+    )
+    g.add_argument(
+        "--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)"
+    )
     g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
-    add_renamed(g, "--channel-model", "--channel", dest="channel", default=None,
-                help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)")
-    g.add_argument("--fading-block-length", type=_positive_int, default=None,
-                   help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
+    add_renamed(
+        g,
+        "--channel-model",
+        "--channel",
+        dest="channel",
+        default=None,
+        help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)",
+    )
+    g.add_argument(
+        "--fading-block-length",
+        type=_positive_int,
+        default=None,
+        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
+    )
     g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
-    g.add_argument("--modes", type=list_of(str, "--modes"), nargs="+", default=list(DEFAULT_MODES),
-                   help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})")
-    g.add_argument("--encodings", type=list_of(str, "--encodings"), nargs="+", default=["float64"],
-                   help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
-                        "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
-                        "(docs/evaluation.md)")
-    add_renamed(g, "--denoise-steps", "--steps", dest="steps", type=list_of(int, "--denoise-steps"), nargs="+",
-                default=[30], help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
-                "(elsewhere --steps is the schedule length, --schedule here)")
-    g.add_argument("--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)")
-    g.add_argument("--guidance", type=float, default=None,
-                   help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)")
-    g.add_argument("--preset", default=None, choices=PRESET_NAMES,
-                   help="reproduction preset (default: the profile's; recorded in config.json and every row)")
-    g.add_argument("--adaptive-strength", action="store_true",
-                   help="text+latent: strength from the link's reported Eb/N0 instead of k / schedule (docs/models.md)")
+    g.add_argument(
+        "--modes",
+        type=list_of(str, "--modes"),
+        nargs="+",
+        default=list(DEFAULT_MODES),
+        help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})",
+    )
+    g.add_argument(
+        "--encodings",
+        type=list_of(str, "--encodings"),
+        nargs="+",
+        default=["float64"],
+        help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
+        "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
+        "(docs/evaluation.md)",
+    )
+    add_renamed(
+        g,
+        "--denoise-steps",
+        "--steps",
+        dest="steps",
+        type=list_of(int, "--denoise-steps"),
+        nargs="+",
+        default=[30],
+        help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
+        "(elsewhere --steps is the schedule length, --schedule here)",
+    )
+    g.add_argument(
+        "--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)"
+    )
+    g.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
+    )
+    g.add_argument(
+        "--preset",
+        default=None,
+        choices=PRESET_NAMES,
+        help="reproduction preset (default: the profile's; recorded in config.json and every row)",
+    )
+    g.add_argument(
+        "--adaptive-strength",
+        action="store_true",
+        help="text+latent: strength from the link's reported Eb/N0 instead of k / schedule (docs/models.md)",
+    )
     g = p.add_argument_group("run")
     g.add_argument("--out", help="run directory (created; a rerun resumes it)")
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    g.add_argument("--metrics", type=list_of(str, "--metrics"), nargs="+", default=["lpips", "clip", "fid"],
-                   help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)")
-    g.add_argument("--grid-images", type=int, default=3, help="images whose reconstructions are kept for the image grid (default 3)")
+    g.add_argument(
+        "--metrics",
+        type=list_of(str, "--metrics"),
+        nargs="+",
+        default=["lpips", "clip", "fid"],
+        help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)",
+    )
+    g.add_argument(
+        "--grid-images",
+        type=int,
+        default=3,
+        help="images whose reconstructions are kept for the image grid (default 3)",
+    )
     g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     g.add_argument("--report", action="store_true", help="also write report.md and figures when the sweep ends")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -100,7 +179,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--json", action="store_true", help="print the written files as JSON")
     report.set_defaults(func=_report)
     merge = sub.add_parser(
-        "merge", help="join run directories of one sweep (shards, parts run on other machines) into DEST",
+        "merge",
+        help="join run directories of one sweep (shards, parts run on other machines) into DEST",
         description="Append the results of each SRC run directory that DEST lacks (same sweep settings required; "
         "only the data paths may differ), copy cached latents and samples, then re-aggregate DEST.",
     )
@@ -123,20 +203,36 @@ def _run(args: argparse.Namespace) -> int:
     metrics = tuple(m for m in flatten(args.metrics) or () if m != "none")
     try:
         cfg = SweepConfig(
-            data=args.data, out=args.out,
+            data=args.data,
+            out=args.out,
             profile=args.profile or str(config.get("SEMCOM_PROFILE")),
-            captions=args.captions, caption_source=args.caption_source,
+            captions=args.captions,
+            caption_source=args.caption_source,
             snr_db=tuple(args.snr_db),
             snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
             modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
             channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
-            fading_block_length=(int(config.get("SEMCOM_FADING_BLOCK_LENGTH")) if args.fading_block_length is None
-                                 else args.fading_block_length),
+            fading_block_length=(
+                int(config.get("SEMCOM_FADING_BLOCK_LENGTH"))
+                if args.fading_block_length is None
+                else args.fading_block_length
+            ),
             modes=tuple(flatten(args.modes) or ()),
-            encodings=tuple(flatten(args.encodings) or ()), steps=tuple(flatten(args.steps) or ()), schedule=args.schedule, guidance=args.guidance,
-            limit=args.limit, size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")), seed=args.seed,
-            fec=args.fec or str(config.get("SEMCOM_FEC")), mcs=args.mcs or str(config.get("SEMCOM_MCS")),
-            adaptive_strength=args.adaptive_strength, preset=args.preset, metrics=metrics, grid_images=args.grid_images, device=args.device, shard=args.shard,
+            encodings=tuple(flatten(args.encodings) or ()),
+            steps=tuple(flatten(args.steps) or ()),
+            schedule=args.schedule,
+            guidance=args.guidance,
+            limit=args.limit,
+            size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")),
+            seed=args.seed,
+            fec=args.fec or str(config.get("SEMCOM_FEC")),
+            mcs=args.mcs or str(config.get("SEMCOM_MCS")),
+            adaptive_strength=args.adaptive_strength,
+            preset=args.preset,
+            metrics=metrics,
+            grid_images=args.grid_images,
+            device=args.device,
+            shard=args.shard,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)
@@ -153,15 +249,22 @@ def _run(args: argparse.Namespace) -> int:
 
         written.append(str(render_report(cfg.out).relative_to(cfg.out)))
     out = {
-        "run_dir": str(cfg.out), "images": summary.images, "cells": summary.cells, "computed": summary.computed,
-        "cached": summary.cached, "unsupported_cells": len(summary.unsupported), "seconds": round(summary.seconds, 2),
+        "run_dir": str(cfg.out),
+        "images": summary.images,
+        "cells": summary.cells,
+        "computed": summary.computed,
+        "cached": summary.cached,
+        "unsupported_cells": len(summary.unsupported),
+        "seconds": round(summary.seconds, 2),
         "written": written,
     }
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{summary.images} images x {summary.cells} cells: {summary.computed} computed, {summary.cached} cached"
-              f" ({len(summary.unsupported)} cells unsupported by the profile) in {summary.seconds:.1f} s")
+        print(
+            f"{summary.images} images x {summary.cells} cells: {summary.computed} computed, {summary.cached} cached"
+            f" ({len(summary.unsupported)} cells unsupported by the profile) in {summary.seconds:.1f} s"
+        )
         print(f"wrote {', '.join(str(cfg.out / w) for w in written)}")
     return 0
 
@@ -202,8 +305,10 @@ def _merge(args: argparse.Namespace) -> int:
         return 0
     for source, added in summary.added.items():
         print(f"{source}: {added} rows added")
-    print(f"{args.dest}: {summary.rows} rows; {summary.duplicates} duplicates and {summary.outside_grid} rows outside "
-          f"the grid skipped; {summary.files_copied} files copied")
+    print(
+        f"{args.dest}: {summary.rows} rows; {summary.duplicates} duplicates and {summary.outside_grid} rows outside "
+        f"the grid skipped; {summary.files_copied} files copied"
+    )
     if summary.max_abs_diff:
         print("duplicates agree within " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(summary.max_abs_diff.items())))
     for line in summary.path_differences + summary.metrics_differences:

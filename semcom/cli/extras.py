@@ -38,5 +38,7 @@ def message(command: str, exc: ModuleNotFoundError) -> str | None:
     extra = missing_extra(exc)
     if extra is None:
         return None
-    return (f"semcom {command}: needs the optional '{extra}' dependencies ({exc.name} is not installed): "
-            f"pip install 'semcom[{extra}]'")
+    return (
+        f"semcom {command}: needs the optional '{extra}' dependencies ({exc.name} is not installed): "
+        f"pip install 'semcom[{extra}]'"
+    )

@@ -21,8 +21,7 @@ def deprecated(old: str, new: str) -> None:
     if old in _warned:
         return
     _warned.add(old)
-    print(f"semcom: {old} is deprecated, use {new} (the old form is accepted until the next release)",
-          file=sys.stderr)
+    print(f"semcom: {old} is deprecated, use {new} (the old form is accepted until the next release)", file=sys.stderr)
 
 
 class _Renamed(argparse.Action):
@@ -32,8 +31,13 @@ class _Renamed(argparse.Action):
         self.old = tuple(old)
         super().__init__(option_strings, dest, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         if option_string in self.old:
             deprecated(option_string, self.option_strings[0])
         setattr(namespace, self.dest, values)

@@ -17,11 +17,17 @@ import json
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="check a service's health (exit 0 only when SERVING)", description=__doc__)
     p.add_argument("target", help="HOST:PORT of the service")
-    p.add_argument("--probe", choices=("readiness", "liveness"), default="readiness",
-                   help="readiness: models loaded, not draining, queue below high-water (default); "
-                        "liveness: the process answers")
-    p.add_argument("--service", default=None,
-                   help="ask this health service name instead, e.g. semcom.v1.ReceiverService (overrides --probe)")
+    p.add_argument(
+        "--probe",
+        choices=("readiness", "liveness"),
+        default="readiness",
+        help="readiness: models loaded, not draining, queue below high-water (default); liveness: the process answers",
+    )
+    p.add_argument(
+        "--service",
+        default=None,
+        help="ask this health service name instead, e.g. semcom.v1.ReceiverService (overrides --probe)",
+    )
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
@@ -36,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     from semcom.rpc.client import health_status
     from semcom.rpc.tls import TlsConfig
 
-    tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
-                                  server_name=args.tls_server_name)
+    tls = TlsConfig.from_settings(
+        insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
+    )
     from semcom.rpc.server import LIVENESS
 
     service = args.service if args.service is not None else (LIVENESS if args.probe == "liveness" else "")

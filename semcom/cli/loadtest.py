@@ -32,8 +32,13 @@ def _mode(text: str) -> str:
 
 def add_modes_argument(parser: argparse.ArgumentParser) -> None:
     """`--modes MODE [MODE ...]` (a comma list still works, with a deprecation line); `flatten` it."""
-    parser.add_argument("--modes", type=list_of(_mode, "--modes"), nargs="+", default=["text", "text+latent", "auto"],
-                        help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)")
+    parser.add_argument(
+        "--modes",
+        type=list_of(_mode, "--modes"),
+        nargs="+",
+        default=["text", "text+latent", "auto"],
+        help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -58,16 +63,32 @@ def _positive_float(text: str) -> float:
 
 def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> None:
     """Bounds and reconstruction options shared by `semcom loadtest` and `semcom bench`."""
-    p.add_argument("--requests", type=_positive_int, default=20,
-                   help="at most this many requests per level (default 20; always applies)")
-    p.add_argument("--duration", type=_positive_float, default=60.0,
-                   help="no request starts after this many seconds per level (default 60; always applies)")
-    p.add_argument("--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)")
+    p.add_argument(
+        "--requests",
+        type=_positive_int,
+        default=20,
+        help="at most this many requests per level (default 20; always applies)",
+    )
+    p.add_argument(
+        "--duration",
+        type=_positive_float,
+        default=60.0,
+        help="no request starts after this many seconds per level (default 60; always applies)",
+    )
+    p.add_argument(
+        "--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)"
+    )
     p.add_argument("--warmup", type=int, default=1, help="unmeasured requests per mode before each sweep (default 1)")
     p.add_argument("--images", help="folder of input images (default: synthetic images)")
-    p.add_argument("--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)")
-    p.add_argument("--image-size", type=_positive_int, default=image_size,
-                   help=f"side of synthetic images in pixels (default {image_size})")
+    p.add_argument(
+        "--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)"
+    )
+    p.add_argument(
+        "--image-size",
+        type=_positive_int,
+        default=image_size,
+        help=f"side of synthetic images in pixels (default {image_size})",
+    )
     p.add_argument("--steps", type=_positive_int, help="DDIM schedule length sent to the receiver (default: its own)")
     p.add_argument("--strength", type=float, help="img2img strength sent to the receiver (default: its own)")
     p.add_argument("--seed", type=int, help="diffusion seed of every request (default: request i uses seed i)")
@@ -79,24 +100,55 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load-test running services (latency percentiles, throughput, errors)",
         description=__doc__.split("\n\n")[0],
     )
-    add_renamed(p, "--to", "--target", dest="target", required=True,
-                   help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT")
-    p.add_argument("--service", choices=("sender", "receiver"), required=True,
-                   help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy")
+    add_renamed(
+        p,
+        "--to",
+        "--target",
+        dest="target",
+        required=True,
+        help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT",
+    )
+    p.add_argument(
+        "--service",
+        choices=("sender", "receiver"),
+        required=True,
+        help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy",
+    )
     add_modes_argument(p)
-    p.add_argument("--concurrency", type=_positive_int, nargs="+", default=[1, 2, 4, 8],
-                   help="closed-loop levels: requests in flight (default 1 2 4 8)")
-    p.add_argument("--rate", type=_positive_float, nargs="+",
-                   help="open loop instead: arrival rates in requests/s (in flight <= max concurrency)")
-    p.add_argument("--snr-db", type=float, nargs="+",
-                   help="channel SNR(s) sent as a per-request override (default: the proxy's own)")
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        nargs="+",
+        default=[1, 2, 4, 8],
+        help="closed-loop levels: requests in flight (default 1 2 4 8)",
+    )
+    p.add_argument(
+        "--rate",
+        type=_positive_float,
+        nargs="+",
+        help="open loop instead: arrival rates in requests/s (in flight <= max concurrency)",
+    )
+    p.add_argument(
+        "--snr-db",
+        type=float,
+        nargs="+",
+        help="channel SNR(s) sent as a per-request override (default: the proxy's own)",
+    )
     add_load_arguments(p)
-    p.add_argument("--encoder", help="receiver service: target of a sender whose Encode prepares the packets "
-                   "(same forms and TLS flags as --target)")
-    p.add_argument("--profile", help="receiver service without --encoder: model profile to encode packets locally "
-                   "(default SEMCOM_PROFILE)")
-    p.add_argument("--caption", default=DEFAULT_CAPTION,
-                   help="caption for locally encoded packets when the profile has no captioner")
+    p.add_argument(
+        "--encoder",
+        help="receiver service: target of a sender whose Encode prepares the packets "
+        "(same forms and TLS flags as --target)",
+    )
+    p.add_argument(
+        "--profile",
+        help="receiver service without --encoder: model profile to encode packets locally (default SEMCOM_PROFILE)",
+    )
+    p.add_argument(
+        "--caption",
+        default=DEFAULT_CAPTION,
+        help="caption for locally encoded packets when the profile has no captioner",
+    )
     from semcom.cli.connection import add_tls_arguments
 
     add_tls_arguments(p.add_argument_group("connection (as for `semcom send`)"), "the target")
@@ -162,8 +214,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             make_call = build_call_factory(args, channel, images, tls)
         except grpc.RpcError as exc:
-            print(f"semcom loadtest: error: preparing packets at {args.encoder}: {exc.code().name}: {exc.details()}",
-                  file=sys.stderr)
+            print(
+                f"semcom loadtest: error: preparing packets at {args.encoder}: {exc.code().name}: {exc.details()}",
+                file=sys.stderr,
+            )
             return 1
         except ValueError as exc:
             print(f"semcom loadtest: error: preparing packets: {exc}", file=sys.stderr)

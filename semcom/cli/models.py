@@ -104,8 +104,14 @@ def run_list(args: argparse.Namespace) -> int:
         return _fail("models list", exc)
     for spec in specs:
         rows = _profile_rows(spec)
-        profiles.append({"name": spec.name, "origin": spec.origin, "components": rows,
-                         "available": all(r["available"] for r in rows)})
+        profiles.append(
+            {
+                "name": spec.name,
+                "origin": spec.origin,
+                "components": rows,
+                "available": all(r["available"] for r in rows),
+            }
+        )
     if args.json:
         print(json.dumps(profiles, indent=2))
         return 0
@@ -150,7 +156,7 @@ def run_download(args: argparse.Namespace) -> int:
     try:
         spec = resolve_spec(args.profile)
         repos: dict[tuple[str, str | None], list[str]] = {}
-        for what, source in spec.hub_sources():
+        for _what, source in spec.hub_sources():
             prefix = f"{source.subfolder}/" if source.subfolder else ""
             repos.setdefault((source.ref, source.revision), []).extend(prefix + s for s in ALLOW_SUFFIXES)
         fetched = []
@@ -164,8 +170,11 @@ def run_download(args: argparse.Namespace) -> int:
             fetched.append(row)
             if not args.json:
                 check = row.get("verified")
-                note = (f", verified {check['files']} files, {check['bytes'] / 1e6:.1f} MB "
-                        f"({check['sha256']} by SHA-256)") if check else ""
+                note = (
+                    (f", verified {check['files']} files, {check['bytes'] / 1e6:.1f} MB ({check['sha256']} by SHA-256)")
+                    if check
+                    else ""
+                )
                 print(f"{ref}: {path}{note}")
     except (ModelNotAvailableError, ProfileError, ValueError) as exc:
         return _fail("models download", exc)

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the latent MSE of every encoding under independent bit flips instead.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_renamed(p, "--image-size", "--size", dest="size", type=int, default=512, help="image side in pixels (default 512)")
+    add_renamed(
+        p, "--image-size", "--size", dest="size", type=int, default=512, help="image side in pixels (default 512)"
+    )
     p.add_argument("--image-channels", type=int, default=3, help="image channels (default 3, RGB)")
     p.add_argument("--latent-channels", type=int, default=4, help="latent channels (default 4, SD v1.5 VAE)")
     p.add_argument("--downsample", type=int, default=8, help="VAE spatial downsampling factor (default 8)")
@@ -38,7 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("bit-error experiment (--bit-errors)")
     g.add_argument("--bit-errors", action="store_true", help="run the bit-error MSE experiment")
     g.add_argument("--source", default="gaussian", help="synthetic unit-variance latent: gaussian | laplace | uniform")
-    g.add_argument("--ber", type=list_of(float, "--ber"), nargs="+", help="bit error rates (default 1e-4 1e-3 1.75e-3 1e-2 4.2e-2)")
+    g.add_argument(
+        "--ber", type=list_of(float, "--ber"), nargs="+", help="bit error rates (default 1e-4 1e-3 1.75e-3 1e-2 4.2e-2)"
+    )
     g.add_argument("--trials", type=int, default=16, help="noisy copies per encoding and BER (default 16)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--valid-range", type=float, default=8.0, help="codec valid range +-R for sanitising (default 8)")

@@ -52,11 +52,20 @@ def _mode(text: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("send", help="stream images through a running sender and save the reconstructions",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "send",
+        help="stream images through a running sender and save the reconstructions",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("images", nargs="*", help="image files or directories of images")
-    p.add_argument("--synthetic", type=int, default=0, metavar="N",
-                   help="also send N generated pictures (smooth random colours; no files needed)")
+    p.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also send N generated pictures (smooth random colours; no files needed)",
+    )
     p.add_argument("--to", required=True, help="the sender: HOST:PORT (or a comma list / dns:/// target)")
     p.add_argument("--out", default="semcom-out", help="output directory (default semcom-out)")
     p.add_argument("--json", action="store_true", help="print the report JSON to stdout instead of a line per image")
@@ -65,16 +74,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--steps", type=int, help="DDIM schedule length (receiver default 50)")
     r.add_argument("--strength", type=float, help="img2img strength (receiver default 0.6)")
     r.add_argument("--guidance", type=float, help="guidance scale (receiver default 9)")
-    r.add_argument("--seed", type=int, help="user seed: image i gets independent sender, channel and receiver seeds "
-                   "derived from (seed, i), as `semcom transmit` does (docs/pipeline.md)")
+    r.add_argument(
+        "--seed",
+        type=int,
+        help="user seed: image i gets independent sender, channel and receiver seeds "
+        "derived from (seed, i), as `semcom transmit` does (docs/pipeline.md)",
+    )
     r.add_argument("--adaptive-strength", action="store_true", help="map the reported SNR to the strength")
     r.add_argument("--caption", help="send this caption instead of the sender's own")
-    r.add_argument("--encoding", default=None, help="latent encoding on the wire (default: the sender's SEMCOM_LATENT_ENCODING)")
+    r.add_argument(
+        "--encoding", default=None, help="latent encoding on the wire (default: the sender's SEMCOM_LATENT_ENCODING)"
+    )
     r.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per latent channel")
-    r.add_argument("--clip-percentile", type=float,
-                   help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)")
-    r.add_argument("--latent-repair", choices=("none", "mmse", "smmse"),
-                   help="receiver treatment of an int latent on an uncoded link (default: the receiver's)")
+    r.add_argument(
+        "--clip-percentile",
+        type=float,
+        help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)",
+    )
+    r.add_argument(
+        "--latent-repair",
+        choices=("none", "mmse", "smmse"),
+        help="receiver treatment of an int latent on an uncoded link (default: the receiver's)",
+    )
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")
     c = p.add_argument_group("channel overrides (default: the proxy's configuration)")
     c.add_argument("--snr-db", type=float)
@@ -85,16 +106,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
-    t.add_argument("--deadline-s", type=_positive_float,
-                   help="deadline for the whole batch, retries included (SEMCOM_DEADLINE_S)")
-    t.add_argument("--attempts", type=_positive_int,
-                   help="stream attempts in a row that may fail transiently (SEMCOM_SEND_ATTEMPTS; 1 = no retry)")
-    t.add_argument("--retry-max-s", type=_positive_float,
-                   help="stop retrying after this many seconds without a delivered image (SEMCOM_SEND_RETRY_MAX_S)")
-    t.add_argument("--stream-images", type=_positive_int,
-                   help="most images per Transmit stream; a larger batch goes as several (SEMCOM_SEND_STREAM_IMAGES)")
-    t.add_argument("--resume", action="store_true",
-                   help="skip images already complete in --out from an earlier run of the same batch")
+    t.add_argument(
+        "--deadline-s", type=_positive_float, help="deadline for the whole batch, retries included (SEMCOM_DEADLINE_S)"
+    )
+    t.add_argument(
+        "--attempts",
+        type=_positive_int,
+        help="stream attempts in a row that may fail transiently (SEMCOM_SEND_ATTEMPTS; 1 = no retry)",
+    )
+    t.add_argument(
+        "--retry-max-s",
+        type=_positive_float,
+        help="stop retrying after this many seconds without a delivered image (SEMCOM_SEND_RETRY_MAX_S)",
+    )
+    t.add_argument(
+        "--stream-images",
+        type=_positive_int,
+        help="most images per Transmit stream; a larger batch goes as several (SEMCOM_SEND_STREAM_IMAGES)",
+    )
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip images already complete in --out from an earlier run of the same batch",
+    )
     add_tls_arguments(t, "the sender")
     p.set_defaults(func=run)
 
@@ -187,9 +221,27 @@ RECORDS = ".semcom-send"  # per-image completion records, and the batch's option
 BATCH_FILE = "batch.json"
 RETRY_CODES = ("UNAVAILABLE", "RESOURCE_EXHAUSTED")
 # Flags that change what an image's output is: a resumed batch must have the same ones.
-_OPTION_FLAGS = ("caption", "encoding", "mode", "steps", "strength", "guidance", "seed", "adaptive_strength",
-                 "per_channel", "clip_percentile", "latent_repair", "format", "snr_db", "snr_convention",
-                 "modulation", "channel_model", "fading_block_length", "latent_policy", "channel_seed")
+_OPTION_FLAGS = (
+    "caption",
+    "encoding",
+    "mode",
+    "steps",
+    "strength",
+    "guidance",
+    "seed",
+    "adaptive_strength",
+    "per_channel",
+    "clip_percentile",
+    "latent_repair",
+    "format",
+    "snr_db",
+    "snr_convention",
+    "modulation",
+    "channel_model",
+    "fading_block_length",
+    "latent_policy",
+    "channel_seed",
+)
 
 
 def sha256(data: bytes) -> str:
@@ -243,16 +295,21 @@ class Batch:
             return {}
         if earlier.get("options") != self.options:
             changed = sorted(k for k in self.options if earlier.get("options", {}).get(k) != self.options[k])
-            raise ValueError(f"--resume: {self.out} holds a batch sent with other options ({', '.join(changed)}); "
-                             "use another --out, or drop --resume to send everything again")
+            raise ValueError(
+                f"--resume: {self.out} holds a batch sent with other options ({', '.join(changed)}); "
+                "use another --out, or drop --resume to send everything again"
+            )
         complete = {}
         for i, (_name, data) in enumerate(self.images):
             try:
                 record = json.loads(self.record_path(i).read_text())
                 output = self.output_path(i)  # by name: --out may be given relative to another folder now
-                if (record.get("status") == "ok" and record.get("input_sha256") == sha256(data)
-                        and Path(record["output"]).name == output.name
-                        and sha256(output.read_bytes()) == record["output_sha256"]):
+                if (
+                    record.get("status") == "ok"
+                    and record.get("input_sha256") == sha256(data)
+                    and Path(record["output"]).name == output.name
+                    and sha256(output.read_bytes()) == record["output_sha256"]
+                ):
                     record["output"] = str(output)
                     complete[i] = record
             except (OSError, ValueError, KeyError, TypeError):
@@ -278,8 +335,13 @@ class Batch:
         output = self.output_path(i)
         data = result.reconstruction.data
         write_atomic(output, data)
-        record = {"index": i, "status": "ok", **result_record(result, self.images[i][0], output),
-                  "input_sha256": sha256(self.images[i][1]), "output_sha256": sha256(data)}
+        record = {
+            "index": i,
+            "status": "ok",
+            **result_record(result, self.images[i][0], output),
+            "input_sha256": sha256(self.images[i][1]),
+            "output_sha256": sha256(data),
+        }
         write_atomic(self.record_path(i), json.dumps(record, indent=2).encode())
         self.records[i] = record
         return record
@@ -291,8 +353,14 @@ class Batch:
             if i in self.records:
                 entries.append(self.records[i])
             else:
-                entries.append({"index": i, "image": name, "status": "failed",
-                                **failures.get(i, {"code": "UNKNOWN", "message": "no result"})})
+                entries.append(
+                    {
+                        "index": i,
+                        "image": name,
+                        "status": "failed",
+                        **failures.get(i, {"code": "UNKNOWN", "message": "no result"}),
+                    }
+                )
         ok = sum(e["status"] == "ok" for e in entries)
         report = {"target": target, "images": entries, "ok": ok, "failed": len(entries) - ok, "resumed": resumed}
         write_atomic(self.out / "report.json", json.dumps(report, indent=2).encode())
@@ -301,10 +369,13 @@ class Batch:
 
 def _print_result(record: dict) -> None:
     rep = record["report"]
-    print(f"{record['image']}: {record['mode_used']}, {record['steps_executed']} steps, "
-          f"caption {record['caption_received']!r}, latent bit errors "
-          f"{rep['latent']['bit_errors']}{' (dropped)' if rep['latent_dropped'] else ''}, "
-          f"{record['timings'].get('total', 0):.2f} s -> {record['output']}", flush=True)
+    print(
+        f"{record['image']}: {record['mode_used']}, {record['steps_executed']} steps, "
+        f"caption {record['caption_received']!r}, latent bit errors "
+        f"{rep['latent']['bit_errors']}{' (dropped)' if rep['latent_dropped'] else ''}, "
+        f"{record['timings'].get('total', 0):.2f} s -> {record['output']}",
+        flush=True,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -361,11 +432,22 @@ class _Send:
         channel = channel_override(args)
         requests = [
             image_request(
-                data, request_id=f"{i:04d}", caption=args.caption, latent_encoding=args.encoding, mode=args.mode,
-                steps=args.steps, strength=args.strength, guidance_scale=args.guidance,
-                seed=args.seed, index=i, adaptive_strength=args.adaptive_strength or None,
-                output_format=args.format, channel=channel, per_channel=args.per_channel,
-                clip_percentile=args.clip_percentile, latent_repair=args.latent_repair,
+                data,
+                request_id=f"{i:04d}",
+                caption=args.caption,
+                latent_encoding=args.encoding,
+                mode=args.mode,
+                steps=args.steps,
+                strength=args.strength,
+                guidance_scale=args.guidance,
+                seed=args.seed,
+                index=i,
+                adaptive_strength=args.adaptive_strength or None,
+                output_format=args.format,
+                channel=channel,
+                per_channel=args.per_channel,
+                clip_percentile=args.clip_percentile,
+                latent_repair=args.latent_repair,
             )
             for i, (_name, data) in enumerate(images)
         ]
@@ -389,12 +471,16 @@ def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -
             _print_result(record)
 
     def retrying(exc: grpc.RpcError, delay: float, left: int) -> None:
-        print(f"semcom send: {exc.code().name}: {exc.details()}; sending the {left} images left again in "
-              f"{delay:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"semcom send: {exc.code().name}: {exc.details()}; sending the {left} images left again in {delay:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
-        return transmit_all(client, todo, policy=send.policy, on_result=delivered, on_retry=retrying,
-                            stream_images=send.stream_images)
+        return transmit_all(
+            client, todo, policy=send.policy, on_result=delivered, on_retry=retrying, stream_images=send.stream_images
+        )
 
 
 def _print_report(report: dict, send: _Send, as_json: bool) -> None:
@@ -403,14 +489,20 @@ def _print_report(report: dict, send: _Send, as_json: bool) -> None:
         print(json.dumps(report, indent=2))
         return
     complete = send.complete
-    print(f"{report['ok']}/{len(send.images)} images ok" + (f", {len(complete)} from an earlier run" if complete else "")
-          + f", report: {send.batch.out / 'report.json'}")
+    print(
+        f"{report['ok']}/{len(send.images)} images ok"
+        + (f", {len(complete)} from an earlier run" if complete else "")
+        + f", report: {send.batch.out / 'report.json'}"
+    )
 
 
 def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
     """Image index -> how its request failed (the report's entry), for the requests without a result."""
-    return {int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
-            for rid, o in outcomes.items() if not o.ok}
+    return {
+        int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
+        for rid, o in outcomes.items()
+        if not o.ok
+    }
 
 
 def _answered(outcomes: dict[str, Outcome]) -> int:

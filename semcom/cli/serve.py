@@ -25,13 +25,20 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
     g = parser.add_argument_group("server")
     g.add_argument("--host", help="address to bind (SEMCOM_HOST; 0.0.0.0 or [::] in containers)")
     g.add_argument("--port", type=int, help=f"port to bind, 0 = any free port ({PORT_ENV[role]})")
-    g.add_argument("--max-workers", type=int,
-                   help="model calls/streams at once, health not counted; beyond: RESOURCE_EXHAUSTED (SEMCOM_MAX_WORKERS)")
-    g.add_argument("--max-queue", type=int, help="requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)")
+    g.add_argument(
+        "--max-workers",
+        type=int,
+        help="model calls/streams at once, health not counted; beyond: RESOURCE_EXHAUSTED (SEMCOM_MAX_WORKERS)",
+    )
+    g.add_argument(
+        "--max-queue", type=int, help="requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)"
+    )
     g.add_argument("--max-message-bytes", type=int, help="largest gRPC message (SEMCOM_MAX_MESSAGE_BYTES)")
     g.add_argument("--shutdown-grace-s", type=float, help="drain time on SIGTERM (SEMCOM_SHUTDOWN_GRACE_S)")
     g.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 = off (SEMCOM_METRICS_PORT)")
-    g.add_argument("--metrics-host", help="address /metrics binds to, plain HTTP (SEMCOM_METRICS_HOST, default 127.0.0.1)")
+    g.add_argument(
+        "--metrics-host", help="address /metrics binds to, plain HTTP (SEMCOM_METRICS_HOST, default 127.0.0.1)"
+    )
     g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
     g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
     t = parser.add_argument_group("transport security")
@@ -42,31 +49,44 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
     t.add_argument("--tls-server-name", help="name to verify in the upstream's certificate (SEMCOM_TLS_SERVER_NAME)")
     if role != "receiver":
         u = parser.add_argument_group("upstream")
-        u.add_argument("--upstream",
-                       help="downstream target: HOST:PORT, a comma list, or dns:///name:port (SEMCOM_UPSTREAM)")
+        u.add_argument(
+            "--upstream", help="downstream target: HOST:PORT, a comma list, or dns:///name:port (SEMCOM_UPSTREAM)"
+        )
         u.add_argument("--lb-policy", help="gRPC load balancing towards the upstream (SEMCOM_LB_POLICY)")
     if role != "channel":
         m = parser.add_argument_group("models")
         m.add_argument("--profile", help="tiny | paper | profile file/dir (SEMCOM_PROFILE)")
         m.add_argument("--device", help="auto | cpu | cuda | cuda:N (SEMCOM_DEVICE)")
         m.add_argument("--dtype", help="auto | float32 | float16 | bfloat16 (SEMCOM_DTYPE)")
-        m.add_argument("--torch-threads", type=int, help="torch intra-op threads, 0 = one per core (SEMCOM_TORCH_THREADS)")
+        m.add_argument(
+            "--torch-threads", type=int, help="torch intra-op threads, 0 = one per core (SEMCOM_TORCH_THREADS)"
+        )
         m.add_argument("--max-image-pixels", type=int, help="pixel cap for images in and out (SEMCOM_MAX_IMAGE_PIXELS)")
-        m.add_argument("--preset", choices=("authors", "paper-text", "diffusers"),
-                       help="reproduction preset of requests that name none; sender: BLIP decoding (SEMCOM_PRESET)")
+        m.add_argument(
+            "--preset",
+            choices=("authors", "paper-text", "diffusers"),
+            help="reproduction preset of requests that name none; sender: BLIP decoding (SEMCOM_PRESET)",
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run a gRPC service: sender | channel | receiver",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "serve",
+        help="run a gRPC service: sender | channel | receiver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     roles = p.add_subparsers(dest="role", metavar="ROLE", required=True)
 
     s = roles.add_parser("sender", help="SenderService: image -> caption + latent, and end-to-end Transmit")
     _common(s, "sender")
     s.add_argument("--image-size", type=int, help="square side fed to the encoder (SEMCOM_IMAGE_SIZE)")
     s.add_argument("--latent-encoding", help="default latent encoding (SEMCOM_LATENT_ENCODING)")
-    s.add_argument("--batch-max", type=int,
-                   help="batch captioning/encoding of concurrent requests: largest batch, 1 = off (SEMCOM_SENDER_BATCH_MAX)")
+    s.add_argument(
+        "--batch-max",
+        type=int,
+        help="batch captioning/encoding of concurrent requests: largest batch, 1 = off (SEMCOM_SENDER_BATCH_MAX)",
+    )
     s.add_argument("--batch-window-ms", type=float, help="sender batching window (SEMCOM_SENDER_BATCH_WINDOW_MS)")
     s.set_defaults(func=run)
 
@@ -77,7 +97,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
     g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
     g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
-    g.add_argument("--fading-block-length", type=_positive_int, help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)")
+    g.add_argument(
+        "--fading-block-length",
+        type=_positive_int,
+        help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)",
+    )
     g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
     g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
     g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")
@@ -90,8 +114,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(r, "receiver")
     r.add_argument("--batch-max", type=int, help="dynamic batching: largest batch, 1 = off (SEMCOM_BATCH_MAX)")
     r.add_argument("--batch-window-ms", type=float, help="dynamic batching window (SEMCOM_BATCH_WINDOW_MS)")
-    r.add_argument("--latent-repair", choices=("none", "mmse", "smmse"),
-                   help="default treatment of a received int-quantised latent on an uncoded link (SEMCOM_LATENT_REPAIR)")
+    r.add_argument(
+        "--latent-repair",
+        choices=("none", "mmse", "smmse"),
+        help="default treatment of a received int-quantised latent on an uncoded link (SEMCOM_LATENT_REPAIR)",
+    )
     r.set_defaults(func=run)
 
 
@@ -118,12 +145,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     role = args.role
     setup_logging(role, _pick(args.log_format, "SEMCOM_LOG_FORMAT"), _pick(args.log_level, "SEMCOM_LOG_LEVEL"))
-    tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca,
-                                  server_name=args.tls_server_name)
+    tls = TlsConfig.from_settings(
+        insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
+    )
     server = ServerOptions.from_settings(
-        PORT_ENV[role], host=args.host, port=args.port, max_workers=args.max_workers, max_queue=args.max_queue,
-        max_message_bytes=args.max_message_bytes, shutdown_grace_s=args.shutdown_grace_s,
-        metrics_port=args.metrics_port, metrics_host=args.metrics_host, tls=tls,
+        PORT_ENV[role],
+        host=args.host,
+        port=args.port,
+        max_workers=args.max_workers,
+        max_queue=args.max_queue,
+        max_message_bytes=args.max_message_bytes,
+        shutdown_grace_s=args.shutdown_grace_s,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        tls=tls,
     )
     if getattr(args, "preset", None):  # read by semcom.models.load_profile in this process
         os.environ["SEMCOM_PRESET"] = args.preset
@@ -131,35 +166,55 @@ def _serve(args: argparse.Namespace) -> int:
         from receiver_service.server import ReceiverOptions
         from receiver_service.server import serve as serve_receiver
 
-        return serve_receiver(server, ReceiverOptions(
-            profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
-            torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
-            max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
-            batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
-            batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
-            latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
-        ))
+        return serve_receiver(
+            server,
+            ReceiverOptions(
+                profile=_pick(args.profile, "SEMCOM_PROFILE"),
+                device=args.device,
+                dtype=args.dtype,
+                torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
+                max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+                batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
+                batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
+                latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
+            ),
+        )
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":
         from channel_sim.server import channel_config_from_settings
         from channel_sim.server import serve as serve_channel
 
         channel = channel_config_from_settings(
-            snr_db=args.snr_db, snr_convention=args.snr_convention, modulation=args.modulation,
-            model=args.channel_model, fading_block_length=args.fading_block_length,
-            latent_policy=args.latent_policy, drop_threshold_db=args.drop_threshold_db, fec=args.fec, mcs=args.mcs, seed=args.channel_seed, soft_demapping=args.soft_demapping,
+            snr_db=args.snr_db,
+            snr_convention=args.snr_convention,
+            modulation=args.modulation,
+            model=args.channel_model,
+            fading_block_length=args.fading_block_length,
+            latent_policy=args.latent_policy,
+            drop_threshold_db=args.drop_threshold_db,
+            fec=args.fec,
+            mcs=args.mcs,
+            seed=args.channel_seed,
+            soft_demapping=args.soft_demapping,
         )
         return serve_channel(server, channel, upstream, tls, lb_policy=args.lb_policy)
     from sender_service.server import SenderOptions
     from sender_service.server import serve as serve_sender
 
-    return serve_sender(server, SenderOptions(
-        profile=_pick(args.profile, "SEMCOM_PROFILE"), device=args.device, dtype=args.dtype,
-        torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
-        max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
-        image_size=_pick(args.image_size, "SEMCOM_IMAGE_SIZE"),
-        latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
-        upstream=upstream, lb_policy=args.lb_policy,
-        batch_max=_pick(args.batch_max, "SEMCOM_SENDER_BATCH_MAX"),
-        batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_SENDER_BATCH_WINDOW_MS"),
-    ), tls)
+    return serve_sender(
+        server,
+        SenderOptions(
+            profile=_pick(args.profile, "SEMCOM_PROFILE"),
+            device=args.device,
+            dtype=args.dtype,
+            torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
+            max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+            image_size=_pick(args.image_size, "SEMCOM_IMAGE_SIZE"),
+            latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
+            upstream=upstream,
+            lb_policy=args.lb_policy,
+            batch_max=_pick(args.batch_max, "SEMCOM_SENDER_BATCH_MAX"),
+            batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_SENDER_BATCH_WINDOW_MS"),
+        ),
+        tls,
+    )

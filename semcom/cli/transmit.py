@@ -19,14 +19,19 @@ from semcom.cli.flags import add_renamed
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 from semcom.models.presets import PRESET_NAMES
 
-
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
 SETTING_DEFAULTS = {
-    "encoding": "SEMCOM_LATENT_ENCODING", "snr_db": "SEMCOM_SNR_DB", "snr_convention": "SEMCOM_SNR_CONVENTION",
-    "modulation": "SEMCOM_MODULATION", "channel_model": "SEMCOM_CHANNEL_MODEL",
-    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH", "latent_policy": "SEMCOM_LATENT_POLICY",
-    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB", "fec": "SEMCOM_FEC", "mcs": "SEMCOM_MCS",
+    "encoding": "SEMCOM_LATENT_ENCODING",
+    "snr_db": "SEMCOM_SNR_DB",
+    "snr_convention": "SEMCOM_SNR_CONVENTION",
+    "modulation": "SEMCOM_MODULATION",
+    "channel_model": "SEMCOM_CHANNEL_MODEL",
+    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH",
+    "latent_policy": "SEMCOM_LATENT_POLICY",
+    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB",
+    "fec": "SEMCOM_FEC",
+    "mcs": "SEMCOM_MCS",
     "latent_repair": "SEMCOM_LATENT_REPAIR",
 }
 
@@ -45,40 +50,75 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
     g.add_argument("--encoding", default=None, help="latent encoding (default: SEMCOM_LATENT_ENCODING)")
     g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
-    g.add_argument("--clip-percentile", type=float, default=100.0,
-                   help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)")
-    add_renamed(g, "--image-size", "--size", dest="size", type=int, default=None,
-                help="encoder input side, multiple of 64 (default: profile's)")
+    g.add_argument(
+        "--clip-percentile",
+        type=float,
+        default=100.0,
+        help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)",
+    )
+    add_renamed(
+        g,
+        "--image-size",
+        "--size",
+        dest="size",
+        type=int,
+        default=None,
+        help="encoder input side, multiple of 64 (default: profile's)",
+    )
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
     g.add_argument("--snr-db", type=float, default=None)
     g.add_argument("--snr-convention", default=None, help="ebn0 | esn0")
     g.add_argument("--modulation", default=None)
     g.add_argument("--channel-model", default=None, help="awgn | rayleigh | bsc | none")
-    g.add_argument("--fading-block-length", type=_positive_int, default=None,
-                   help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)")
+    g.add_argument(
+        "--fading-block-length",
+        type=_positive_int,
+        default=None,
+        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
+    )
     g.add_argument("--latent-policy", default=None, help="always | threshold | never | amc")
     g.add_argument("--drop-threshold-db", type=float, default=None)
     g.add_argument("--fec", default=None, choices=("none", "ldpc"), help="channel coding")
-    g.add_argument("--mcs", default=None,
-                   help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
+    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
     g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
-    g.add_argument("--guidance", type=float, default=None,
-                   help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)")
-    g.add_argument("--preset", default=None, choices=PRESET_NAMES,
-                   help="reproduction preset (default: the profile's: authors for paper, diffusers otherwise; "
-                        "docs/models.md)")
+    g.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
+    )
+    g.add_argument(
+        "--preset",
+        default=None,
+        choices=PRESET_NAMES,
+        help="reproduction preset (default: the profile's: authors for paper, diffusers otherwise; docs/models.md)",
+    )
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
-    g.add_argument("--latent-repair", choices=("none", "mmse", "smmse"), default=None,
-                   help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="user seed: image i gets independent sender, channel and receiver seeds derived from "
-                        "(seed, i) (docs/pipeline.md)")
-    p.add_argument("--seeds", type=int, nargs=3, metavar=("SENDER", "CHANNEL", "RECEIVER"), default=None,
-                   help="explicit per-role seeds (e.g. a row of an eval sweep); overrides --seed")
+    g.add_argument(
+        "--latent-repair",
+        choices=("none", "mmse", "smmse"),
+        default=None,
+        help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="user seed: image i gets independent sender, channel and receiver seeds derived from "
+        "(seed, i) (docs/pipeline.md)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs=3,
+        metavar=("SENDER", "CHANNEL", "RECEIVER"),
+        default=None,
+        help="explicit per-role seeds (e.g. a row of an eval sweep); overrides --seed",
+    )
     p.add_argument("--out", default="out/transmit", help="output directory (default out/transmit)")
     p.add_argument("--json", action="store_true", help="print one JSON record per image (a JSON list)")
     p.set_defaults(func=run)
@@ -153,8 +193,13 @@ def _run(args: argparse.Namespace) -> int:
         adaptive_strength=args.adaptive_strength,
         latent_repair=args.latent_repair,
     )
-    latent_spec = LatentSpec(encoding=args.encoding, per_channel=args.per_channel, percentile=args.clip_percentile,
-                             sample_posterior=not args.posterior_mean, size=args.size)
+    latent_spec = LatentSpec(
+        encoding=args.encoding,
+        per_channel=args.per_channel,
+        percentile=args.clip_percentile,
+        sample_posterior=not args.posterior_mean,
+        size=args.size,
+    )
     paths = [Path(p) for p in args.images]
     for path in paths:
         if not path.is_file():
@@ -167,8 +212,9 @@ def _run(args: argparse.Namespace) -> int:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
         seeds = RoleSeeds(*args.seeds) if args.seeds else RoleSeeds.derive(args.seed, index)
-        request = TransmissionRequest(image=image, params=params, channel=channel, latent=latent_spec,
-                                      caption=args.caption, seeds=seeds)
+        request = TransmissionRequest(
+            image=image, params=params, channel=channel, latent=latent_spec, caption=args.caption, seeds=seeds
+        )
         done = pipeline.run(request)
         result, report, packet = done.recon, done.report, done.sent
         png = out_dir / f"{path.stem}.png"

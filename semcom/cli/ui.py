@@ -21,17 +21,31 @@ TAEF2_PROFILE = Path(__file__).resolve().parents[2] / "docs" / "results" / "taef
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ui", help="web page: send an image over the channel and watch the reconstruction",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "ui",
+        help="web page: send an image over the channel and watch the reconstruction",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default=None, help="listen address (default SEMCOM_UI_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default SEMCOM_UI_PORT, 7860)")
-    p.add_argument("--profile", default=None,
-                   help="in process: tiny | paper | profile file (default: SEMCOM_PROFILE when set, else the "
-                        "TAEF2 codec of docs/results/taef2_profile.yaml when its weights load, else tiny)")
+    p.add_argument(
+        "--profile",
+        default=None,
+        help="in process: tiny | paper | profile file (default: SEMCOM_PROFILE when set, else the "
+        "TAEF2 codec of docs/results/taef2_profile.yaml when its weights load, else tiny)",
+    )
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
-    add_renamed(p, "--image-size", "--size", dest="size", type=int, default=None,
-                help="encoder input side, multiple of 64 (default: profile's)")
+    add_renamed(
+        p,
+        "--image-size",
+        "--size",
+        dest="size",
+        type=int,
+        default=None,
+        help="encoder input side, multiple of 64 (default: profile's)",
+    )
     p.add_argument("--steps", type=int, default=None, help="initial DDIM steps on the form (default 50)")
     p.add_argument("--max-upload-bytes", type=int, default=None, help="default SEMCOM_UI_MAX_UPLOAD_BYTES")
     t = p.add_argument_group("gRPC back-end")
@@ -81,8 +95,13 @@ def run(args: argparse.Namespace) -> int:
             from semcom.rpc.tls import TlsConfig
             from semcom.ui.backend import GrpcBackend
 
-            tls = TlsConfig.from_settings(insecure=args.insecure, cert=args.tls_cert, key=args.tls_key,
-                                          ca=args.tls_ca, server_name=args.tls_server_name)
+            tls = TlsConfig.from_settings(
+                insecure=args.insecure,
+                cert=args.tls_cert,
+                key=args.tls_key,
+                ca=args.tls_ca,
+                server_name=args.tls_server_name,
+            )
             backend = GrpcBackend(args.to, tls=tls, deadline_s=args.deadline_s)
         else:
             backend = _in_process(args)

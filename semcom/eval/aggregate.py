@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -26,19 +27,57 @@ from semcom.eval.store import RunStore, from_json_number, json_safe
 from semcom.metrics.suite import PER_IMAGE_METRICS
 
 CELL_COLUMNS = ["cell", "mode", "variant", "encoding", "snr_db", "steps"]
-PER_IMAGE_COLUMNS = ["image", *CELL_COLUMNS, "steps_executed", *PER_IMAGE_METRICS,
-                     "caption_sent", "caption_received", "chars_replaced", "caption_bits", "caption_bit_errors",
-                     "latent_bytes", "latent_bits", "latent_bit_errors", "latent_ber", "latent_dropped",
-                     "values_sanitised", "esn0_db", "ebn0_db", "channel_symbols", "seconds",
-                     # classical baselines (semcom.eval.baselines); nan for latent rows
-                     "budget_symbols", "link_fec", "file_bytes", "quality", "scale", "mcs", "segments_failed",
-                     "outage", "outage_reason"]
+PER_IMAGE_COLUMNS = [
+    "image",
+    *CELL_COLUMNS,
+    "steps_executed",
+    *PER_IMAGE_METRICS,
+    "caption_sent",
+    "caption_received",
+    "chars_replaced",
+    "caption_bits",
+    "caption_bit_errors",
+    "latent_bytes",
+    "latent_bits",
+    "latent_bit_errors",
+    "latent_ber",
+    "latent_dropped",
+    "values_sanitised",
+    "esn0_db",
+    "ebn0_db",
+    "channel_symbols",
+    "seconds",
+    # classical baselines (semcom.eval.baselines); nan for latent rows
+    "budget_symbols",
+    "link_fec",
+    "file_bytes",
+    "quality",
+    "scale",
+    "mcs",
+    "segments_failed",
+    "outage",
+    "outage_reason",
+]
 STAT_SUFFIXES = ("mean", "ci95", "std", "n")
-EXTRA_MEANS = ("latent_ber", "values_sanitised", "chars_replaced", "seconds",
-               "channel_symbols", "budget_symbols", "file_bytes", "outage")  # outage_mean: the outage rate
-AGGREGATE_COLUMNS = [*CELL_COLUMNS, "n_images",
-                     *[f"{m}_{s}" for m in PER_IMAGE_METRICS for s in STAT_SUFFIXES],
-                     "fid", "fid_n", "latent_bytes", *[f"{m}_mean" for m in EXTRA_MEANS]]
+EXTRA_MEANS = (
+    "latent_ber",
+    "values_sanitised",
+    "chars_replaced",
+    "seconds",
+    "channel_symbols",
+    "budget_symbols",
+    "file_bytes",
+    "outage",
+)  # outage_mean: the outage rate
+AGGREGATE_COLUMNS = [
+    *CELL_COLUMNS,
+    "n_images",
+    *[f"{m}_{s}" for m in PER_IMAGE_METRICS for s in STAT_SUFFIXES],
+    "fid",
+    "fid_n",
+    "latent_bytes",
+    *[f"{m}_mean" for m in EXTRA_MEANS],
+]
 
 
 @dataclass(frozen=True)
@@ -82,8 +121,15 @@ def load_rows(store: RunStore) -> list[dict[str, Any]]:
 def _cell_order(rows: list[dict[str, Any]], variant_order: list[str] | None = None) -> list[str]:
     variants = list(dict.fromkeys([*(variant_order or []), *(r["variant"] for r in rows)]))
     keys = {r["cell"]: r for r in rows}
-    return sorted(keys, key=lambda k: (MODES.index(keys[k]["mode"]) if keys[k]["mode"] in MODES else 99,
-                                       variants.index(keys[k]["variant"]), keys[k]["snr_db"], keys[k]["steps"]))
+    return sorted(
+        keys,
+        key=lambda k: (
+            MODES.index(keys[k]["mode"]) if keys[k]["mode"] in MODES else 99,
+            variants.index(keys[k]["variant"]),
+            keys[k]["snr_db"],
+            keys[k]["steps"],
+        ),
+    )
 
 
 def cell_fid(store: RunStore, images: list[str], cell: str) -> tuple[float, int]:
@@ -114,8 +160,14 @@ def aggregate_rows(
         summary["n_images"] = len(group)
         for metric in PER_IMAGE_METRICS:
             stat = summarize(float(r.get(metric, math.nan)) for r in group)
-            summary.update({f"{metric}_mean": stat.mean, f"{metric}_ci95": stat.ci95,
-                            f"{metric}_std": stat.std, f"{metric}_n": stat.n})
+            summary.update(
+                {
+                    f"{metric}_mean": stat.mean,
+                    f"{metric}_ci95": stat.ci95,
+                    f"{metric}_std": stat.std,
+                    f"{metric}_n": stat.n,
+                }
+            )
         fid, fid_n = cell_fid(store, [r["image"] for r in group], key) if store else (math.nan, 0)
         summary["fid"], summary["fid_n"] = fid, fid_n
         summary["latent_bytes"] = first.get("latent_bytes", 0)
@@ -127,7 +179,9 @@ def aggregate_rows(
 
 def _csv_value(value: Any) -> Any:
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        return (
+            repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
     return value
 
 
@@ -149,8 +203,13 @@ def current_selection(config: dict[str, Any]) -> tuple[set[str] | None, set[str]
     if not config:
         return None, None
     try:
-        cells = build_grid(tuple(config["modes"]), parse_variants(config["encodings"]), tuple(config["snr_db"]),
-                           tuple(config["steps"]), int(config["schedule"]))
+        cells = build_grid(
+            tuple(config["modes"]),
+            parse_variants(config["encodings"]),
+            tuple(config["snr_db"]),
+            tuple(config["steps"]),
+            int(config["schedule"]),
+        )
         keys = {c.key for c in cells}
     except (KeyError, ValueError):
         keys = None
@@ -167,8 +226,9 @@ def aggregate_run(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     store = RunStore(root)
     config = store.read_json("config.json") or {}
     keys, images = current_selection(config)
-    rows = [r for r in load_rows(store)
-            if (keys is None or r["cell"] in keys) and (images is None or r["image"] in images)]
+    rows = [
+        r for r in load_rows(store) if (keys is None or r["cell"] in keys) and (images is None or r["image"] in images)
+    ]
     if not rows:
         raise ValueError(f"{root} holds no results ({store.results_path} missing or empty)")
     per_image = sorted(rows, key=lambda r: (r["image"], r["cell"]))
@@ -177,5 +237,7 @@ def aggregate_run(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     write_csv(store.root / "aggregate.csv", table, AGGREGATE_COLUMNS)
     metrics = store.read_json("metrics.json") or {}
     unavailable = {m: v.get("reason", "") for m, v in metrics.items() if not v.get("available", True)}
-    store.write_json("aggregate.json", {"unavailable": unavailable, "columns": AGGREGATE_COLUMNS, "cells": json_safe(table)})
+    store.write_json(
+        "aggregate.json", {"unavailable": unavailable, "columns": AGGREGATE_COLUMNS, "cells": json_safe(table)}
+    )
     return per_image, table

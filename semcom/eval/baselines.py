@@ -41,9 +41,9 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -82,8 +82,11 @@ class BaselineVariant:
     def spec(self) -> str:
         parts = [self.codec]
         if self.frac is not None:
-            parts.append(f"frac={self.frac.numerator}/{self.frac.denominator}" if self.frac.denominator != 1
-                         else f"frac={self.frac.numerator}")
+            parts.append(
+                f"frac={self.frac.numerator}/{self.frac.denominator}"
+                if self.frac.denominator != 1
+                else f"frac={self.frac.numerator}"
+            )
         elif self.symbols is not None:
             parts.append(f"sym={self.symbols}")
         elif self.budget != DEFAULT_BUDGET:
@@ -118,8 +121,10 @@ class BaselineVariant:
                     raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
                 symbols, rules = int(value), rules + 1
             else:
-                raise ValueError(f"{text!r}: unknown option {option!r}; options: budget=ENCODING, frac=P/Q, "
-                                 f"sym=N, {', '.join(LINKS)}")
+                raise ValueError(
+                    f"{text!r}: unknown option {option!r}; options: budget=ENCODING, frac=P/Q, "
+                    f"sym=N, {', '.join(LINKS)}"
+                )
         if rules > 1:
             raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
         return cls(codec, budget if frac is None and symbols is None else "", frac, symbols, link)
@@ -199,8 +204,9 @@ def file_fits(cfg: Any, budget: int, robust: bool = False):
     if robust:
         return lambda n: n > 0 and symbols_with(amc.MOST_ROBUST, 8 * n) <= budget
     esn0 = channel_esn0_db(cfg)
-    return lambda n: n > 0 and amc.choose(esn0, "caption", 8 * n, budget,
-                                          channel=amc.field_channel(cfg, 8 * n)) is not None
+    return lambda n: (
+        n > 0 and amc.choose(esn0, "caption", 8 * n, budget, channel=amc.field_channel(cfg, 8 * n)) is not None
+    )
 
 
 def max_file_bytes(fits: Any, budget: int) -> int:
@@ -268,15 +274,30 @@ class BaselineRunner:
             cap = len(fitted.data) - 1
         return Fitted(None, None, None, 0), meets
 
-    def run_cell(self, cell: Any, variant: BaselineVariant, image_name: str, reference: Any, caption_bytes: int,
-                 latent_values: int, sweep_cfg: Any, seed: int) -> tuple[dict[str, Any], Any]:
+    def run_cell(
+        self,
+        cell: Any,
+        variant: BaselineVariant,
+        image_name: str,
+        reference: Any,
+        caption_bytes: int,
+        latent_values: int,
+        sweep_cfg: Any,
+        seed: int,
+    ) -> tuple[dict[str, Any], Any]:
         """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
         from semcom.link.types import MODULATIONS, ChannelConfig
         from semcom.phy.snr import snr_db_pair
 
-        common = {"snr_db": cell.snr_db, "snr_convention": sweep_cfg.snr_convention, "modulation": sweep_cfg.modulation,
-                      "model": sweep_cfg.channel, "fading_block_length": sweep_cfg.fading_block_length, "mcs": sweep_cfg.mcs,
-                      "latent_policy": "always"}
+        common = {
+            "snr_db": cell.snr_db,
+            "snr_convention": sweep_cfg.snr_convention,
+            "modulation": sweep_cfg.modulation,
+            "model": sweep_cfg.channel,
+            "fading_block_length": sweep_cfg.fading_block_length,
+            "mcs": sweep_cfg.mcs,
+            "latent_policy": "always",
+        }
         budget = budget_symbols(variant, ChannelConfig(**common, fec=sweep_cfg.fec), caption_bytes, latent_values)
         file_cfg = ChannelConfig(**common, fec=link_fec(variant, sweep_cfg.fec), seed=seed)
         t0 = time.perf_counter()
@@ -284,10 +305,25 @@ class BaselineRunner:
         fit_seconds = time.perf_counter() - t0
         esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
         row: dict[str, Any] = {
-            "budget_symbols": budget, "link_fec": file_cfg.fec, "file_bytes": 0, "quality": None, "scale": None,
-            "clean_ssim": math.nan, "mcs": "", "mcs_meets_target": None, "latent_bits": 0, "latent_bit_errors": 0,
-            "latent_ber": math.nan, "segments": 0, "segments_failed": 0, "channel_symbols": 0,
-            "esn0_db": esn0_db, "ebn0_db": ebn0_db, "outage": True, "outage_reason": "", "fit_seconds": fit_seconds,
+            "budget_symbols": budget,
+            "link_fec": file_cfg.fec,
+            "file_bytes": 0,
+            "quality": None,
+            "scale": None,
+            "clean_ssim": math.nan,
+            "mcs": "",
+            "mcs_meets_target": None,
+            "latent_bits": 0,
+            "latent_bit_errors": 0,
+            "latent_ber": math.nan,
+            "segments": 0,
+            "segments_failed": 0,
+            "channel_symbols": 0,
+            "esn0_db": esn0_db,
+            "ebn0_db": ebn0_db,
+            "outage": True,
+            "outage_reason": "",
+            "fit_seconds": fit_seconds,
         }
         size = reference.size
         if fitted.data is None:
@@ -305,13 +341,22 @@ class BaselineRunner:
 
             result = transmit_field_coded(bits, file_cfg, rng, "caption", airtime_budget_symbols=budget)
         received = np.packbits(result.rx_bits).tobytes()
-        row.update({
-            "file_bytes": len(data), "quality": fitted.quality, "scale": fitted.scale, "clean_ssim": fitted.clean_ssim,
-            "mcs": result.mcs, "mcs_meets_target": meets if file_cfg.fec != "none" else None,
-            "latent_bits": int(bits.size), "latent_bit_errors": int(result.bit_errors),
-            "latent_ber": result.bit_errors / bits.size, "segments": int(result.segments),
-            "segments_failed": int(result.segments_failed), "channel_symbols": int(result.symbols),
-        })
+        row.update(
+            {
+                "file_bytes": len(data),
+                "quality": fitted.quality,
+                "scale": fitted.scale,
+                "clean_ssim": fitted.clean_ssim,
+                "mcs": result.mcs,
+                "mcs_meets_target": meets if file_cfg.fec != "none" else None,
+                "latent_bits": int(bits.size),
+                "latent_bit_errors": int(result.bit_errors),
+                "latent_ber": result.bit_errors / bits.size,
+                "segments": int(result.segments),
+                "segments_failed": int(result.segments_failed),
+                "channel_symbols": int(result.symbols),
+            }
+        )
         if result.symbols > budget:  # the fit guarantees it; a broken invariant must not pass silently
             raise RuntimeError(f"{variant.spec}: {result.symbols} symbols sent for a budget of {budget}")
         if received == data:
@@ -331,8 +376,9 @@ def unsupported_reason(variant_spec: str) -> str | None:
     return None if ok else reason
 
 
-def sweep_row(sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption: str, latent: np.ndarray,
-              reference: Any) -> dict[str, Any]:
+def sweep_row(
+    sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption: str, latent: np.ndarray, reference: Any
+) -> dict[str, Any]:
     """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
     from semcom.eval.store import derive_seed
@@ -342,8 +388,15 @@ def sweep_row(sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption:
     variant = BaselineVariant.parse(cell.variant)
     t0 = time.perf_counter()
     fields, image = runner.run_cell(
-        cell, variant, item.name, reference, len(encode_caption(caption)), int(np.asarray(latent).size), cfg,
-        derive_seed(cfg.seed, item.name, cell.key, "channel"))
+        cell,
+        variant,
+        item.name,
+        reference,
+        len(encode_caption(caption)),
+        int(np.asarray(latent).size),
+        cfg,
+        derive_seed(cfg.seed, item.name, cell.key, "channel"),
+    )
     seconds = time.perf_counter() - t0
     metrics = sweep.suite.per_image(reference, image, caption)
     features = sweep.suite.fid_features([image])
@@ -356,11 +409,25 @@ def sweep_row(sweep: Any, runner: BaselineRunner, cell: Any, item: Any, caption:
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path)
     return {
-        "image": item.name, "cell": cell.key, "mode": MODE, "variant": cell.variant, "encoding": variant.codec,
-        "snr_db": cell.snr_db, "steps": 0, "steps_executed": 0, **metrics,
-        "caption_sent": "", "caption_received": "", "chars_replaced": 0, "caption_bits": 0, "caption_bit_errors": 0,
-        "latent_bytes": fields["file_bytes"], "latent_dropped": False, "values_sanitised": 0,
-        **fields, "seconds": seconds,
+        "image": item.name,
+        "cell": cell.key,
+        "mode": MODE,
+        "variant": cell.variant,
+        "encoding": variant.codec,
+        "snr_db": cell.snr_db,
+        "steps": 0,
+        "steps_executed": 0,
+        **metrics,
+        "caption_sent": "",
+        "caption_received": "",
+        "chars_replaced": 0,
+        "caption_bits": 0,
+        "caption_bit_errors": 0,
+        "latent_bytes": fields["file_bytes"],
+        "latent_dropped": False,
+        "values_sanitised": 0,
+        **fields,
+        "seconds": seconds,
     }
 
 

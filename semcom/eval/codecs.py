@@ -105,7 +105,9 @@ class Fitted:
     clean_ssim: float = float("nan")  # SSIM of its error-free decode against the reference
 
 
-def _search_quality(image: Any, codec: Codec, scale: int, fits: Callable[[int], bool]) -> tuple[bytes | None, int | None, int]:
+def _search_quality(
+    image: Any, codec: Codec, scale: int, fits: Callable[[int], bool]
+) -> tuple[bytes | None, int | None, int]:
     """Highest quality in the codec's range whose file fits (binary search), with the encode count."""
     lo, hi = codec.quality_range
     best: tuple[bytes | None, int | None] = (None, None)
@@ -121,8 +123,9 @@ def _search_quality(image: Any, codec: Codec, scale: int, fits: Callable[[int], 
     return best[0], best[1], encodes
 
 
-def fit_to_budget(reference: Any, codec: Codec | str, fits: Callable[[int], bool],
-                  scales: tuple[int, ...] = SCALES) -> Fitted:
+def fit_to_budget(
+    reference: Any, codec: Codec | str, fits: Callable[[int], bool], scales: tuple[int, ...] = SCALES
+) -> Fitted:
     """The best file (see the module docstring) whose byte count satisfies `fits`."""
     codec = get_codec(codec) if isinstance(codec, str) else codec
     size = reference.size

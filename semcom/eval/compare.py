@@ -28,8 +28,9 @@ def _label(root: Path, config: dict[str, Any]) -> str:
     return f"{channel}, {root.name}"
 
 
-def runs_figure(runs: Sequence[tuple[str, list[dict[str, Any]], str]], stem: Path,
-                formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+def runs_figure(
+    runs: Sequence[tuple[str, list[dict[str, Any]], str]], stem: Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
     """SSIM (top) and PSNR (bottom) against SNR, one column per (label, table, snr convention)."""
     plt = plots._pyplot()
     fig, axes = plt.subplots(2, len(runs), figsize=(5.2 * len(runs), 7.0), squeeze=False)
@@ -43,8 +44,15 @@ def runs_figure(runs: Sequence[tuple[str, list[dict[str, Any]], str]], stem: Pat
                 xs = [r["snr_db"] for r in group]
                 ys, cis = zip(*(plots._value(r, metric) for r in group))
                 style = "--" if name.startswith("baseline") else "-"
-                (line,) = ax.plot(xs, ys, style, marker=plots.MARKERS[index % len(plots.MARKERS)], markersize=4,
-                                  label=name, markerfacecolor="none")
+                (line,) = ax.plot(
+                    xs,
+                    ys,
+                    style,
+                    marker=plots.MARKERS[index % len(plots.MARKERS)],
+                    markersize=4,
+                    label=name,
+                    markerfacecolor="none",
+                )
                 lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
                 hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
                 ax.fill_between(xs, lo, hi, alpha=0.12, color=line.get_color(), linewidth=0)
@@ -64,8 +72,10 @@ def run_table(table: list[dict[str, Any]], convention: str, metric: str = "ssim"
     snrs = sorted({r["snr_db"] for r in rows})
     unit = plots.SNR_LABELS.get(convention, "SNR (dB)").split(" ")[0]
     cell = {(plots.series_name(r), r["snr_db"]): r for r in rows}
-    lines = ["| series | symbols / image | " + " | ".join(f"{s:g} dB {unit}" for s in snrs) + " |",
-             "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = [
+        "| series | symbols / image | " + " | ".join(f"{s:g} dB {unit}" for s in snrs) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
     for name in dict.fromkeys(plots.series_name(r) for r in rows):
         values, symbols = [], []
         for s in snrs:
@@ -98,9 +108,20 @@ def compare(out: Path, run_dirs: Sequence[Path], labels: Sequence[str] | None = 
         label = labels[index] if labels and index < len(labels) else _label(root, config)
         convention = config.get("snr_convention", "ebn0")
         runs.append((label, table, convention))
-        sections += [f"## {label}", "", f"Command: `{config.get('command', '')}`", "",
-                     "SSIM:", "", run_table(table, convention), "",
-                     "PSNR (dB):", "", run_table(table, convention, "psnr", 2), ""]
+        sections += [
+            f"## {label}",
+            "",
+            f"Command: `{config.get('command', '')}`",
+            "",
+            "SSIM:",
+            "",
+            run_table(table, convention),
+            "",
+            "PSNR (dB):",
+            "",
+            run_table(table, convention, "psnr", 2),
+            "",
+        ]
     paths = runs_figure(runs, out / "ssim_psnr_vs_snr_runs")
     tables = out / "tables.md"
     tables.write_text("\n".join(sections), encoding="utf-8")

@@ -54,7 +54,7 @@ class LatentVariant:
         return ":".join(parts)
 
     @classmethod
-    def parse(cls, text: str) -> "LatentVariant":
+    def parse(cls, text: str) -> LatentVariant:
         """Parse `ENCODING[:OPTION...]`; ValueError for unknown encodings or options that do not apply."""
         from semcom.payload.latent import get_encoding
 
@@ -159,7 +159,8 @@ def build_grid(
     for k in steps:
         if not 0 <= k <= schedule:
             raise ValueError(f"steps k must be in [0, {schedule}] (the schedule length), got {k}")
-    from semcom.eval.baselines import MODE as BASELINE, BaselineVariant
+    from semcom.eval.baselines import MODE as BASELINE
+    from semcom.eval.baselines import BaselineVariant
 
     baselines = [v for v in variants if isinstance(v, BaselineVariant)]
     variants = tuple(v for v in variants if not isinstance(v, BaselineVariant))

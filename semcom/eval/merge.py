@@ -49,10 +49,14 @@ class MergeSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "dest": self.dest, "added": self.added, "duplicates": self.duplicates,
+            "dest": self.dest,
+            "added": self.added,
+            "duplicates": self.duplicates,
             "outside_grid": self.outside_grid,
-            "max_abs_diff": self.max_abs_diff, "files_copied": self.files_copied,
-            "path_differences": self.path_differences, "metrics_differences": self.metrics_differences,
+            "max_abs_diff": self.max_abs_diff,
+            "files_copied": self.files_copied,
+            "path_differences": self.path_differences,
+            "metrics_differences": self.metrics_differences,
             "rows": self.rows,
         }
 
@@ -80,9 +84,13 @@ def _grid_keys(config: dict[str, Any]) -> set[str]:
     from semcom.eval.grid import build_grid, parse_variants
 
     try:
-        cells = build_grid(tuple(config["modes"]), parse_variants(list(config["encodings"])),
-                           tuple(float(s) for s in config["snr_db"]), tuple(int(k) for k in config["steps"]),
-                           int(config["schedule"]))
+        cells = build_grid(
+            tuple(config["modes"]),
+            parse_variants(list(config["encodings"])),
+            tuple(float(s) for s in config["snr_db"]),
+            tuple(int(k) for k in config["steps"]),
+            int(config["schedule"]),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"config.json does not describe a sweep grid: {exc}") from None
     return {cell.key for cell in cells}
@@ -118,8 +126,9 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
                 summary.path_differences.append(f"{src}: {name} {config.get(name)!r} (DEST: {dest_config.get(name)!r})")
         for image, caption in _read_captions(RunStore(src)).items():
             if captions.setdefault(image, caption) != caption:
-                raise ValueError(f"{src}: caption of {image} differs from the one in {dest}: "
-                                 f"{caption!r} vs {captions[image]!r}")
+                raise ValueError(
+                    f"{src}: caption of {image} differs from the one in {dest}: {caption!r} vs {captions[image]!r}"
+                )
         theirs, ours = RunStore(src).read_json("metrics.json"), dest_store.read_json("metrics.json")
         if ours is not None and theirs is not None and theirs != ours:
             summary.metrics_differences.append(f"{src}: metric availability differs from DEST's ({theirs} vs {ours})")
@@ -151,8 +160,14 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
         dest_store.write_json("metrics.json", RunStore(sources[0]).read_json("metrics.json"))
     merged = list(dest_config.get("merged") or [])
     for src, config in zip(sources, src_configs):
-        merged.append({"source": str(src), "shard": config.get("shard"), "command": config.get("command"),
-                       "rows_added": summary.added[str(src)]})
+        merged.append(
+            {
+                "source": str(src),
+                "shard": config.get("shard"),
+                "command": config.get("command"),
+                "rows_added": summary.added[str(src)],
+            }
+        )
     dest_store.write_json("config.json", {**dest_config, "merged": merged})
     summary.rows = len(existing)
     return summary

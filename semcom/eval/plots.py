@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 PAPER_PANELS: tuple[tuple[str, str], ...] = (
-    ("ssim", "SSIM"), ("lpips", "LPIPS (AlexNet)"), ("clip_caption", "CLIP score (vs caption)"), ("fid", "FID"))
+    ("ssim", "SSIM"),
+    ("lpips", "LPIPS (AlexNet)"),
+    ("clip_caption", "CLIP score (vs caption)"),
+    ("fid", "FID"),
+)
 FIDELITY_PANELS: tuple[tuple[str, str], ...] = (("ssim", "SSIM"), ("psnr", "PSNR (dB)"))
 SNR_LABELS = {"ebn0": "Eb/N0 (dB)", "esn0": "Es/N0 (dB)"}
 MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")  # per series, so overlapping lines stay tellable apart
@@ -111,8 +116,9 @@ def metric_vs_snr(
             if all(math.isnan(y) or math.isinf(y) for y in ys):
                 continue
             style = "--" if name == "text only" else "-"
-            (line,) = ax.plot(xs, ys, style, marker=MARKERS[index % len(MARKERS)], markersize=4, label=name,
-                              markerfacecolor="none")
+            (line,) = ax.plot(
+                xs, ys, style, marker=MARKERS[index % len(MARKERS)], markersize=4, label=name, markerfacecolor="none"
+            )
             lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
             hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
             ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color(), linewidth=0)
@@ -122,12 +128,21 @@ def metric_vs_snr(
             ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
             ax.grid(alpha=0.3)
         else:
-            _empty_panel(ax, label, unavailable.get(metric, unavailable.get("clip_caption", "") if "clip" in metric else ""))
-    for ax in list(axes.flat)[len(panels):]:
+            _empty_panel(
+                ax, label, unavailable.get(metric, unavailable.get("clip_caption", "") if "clip" in metric else "")
+            )
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)))
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=min(4, len(labels)),
+            fontsize=8,
+            bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)),
+        )
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
@@ -162,8 +177,15 @@ def metric_vs_steps(
             if all(math.isnan(y) or math.isinf(y) for y in ys):
                 continue
             xs = [r["steps"] for r in group]
-            ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], marker="o", markersize=3,
-                        capsize=2, label=f"{snr:g} dB")
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=[0 if math.isnan(c) else c for c in cis],
+                marker="o",
+                markersize=3,
+                capsize=2,
+                label=f"{snr:g} dB",
+            )
             drawn = True
         ax.set_title(label, fontsize=10)
         if drawn:
@@ -172,11 +194,13 @@ def metric_vs_steps(
         else:
             reason = unavailable.get(metric, "") or ("" if rows else "no text+latent cells in this run")
             _empty_panel(ax, label, reason)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02))
+        fig.legend(
+            handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02)
+        )
     fig.suptitle(title or f"text+latent {variant or ''}: metrics against k", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return _save(fig, Path(stem), formats)
@@ -260,30 +284,59 @@ def rate_distortion(
         for index, name in enumerate(names):
             group = [r for r in rows if r["snr_db"] == snr and (baseline_family(r) or series_name(r)) == name]
             # baselines at their budget (the airtime they own, even when no file fits it); latents as sent
-            points = sorted((float(r.get("budget_symbols_mean" if r["mode"] == "baseline" else "channel_symbols_mean",
-                                         math.nan)), *_value(r, metric)) for r in group)
+            points = sorted(
+                (
+                    float(
+                        r.get("budget_symbols_mean" if r["mode"] == "baseline" else "channel_symbols_mean", math.nan)
+                    ),
+                    *_value(r, metric),
+                )
+                for r in group
+            )
             points = [p for p in points if math.isfinite(p[0]) and p[0] > 0 and math.isfinite(p[1])]
             if not points:
                 continue
             xs, ys, cis = zip(*points)
             marker = MARKERS[index % len(MARKERS)]
             if name.startswith("baseline"):
-                ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], fmt="-", marker=marker,
-                            markersize=4, capsize=2, label=name, markerfacecolor="none")
+                ax.errorbar(
+                    xs,
+                    ys,
+                    yerr=[0 if math.isnan(c) else c for c in cis],
+                    fmt="-",
+                    marker=marker,
+                    markersize=4,
+                    capsize=2,
+                    label=name,
+                    markerfacecolor="none",
+                )
             else:
-                ax.errorbar(xs, ys, yerr=[0 if math.isnan(c) else c for c in cis], fmt=marker, markersize=7,
-                            capsize=2, label=name)
+                ax.errorbar(
+                    xs,
+                    ys,
+                    yerr=[0 if math.isnan(c) else c for c in cis],
+                    fmt=marker,
+                    markersize=7,
+                    capsize=2,
+                    label=name,
+                )
         ax.set_xscale("log", base=2)
         ax.set_title(f"{snr:g} dB {unit}", fontsize=10)
         ax.set_xlabel("channel symbols per image")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(snrs):]:
+    for ax in list(axes.flat)[len(snrs) :]:
         ax.set_visible(False)
     handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
-                   bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 3)))
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=min(3, len(labels)),
+            fontsize=8,
+            bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 3)),
+        )
     fig.suptitle(title or f"{label} against channel symbols per image", fontsize=11)
     fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 3), 1, 1))
     return _save(fig, Path(stem), formats)
@@ -302,8 +355,15 @@ def outage_vs_snr(
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for index, variant in enumerate(dict.fromkeys(r["variant"] for r in rows)):
         group = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["snr_db"])
-        ax.plot([r["snr_db"] for r in group], [float(r.get("outage_mean", math.nan)) for r in group], "-",
-                marker=MARKERS[index % len(MARKERS)], markersize=4, label=f"baseline {variant}", markerfacecolor="none")
+        ax.plot(
+            [r["snr_db"] for r in group],
+            [float(r.get("outage_mean", math.nan)) for r in group],
+            "-",
+            marker=MARKERS[index % len(MARKERS)],
+            markersize=4,
+            label=f"baseline {variant}",
+            markerfacecolor="none",
+        )
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
     ax.set_ylabel("outage rate (images)")

@@ -9,8 +9,9 @@ channel's bit error rate on the latent, and the figures (figures/*.png, *.svg).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,10 @@ DIGITS = {"ssim": 4, "psnr": 2, "lpips": 4, "clip_caption": 2, "clip_image": 2, 
 
 def table1_markdown(rows: Sequence[Any]) -> str:
     """Table 1 rows (`semcom.payload.table.PayloadRow`) as a Markdown table with exact byte counts."""
-    lines = ["| payload | shape | type | bytes | bits | 16-QAM symbols | % of float64 image | % of 8-bit image |",
-             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| payload | shape | type | bytes | bits | 16-QAM symbols | % of float64 image | % of 8-bit image |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         lines.append(
             f"| {r.payload} | {r.shape} | {r.type} | {r.bytes:,} | {r.bits:,} | {r.symbols:,} | "
@@ -85,8 +88,10 @@ def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
     ks = sorted({int(r["steps"]) for r in rows})
     cell = {(int(r["steps"]), r["snr_db"]): r for r in rows}
     digits = DIGITS.get(metric, 3)
-    lines = [f"| k ({variant}) | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-             "| ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = [
+        f"| k ({variant}) | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+        "| ---: | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
     for k in ks:
         vals = []
         for s in snrs:
@@ -117,8 +122,10 @@ def _paired_diffs(per_image: list[dict[str, Any]], metric: str, baseline: str, o
 
 
 def _paired_header(baseline: str, snrs: list[float]) -> list[str]:
-    return [f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-            "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    return [
+        f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
 
 
 def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = ()) -> str:
@@ -139,8 +146,13 @@ def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str,
     return "\n".join(lines)
 
 
-def wins_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = (),
-                  higher_is_better: bool = True) -> str:
+def wins_markdown(
+    per_image: list[dict[str, Any]],
+    metric: str,
+    baseline: str,
+    order: Sequence[str] = (),
+    higher_is_better: bool = True,
+) -> str:
     """Latent cells: in how many images (of those both cells have) the variant beats `baseline`."""
     variants, snrs, diffs = _paired_diffs(per_image, metric, baseline, order)
     lines = _paired_header(baseline, snrs)
@@ -169,7 +181,9 @@ def _grid_series(table: list[dict[str, Any]], k: int | None) -> list[tuple[str, 
     return list(chosen.items())[:4]
 
 
-def make_figures(root: Path, table: list[dict[str, Any]], config: dict[str, Any], unavailable: dict[str, str]) -> dict[str, list[Path]]:
+def make_figures(
+    root: Path, table: list[dict[str, Any]], config: dict[str, Any], unavailable: dict[str, str]
+) -> dict[str, list[Path]]:
     """Write every figure of a run under RUN_DIR/figures; returns name -> files."""
     store = RunStore(root)
     figures = root / "figures"
@@ -178,16 +192,42 @@ def make_figures(root: Path, table: list[dict[str, Any]], config: dict[str, Any]
     profile = str(config.get("profile", ""))
     name = Path(profile).stem if profile.endswith((".yaml", ".yml", ".json")) else profile
     out = {
-        "fig3": plots.metric_vs_snr(table, figures / "fig3_metrics_vs_snr", plots.PAPER_PANELS, unavailable, k, convention,
-                                    title=f"{name}: metrics against SNR"),
-        "fidelity": plots.metric_vs_snr(table, figures / "ssim_psnr_vs_snr", plots.FIDELITY_PANELS, unavailable, k,
-                                        convention, title=f"{name}: SSIM and PSNR against SNR"),
+        "fig3": plots.metric_vs_snr(
+            table,
+            figures / "fig3_metrics_vs_snr",
+            plots.PAPER_PANELS,
+            unavailable,
+            k,
+            convention,
+            title=f"{name}: metrics against SNR",
+        ),
+        "fidelity": plots.metric_vs_snr(
+            table,
+            figures / "ssim_psnr_vs_snr",
+            plots.FIDELITY_PANELS,
+            unavailable,
+            k,
+            convention,
+            title=f"{name}: SSIM and PSNR against SNR",
+        ),
     }
     if any(r["mode"] == "baseline" for r in table):  # classical baselines (semcom.eval.baselines)
-        out["rate_distortion_ssim"] = plots.rate_distortion(table, figures / "rd_ssim_vs_symbols", "ssim", "SSIM",
-                                                            convention, title=f"{name}: SSIM against channel symbols")
-        out["rate_distortion_psnr"] = plots.rate_distortion(table, figures / "rd_psnr_vs_symbols", "psnr", "PSNR (dB)",
-                                                            convention, title=f"{name}: PSNR against channel symbols")
+        out["rate_distortion_ssim"] = plots.rate_distortion(
+            table,
+            figures / "rd_ssim_vs_symbols",
+            "ssim",
+            "SSIM",
+            convention,
+            title=f"{name}: SSIM against channel symbols",
+        )
+        out["rate_distortion_psnr"] = plots.rate_distortion(
+            table,
+            figures / "rd_psnr_vs_symbols",
+            "psnr",
+            "PSNR (dB)",
+            convention,
+            title=f"{name}: PSNR against channel symbols",
+        )
         out["outage"] = plots.outage_vs_snr(table, figures / "outage_vs_snr", convention)
     if any(r["mode"] == "text+latent" for r in table):
         out["fig5"] = plots.metric_vs_steps(table, figures / "fig5_metrics_vs_steps", plots.PAPER_PANELS, unavailable)
@@ -200,7 +240,9 @@ def make_figures(root: Path, table: list[dict[str, Any]], config: dict[str, Any]
             originals[image] = store.sample_path(image, None)
             samples[image] = {cell: store.sample_path(image, cell) for _, cells in series for _, cell in cells}
     if originals and series:
-        out["grid"] = plots.image_grid(samples, originals, series, figures / "fig4_image_grid", snr_convention=convention)
+        out["grid"] = plots.image_grid(
+            samples, originals, series, figures / "fig4_image_grid", snr_convention=convention
+        )
     return out
 
 
@@ -228,16 +270,39 @@ def render_report(root: Path, command: str | None = None) -> Path:
         lines += ["Command:", "", "```", cmd, "```", ""]
     merged = config.get("merged") or []
     if merged:
-        lines += [f"Joined from {len(merged)} run directories by `semcom eval merge` (rows of an (image, cell) "
-                  "already present were kept, not replaced):", "",
-                  "| part | shard | rows added | command |", "| --- | --- | ---: | --- |"]
+        lines += [
+            f"Joined from {len(merged)} run directories by `semcom eval merge` (rows of an (image, cell) "
+            "already present were kept, not replaced):",
+            "",
+            "| part | shard | rows added | command |",
+            "| --- | --- | ---: | --- |",
+        ]
         for part in merged:
-            lines.append(f"| `{part.get('source')}` | {part.get('shard') or ''} | {part.get('rows_added')} | "
-                         f"`{part.get('command') or ''}` |")
+            lines.append(
+                f"| `{part.get('source')}` | {part.get('shard') or ''} | {part.get('rows_added')} | "
+                f"`{part.get('command') or ''}` |"
+            )
         lines.append("")
     lines += ["## Settings", "", "| setting | value |", "| --- | --- |"]
-    for key in ("profile", "data", "captions", "caption_source", "size", "seed", "snr_convention", "modulation",
-                "channel", "fec", "mcs", "schedule", "guidance", "modes", "encodings", "steps", "snr_db"):
+    for key in (
+        "profile",
+        "data",
+        "captions",
+        "caption_source",
+        "size",
+        "seed",
+        "snr_convention",
+        "modulation",
+        "channel",
+        "fec",
+        "mcs",
+        "schedule",
+        "guidance",
+        "modes",
+        "encodings",
+        "steps",
+        "snr_db",
+    ):
         if key in config:
             lines.append(f"| {key} | `{config[key]}` |")
     lines += [f"| images evaluated | {len(images)} |", f"| result lines | {len(per_image)} |", ""]
@@ -252,19 +317,38 @@ def render_report(root: Path, command: str | None = None) -> Path:
             count = sum(1 for r in skipped.values() if r == reason)
             lines.append(f"- {count} cells: {reason}")
         lines.append("")
-    lines += ["## Table 1: payload sizes", "", "The paper's SD v1.5 latent (4x64x64):", "",
-              table1_markdown(payload_table(encodings=("float64", "float32", "float16", "int8"))), ""]
+    lines += [
+        "## Table 1: payload sizes",
+        "",
+        "The paper's SD v1.5 latent (4x64x64):",
+        "",
+        table1_markdown(payload_table(encodings=("float64", "float32", "float16", "int8"))),
+        "",
+    ]
     shape = _run_latent_shape(store, images)
     if shape and shape != (4, 64, 64):
-        lines += [f"This run's latent ({'x'.join(map(str, shape))}):", "",
-                  table1_markdown(payload_table(latent_shape=shape, image_size=int(config.get("size", 512)),
-                                                encodings=tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline")))), ""]
+        lines += [
+            f"This run's latent ({'x'.join(map(str, shape))}):",
+            "",
+            table1_markdown(
+                payload_table(
+                    latent_shape=shape,
+                    image_size=int(config.get("size", 512)),
+                    encodings=tuple(
+                        dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline")
+                    ),
+                )
+            ),
+            "",
+        ]
     lines += ["## Results (mean ± 95% CI half-width over images)", ""]
     if k is not None:
         lines += [f"text+latent rows at k = {k} denoising steps (strength {k}/{config.get('schedule', 50)}).", ""]
     for metric in ("ssim", "psnr", "lpips", "clip_caption", "clip_image", "fid"):
         lines += [f"### {METRIC_TITLES[metric]}", ""]
-        if metric in unavailable and all(math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table):
+        if metric in unavailable and all(
+            math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table
+        ):
             lines += [f"Unavailable: {unavailable[metric]}", ""]
             continue
         lines += [pivot_markdown(table, metric, k), ""]
@@ -275,9 +359,18 @@ def render_report(root: Path, command: str | None = None) -> Path:
     if len(latent_variants) > 1:
         lines += [f"### Paired differences against latent {latent_variants[0]} (same images, same SNR)", ""]
         for metric in ("ssim", "psnr"):
-            lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, latent_variants[0], latent_variants), ""]
-        lines += [f"Images in which the variant's SSIM is higher than {latent_variants[0]}'s:", "",
-                  wins_markdown(per_image, "ssim", latent_variants[0], latent_variants), ""]
+            lines += [
+                f"{METRIC_TITLES[metric]}:",
+                "",
+                paired_markdown(per_image, metric, latent_variants[0], latent_variants),
+                "",
+            ]
+        lines += [
+            f"Images in which the variant's SSIM is higher than {latent_variants[0]}'s:",
+            "",
+            wins_markdown(per_image, "ssim", latent_variants[0], latent_variants),
+            "",
+        ]
     if any(r["mode"] == "baseline" for r in table):
         lines += [baselines_markdown(table), ""]
     lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
@@ -297,7 +390,10 @@ def baselines_markdown(table: list[dict[str, Any]]) -> str:
     snrs = sorted({r["snr_db"] for r in rows})
     cell = {(plots.series_name(r), r["snr_db"]): r for r in rows}
     names = list(dict.fromkeys(plots.series_name(r) for r in rows))
-    head = ["| series | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    head = [
+        "| series | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
 
     def table_of(value) -> list[str]:
         lines = list(head)
@@ -309,16 +405,25 @@ def baselines_markdown(table: list[dict[str, Any]]) -> str:
         v = math.nan if r is None else float(r.get(key, math.nan))
         return "" if math.isnan(v) else format(v, fmt)
 
-    lines = ["### Classical baselines (equal airtime)", "",
-             "A baseline compresses the image (JPEG/WebP/AVIF) into the largest file its channel-symbol budget "
-             "allows on its link and sends it; a file that does not decode (or no file fitting the budget) is an "
-             "outage, scored with a mid-grey image and kept in every mean (docs/evaluation.md).", "",
-             "Channel symbols per image (mean; latent cells: caption + latent):", "",
-             *table_of(lambda r: number(r, "channel_symbols_mean", ",.0f")), "",
-             "Outage rate (share of images):", "",
-             *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "outage_mean", ".2f")), "",
-             "File bytes (mean over images, outages by budget count 0):", "",
-             *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "file_bytes_mean", ",.0f"))]
+    lines = [
+        "### Classical baselines (equal airtime)",
+        "",
+        "A baseline compresses the image (JPEG/WebP/AVIF) into the largest file its channel-symbol budget "
+        "allows on its link and sends it; a file that does not decode (or no file fitting the budget) is an "
+        "outage, scored with a mid-grey image and kept in every mean (docs/evaluation.md).",
+        "",
+        "Channel symbols per image (mean; latent cells: caption + latent):",
+        "",
+        *table_of(lambda r: number(r, "channel_symbols_mean", ",.0f")),
+        "",
+        "Outage rate (share of images):",
+        "",
+        *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "outage_mean", ".2f")),
+        "",
+        "File bytes (mean over images, outages by budget count 0):",
+        "",
+        *table_of(lambda r: "" if r is None or r["mode"] != "baseline" else number(r, "file_bytes_mean", ",.0f")),
+    ]
     return "\n".join(lines)
 
 
@@ -335,7 +440,10 @@ def _ber_markdown(table: list[dict[str, Any]]) -> str:
     snrs = sorted({r["snr_db"] for r in rows})
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     cell = {(r["variant"], r["snr_db"]): r for r in rows}
-    lines = ["| variant | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "| --- | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = [
+        "| variant | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
     for v in variants:
         vals = []
         for s in snrs:

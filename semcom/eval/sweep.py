@@ -32,8 +32,8 @@ import numpy as np
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
 from semcom.eval.grid import MODES, PAPER_SNRS_DB, Cell, LatentVariant, build_grid, parse_variants
 from semcom.eval.store import RunStore, derive_seed
-from semcom.pipeline.seeds import RoleSeeds
 from semcom.metrics.suite import OPTIONAL
+from semcom.pipeline.seeds import RoleSeeds
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,25 @@ CAPTION_SOURCES = ("blip", "dataset")
 RECEIVER_REPAIRS = ("mmse", "smmse")
 # Settings that change what a cell's number means: a resumed run must match them exactly.
 IDENTITY_FIELDS = (
-    "data", "captions", "profile", "caption_source", "snr_convention", "modulation", "channel",
-    "schedule", "guidance", "size", "seed", "fec", "mcs",
+    "data",
+    "captions",
+    "profile",
+    "caption_source",
+    "snr_convention",
+    "modulation",
+    "channel",
+    "schedule",
+    "guidance",
+    "size",
+    "seed",
+    "fec",
+    "mcs",
 )
-CONDITIONAL_IDENTITY_FIELDS = ("fading_block_length", "adaptive_strength", "preset")  # in the identity only where they apply
+CONDITIONAL_IDENTITY_FIELDS = (
+    "fading_block_length",
+    "adaptive_strength",
+    "preset",
+)  # in the identity only where they apply
 
 
 @dataclass
@@ -97,8 +112,15 @@ class SweepConfig:
         if self.shard is not None:
             self.shard = parse_shard(self.shard)
         for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
-            ChannelConfig(snr_db=float(snr), snr_convention=self.snr_convention, modulation=self.modulation,
-                          model=self.channel, fading_block_length=self.fading_block_length, fec=self.fec, mcs=self.mcs)
+            ChannelConfig(
+                snr_db=float(snr),
+                snr_convention=self.snr_convention,
+                modulation=self.modulation,
+                model=self.channel,
+                fading_block_length=self.fading_block_length,
+                fec=self.fec,
+                mcs=self.mcs,
+            )
         self.variants = parse_variants(list(self.encodings))
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
 
@@ -241,7 +263,9 @@ class Sweep:
 
     def _caption(self, item: ImageItem, image: Any) -> str:
         if self._captions is None:
-            self._captions = json.loads(self.store.captions_path.read_text()) if self.store.captions_path.is_file() else {}
+            self._captions = (
+                json.loads(self.store.captions_path.read_text()) if self.store.captions_path.is_file() else {}
+            )
         if item.name in self._captions:
             return self._captions[item.name]
         if self.config.caption_source == "dataset":
@@ -275,16 +299,29 @@ class Sweep:
         return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
 
     # ------------------------------------------------------------------ one cell
-    def _reconstruct(self, cell: Cell, variant: LatentVariant | None, packet: Any, report: Any,
-                     image_name: str, seeds: RoleSeeds, llr: Any = None) -> Any:
+    def _reconstruct(
+        self,
+        cell: Cell,
+        variant: LatentVariant | None,
+        packet: Any,
+        report: Any,
+        image_name: str,
+        seeds: RoleSeeds,
+        llr: Any = None,
+    ) -> Any:
         """The receiver stage of the shared pipeline (`Pipeline.receive`, as receiver_service runs
         it): reads the link's SNR and configuration from the report."""
         from semcom.models import ReconParams
 
         cfg = self.config
         if cell.mode == "text":
-            params = ReconParams(mode="text", num_inference_steps=cfg.schedule, guidance_scale=cfg.guidance,
-                                 seed=seeds.receiver, adaptive_strength=cfg.adaptive_strength)
+            params = ReconParams(
+                mode="text",
+                num_inference_steps=cfg.schedule,
+                guidance_scale=cfg.guidance,
+                seed=seeds.receiver,
+                adaptive_strength=cfg.adaptive_strength,
+            )
             return self.pipeline.receive(packet, params, report)
         if variant is None:
             raise ValueError(f"cell {cell.key}: mode {cell.mode!r} needs a latent variant")
@@ -296,15 +333,20 @@ class Sweep:
         # strength k / schedule, nudged up by 1e-9 so that int(schedule * strength) == k despite rounding
         strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
         params = ReconParams(
-            mode=cell.mode, num_inference_steps=cfg.schedule, strength=strength, guidance_scale=cfg.guidance,
-            seed=seeds.receiver, adaptive_strength=cfg.adaptive_strength,
+            mode=cell.mode,
+            num_inference_steps=cfg.schedule,
+            strength=strength,
+            guidance_scale=cfg.guidance,
+            seed=seeds.receiver,
+            adaptive_strength=cfg.adaptive_strength,
             latent_repair=repair if repair in RECEIVER_REPAIRS else "none",
         )
         # mmse/smmse run in the receiver itself, from the link's bit error rates (as in receiver_service)
         return self.pipeline.receive(packet, params, report)
 
-    def _decode_repaired(self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str,
-                         llr: Any = None) -> Any:
+    def _decode_repaired(
+        self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str, llr: Any = None
+    ) -> Any:
         """k = 0 with an evaluation-only receiver treatment (fill, nb, authors, mmse+nb, ...): repair,
         then the profile's decoder."""
         import torch
@@ -336,9 +378,11 @@ class Sweep:
         Posterior and diffusion noise depend on the image only (common random numbers across an
         image's cells); the channel noise on the image and the cell."""
         seed = self.config.seed
-        return RoleSeeds(sender=self._sender_seed(image_name),
-                         channel=derive_seed(seed, image_name, cell.key, "channel"),
-                         receiver=derive_seed(seed, image_name, "diffusion"))
+        return RoleSeeds(
+            sender=self._sender_seed(image_name),
+            channel=derive_seed(seed, image_name, cell.key, "channel"),
+            receiver=derive_seed(seed, image_name, "diffusion"),
+        )
 
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
         from semcom.link.types import ChannelConfig
@@ -348,9 +392,14 @@ class Sweep:
         packet = packets[cell.variant]
         seeds = self.seeds_of(item.name, cell)
         channel = ChannelConfig(
-            snr_db=cell.snr_db, snr_convention=cfg.snr_convention, modulation=cfg.modulation, model=cfg.channel,
+            snr_db=cell.snr_db,
+            snr_convention=cfg.snr_convention,
+            modulation=cfg.modulation,
+            model=cfg.channel,
             fading_block_length=cfg.fading_block_length,
-            latent_policy="never" if cell.mode == "text" else "always", fec=cfg.fec, mcs=cfg.mcs,
+            latent_policy="never" if cell.mode == "text" else "always",
+            fec=cfg.fec,
+            mcs=cfg.mcs,
         )
         t0 = time.perf_counter()
         soft = variant is not None and "soft" in variant.repair.split("+")
@@ -372,19 +421,29 @@ class Sweep:
             _save_png(self.store.sample_path(item.name, cell.key), recon)
         latent_bits = report.latent.info_bits
         return {
-            "image": item.name, "cell": cell.key, "mode": cell.mode, "variant": cell.variant,
-            "encoding": variant.encoding if variant else "", "snr_db": cell.snr_db, "steps": cell.steps,
+            "image": item.name,
+            "cell": cell.key,
+            "mode": cell.mode,
+            "variant": cell.variant,
+            "encoding": variant.encoding if variant else "",
+            "snr_db": cell.snr_db,
+            "steps": cell.steps,
             "steps_executed": int(getattr(result, "steps_executed", 0)),
             **metrics,
-            "caption_sent": caption, "caption_received": getattr(result, "caption_received", ""),
+            "caption_sent": caption,
+            "caption_received": getattr(result, "caption_received", ""),
             "chars_replaced": int(getattr(result, "chars_replaced", 0)),
-            "caption_bits": report.caption.info_bits, "caption_bit_errors": report.caption.bit_errors,
-            "latent_bits": latent_bits, "latent_bit_errors": report.latent.bit_errors,
+            "caption_bits": report.caption.info_bits,
+            "caption_bit_errors": report.caption.bit_errors,
+            "latent_bits": latent_bits,
+            "latent_bit_errors": report.latent.bit_errors,
             "latent_ber": report.latent.bit_errors / latent_bits if latent_bits else math.nan,
             "latent_dropped": bool(report.latent_dropped),
             "latent_bytes": len(packet.latent.data) if packet.latent is not None and cell.mode != "text" else 0,
             "values_sanitised": int(getattr(result, "values_sanitised", 0)),
-            "esn0_db": report.esn0_db, "ebn0_db": report.ebn0_db, "channel_symbols": report.total_symbols,
+            "esn0_db": report.esn0_db,
+            "ebn0_db": report.ebn0_db,
+            "channel_symbols": report.total_symbols,
             "seconds": seconds,
             "seeds": seeds.as_dict(),
             "preset_used": getattr(result, "preset_used", ""),
@@ -418,10 +477,13 @@ class Sweep:
             count = sum(1 for r in summary.unsupported.values() if r == reason)
             log.warning("skipping %d cells: %s", count, reason)
         merged = (self.store.read_json("config.json") or {}).get("merged")  # kept: `semcom eval merge` history
-        self.store.write_json("config.json", {**cfg.to_json(), "unsupported_cells": summary.unsupported,
-                                              **({"merged": merged} if merged else {})})
         self.store.write_json(
-            "metrics.json", {a.metric: {"available": a.available, "reason": a.reason} for a in self.suite.availability()}
+            "config.json",
+            {**cfg.to_json(), "unsupported_cells": summary.unsupported, **({"merged": merged} if merged else {})},
+        )
+        self.store.write_json(
+            "metrics.json",
+            {a.metric: {"available": a.available, "reason": a.reason} for a in self.suite.availability()},
         )
         done = self.store.done()
         todo = [(it, [c for c in cells if (it.name, c.key) not in done]) for it in items]
@@ -471,8 +533,9 @@ class Sweep:
             bar.update(1)
 
 
-def latent_packet(latent: np.ndarray, variant: LatentVariant, caption: str, codec: Any,
-                  original_size: tuple[int, int], size: int):
+def latent_packet(
+    latent: np.ndarray, variant: LatentVariant, caption: str, codec: Any, original_size: tuple[int, int], size: int
+):
     """The packet the sender would build for `latent` in `variant` (sender options applied)."""
     from semcom.payload.caption import encode_caption
     from semcom.payload.latent import encode_latent, get_encoding
@@ -481,9 +544,16 @@ def latent_packet(latent: np.ndarray, variant: LatentVariant, caption: str, code
     if get_encoding(variant.encoding).family == "float":
         payload = encode_latent(latent, variant.encoding)
     else:
-        payload = encode_latent(latent, variant.encoding, per_channel=variant.per_channel, percentile=variant.percentile)
-    return SemanticPacket(caption=encode_caption(caption), latent=payload,
-                          codec=codec, original_size=original_size, coded_size=(size, size))
+        payload = encode_latent(
+            latent, variant.encoding, per_channel=variant.per_channel, percentile=variant.percentile
+        )
+    return SemanticPacket(
+        caption=encode_caption(caption),
+        latent=payload,
+        codec=codec,
+        original_size=original_size,
+        coded_size=(size, size),
+    )
 
 
 @dataclass
@@ -504,8 +574,13 @@ def _text_packet(sweep: Sweep, caption: str, image: Any):
     from semcom.payload.packet import SemanticPacket
 
     size = sweep.config.size
-    return SemanticPacket(caption=encode_caption(caption), latent=None, codec=sweep.models.decoder().info,
-                          original_size=image.size, coded_size=(size, size))
+    return SemanticPacket(
+        caption=encode_caption(caption),
+        latent=None,
+        codec=sweep.models.decoder().info,
+        original_size=image.size,
+        coded_size=(size, size),
+    )
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -522,4 +597,3 @@ def _progress(total: int, initial: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, desc="eval", unit="cell", disable=not enabled, dynamic_ncols=True)
-

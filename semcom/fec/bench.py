@@ -40,7 +40,7 @@ def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, fl
 
 
 def parse_point(item: str) -> tuple[str, float]:
-    """"16qam-r1/2@6.4" -> (mcs name, Es/N0 dB); ValueError naming what is wrong."""
+    """ "16qam-r1/2@6.4" -> (mcs name, Es/N0 dB); ValueError naming what is wrong."""
     from semcom.fec.mcs import get as get_mcs
 
     item = item.strip()
@@ -61,7 +61,7 @@ def parse_point(item: str) -> tuple[str, float]:
 
 
 def parse_points(spec: str) -> list[tuple[str, float]]:
-    """"16qam-r1/2@6.4,16qam-r5/6@13.5" -> [(mcs name, Es/N0 dB), ...] (the CLI passes items of
+    """ "16qam-r1/2@6.4,16qam-r5/6@13.5" -> [(mcs name, Es/N0 dB), ...] (the CLI passes items of
     `--points` one by one through `parse_point`)."""
     points = [parse_point(item) for item in spec.split(",") if item.strip()]
     if not points:
@@ -123,8 +123,15 @@ def run_fec_bench(
         def is_done(bits, crc_name=crc_name):
             return crc.check(bits, crc_name)[1]
 
-        row = {"mcs": name, "esn0_db": esn0_db, "k": k, "n": scheme.codeword_bits(k), "codewords": codewords,
-               "payload_mbit": codewords * payload_bits / 1e6, "decoders": {}}
+        row = {
+            "mcs": name,
+            "esn0_db": esn0_db,
+            "k": k,
+            "n": scheme.codeword_bits(k),
+            "codewords": codewords,
+            "payload_mbit": codewords * payload_bits / 1e6,
+            "decoders": {},
+        }
         for decoder in decoders:
             ldpc.decode(llr[:2], k, m, num_iter, is_done, decoder=decoder)  # warm-up, untimed
 
@@ -135,36 +142,59 @@ def run_fec_bench(
             errors = int(np.count_nonzero((decided != info).any(axis=1)))
             lo, hi = wilson_interval(errors, codewords)
             row["decoders"][decoder] = {
-                "seconds": wall, "cpu_seconds": cpu, "s_per_mbit": wall / row["payload_mbit"],
-                "block_errors": errors, "bler": errors / codewords, "bler_ci95": [lo, hi],
+                "seconds": wall,
+                "cpu_seconds": cpu,
+                "s_per_mbit": wall / row["payload_mbit"],
+                "block_errors": errors,
+                "bler": errors / codewords,
+                "bler_ci95": [lo, hi],
             }
         if "minsum" in row["decoders"] and "sionna" in row["decoders"]:
             fast, ref = row["decoders"]["minsum"], row["decoders"]["sionna"]
             row["speedup"] = ref["seconds"] / fast["seconds"]
             row["speedup_cpu"] = ref["cpu_seconds"] / max(fast["cpu_seconds"], 1e-9)
             lo, hi = ref["bler_ci95"]
-            row["bler_verdict"] = ("equal within CI" if lo <= fast["bler"] <= hi
-                                   else "lower" if fast["bler"] < lo else "HIGHER")
+            row["bler_verdict"] = (
+                "equal within CI" if lo <= fast["bler"] <= hi else "lower" if fast["bler"] < lo else "HIGHER"
+            )
         rows.append(row)
-    workload = {"k": k, "crc": crc_name, "codewords": codewords, "num_iter": num_iter, "repeats": repeats,
-                "threads": threads, "seed": seed, "early_termination": "CRC (both), syndrome (minsum)",
-                "channel": channel if channel == "awgn" else f"rayleigh, {fading_block_length} symbols per fade"}
+    workload = {
+        "k": k,
+        "crc": crc_name,
+        "codewords": codewords,
+        "num_iter": num_iter,
+        "repeats": repeats,
+        "threads": threads,
+        "seed": seed,
+        "early_termination": "CRC (both), syndrome (minsum)",
+        "channel": channel if channel == "awgn" else f"rayleigh, {fading_block_length} symbols per fade",
+    }
     return {"workload": workload, "points": rows}
 
 
 def format_fec_bench(result: dict) -> str:
     w = result["workload"]
-    lines = [(f"LDPC decoders on identical LLRs: {w['codewords']} codewords of k={w['k']} ({w['crc']}) per point, "
-              f"Gray QAM + {w.get('channel', 'awgn')} max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
-              f"{w['threads']} thread(s), median of {w['repeats']}")]
-    lines.append(f"{'mcs':<11} {'Es/N0':>6} {'decoder':<7} {'s':>8} {'s/Mbit':>8} {'cpu s':>8} "
-                 f"{'errors':>6} {'BLER':>7} {'95% CI':>17}")
+    lines = [
+        (
+            f"LDPC decoders on identical LLRs: {w['codewords']} codewords of k={w['k']} ({w['crc']}) per point, "
+            f"Gray QAM + {w.get('channel', 'awgn')} max-log LLRs, <= {w['num_iter']} iterations, early termination {w['early_termination']}, "
+            f"{w['threads']} thread(s), median of {w['repeats']}"
+        )
+    ]
+    lines.append(
+        f"{'mcs':<11} {'Es/N0':>6} {'decoder':<7} {'s':>8} {'s/Mbit':>8} {'cpu s':>8} "
+        f"{'errors':>6} {'BLER':>7} {'95% CI':>17}"
+    )
     for row in result["points"]:
         for name, d in row["decoders"].items():
             lo, hi = d["bler_ci95"]
-            lines.append(f"{row['mcs']:<11} {row['esn0_db']:6.2f} {name:<7} {d['seconds']:8.3f} {d['s_per_mbit']:8.3f} "
-                         f"{d['cpu_seconds']:8.3f} {d['block_errors']:6d} {d['bler']:7.4f} [{lo:.4f}, {hi:.4f}]")
+            lines.append(
+                f"{row['mcs']:<11} {row['esn0_db']:6.2f} {name:<7} {d['seconds']:8.3f} {d['s_per_mbit']:8.3f} "
+                f"{d['cpu_seconds']:8.3f} {d['block_errors']:6d} {d['bler']:7.4f} [{lo:.4f}, {hi:.4f}]"
+            )
         if "speedup" in row:
-            lines.append(f"{'':<11} {'':>6} minsum is {row['speedup']:.1f}x faster (cpu {row['speedup_cpu']:.1f}x); "
-                         f"BLER {row['bler_verdict']} (Sionna's 95% CI)")
+            lines.append(
+                f"{'':<11} {'':>6} minsum is {row['speedup']:.1f}x faster (cpu {row['speedup_cpu']:.1f}x); "
+                f"BLER {row['bler_verdict']} (Sionna's 95% CI)"
+            )
     return "\n".join(lines)

@@ -34,17 +34,18 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from semcom.fec import ldpc
 from semcom.fec.codewords import run_codewords
-from semcom.fec.mcs import MCS_TABLE, Mcs, get as get_mcs
+from semcom.fec.mcs import MCS_TABLE, Mcs
+from semcom.fec.mcs import get as get_mcs
 
 TABLE_FORMAT = "semcom-bler-table/1"
 PACKAGED_TABLE = "bler_table.json"  # package data of semcom.fec, measured with the default decoder (minsum)
@@ -83,8 +84,13 @@ def parse_channel_key(key: str) -> tuple[str, int | None]:
     if key == AWGN:
         return AWGN, None
     prefix = "rayleigh-L"
-    if isinstance(key, str) and key.startswith(prefix) and key[len(prefix):].isdigit() and int(key[len(prefix):]) >= 1:
-        return "rayleigh", int(key[len(prefix):])
+    if (
+        isinstance(key, str)
+        and key.startswith(prefix)
+        and key[len(prefix) :].isdigit()
+        and int(key[len(prefix) :]) >= 1
+    ):
+        return "rayleigh", int(key[len(prefix) :])
     raise ValueError(f"bad BLER-table channel {key!r}: use 'awgn' or 'rayleigh-L<symbols per fading block>'")
 
 
@@ -178,14 +184,18 @@ class BlerTable:
         if model != "rayleigh":
             return AWGN
         channel_key(model, fading_block_length)  # validates the length
-        measured = sorted(length for c in self.channels() if c != AWGN
-                          for length in (parse_channel_key(c)[1],) if length is not None)
+        measured = sorted(
+            length for c in self.channels() if c != AWGN for length in (parse_channel_key(c)[1],) if length is not None
+        )
         if not measured:
             return AWGN
         above = [length for length in measured if length >= fading_block_length]
         if k is not None:
-            fits = [length for length in above
-                    if any(c.k <= K_TOLERANCE * k for c in self.curves if c.channel == channel_key(model, length))]
+            fits = [
+                length
+                for length in above
+                if any(c.k <= K_TOLERANCE * k for c in self.curves if c.channel == channel_key(model, length))
+            ]
             above = fits or above
         return channel_key("rayleigh", above[0] if above else measured[-1])
 
@@ -309,8 +319,9 @@ def simulate_point(
         size = min(size, max_blocks - blocks)
         payload = rng.integers(0, 2, size=(size, k - crc.crc_bits(crc_name)), dtype=np.uint8)
         info = crc.attach(payload, crc_name)
-        decided = run_codewords(info, mcs, esn0_db, rng, model, num_iter, fading_block_length or 1, crc_name,
-                                fading_per_codeword=True)
+        decided = run_codewords(
+            info, mcs, esn0_db, rng, model, num_iter, fading_block_length or 1, crc_name, fading_per_codeword=True
+        )
         errors += int(np.count_nonzero(np.any(decided != info, axis=1)))
         blocks += size
         size = min(2 * size, batch)
@@ -349,8 +360,10 @@ def sweep_curve(
             measured[i] = simulate_point(mcs, k, todo[i], rng, max_blocks, min_errors, num_iter, channel)
             if progress:
                 b, e = measured[i]
-                progress(f"{channel} {mcs.name} k={k} Es/N0={todo[i]:+.2f} dB: {e}/{b} blocks in error "
-                         f"({time.perf_counter() - t0:.1f} s)")
+                progress(
+                    f"{channel} {mcs.name} k={k} Es/N0={todo[i]:+.2f} dB: {e}/{b} blocks in error "
+                    f"({time.perf_counter() - t0:.1f} s)"
+                )
         return measured[i]
 
     # coarse phase: stride over the region where every block fails
@@ -385,8 +398,18 @@ def _sweep_job(job: tuple) -> BlerCurve:
 
     torch.set_num_threads(1)  # one curve per core; intra-op threads would only fight each other
     mcs_name, k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero, verbose, channel = job
-    return sweep_curve(get_mcs(mcs_name), k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero,
-                       _print_progress if verbose else None, channel=channel)
+    return sweep_curve(
+        get_mcs(mcs_name),
+        k,
+        grid,
+        seed,
+        max_blocks,
+        min_errors,
+        num_iter,
+        stop_after_zero,
+        _print_progress if verbose else None,
+        channel=channel,
+    )
 
 
 def sweep(
@@ -417,16 +440,22 @@ def sweep(
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     for m in mcs_list:
         if not np.any(grid >= shannon_esn0_db(m.spectral_efficiency) - 1e-9):
-            raise ValueError(f"the Es/N0 grid ends below the Shannon limit of {m.name} "
-                             f"({shannon_esn0_db(m.spectral_efficiency):.2f} dB)")
-    work = [(m.name, int(k), grid, seed, per_k_blocks[i], per_k_errors[i], num_iter, stop_after_zero, verbose, channel)
-            for i, k in enumerate(ks) for m in mcs_list]
+            raise ValueError(
+                f"the Es/N0 grid ends below the Shannon limit of {m.name} "
+                f"({shannon_esn0_db(m.spectral_efficiency):.2f} dB)"
+            )
+    work = [
+        (m.name, int(k), grid, seed, per_k_blocks[i], per_k_errors[i], num_iter, stop_after_zero, verbose, channel)
+        for i, k in enumerate(ks)
+        for m in mcs_list
+    ]
     # most expensive first, so the last worker to finish is not the one that started a long curve last
     work.sort(key=lambda w: -w[1])
     t0 = time.perf_counter()
     if jobs == 1:
-        curves = [sweep_curve(get_mcs(w[0]), *w[1:8], _print_progress if verbose else None, channel=channel)
-                  for w in work]
+        curves = [
+            sweep_curve(get_mcs(w[0]), *w[1:8], _print_progress if verbose else None, channel=channel) for w in work
+        ]
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

@@ -28,31 +28,85 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
         "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
-    add_renamed(p, "--channel-model", "--channel", dest="channel", choices=("awgn", "rayleigh"), default="awgn",
-                help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0")
-    p.add_argument("--fading-block-length", type=int, default=128,
-                   help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)")
-    p.add_argument("--esn0-db", type=list_of(_esn0_item, "--esn0-db"), nargs="+", default=["-3:22:0.25"],
-                   metavar="DB|START:STOP:STEP",
-                   help="Es/N0 grid in dB: numbers and/or start:stop:step ranges (stop included), merged and "
-                   "sorted; a range starting below 0 is written --esn0-db=-3:22:0.25 (default -3:22:0.25)")
-    p.add_argument("--mcs", type=list_of(_mcs_item, "--mcs"), nargs="+", default=["all"], metavar="MCS",
-                   help="'all' or MCS names (see `semcom channel mcs`) (default all)")
-    p.add_argument("--k", type=list_of(_k_item, "--k"), nargs="+", default=[320, 8448], metavar="K",
-                   help="block lengths k (info bits incl. CRC), distinct, in [12, 8448] (default 320 8448)")
-    p.add_argument("--blocks", type=list_of(_positive_int, "--blocks"), nargs="+", default=None, metavar="N",
-                   help="most blocks per point: one value, or one per --k (default 300 for k <= 3840, 60 above)")
-    p.add_argument("--min-errors", type=list_of(_positive_int, "--min-errors"), nargs="+", default=None, metavar="N",
-                   help="end a point after this many block errors: one value, or one per --k (default 20 for k <= 3840, 10 above)")
-    p.add_argument("--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)")
-    p.add_argument("--stop-after-zero", type=int, default=1, help="end a curve after this many error-free points (default %(default)s)")
+    add_renamed(
+        p,
+        "--channel-model",
+        "--channel",
+        dest="channel",
+        choices=("awgn", "rayleigh"),
+        default="awgn",
+        help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0",
+    )
+    p.add_argument(
+        "--fading-block-length",
+        type=int,
+        default=128,
+        help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)",
+    )
+    p.add_argument(
+        "--esn0-db",
+        type=list_of(_esn0_item, "--esn0-db"),
+        nargs="+",
+        default=["-3:22:0.25"],
+        metavar="DB|START:STOP:STEP",
+        help="Es/N0 grid in dB: numbers and/or start:stop:step ranges (stop included), merged and "
+        "sorted; a range starting below 0 is written --esn0-db=-3:22:0.25 (default -3:22:0.25)",
+    )
+    p.add_argument(
+        "--mcs",
+        type=list_of(_mcs_item, "--mcs"),
+        nargs="+",
+        default=["all"],
+        metavar="MCS",
+        help="'all' or MCS names (see `semcom channel mcs`) (default all)",
+    )
+    p.add_argument(
+        "--k",
+        type=list_of(_k_item, "--k"),
+        nargs="+",
+        default=[320, 8448],
+        metavar="K",
+        help="block lengths k (info bits incl. CRC), distinct, in [12, 8448] (default 320 8448)",
+    )
+    p.add_argument(
+        "--blocks",
+        type=list_of(_positive_int, "--blocks"),
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="most blocks per point: one value, or one per --k (default 300 for k <= 3840, 60 above)",
+    )
+    p.add_argument(
+        "--min-errors",
+        type=list_of(_positive_int, "--min-errors"),
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="end a point after this many block errors: one value, or one per --k (default 20 for k <= 3840, 10 above)",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, help="curves measured in parallel worker processes (default %(default)s)"
+    )
+    p.add_argument(
+        "--stop-after-zero",
+        type=int,
+        default=1,
+        help="end a curve after this many error-free points (default %(default)s)",
+    )
     p.add_argument("--num-iter", type=int, default=20, help="LDPC belief-propagation iterations (default %(default)s)")
-    p.add_argument("--decoder", choices=("minsum", "sionna"), default=None,
-                   help="LDPC decoder (default: SEMCOM_FEC_DECODER, i.e. minsum); recorded in the table")
+    p.add_argument(
+        "--decoder",
+        choices=("minsum", "sionna"),
+        default=None,
+        help="LDPC decoder (default: SEMCOM_FEC_DECODER, i.e. minsum); recorded in the table",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--out", type=Path, required=True, help="output JSON table")
-    p.add_argument("--merge", action="store_true",
-                   help="merge into --out if it exists (replacing curves of the same channel, MCS and k)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge into --out if it exists (replacing curves of the same channel, MCS and k)",
+    )
     p.add_argument("--json", action="store_true", help="print the table as JSON instead of text")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-point progress on stderr")
     p.set_defaults(func=_cmd_bler)
@@ -65,14 +119,27 @@ def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--esn0-db", type=float, default=None, help="Es/N0 in dB per channel symbol: show the AMC choice")
     p.add_argument("--field", choices=("caption", "latent"), default="latent")
-    p.add_argument("--bits", type=int, default=None, help="information bits of the field (default: 616 caption, 1048576 latent)")
+    p.add_argument(
+        "--bits", type=int, default=None, help="information bits of the field (default: 616 caption, 1048576 latent)"
+    )
     p.add_argument("--budget", type=int, default=None, help="airtime budget in channel symbols (default: none)")
     p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
-    p.add_argument("--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
-    add_renamed(p, "--channel-model", "--channel", dest="channel", choices=("awgn", "rayleigh", "bsc", "none"),
-                default="awgn", help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
-                   "field's interleaved codewords (semcom.fec.amc.link_channel), the others AWGN's")
-    p.add_argument("--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)")
+    p.add_argument(
+        "--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)"
+    )
+    add_renamed(
+        p,
+        "--channel-model",
+        "--channel",
+        dest="channel",
+        choices=("awgn", "rayleigh", "bsc", "none"),
+        default="awgn",
+        help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
+        "field's interleaved codewords (semcom.fec.amc.link_channel), the others AWGN's",
+    )
+    p.add_argument(
+        "--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)"
+    )
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=_cmd_mcs)
 
@@ -176,8 +243,7 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
     if len(values) == 1:
         values = values * len(ks)
     if len(values) != len(ks):
-        raise ValueError(f"{flag} needs one value or one per --k value ({len(ks)}), "
-                         f"got {' '.join(map(str, values))}")
+        raise ValueError(f"{flag} needs one value or one per --k value ({len(ks)}), got {' '.join(map(str, values))}")
     return values
 
 
@@ -249,12 +315,35 @@ def _bler_command(args: argparse.Namespace) -> str:
     blocks = [str(v) for v in _per_k_ints(args.blocks, ks, "--blocks", 300, 60)]
     errors = [str(v) for v in _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)]
     fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
-    parts = ["semcom", "channel", "bler", "--channel-model", args.channel, *fading,
-             *_esn0_words(flatten(args.esn0_db) or []),
-             "--mcs", *(flatten(args.mcs) or []), "--k", *map(str, ks),
-             "--blocks", *blocks, "--min-errors", *errors, "--jobs", str(args.jobs),
-             "--stop-after-zero", str(args.stop_after_zero), "--num-iter", str(args.num_iter),
-             "--decoder", ldpc.decoder_name(args.decoder), "--seed", str(args.seed), "--out", str(args.out)]
+    parts = [
+        "semcom",
+        "channel",
+        "bler",
+        "--channel-model",
+        args.channel,
+        *fading,
+        *_esn0_words(flatten(args.esn0_db) or []),
+        "--mcs",
+        *(flatten(args.mcs) or []),
+        "--k",
+        *map(str, ks),
+        "--blocks",
+        *blocks,
+        "--min-errors",
+        *errors,
+        "--jobs",
+        str(args.jobs),
+        "--stop-after-zero",
+        str(args.stop_after_zero),
+        "--num-iter",
+        str(args.num_iter),
+        "--decoder",
+        ldpc.decoder_name(args.decoder),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(args.out),
+    ]
     return shlex.join(parts + (["--merge"] if args.merge else []))
 
 
@@ -302,15 +391,24 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         print(f"semcom channel mcs: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        out = {"field": args.field, "info_bits": bits, "segments": plan.segments, "segment_k": plan.k,
-               "target_bler": target, "table_channel": channel, "mcs": rows}
+        out = {
+            "field": args.field,
+            "info_bits": bits,
+            "segments": plan.segments,
+            "segment_k": plan.k,
+            "target_bler": target,
+            "table_channel": channel,
+            "mcs": rows,
+        }
         if args.esn0_db is not None:
             out["esn0_db"] = args.esn0_db
             out["choice"] = choice.to_dict() if choice else None
         print(json.dumps(out, indent=1))
         return 0
-    print(f"{args.field}: {bits} info bits -> {plan.segments} segment(s) of k={plan.k} ({plan.crc}); "
-          f"segment BLER target {target:g}; BLER curves of channel {channel}")
+    print(
+        f"{args.field}: {bits} info bits -> {plan.segments} segment(s) of k={plan.k} ({plan.crc}); "
+        f"segment BLER target {target:g}; BLER curves of channel {channel}"
+    )
     print(f"{'mcs':12s} {'SE b/sym':>8s} {'symbols':>9s} {'Es/N0 needed':>13s}")
     for r in rows:
         need = "unreached" if r["required_esn0_db"] == float("inf") else f"{r['required_esn0_db']:.2f} dB"
@@ -319,8 +417,10 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         if choice is None:
             print(f"at Es/N0 {args.esn0_db:g} dB: no MCS meets the target within the budget -> drop")
         else:
-            print(f"at Es/N0 {args.esn0_db:g} dB: {choice.mcs.name}, {choice.symbols} symbols, "
-                  f"expected segment BLER {choice.expected_bler:.3g}")
+            print(
+                f"at Es/N0 {args.esn0_db:g} dB: {choice.mcs.name}, {choice.symbols} symbols, "
+                f"expected segment BLER {choice.expected_bler:.3g}"
+            )
     return 0
 
 
@@ -334,22 +434,43 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
     if bench is None:
         return
     group = bench.add_argument_group("--fec: LDPC decoders (fast min-sum vs Sionna) on identical LLRs")
-    group.add_argument("--fec", action="store_true",
-                       help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)")
-    group.add_argument("--points", type=list_of(_point_item, "--points"), nargs="+", metavar="MCS@ESN0_DB",
-                       default=list(DEFAULT_POINTS),
-                       help=f"operating points (default {' '.join(f'{m}@{x:g}' for m, x in DEFAULT_POINTS)})")
+    group.add_argument(
+        "--fec", action="store_true", help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)"
+    )
+    group.add_argument(
+        "--points",
+        type=list_of(_point_item, "--points"),
+        nargs="+",
+        metavar="MCS@ESN0_DB",
+        default=list(DEFAULT_POINTS),
+        help=f"operating points (default {' '.join(f'{m}@{x:g}' for m, x in DEFAULT_POINTS)})",
+    )
     group.add_argument("--k", type=int, default=8413, help="info bits per codeword incl. CRC (default %(default)s)")
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
-    group.add_argument("--decoders", type=list_of(str, "--decoders"), nargs="+", default=["minsum", "sionna"],
-                       help="decoders to compare (default minsum sionna)")
+    group.add_argument(
+        "--decoders",
+        type=list_of(str, "--decoders"),
+        nargs="+",
+        default=["minsum", "sionna"],
+        help="decoders to compare (default minsum sionna)",
+    )
     group.add_argument("--num-iter", type=int, default=20, help="most iterations (default %(default)s)")
-    group.add_argument("--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)")
+    group.add_argument(
+        "--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)"
+    )
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
-    add_renamed(group, "--channel-model", "--channel", dest="fec_channel", choices=("awgn", "rayleigh"),
-                default="awgn", help="channel of the LLRs (default %(default)s)")
-    group.add_argument("--fading-block-length", type=int, default=128,
-                       help="rayleigh: symbols per fading gain (default %(default)s)")
+    add_renamed(
+        group,
+        "--channel-model",
+        "--channel",
+        dest="fec_channel",
+        choices=("awgn", "rayleigh"),
+        default="awgn",
+        help="channel of the LLRs (default %(default)s)",
+    )
+    group.add_argument(
+        "--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)"
+    )
     modem_bench = bench.get_default("func")
     bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
 
@@ -369,10 +490,16 @@ def _cmd_fec_bench(args: argparse.Namespace) -> int:
 
     try:
         result = run_fec_bench(
-            points=flatten(args.points), k=args.k, codewords=args.codewords,
+            points=flatten(args.points),
+            k=args.k,
+            codewords=args.codewords,
             decoders=tuple(flatten(args.decoders) or ()),
-            num_iter=args.num_iter, repeats=args.fec_repeats, threads=args.threads, seed=args.seed,
-            channel=args.fec_channel, fading_block_length=args.fading_block_length,
+            num_iter=args.num_iter,
+            repeats=args.fec_repeats,
+            threads=args.threads,
+            seed=args.seed,
+            channel=args.fec_channel,
+            fading_block_length=args.fading_block_length,
         )
     except ValueError as exc:
         print(f"semcom channel bench --fec: {exc}", file=sys.stderr)

@@ -29,8 +29,8 @@ iterations, as without early termination. CRC-aided early termination is what 5G
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 

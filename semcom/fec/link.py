@@ -33,7 +33,8 @@ from semcom.fec.codewords import (  # re-exported: the coded link's names before
     effective_fading_block_length,  # noqa: F401
     run_codewords,
 )
-from semcom.fec.mcs import Mcs, get as get_mcs
+from semcom.fec.mcs import Mcs
+from semcom.fec.mcs import get as get_mcs
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
 from semcom.phy.mapping import as_bits
 from semcom.phy.snr import snr_db_pair
@@ -87,9 +88,7 @@ def transmit_coded(
     )
 
 
-def select_mcs(
-    cfg: ChannelConfig, field: str, n_info_bits: int, airtime_budget_symbols: int | None = None
-) -> Mcs:
+def select_mcs(cfg: ChannelConfig, field: str, n_info_bits: int, airtime_budget_symbols: int | None = None) -> Mcs:
     """The MCS `cfg` asks for: the named one, or with ``mcs == "auto"`` the AMC choice.
 
     When AMC finds no MCS meeting the field's BLER target within the budget it falls back to the

@@ -193,7 +193,9 @@ class MinSumDecoder:
         iters = np.zeros(count, dtype=np.int64)
         ok = np.zeros(count, dtype=np.bool_)
         if count:
-            _decode_batch(post, msg, self.row_ptr, self.col, self.alpha, self.beta, int(iterations), self.max_degree, iters, ok)
+            _decode_batch(
+                post, msg, self.row_ptr, self.col, self.alpha, self.beta, int(iterations), self.max_degree, iters, ok
+            )
         return iters, ok
 
     def info_bits(self, post: np.ndarray) -> np.ndarray:

@@ -35,14 +35,23 @@ word always starts at the same symbol position when k is a multiple of the bits 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from semcom.payload.latent import Encoding, decode_latent, dequantise, get_encoding, index_to_code, sanitise, unpack_words
+from semcom.payload.latent import (
+    Encoding,
+    decode_latent,
+    dequantise,
+    get_encoding,
+    index_to_code,
+    sanitise,
+    unpack_words,
+)
 from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams
 
 if TYPE_CHECKING:
@@ -221,7 +230,9 @@ def spatial_mmse(
                 sc = scale_t[c, None, None]
                 z = (levels_t[c, None, :] - mu_t[c, :, None]) / sc
                 weight = lik * ((1 - eps) * torch.exp(-0.5 * z * z) / sc + eps / span_t[c, None, None])
-                est = (weight * levels_t[c, None, :]).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(torch.float32).tiny)
+                est = (weight * levels_t[c, None, :]).sum(-1) / weight.sum(-1).clamp_min(
+                    torch.finfo(torch.float32).tiny
+                )
                 new[c] = est.double().numpy()
             x = new.reshape(shape)
     return x
@@ -245,13 +256,18 @@ def _soft_tables(payload: LatentPayload, llr: ArrayLike) -> tuple[torch.Tensor, 
     lam = torch.from_numpy(llr[: count * k].reshape(channels, -1, k))
     # log p(received | level u) = sum of the LLRs of the bits that are 1 in u's code word, + a per-value constant
     loglik = lam @ torch.from_numpy(code_bits.T.copy())
-    lo, hi = (np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi))
+    lo, hi = (
+        np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi)
+    )
     levels = dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits)
     return loglik, levels, hi - lo
 
 
 def soft_spatial_mmse(
-    payload: LatentPayload, llr: ArrayLike, iterations: int = SMMSE_ITERATIONS, eps: float = SMMSE_EPS,
+    payload: LatentPayload,
+    llr: ArrayLike,
+    iterations: int = SMMSE_ITERATIONS,
+    eps: float = SMMSE_EPS,
     em_iterations: int = SOFT_EM_ITERATIONS,
 ) -> Floats:
     """Posterior-mean values from per-bit LLRs: EM prior, then the spatial prior of "smmse"."""
@@ -286,7 +302,11 @@ def soft_spatial_mmse(
             sc = torch.from_numpy(scale.astype(np.float32))[:, None, None]
             log_flat = torch.log(eps / span_t)[:, None, None]
 
-            def spatial(c: slice) -> torch.Tensor:  # log of the prior around the neighbours' mean, with the flat mixture
+            # log of the prior around the neighbours' mean, with the flat mixture; used at once, in
+            # this iteration, so the loop's tensors are bound as defaults only to say so
+            def spatial(
+                c: slice, mu_t: torch.Tensor = mu_t, sc: torch.Tensor = sc, log_flat: torch.Tensor = log_flat
+            ) -> torch.Tensor:
                 z = (levels_t[c, None, :] - mu_t[c]) / sc[c]
                 return torch.logaddexp(math.log(1 - eps) - 0.5 * z * z - torch.log(sc[c]), log_flat[c])
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -87,8 +87,11 @@ def transmit_bits(
             y, n0_per_symbol = rayleigh_block_fading(x, n0, rng, cfg.fading_block_length)
         else:  # ChannelConfig validates the model; defensive
             raise ValueError(f"unknown channel model {cfg.model!r}")
-        exact = constellation.demodulate_llr(y, n0_per_symbol, method="exact") if (
-            cfg.soft_demapping or soft_output) else None
+        exact = (
+            constellation.demodulate_llr(y, n0_per_symbol, method="exact")
+            if (cfg.soft_demapping or soft_output)
+            else None
+        )
         if cfg.soft_demapping and exact is not None:  # exact is computed whenever soft_demapping
             rx = scramble((exact[: tx.size] > 0).view(np.uint8))
         else:

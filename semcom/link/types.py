@@ -62,7 +62,7 @@ class ChannelConfig:
         """The configured SNR with its convention (`snr_db` alone means nothing without it)."""
         return Snr(float(self.snr_db), self.snr_convention)
 
-    def with_snr(self, snr: Snr) -> "ChannelConfig":
+    def with_snr(self, snr: Snr) -> ChannelConfig:
         """This channel at `snr`, kept in the convention it was given in."""
         import dataclasses
 
@@ -80,7 +80,9 @@ class FieldResult:
     bit_errors: int  # information bit errors after demapping/decoding
     segments: int = 0  # FEC codewords/segments
     segments_failed: int = 0  # segments whose CRC failed
-    erased: NDArray[np.bool_] | None = None  # bool per information bit: True where a failed segment makes it untrustworthy
+    erased: NDArray[np.bool_] | None = (
+        None  # bool per information bit: True where a failed segment makes it untrustworthy
+    )
     mcs: str = ""
     llr: NDArray[np.float32] | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
 

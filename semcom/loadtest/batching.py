@@ -81,8 +81,17 @@ def compare_batching(
     """Unbatched, then batched receiver under the same closed-loop load (see module docstring)."""
     if batch_max < 2:
         raise ValueError(f"batch_max must be >= 2 to compare with unbatched, got {batch_max}")
-    run = functools.partial(_run_receiver, packets, profile=profile, image_size=image_size, concurrency=concurrency,
-                            bounds=bounds, mode=mode, options=options, window_ms=window_ms)
+    run = functools.partial(
+        _run_receiver,
+        packets,
+        profile=profile,
+        image_size=image_size,
+        concurrency=concurrency,
+        bounds=bounds,
+        mode=mode,
+        options=options,
+        window_ms=window_ms,
+    )
     unbatched, images_1, cpu_1 = run(1)
     batched, images_b, cpu_b = run(batch_max)
     both = sorted(set(images_1) & set(images_b))

@@ -151,11 +151,15 @@ class LocalPipeline:
         log_path = Path(self._logdir.name) / f"{role}.log"
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
-                cmd, env=self._environ(role, metrics_port), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                cmd,
+                env=self._environ(role, metrics_port),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return Service(role, require_loopback(f"127.0.0.1:{port}"), proc, log_path, metrics_port)
 
-    def start(self) -> "LocalPipeline":
+    def start(self) -> LocalPipeline:
         self._logdir = tempfile.TemporaryDirectory(prefix="semcom-pipeline-")
         upstream: str | None = None
         try:
@@ -207,7 +211,7 @@ class LocalPipeline:
     def receiver(self) -> str:
         return self.address("receiver")
 
-    def __enter__(self) -> "LocalPipeline":
+    def __enter__(self) -> LocalPipeline:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -73,7 +73,6 @@ def require_loopback(target: str) -> str:
         raise NonLoopbackTargetError(f"target {target!r}: port must be an integer in 1..65535")
     if not is_loopback_host(host):
         raise NonLoopbackTargetError(
-            f"refusing to load-test {target!r}: load tests may only target this machine "
-            "(127.0.0.0/8, ::1 or localhost)"
+            f"refusing to load-test {target!r}: load tests may only target this machine (127.0.0.0/8, ::1 or localhost)"
         )
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

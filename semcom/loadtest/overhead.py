@@ -24,14 +24,13 @@ from __future__ import annotations
 import dataclasses
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
 
 from semcom import config
 from semcom.loadtest.cluster import LocalPipeline
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.workloads import ReconOptions, SenderTransmit
-
 
 # Stages the in-process pipeline also performs (names as the services report them).
 WORK_STAGES = ("caption", "encode", "pack", "channel", "unpack", "text_encode", "denoise", "decode", "image_encode")
@@ -98,8 +97,11 @@ def in_process_pipeline(
     def run(image: bytes, index: int) -> float:
         # the same seeds as the gRPC twin's request i (`ReconOptions.to_proto`): the receiver's only
         seeds = RoleSeeds(receiver=options.seed if options.seed is not None else index)
-        done = pipeline.run(TransmissionRequest(image=decode_image(image, max_pixels), params=recon,
-                                                channel=channel, latent=latent, seeds=seeds))
+        done = pipeline.run(
+            TransmissionRequest(
+                image=decode_image(image, max_pixels), params=recon, channel=channel, latent=latent, seeds=seeds
+            )
+        )
         encode_image(done.recon.image, "png")
         return done.timings["sender_total"] + done.report.channel_seconds + done.timings["receiver_total"]
 

@@ -6,7 +6,7 @@ exactly what a sender would put on the wire; no sender service is needed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from semcom import config
 from semcom.v1 import packet_pb2
@@ -37,6 +37,14 @@ def local_packets(
     wire = encoding or str(config.get("SEMCOM_LATENT_ENCODING"))
     max_pixels = int(config.get("SEMCOM_MAX_IMAGE_PIXELS"))
     latent = LatentSpec(encoding=wire, size=side)
-    requests = (TransmissionRequest(image=decode_image(data, max_pixels), params=ReconParams(), latent=latent,
-                                    caption=text, seeds=RoleSeeds(sender=i)) for i, data in enumerate(images))
+    requests = (
+        TransmissionRequest(
+            image=decode_image(data, max_pixels),
+            params=ReconParams(),
+            latent=latent,
+            caption=text,
+            seeds=RoleSeeds(sender=i),
+        )
+        for i, data in enumerate(images)
+    )
     return [packet_to_proto(pipeline.send(request)[0], profile=pipeline.name) for request in requests]

@@ -18,8 +18,21 @@ from semcom.loadtest.stats import LevelResult
 # stages after them); "network" is the sender's round trip minus the downstream wall time;
 # "client_link" is the load generator's latency minus the target's "total".
 STAGE_ORDER = (
-    "caption", "encode", "pack", "network", "channel_sim", "channel", "receiver", "queue", "unpack",
-    "text_encode", "denoise", "decode", "image_encode", "total", "client_link",
+    "caption",
+    "encode",
+    "pack",
+    "network",
+    "channel_sim",
+    "channel",
+    "receiver",
+    "queue",
+    "unpack",
+    "text_encode",
+    "denoise",
+    "decode",
+    "image_encode",
+    "total",
+    "client_link",
 )
 
 
@@ -105,8 +118,14 @@ def plot_latency(report: LoadTestReport, path: str | Path) -> Path:
         xs = [lv.offered_rps if open_loop else lv.concurrency for lv in levels]
         label = mode if snr is None else f"{mode} @ {snr:g} dB"
         (line,) = ax_lat.plot(xs, [lv.latency.p50 * 1e3 for lv in levels], marker="o", label=f"{label} p50")
-        ax_lat.plot(xs, [lv.latency.p95 * 1e3 for lv in levels], marker="x", linestyle="--",
-                    color=line.get_color(), label=f"{label} p95")
+        ax_lat.plot(
+            xs,
+            [lv.latency.p95 * 1e3 for lv in levels],
+            marker="x",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{label} p95",
+        )
         ax_thr.plot(xs, [lv.throughput_rps for lv in levels], marker="o", color=line.get_color(), label=label)
     xlabel = "offered rate (req/s)" if open_loop else "concurrency (requests in flight)"
     ax_lat.set(xlabel=xlabel, ylabel="latency (ms)", title=f"{report.service} latency")

@@ -12,8 +12,8 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 from semcom.loadtest.generator import Bounds, RequestFn, run_closed_loop, run_open_loop, warm_up
 from semcom.loadtest.stats import LevelResult, count_errors, summarise_level

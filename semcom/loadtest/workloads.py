@@ -13,8 +13,8 @@ proxy's configured policy), so "auto" measures what the system would decide.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
 
 import grpc
 
@@ -174,9 +174,7 @@ class ReceiverReconstruct:
         return dict(reply.timings)
 
 
-def encode_packets(
-    channel: grpc.Channel, images: Sequence[bytes], timeout_s: float
-) -> list[packet_pb2.SemanticPacket]:
+def encode_packets(channel: grpc.Channel, images: Sequence[bytes], timeout_s: float) -> list[packet_pb2.SemanticPacket]:
     """Semantic packets for `images` from a running sender's Encode (caption + latent, no channel)."""
     stub = sender_pb2_grpc.SenderServiceStub(channel)
     packets = []

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from types import ModuleType
 from dataclasses import dataclass
+from types import ModuleType
 
 INSTALL_HINT = "pip install semcom[metrics]"
 

@@ -10,7 +10,8 @@ randomly initialised CLIPModel built from a small `CLIPConfig`; the default load
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -52,7 +53,7 @@ class ClipScorer:
         self.device = device
 
     @classmethod
-    def pretrained(cls, name: str = DEFAULT_CLIP_MODEL, device: str = "cpu") -> "ClipScorer":
+    def pretrained(cls, name: str = DEFAULT_CLIP_MODEL, device: str = "cpu") -> ClipScorer:
         """Load CLIP from the local HF cache, or raise MetricUnavailable saying how to get it."""
         transformers = require_module("clip_score", "transformers")
         try:
@@ -60,18 +61,21 @@ class ClipScorer:
             processor = transformers.CLIPProcessor.from_pretrained(name, local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - missing files surface as OSError/ValueError
             raise MetricUnavailable(
-                "clip_score", f"CLIP weights {name} not in HF cache; set HF_HOME or run with hub access ({type(exc).__name__})"
+                "clip_score",
+                f"CLIP weights {name} not in HF cache; set HF_HOME or run with hub access ({type(exc).__name__})",
             ) from exc
         return cls(model, processor.image_processor, processor.tokenizer, device=device)
 
     def image_embeddings(self, images: Sequence[ImageLike]) -> torch.Tensor:
         import torch
-
         from PIL import Image
 
         from semcom.metrics.images import to_float_rgb
 
-        pil = [im if isinstance(im, Image.Image) else Image.fromarray(np.round(to_float_rgb(im) * 255).astype(np.uint8)) for im in images]
+        pil = [
+            im if isinstance(im, Image.Image) else Image.fromarray(np.round(to_float_rgb(im) * 255).astype(np.uint8))
+            for im in images
+        ]
         pixels = self.image_processor(images=[im.convert("RGB") for im in pil], return_tensors="pt")["pixel_values"]
         with torch.no_grad():
             return _embedding(self.model.get_image_features(pixel_values=pixels.to(self.device)))
@@ -87,7 +91,8 @@ class ClipScorer:
         with torch.no_grad():
             return _embedding(
                 self.model.get_text_features(
-                    input_ids=tokens["input_ids"].to(self.device), attention_mask=tokens["attention_mask"].to(self.device)
+                    input_ids=tokens["input_ids"].to(self.device),
+                    attention_mask=tokens["attention_mask"].to(self.device),
                 )
             )
 

@@ -14,7 +14,8 @@ finite) and the estimate is strongly biased upwards. Compare FIDs only at equal 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -41,9 +42,7 @@ def gaussian_fit(features: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.f
     return feats.mean(axis=0), np.atleast_2d(np.cov(feats, rowvar=False))
 
 
-def frechet_distance(
-    mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6
-) -> float:
+def frechet_distance(mu1: ArrayLike, sigma1: ArrayLike, mu2: ArrayLike, sigma2: ArrayLike, eps: float = 1e-6) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
     `eps` is the diagonal offset added when sqrtm(sigma1 @ sigma2) is not finite (singular

@@ -10,7 +10,6 @@ values; do not mix the two.
 
 from __future__ import annotations
 
-
 from semcom.metrics.images import ImageLike, pair
 
 SSIM_VARIANT = "skimage structural_similarity, RGB channel_axis=-1, Gaussian window sigma=1.5, data_range=1"

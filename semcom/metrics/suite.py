@@ -8,8 +8,8 @@ and yields NaN from then on. SSIM and PSNR need only scikit-image and are always
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +46,7 @@ class MetricSuite:
         lpips_network: LpipsNetwork | None = None,
         clip_scorer: ClipScorer | None = None,
         fid_extractor: FeatureExtractor | None = None,
-    ) -> "MetricSuite":
+    ) -> MetricSuite:
         """Build what can be built; injected networks (tests, custom backbones) win over defaults."""
         unknown = set(enabled) - set(OPTIONAL)
         if unknown:

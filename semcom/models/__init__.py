@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-def load_profile(profile: Any = None, device: Any = None, dtype: Any = None, preset: str | None = None) -> "Models":
+def load_profile(profile: Any = None, device: Any = None, dtype: Any = None, preset: str | None = None) -> Models:
     """See `semcom.models.profiles.load_profile` (imported lazily: it pulls in torch)."""
     from semcom.models.profiles import load_profile as _load
 

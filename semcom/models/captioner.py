@@ -41,7 +41,9 @@ class CaptionerSpec:
     def __post_init__(self) -> None:
         unknown = set(self.generation) - ALLOWED_GENERATION_KEYS
         if unknown:
-            raise ValueError(f"unknown captioner generation settings {sorted(unknown)}; allowed: {sorted(ALLOWED_GENERATION_KEYS)}")
+            raise ValueError(
+                f"unknown captioner generation settings {sorted(unknown)}; allowed: {sorted(ALLOWED_GENERATION_KEYS)}"
+            )
 
 
 class Captioner:
@@ -73,7 +75,9 @@ class Captioner:
         return [text.strip() for text in self.processor.batch_decode(tokens, skip_special_tokens=True)]
 
 
-def load_captioner(spec: CaptionerSpec, device: torch.device, dtype: torch.dtype, profile: str | None = None) -> Captioner:
+def load_captioner(
+    spec: CaptionerSpec, device: torch.device, dtype: torch.dtype, profile: str | None = None
+) -> Captioner:
     from transformers import BlipForConditionalGeneration, BlipProcessor
 
     what = "captioner (BLIP)"

@@ -57,7 +57,9 @@ def meta_models() -> dict[str, Any]:
             "unet": UNet2DConditionModel.from_config(published_config(SD15, "unet/config.json")),
             "vae": AutoencoderKL.from_config(published_config(SD15, "vae/config.json")),
             "text_encoder": CLIPTextModel(CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))),
-            "captioner": BlipForConditionalGeneration(BlipConfig.from_dict(published_config(BLIP_LARGE, "config.json"))),
+            "captioner": BlipForConditionalGeneration(
+                BlipConfig.from_dict(published_config(BLIP_LARGE, "config.json"))
+            ),
         }
 
 
@@ -152,7 +154,9 @@ diffusion: {{source: ., latent_space: sd15}}
 """
 
 
-def write_random_sd15(out: Path, seed: int = 0, clip_bpe: Path | None = None, preset: str = "authors") -> dict[str, Any]:
+def write_random_sd15(
+    out: Path, seed: int = 0, clip_bpe: Path | None = None, preset: str = "authors"
+) -> dict[str, Any]:
     """Write SD v1.5's UNet, VAE, CLIP text encoder (seeded random weights, float32 safetensors),
     tokenizer and scheduler in the hub layout to `out`, with `model_index.json` and `profile.yaml`.
     Returns what was written: parameter counts and the tokenizer's origin."""
@@ -163,13 +167,17 @@ def write_random_sd15(out: Path, seed: int = 0, clip_bpe: Path | None = None, pr
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CONFIG_DIR / SD15 / "model_index.json", out / "model_index.json")
     (out / "scheduler").mkdir(exist_ok=True)
-    shutil.copyfile(CONFIG_DIR / SD15 / "scheduler" / "scheduler_config.json", out / "scheduler" / "scheduler_config.json")
+    shutil.copyfile(
+        CONFIG_DIR / SD15 / "scheduler" / "scheduler_config.json", out / "scheduler" / "scheduler_config.json"
+    )
     origin = write_clip_tokenizer(out / "tokenizer", clip_bpe)
     counts: dict[str, int] = {}
     builders = {
         "unet": lambda: UNet2DConditionModel.from_config(published_config(SD15, "unet/config.json")),
         "vae": lambda: AutoencoderKL.from_config(published_config(SD15, "vae/config.json")),
-        "text_encoder": lambda: CLIPTextModel(CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))),
+        "text_encoder": lambda: CLIPTextModel(
+            CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))
+        ),
     }
     for name, build in builders.items():
         torch.manual_seed(seed)

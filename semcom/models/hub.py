@@ -11,9 +11,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from semcom.models.errors import ModelNotAvailableError
 
@@ -137,7 +138,11 @@ def _load_errors() -> tuple[type[BaseException], ...]:
 
 
 def not_available(
-    what: str, source: Source, reason: str, profile: str | None = None, downloading: bool = False,
+    what: str,
+    source: Source,
+    reason: str,
+    profile: str | None = None,
+    downloading: bool = False,
     unreachable: str | None = None,
 ) -> ModelNotAvailableError:
     """The one message format for a missing model: what, where from, why, and how to fix it.
@@ -165,8 +170,10 @@ def not_available(
         )
     if not source.is_local:
         if unreachable:
-            lines.append("Without network only the local cache is searched (no retries); "
-                         "HF_HUB_OFFLINE=1 skips the network check as well.")
+            lines.append(
+                "Without network only the local cache is searched (no retries); "
+                "HF_HUB_OFFLINE=1 skips the network check as well."
+            )
         elif offline:
             lines.append("HF_HUB_OFFLINE=1 is set, so only the local cache was searched.")
         elif not downloading:
@@ -194,7 +201,9 @@ def check_hub_sources(sources: Sequence[tuple[str, Source]], profile: str | None
         except _load_errors():  # e.g. a malformed hub id: the loader reports it (clean error)
             continue
         if not isinstance(cached, str):
-            raise not_available(what, src, f"not in the local cache, and {unreachable}", profile, unreachable=unreachable)
+            raise not_available(
+                what, src, f"not in the local cache, and {unreachable}", profile, unreachable=unreachable
+            )
 
 
 def load_pretrained(
@@ -243,8 +252,11 @@ def quiet_libraries() -> None:
 
     # diffusers still passes arguments huggingface_hub has deprecated; not the user's concern
     warnings.filterwarnings("ignore", category=UserWarning, module=r"huggingface_hub\.")
-    for variable, value in (("TRANSFORMERS_VERBOSITY", "error"), ("DIFFUSERS_VERBOSITY", "error"),
-                            ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+    for variable, value in (
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("DIFFUSERS_VERBOSITY", "error"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+    ):
         os.environ.setdefault(variable, value)
     if "transformers" in sys.modules:
         import transformers
@@ -330,12 +342,17 @@ def verify_snapshot(
     try:
         info = api.model_info(repo_id, revision=revision, files_metadata=True)
     except _load_errors() as exc:
-        raise not_available(repo_id, source, f"cannot list its files to verify them: {type(exc).__name__}: {exc}",
-                            downloading=True) from None
-    siblings = list(filter_repo_objects(info.siblings or [],
-                                        allow_patterns=list(allow_patterns) if allow_patterns is not None else None,
-                                        ignore_patterns=list(ignore_patterns) if ignore_patterns is not None else None,
-                                        key=lambda s: s.rfilename))
+        raise not_available(
+            repo_id, source, f"cannot list its files to verify them: {type(exc).__name__}: {exc}", downloading=True
+        ) from None
+    siblings = list(
+        filter_repo_objects(
+            info.siblings or [],
+            allow_patterns=list(allow_patterns) if allow_patterns is not None else None,
+            ignore_patterns=list(ignore_patterns) if ignore_patterns is not None else None,
+            key=lambda s: s.rfilename,
+        )
+    )
     problems: list[str] = []
     counts = {"files": 0, "bytes": 0, "sha256": 0, "sha1": 0}
     for sib in siblings:
@@ -360,6 +377,12 @@ def verify_snapshot(
         counts["files"] += 1
         counts["bytes"] += size
     if problems:
-        raise not_available(repo_id, source, "verification failed: " + "; ".join(problems)
-                            + f". Delete these files under {path} and run the download again", downloading=True)
+        raise not_available(
+            repo_id,
+            source,
+            "verification failed: "
+            + "; ".join(problems)
+            + f". Delete these files under {path} and run the download again",
+            downloading=True,
+        )
     return counts

@@ -50,9 +50,7 @@ def resolve_spec(profile: str | Path | dict[str, Any] | ProfileSpec) -> ProfileS
     path = Path(text).expanduser()
     if path.exists():
         return read_profile_file(path)
-    raise ProfileError(
-        f"unknown profile {text!r}: not one of {builtin_names()} and no such file or directory"
-    )
+    raise ProfileError(f"unknown profile {text!r}: not one of {builtin_names()} and no such file or directory")
 
 
 class Models:
@@ -104,8 +102,9 @@ class Models:
         generation = get_preset(self.spec.preset).caption_generation
         if generation is not None:  # e.g. `authors`: BLIP's own generation config, as their pipeline call
             spec = dataclasses.replace(spec, generation=dict(generation))
-        return self._get("captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name),
-                         [("captioner", spec.source)])
+        return self._get(
+            "captioner", lambda: load_captioner(spec, self.device, self.dtype, self.name), [("captioner", spec.source)]
+        )
 
     def _codec(self, role: str) -> Codec:
         from semcom.models.codecs import load_codec
@@ -130,8 +129,11 @@ class Models:
         from semcom.models.spec import DIFFUSION_PARTS
 
         spec = self.spec.diffusion
-        return self._get("diffusion", lambda: load_diffusion(spec, self.device, self.dtype, self.name),
-                         [(part, spec.part(part)) for part in DIFFUSION_PARTS])
+        return self._get(
+            "diffusion",
+            lambda: load_diffusion(spec, self.device, self.dtype, self.name),
+            [(part, spec.part(part)) for part in DIFFUSION_PARTS],
+        )
 
     def sender(self) -> Sender:
         from semcom.models.sender import Sender

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -99,8 +100,17 @@ class _Job:
     def batch_key(self) -> tuple[Any, ...]:
         if self.k == 0:
             return ("decode", self.shape, self.rounding)
-        return ("diffuse", self.steps, self.k, self.cfg, self.guidance if self.cfg else 0.0, self.shape,
-                self.scheduler, None if self.text_only else self.renoise, self.rounding)
+        return (
+            "diffuse",
+            self.steps,
+            self.k,
+            self.cfg,
+            self.guidance if self.cfg else 0.0,
+            self.shape,
+            self.scheduler,
+            None if self.text_only else self.renoise,
+            self.rounding,
+        )
 
 
 def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
@@ -114,7 +124,6 @@ def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
         return get_encoding(payload.encoding).family != "float"
     except ValueError:
         return False
-
 
 
 def _check_item_types(packet: object, params: object) -> None:
@@ -153,6 +162,7 @@ def _latent_values(
     timings["repair"] = time.perf_counter() - t_repair
     return repaired.values, repaired.values_sanitised
 
+
 class Receiver:
     """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
 
@@ -170,7 +180,11 @@ class Receiver:
     # ------------------------------------------------------------------ public API
 
     def reconstruct(
-        self, packet: SemanticPacket, params: ReconParams, snr_db: float | None = None, link: ChannelConfig | None = None
+        self,
+        packet: SemanticPacket,
+        params: ReconParams,
+        snr_db: float | None = None,
+        link: ChannelConfig | None = None,
     ) -> ReconResult:
         """One packet -> ReconResult. ValueError for a mode the packet/profile cannot support.
 
@@ -242,7 +256,9 @@ class Receiver:
         timings: dict[str, float] = {}
         if mode == "text":
             self._require_text_to_image()
-            unpacked = _UnpackedLatent(latent=None, shape=self._text_latent_shape(packet), values_sanitised=0, repair="none")
+            unpacked = _UnpackedLatent(
+                latent=None, shape=self._text_latent_shape(packet), values_sanitised=0, repair="none"
+            )
         else:
             unpacked = self._unpack_latent(packet, params, link, timings)
             self._check_latent(packet, unpacked.shape, diffusion=k > 0, mode=mode)
@@ -301,7 +317,9 @@ class Receiver:
             raise ValueError(f"latent must have shape (C, H, W), got {values.shape}")
         latent = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).unsqueeze(0)
         channels, height, width = values.shape
-        return _UnpackedLatent(latent=latent, shape=(channels, height, width), values_sanitised=sanitised, repair=repair)
+        return _UnpackedLatent(
+            latent=latent, shape=(channels, height, width), values_sanitised=sanitised, repair=repair
+        )
 
     def _packet_codec(self, packet: SemanticPacket) -> CodecInfo:
         """The packet's codec info when it carries a finite valid range, else the receiver decoder's."""
@@ -337,7 +355,11 @@ class Receiver:
             width = height = self.models.spec.image_size or DEFAULT_CODED_SIZE
         if width % decoder.spatial_factor or height % decoder.spatial_factor:
             raise ValueError(f"coded size {width}x{height} is not a multiple of {decoder.spatial_factor}")
-        return (self.models.diffusion().latent_channels, height // decoder.spatial_factor, width // decoder.spatial_factor)
+        return (
+            self.models.diffusion().latent_channels,
+            height // decoder.spatial_factor,
+            width // decoder.spatial_factor,
+        )
 
     def _check_latent(self, packet: SemanticPacket, shape: tuple[int, ...], diffusion: bool, mode: str) -> None:
         spec = self.models.spec
@@ -387,7 +409,9 @@ class Receiver:
         first = group[0]
         scheduler = diffusion.new_scheduler(first.scheduler)
         timesteps = img2img_timesteps(scheduler, first.steps, first.k)  # k = steps: the whole schedule
-        noise_at = None if first.text_only else renoise_timestep(scheduler, timesteps, first.k, first.steps, first.renoise)
+        noise_at = (
+            None if first.text_only else renoise_timestep(scheduler, timesteps, first.k, first.steps, first.renoise)
+        )
         t0 = time.perf_counter()
         cond = diffusion.encode_text([job.condition for job in group])
         uncond = diffusion.encode_text([""] * len(group)) if first.cfg else None

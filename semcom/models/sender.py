@@ -69,8 +69,9 @@ class Sender:
         Uniform (int) encodings clip at `clip` if given, else at the (100 - percentile, percentile)
         percentiles of the latent (per channel with `per_channel`); 100 = min/max.
         """
-        return self.encode_with_timings(image, caption, encoding, per_channel, clip, sample_posterior, seed, size,
-                                        percentile)[0]
+        return self.encode_with_timings(
+            image, caption, encoding, per_channel, clip, sample_posterior, seed, size, percentile
+        )[0]
 
     def encode_latent_tensor(
         self, image: Image.Image, sample_posterior: bool = True, seed: int | None = None, size: int | None = None
@@ -91,8 +92,10 @@ class Sender:
         codec = self.models.encoder()
         generator: list[torch.Generator] | None = None
         if any(seed is not None for seed in seeds):
-            generator = [torch.Generator("cpu").manual_seed(seed) if seed is not None else torch.Generator("cpu")
-                         for seed in seeds]
+            generator = [
+                torch.Generator("cpu").manual_seed(seed) if seed is not None else torch.Generator("cpu")
+                for seed in seeds
+            ]
             for g, seed in zip(generator, seeds):
                 if seed is None:
                     g.seed()  # fresh randomness for the unseeded items of a mixed batch
@@ -113,8 +116,17 @@ class Sender:
         percentile: float = 100.0,
     ) -> tuple[SemanticPacket, dict[str, float]]:
         """`encode`, also returning stage timings: caption, encode (codec), pack (payload), total."""
-        item = dict(image=image, caption=caption, encoding=encoding, per_channel=per_channel, clip=clip,
-                    sample_posterior=sample_posterior, seed=seed, size=size, percentile=percentile)
+        item = dict(
+            image=image,
+            caption=caption,
+            encoding=encoding,
+            per_channel=per_channel,
+            clip=clip,
+            sample_posterior=sample_posterior,
+            seed=seed,
+            size=size,
+            percentile=percentile,
+        )
         packet, timings = self.encode_batch_with_timings([item])[0]
         self._local.timings = timings
         return packet, timings
@@ -127,8 +139,10 @@ class Sender:
         seed, so a packet equals `encode` of that item alone (up to last-bit rounding of batched
         kernels). With `return_exceptions`, an invalid item yields its exception in its slot.
         """
-        return [r if isinstance(r, BaseException) else r[0]
-                for r in self.encode_batch_with_timings(items, return_exceptions)]
+        return [
+            r if isinstance(r, BaseException) else r[0]
+            for r in self.encode_batch_with_timings(items, return_exceptions)
+        ]
 
     def encode_batch_with_timings(
         self, items: Sequence[Mapping[str, Any]], return_exceptions: bool = False
@@ -186,10 +200,18 @@ class Sender:
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
         size = item.get("size")
         side = check_size(self.models.spec.image_size if size is None else size)
-        return _Job(index=index, image=image, caption=caption, seed=seed, side=side,
-                    sample_posterior=bool(item.get("sample_posterior", True)),
-                    encoding=item.get("encoding", "float64"), per_channel=bool(item.get("per_channel", False)),
-                    clip=item.get("clip"), percentile=_percentile(item.get("percentile", 100.0)))
+        return _Job(
+            index=index,
+            image=image,
+            caption=caption,
+            seed=seed,
+            side=side,
+            sample_posterior=bool(item.get("sample_posterior", True)),
+            encoding=item.get("encoding", "float64"),
+            per_channel=bool(item.get("per_channel", False)),
+            clip=item.get("clip"),
+            percentile=_percentile(item.get("percentile", 100.0)),
+        )
 
     @staticmethod
     def _pack(job: _Job, codec_info: Any) -> SemanticPacket:
@@ -210,8 +232,9 @@ class Sender:
         )
 
 
-_ENCODE_KEYS = frozenset({"image", "caption", "encoding", "per_channel", "clip", "percentile", "sample_posterior",
-                          "seed", "size"})
+_ENCODE_KEYS = frozenset(
+    {"image", "caption", "encoding", "per_channel", "clip", "percentile", "sample_posterior", "seed", "size"}
+)
 
 
 def _percentile(value: Any) -> float:

@@ -30,9 +30,10 @@ against the profile file's directory):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from semcom.models.captioner import DEFAULT_GENERATION, CaptionerSpec
 from semcom.models.codecs import DEFAULT_LATENT_SPACE, CodecSpec
@@ -104,9 +105,14 @@ def _source(entry: Mapping[str, Any], base_dir: Path | None, where: str) -> Sour
     ref = entry.get("source")
     if not isinstance(ref, str) or not ref:
         raise ProfileError(f"{where}: 'source' (hub id or directory) is required")
-    if base_dir is not None and is_local_ref(ref) and not Path(ref).expanduser().is_absolute():
-        ref = str((base_dir / ref).resolve())
-    elif base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_dir():
+    if (
+        base_dir is not None
+        and is_local_ref(ref)
+        and not Path(ref).expanduser().is_absolute()
+        or base_dir is not None
+        and not Path(ref).is_absolute()
+        and (base_dir / ref).is_dir()
+    ):
         ref = str((base_dir / ref).resolve())
     sub = entry.get("subfolder")
     rev = entry.get("revision")

@@ -161,9 +161,7 @@ class TAEF2(nn.Module):
         self.decoder = build_decoder()
 
     @classmethod
-    def from_pretrained(
-        cls, ref: str, subfolder: str | None = None, revision: str | None = None
-    ) -> "TAEF2":
+    def from_pretrained(cls, ref: str, subfolder: str | None = None, revision: str | None = None) -> TAEF2:
         """Load from a local directory or a hub repository holding taef2_{encoder,decoder}.{pth,safetensors}."""
         model = cls()
         for part, net in (("encoder", model.encoder), ("decoder", model.decoder)):

@@ -113,19 +113,20 @@ def build_tiny_profile(directory: Path | None = None) -> Path:
     see a half-written profile.
     """
     import torch
+
     # From their modules: under TYPE_CHECKING `diffusers/__init__.py` re-exports the torch-less
     # placeholder classes (utils.dummy_pt_objects), which have no save_pretrained.
     from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
     from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
     from diffusers.schedulers.scheduling_ddim import DDIMScheduler
     from transformers import (
+        BertTokenizer,
         BlipConfig,
         BlipForConditionalGeneration,
         BlipImageProcessorPil,
         BlipProcessor,
         BlipTextConfig,
         BlipVisionConfig,
-        BertTokenizer,
         CLIPTextConfig,
         CLIPTextModel,
     )

@@ -118,4 +118,3 @@ def bit_error_mse(
             mse, n_sanitised = float(np.mean(errors)), float(np.mean(sanitised))
             results.append(BitErrorResult(name, enc.bits, ber, mse, mse_clean, predicted, n_sanitised))
     return results
-

@@ -21,7 +21,7 @@ so they feed Sionna's LDPC decoder unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -214,7 +214,7 @@ def _build(bits_per_symbol: int) -> Constellation:
     return Constellation(k, points, levels, axis_bits, label_of, map_byte, demap_byte)
 
 
-@lru_cache(maxsize=None)
+@cache
 def qam(bits_per_symbol: int) -> Constellation:
     """The Gray square QAM with `bits_per_symbol` bits (1 = BPSK, 2 = QPSK, 4 = 16-QAM, 6, 8, ...)."""
     k = int(bits_per_symbol) if isinstance(bits_per_symbol, (int, np.integer)) else -1

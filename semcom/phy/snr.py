@@ -95,16 +95,12 @@ def esn0_db_to_n0(esn0_db: ArrayLike, es: float = 1.0) -> DbResult:
 def ebn0_db_to_n0(ebn0_db: float, bits_per_symbol: float, code_rate: float = ..., es: float = ...) -> float: ...
 @overload
 def ebn0_db_to_n0(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = ..., es: float = ...) -> DbResult: ...
-def ebn0_db_to_n0(
-    ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0, es: float = 1.0
-) -> DbResult:
+def ebn0_db_to_n0(ebn0_db: ArrayLike, bits_per_symbol: float, code_rate: float = 1.0, es: float = 1.0) -> DbResult:
     """Complex noise variance N0 for a given Eb/N0 in dB (equivalent of Sionna's `ebnodb2no`)."""
     return esn0_db_to_n0(ebn0_db_to_esn0_db(ebn0_db, bits_per_symbol, code_rate), es)
 
 
-def snr_db_pair(
-    snr_db: float, convention: str, bits_per_symbol: float, code_rate: float = 1.0
-) -> tuple[float, float]:
+def snr_db_pair(snr_db: float, convention: str, bits_per_symbol: float, code_rate: float = 1.0) -> tuple[float, float]:
     """``(esn0_db, ebn0_db)`` of an SNR given in `convention` ("esn0" or "ebn0")."""
     if convention == "esn0":
         return float(snr_db), float(esn0_db_to_ebn0_db(snr_db, bits_per_symbol, code_rate))
@@ -140,7 +136,7 @@ class Snr:
         """Eb/N0 (per information bit) in dB on that link."""
         return snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)[1]
 
-    def to(self, convention: str, bits_per_symbol: float, code_rate: float = 1.0) -> "Snr":
+    def to(self, convention: str, bits_per_symbol: float, code_rate: float = 1.0) -> Snr:
         """The same physical SNR expressed in `convention`."""
         esn0, ebn0 = snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)
         return Snr(esn0 if convention == "esn0" else ebn0, convention)

@@ -12,7 +12,7 @@ All functions take Eb/N0 in dB (per information bit of an uncoded link) and acce
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import overload
 
 import numpy as np
@@ -39,7 +39,7 @@ def _check_bits_per_symbol(bits_per_symbol: int) -> int:
     return k
 
 
-@lru_cache(maxsize=None)
+@cache
 def qam_ber_terms(bits_per_symbol: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(c, beta)`` with ``Pb(g) = sum_i c_i Q(sqrt(beta_i g))``, g = Eb/N0 linear (Cho & Yoon 2002).
 

@@ -39,8 +39,9 @@ class Pipeline:
         self._receiver: Receiver | None = None
 
     @classmethod
-    def from_profile(cls, profile: Any = None, device: Any = None, dtype: Any = None,
-                     preset: str | None = None) -> "Pipeline":
+    def from_profile(
+        cls, profile: Any = None, device: Any = None, dtype: Any = None, preset: str | None = None
+    ) -> Pipeline:
         """`preset`: the reproduction preset (None: the profile's; docs/models.md)."""
         from semcom.models import load_profile
 
@@ -82,8 +83,7 @@ class Pipeline:
         received, report = transmit_packet(packet, cfg)
         return received, report, None
 
-    def receive(self, received: SemanticPacket, params: "ReconParams",
-                report: TransmissionReport | None) -> "ReconResult":
+    def receive(self, received: SemanticPacket, params: ReconParams, report: TransmissionReport | None) -> ReconResult:
         """The receiver, reading the link the way receiver_service does (`stages.receiver_item`)."""
         return self.receiver.reconstruct(*stages.receiver_item(received, params, report))
 

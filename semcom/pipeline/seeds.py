@@ -23,8 +23,9 @@ _MAX = 2**63
 
 
 def _check(name: str, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                              or not 0 <= int(value) < 2**64):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) < 2**64
+    ):
         raise ValueError(f"{name} seed must be None or an integer in [0, 2**64), got {value!r}")
 
 
@@ -39,7 +40,7 @@ class RoleSeeds:
             _check(role, getattr(self, role))
 
     @classmethod
-    def derive(cls, seed: int | None, *key: int) -> "RoleSeeds":
+    def derive(cls, seed: int | None, *key: int) -> RoleSeeds:
         """Independent per-role seeds from one user `seed` (None: all fresh).
 
         `key`: non-negative integers that make further independent families from the same seed

@@ -29,11 +29,17 @@ if TYPE_CHECKING:
 LATENT_MODES = ("latent", "text+latent")  # modes that cannot run without a latent
 
 
-def sender_item(image: "Image.Image", latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
+def sender_item(image: Image.Image, latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
     """Keyword arguments of `Sender.encode_with_timings` / one item of `Sender.encode_batch`."""
     item: dict[str, Any] = dict(
-        image=image, caption=caption, encoding=latent.encoding, per_channel=latent.per_channel, clip=latent.clip,
-        sample_posterior=latent.sample_posterior, seed=seed, size=latent.size,
+        image=image,
+        caption=caption,
+        encoding=latent.encoding,
+        per_channel=latent.per_channel,
+        clip=latent.clip,
+        sample_posterior=latent.sample_posterior,
+        seed=seed,
+        size=latent.size,
     )
     if latent.percentile != 100.0:
         item["percentile"] = latent.percentile
@@ -53,8 +59,8 @@ def channel_for(channel: ChannelConfig, seed: int | None) -> ChannelConfig:
 
 
 def receiver_item(
-    received: SemanticPacket, params: "ReconParams", report: TransmissionReport | None
-) -> tuple[SemanticPacket, "ReconParams", float | None, ChannelConfig | None]:
+    received: SemanticPacket, params: ReconParams, report: TransmissionReport | None
+) -> tuple[SemanticPacket, ReconParams, float | None, ChannelConfig | None]:
     """(packet, params, Eb/N0 dB, link): one item of `Receiver.reconstruct_batch`.
 
     Without a report (a sender talking to a receiver directly) the receiver knows no SNR and no

@@ -27,7 +27,9 @@ class LatentSpec:
 
     encoding: str = "float64"  # semcom.payload.latent encodings (the paper: float64)
     per_channel: bool = False  # int encodings: one range per latent channel
-    clip: tuple[ArrayLike, ArrayLike] | None = None  # int encodings: explicit (lo, hi) range, per channel with per_channel
+    clip: tuple[ArrayLike, ArrayLike] | None = (
+        None  # int encodings: explicit (lo, hi) range, per channel with per_channel
+    )
     percentile: float = 100.0  # int encodings: clip at the (100-p, p) percentiles
     sample_posterior: bool = True  # the VAE posterior sample (paper) instead of its mean
     size: int | None = None  # encoder input side (None: the profile's)
@@ -37,8 +39,8 @@ class LatentSpec:
 class TransmissionRequest:
     """One image through sender -> channel -> receiver."""
 
-    image: "Image.Image"
-    params: "ReconParams"
+    image: Image.Image
+    params: ReconParams
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     latent: LatentSpec = field(default_factory=LatentSpec)
     caption: str | None = None  # send this caption instead of the captioner's
@@ -53,7 +55,7 @@ class TransmissionResult:
     sent: SemanticPacket
     received: SemanticPacket
     report: TransmissionReport
-    recon: "ReconResult"
+    recon: ReconResult
     timings: dict[str, float] = field(default_factory=dict)  # sender_*, channel, receiver_* stages
 
     @property

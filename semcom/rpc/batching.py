@@ -57,18 +57,29 @@ class Work:
 class BatchQueue:
     """Bounded queue + one worker thread. `submit(item)` -> Work; `run_batch(items)` -> results."""
 
-    def __init__(self, run_batch: Callable[[list[Any]], Sequence[Any]] | None, max_queue: int,
-                 batch_max: int = 1, window_s: float = 0.01, service: str = "", thread_name: str = "batcher",
-                 cost: Callable[[Any], float] | None = None, cost_budget: float = float("inf"),
-                 high_water: float = 1.0, on_pressure: Callable[[bool], None] | None = None,
-                 retry_pushback_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        run_batch: Callable[[list[Any]], Sequence[Any]] | None,
+        max_queue: int,
+        batch_max: int = 1,
+        window_s: float = 0.01,
+        service: str = "",
+        thread_name: str = "batcher",
+        cost: Callable[[Any], float] | None = None,
+        cost_budget: float = float("inf"),
+        high_water: float = 1.0,
+        on_pressure: Callable[[bool], None] | None = None,
+        retry_pushback_ms: int = 1000,
+    ) -> None:
         """`cost(item)`: the item's price in budget units (megapixel-steps); queued + running
         cost may not exceed `cost_budget` (an item alone is always admitted: its size is bounded
         by `semcom.rpc.limits`). `on_pressure(True)` is called when the queue goes above
         `high_water` (a fraction of `max_queue` or of `cost_budget`), `on_pressure(False)` when it
         falls back below (readiness follows it)."""
         if max_queue < 1 or batch_max < 1 or window_s < 0 or cost_budget <= 0 or not 0 < high_water <= 1:
-            raise ValueError("max_queue and batch_max must be >= 1, window_s >= 0, cost_budget > 0, 0 < high_water <= 1")
+            raise ValueError(
+                "max_queue and batch_max must be >= 1, window_s >= 0, cost_budget > 0, 0 < high_water <= 1"
+            )
         self._run_batch = run_batch
         self._cost = cost or (lambda _item: 0.0)
         self.cost_budget = cost_budget
@@ -104,8 +115,10 @@ class BatchQueue:
 
     def _update_pressure(self) -> None:
         """Call under `_lock`; notifies `on_pressure` (outside callers' locks, on this thread)."""
-        above = (self.outstanding > self.high_water * self.max_queue
-                 or self.outstanding_cost > self.high_water * self.cost_budget)
+        above = (
+            self.outstanding > self.high_water * self.max_queue
+            or self.outstanding_cost > self.high_water * self.cost_budget
+        )
         if above != self._pressure:
             self._pressure = above
             if self.on_pressure is not None:
@@ -136,15 +149,23 @@ class BatchQueue:
         work.cost = cost
         with self._lock:
             if self.outstanding and self.outstanding_cost + cost > self.cost_budget:
-                raise self._refuse("cost", (
-                    f"{self.service or 'service'} is at capacity: {self.outstanding_cost:.3g} + {cost:.3g} megapixel-steps "
-                    f"over the budget of {self.cost_budget:g} (SEMCOM_COST_BUDGET); retry later"))
+                raise self._refuse(
+                    "cost",
+                    (
+                        f"{self.service or 'service'} is at capacity: {self.outstanding_cost:.3g} + {cost:.3g} megapixel-steps "
+                        f"over the budget of {self.cost_budget:g} (SEMCOM_COST_BUDGET); retry later"
+                    ),
+                )
             try:
                 self._queue.put_nowait(work)
             except queue.Full:
-                raise self._refuse("queue", (
-                    f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
-                    "retry later")) from None
+                raise self._refuse(
+                    "queue",
+                    (
+                        f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
+                        "retry later"
+                    ),
+                ) from None
             self.outstanding += 1
             self.outstanding_cost += cost
             self._update_pressure()
@@ -231,7 +252,9 @@ class BatchQueue:
             batch_cost = sum(w.cost for w in running)
             if batch_cost > 0:  # exponential average of seconds per cost unit, for the retry hint
                 rate = (time.monotonic() - t_batch) / batch_cost
-                self._seconds_per_cost = rate if self._seconds_per_cost <= 0 else 0.8 * self._seconds_per_cost + 0.2 * rate
+                self._seconds_per_cost = (
+                    rate if self._seconds_per_cost <= 0 else 0.8 * self._seconds_per_cost + 0.2 * rate
+                )
             for work, result in zip(running, results):
                 if isinstance(result, BaseException):
                     work.future.set_exception(result)

@@ -126,11 +126,14 @@ def dial(
         ("grpc.max_send_message_length", size),
         ("grpc.max_receive_message_length", size),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", service_config(
-            lb_policy or config.get("SEMCOM_LB_POLICY"),
-            retry_attempts if retry_attempts is not None else config.get("SEMCOM_RETRY_ATTEMPTS"),
-            retry_codes,
-        )),
+        (
+            "grpc.service_config",
+            service_config(
+                lb_policy or config.get("SEMCOM_LB_POLICY"),
+                retry_attempts if retry_attempts is not None else config.get("SEMCOM_RETRY_ATTEMPTS"),
+                retry_codes,
+            ),
+        ),
         ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_BACKOFF_MS),
         ("grpc.min_reconnect_backoff_ms", 200),
         ("grpc.initial_reconnect_backoff_ms", 200),
@@ -205,8 +208,13 @@ def image_request(
         params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
     if preset is not None:
         params.preset = preset
-    optionals = {"num_inference_steps": steps, "strength": strength, "guidance_scale": guidance_scale,
-                 "seed": roles.receiver, "adaptive_strength": adaptive_strength}
+    optionals = {
+        "num_inference_steps": steps,
+        "strength": strength,
+        "guidance_scale": guidance_scale,
+        "seed": roles.receiver,
+        "adaptive_strength": adaptive_strength,
+    }
     for name, value in optionals.items():
         if value is not None:
             setattr(params, name, value)
@@ -234,8 +242,13 @@ def image_request(
 
 TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
 # Codes that say nothing about one image: every image still waiting fails with them at once.
-STREAM_CODES = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAUTHENTICATED,
-                grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED)
+STREAM_CODES = (
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.UNIMPLEMENTED,
+)
 
 
 def retry_pushback_s(exc: grpc.RpcError) -> float | None:
@@ -281,8 +294,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, attempts: int | None = None, max_s: float | None = None) -> RetryPolicy:
-        return cls(attempts=attempts if attempts is not None else config.get("SEMCOM_SEND_ATTEMPTS"),
-                   max_s=max_s if max_s is not None else config.get("SEMCOM_SEND_RETRY_MAX_S"))
+        return cls(
+            attempts=attempts if attempts is not None else config.get("SEMCOM_SEND_ATTEMPTS"),
+            max_s=max_s if max_s is not None else config.get("SEMCOM_SEND_RETRY_MAX_S"),
+        )
 
     def backoff_s(self, failures: int, rng: random.Random) -> float:
         """Wait after the `failures`-th transient failure in a row (1-based), jittered."""
@@ -351,8 +366,13 @@ def transmit_all(
     ids = [r.request_id for r in requests]
     if len(set(ids)) != len(ids):
         raise ValueError("request ids must be unique")
-    batch = _Batch(requests, policy or RetryPolicy.from_settings(), rng or random.Random(), clock,
-                   deadline_s if deadline_s is not None else client.deadline_s)
+    batch = _Batch(
+        requests,
+        policy or RetryPolicy.from_settings(),
+        rng or random.Random(),
+        clock,
+        deadline_s if deadline_s is not None else client.deadline_s,
+    )
     while batch.pending:
         left = batch.end - clock()
         if left <= 0:
@@ -374,8 +394,14 @@ class _Batch:
     """The state of one `transmit_all` batch: every request's Outcome, the ids still waiting (in
     request order), the batch deadline on `clock` and the run of transient failures."""
 
-    def __init__(self, requests: list[sender_pb2.ImageRequest], policy: RetryPolicy, rng: random.Random,
-                 clock: Callable[[], float], deadline_s: float) -> None:
+    def __init__(
+        self,
+        requests: list[sender_pb2.ImageRequest],
+        policy: RetryPolicy,
+        rng: random.Random,
+        clock: Callable[[], float],
+        deadline_s: float,
+    ) -> None:
         ids = [r.request_id for r in requests]
         self.policy = policy
         self.rng = rng
@@ -399,8 +425,12 @@ class _Batch:
             self.outcomes[rid].attempts += 1
         return chunk
 
-    def receive(self, results: Iterable[sender_pb2.TransmitResult], chunk: list[str],
-                on_result: Callable[[sender_pb2.TransmitResult], None] | None) -> None:
+    def receive(
+        self,
+        results: Iterable[sender_pb2.TransmitResult],
+        chunk: list[str],
+        on_result: Callable[[sender_pb2.TransmitResult], None] | None,
+    ) -> None:
         """Take a stream's results (each request's first only); a stream that ends OK without
         answering some of `chunk` fails those (a server fault, not transient)."""
         for result in results:
@@ -429,8 +459,11 @@ class _Batch:
             self.give_up(list(self.pending), code, details)  # ours, or the server asks not to retry
             return None
         self.failures += 1
-        delay = (self.policy.backoff_s(self.failures, self.rng) if server_deadline
-                 else self.policy.delay_s(exc, self.failures, self.rng))
+        delay = (
+            self.policy.backoff_s(self.failures, self.rng)
+            if server_deadline
+            else self.policy.delay_s(exc, self.failures, self.rng)
+        )
         if delay is None:
             self.give_up(self.pending[:1], code, details)  # the first image still waiting is the one refused
             self.failures = 0
@@ -461,8 +494,15 @@ def _fails_the_stream(code: grpc.StatusCode, pushback: float | None, server_dead
 class _Client:
     """Owns a channel; deadlines default to SEMCOM_DEADLINE_S per call (per stream for streams)."""
 
-    def __init__(self, target: str, *, tls: TlsConfig | None = None, insecure: bool | None = None,
-                 deadline_s: float | None = None, **dial_options) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: TlsConfig | None = None,
+        insecure: bool | None = None,
+        deadline_s: float | None = None,
+        **dial_options,
+    ) -> None:
         if tls is None:
             tls = TlsConfig.from_settings(insecure=insecure)
         self.target = target
@@ -524,7 +564,9 @@ def health_status(target: str, *, service: str = "", tls: TlsConfig | None = Non
 
     channel = dial(target, tls=tls, retry_attempts=1)
     try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=timeout
+        )
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.NOT_FOUND:

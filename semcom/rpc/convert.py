@@ -187,7 +187,9 @@ def codec_from_proto(msg: packet_pb2.CodecInfo) -> CodecInfo:
 def packet_from_proto(msg: packet_pb2.SemanticPacket) -> SemanticPacket:
     """Wire packet -> core packet. Raises InvalidRequestError naming the offending field."""
     if msg.version not in (0, PACKET_VERSION):
-        raise InvalidRequestError(f"packet.version {msg.version} is not supported (this service speaks {PACKET_VERSION})")
+        raise InvalidRequestError(
+            f"packet.version {msg.version} is not supported (this service speaks {PACKET_VERSION})"
+        )
     latent = latent_from_proto(msg.latent) if msg.HasField("latent") else None
     return SemanticPacket(
         caption=bytes(msg.caption),

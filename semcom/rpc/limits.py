@@ -66,14 +66,22 @@ def _over(what: str, value: int, bound: int, setting: str) -> None:
 def _common(request: Any, limits: Limits) -> None:
     _over("request_id length", len(request.request_id), limits.max_request_id_chars, "SEMCOM_MAX_REQUEST_ID_CHARS")
     if request.HasField("params") and request.params.HasField("num_inference_steps"):
-        _over("params.num_inference_steps", request.params.num_inference_steps, limits.max_inference_steps,
-              "SEMCOM_MAX_INFERENCE_STEPS")
+        _over(
+            "params.num_inference_steps",
+            request.params.num_inference_steps,
+            limits.max_inference_steps,
+            "SEMCOM_MAX_INFERENCE_STEPS",
+        )
 
 
 def _channel(channel: Any, limits: Limits, where: str) -> None:
     if channel.HasField("fading_block_length"):
-        _over(f"{where}.fading_block_length", channel.fading_block_length, limits.max_fading_block_length,
-              "SEMCOM_MAX_FADING_BLOCK_LENGTH")
+        _over(
+            f"{where}.fading_block_length",
+            channel.fading_block_length,
+            limits.max_fading_block_length,
+            "SEMCOM_MAX_FADING_BLOCK_LENGTH",
+        )
 
 
 def check_image_request(request: Any, limits: Limits | None = None) -> None:
@@ -81,8 +89,12 @@ def check_image_request(request: Any, limits: Limits | None = None) -> None:
     limits = limits or Limits.from_settings()
     _common(request, limits)
     if request.HasField("caption"):
-        _over("caption length in bytes", len(request.caption.encode("utf-8")), limits.max_caption_chars,
-              "SEMCOM_MAX_CAPTION_CHARS")
+        _over(
+            "caption length in bytes",
+            len(request.caption.encode("utf-8")),
+            limits.max_caption_chars,
+            "SEMCOM_MAX_CAPTION_CHARS",
+        )
     if request.HasField("quant"):
         _over("quant.lo values", len(request.quant.lo), MAX_QUANT_VALUES, "fixed")
         _over("quant.hi values", len(request.quant.hi), MAX_QUANT_VALUES, "fixed")
@@ -119,5 +131,9 @@ def check_reconstruct_request(request: Any, limits: Limits | None = None, spatia
         _over("packet.latent.data bytes", len(latent.data), limits.max_latent_bytes, "SEMCOM_MAX_LATENT_BYTES")
         if spatial_factor:
             pixels = shape[1] * spatial_factor * shape[2] * spatial_factor
-            _over(f"output of latent {shape} ({shape[2] * spatial_factor}x{shape[1] * spatial_factor}) in pixels",
-                  pixels, limits.max_output_pixels, "SEMCOM_MAX_OUTPUT_PIXELS")
+            _over(
+                f"output of latent {shape} ({shape[2] * spatial_factor}x{shape[1] * spatial_factor}) in pixels",
+                pixels,
+                limits.max_output_pixels,
+                "SEMCOM_MAX_OUTPUT_PIXELS",
+            )

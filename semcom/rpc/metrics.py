@@ -39,7 +39,12 @@ ITEMS_TOTAL = Counter("semcom_items", "images or packets handled", ["service", "
 ITEM_SECONDS = Histogram("semcom_item_seconds", "per-item latency", ["service", "mode"], buckets=_BUCKETS)
 STAGE_SECONDS = Histogram("semcom_stage_seconds", "per-stage timings", ["service", "stage"], buckets=_BUCKETS)
 QUEUE_DEPTH = Gauge("semcom_queue_depth", "batching queue occupancy (receiver; sender with batching on)", ["service"])
-BATCH_SIZE = Histogram("semcom_batch_size", "model batch sizes (receiver; sender with batching on)", ["service"], buckets=(1, 2, 4, 8, 16, 32))
+BATCH_SIZE = Histogram(
+    "semcom_batch_size",
+    "model batch sizes (receiver; sender with batching on)",
+    ["service"],
+    buckets=(1, 2, 4, 8, 16, 32),
+)
 ABANDONED = Counter("semcom_abandoned_batches", "batches stopped early: every caller had gone", ["service"])
 ADMISSION_REFUSED = Counter("semcom_admission_refused", "calls refused before any work", ["service", "reason"])
 INFLIGHT = Gauge("semcom_rpc_in_flight", "model RPCs admitted and not finished", ["service"])
@@ -49,10 +54,28 @@ SERVICES = frozenset({"sender", "channel", "receiver", "service"})
 METHODS = frozenset({"Encode", "Transmit", "Reconstruct", "ReconstructStream"})
 CODES = frozenset(code.name for code in __import__("grpc").StatusCode)
 MODES = frozenset({"auto", "text", "latent", "text+latent", "encode"})
-STAGES = frozenset({
-    "caption", "encode", "pack", "network", "channel", "channel_sim", "queue", "denoise", "decode", "repair",
-    "unpack", "image_encode", "receiver", "total", "prepare", "text_encode", "vae_decode", "sanitise",
-})
+STAGES = frozenset(
+    {
+        "caption",
+        "encode",
+        "pack",
+        "network",
+        "channel",
+        "channel_sim",
+        "queue",
+        "denoise",
+        "decode",
+        "repair",
+        "unpack",
+        "image_encode",
+        "receiver",
+        "total",
+        "prepare",
+        "text_encode",
+        "vae_decode",
+        "sanitise",
+    }
+)
 _SETS = {"service": SERVICES, "method": METHODS, "code": CODES, "mode": MODES, "stage": STAGES}
 
 
@@ -68,9 +91,7 @@ def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
     RPC_SECONDS.labels(service, method).observe(seconds)
 
 
-def observe_item(
-    service: str, mode: str, code: str, seconds: float, stages: Mapping[str, float] | None = None
-) -> None:
+def observe_item(service: str, mode: str, code: str, seconds: float, stages: Mapping[str, float] | None = None) -> None:
     """Count one handled item and record its latency and its stage timings."""
     service, mode = label("service", service), label("mode", mode)
     ITEMS_TOTAL.labels(service, mode, label("code", code)).inc()

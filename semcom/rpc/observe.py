@@ -26,8 +26,9 @@ log = logging.getLogger("semcom.rpc")
 RETRY_PUSHBACK = "grpc-retry-pushback-ms"  # a negative value: "do not retry this call"
 
 
-def _finish(servicer: Any, method: str, start: float, code: grpc.StatusCode, message: str = "",
-            exc: BaseException | None = None) -> None:
+def _finish(
+    servicer: Any, method: str, start: float, code: grpc.StatusCode, message: str = "", exc: BaseException | None = None
+) -> None:
     seconds = time.monotonic() - start
     service = getattr(servicer, "service_name", "service")
     observe_rpc(service, method, code.name, seconds)

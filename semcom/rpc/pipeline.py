@@ -43,9 +43,15 @@ class Pending(Generic[Res]):
     cancel: Callable[[], object] = lambda: None
 
 
-def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res]], depth: int = 2, *,
-                     idle_s: float | None = None, max_s: float | None = None,
-                     max_items: int | None = None) -> Iterator[Res]:
+def ordered_pipeline(
+    requests: Iterator[Req],
+    start: Callable[[Req], Pending[Res]],
+    depth: int = 2,
+    *,
+    idle_s: float | None = None,
+    max_s: float | None = None,
+    max_items: int | None = None,
+) -> Iterator[Res]:
     """Results of `start(r).result()` for every r in `requests`, in order, `depth` in flight.
 
     `idle_s`, `max_s`, `max_items`: None = the settings SEMCOM_STREAM_IDLE_S,
@@ -71,8 +77,14 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
             for request in requests:
                 count += 1
                 if count > max_items:
-                    slots.put(("error", LimitError(
-                        f"stream sent more than {max_items} requests, over the limit (SEMCOM_MAX_STREAM_ITEMS)")))
+                    slots.put(
+                        (
+                            "error",
+                            LimitError(
+                                f"stream sent more than {max_items} requests, over the limit (SEMCOM_MAX_STREAM_ITEMS)"
+                            ),
+                        )
+                    )
                     return
                 if not acquire():
                     return
@@ -97,8 +109,10 @@ def ordered_pipeline(requests: Iterator[Req], start: Callable[[Req], Pending[Res
         while True:
             now = time.monotonic()
             if now - began >= max_s:
-                raise ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED,
-                                   f"stream lasted {max_s:g} s, the longest allowed (SEMCOM_STREAM_MAX_S); open a new one")
+                raise ServiceError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"stream lasted {max_s:g} s, the longest allowed (SEMCOM_STREAM_MAX_S); open a new one",
+                )
             try:
                 kind, value = slots.get(timeout=max(min(last + idle_s, began + max_s) - now, 0.0))
             except queue.Empty:

@@ -142,7 +142,9 @@ class ServerOptions:
         if self.max_connection_age_s <= 0 or self.max_connection_age_grace_s < 0:
             raise ValueError("max connection age must be > 0 and its grace >= 0")
         if self.allowed_clients and not self.tls.mutual:
-            raise ValueError("SEMCOM_TLS_ALLOWED_CLIENTS needs mutual TLS (SEMCOM_TLS_CA, SEMCOM_TLS_CERT, SEMCOM_TLS_KEY)")
+            raise ValueError(
+                "SEMCOM_TLS_ALLOWED_CLIENTS needs mutual TLS (SEMCOM_TLS_CA, SEMCOM_TLS_CERT, SEMCOM_TLS_KEY)"
+            )
 
     def grpc_options(self) -> list[tuple[str, int]]:
         """Channel arguments of the server: message size, keepalive, connection age."""
@@ -164,8 +166,12 @@ class ServerOptions:
 def admission_settings(host: ServiceHost) -> dict[str, Any]:
     """Keyword arguments of a `BatchQueue` for `host`: cost budget, readiness high-water mark
     (which turns the host's readiness NOT_SERVING), retry hint."""
-    return dict(cost_budget=config.get("SEMCOM_COST_BUDGET"), high_water=config.get("SEMCOM_READY_HIGH_WATER"),
-                on_pressure=host.set_overloaded, retry_pushback_ms=host.options.retry_pushback_ms)
+    return dict(
+        cost_budget=config.get("SEMCOM_COST_BUDGET"),
+        high_water=config.get("SEMCOM_READY_HIGH_WATER"),
+        on_pressure=host.set_overloaded,
+        retry_pushback_ms=host.options.retry_pushback_ms,
+    )
 
 
 # --------------------------------------------------------------------------- the event loop
@@ -268,8 +274,9 @@ class Admission:
             return True
 
 
-def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str,
-             trailing: tuple[tuple[str, str], ...] = ()) -> grpc.RpcMethodHandler:
+def _refusal(
+    handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str, trailing: tuple[tuple[str, str], ...] = ()
+) -> grpc.RpcMethodHandler:
     """An async handler of the same shape as `handler` that ends the call at once with `code`."""
 
     async def refuse(_request, context) -> None:
@@ -305,12 +312,15 @@ class _Gate(grpc.aio.ServerInterceptor):
         name = method.rsplit("/", 1)[-1]
         if host.draining:
             ADMISSION_REFUSED.labels(host.name, "draining").inc()
-            return _refusal(handler, grpc.StatusCode.UNAVAILABLE, f"{host.name} is draining for shutdown; retry elsewhere")
+            return _refusal(
+                handler, grpc.StatusCode.UNAVAILABLE, f"{host.name} is draining for shutdown; retry elsewhere"
+            )
         if not host.admission.try_enter():
             ADMISSION_REFUSED.labels(host.name, "workers").inc()
             log.info("call refused: every worker busy", extra=fields(method=name, workers=host.admission.limit))
             return _refusal(
-                handler, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                handler,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"{host.name} is at capacity ({host.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
                 ((RETRY_PUSHBACK, str(host.options.retry_pushback_ms)),),
             )
@@ -408,7 +418,9 @@ class ServiceHost:
         self.name = name
         self.options = options
         self.workers = max(options.max_workers, 1)
-        self.admission = Admission(self.workers, INFLIGHT.labels(name if name in ("sender", "channel", "receiver") else "service"))
+        self.admission = Admission(
+            self.workers, INFLIGHT.labels(name if name in ("sender", "channel", "receiver") else "service")
+        )
         self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")))  # streams before their first request
         self.pool = ThreadPoolExecutor(max_workers=self.workers + SPARE_WORKERS, thread_name_prefix=f"{name}-rpc")
         self.service_names: list[str] = []
@@ -449,8 +461,9 @@ class ServiceHost:
 
         allowed = self.options.allowed_clients
         if allowed and not set(_peer_sans(context)) & set(allowed):
-            raise ServiceError(grpc.StatusCode.PERMISSION_DENIED,
-                               "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS")
+            raise ServiceError(
+                grpc.StatusCode.PERMISSION_DENIED, "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS"
+            )
 
     def _deny(self, context, exc) -> None:
         context.abort(exc.code, exc.message)
@@ -533,8 +546,10 @@ class ServiceHost:
             ADMISSION_REFUSED.labels(self.name, "workers").inc()
             log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
             context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later")
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
+            )
 
     async def _unary(self, method: str, behaviour, request, context):
         """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
@@ -557,22 +572,24 @@ class ServiceHost:
         """A bidirectional stream: no thread and no worker slot until its first request arrives
         (an idle stream waits on the event loop, ended after SEMCOM_STREAM_IDLE_S); then admitted
         like a call and run by the synchronous `behaviour` on the pool, item by item."""
-        from semcom.rpc.errors import ServiceError
 
         idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
         if not self.waiting.try_enter():
             ADMISSION_REFUSED.labels(self.name, "streams").inc()
             context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later")
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later",
+            )
         try:
             first = await asyncio.wait_for(requests.__anext__(), idle_s)
         except StopAsyncIteration:
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.info("idle stream closed", extra=fields(method=method, idle_s=idle_s))
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
-                                f"stream idle: no request for {idle_s:g} s (SEMCOM_STREAM_IDLE_S)")
+            await context.abort(
+                grpc.StatusCode.DEADLINE_EXCEEDED, f"stream idle: no request for {idle_s:g} s (SEMCOM_STREAM_IDLE_S)"
+            )
         finally:
             self.waiting.leave()
         if isinstance(first, Undecodable):
@@ -652,8 +669,10 @@ class ServiceHost:
         """The model queue crossed its high-water mark (True) or fell back below it (False)."""
         if overloaded != self._overloaded:
             self._overloaded = overloaded
-            log.info(f"{self.name} {'above' if overloaded else 'below'} its queue high-water mark: readiness "
-                     f"{'NOT_SERVING' if overloaded else 'follows the lifecycle'}")
+            log.info(
+                f"{self.name} {'above' if overloaded else 'below'} its queue high-water mark: readiness "
+                f"{'NOT_SERVING' if overloaded else 'follows the lifecycle'}"
+            )
             self._republish()
 
     # ------------------------------------------------------------------ lifecycle
@@ -691,10 +710,16 @@ class ServiceHost:
         start_metrics_server(self.options.metrics_port, self.options.metrics_host)
         log.info(
             f"{self.name} listening",
-            extra=fields(address=f"{self.options.host}:{self.port}", tls=not self.options.tls.insecure or bool(self.options.tls.cert),
-                         mutual_tls=self.options.tls.mutual, workers=self.workers,
-                         allowed_clients=list(self.options.allowed_clients),
-                         metrics=f"{self.options.metrics_host}:{self.options.metrics_port}" if self.options.metrics_port else "off"),
+            extra=fields(
+                address=f"{self.options.host}:{self.port}",
+                tls=not self.options.tls.insecure or bool(self.options.tls.cert),
+                mutual_tls=self.options.tls.mutual,
+                workers=self.workers,
+                allowed_clients=list(self.options.allowed_clients),
+                metrics=f"{self.options.metrics_host}:{self.options.metrics_port}"
+                if self.options.metrics_port
+                else "off",
+            ),
         )
         return self.port
 
@@ -722,8 +747,10 @@ class ServiceHost:
                     _on_loop(self._publish())
                 drained = self.admission.wait_idle(grace)
                 if not drained:
-                    log.warning(f"{self.name}: drain time over, cancelling calls in flight",
-                                extra=fields(in_flight=self.admission.in_flight))
+                    log.warning(
+                        f"{self.name}: drain time over, cancelling calls in flight",
+                        extra=fields(in_flight=self.admission.in_flight),
+                    )
                 if self.server is not None:
                     if self.health is not None:
                         _on_loop(self.health.enter_graceful_shutdown())
@@ -779,5 +806,3 @@ class ServiceHost:
         while not self._stopped.wait(0.5):  # a timed wait lets the main thread take signals
             pass
         log.info(f"{self.name} stopped")
-
-

@@ -30,16 +30,25 @@ def keepalive_options(keepalive_s: float | None = None, timeout_s: float | None 
     ]
 
 
-def dial_upstream(target: str, *, tls: TlsConfig, lb_policy: str | None = None, max_message_bytes: int | None = None,
-                  keepalive_s: float | None = None, timeout_s: float | None = None) -> grpc.Channel:
+def dial_upstream(
+    target: str,
+    *,
+    tls: TlsConfig,
+    lb_policy: str | None = None,
+    max_message_bytes: int | None = None,
+    keepalive_s: float | None = None,
+    timeout_s: float | None = None,
+) -> grpc.Channel:
     """A channel to a hop's upstream: `dial`'s options plus keepalive (see the module docstring)."""
     size = max_message_bytes if max_message_bytes is not None else config.get("SEMCOM_MAX_MESSAGE_BYTES")
     options = [
         ("grpc.max_send_message_length", size),
         ("grpc.max_receive_message_length", size),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", service_config(lb_policy or config.get("SEMCOM_LB_POLICY"),
-                                               config.get("SEMCOM_RETRY_ATTEMPTS"))),
+        (
+            "grpc.service_config",
+            service_config(lb_policy or config.get("SEMCOM_LB_POLICY"), config.get("SEMCOM_RETRY_ATTEMPTS")),
+        ),
         ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_BACKOFF_MS),
         ("grpc.min_reconnect_backoff_ms", 200),
         ("grpc.initial_reconnect_backoff_ms", 200),

@@ -26,9 +26,24 @@ mark.corrupted { background: #ffb3b3; color: #800; font-weight: 600; padding: 0 
 """
 
 
-def _settings(backend: Any, sample: str, snr: float, convention: str, channel: str, mode: str, encoding: str,
-              int_clip: bool, repair: str, fec: str, mcs: str, policy: str, seed: Any, steps: Any, strength: float,
-              caption: str | None) -> be.UiSettings:
+def _settings(
+    backend: Any,
+    sample: str,
+    snr: float,
+    convention: str,
+    channel: str,
+    mode: str,
+    encoding: str,
+    int_clip: bool,
+    repair: str,
+    fec: str,
+    mcs: str,
+    policy: str,
+    seed: Any,
+    steps: Any,
+    strength: float,
+    caption: str | None,
+) -> be.UiSettings:
     caption = (caption or "").strip() or None
     if caption is None and not backend.has_captioner:
         samples = be.sample_photos()
@@ -38,10 +53,22 @@ def _settings(backend: Any, sample: str, snr: float, convention: str, channel: s
         steps_int = int(steps)
     except (TypeError, ValueError):
         raise be.UiError("seed and steps must be whole numbers") from None
-    return be.UiSettings(snr_db=float(snr), snr_convention=convention, channel_model=channel, mode=mode,
-                         encoding=encoding, int_clip=bool(int_clip), latent_repair=repair, fec=fec,
-                         mcs=(mcs or "auto").strip(), latent_policy=policy, seed=seed_int, steps=steps_int,
-                         strength=float(strength), caption=caption)
+    return be.UiSettings(
+        snr_db=float(snr),
+        snr_convention=convention,
+        channel_model=channel,
+        mode=mode,
+        encoding=encoding,
+        int_clip=bool(int_clip),
+        latent_repair=repair,
+        fec=fec,
+        mcs=(mcs or "auto").strip(),
+        latent_policy=policy,
+        seed=seed_int,
+        steps=steps_int,
+        strength=float(strength),
+        caption=caption,
+    )
 
 
 def _image(upload: Any, sample: str, max_bytes: int, max_pixels: int):
@@ -68,14 +95,48 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
 
     samples = list(be.sample_photos())
 
-    def transmit(upload, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs, policy,
-                 seed, steps, strength, caption, compare, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
+    def transmit(
+        upload,
+        sample,
+        snr,
+        convention,
+        channel,
+        mode,
+        encoding,
+        int_clip,
+        repair,
+        fec,
+        mcs,
+        policy,
+        seed,
+        steps,
+        strength,
+        caption,
+        compare,
+        progress=gr.Progress(),
+    ):  # noqa: B008 - Gradio's idiom
         blank = (None, None, None, "", "", "")
         try:
             progress(0.0, desc="reading the image")
             image = _image(upload, sample, max_upload_bytes, max_pixels)
-            s = _settings(backend, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs,
-                          policy, seed, steps, strength, caption)
+            s = _settings(
+                backend,
+                sample,
+                snr,
+                convention,
+                channel,
+                mode,
+                encoding,
+                int_clip,
+                repair,
+                fec,
+                mcs,
+                policy,
+                seed,
+                steps,
+                strength,
+                caption,
+            )
             progress(0.1, desc=f"transmitting at {s.snr_db:g} dB ({backend.name})")
             out = backend.transmit(image, s)
             paper_img, paper_rep = None, ""
@@ -84,31 +145,76 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                 paper = backend.transmit(image, be.paper_settings(s))
                 paper_img, paper_rep = paper.image, be.report_html(paper, "the paper's float64, uncoded, same SNR")
             progress(1.0, desc="done")
-            status = (f"Done: {html.escape(out.mode_used)} reconstruction at {s.snr_db:g} dB "
-                      f"{'Eb/N0' if s.snr_convention == 'ebn0' else 'Es/N0'} over {s.channel_model} "
-                      f"({html.escape(backend.name)}).")
-            return (image, out.image, paper_img, be.caption_html(out.caption_sent, out.caption_received),
-                    be.report_html(out, "your settings"), paper_rep, status)
+            status = (
+                f"Done: {html.escape(out.mode_used)} reconstruction at {s.snr_db:g} dB "
+                f"{'Eb/N0' if s.snr_convention == 'ebn0' else 'Es/N0'} over {s.channel_model} "
+                f"({html.escape(backend.name)})."
+            )
+            return (
+                image,
+                out.image,
+                paper_img,
+                be.caption_html(out.caption_sent, out.caption_received),
+                be.report_html(out, "your settings"),
+                paper_rep,
+                status,
+            )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the page
             return (*blank, _error(exc))
 
-    def run_sweep(upload, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs, policy,
-                  seed, steps, strength, caption, variants, snrs, progress=gr.Progress()):  # noqa: B008
+    def run_sweep(
+        upload,
+        sample,
+        snr,
+        convention,
+        channel,
+        mode,
+        encoding,
+        int_clip,
+        repair,
+        fec,
+        mcs,
+        policy,
+        seed,
+        steps,
+        strength,
+        caption,
+        variants,
+        snrs,
+        progress=gr.Progress(),
+    ):  # noqa: B008
         try:
             image = _image(upload, sample, max_upload_bytes, max_pixels)
-            s = _settings(backend, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs,
-                          policy, seed, steps, strength, caption)
+            s = _settings(
+                backend,
+                sample,
+                snr,
+                convention,
+                channel,
+                mode,
+                encoding,
+                int_clip,
+                repair,
+                fec,
+                mcs,
+                policy,
+                seed,
+                steps,
+                strength,
+                caption,
+            )
             points = be.parse_snrs(snrs)
-            rows = be.sweep(backend, image, s, list(variants or []), points,
-                            progress=lambda f, d: progress(f, desc=d))
+            rows = be.sweep(backend, image, s, list(variants or []), points, progress=lambda f, d: progress(f, desc=d))
             table = "".join(
                 f"<tr><td>{html.escape(r.variant)}</td><td>{r.snr_db:g}</td>"
                 f"<td>{'' if r.ssim is None else f'{r.ssim:.4f}'}</td><td>{r.latent_bit_errors}</td>"
                 f"<td>{'dropped' if r.latent_dropped else ''}</td><td>{html.escape(r.error)}</td></tr>"
                 for r in rows
             )
-            body = ('<div class="report"><table><tr><th>variant</th><th>SNR dB</th><th>SSIM</th>'
-                    f"<th>latent bit errors</th><th>latent</th><th>refused</th></tr>{table}</table></div>")
+            body = (
+                '<div class="report"><table><tr><th>variant</th><th>SNR dB</th><th>SSIM</th>'
+                f"<th>latent bit errors</th><th>latent</th><th>refused</th></tr>{table}</table></div>"
+            )
             failed = sum(1 for r in rows if r.error)
             status = f"Sweep done: {len(rows)} transmissions" + (f", {failed} refused (see table)" if failed else "")
             return be.sweep_figure(rows, s.snr_convention), body, status
@@ -116,28 +222,38 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
             return None, "", _error(exc)
 
     with gr.Blocks(title="semcom: an image across the channel", analytics_enabled=False) as app:
-        gr.Markdown(f"## semcom: watch an image cross the channel\nBack-end: **{html.escape(backend.name)}**. "
-                    "Caption + latent go over the simulated channel; the receiver rebuilds the picture.")
+        gr.Markdown(
+            f"## semcom: watch an image cross the channel\nBack-end: **{html.escape(backend.name)}**. "
+            "Caption + latent go over the simulated channel; the receiver rebuilds the picture."
+        )
         with gr.Row():
             with gr.Column(scale=1):
-                upload = gr.File(label="upload a photo (PNG, JPEG, ...; used when present)", type="filepath", elem_id="upload")
-                sample = gr.Dropdown([UPLOAD, *samples], value=samples[0], label="or a sample photo",
-                                     elem_id="sample")
-                caption = gr.Textbox(label="caption to send (empty: the sender's captioner"
-                                     + ("" if backend.has_captioner else "; this profile has none, so the sample's "
-                                        "caption or 'a photo'") + ")", elem_id="caption")
+                upload = gr.File(
+                    label="upload a photo (PNG, JPEG, ...; used when present)", type="filepath", elem_id="upload"
+                )
+                sample = gr.Dropdown([UPLOAD, *samples], value=samples[0], label="or a sample photo", elem_id="sample")
+                caption = gr.Textbox(
+                    label="caption to send (empty: the sender's captioner"
+                    + ("" if backend.has_captioner else "; this profile has none, so the sample's caption or 'a photo'")
+                    + ")",
+                    elem_id="caption",
+                )
             with gr.Column(scale=2):
                 with gr.Row():
                     snr = gr.Slider(-5, 30, value=defaults.snr_db, step=0.5, label="SNR (dB)", elem_id="snr")
-                    convention = gr.Radio(list(be.SNR_CONVENTIONS), value=defaults.snr_convention,
-                                          label="SNR convention (Eb/N0 per information bit, Es/N0 per symbol)")
+                    convention = gr.Radio(
+                        list(be.SNR_CONVENTIONS),
+                        value=defaults.snr_convention,
+                        label="SNR convention (Eb/N0 per information bit, Es/N0 per symbol)",
+                    )
                     channel = gr.Radio(list(be.CHANNELS), value=defaults.channel_model, label="channel")
                 with gr.Row():
                     mode = gr.Dropdown(list(be.MODES), value=defaults.mode, label="receiver mode")
                     encoding = gr.Dropdown(list(LATENT_ENCODINGS), value=defaults.encoding, label="latent encoding")
                     int_clip = gr.Checkbox(value=defaults.int_clip, label="int encodings: per-channel range, p99.9")
-                    repair = gr.Dropdown(list(be.REPAIRS), value=defaults.latent_repair,
-                                         label="latent repair (int latent, uncoded)")
+                    repair = gr.Dropdown(
+                        list(be.REPAIRS), value=defaults.latent_repair, label="latent repair (int latent, uncoded)"
+                    )
                 with gr.Row():
                     fec = gr.Radio(list(be.FEC), value=defaults.fec, label="FEC")
                     mcs = gr.Textbox(value=defaults.mcs, label="MCS (auto = AMC; or a name from `semcom channel mcs`)")
@@ -146,8 +262,24 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     seed = gr.Number(value=defaults.seed, precision=0, label="seed")
                     steps = gr.Number(value=defaults.steps, precision=0, label="DDIM steps")
                     strength = gr.Slider(0, 1, value=defaults.strength, step=0.05, label="strength (0 = decode only)")
-        inputs = [upload, sample, snr, convention, channel, mode, encoding, int_clip, repair, fec, mcs, policy, seed,
-                  steps, strength, caption]
+        inputs = [
+            upload,
+            sample,
+            snr,
+            convention,
+            channel,
+            mode,
+            encoding,
+            int_clip,
+            repair,
+            fec,
+            mcs,
+            policy,
+            seed,
+            steps,
+            strength,
+            caption,
+        ]
         status = gr.Markdown("", elem_id="status")
         with gr.Tab("Transmit"):
             compare = gr.Checkbox(value=True, label="also show the paper's float64 (uncoded) at the same SNR")
@@ -179,8 +311,15 @@ def launch(app: Any, host: str, port: int, max_upload_bytes: int, block: bool = 
     import gradio as gr
 
     app.queue(default_concurrency_limit=1).launch(
-        server_name=host, server_port=port, share=False, inbrowser=False, show_error=False, ssr_mode=False,
-        max_file_size=2 * max_upload_bytes, prevent_thread_lock=not block, css=CSS,
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        show_error=False,
+        ssr_mode=False,
+        max_file_size=2 * max_upload_bytes,
+        prevent_thread_lock=not block,
+        css=CSS,
         theme=gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
         footer_links=[],
     )

@@ -62,8 +62,13 @@ class UiSettings:
     caption: str | None = None  # None: the sender's captioner
 
     def __post_init__(self) -> None:
-        for name, allowed in (("snr_convention", SNR_CONVENTIONS), ("channel_model", CHANNELS), ("mode", MODES),
-                              ("fec", FEC), ("latent_repair", REPAIRS)):
+        for name, allowed in (
+            ("snr_convention", SNR_CONVENTIONS),
+            ("channel_model", CHANNELS),
+            ("mode", MODES),
+            ("fec", FEC),
+            ("latent_repair", REPAIRS),
+        ):
             if getattr(self, name) not in allowed:
                 raise UiError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
@@ -73,8 +78,9 @@ class UiSettings:
 def paper_settings(s: UiSettings) -> UiSettings:
     """The paper's scheme on the same channel at the same SNR: float64 latent, uncoded, always sent,
     the receiver's default float sanitiser (no int repair)."""
-    return dataclasses.replace(s, encoding="float64", fec="none", mcs="auto", latent_policy="always",
-                               latent_repair="none")
+    return dataclasses.replace(
+        s, encoding="float64", fec="none", mcs="auto", latent_policy="always", latent_repair="none"
+    )
 
 
 @dataclass
@@ -112,8 +118,9 @@ def load_upload(path: str | Path | None, max_bytes: int, max_pixels: int) -> Ima
     path = Path(path)
     size = path.stat().st_size
     if size > max_bytes:
-        raise UiError(f"upload refused: {size} bytes is more than the limit of {max_bytes} bytes "
-                      "(SEMCOM_UI_MAX_UPLOAD_BYTES)")
+        raise UiError(
+            f"upload refused: {size} bytes is more than the limit of {max_bytes} bytes (SEMCOM_UI_MAX_UPLOAD_BYTES)"
+        )
     try:
         return decode_image(path.read_bytes(), max_pixels)
     except InvalidRequestError as exc:
@@ -162,24 +169,45 @@ class InProcessBackend:
         from semcom.pipeline import LatentSpec, RoleSeeds, TransmissionRequest
 
         try:
-            channel = ChannelConfig(snr_db=float(s.snr_db), snr_convention=s.snr_convention, model=s.channel_model,
-                                    latent_policy=s.latent_policy, fec=s.fec, mcs=s.mcs or "auto")
-            params = ReconParams(mode=s.mode, num_inference_steps=int(s.steps), strength=float(s.strength),
-                                 latent_repair=s.latent_repair)
+            channel = ChannelConfig(
+                snr_db=float(s.snr_db),
+                snr_convention=s.snr_convention,
+                model=s.channel_model,
+                latent_policy=s.latent_policy,
+                fec=s.fec,
+                mcs=s.mcs or "auto",
+            )
+            params = ReconParams(
+                mode=s.mode, num_inference_steps=int(s.steps), strength=float(s.strength), latent_repair=s.latent_repair
+            )
             is_int = s.encoding.startswith("int")
-            latent = LatentSpec(encoding=s.encoding, per_channel=is_int and s.int_clip,
-                                percentile=99.9 if is_int and s.int_clip else 100.0, size=self.size)
-            request = TransmissionRequest(image=image, params=params, channel=channel, latent=latent,
-                                          caption=s.caption, seeds=RoleSeeds.derive(s.seed, 0))
+            latent = LatentSpec(
+                encoding=s.encoding,
+                per_channel=is_int and s.int_clip,
+                percentile=99.9 if is_int and s.int_clip else 100.0,
+                size=self.size,
+            )
+            request = TransmissionRequest(
+                image=image,
+                params=params,
+                channel=channel,
+                latent=latent,
+                caption=s.caption,
+                seeds=RoleSeeds.derive(s.seed, 0),
+            )
             with self._lock:
                 done = self.pipeline.run(request)
         except (ValueError, ProfileError, ModelNotAvailableError) as exc:
             raise UiError(str(exc)) from None
         return Outcome(
-            image=done.recon.image, caption_sent=done.sent.caption.decode("ascii", "replace"),
+            image=done.recon.image,
+            caption_sent=done.sent.caption.decode("ascii", "replace"),
             caption_received=done.recon.caption_bytes.decode("ascii", "replace") or done.recon.caption_received,
-            mode_used=done.mode_used, report=done.report, timings=dict(done.timings),
-            steps_executed=done.recon.steps_executed, strength_used=done.recon.strength_used,
+            mode_used=done.mode_used,
+            report=done.report,
+            timings=dict(done.timings),
+            steps_executed=done.recon.steps_executed,
+            strength_used=done.recon.strength_used,
             ssim=ssim_to(image, done.recon.image),
         )
 
@@ -215,15 +243,26 @@ class GrpcBackend:
         image.save(buffer, format="PNG")
         try:
             channel = channel_pb2.ChannelConfig(
-                snr_db=float(s.snr_db), snr_convention=convert.SNR_CONVENTIONS[s.snr_convention],
-                model=convert.CHANNEL_MODELS[s.channel_model], latent_policy=convert.LATENT_POLICIES[s.latent_policy],
-                fec=convert.FEC_SCHEMES[s.fec], mcs=s.mcs or "auto",
+                snr_db=float(s.snr_db),
+                snr_convention=convert.SNR_CONVENTIONS[s.snr_convention],
+                model=convert.CHANNEL_MODELS[s.channel_model],
+                latent_policy=convert.LATENT_POLICIES[s.latent_policy],
+                fec=convert.FEC_SCHEMES[s.fec],
+                mcs=s.mcs or "auto",
             )
             is_int = s.encoding.startswith("int")
             request = image_request(
-                buffer.getvalue(), caption=s.caption, latent_encoding=s.encoding, mode=s.mode, steps=int(s.steps),
-                strength=float(s.strength), seed=s.seed, index=0, channel=channel,
-                per_channel=is_int and s.int_clip, clip_percentile=99.9 if is_int and s.int_clip else None,
+                buffer.getvalue(),
+                caption=s.caption,
+                latent_encoding=s.encoding,
+                mode=s.mode,
+                steps=int(s.steps),
+                strength=float(s.strength),
+                seed=s.seed,
+                index=0,
+                channel=channel,
+                per_channel=is_int and s.int_clip,
+                clip_percentile=99.9 if is_int and s.int_clip else None,
                 latent_repair=s.latent_repair,
             )
             results = list(self.client.transmit([request]))
@@ -236,10 +275,15 @@ class GrpcBackend:
         r = results[0]
         recon = Image.open(io.BytesIO(r.reconstruction.data)).convert("RGB")
         return Outcome(
-            image=recon, caption_sent=r.caption_sent.decode("ascii", "replace"),
-            caption_received=r.caption_received.decode("ascii", "replace"), mode_used=convert.mode_label(r.mode_used),
-            report=convert.link_report_from_proto(r.report), timings=dict(r.timings),
-            steps_executed=int(r.steps_executed), strength_used=float(r.strength_used), ssim=ssim_to(image, recon),
+            image=recon,
+            caption_sent=r.caption_sent.decode("ascii", "replace"),
+            caption_received=r.caption_received.decode("ascii", "replace"),
+            mode_used=convert.mode_label(r.mode_used),
+            report=convert.link_report_from_proto(r.report),
+            timings=dict(r.timings),
+            steps_executed=int(r.steps_executed),
+            strength_used=float(r.strength_used),
+            ssim=ssim_to(image, recon),
         )
 
 
@@ -282,13 +326,20 @@ def report_html(outcome: Outcome, title: str) -> str:
         for name, f in (("caption", rep.caption), ("latent", rep.latent)):
             ber = f"{f.bit_errors / f.info_bits:.2e}" if f.info_bits else "-"
             seg = f"{f.segments_failed}/{f.segments}" if f.segments else "-"
-            rows.append(f"<tr><td>{name}</td><td>{f.info_bits}</td><td>{f.bits}</td><td>{f.bit_errors}</td>"
-                        f"<td>{ber}</td><td>{f.symbols}</td><td>{html.escape(f.mcs or 'uncoded')}</td>"
-                        f"<td>{seg}</td></tr>")
-        fate = (f"latent dropped: {html.escape(rep.drop_reason or 'by the channel policy')}" if rep.latent_dropped
-                else "latent sent")
-        link = (f"{rep.channel.model}, {rep.channel.modulation}, Es/N0 {rep.esn0_db:.2f} dB, "
-                f"Eb/N0 {rep.ebn0_db:.2f} dB per information bit, {rep.total_symbols} symbols")
+            rows.append(
+                f"<tr><td>{name}</td><td>{f.info_bits}</td><td>{f.bits}</td><td>{f.bit_errors}</td>"
+                f"<td>{ber}</td><td>{f.symbols}</td><td>{html.escape(f.mcs or 'uncoded')}</td>"
+                f"<td>{seg}</td></tr>"
+            )
+        fate = (
+            f"latent dropped: {html.escape(rep.drop_reason or 'by the channel policy')}"
+            if rep.latent_dropped
+            else "latent sent"
+        )
+        link = (
+            f"{rep.channel.model}, {rep.channel.modulation}, Es/N0 {rep.esn0_db:.2f} dB, "
+            f"Eb/N0 {rep.ebn0_db:.2f} dB per information bit, {rep.total_symbols} symbols"
+        )
     else:
         fate, link = "no report", ""
     ssim = f"{outcome.ssim:.4f}" if outcome.ssim is not None else "n/a"
@@ -309,13 +360,27 @@ def report_html(outcome: Outcome, title: str) -> str:
 # name -> what a variant changes in the form's settings
 VARIANTS: dict[str, dict[str, Any]] = {
     "as set on the form": {},
-    "paper: float64, uncoded": {"encoding": "float64", "fec": "none", "latent_policy": "always",
-                                "latent_repair": "none"},
+    "paper: float64, uncoded": {
+        "encoding": "float64",
+        "fec": "none",
+        "latent_policy": "always",
+        "latent_repair": "none",
+    },
     "float16, uncoded": {"encoding": "float16", "fec": "none", "latent_policy": "always", "latent_repair": "none"},
-    "int8g p99.9 + smmse, uncoded": {"encoding": "int8g", "int_clip": True, "fec": "none",
-                                     "latent_policy": "always", "latent_repair": "smmse"},
-    "float16, LDPC + AMC": {"encoding": "float16", "fec": "ldpc", "mcs": "auto", "latent_policy": "auto",
-                            "latent_repair": "none"},
+    "int8g p99.9 + smmse, uncoded": {
+        "encoding": "int8g",
+        "int_clip": True,
+        "fec": "none",
+        "latent_policy": "always",
+        "latent_repair": "smmse",
+    },
+    "float16, LDPC + AMC": {
+        "encoding": "float16",
+        "fec": "ldpc",
+        "mcs": "auto",
+        "latent_policy": "auto",
+        "latent_repair": "none",
+    },
 }
 
 
@@ -329,8 +394,14 @@ class SweepRow:
     error: str = ""
 
 
-def sweep(backend: Any, image: Image.Image, base: UiSettings, variants: Sequence[str], snrs: Sequence[float],
-          progress: Callable[[float, str], None] | None = None) -> list[SweepRow]:
+def sweep(
+    backend: Any,
+    image: Image.Image,
+    base: UiSettings,
+    variants: Sequence[str],
+    snrs: Sequence[float],
+    progress: Callable[[float, str], None] | None = None,
+) -> list[SweepRow]:
     """Every (variant, SNR) once; a refused cell is recorded with its reason, not raised."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
@@ -346,9 +417,15 @@ def sweep(backend: Any, image: Image.Image, base: UiSettings, variants: Sequence
             settings = dataclasses.replace(base, snr_db=float(snr), **VARIANTS[variant])
             try:
                 out = backend.transmit(image, settings)
-                rows.append(SweepRow(variant, float(snr), out.ssim,
-                                     out.report.latent.bit_errors if out.report else 0,
-                                     bool(out.report and out.report.latent_dropped)))
+                rows.append(
+                    SweepRow(
+                        variant,
+                        float(snr),
+                        out.ssim,
+                        out.report.latent.bit_errors if out.report else 0,
+                        bool(out.report and out.report.latent_dropped),
+                    )
+                )
             except UiError as exc:
                 rows.append(SweepRow(variant, float(snr), None, 0, False, str(exc)))
     return rows

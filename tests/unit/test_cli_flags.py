@@ -7,12 +7,16 @@ import argparse
 
 import pytest
 
-from semcom.cli import build_parser, main
-from semcom.cli import flags
+from semcom.cli import build_parser, flags, main
 
 # concept -> the one name every subcommand uses; the old spellings may remain only as aliases
-RETIRED = {"--channel": "--channel-model", "--target": "--to", "--size": "--image-size", "--snrs": "--snr-db",
-           "--window-ms": "--batch-window-ms"}
+RETIRED = {
+    "--channel": "--channel-model",
+    "--target": "--to",
+    "--size": "--image-size",
+    "--snrs": "--snr-db",
+    "--window-ms": "--batch-window-ms",
+}
 
 
 def _actions(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -27,8 +31,9 @@ def _actions(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 def test_no_subcommand_spells_a_concept_the_retired_way() -> None:
     offenders = []
     for path, action in _actions(build_parser()):
-        primary = max(action.option_strings, key=len) if not isinstance(action, flags._Renamed) \
-            else action.option_strings[0]
+        primary = (
+            max(action.option_strings, key=len) if not isinstance(action, flags._Renamed) else action.option_strings[0]
+        )
         if primary in RETIRED:
             offenders.append(f"semcom {' '.join(path)} {primary} (use {RETIRED[primary]})")
         if isinstance(action, flags._Renamed):

@@ -27,10 +27,19 @@ def _core(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", BLOCK, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("args", [
-    ["--help"], ["--version"], ["payload", "--json"], ["channel", "ber", "--bits", "4000", "--ebn0-db", "6"],
-    ["send", "--help"], ["config"], ["health", "--help"], ["loadtest", "--help"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["payload", "--json"],
+        ["channel", "ber", "--bits", "4000", "--ebn0-db", "6"],
+        ["send", "--help"],
+        ["config"],
+        ["health", "--help"],
+        ["loadtest", "--help"],
+    ],
+)
 def test_core_commands_run_without_any_extra(args) -> None:
     done = _core(*args)
     assert done.returncode == 0, done.stderr
@@ -40,7 +49,8 @@ def test_core_commands_run_without_any_extra(args) -> None:
 def test_core_client_modules_import_without_extras() -> None:
     code = BLOCK.split("from semcom.cli")[0] + (
         "import semcom.rpc.client, semcom.rpc.convert, semcom.link.transmission, semcom.pipeline, semcom.payload.latent\n"
-        "print('ok')\n")
+        "print('ok')\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 

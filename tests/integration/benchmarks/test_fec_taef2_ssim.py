@@ -39,8 +39,22 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
     middle = next(e for e in np.arange(6.0, 30.0, 1.0) if _amc_sends(e, "awgn") and not _amc_sends(e, "rayleigh"))
     script = _load_script()
     out = tmp_path / "run"
-    args = ["--taef2", str(taef2_dir), "--images", str(flickr_dir / "images"), "--photos", "1",
-            "--variants", "float64,amc-ldpc", "--channel", "rayleigh", "--esn0-db", f"{middle},40", "--out", str(out)]
+    args = [
+        "--taef2",
+        str(taef2_dir),
+        "--images",
+        str(flickr_dir / "images"),
+        "--photos",
+        "1",
+        "--variants",
+        "float64,amc-ldpc",
+        "--channel",
+        "rayleigh",
+        "--esn0-db",
+        f"{middle},40",
+        "--out",
+        str(out),
+    ]
     assert script.main(args) == 0
     summary = json.loads((out / "summary.json").read_text())
     clean = summary["clean"]
@@ -51,10 +65,14 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
     # every segment decoded: the int8 latent arrives bit for bit (int8 vs float64 clean: ~1e-4 SSIM)
     assert amc[1]["ssim"] == pytest.approx(clean, abs=2e-3) and amc[1]["segments_failed"] == 0
     assert 0 < amc[1]["symbols"] <= 32 * 64 * 64 * 4  # within the airtime budget (uncoded float16's)
-    record = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()
-              if json.loads(line)["variant"] == "amc-ldpc"][0]
+    record = [
+        json.loads(line)
+        for line in (out / "records.jsonl").read_text().splitlines()
+        if json.loads(line)["variant"] == "amc-ldpc"
+    ][0]
     # 125 interleaved codewords see 2 symbols per 128-symbol fade: the AMC read those curves
     from semcom.fec import amc
+
     assert amc.link_channel("rayleigh", 128, 125, k=8413) == "rayleigh-L4"
     assert "rayleigh-L4 BLER curves" in record["points"][0]["dropped"]
     assert "rayleigh" in capsys.readouterr().out

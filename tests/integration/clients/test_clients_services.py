@@ -41,9 +41,30 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service
 
 
 def _send(sender: ServiceProcess, out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "semcom", "send", "--synthetic", str(IMAGES), "--to", sender.target, "--insecure",
-           "--mode", "text+latent", "--steps", str(STEPS), "--strength", "1.0", "--seed", "1", "--out", str(out),
-           "--deadline-s", "500", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "semcom",
+        "send",
+        "--synthetic",
+        str(IMAGES),
+        "--to",
+        sender.target,
+        "--insecure",
+        "--mode",
+        "text+latent",
+        "--steps",
+        str(STEPS),
+        "--strength",
+        "1.0",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--deadline-s",
+        "500",
+        *extra,
+    ]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -87,8 +108,7 @@ def test_receiver_killed_mid_batch_every_image_delivered_exactly_once(topology, 
         assert again.returncode == 0, resumed
     report = _check_exactly_once(out)
     assert "images left again" in stderr, stderr  # the client did re-send after the kill
-    print(f"killed with {killed_with}/{IMAGES} complete; retries alone: {resumed is None}; "
-          f"resumed {report['resumed']}")
+    print(f"killed with {killed_with}/{IMAGES} complete; retries alone: {resumed is None}; resumed {report['resumed']}")
 
 
 def test_send_killed_mid_batch_resume_completes_it_exactly_once(topology, tmp_path: Path) -> None:

@@ -19,7 +19,25 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[dict, object]:
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--num-images", "2", "--image-size", "128", "--snr-db", "0", "8", "--timeout", "300"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--out",
+                str(out),
+                "--num-images",
+                "2",
+                "--image-size",
+                "128",
+                "--snr-db",
+                "0",
+                "8",
+                "--timeout",
+                "300",
+            ]
+        )
+        == 0
+    )
     return json.loads((out / "report.json").read_text()), out
 
 
@@ -63,8 +81,30 @@ def test_report_sheet_and_plot(demo) -> None:
 def test_diffusion_columns_code_path_on_the_tiny_profile(tmp_path) -> None:
     """The path `--profile paper` takes on a GPU host (text only and text + latent columns, the
     profile's captioner), run here with the tiny profile's random weights."""
-    assert main(["demo", "--out", str(tmp_path), "--profile", "tiny", "--diffusion", "on", "--num-images", "1",
-                 "--image-size", "64", "--snr-db", "8", "--steps", "2", "--timeout", "300"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--out",
+                str(tmp_path),
+                "--profile",
+                "tiny",
+                "--diffusion",
+                "on",
+                "--num-images",
+                "1",
+                "--image-size",
+                "64",
+                "--snr-db",
+                "8",
+                "--steps",
+                "2",
+                "--timeout",
+                "300",
+            ]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["diffusion_columns"] and "random weights" in report["notice"]
     by_variant = {t["variant"]: t for t in report["transmissions"]}

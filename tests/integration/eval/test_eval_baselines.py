@@ -18,16 +18,46 @@ from semcom.cli import main
 
 REPO = Path(__file__).resolve().parents[3]
 TIMING_KEYS = {"seconds", "fit_seconds"}
-ARGS = ["--caption", "dataset", "--profile", "tiny", "--size", "128", "--snr-db", "-2", "8", "16",
-        "--snr-convention", "esn0", "--modes", "latent", "--encodings", "int8", "jpeg", "webp:ldpc",
-        "webp:frac=1/4:uncoded", "--metrics", "none", "--threads", "1", "--grid-images", "1", "--no-progress", "--json"]
+ARGS = [
+    "--caption",
+    "dataset",
+    "--profile",
+    "tiny",
+    "--size",
+    "128",
+    "--snr-db",
+    "-2",
+    "8",
+    "16",
+    "--snr-convention",
+    "esn0",
+    "--modes",
+    "latent",
+    "--encodings",
+    "int8",
+    "jpeg",
+    "webp:ldpc",
+    "webp:frac=1/4:uncoded",
+    "--metrics",
+    "none",
+    "--threads",
+    "1",
+    "--grid-images",
+    "1",
+    "--no-progress",
+    "--json",
+]
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     cache = tmp_path_factory.mktemp("semcom-cache")
-    values = {"SEMCOM_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1", "HF_HOME": str(cache / "hf"),
-              "OMP_NUM_THREADS": "1"}
+    values = {
+        "SEMCOM_CACHE_DIR": str(cache),
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(cache / "hf"),
+        "OMP_NUM_THREADS": "1",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for key, value in values.items():
             mp.setenv(key, value)
@@ -100,10 +130,29 @@ def test_baseline_rows_shards_as_processes_and_merge(env, data_dir, tmp_path, ca
     # two shards as separate processes (as the Indexed Job / SLURM array run them), then merged
     child_env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
     shards = [tmp_path / f"shard{i}" for i in range(2)]
-    procs = [subprocess.Popen([sys.executable, "-m", "semcom", "eval", "run", "--data", str(data_dir),
-                               "--out", str(shard), "--shard", f"{i}/2", *ARGS], env=child_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, shard in enumerate(shards)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "semcom",
+                "eval",
+                "run",
+                "--data",
+                str(data_dir),
+                "--out",
+                str(shard),
+                "--shard",
+                f"{i}/2",
+                *ARGS,
+            ],
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, shard in enumerate(shards)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err[-2000:]

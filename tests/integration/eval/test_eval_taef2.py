@@ -15,11 +15,24 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared]
 def test_taef2_latent_path_orders_by_snr_and_variant(taef2_dir, flickr_dir, tmp_path):
     from semcom.models import load_profile
 
-    models = load_profile({"name": "taef2", "encoder": {"type": "taef2", "name": "taef2", "source": str(taef2_dir)}},
-                          device="cpu", dtype="float32")
-    cfg = SweepConfig(data=flickr_dir, out=tmp_path / "run", profile="taef2", caption_source="dataset",
-                      snr_db=(0.0, 12.0), modes=("text", "latent"), encodings=("float64", "int8g:pc:p99.9:smmse"),
-                      size=256, limit=1, metrics=(), grid_images=0)
+    models = load_profile(
+        {"name": "taef2", "encoder": {"type": "taef2", "name": "taef2", "source": str(taef2_dir)}},
+        device="cpu",
+        dtype="float32",
+    )
+    cfg = SweepConfig(
+        data=flickr_dir,
+        out=tmp_path / "run",
+        profile="taef2",
+        caption_source="dataset",
+        snr_db=(0.0, 12.0),
+        modes=("text", "latent"),
+        encodings=("float64", "int8g:pc:p99.9:smmse"),
+        size=256,
+        limit=1,
+        metrics=(),
+        grid_images=0,
+    )
     summary = Sweep(cfg, models=models).run(progress=False)
     assert summary.computed == 4 and len(summary.unsupported) == 2  # text needs a diffusion model
     _, table = aggregate_run(cfg.out)

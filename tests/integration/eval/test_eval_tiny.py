@@ -49,10 +49,36 @@ def data_dir(tmp_path_factory):
     return root
 
 
-RUN_ARGS = ["--caption", "dataset", "--profile", "tiny", "--limit", "2", "--image-size", "64", "--snr-db", "5", "10",
-            "--modes", "text", "text+latent", "latent", "--encodings", "float16", "int8g:pc:smmse", "int8:nb",
-            "--denoise-steps", "0", "2",
-            "--schedule", "4", "--threads", "1", "--no-progress", "--json"]
+RUN_ARGS = [
+    "--caption",
+    "dataset",
+    "--profile",
+    "tiny",
+    "--limit",
+    "2",
+    "--image-size",
+    "64",
+    "--snr-db",
+    "5",
+    "10",
+    "--modes",
+    "text",
+    "text+latent",
+    "latent",
+    "--encodings",
+    "float16",
+    "int8g:pc:smmse",
+    "int8:nb",
+    "--denoise-steps",
+    "0",
+    "2",
+    "--schedule",
+    "4",
+    "--threads",
+    "1",
+    "--no-progress",
+    "--json",
+]
 
 
 def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
@@ -63,17 +89,51 @@ def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
     # evaluation-only repair) x 2 SNRs x k=0 (k=2 unsupported); latent: 3 variants x 2 SNRs
     assert (first["cells"], first["unsupported_cells"]) == (2 + 8 + 2 + 6, 2)
     assert first["computed"] == 2 * first["cells"] and first["cached"] == 0
-    for name in ("results.jsonl", "per_image.csv", "aggregate.csv", "aggregate.json", "config.json",
-                 "metrics.json", "report.md", "figures/fig3_metrics_vs_snr.png", "figures/fig3_metrics_vs_snr.svg",
-                 "figures/fig5_metrics_vs_steps.svg", "figures/ssim_psnr_vs_snr.png", "figures/fig4_image_grid.jpg"):
+    for name in (
+        "results.jsonl",
+        "per_image.csv",
+        "aggregate.csv",
+        "aggregate.json",
+        "config.json",
+        "metrics.json",
+        "report.md",
+        "figures/fig3_metrics_vs_snr.png",
+        "figures/fig3_metrics_vs_snr.svg",
+        "figures/fig5_metrics_vs_steps.svg",
+        "figures/ssim_psnr_vs_snr.png",
+        "figures/fig4_image_grid.jpg",
+    ):
         assert (out / name).is_file(), name
     assert len((out / "results.jsonl").read_text().splitlines()) == first["computed"]
 
     # The deprecated spellings (no `run`, comma lists, --size, --steps) on the same directory: the same
     # sweep, so nothing new to do.
-    old = ["--caption", "dataset", "--profile", "tiny", "--limit", "2", "--size", "64", "--snr-db", "5", "10",
-           "--modes", "text,text+latent,latent", "--encodings", "float16,int8g:pc:smmse,int8:nb", "--steps", "0", "2",
-           "--schedule", "4", "--threads", "1", "--no-progress", "--json"]
+    old = [
+        "--caption",
+        "dataset",
+        "--profile",
+        "tiny",
+        "--limit",
+        "2",
+        "--size",
+        "64",
+        "--snr-db",
+        "5",
+        "10",
+        "--modes",
+        "text,text+latent,latent",
+        "--encodings",
+        "float16,int8g:pc:smmse,int8:nb",
+        "--steps",
+        "0",
+        "2",
+        "--schedule",
+        "4",
+        "--threads",
+        "1",
+        "--no-progress",
+        "--json",
+    ]
     assert main(["eval", "--data", str(data_dir), "--out", str(out), *old]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["computed"] == 0 and second["cached"] == first["computed"]
@@ -95,8 +155,29 @@ def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
 
 def test_changed_settings_refuse_to_resume(data_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    args = ["--data", str(data_dir), "--out", str(out), "--caption", "dataset", "--profile", "tiny", "--limit", "1",
-            "--size", "64", "--snr-db", "10", "--modes", "latent", "--threads", "1", "--no-progress", "--metrics", "none"]
+    args = [
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--caption",
+        "dataset",
+        "--profile",
+        "tiny",
+        "--limit",
+        "1",
+        "--size",
+        "64",
+        "--snr-db",
+        "10",
+        "--modes",
+        "latent",
+        "--threads",
+        "1",
+        "--no-progress",
+        "--metrics",
+        "none",
+    ]
     assert main(["eval", "run", *args]) == 0
     assert main(["eval", "run", *args, "--seed", "1"]) == 2
     assert "holds a sweep with other settings (seed: 0 -> 1)" in capsys.readouterr().err
@@ -118,8 +199,17 @@ def test_injected_metric_networks_fill_every_metric(data_dir, tmp_path):
         clip_scorer=clip,
         fid_extractor=module_extractor(torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten())),
     )
-    cfg = SweepConfig(data=data_dir, out=tmp_path / "run", profile="tiny", caption_source="dataset", snr_db=(10.0,),
-                      modes=("latent",), encodings=("float32",), size=64, grid_images=0)
+    cfg = SweepConfig(
+        data=data_dir,
+        out=tmp_path / "run",
+        profile="tiny",
+        caption_source="dataset",
+        snr_db=(10.0,),
+        modes=("latent",),
+        encodings=("float32",),
+        size=64,
+        grid_images=0,
+    )
     summary = Sweep(cfg, suite=suite).run(progress=False)
     assert summary.computed == 3
     _, table = aggregate_run(cfg.out)
@@ -136,9 +226,21 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     base = load_profile("tiny", device="cpu", dtype="float32")
     spec = dataclasses.replace(resolve_spec("tiny"), diffusion=None, name="tiny-codec-only")
     models = Models(spec, base.device, base.dtype)
-    cfg = SweepConfig(data=data_dir, out=tmp_path / "run", profile="tiny", caption_source="dataset",
-                      snr_db=(5.0, 10.0), modes=("text", "text+latent", "latent"), encodings=("int8",), steps=(0, 2),
-                      schedule=4, size=64, limit=1, metrics=(), grid_images=0)
+    cfg = SweepConfig(
+        data=data_dir,
+        out=tmp_path / "run",
+        profile="tiny",
+        caption_source="dataset",
+        snr_db=(5.0, 10.0),
+        modes=("text", "text+latent", "latent"),
+        encodings=("int8",),
+        steps=(0, 2),
+        schedule=4,
+        size=64,
+        limit=1,
+        metrics=(),
+        grid_images=0,
+    )
     summary = Sweep(cfg, models=models).run(progress=False)
     assert summary.computed == 4  # latent x 2 SNRs + text+latent k=0 x 2 SNRs
     assert len(summary.unsupported) == 4 and all("has no diffusion model" in r for r in summary.unsupported.values())
@@ -149,9 +251,21 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
 def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
     """int8g:pc:soft: the sweep takes the link's LLRs (transmit_packet_soft) into the receiver's
     soft repair at k = 0; text+latent k > 0 is reported unsupported; a coded link is refused."""
-    cfg = SweepConfig(data=data_dir, out=tmp_path / "run", profile="tiny", caption_source="dataset", snr_db=(0.0,),
-                      modes=("latent", "text+latent"), encodings=("int8g:pc:soft",), steps=(0, 2), schedule=4,
-                      size=64, limit=1, metrics=(), grid_images=0)
+    cfg = SweepConfig(
+        data=data_dir,
+        out=tmp_path / "run",
+        profile="tiny",
+        caption_source="dataset",
+        snr_db=(0.0,),
+        modes=("latent", "text+latent"),
+        encodings=("int8g:pc:soft",),
+        steps=(0, 2),
+        schedule=4,
+        size=64,
+        limit=1,
+        metrics=(),
+        grid_images=0,
+    )
     summary = Sweep(cfg).run(progress=False)
     assert summary.computed == 2 and list(summary.unsupported) == ["text+latent|int8g:pc:soft|0|2"]
     rows = [json.loads(line) for line in (cfg.out / "results.jsonl").read_text().splitlines()]
@@ -161,8 +275,26 @@ def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
         Sweep(coded).run(progress=False)
 
 
-SHARD_ARGS = ["--caption", "dataset", "--profile", "tiny", "--size", "64", "--snr-db", "4", "--modes", "latent",
-              "--encodings", "float16,int8g:pc:smmse", "--threads", "1", "--no-progress", "--json", "--metrics", "none"]
+SHARD_ARGS = [
+    "--caption",
+    "dataset",
+    "--profile",
+    "tiny",
+    "--size",
+    "64",
+    "--snr-db",
+    "4",
+    "--modes",
+    "latent",
+    "--encodings",
+    "float16,int8g:pc:smmse",
+    "--threads",
+    "1",
+    "--no-progress",
+    "--json",
+    "--metrics",
+    "none",
+]
 
 
 def _rows(run_dir):
@@ -196,7 +328,10 @@ def test_shards_merged_equal_the_unsharded_sweep(data_dir, tmp_path, capsys):
     shards = []
     for index in range(2):
         shard = tmp_path / f"shard{index}"
-        assert main(["eval", "run", "--data", str(data_dir), "--out", str(shard), "--shard", f"{index}/2", *SHARD_ARGS]) == 0
+        assert (
+            main(["eval", "run", "--data", str(data_dir), "--out", str(shard), "--shard", f"{index}/2", *SHARD_ARGS])
+            == 0
+        )
         assert json.loads(capsys.readouterr().out)["images"] == (2, 1)[index]  # images 0, 2 and image 1
         shards.append(shard)
     assert json.loads((shards[1] / "config.json").read_text())["shard"] == "1/2"
@@ -207,7 +342,8 @@ def test_shards_merged_equal_the_unsharded_sweep(data_dir, tmp_path, capsys):
     assert sorted(summary["added"].values()) == [2, 4]
     assert _rows(merged) == _rows(whole)  # seeds follow image names: same numbers, split or not
     assert sorted(p.name for p in (merged / "cache" / "latents").iterdir()) == sorted(
-        p.name for p in (whole / "cache" / "latents").iterdir())
+        p.name for p in (whole / "cache" / "latents").iterdir()
+    )
     agg_merged, agg_whole = (_aggregate(run) for run in (merged, whole))
     assert agg_merged.keys() == agg_whole.keys()
     for cell, row in agg_whole.items():  # row order differs, so sums may differ in the last bit
@@ -235,7 +371,9 @@ def test_shards_merged_equal_the_unsharded_sweep(data_dir, tmp_path, capsys):
 def test_merge_refuses_another_sweep_and_leaves_dest_untouched(data_dir, tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["eval", "run", "--data", str(data_dir), "--out", str(a), "--limit", "1", *SHARD_ARGS]) == 0
-    assert main(["eval", "run", "--data", str(data_dir), "--out", str(b), "--limit", "1", "--seed", "1", *SHARD_ARGS]) == 0
+    assert (
+        main(["eval", "run", "--data", str(data_dir), "--out", str(b), "--limit", "1", "--seed", "1", *SHARD_ARGS]) == 0
+    )
     capsys.readouterr()
     before = (a / "results.jsonl").read_bytes()
     assert main(["eval", "merge", str(a), str(b)]) == 2
@@ -250,5 +388,7 @@ def test_merge_refuses_another_sweep_and_leaves_dest_untouched(data_dir, tmp_pat
 
 @pytest.mark.parametrize("bad", ["2/2", "-1/2", "1", "a/b", "0/0"])
 def test_bad_shard_is_a_usage_error(data_dir, tmp_path, capsys, bad):
-    assert main(["eval", "run", "--data", str(data_dir), "--out", str(tmp_path / "r"), f"--shard={bad}", *SHARD_ARGS]) == 2
+    assert (
+        main(["eval", "run", "--data", str(data_dir), "--out", str(tmp_path / "r"), f"--shard={bad}", *SHARD_ARGS]) == 2
+    )
     assert "shard must be I/N" in capsys.readouterr().err

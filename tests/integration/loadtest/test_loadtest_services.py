@@ -69,17 +69,47 @@ def _check_level(level: dict) -> None:
 
 def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
     pipeline, _ = services
-    rc = main([
-        "loadtest", "--to", pipeline.sender, "--service", "sender", "--modes", "text", "text+latent",
-        "--concurrency", "1", "2", "--requests", "2", "--duration", "20", "--timeout", "120",
-        "--steps", str(STEPS), "--snr-db", "10", "--image-size", str(SIZE), "--num-images", "2",
-        "--insecure", "--json", "--out", str(tmp_path),
-    ])
+    rc = main(
+        [
+            "loadtest",
+            "--to",
+            pipeline.sender,
+            "--service",
+            "sender",
+            "--modes",
+            "text",
+            "text+latent",
+            "--concurrency",
+            "1",
+            "2",
+            "--requests",
+            "2",
+            "--duration",
+            "20",
+            "--timeout",
+            "120",
+            "--steps",
+            str(STEPS),
+            "--snr-db",
+            "10",
+            "--image-size",
+            str(SIZE),
+            "--num-images",
+            "2",
+            "--insecure",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert report["warmup_errors"] == {}
     assert [(lv["mode"], lv["concurrency"]) for lv in report["levels"]] == [
-        ("text", 1), ("text", 2), ("text+latent", 1), ("text+latent", 2)
+        ("text", 1),
+        ("text", 2),
+        ("text+latent", 1),
+        ("text+latent", 2),
     ]
     for level in report["levels"]:
         _check_level(level)
@@ -98,11 +128,33 @@ def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
 
 def test_loadtest_cli_against_channel_proxy(services, capsys) -> None:
     pipeline, _ = services
-    rc = main([
-        "loadtest", "--to", pipeline.channel, "--service", "receiver", "--encoder", pipeline.sender,
-        "--modes", "auto", "--concurrency", "2", "--requests", "4", "--duration", "20", "--steps", str(STEPS),
-        "--image-size", str(SIZE), "--num-images", "2", "--insecure", "--json",
-    ])
+    rc = main(
+        [
+            "loadtest",
+            "--to",
+            pipeline.channel,
+            "--service",
+            "receiver",
+            "--encoder",
+            pipeline.sender,
+            "--modes",
+            "auto",
+            "--concurrency",
+            "2",
+            "--requests",
+            "4",
+            "--duration",
+            "20",
+            "--steps",
+            str(STEPS),
+            "--image-size",
+            str(SIZE),
+            "--num-images",
+            "2",
+            "--insecure",
+            "--json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert rc == 0
     (level,) = report["levels"]
@@ -115,9 +167,30 @@ def test_loadtest_counts_an_unreachable_target_as_errors(capsys) -> None:
     # The tool takes any target (tests/unit/clients: address lists, dns:///, TLS); the tests
     # themselves stay on loopback: here a free 127.0.0.1 port nobody listens on.
     target = require_loopback(f"127.0.0.1:{free_port()}")
-    rc = main(["loadtest", "--to", target, "--service", "sender", "--modes", "text", "--concurrency", "1",
-               "--requests", "2", "--warmup", "0", "--timeout", "10", "--image-size", "16", "--insecure", "--json"])
-    level, = json.loads(capsys.readouterr().out)["levels"]
+    rc = main(
+        [
+            "loadtest",
+            "--to",
+            target,
+            "--service",
+            "sender",
+            "--modes",
+            "text",
+            "--concurrency",
+            "1",
+            "--requests",
+            "2",
+            "--warmup",
+            "0",
+            "--timeout",
+            "10",
+            "--image-size",
+            "16",
+            "--insecure",
+            "--json",
+        ]
+    )
+    (level,) = json.loads(capsys.readouterr().out)["levels"]
     assert rc == 1
     assert level["errors"] == {"UNAVAILABLE": 2} and level["completed"] == 0
 

@@ -30,12 +30,21 @@ class Topology:
 @pytest.fixture(scope="session")
 def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     logs = tmp_path_factory.mktemp("service-logs")
-    common = {"SEMCOM_INSECURE": "true", "SEMCOM_MAX_IMAGE_PIXELS": str(MAX_IMAGE_PIXELS),
-              "SEMCOM_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES)}
-    receiver = ServiceProcess("receiver", logs, env={**common, "SEMCOM_MAX_QUEUE": str(RECEIVER_QUEUE)},
-                              metrics_port=free_port())
-    channel = ServiceProcess("channel", logs, args=["--upstream", receiver.target, "--snr-db", str(CHANNEL_SNR_DB)],
-                             env=common, metrics_port=free_port())
+    common = {
+        "SEMCOM_INSECURE": "true",
+        "SEMCOM_MAX_IMAGE_PIXELS": str(MAX_IMAGE_PIXELS),
+        "SEMCOM_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+    }
+    receiver = ServiceProcess(
+        "receiver", logs, env={**common, "SEMCOM_MAX_QUEUE": str(RECEIVER_QUEUE)}, metrics_port=free_port()
+    )
+    channel = ServiceProcess(
+        "channel",
+        logs,
+        args=["--upstream", receiver.target, "--snr-db", str(CHANNEL_SNR_DB)],
+        env=common,
+        metrics_port=free_port(),
+    )
     sender = ServiceProcess("sender", logs, args=["--upstream", channel.target], env=common, metrics_port=free_port())
     topo = Topology(receiver, channel, sender)
     try:

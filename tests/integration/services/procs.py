@@ -67,8 +67,9 @@ class ServiceProcess:
         cmd = [sys.executable, "-m", "semcom", "serve", self.role, "--port", str(self.port), *self.args]
         self.starts += 1
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         return self
 
     def wait_serving(self, timeout: float = START_TIMEOUT_S) -> None:

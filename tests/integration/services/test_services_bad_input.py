@@ -67,8 +67,11 @@ def image_req(data: bytes = GOOD, **changes):
 def packet_req(shape=(4, 8, 8), encoding="float64", mode=receiver_pb2.MODE_AUTO, **changes):
     latent = np.random.default_rng(0).normal(size=shape)
     packet = SemanticPacket(caption=b"a test picture", latent=encode_latent(latent, encoding), coded_size=(64, 64))
-    req = receiver_pb2.ReconstructRequest(request_id="bad", packet=convert.packet_to_proto(packet),
-                                          params=receiver_pb2.ReconstructionParams(mode=mode, num_inference_steps=2))
+    req = receiver_pb2.ReconstructRequest(
+        request_id="bad",
+        packet=convert.packet_to_proto(packet),
+        params=receiver_pb2.ReconstructionParams(mode=mode, num_inference_steps=2),
+    )
     for path, value in changes.items():
         obj = req
         *parents, leaf = path.split("__")
@@ -93,39 +96,104 @@ CASES: list[tuple[str, str, Callable, grpc.StatusCode, str]] = [
     ("empty image", "encode", lambda: image_req(b""), INVALID, "empty"),
     ("truncated JPEG", "encode", lambda: image_req(GOOD[: len(GOOD) // 2]), INVALID, "truncated or corrupt"),
     ("0-pixel PNG header", "encode", lambda: image_req(_png_claiming(0, 64)), INVALID, "not an image"),
-    ("decompression bomb (header 30000x30000)", "encode", lambda: image_req(_png_claiming(30000, 30000)), INVALID,
-     "decompression bomb"),
-    ("over the pixel cap (real 1200x1000 PNG, 4 KB)", "encode",
-     lambda: image_req(_encoded(Image.new("L", (1200, 1000)))), INVALID, "decompression bomb|exceeds the cap"),
-    ("32-bit float TIFF", "encode", lambda: image_req(_encoded(Image.new("F", (16, 16)), "TIFF")), INVALID,
-     "unsupported image mode 'F'"),
+    (
+        "decompression bomb (header 30000x30000)",
+        "encode",
+        lambda: image_req(_png_claiming(30000, 30000)),
+        INVALID,
+        "decompression bomb",
+    ),
+    (
+        "over the pixel cap (real 1200x1000 PNG, 4 KB)",
+        "encode",
+        lambda: image_req(_encoded(Image.new("L", (1200, 1000)))),
+        INVALID,
+        "decompression bomb|exceeds the cap",
+    ),
+    (
+        "32-bit float TIFF",
+        "encode",
+        lambda: image_req(_encoded(Image.new("F", (16, 16)), "TIFF")),
+        INVALID,
+        "unsupported image mode 'F'",
+    ),
     ("CMYK JPEG (converted)", "encode", lambda: image_req(CMYK), OK, ""),
     ("16-bit greyscale PNG (scaled)", "encode", lambda: image_req(SIXTEEN_BIT), OK, ""),
     ("palette PNG (expanded)", "encode", lambda: image_req(PALETTE), OK, ""),
-    ("unknown latent encoding enum", "encode", lambda: image_req(latent_encoding=99), INVALID,
-     "latent_encoding: unknown enum value 99"),
-    ("message over SEMCOM_MAX_MESSAGE_BYTES", "encode", lambda: image_req(b"\0" * (MAX_MESSAGE_BYTES + 1024)),
-     EXHAUSTED, ""),
+    (
+        "unknown latent encoding enum",
+        "encode",
+        lambda: image_req(latent_encoding=99),
+        INVALID,
+        "latent_encoding: unknown enum value 99",
+    ),
+    (
+        "message over SEMCOM_MAX_MESSAGE_BYTES",
+        "encode",
+        lambda: image_req(b"\0" * (MAX_MESSAGE_BYTES + 1024)),
+        EXHAUSTED,
+        "",
+    ),
     ("NaN SNR", "transmit", lambda: image_req(channel__snr_db=float("nan")), INVALID, "snr_db must be finite"),
     ("+inf SNR", "transmit", lambda: image_req(channel__snr_db=float("inf")), INVALID, "snr_db must be finite"),
     ("-inf SNR", "transmit", lambda: image_req(channel__snr_db=float("-inf")), INVALID, "snr_db must be finite"),
     ("SNR 1000 dB", "transmit", lambda: image_req(channel__snr_db=1000.0), INVALID, r"in \[-50, 100\]"),
-    ("fading block length 0", "transmit",
-     lambda: image_req(channel__model=channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK, channel__fading_block_length=0), INVALID,
-     "fading_block_length must be an integer >= 1"),
-    ("unknown modulation enum", "transmit", lambda: image_req(channel__modulation=17), INVALID,
-     "channel.modulation: unknown enum value 17"),
-    ("unknown latent repair enum", "transmit", lambda: image_req(params__latent_repair=9), INVALID,
-     "params.latent_repair: unknown enum value 9"),
-    ("unknown latent repair enum (receiver)", "receiver", lambda: packet_req(params__latent_repair=9), INVALID,
-     "params.latent_repair: unknown enum value 9"),
-    ("clip percentile 30", "encode", lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=30.0), INVALID,
-     r"percentile must be a number in \(50, 100\]"),
-    ("clip percentile NaN", "encode", lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=float("nan")), INVALID,
-     r"percentile must be a number in \(50, 100\]"),
-    ("clip percentile on a float encoding", "encode", lambda: image_req(clip_percentile=99.0), INVALID,
-     "apply to quantised encodings"),
-    ("unknown mode enum", "transmit", lambda: image_req(params__mode=42), INVALID, "params.mode: unknown enum value 42"),
+    (
+        "fading block length 0",
+        "transmit",
+        lambda: image_req(channel__model=channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK, channel__fading_block_length=0),
+        INVALID,
+        "fading_block_length must be an integer >= 1",
+    ),
+    (
+        "unknown modulation enum",
+        "transmit",
+        lambda: image_req(channel__modulation=17),
+        INVALID,
+        "channel.modulation: unknown enum value 17",
+    ),
+    (
+        "unknown latent repair enum",
+        "transmit",
+        lambda: image_req(params__latent_repair=9),
+        INVALID,
+        "params.latent_repair: unknown enum value 9",
+    ),
+    (
+        "unknown latent repair enum (receiver)",
+        "receiver",
+        lambda: packet_req(params__latent_repair=9),
+        INVALID,
+        "params.latent_repair: unknown enum value 9",
+    ),
+    (
+        "clip percentile 30",
+        "encode",
+        lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=30.0),
+        INVALID,
+        r"percentile must be a number in \(50, 100\]",
+    ),
+    (
+        "clip percentile NaN",
+        "encode",
+        lambda: image_req(latent_encoding=packet_pb2.LATENT_ENCODING_INT8, clip_percentile=float("nan")),
+        INVALID,
+        r"percentile must be a number in \(50, 100\]",
+    ),
+    (
+        "clip percentile on a float encoding",
+        "encode",
+        lambda: image_req(clip_percentile=99.0),
+        INVALID,
+        "apply to quantised encodings",
+    ),
+    (
+        "unknown mode enum",
+        "transmit",
+        lambda: image_req(params__mode=42),
+        INVALID,
+        "params.mode: unknown enum value 42",
+    ),
     ("0 steps", "transmit", lambda: image_req(params__num_inference_steps=0), INVALID, "num_inference_steps"),
     ("5000 steps", "transmit", lambda: image_req(params__num_inference_steps=5000), INVALID, "num_inference_steps"),
     ("strength 1.5", "transmit", lambda: image_req(params__strength=1.5), INVALID, "strength"),
@@ -135,21 +203,51 @@ CASES: list[tuple[str, str, Callable, grpc.StatusCode, str]] = [
     ("output format bmp", "transmit", lambda: image_req(params__output_format="bmp"), INVALID, "output_format"),
     ("no packet", "receiver", _no_packet, INVALID, "no packet"),
     ("no packet (proxy)", "channel", _no_packet, INVALID, "no packet"),
-    ("latent bytes != shape x dtype", "receiver", lambda: packet_req(packet__latent__data=b"\0" * 100), INVALID,
-     r"100 bytes, but shape \[4, 8, 8\] in float64"),
-    ("latent bytes != shape x dtype (proxy)", "channel", lambda: packet_req(packet__latent__data=b"\0" * 100),
-     INVALID, "100 bytes"),
+    (
+        "latent bytes != shape x dtype",
+        "receiver",
+        lambda: packet_req(packet__latent__data=b"\0" * 100),
+        INVALID,
+        r"100 bytes, but shape \[4, 8, 8\] in float64",
+    ),
+    (
+        "latent bytes != shape x dtype (proxy)",
+        "channel",
+        lambda: packet_req(packet__latent__data=b"\0" * 100),
+        INVALID,
+        "100 bytes",
+    ),
     ("latent with 3 channels", "receiver", lambda: packet_req(shape=(3, 8, 8)), INVALID, "3 channels"),
     ("latent with a 0 dimension", "receiver", lambda: _zero_dim(), INVALID, "latent.shape"),
-    ("reconstruction over the pixel cap (latent 4x200x200)", "receiver",
-     lambda: packet_req(shape=(4, 200, 200), encoding="int4"), INVALID, "over the cap"),
-    ("unknown latent encoding in packet", "receiver", lambda: packet_req(packet__latent__encoding=77), INVALID,
-     "packet.latent.encoding: unknown enum value 77"),
-    ("int8 latent without its range", "receiver", lambda: packet_req(encoding="int8", packet__latent__quant=None),
-     INVALID, "needs 1 lo and hi"),
+    (
+        "reconstruction over the pixel cap (latent 4x200x200)",
+        "receiver",
+        lambda: packet_req(shape=(4, 200, 200), encoding="int4"),
+        INVALID,
+        "over the cap",
+    ),
+    (
+        "unknown latent encoding in packet",
+        "receiver",
+        lambda: packet_req(packet__latent__encoding=77),
+        INVALID,
+        "packet.latent.encoding: unknown enum value 77",
+    ),
+    (
+        "int8 latent without its range",
+        "receiver",
+        lambda: packet_req(encoding="int8", packet__latent__quant=None),
+        INVALID,
+        "needs 1 lo and hi",
+    ),
     ("packet version 9", "receiver", lambda: packet_req(packet__version=9), INVALID, "version 9"),
-    ("text+latent without a latent", "receiver",
-     lambda: packet_req(mode=receiver_pb2.MODE_TEXT_LATENT, packet__latent=None), INVALID, "needs a latent"),
+    (
+        "text+latent without a latent",
+        "receiver",
+        lambda: packet_req(mode=receiver_pb2.MODE_TEXT_LATENT, packet__latent=None),
+        INVALID,
+        "needs a latent",
+    ),
     ("NaN SNR in the report", "receiver", lambda: _with_report(float("nan")), INVALID, "not finite"),
 ]
 
@@ -236,9 +334,8 @@ def test_downstream_down_is_unavailable_with_a_clear_message(tmp_path) -> None:
     proxy = ServiceProcess("channel", tmp_path, args=["--upstream", dead], env={"SEMCOM_INSECURE": "true"})
     try:
         proxy.start().wait_serving(timeout=120)
-        with ReceiverClient(proxy.target, tls=PLAIN) as client:
-            with pytest.raises(grpc.RpcError) as err:
-                client.reconstruct(packet_req(), timeout=60)
+        with ReceiverClient(proxy.target, tls=PLAIN) as client, pytest.raises(grpc.RpcError) as err:
+            client.reconstruct(packet_req(), timeout=60)
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE  # not DEADLINE_EXCEEDED: no hang
         assert f"downstream receiver at {dead} unavailable" in err.value.details()
         # The proxy retried its hop; it tells this client not to retry again (retries would multiply).

@@ -72,10 +72,25 @@ def _sweep_rows(photo_root, out, combo) -> list[dict]:
 
     convention, fec, channel, adaptive = combo
     cfg = SweepConfig(
-        data=photo_root, out=out, profile="tiny", caption_source="dataset", snr_db=(SNR[convention],),
-        snr_convention=convention, channel=channel, fec=fec, mcs="auto", modes=("text", "text+latent", "latent"),
-        encodings=("int8",), steps=(K,), schedule=SCHEDULE, guidance=9.0, size=64, seed=5, metrics=(),
-        grid_images=1, adaptive_strength=adaptive,
+        data=photo_root,
+        out=out,
+        profile="tiny",
+        caption_source="dataset",
+        snr_db=(SNR[convention],),
+        snr_convention=convention,
+        channel=channel,
+        fec=fec,
+        mcs="auto",
+        modes=("text", "text+latent", "latent"),
+        encodings=("int8",),
+        steps=(K,),
+        schedule=SCHEDULE,
+        guidance=9.0,
+        size=64,
+        seed=5,
+        metrics=(),
+        grid_images=1,
+        adaptive_strength=adaptive,
     )
     Sweep(cfg).run(progress=False)
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if line.strip()]
@@ -89,11 +104,45 @@ def _sweep_rows(photo_root, out, combo) -> list[dict]:
 
 def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) -> dict:
     convention, fec, channel, adaptive = combo
-    args = ["transmit", str(photo_path), "--profile", "tiny", "--image-size", "64", "--caption", CAPTION,
-            "--encoding", "int8", "--snr-db", repr(SNR[convention]), "--snr-convention", convention,
-            "--channel-model", channel, "--fec", fec, "--mcs", "auto", "--latent-policy", "always",
-            "--mode", mode, "--steps", str(SCHEDULE), "--strength", repr(strength), "--guidance", "9",
-            "--seeds", str(seeds.sender), str(seeds.channel), str(seeds.receiver), "--out", str(out), "--json"]
+    args = [
+        "transmit",
+        str(photo_path),
+        "--profile",
+        "tiny",
+        "--image-size",
+        "64",
+        "--caption",
+        CAPTION,
+        "--encoding",
+        "int8",
+        "--snr-db",
+        repr(SNR[convention]),
+        "--snr-convention",
+        convention,
+        "--channel-model",
+        channel,
+        "--fec",
+        fec,
+        "--mcs",
+        "auto",
+        "--latent-policy",
+        "always",
+        "--mode",
+        mode,
+        "--steps",
+        str(SCHEDULE),
+        "--strength",
+        repr(strength),
+        "--guidance",
+        "9",
+        "--seeds",
+        str(seeds.sender),
+        str(seeds.channel),
+        str(seeds.receiver),
+        "--out",
+        str(out),
+        "--json",
+    ]
     if adaptive:
         args.append("--adaptive-strength")
     capsys.readouterr()
@@ -107,12 +156,27 @@ def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) 
 def _service_request(photo_path, combo, mode, strength, seeds: RoleSeeds, request_id: str):
     convention, fec, channel, adaptive = combo
     link = channel_pb2.ChannelConfig(
-        snr_db=SNR[convention], snr_convention=SNR_CONVENTIONS[convention], model=CHANNEL_MODELS[channel],
-        fec=FEC_SCHEMES[fec], mcs="auto", latent_policy=LATENT_POLICIES["always"], fading_block_length=128,
+        snr_db=SNR[convention],
+        snr_convention=SNR_CONVENTIONS[convention],
+        model=CHANNEL_MODELS[channel],
+        fec=FEC_SCHEMES[fec],
+        mcs="auto",
+        latent_policy=LATENT_POLICIES["always"],
+        fading_block_length=128,
     )
-    return image_request(photo_path, request_id=request_id, caption=CAPTION, latent_encoding="int8", mode=mode,
-                         steps=SCHEDULE, strength=strength, guidance_scale=9.0, seeds=seeds,
-                         adaptive_strength=adaptive, channel=link)
+    return image_request(
+        photo_path,
+        request_id=request_id,
+        caption=CAPTION,
+        latent_encoding="int8",
+        mode=mode,
+        steps=SCHEDULE,
+        strength=strength,
+        guidance_scale=9.0,
+        seeds=seeds,
+        adaptive_strength=adaptive,
+        channel=link,
+    )
 
 
 def _assert_same_report(a: dict, b: dict, where: str) -> None:
@@ -131,9 +195,9 @@ def _assert_same_pixels(a: np.ndarray, b: np.ndarray, where: str) -> None:
 
 
 def _report_dict(proto) -> dict:
-    from semcom.rpc.convert import report_from_proto
-
     import dataclasses
+
+    from semcom.rpc.convert import report_from_proto
 
     return dataclasses.asdict(report_from_proto(proto))
 
@@ -150,8 +214,10 @@ def test_every_door_gives_the_same_transmission(topology: Topology, photo, offli
             cases.append((combo, row["mode"], min(1.0, (row["steps"] + 1e-9) / SCHEDULE), seeds, row))
         cases.append((combo, "auto", (K + 1e-9) / SCHEDULE, RoleSeeds.derive(11, n), None))
 
-    requests = [_service_request(photo_path, combo, mode, strength, seeds, f"r{i}")
-                for i, (combo, mode, strength, seeds, _row) in enumerate(cases)]
+    requests = [
+        _service_request(photo_path, combo, mode, strength, seeds, f"r{i}")
+        for i, (combo, mode, strength, seeds, _row) in enumerate(cases)
+    ]
     with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
         served = list(client.transmit(iter(requests)))
     assert [r.request_id for r in served] == [q.request_id for q in requests]
@@ -169,7 +235,10 @@ def test_every_door_gives_the_same_transmission(topology: Topology, photo, offli
         # transmit <-> services
         _assert_same_report(rec["report"], svc_report, f"{where}: transmit vs services")
         assert (rec["mode_used"], rec["steps_executed"], rec["seed"]) == (
-            svc_mode, result.steps_executed, result.seed), where
+            svc_mode,
+            result.steps_executed,
+            result.seed,
+        ), where
         assert rec["strength_used"] == pytest.approx(result.strength_used, abs=1e-6), where
         assert rec["caption_received"] == result.caption_received.decode("ascii"), where
         _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")

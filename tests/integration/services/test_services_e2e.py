@@ -31,9 +31,16 @@ PLAIN = TlsConfig(insecure=True)
 SIDE = 64  # SEMCOM_IMAGE_SIZE of the topology
 STEPS, STRENGTH = 4, 0.5
 LATENT_BITS = 4 * (SIDE // 8) ** 2 * 64  # tiny VAE: 4 channels, 1/8 resolution, float64 on the wire
-CAPTIONS = ["a dog runs across the grass", "two children play in the water", "a man rides a bike",
-            "a red car parked on a street", "people walk along a beach", "a cat sleeps on a sofa",
-            "a boy jumps into a lake with his friends on a sunny afternoon in summer", "snow on the hills"]
+CAPTIONS = [
+    "a dog runs across the grass",
+    "two children play in the water",
+    "a man rides a bike",
+    "a red car parked on a street",
+    "people walk along a beach",
+    "a cat sleeps on a sofa",
+    "a boy jumps into a lake with his friends on a sunny afternoon in summer",
+    "snow on the hills",
+]
 MODES = {  # requested mode -> (mode the receiver reports, DDIM steps it runs, strength used, latent sent?)
     "text": (receiver_pb2.MODE_TEXT, STEPS, 1.0, False),  # text only: the whole schedule from noise
     "latent": (receiver_pb2.MODE_LATENT, int(STEPS * STRENGTH), STRENGTH, True),
@@ -49,12 +56,22 @@ def images() -> list[tuple[str, bytes]]:
 
 def test_health_and_reflection(topology: Topology) -> None:
     for service in topology.all:
-        done = subprocess.run([sys.executable, "-m", "semcom", "health", service.target, "--insecure", "--json"],
-                              cwd=REPO, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "semcom", "health", service.target, "--insecure", "--json"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["status"] == "SERVING"
-    closed = subprocess.run([sys.executable, "-m", "semcom", "health", "127.0.0.1:1", "--insecure", "--timeout", "1"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    closed = subprocess.run(
+        [sys.executable, "-m", "semcom", "health", "127.0.0.1:1", "--insecure", "--timeout", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert closed.returncode == 1 and closed.stdout.strip() == "UNREACHABLE"
     infra = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
     assert set(reflected_services(topology.sender.target, tls=PLAIN)) == infra | {"semcom.v1.SenderService"}
@@ -67,8 +84,16 @@ def test_stream_of_images_in_each_mode(topology: Topology, images, mode: str) ->
     want_mode, want_steps, want_strength, latent_sent = MODES[mode]
     captioned_by_sender = mode == "auto"  # one mode exercises the sender's own captioner
     requests = [
-        image_request(data, request_id=f"{mode}-{i}", mode=mode, steps=STEPS, strength=STRENGTH, seed=100, index=i,
-                      caption=None if captioned_by_sender else CAPTIONS[i])
+        image_request(
+            data,
+            request_id=f"{mode}-{i}",
+            mode=mode,
+            steps=STEPS,
+            strength=STRENGTH,
+            seed=100,
+            index=i,
+            caption=None if captioned_by_sender else CAPTIONS[i],
+        )
         for i, (_name, data) in enumerate(images)
     ]
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=300) as client:
@@ -76,10 +101,14 @@ def test_stream_of_images_in_each_mode(topology: Topology, images, mode: str) ->
     assert [r.request_id for r in results] == [r.request_id for r in requests]
     for i, result in enumerate(results):
         image = Image.open(io.BytesIO(result.reconstruction.data))
-        assert image.format == "PNG" and image.size == (SIDE, SIDE) == (result.reconstruction.width,
-                                                                      result.reconstruction.height)
+        assert image.format == "PNG" and image.size == (SIDE, SIDE) == (
+            result.reconstruction.width,
+            result.reconstruction.height,
+        )
         assert result.mode_used == want_mode and result.steps_executed == want_steps
-        assert result.seed == RoleSeeds.derive(100, i).receiver and math.isclose(result.strength_used, want_strength, rel_tol=1e-6)
+        assert result.seed == RoleSeeds.derive(100, i).receiver and math.isclose(
+            result.strength_used, want_strength, rel_tol=1e-6
+        )
         if not captioned_by_sender:
             assert result.caption_sent == encode_caption(CAPTIONS[i])
         assert 0 < len(result.caption_sent) <= 77 and len(result.caption_received) == len(result.caption_sent)
@@ -122,8 +151,9 @@ def test_channel_override_can_drop_the_latent(topology: Topology, images, mode: 
     """A per-request override below the drop threshold: only the caption crosses, the receiver
     falls back to text-only diffusion, whatever mode was asked for: the channel dropped the
     latent, the client did nothing wrong (docs/pipeline.md)."""
-    override = channel_pb2.ChannelConfig(snr_db=0.0, latent_policy=channel_pb2.LATENT_POLICY_THRESHOLD,
-                                         drop_threshold_db=5.0)
+    override = channel_pb2.ChannelConfig(
+        snr_db=0.0, latent_policy=channel_pb2.LATENT_POLICY_THRESHOLD, drop_threshold_db=5.0
+    )
     request = image_request(images[1][1], mode=mode, steps=STEPS, caption=CAPTIONS[1], channel=override)
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
         (result,) = client.transmit([request])
@@ -139,14 +169,37 @@ def test_int8_with_receiver_repair_end_to_end(topology: Topology, images) -> Non
     noisy = channel_pb2.ChannelConfig(snr_db=2.0, latent_policy=channel_pb2.LATENT_POLICY_ALWAYS, seed=11)
     kwargs = dict(mode="latent", steps=STEPS, strength=0.0, caption=CAPTIONS[3], seed=3)
     requests = [
-        image_request(images[3][1], request_id="smmse", latent_encoding="int8g", per_channel=True,
-                      clip_percentile=99.9, latent_repair="smmse", channel=noisy, **kwargs),
-        image_request(images[3][1], request_id="plain", latent_encoding="int8g", per_channel=True,
-                      clip_percentile=99.9, latent_repair="none", channel=noisy, **kwargs),
-        image_request(images[3][1], request_id="float", latent_encoding="float16", latent_repair="smmse",
-                      channel=noisy, **kwargs),
-        image_request(images[3][1], request_id="clean", latent_encoding="int8g", latent_repair="smmse",
-                      channel=channel_pb2.ChannelConfig(model=channel_pb2.CHANNEL_MODEL_NONE), **kwargs),
+        image_request(
+            images[3][1],
+            request_id="smmse",
+            latent_encoding="int8g",
+            per_channel=True,
+            clip_percentile=99.9,
+            latent_repair="smmse",
+            channel=noisy,
+            **kwargs,
+        ),
+        image_request(
+            images[3][1],
+            request_id="plain",
+            latent_encoding="int8g",
+            per_channel=True,
+            clip_percentile=99.9,
+            latent_repair="none",
+            channel=noisy,
+            **kwargs,
+        ),
+        image_request(
+            images[3][1], request_id="float", latent_encoding="float16", latent_repair="smmse", channel=noisy, **kwargs
+        ),
+        image_request(
+            images[3][1],
+            request_id="clean",
+            latent_encoding="int8g",
+            latent_repair="smmse",
+            channel=channel_pb2.ChannelConfig(model=channel_pb2.CHANNEL_MODEL_NONE),
+            **kwargs,
+        ),
     ]
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
         results = {r.request_id: r for r in client.transmit(requests)}
@@ -167,15 +220,27 @@ def test_coded_link_with_amc_on_awgn_and_rayleigh_through_the_proxy(topology: To
     from semcom.fec import amc, mcs
 
     def coded(snr_db: float, model: int) -> channel_pb2.ChannelConfig:
-        return channel_pb2.ChannelConfig(snr_db=snr_db, snr_convention=channel_pb2.SNR_CONVENTION_ESN0, model=model,
-                                         fec=channel_pb2.FEC_LDPC, mcs="auto", latent_policy=channel_pb2.LATENT_POLICY_AMC,
-                                         fading_block_length=128, seed=5)
+        return channel_pb2.ChannelConfig(
+            snr_db=snr_db,
+            snr_convention=channel_pb2.SNR_CONVENTION_ESN0,
+            model=model,
+            fec=channel_pb2.FEC_LDPC,
+            mcs="auto",
+            latent_policy=channel_pb2.LATENT_POLICY_AMC,
+            fading_block_length=128,
+            seed=5,
+        )
 
     awgn, fading = channel_pb2.CHANNEL_MODEL_AWGN, channel_pb2.CHANNEL_MODEL_RAYLEIGH_BLOCK
     kwargs = dict(mode="auto", steps=STEPS, caption=CAPTIONS[2], seed=3, latent_encoding="int8")
-    requests = [image_request(images[2][1], request_id=name, channel=channel, **kwargs)
-                for name, channel in (("awgn", coded(20.0, awgn)), ("fading", coded(20.0, fading)),
-                                      ("fading-high", coded(55.0, fading)))]
+    requests = [
+        image_request(images[2][1], request_id=name, channel=channel, **kwargs)
+        for name, channel in (
+            ("awgn", coded(20.0, awgn)),
+            ("fading", coded(20.0, fading)),
+            ("fading-high", coded(55.0, fading)),
+        )
+    ]
     with SenderClient(topology.sender.target, tls=PLAIN, deadline_s=120) as client:
         results = {r.request_id: r for r in client.transmit(requests)}
     on_awgn, dropped, high = results["awgn"].report, results["fading"].report, results["fading-high"].report
@@ -199,8 +264,9 @@ def test_encode_and_direct_reconstruct(topology: Topology, images) -> None:
     assert packet.caption == encode_caption(CAPTIONS[2]) and packet.profile == "tiny"
     assert (packet.coded_size.width, packet.coded_size.height) == (SIDE, SIDE)
     assert {"encode", "pack", "total"} <= set(encoded.timings)
-    request = receiver_pb2.ReconstructRequest(request_id="direct", packet=packet,
-                                              params=receiver_pb2.ReconstructionParams(num_inference_steps=STEPS))
+    request = receiver_pb2.ReconstructRequest(
+        request_id="direct", packet=packet, params=receiver_pb2.ReconstructionParams(num_inference_steps=STEPS)
+    )
     with ReceiverClient(topology.channel.target, tls=PLAIN, deadline_s=120) as proxy:
         reply = proxy.reconstruct(request)
     assert reply.request_id == "direct" and reply.report.latent.info_bits == LATENT_BITS
@@ -214,9 +280,30 @@ def test_semcom_send_writes_images_and_report(topology: Topology, images, tmp_pa
         (folder / f"{name}.img.png").write_bytes(data)  # whatever the bytes, the sender decodes them
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "semcom", "send", str(folder), "--to", topology.sender.target, "--insecure",
-         "--mode", "text+latent", "--steps", str(STEPS), "--snr-db", "7.5", "--seed", "5", "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "semcom",
+            "send",
+            str(folder),
+            "--to",
+            topology.sender.target,
+            "--insecure",
+            "--mode",
+            "text+latent",
+            "--steps",
+            str(STEPS),
+            "--snr-db",
+            "7.5",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text())

@@ -75,9 +75,14 @@ def test_oversize_output_is_refused_at_proxy_and_receiver(topology: Topology) ->
     _assert_serving(topology)
 
 
-@pytest.mark.parametrize("role,method", [("sender", "/semcom.v1.SenderService/Encode"),
-                                         ("channel", "/semcom.v1.ReceiverService/Reconstruct"),
-                                         ("receiver", "/semcom.v1.ReceiverService/Reconstruct")])
+@pytest.mark.parametrize(
+    "role,method",
+    [
+        ("sender", "/semcom.v1.SenderService/Encode"),
+        ("channel", "/semcom.v1.ReceiverService/Reconstruct"),
+        ("receiver", "/semcom.v1.ReceiverService/Reconstruct"),
+    ],
+)
 def test_undecodable_protobuf_is_invalid_argument(topology: Topology, role: str, method: str) -> None:
     service = getattr(topology, role)
     channel = grpc.insecure_channel(service.target)

@@ -47,8 +47,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env = {"SEMCOM_INSECURE": "false", "SEMCOM_SHUTDOWN_GRACE_S": "30"}
 
     def service(role: str, *args: str, metrics: bool = False) -> ServiceProcess:
-        return ServiceProcess(role, logs, args=[*tls_args, *args], env=env, client_tls=client_tls,
-                              metrics_port=free_port() if metrics else 0)
+        return ServiceProcess(
+            role,
+            logs,
+            args=[*tls_args, *args],
+            env=env,
+            client_tls=client_tls,
+            metrics_port=free_port() if metrics else 0,
+        )
 
     receivers = [service("receiver", metrics=True), service("receiver", metrics=True)]
     balanced = service("channel", "--upstream", ",".join(r.target for r in receivers), "--lb-policy", "round_robin")
@@ -98,6 +104,7 @@ def test_receiver_killed_mid_stream_gives_unavailable_then_recovers(cluster: Clu
 
     received = []
     with ReceiverClient(cluster.single.target, tls=cluster.client_tls) as client, ThreadPoolExecutor(1) as pool:
+
         def consume():
             for reply in client.reconstruct_stream(requests(), timeout=120):
                 received.append(reply.request_id)
@@ -129,8 +136,10 @@ def test_receiver_killed_mid_stream_gives_unavailable_then_recovers(cluster: Clu
 def test_sigterm_drains_the_call_in_flight(cluster: Cluster) -> None:
     target = cluster.receivers[1]
     slow = packet_req(mode=receiver_pb2.MODE_TEXT, params__num_inference_steps=60)
-    with ReceiverClient(target.target, tls=cluster.client_tls, retry_attempts=1) as client, \
-            ThreadPoolExecutor(1) as pool:
+    with (
+        ReceiverClient(target.target, tls=cluster.client_tls, retry_attempts=1) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
         future = pool.submit(client.reconstruct, slow, 120)
         time.sleep(1.0)  # the call is being served now
         code = target.stop(grace=60)

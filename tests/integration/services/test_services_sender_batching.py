@@ -27,11 +27,18 @@ ATOL = 1e-5  # batched CPU kernels may round the last bits differently
 @pytest.fixture(scope="module")
 def batched_sender(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """A second sender, batching up to CALLS images with a wide window so concurrent calls meet."""
-    env = {"SEMCOM_INSECURE": "true", "SEMCOM_MAX_IMAGE_PIXELS": str(MAX_IMAGE_PIXELS),
-           "SEMCOM_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES)}
-    sender = ServiceProcess("sender", tmp_path_factory.mktemp("batched-sender-logs"),
-                            args=["--batch-max", str(CALLS), "--batch-window-ms", "500"], env=env,
-                            metrics_port=free_port())
+    env = {
+        "SEMCOM_INSECURE": "true",
+        "SEMCOM_MAX_IMAGE_PIXELS": str(MAX_IMAGE_PIXELS),
+        "SEMCOM_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+    }
+    sender = ServiceProcess(
+        "sender",
+        tmp_path_factory.mktemp("batched-sender-logs"),
+        args=["--batch-max", str(CALLS), "--batch-window-ms", "500"],
+        env=env,
+        metrics_port=free_port(),
+    )
     try:
         start_all([sender])
         yield sender
@@ -47,8 +54,10 @@ def _encode_all(target: str, requests) -> list:
 def test_concurrent_encodes_batched_equal_unbatched(topology: Topology, batched_sender: ServiceProcess) -> None:
     images = [data for _name, data, _caption in sample_images(CALLS)]
     # half with a given caption, half captioned by BLIP; every one with its own posterior seed
-    requests = [image_request(data, caption=f"photo {i}" if i % 2 else None, seed=100 + i, request_id=f"r{i}")
-                for i, data in enumerate(images)]
+    requests = [
+        image_request(data, caption=f"photo {i}" if i % 2 else None, seed=100 + i, request_id=f"r{i}")
+        for i, data in enumerate(images)
+    ]
     batches_before = batched_sender.metric("semcom_batch_size_count", service="sender")
     items_before = batched_sender.metric("semcom_batch_size_sum", service="sender")
     batched = _encode_all(batched_sender.target, requests)
@@ -58,8 +67,9 @@ def test_concurrent_encodes_batched_equal_unbatched(topology: Topology, batched_
         got_packet, want_packet = packet_from_proto(got.packet), packet_from_proto(want.packet)
         assert got_packet.caption == want_packet.caption
         assert got_packet.coded_size == want_packet.coded_size
-        np.testing.assert_allclose(decode_latent(got_packet.latent).values, decode_latent(want_packet.latent).values,
-                                   rtol=0, atol=ATOL)
+        np.testing.assert_allclose(
+            decode_latent(got_packet.latent).values, decode_latent(want_packet.latent).values, rtol=0, atol=ATOL
+        )
         assert "queue" in got.timings and {"encode", "pack", "total"} <= set(got.timings)
     batches = batched_sender.metric("semcom_batch_size_count", service="sender") - batches_before
     items = batched_sender.metric("semcom_batch_size_sum", service="sender") - items_before

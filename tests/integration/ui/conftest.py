@@ -22,8 +22,16 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = os.environ.get("SEMCOM_TEST_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CAPTION = "a red kite over a green field"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 START_TIMEOUT_S = 240
@@ -61,8 +69,12 @@ def start_ui(args: list[str], log: Path, env: dict[str, str] | None = None) -> I
     port = free_port()
     full_env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "semcom", "ui", "--host", "127.0.0.1", "--port", str(port),
-                                 *args], stdout=out, stderr=subprocess.STDOUT, env=full_env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "semcom", "ui", "--host", "127.0.0.1", "--port", str(port), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -92,8 +104,9 @@ def start_ui(args: list[str], log: Path, env: dict[str, str] | None = None) -> I
 def ui_url(tmp_path_factory):
     """The in-process page: tiny profile, 64x64, 2 DDIM steps, a 2 MB upload cap."""
     log = tmp_path_factory.mktemp("ui") / "ui.log"
-    with start_ui(["--profile", "tiny", "--image-size", "64", "--steps", "2"], log,
-                  env={"SEMCOM_UI_MAX_UPLOAD_BYTES": "2000000"}) as url:
+    with start_ui(
+        ["--profile", "tiny", "--image-size", "64", "--steps", "2"], log, env={"SEMCOM_UI_MAX_UPLOAD_BYTES": "2000000"}
+    ) as url:
         yield url
 
 
@@ -104,10 +117,14 @@ def page(tmp_path):
     requests: list[str] = []
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
             viewport={"width": 1400, "height": 1800},
         )
         try:
+
             def route(r):
                 requests.append(r.request.url)
                 host = urlparse(r.request.url).hostname or ""
@@ -120,8 +137,9 @@ def page(tmp_path):
         finally:
             context.close()
     assert any(urlparse(u).hostname in LOOPBACK for u in requests), "the request recorder saw nothing"
-    outside = sorted({u for u in requests if (urlparse(u).hostname or "") not in LOOPBACK
-                      and not u.startswith(("data:", "blob:"))})
+    outside = sorted(
+        {u for u in requests if (urlparse(u).hostname or "") not in LOOPBACK and not u.startswith(("data:", "blob:"))}
+    )
     assert not outside, f"the page fetched from outside loopback: {outside}"
 
 

@@ -22,8 +22,9 @@ def test_page_fronts_a_running_sender(page, tmp_path):
     services = [receiver, channel, sender]
     try:
         start_all(services)
-        with start_ui(["--to", sender.target, "--insecure", "--steps", "2", "--deadline-s", "60"],
-                      tmp_path / "ui.log") as url:
+        with start_ui(
+            ["--to", sender.target, "--insecure", "--steps", "2", "--deadline-s", "60"], tmp_path / "ui.log"
+        ) as url:
             page.goto(url)
             page.locator("#upload input[type=file]").set_input_files(str(photo(tmp_path)))
             page.wait_for_selector("#upload >> text=chelsea.png")

@@ -25,8 +25,13 @@ def _requests(n: int) -> list[sender_pb2.ImageRequest]:
 
 def _client(server: Server, grpc_retries: int = 1) -> SenderClient:
     # grpc_retries=1: gRPC's own retry policy off, so each scripted step is one application attempt
-    return SenderClient(server.target, tls=TlsConfig(insecure=True), deadline_s=30, retry_attempts=grpc_retries,
-                        retry_codes=("UNAVAILABLE", "RESOURCE_EXHAUSTED"))
+    return SenderClient(
+        server.target,
+        tls=TlsConfig(insecure=True),
+        deadline_s=30,
+        retry_attempts=grpc_retries,
+        retry_codes=("UNAVAILABLE", "RESOURCE_EXHAUSTED"),
+    )
 
 
 class FakeTime:
@@ -48,9 +53,16 @@ def _run(server: Server, n: int, policy: RetryPolicy | None = None, **kwargs):
     fake = FakeTime()
     delivered: list[str] = []
     with _client(server) as client:
-        outcomes = transmit_all(client, _requests(n), policy=policy or RetryPolicy(attempts=5, max_s=60),
-                                on_result=lambda r: delivered.append(r.request_id), sleep=fake.sleep,
-                                clock=fake.clock, rng=random.Random(0), **kwargs)
+        outcomes = transmit_all(
+            client,
+            _requests(n),
+            policy=policy or RetryPolicy(attempts=5, max_s=60),
+            on_result=lambda r: delivered.append(r.request_id),
+            sleep=fake.sleep,
+            clock=fake.clock,
+            rng=random.Random(0),
+            **kwargs,
+        )
     return outcomes, delivered, fake.waits
 
 
@@ -83,8 +95,11 @@ def test_resource_exhausted_with_negative_hint_is_not_retried() -> None:
     with Server(Step(answer=1, code=EXHAUSTED, pushback_ms=-1), Step()) as server:
         outcomes, delivered, waits = _run(server, 3)
     assert delivered == ["0000"] and waits == [] and len(server.streams) == 1
-    assert [(o.ok, o.code) for o in outcomes.values()] == [(True, "OK"), (False, "RESOURCE_EXHAUSTED"),
-                                                          (False, "RESOURCE_EXHAUSTED")]
+    assert [(o.ok, o.code) for o in outcomes.values()] == [
+        (True, "OK"),
+        (False, "RESOURCE_EXHAUSTED"),
+        (False, "RESOURCE_EXHAUSTED"),
+    ]
 
 
 def test_backoff_grows_then_gives_up_after_the_attempts() -> None:
@@ -114,10 +129,15 @@ def test_a_refused_image_fails_alone_and_the_others_go_on() -> None:
 
 
 def test_batch_deadline_fails_what_is_left() -> None:
-    with Server(Step(answer=0, code=UNAVAILABLE), Step()) as server:
-        with _client(server) as client:
-            outcomes = transmit_all(client, _requests(2), policy=RetryPolicy(attempts=5, max_s=60), deadline_s=0.2,
-                                    sleep=time.sleep, rng=random.Random(0))
+    with Server(Step(answer=0, code=UNAVAILABLE), Step()) as server, _client(server) as client:
+        outcomes = transmit_all(
+            client,
+            _requests(2),
+            policy=RetryPolicy(attempts=5, max_s=60),
+            deadline_s=0.2,
+            sleep=time.sleep,
+            rng=random.Random(0),
+        )
     # the first backoff (0.25-0.5 s) would end after the 0.2 s batch deadline: no second stream
     assert len(server.streams) == 1
     assert {o.code for o in outcomes.values()} == {"UNAVAILABLE"}
@@ -137,9 +157,8 @@ def test_grpc_retry_policy_retries_a_refused_stream_itself_after_the_hint() -> N
 
 
 def test_unique_ids_required() -> None:
-    with Server() as server, _client(server) as client:
-        with pytest.raises(ValueError, match="unique"):
-            transmit_all(client, _requests(1) * 2)
+    with Server() as server, _client(server) as client, pytest.raises(ValueError, match="unique"):
+        transmit_all(client, _requests(1) * 2)
 
 
 def test_pushback_parsing() -> None:

@@ -49,8 +49,9 @@ def _check_outputs(out: Path, report: dict, ok: list[int]) -> None:
 
 def test_stream_failures_are_retried_until_every_image_is_delivered(inputs, tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    with Server(Step(answer=2, code=grpc.StatusCode.UNAVAILABLE), Step(answer=0, code=grpc.StatusCode.UNAVAILABLE),
-                Step()) as server:
+    with Server(
+        Step(answer=2, code=grpc.StatusCode.UNAVAILABLE), Step(answer=0, code=grpc.StatusCode.UNAVAILABLE), Step()
+    ) as server:
         rc = _send(server.target, inputs, out, "--retry-max-s", "30")
     assert rc == 0
     report = json.loads((out / "report.json").read_text())

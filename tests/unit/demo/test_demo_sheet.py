@@ -60,18 +60,32 @@ def test_diffusion_columns_only_with_real_diffusion_weights() -> None:
 
 
 def _record(name: str, key: str, snr, ssim: float, received: str = "a dog") -> dict:
-    return {"image": name, "variant": key, "ebn0_db": snr, "ssim": ssim, "psnr_db": 20.0, "latent_symbols": 1000,
-            "mcs": "16qam-r2/3" if key == "ldpc-amc" else "", "segments": 4 if key == "ldpc-amc" else 0,
-            "segments_failed": 0, "latent_bit_errors": 3, "latent_dropped": False, "caption_sent": "a dog",
-            "caption_received": received, "caption_corrupted": corrupted_positions("a dog", received),
-            "timings": {"total": 1.5}}
+    return {
+        "image": name,
+        "variant": key,
+        "ebn0_db": snr,
+        "ssim": ssim,
+        "psnr_db": 20.0,
+        "latent_symbols": 1000,
+        "mcs": "16qam-r2/3" if key == "ldpc-amc" else "",
+        "segments": 4 if key == "ldpc-amc" else 0,
+        "segments_failed": 0,
+        "latent_bit_errors": 3,
+        "latent_dropped": False,
+        "caption_sent": "a dog",
+        "caption_received": received,
+        "caption_corrupted": corrupted_positions("a dog", received),
+        "timings": {"total": 1.5},
+    }
 
 
 def test_contact_sheet_places_photos_cells_and_drops() -> None:
     snrs = (0.0, 8.0)
     red, blue = Image.new("RGB", (64, 64), (255, 0, 0)), Image.new("RGB", (64, 64), (0, 0, 255))
     photos = [{"name": "a", "image": red, "caption": "a dog"}]
-    results = {("a", v.key, s): {**_record("a", v.key, s, 0.5, "a d?g"), "image": blue} for v in CODEC_VARIANTS for s in snrs}
+    results = {
+        ("a", v.key, s): {**_record("a", v.key, s, 0.5, "a d?g"), "image": blue} for v in CODEC_VARIANTS for s in snrs
+    }
     results[("a", "ldpc-amc", 0.0)] = {"dropped": "amc: no MCS", "image": None}
     sheet = contact_sheet(photos, CODEC_VARIANTS, snrs, results, "title", "one notice line", cell=64)
     assert sheet.width >= 4 * 70
@@ -85,19 +99,33 @@ def test_contact_sheet_places_photos_cells_and_drops() -> None:
 
 
 def test_summary_and_markdown_report() -> None:
-    records = [_record("a", "clean", None, 0.9), _record("a", "float64", 0.0, 0.2, "a d?g"),
-               _record("a", "ldpc-amc", 8.0, 0.9), _record("a", "float64", 8.0, 0.8), _record("a", "int8g-smmse", 0.0, 0.6),
-               _record("a", "int8g-smmse", 8.0, 0.85)]
+    records = [
+        _record("a", "clean", None, 0.9),
+        _record("a", "float64", 0.0, 0.2, "a d?g"),
+        _record("a", "ldpc-amc", 8.0, 0.9),
+        _record("a", "float64", 8.0, 0.8),
+        _record("a", "int8g-smmse", 0.0, 0.6),
+        _record("a", "int8g-smmse", 8.0, 0.85),
+    ]
     drops = [{"image": "a", "variant": "ldpc-amc", "ebn0_db": 0.0, "reason": "amc: no MCS"}]
     summary = summarise(records, CODEC_VARIANTS, (0.0, 8.0), drops)
     assert summary["clean"] == 0.9
     assert summary["ldpc-amc"][0]["mean_ssim"] is None and summary["ldpc-amc"][0]["dropped"] == 1
     assert summary["ldpc-amc"][1]["mean_ssim"] == 0.9 and summary["float64"][0]["mean_ssim"] == 0.2
-    report = {"profile_name": "taef2", "size": 128, "notice": "no diffusion", "images": [{"name": "a"}],
-              "summary": summary, "variants": [{"key": "clean", "label": "clean"}]
-              + [{"key": v.key, "label": v.label} for v in CODEC_VARIANTS],
-              "snrs_db": [0.0, 8.0], "transmissions": records, "services": {}, "wall_s": 3.0, "startup_s": 1.0,
-              "cpu_s": {"demo": 1.0}}
+    report = {
+        "profile_name": "taef2",
+        "size": 128,
+        "notice": "no diffusion",
+        "images": [{"name": "a"}],
+        "summary": summary,
+        "variants": [{"key": "clean", "label": "clean"}] + [{"key": v.key, "label": v.label} for v in CODEC_VARIANTS],
+        "snrs_db": [0.0, 8.0],
+        "transmissions": records,
+        "services": {},
+        "wall_s": 3.0,
+        "startup_s": 1.0,
+        "cpu_s": {"demo": 1.0},
+    }
     text = markdown_report(report)
     assert "> no diffusion" in text and "latent dropped (AMC)" in text
     assert "| 0 (6.02) | 0.200 / 1,000 | 0.600 / 1,000 | latent dropped (AMC) |" in text

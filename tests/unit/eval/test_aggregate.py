@@ -8,8 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from semcom.eval.aggregate import (AGGREGATE_COLUMNS, PER_IMAGE_COLUMNS, aggregate_rows, aggregate_run, cell_fid,
-                                   summarize)
+from semcom.eval.aggregate import (
+    AGGREGATE_COLUMNS,
+    PER_IMAGE_COLUMNS,
+    aggregate_rows,
+    aggregate_run,
+    cell_fid,
+    summarize,
+)
 from semcom.eval.store import RunStore
 
 
@@ -29,10 +35,25 @@ def test_summary_edge_cases():
 
 
 def _row(image, snr, ssim, variant="int8"):
-    return {"image": image, "cell": f"latent|{variant}|{snr:g}|0", "mode": "latent", "variant": variant,
-            "encoding": variant, "snr_db": snr, "steps": 0, "ssim": ssim, "psnr": 20.0 + ssim, "lpips": math.nan,
-            "clip_caption": math.nan, "clip_image": math.nan, "latent_bytes": 16, "latent_ber": 0.01,
-            "values_sanitised": 1, "chars_replaced": 0, "seconds": 1.0}
+    return {
+        "image": image,
+        "cell": f"latent|{variant}|{snr:g}|0",
+        "mode": "latent",
+        "variant": variant,
+        "encoding": variant,
+        "snr_db": snr,
+        "steps": 0,
+        "ssim": ssim,
+        "psnr": 20.0 + ssim,
+        "lpips": math.nan,
+        "clip_caption": math.nan,
+        "clip_image": math.nan,
+        "latent_bytes": 16,
+        "latent_ber": 0.01,
+        "values_sanitised": 1,
+        "chars_replaced": 0,
+        "seconds": 1.0,
+    }
 
 
 def test_rows_are_grouped_and_ordered_by_cell():

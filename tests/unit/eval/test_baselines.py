@@ -35,14 +35,21 @@ def picture() -> Image.Image:
 
 
 # ------------------------------------------------------------------------------------------ syntax
-@pytest.mark.parametrize("text, spec, fields", [
-    ("jpeg", "jpeg", {"codec": "jpeg", "budget": "int8", "frac": None, "symbols": None, "link": ""}),
-    ("jpeg:budget=int8", "jpeg", {"budget": "int8"}),
-    ("webp:budget=float16:uncoded", "webp:budget=float16:uncoded", {"codec": "webp", "budget": "float16", "link": "uncoded"}),
-    ("jpeg:ldpc:frac=1/4", "jpeg:frac=1/4:ldpc", {"frac": Fraction(1, 4), "budget": "", "link": "ldpc"}),
-    ("jpeg:frac=0.5", "jpeg:frac=1/2", {"frac": Fraction(1, 2)}),
-    ("avif:sym=5000", "avif:sym=5000", {"codec": "avif", "symbols": 5000, "budget": ""}),
-])
+@pytest.mark.parametrize(
+    "text, spec, fields",
+    [
+        ("jpeg", "jpeg", {"codec": "jpeg", "budget": "int8", "frac": None, "symbols": None, "link": ""}),
+        ("jpeg:budget=int8", "jpeg", {"budget": "int8"}),
+        (
+            "webp:budget=float16:uncoded",
+            "webp:budget=float16:uncoded",
+            {"codec": "webp", "budget": "float16", "link": "uncoded"},
+        ),
+        ("jpeg:ldpc:frac=1/4", "jpeg:frac=1/4:ldpc", {"frac": Fraction(1, 4), "budget": "", "link": "ldpc"}),
+        ("jpeg:frac=0.5", "jpeg:frac=1/2", {"frac": Fraction(1, 2)}),
+        ("avif:sym=5000", "avif:sym=5000", {"codec": "avif", "symbols": 5000, "budget": ""}),
+    ],
+)
 def test_variant_syntax_round_trips(text, spec, fields):
     variant = BaselineVariant.parse(text)
     assert variant.spec == spec
@@ -51,15 +58,18 @@ def test_variant_syntax_round_trips(text, spec, fields):
         assert getattr(variant, name) == value
 
 
-@pytest.mark.parametrize("text, message", [
-    ("jpeg:frac=1/4:sym=10", "one budget rule"),
-    ("jpeg:ldpc:uncoded", "one link option"),
-    ("jpeg:q50", "unknown option"),
-    ("jpeg:frac=-1", "frac must be"),
-    ("jpeg:frac=0", "frac must be in"),
-    ("jpeg:sym=0", "sym must be"),
-    ("jpeg:budget=int7", "int7"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("jpeg:frac=1/4:sym=10", "one budget rule"),
+        ("jpeg:ldpc:uncoded", "one link option"),
+        ("jpeg:q50", "unknown option"),
+        ("jpeg:frac=-1", "frac must be"),
+        ("jpeg:frac=0", "frac must be in"),
+        ("jpeg:sym=0", "sym must be"),
+        ("jpeg:budget=int7", "int7"),
+    ],
+)
 def test_bad_variants_are_refused(text, message):
     with pytest.raises(ValueError, match=message):
         BaselineVariant.parse(text)
@@ -70,7 +80,11 @@ def test_grid_gets_one_baseline_cell_per_snr_whatever_the_modes():
     assert variants[0] == LatentVariant.parse("int8") and isinstance(variants[1], BaselineVariant)
     cells = build_grid(("latent",), variants, (5.0, 10.0), (0,))
     assert [c.key for c in cells if c.mode == "baseline"] == [
-        "baseline|jpeg:ldpc|5|0", "baseline|jpeg:ldpc|10|0", "baseline|webp|5|0", "baseline|webp|10|0"]
+        "baseline|jpeg:ldpc|5|0",
+        "baseline|jpeg:ldpc|10|0",
+        "baseline|webp|5|0",
+        "baseline|webp|10|0",
+    ]
     assert [c.variant for c in cells if c.mode == "latent"] == ["int8", "int8"]
     assert Cell("baseline", "jpeg", 5.0, 0).series == "baseline jpeg"
     with pytest.raises(ValueError, match="unknown"):
@@ -86,8 +100,11 @@ def test_budgets_in_channel_symbols():
     assert packet_symbols(caption_bytes, values, uncoded) == expected
     assert budget_symbols(BaselineVariant.parse("jpeg"), uncoded, caption_bytes, values) == expected
     assert budget_symbols(BaselineVariant.parse("jpeg:budget=int4g"), uncoded, caption_bytes, values) == (
-        math.ceil(8 * caption_bytes / 4) + 4 * values // 4)
-    assert budget_symbols(BaselineVariant.parse("jpeg:frac=1/16"), uncoded, caption_bytes, values) == 8 * values // 4 // 16
+        math.ceil(8 * caption_bytes / 4) + 4 * values // 4
+    )
+    assert (
+        budget_symbols(BaselineVariant.parse("jpeg:frac=1/16"), uncoded, caption_bytes, values) == 8 * values // 4 // 16
+    )
     assert budget_symbols(BaselineVariant.parse("jpeg:sym=777"), uncoded, caption_bytes, values) == 777
     qpsk = ChannelConfig(snr_db=10.0, modulation="qpsk", fec="none")
     assert budget_symbols(BaselineVariant.parse("jpeg:frac=1"), qpsk, caption_bytes, values) == 8 * values // 2
@@ -195,28 +212,45 @@ def test_guarded_decoder_turns_random_corruption_into_outages_or_images(picture)
 
 # ------------------------------------------------------------------------------------------ a cell
 def _sweep_cfg(channel: str, fec: str = "none"):
-    return SimpleNamespace(snr_convention="esn0", modulation="16qam", channel=channel, fading_block_length=128,
-                           mcs="auto", fec=fec)
+    return SimpleNamespace(
+        snr_convention="esn0", modulation="16qam", channel=channel, fading_block_length=128, mcs="auto", fec=fec
+    )
 
 
 def test_cell_outage_is_scored_with_grey_and_a_clean_link_is_not(picture):
     runner = BaselineRunner()
     try:
         variant = BaselineVariant.parse("jpeg:sym=2000")
-        clean, image = runner.run_cell(Cell("baseline", variant.spec, 10.0, 0), variant, "p", picture, 40, 256,
-                                       _sweep_cfg("none"), seed=1)
+        clean, image = runner.run_cell(
+            Cell("baseline", variant.spec, 10.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("none"), seed=1
+        )
         assert clean["outage"] is False and clean["latent_bit_errors"] == 0
         assert 0 < clean["channel_symbols"] <= 2000 and clean["file_bytes"] * 8 / 4 <= 2000
-        assert np.array_equal(np.asarray(image), np.asarray(codecs.decode_file(
-            codecs.fit_to_budget(picture, "jpeg", lambda n: n <= 1000).data, "jpeg", picture.size)[0]))
-        noisy, image = runner.run_cell(Cell("baseline", variant.spec, -5.0, 0), variant, "p", picture, 40, 256,
-                                       _sweep_cfg("awgn"), seed=1)
+        assert np.array_equal(
+            np.asarray(image),
+            np.asarray(
+                codecs.decode_file(
+                    codecs.fit_to_budget(picture, "jpeg", lambda n: n <= 1000).data, "jpeg", picture.size
+                )[0]
+            ),
+        )
+        noisy, image = runner.run_cell(
+            Cell("baseline", variant.spec, -5.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("awgn"), seed=1
+        )
         assert noisy["latent_ber"] > 0.05  # -5 dB Es/N0 on 16-QAM: the file cannot survive
         if noisy["outage"]:
             assert noisy["outage_reason"].startswith("decode:")
             assert np.all(np.asarray(image) == codecs.FALLBACK_GREY)
-        tiny, image = runner.run_cell(Cell("baseline", "jpeg:sym=3", 10.0, 0), BaselineVariant.parse("jpeg:sym=3"),
-                                      "p", picture, 40, 256, _sweep_cfg("none"), seed=1)
+        tiny, image = runner.run_cell(
+            Cell("baseline", "jpeg:sym=3", 10.0, 0),
+            BaselineVariant.parse("jpeg:sym=3"),
+            "p",
+            picture,
+            40,
+            256,
+            _sweep_cfg("none"),
+            seed=1,
+        )
         assert tiny["outage"] and tiny["outage_reason"].startswith("budget:") and tiny["channel_symbols"] == 0
         assert np.all(np.asarray(image) == codecs.FALLBACK_GREY)
     finally:
@@ -227,8 +261,9 @@ def test_coded_cell_stays_within_budget_and_records_the_mcs(picture):
     runner = BaselineRunner()
     try:
         variant = BaselineVariant.parse("webp:sym=3000:ldpc")
-        row, image = runner.run_cell(Cell("baseline", variant.spec, 14.0, 0), variant, "p", picture, 40, 256,
-                                     _sweep_cfg("awgn"), seed=3)
+        row, image = runner.run_cell(
+            Cell("baseline", variant.spec, 14.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("awgn"), seed=3
+        )
         assert row["link_fec"] == "ldpc" and row["mcs"] and row["mcs_meets_target"] is True
         assert 0 < row["channel_symbols"] <= 3000 and row["segments"] >= 1
         assert row["outage"] is False and image.size == picture.size  # 14 dB Es/N0: far above the MCS threshold

@@ -42,10 +42,13 @@ def test_folder_layouts_sorting_limit_and_default_caption_file(tmp_path):
     assert len(flat) == 3 and all(i.caption is None for i in flat)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda d: None, "no images"),
-    (lambda d: (d / "x.txt").write_text("x"), "no images"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: None, "no images"),
+        (lambda d: (d / "x.txt").write_text("x"), "no images"),
+    ],
+)
 def test_empty_folder_is_a_value_error(tmp_path, make, message):
     make(tmp_path)
     with pytest.raises(ValueError, match=message):

@@ -7,32 +7,38 @@ import pytest
 from semcom.eval.grid import Cell, LatentVariant, build_grid, parse_modes, parse_variants
 
 
-@pytest.mark.parametrize("text, spec, fields", [
-    ("float64", "float64", ("float64", False, 100.0, "")),
-    ("float64:authors", "float64:authors", ("float64", False, 100.0, "authors")),
-    ("int8g:p99.9:pc", "int8g:pc:p99.9", ("int8g", True, 99.9, "")),
-    ("int8g:pc:p99.9:nb:smmse", "int8g:pc:p99.9:smmse:nb", ("int8g", True, 99.9, "smmse+nb")),
-    ("int6:mmse:smmse", "int6:smmse", ("int6", False, 100.0, "smmse")),
-    ("float16:fill:nb", "float16:nb", ("float16", False, 100.0, "nb")),
-    ("int8g:soft:pc", "int8g:pc:soft", ("int8g", True, 100.0, "soft")),
-])
+@pytest.mark.parametrize(
+    "text, spec, fields",
+    [
+        ("float64", "float64", ("float64", False, 100.0, "")),
+        ("float64:authors", "float64:authors", ("float64", False, 100.0, "authors")),
+        ("int8g:p99.9:pc", "int8g:pc:p99.9", ("int8g", True, 99.9, "")),
+        ("int8g:pc:p99.9:nb:smmse", "int8g:pc:p99.9:smmse:nb", ("int8g", True, 99.9, "smmse+nb")),
+        ("int6:mmse:smmse", "int6:smmse", ("int6", False, 100.0, "smmse")),
+        ("float16:fill:nb", "float16:nb", ("float16", False, 100.0, "nb")),
+        ("int8g:soft:pc", "int8g:pc:soft", ("int8g", True, 100.0, "soft")),
+    ],
+)
 def test_variant_parsing_is_canonical(text, spec, fields):
     v = LatentVariant.parse(text)
     assert (v.encoding, v.per_channel, v.percentile, v.repair) == fields
     assert v.spec == spec and LatentVariant.parse(v.spec) == v
 
 
-@pytest.mark.parametrize("text, message", [
-    ("float128", "unknown latent encoding"),
-    ("int8:zz", "unknown option 'zz'"),
-    ("float32:pc", "quantised encodings"),
-    ("int8:p40", r"percentile must be in \(50, 100\]"),
-    ("int8:authors", "authors"),
-    ("float64:authors:nb", "authors"),
-    ("float16:mmse", "mmse/smmse/soft apply to quantised"),
-    ("float16:soft", "mmse/smmse/soft apply to quantised"),
-    ("int8g:smmse:soft", "replaces mmse/smmse"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("float128", "unknown latent encoding"),
+        ("int8:zz", "unknown option 'zz'"),
+        ("float32:pc", "quantised encodings"),
+        ("int8:p40", r"percentile must be in \(50, 100\]"),
+        ("int8:authors", "authors"),
+        ("float64:authors:nb", "authors"),
+        ("float16:mmse", "mmse/smmse/soft apply to quantised"),
+        ("float16:soft", "mmse/smmse/soft apply to quantised"),
+        ("int8g:smmse:soft", "replaces mmse/smmse"),
+    ],
+)
 def test_bad_variants_raise(text, message):
     with pytest.raises(ValueError, match=message):
         LatentVariant.parse(text)

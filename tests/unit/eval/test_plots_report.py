@@ -10,12 +10,24 @@ from semcom.eval.report import pivot_markdown, table1_markdown
 
 def _table():
     rows = []
-    for mode, variant, steps in (("text", "-", 50), ("text+latent", "int8", 30), ("text+latent", "int8", 10),
-                                 ("latent", "int8", 0)):
+    for mode, variant, steps in (
+        ("text", "-", 50),
+        ("text+latent", "int8", 30),
+        ("text+latent", "int8", 10),
+        ("latent", "int8", 0),
+    ):
         for snr in (5.0, 10.0):
             base = 0.1 if mode == "text" else 0.3
-            row = {"cell": f"{mode}|{variant}|{snr:g}|{steps}", "mode": mode, "variant": variant, "encoding": "int8",
-                   "snr_db": snr, "steps": steps, "fid": math.nan, "latent_bytes": 16384}
+            row = {
+                "cell": f"{mode}|{variant}|{snr:g}|{steps}",
+                "mode": mode,
+                "variant": variant,
+                "encoding": "int8",
+                "snr_db": snr,
+                "steps": steps,
+                "fid": math.nan,
+                "latent_bytes": 16384,
+            }
             for metric in ("ssim", "psnr", "lpips", "clip_caption", "clip_image"):
                 value = base + snr / 100 if metric in ("ssim", "psnr") else math.nan
                 row |= {f"{metric}_mean": value, f"{metric}_ci95": 0.01, f"{metric}_n": 3}
@@ -67,8 +79,7 @@ def test_paired_differences_cancel_the_image_spread():
     rows = []
     for i, level in enumerate((0.2, 0.5, 0.8)):  # very different images ...
         for variant, gain in (("float64:authors", 0.0), ("int8g", 0.1)):  # ... the same gain on each
-            rows.append({"image": f"im{i}", "mode": "latent", "variant": variant, "snr_db": 5.0,
-                         "ssim": level + gain})
+            rows.append({"image": f"im{i}", "mode": "latent", "variant": variant, "snr_db": 5.0, "ssim": level + gain})
     text = paired_markdown(rows, "ssim", "float64:authors")
     assert "| variant - float64:authors | 5 dB |" in text
     assert "| int8g | 0.1000 ± 0.0000 |" in text

@@ -81,8 +81,10 @@ def test_fading_link_reads_its_own_curves_and_picks_a_more_robust_mcs() -> None:
     slower MCS for the fading link, and records which curves it read."""
     fading = bler.channel_key("rayleigh", 128)
     awgn_table = _step_table()
-    fading_curves = [bler.BlerCurve(c.mcs, c.k, c.n, [x + 6.0 for x in c.esn0_db], c.blocks, c.block_errors,
-                                    channel=fading) for c in awgn_table.curves]
+    fading_curves = [
+        bler.BlerCurve(c.mcs, c.k, c.n, [x + 6.0 for x in c.esn0_db], c.blocks, c.block_errors, channel=fading)
+        for c in awgn_table.curves
+    ]
     table = bler.BlerTable(awgn_table.curves + fading_curves)
     esn0 = 2.0 * 6 + 0.1
     on_awgn = amc.choose(esn0, "latent", LATENT_BITS, target_bler=0.01, table=table)
@@ -105,8 +107,9 @@ def test_interleaved_codewords_read_the_curves_of_their_effective_fading_block_l
 
 def _faded_curve(length: int) -> bler.BlerCurve:
     m = mcs.MCS_TABLE[0]
-    return bler.BlerCurve(m.name, 8448, m.codeword_bits(8448), [0.0, 1.0], [10, 10], [10, 0],
-                          channel=bler.channel_key("rayleigh", length))
+    return bler.BlerCurve(
+        m.name, 8448, m.codeword_bits(8448), [0.0, 1.0], [10, 10], [10, 0], channel=bler.channel_key("rayleigh", length)
+    )
 
 
 def test_an_mcs_the_table_never_measured_is_never_chosen() -> None:

@@ -15,8 +15,9 @@ def _curve(name="qpsk-r1/2", k=320, esn0=(0.0, 1.0, 2.0, 3.0), errors=(100, 40, 
 
 
 def test_simulated_bler_does_not_increase_with_snr() -> None:
-    curve = bler.sweep_curve(mcs.get("qpsk-r1/2"), 128, np.arange(0.0, 4.1, 1.5), seed=0, max_blocks=30,
-                             min_errors=30, coarse_step=1)
+    curve = bler.sweep_curve(
+        mcs.get("qpsk-r1/2"), 128, np.arange(0.0, 4.1, 1.5), seed=0, max_blocks=30, min_errors=30, coarse_step=1
+    )
     values = curve.bler
     assert len(values) >= 3 and values[0] > 0.5 and values[-1] == 0.0  # from the waterfall's top to its end
     assert np.all(np.diff(values) <= 0)
@@ -62,11 +63,14 @@ def test_table_round_trips_through_json_and_merges(tmp_path) -> None:
     table.save(path)
     loaded = bler.BlerTable.load(path)
     assert loaded.to_dict() == table.to_dict()
-    newer = bler.BlerTable([_curve(k=320, errors=(9, 9, 9, 9)), _curve("16qam-r1/2", k=320)], {"runs": [{"command": "b"}]})
+    newer = bler.BlerTable(
+        [_curve(k=320, errors=(9, 9, 9, 9)), _curve("16qam-r1/2", k=320)], {"runs": [{"command": "b"}]}
+    )
     merged = loaded.merged(newer)
     assert [(c.mcs, c.k) for c in merged.curves] == [("qpsk-r1/2", 320), ("16qam-r1/2", 320)]
     assert merged.curve("qpsk-r1/2", 320).block_errors == [9, 9, 9, 9]
     assert [r["command"] for r in merged.meta["runs"]] == ["a", "b"]
+
     # a run whose every curve is measured again leaves the record; one with a surviving curve stays
     def run(command, ks):
         return {"command": command, "channel": "awgn", "mcs": ["qpsk-r1/2"], "ks": ks}
@@ -81,9 +85,13 @@ def test_table_round_trips_through_json_and_merges(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"format": "other"}, {"format": bler.TABLE_FORMAT, "curves": [{"mcs": "qpsk-r1/2"}]},
-     {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"block_errors": [1, 2, 3, 200]}]},
-     {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"esn0_db": [3, 2, 1, 0]}]}],
+    [
+        {},
+        {"format": "other"},
+        {"format": bler.TABLE_FORMAT, "curves": [{"mcs": "qpsk-r1/2"}]},
+        {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"block_errors": [1, 2, 3, 200]}]},
+        {"format": bler.TABLE_FORMAT, "curves": [_curve().to_dict() | {"esn0_db": [3, 2, 1, 0]}]},
+    ],
 )
 def test_malformed_tables_are_rejected(data) -> None:
     with pytest.raises(ValueError):
@@ -162,8 +170,9 @@ def test_rayleigh_fading_costs_more_blocks_than_awgn_at_the_same_average_snr() -
     more often (deep fades) than on AWGN, where this point is past the waterfall."""
     m, k, esn0 = mcs.get("qpsk-r1/2"), 256, 4.0
     awgn = bler.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200)
-    faded = bler.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200,
-                                channel=bler.channel_key("rayleigh", 128))
+    faded = bler.simulate_point(
+        m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200, channel=bler.channel_key("rayleigh", 128)
+    )
     assert awgn[0] == faded[0] == 200
     assert awgn[1] <= 2 and faded[1] >= 20  # diversity ~2: BLER of order 10 % here
 
@@ -183,16 +192,31 @@ def test_packaged_table_has_fading_curves_that_need_more_snr_than_awgn() -> None
 
 
 def _faded(name="qpsk-r1/2", k=320):
-    return bler.BlerCurve(name, k, mcs.get(name).codeword_bits(k), [0.0, 5.0, 10.0, 15.0], [100] * 4,
-                          [100, 90, 60, 10], channel=bler.channel_key("rayleigh", 128))
+    return bler.BlerCurve(
+        name,
+        k,
+        mcs.get(name).codeword_bits(k),
+        [0.0, 5.0, 10.0, 15.0],
+        [100] * 4,
+        [100, 90, 60, 10],
+        channel=bler.channel_key("rayleigh", 128),
+    )
 
 
 def test_fading_curves_of_long_codes_never_serve_a_short_one() -> None:
     """A caption (k = 632) on fast fading must not read curves measured only at k = 8448 (a long
     code is stronger): the next longer block length with short-code curves serves it."""
+
     def faded(length, k):
-        return bler.BlerCurve("qpsk-r1/2", k, mcs.get("qpsk-r1/2").codeword_bits(k), [0.0], [1], [1],
-                              channel=bler.channel_key("rayleigh", length))
+        return bler.BlerCurve(
+            "qpsk-r1/2",
+            k,
+            mcs.get("qpsk-r1/2").codeword_bits(k),
+            [0.0],
+            [1],
+            [1],
+            channel=bler.channel_key("rayleigh", length),
+        )
 
     table = bler.BlerTable([faded(4, 8448), faded(128, 320), faded(128, 8448)])
     assert table.channel_for("rayleigh", 2, k=632) == "rayleigh-L128"

@@ -22,11 +22,19 @@ def _bler_args(words: list[str]):
 def _values(args) -> tuple:
     """What a parsed `semcom channel bler` runs: grid, MCS, k, blocks and errors per k, the rest."""
     ks = fec_cli._parse_ks(args.k)
-    return (tuple(fec_cli._grid(flags.flatten(args.esn0_db))),
-            tuple(m.name for m in fec_cli._mcs_list(flags.flatten(args.mcs))), tuple(ks),
-            tuple(fec_cli._per_k_ints(args.blocks, ks, "--blocks", 300, 60)),
-            tuple(fec_cli._per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)),
-            args.channel, args.fading_block_length, args.jobs, args.seed, str(args.out), args.merge)
+    return (
+        tuple(fec_cli._grid(flags.flatten(args.esn0_db))),
+        tuple(m.name for m in fec_cli._mcs_list(flags.flatten(args.mcs))),
+        tuple(ks),
+        tuple(fec_cli._per_k_ints(args.blocks, ks, "--blocks", 300, 60)),
+        tuple(fec_cli._per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)),
+        args.channel,
+        args.fading_block_length,
+        args.jobs,
+        args.seed,
+        str(args.out),
+        args.merge,
+    )
 
 
 def _recorded_words(command: str) -> list[str]:
@@ -37,8 +45,26 @@ def _recorded_words(command: str) -> list[str]:
 
 def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
     out = tmp_path / "table.json"
-    rc = main(["channel", "bler", "--esn0-db=0:4:2", "--mcs", "qpsk-r1/2", "--k", "64", "--blocks", "20",
-               "--min-errors", "20", "--seed", "3", "--out", str(out), "-q"])
+    rc = main(
+        [
+            "channel",
+            "bler",
+            "--esn0-db=0:4:2",
+            "--mcs",
+            "qpsk-r1/2",
+            "--k",
+            "64",
+            "--blocks",
+            "20",
+            "--min-errors",
+            "20",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
     assert rc == 0
     table = bler.BlerTable.load(out)
     curve = table.curve("qpsk-r1/2", 64)
@@ -48,8 +74,26 @@ def test_bler_command_writes_a_table_amc_can_read(tmp_path, capsys) -> None:
     assert "," not in command  # the new list syntax only
     assert "qpsk-r1/2" in capsys.readouterr().out
     # --merge adds a curve, keeps the old one
-    rc = main(["channel", "bler", "--esn0-db=4:8:2", "--mcs", "16qam-r1/2", "--k", "64", "--blocks", "10",
-               "--seed", "3", "--out", str(out), "--merge", "-q", "--json"])
+    rc = main(
+        [
+            "channel",
+            "bler",
+            "--esn0-db=4:8:2",
+            "--mcs",
+            "16qam-r1/2",
+            "--k",
+            "64",
+            "--blocks",
+            "10",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--merge",
+            "-q",
+            "--json",
+        ]
+    )
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     assert sorted(c["mcs"] for c in data["curves"]) == ["16qam-r1/2", "qpsk-r1/2"]
@@ -77,7 +121,10 @@ def test_bler_command_rejects_bad_arguments(tmp_path, capsys) -> None:
     # what needs the whole list is checked before any simulation runs
     for bad, message in (
         (["--k", "64", "64"], "--k values must be distinct, got 64 64"),
-        (["--k", "64", "320", "--blocks", "1", "2", "3"], "--blocks needs one value or one per --k value (2), got 1 2 3"),
+        (
+            ["--k", "64", "320", "--blocks", "1", "2", "3"],
+            "--blocks needs one value or one per --k value (2), got 1 2 3",
+        ),
         (["--mcs", "all", "qpsk-r1/2"], "--mcs all cannot be combined with MCS names"),
         (["--mcs", "qpsk-r1/2", "QPSK-r1/2"], "--mcs values must be distinct"),
     ):
@@ -88,18 +135,53 @@ def test_bler_command_rejects_bad_arguments(tmp_path, capsys) -> None:
 
 def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(capsys, monkeypatch) -> None:
     monkeypatch.setattr(flags, "_warned", set())
-    new = _bler_args(["--esn0-db", "-1", "0.5", "2:4:1", "--mcs", "qpsk-r1/2", "16qam-r1/2", "--k", "64", "320",
-                      "--blocks", "30", "40", "--min-errors", "5", "--out", "t.json"])
+    new = _bler_args(
+        [
+            "--esn0-db",
+            "-1",
+            "0.5",
+            "2:4:1",
+            "--mcs",
+            "qpsk-r1/2",
+            "16qam-r1/2",
+            "--k",
+            "64",
+            "320",
+            "--blocks",
+            "30",
+            "40",
+            "--min-errors",
+            "5",
+            "--out",
+            "t.json",
+        ]
+    )
     assert capsys.readouterr().err == ""
     assert _values(new)[:5] == ((-1.0, 0.5, 2.0, 3.0, 4.0), ("qpsk-r1/2", "16qam-r1/2"), (64, 320), (30, 40), (5, 5))
-    old = _bler_args(["--esn0-db", "2,0.5,-1,3,4", "--mcs", "qpsk-r1/2,16qam-r1/2", "--k", "64,320",
-                      "--blocks", "30,40", "--min-errors", "5", "--out", "t.json"])
+    old = _bler_args(
+        [
+            "--esn0-db",
+            "2,0.5,-1,3,4",
+            "--mcs",
+            "qpsk-r1/2,16qam-r1/2",
+            "--k",
+            "64,320",
+            "--blocks",
+            "30,40",
+            "--min-errors",
+            "5",
+            "--out",
+            "t.json",
+        ]
+    )
     err = capsys.readouterr().err
     assert _values(old) == _values(new)
-    for line in ("--esn0-db with commas ('2,0.5,-1,3,4') is deprecated, use spaces: --esn0-db 2 0.5 -1 3 4",
-                 "--mcs with commas ('qpsk-r1/2,16qam-r1/2') is deprecated, use spaces: --mcs qpsk-r1/2 16qam-r1/2",
-                 "--k with commas ('64,320') is deprecated, use spaces: --k 64 320",
-                 "--blocks with commas ('30,40') is deprecated, use spaces: --blocks 30 40"):
+    for line in (
+        "--esn0-db with commas ('2,0.5,-1,3,4') is deprecated, use spaces: --esn0-db 2 0.5 -1 3 4",
+        "--mcs with commas ('qpsk-r1/2,16qam-r1/2') is deprecated, use spaces: --mcs qpsk-r1/2 16qam-r1/2",
+        "--k with commas ('64,320') is deprecated, use spaces: --k 64 320",
+        "--blocks with commas ('30,40') is deprecated, use spaces: --blocks 30 40",
+    ):
         assert err.count(line) == 1, line
     assert len(err.splitlines()) == 4
     # the comma form is validated item by item too
@@ -108,11 +190,14 @@ def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(c
     assert "argument --k: k must be in [12, 8448], got '8'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("words", [
-    ["--esn0-db=-3:22:0.25"],
-    ["--esn0-db", "-2", "-0.5", "1:3:0.5", "--mcs", "all", "--k", "320", "8448", "--min-errors", "7", "--merge"],
-    ["--esn0-db=-1,1:2:0.5", "--mcs", "qpsk-r1/2", "64QAM-r5/6", "--k", "64", "--blocks", "9"],
-])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--esn0-db=-3:22:0.25"],
+        ["--esn0-db", "-2", "-0.5", "1:3:0.5", "--mcs", "all", "--k", "320", "8448", "--min-errors", "7", "--merge"],
+        ["--esn0-db=-1,1:2:0.5", "--mcs", "qpsk-r1/2", "64QAM-r5/6", "--k", "64", "--blocks", "9"],
+    ],
+)
 def test_the_recorded_command_parses_back_to_the_same_sweep(words) -> None:
     args = _bler_args([*words, "--out", "t.json"])
     command = fec_cli._bler_command(args)
@@ -161,8 +246,22 @@ def test_mcs_command_lists_the_table_and_the_amc_choice(capsys) -> None:
 
 def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys) -> None:
     out = tmp_path / "table.json"
-    common = ["--esn0-db=2:8:3", "--mcs", "qpsk-r1/2", "--k", "64", "--blocks", "30", "--min-errors", "30",
-              "--seed", "3", "--out", str(out), "-q"]
+    common = [
+        "--esn0-db=2:8:3",
+        "--mcs",
+        "qpsk-r1/2",
+        "--k",
+        "64",
+        "--blocks",
+        "30",
+        "--min-errors",
+        "30",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "-q",
+    ]
     assert main(["channel", "bler", *common]) == 0
     assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "16", *common, "--merge"]) == 0
     table = bler.BlerTable.load(out)
@@ -177,18 +276,64 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
     assert table.meta["runs"][1]["channel"] == "rayleigh-L16"
     capsys.readouterr()
     # `mcs` reads the fading curves for that channel, AWGN ones for the others
-    assert main(["channel", "mcs", "--table", str(out), "--channel", "rayleigh", "--fading-block-length", "16",
-                 "--esn0-db", "8", "--bits", "40", "--json"]) == 0
+    assert (
+        main(
+            [
+                "channel",
+                "mcs",
+                "--table",
+                str(out),
+                "--channel",
+                "rayleigh",
+                "--fading-block-length",
+                "16",
+                "--esn0-db",
+                "8",
+                "--bits",
+                "40",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["table_channel"] == "rayleigh-L16"
     assert main(["channel", "mcs", "--table", str(out), "--channel", "bsc", "--bits", "40", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["table_channel"] == "awgn"
-    assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "0", "--out",
-                 str(tmp_path / "x.json")]) == 2
+    assert (
+        main(
+            [
+                "channel",
+                "bler",
+                "--channel",
+                "rayleigh",
+                "--fading-block-length",
+                "0",
+                "--out",
+                str(tmp_path / "x.json"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None:
-    rc = main(["channel", "bench", "--fec", "--codewords", "3", "--k", "632", "--points", "16qam-r5/6@15", "qpsk-r1/3@8",
-               "--json", "--seed", "1"])
+    rc = main(
+        [
+            "channel",
+            "bench",
+            "--fec",
+            "--codewords",
+            "3",
+            "--k",
+            "632",
+            "--points",
+            "16qam-r5/6@15",
+            "qpsk-r1/3@8",
+            "--json",
+            "--seed",
+            "1",
+        ]
+    )
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     assert [(p["mcs"], p["esn0_db"]) for p in data["points"]] == [("16qam-r5/6", 15.0), ("qpsk-r1/3", 8.0)]
@@ -196,10 +341,12 @@ def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None
         assert set(point["decoders"]) == {"minsum", "sionna"} and point["speedup"] > 0
     assert main(["channel", "bench", "--fec", "--codewords", "2", "--k", "632", "--points", "16qam-r5/6@15"]) == 0
     assert "minsum is" in capsys.readouterr().out
-    for bad, message in ((["16qam-r5/6"], "operating point '16qam-r5/6': expected MCS@ESN0_DB"),
-                         (["qpsk-r1/2@1", "16qam-r9/10@3"], "operating point '16qam-r9/10@3': unknown MCS"),
-                         (["qpsk-r1/2@x"], "operating point 'qpsk-r1/2@x': Es/N0 'x' is not a number of dB"),
-                         (["qpsk-r1/2@99"], "operating point 'qpsk-r1/2@99': Es/N0 must be in [-20, 60] dB")):
+    for bad, message in (
+        (["16qam-r5/6"], "operating point '16qam-r5/6': expected MCS@ESN0_DB"),
+        (["qpsk-r1/2@1", "16qam-r9/10@3"], "operating point '16qam-r9/10@3': unknown MCS"),
+        (["qpsk-r1/2@x"], "operating point 'qpsk-r1/2@x': Es/N0 'x' is not a number of dB"),
+        (["qpsk-r1/2@99"], "operating point 'qpsk-r1/2@99': Es/N0 must be in [-20, 60] dB"),
+    ):
         with pytest.raises(SystemExit) as exit_:
             main(["channel", "bench", "--fec", "--points", *bad])
         assert exit_.value.code == 2

@@ -147,8 +147,9 @@ def test_interleaving_spreads_each_codeword_over_many_fades() -> None:
     """64 codewords of 500 symbols on fades of 128 symbols: sent one after another each sees ~4
     gains and a deep fade sinks it; interleaved, each sees ~250 and decodes as on AWGN."""
     bits = RNG(15).integers(0, 2, 64 * 476, dtype=np.uint8)
-    common = dict(mcs=mcs.get("qpsk-r1/2"), esn0_db=7.0, model="rayleigh", fading_block_length=128,
-                  max_segment_bits=500)
+    common = dict(
+        mcs=mcs.get("qpsk-r1/2"), esn0_db=7.0, model="rayleigh", fading_block_length=128, max_segment_bits=500
+    )
     plain = link.transmit_coded(bits, rng=RNG(16), interleave=False, **common)
     spread = link.transmit_coded(bits, rng=RNG(16), interleave=True, **common)
     assert plain.plan.segments == spread.plan.segments == 64
@@ -189,12 +190,16 @@ def test_coded_link_and_drop_policy_read_the_same_fading_curves() -> None:
     budget = amc.latent_airtime_budget(32 * 64 * 64)
 
     def cfg(model: str, esn0: float) -> ChannelConfig:
-        return ChannelConfig(snr_db=esn0, snr_convention="esn0", model=model, fec="ldpc", mcs="auto", latent_policy="amc")
+        return ChannelConfig(
+            snr_db=esn0, snr_convention="esn0", model=model, fec="ldpc", mcs="auto", latent_policy="amc"
+        )
 
     assert amc.field_channel(cfg("rayleigh", 12.0), bits) == "rayleigh-L4"
     assert amc.field_channel(cfg("rayleigh", 12.0), 616) == "rayleigh-L128"  # a caption: one codeword, k = 632
-    sends = {model: [e for e in np.arange(6.0, 20.0, 0.5) if decide_latent(cfg(model, e), latent).send]
-             for model in ("awgn", "rayleigh")}
+    sends = {
+        model: [e for e in np.arange(6.0, 20.0, 0.5) if decide_latent(cfg(model, e), latent).send]
+        for model in ("awgn", "rayleigh")
+    }
     assert sends["rayleigh"][0] > sends["awgn"][0]
     for e in (sends["rayleigh"][0], 19.5):
         chosen = link.select_mcs(cfg("rayleigh", e), "latent", bits, budget)

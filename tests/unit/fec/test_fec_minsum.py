@@ -45,7 +45,9 @@ def test_fast_decoder_returns_the_same_information_bits_as_sionna(name: str, k: 
 def test_the_codes_under_test_include_filler_bits_and_both_base_graphs() -> None:
     fillers, graphs = set(), set()
     for name, k, _ in CODES:
-        encoder, _ = ldpc._codec(k, mcs.get(name).codeword_bits(k), mcs.get(name).bits_per_symbol, ldpc.DEFAULT_NUM_ITER)
+        encoder, _ = ldpc._codec(
+            k, mcs.get(name).codeword_bits(k), mcs.get(name).bits_per_symbol, ldpc.DEFAULT_NUM_ITER
+        )
         fillers.add(encoder.k_filler > 0)
         graphs.add(encoder._bg)
     assert fillers == {True, False} and graphs == {"bg1", "bg2"}
@@ -71,7 +73,10 @@ def test_bler_at_a_waterfall_point_is_no_worse_than_sionnas() -> None:
     below Sionna's 99.9% Wilson interval."""
     count = 100
     info, llr, m, crc_name = _case("16qam-r1/2", 632, 6.0, count, seed=1)
-    is_done = lambda bits: crc.check(bits, crc_name)[1]
+
+    def is_done(bits):
+        return crc.check(bits, crc_name)[1]
+
     errors = {}
     for decoder in ("minsum", "sionna"):
         errors[decoder] = int(np.count_nonzero((ldpc.decode(llr, 632, m, 20, is_done, decoder) != info).any(axis=1)))
@@ -133,13 +138,17 @@ def test_bench_reports_both_decoders_on_the_same_llrs() -> None:
     (row,) = result["points"]
     assert set(row["decoders"]) == {"minsum", "sionna"}
     for d in row["decoders"].values():
-        assert d["block_errors"] == 0 and d["seconds"] > 0 and d["s_per_mbit"] == pytest.approx(d["seconds"] / (4 * 616 / 1e6))
+        assert (
+            d["block_errors"] == 0
+            and d["seconds"] > 0
+            and d["s_per_mbit"] == pytest.approx(d["seconds"] / (4 * 616 / 1e6))
+        )
     assert row["speedup"] > 0 and row["bler_verdict"] == "equal within CI"
 
 
 def test_wilson_interval_covers_the_estimate() -> None:
     lo, hi = wilson_interval(5, 100)
-    assert lo < 0.05 < hi and 0.0 <= lo and hi <= 1.0
+    assert lo < 0.05 < hi and lo >= 0.0 and hi <= 1.0
     assert wilson_interval(0, 50)[0] == 0.0 and wilson_interval(50, 50)[1] == 1.0
 
 

@@ -46,8 +46,9 @@ def test_auto_policy_is_amc_on_a_coded_link() -> None:
     assert effective_policy(ChannelConfig(fec="ldpc")) == "amc"
     assert effective_policy(ChannelConfig(fec="ldpc", latent_policy="threshold")) == "threshold"  # still available
     # int8: coded at rate 1/2 it still fits the default airtime budget (the uncoded float16 latent's)
-    latent = LatentPayload((4, 8, 8), "int8", np.zeros((4, 8, 8), np.int8).tobytes(),
-                           QuantParams(per_channel=False, lo=(-1.0,), hi=(1.0,)))
+    latent = LatentPayload(
+        (4, 8, 8), "int8", np.zeros((4, 8, 8), np.int8).tobytes(), QuantParams(per_channel=False, lo=(-1.0,), hi=(1.0,))
+    )
     # 6 dB Eb/N0 is below this threshold (7 dB), but on a coded link AMC decides, and 16-QAM at
     # rate 2/3 carries the latent (with its CRC) inside the budget at Es/N0 12 dB
     assert not decide_latent(ChannelConfig(snr_db=6.0, drop_threshold_db=7.0), latent).send
@@ -70,7 +71,9 @@ def test_amc_delegates_to_the_fec_package() -> None:
     pytest.importorskip("semcom.fec.amc")
     # float16: the default AMC airtime budget is the uncoded 16-QAM float16 latent's, which a
     # coded float64 latent (64 bits per value) can never meet
-    latent = LatentPayload((4, 8, 8), "float16", np.random.default_rng(0).standard_normal((4, 8, 8)).astype(np.float16).tobytes())
+    latent = LatentPayload(
+        (4, 8, 8), "float16", np.random.default_rng(0).standard_normal((4, 8, 8)).astype(np.float16).tobytes()
+    )
     high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), latent)
     low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), latent)
     assert high.send and high.reason == ""

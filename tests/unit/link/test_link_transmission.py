@@ -49,8 +49,16 @@ def test_report_counts_bits_symbols_and_both_snrs() -> None:
     packet = _packet()
     _, report = transmit_packet(packet, _cfg(snr_db=10.0, snr_convention="ebn0", modulation="16qam", seed=2))
     caption_bits, latent_bits = 8 * len(CAPTION), 8 * len(packet.latent.data)
-    assert (report.caption.bits, report.caption.info_bits, report.caption.symbols) == (caption_bits, caption_bits, -(-caption_bits // 4))
-    assert (report.latent.bits, report.latent.info_bits, report.latent.symbols) == (latent_bits, latent_bits, latent_bits // 4)
+    assert (report.caption.bits, report.caption.info_bits, report.caption.symbols) == (
+        caption_bits,
+        caption_bits,
+        -(-caption_bits // 4),
+    )
+    assert (report.latent.bits, report.latent.info_bits, report.latent.symbols) == (
+        latent_bits,
+        latent_bits,
+        latent_bits // 4,
+    )
     assert report.total_symbols == report.caption.symbols + report.latent.symbols
     assert report.ebn0_db == pytest.approx(10.0) and report.esn0_db == pytest.approx(10 + 10 * np.log10(4))
     assert report.channel_seconds > 0 and not report.latent_dropped and report.drop_reason == ""
@@ -144,10 +152,20 @@ def test_ldpc_goes_through_the_fec_hook_per_field(monkeypatch) -> None:
         calls.append((field, bits.copy(), cfg))
         rx = bits.copy()
         rx[:3] ^= 1
-        return FieldResult(rx_bits=rx, symbols=bits.size // 2, coded_bits=2 * bits.size, bit_errors=3,
-                           segments=2, segments_failed=1, erased=np.zeros(bits.size, bool), mcs="qpsk-1/2")
+        return FieldResult(
+            rx_bits=rx,
+            symbols=bits.size // 2,
+            coded_bits=2 * bits.size,
+            bit_errors=3,
+            segments=2,
+            segments_failed=1,
+            erased=np.zeros(bits.size, bool),
+            mcs="qpsk-1/2",
+        )
 
-    monkeypatch.setitem(sys.modules, "semcom.fec.link", types.SimpleNamespace(transmit_field_coded=transmit_field_coded))
+    monkeypatch.setitem(
+        sys.modules, "semcom.fec.link", types.SimpleNamespace(transmit_field_coded=transmit_field_coded)
+    )
     packet = _packet()
     cfg = _cfg(fec="ldpc", snr_db=3.0, snr_convention="esn0")
     rx, report = transmit_packet(packet, cfg)

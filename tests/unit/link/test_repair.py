@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from semcom.link.repair import (authors_sanitise, mmse_dequantise, neighbour_repair, position_ber, repaired_latent,
-                                spatial_mmse)
+from semcom.link.repair import (
+    authors_sanitise,
+    mmse_dequantise,
+    neighbour_repair,
+    position_ber,
+    repaired_latent,
+    spatial_mmse,
+)
 from semcom.payload.latent import decode_latent, encode_latent
 from semcom.payload.packet import CodecInfo, LatentPayload
 from semcom.payload.robustness import flip_bits
@@ -24,8 +30,9 @@ def latent():
 
 
 def _noisy(payload: LatentPayload, ber: float, seed: int = 1) -> LatentPayload:
-    return LatentPayload(payload.shape, payload.encoding, flip_bits(payload.data, ber, np.random.default_rng(seed)),
-                         payload.quant)
+    return LatentPayload(
+        payload.shape, payload.encoding, flip_bits(payload.data, ber, np.random.default_rng(seed)), payload.quant
+    )
 
 
 def _mse(a, b):
@@ -79,7 +86,8 @@ def test_repaired_latent_dispatch(latent):
     noisy = _noisy(payload, 0.02)
     assert repaired_latent(noisy, CODEC, "").values.dtype == np.float32
     assert _mse(repaired_latent(noisy, CODEC, "smmse", bers=np.full(4, 0.02)).values, latent) < _mse(
-        repaired_latent(noisy, CODEC, "").values, latent)
+        repaired_latent(noisy, CODEC, "").values, latent
+    )
     with pytest.raises(ValueError, match="bit error probabilities"):
         repaired_latent(noisy, CODEC, "mmse")
     with pytest.raises(ValueError, match="unknown receiver repair"):
@@ -136,8 +144,9 @@ def test_soft_repair_beats_smmse_where_bits_differ_in_reliability(latent, model)
     assert result.bit_errors > 0 and soft < 0.8 * smmse
     # with certain bits the soft estimate is the plain dequantisation
     clean, certain = _sent_over(payload, "none", 4.0)
-    np.testing.assert_allclose(repaired_latent(clean, CODEC, "soft", llr=certain.llr).values,
-                               decode_latent(payload, CODEC).values, atol=1e-5)
+    np.testing.assert_allclose(
+        repaired_latent(clean, CODEC, "soft", llr=certain.llr).values, decode_latent(payload, CODEC).values, atol=1e-5
+    )
     with pytest.raises(ValueError, match="LLRs"):
         repaired_latent(received, CODEC, "soft")
     with pytest.raises(ValueError, match="finite LLRs"):

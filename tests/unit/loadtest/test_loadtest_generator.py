@@ -141,11 +141,17 @@ def test_sweep_and_report_files(scripted, tmp_path: Path) -> None:
     )
     # the scripted server runs in this process, so this process's CPU time is the server's
     report = run_load_test(
-        "127.0.0.1:0", "receiver", plan, lambda mode, snr: ReceiverReconstruct(channel, [_packet()], mode, snr),
+        "127.0.0.1:0",
+        "receiver",
+        plan,
+        lambda mode, snr: ReceiverReconstruct(channel, [_packet()], mode, snr),
         cpu_probe=lambda: {"scripted": process_cpu_seconds(os.getpid())},
     )
     assert [(lv.mode, lv.concurrency) for lv in report.levels] == [
-        ("text", 1), ("text", 2), ("text+latent", 1), ("text+latent", 2)
+        ("text", 1),
+        ("text", 2),
+        ("text+latent", 1),
+        ("text+latent", 2),
     ]
     assert report.warmup_errors == {}  # warm-up indices are negative, never scripted to fail
     paths = write_report(report, tmp_path)
@@ -183,11 +189,19 @@ def test_bounds_validation() -> None:
 def test_open_loop_sweep_reports_offered_rate(scripted, tmp_path: Path) -> None:
     _, channel = scripted
     plan = SweepPlan(
-        modes=["auto"], concurrency=[4], rates=[50.0, 100.0],
-        bounds=Bounds(max_requests=5, duration_s=30.0, timeout_s=10.0), warmup=0,
+        modes=["auto"],
+        concurrency=[4],
+        rates=[50.0, 100.0],
+        bounds=Bounds(max_requests=5, duration_s=30.0, timeout_s=10.0),
+        warmup=0,
     )
-    report = run_load_test("127.0.0.1:0", "receiver", plan, lambda m, s: ReceiverReconstruct(channel, [_packet()], m, s))
-    assert [(lv.loop, lv.offered_rps, lv.concurrency) for lv in report.levels] == [("open", 50.0, 4), ("open", 100.0, 4)]
+    report = run_load_test(
+        "127.0.0.1:0", "receiver", plan, lambda m, s: ReceiverReconstruct(channel, [_packet()], m, s)
+    )
+    assert [(lv.loop, lv.offered_rps, lv.concurrency) for lv in report.levels] == [
+        ("open", 50.0, 4),
+        ("open", 100.0, 4),
+    ]
     for level in report.levels:
         assert level.issued == 5 and level.errors == {"UNAVAILABLE": 1}
     table = markdown_tables(report)

@@ -61,7 +61,9 @@ def test_fid_with_a_custom_module_extractor(images):
     extractor = module_extractor(torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten()))
     feats = extractor(images)
     assert feats.shape == (4, 12)  # 3 channels x 2 x 2
-    np.testing.assert_allclose(feats[0, :4], images[0].reshape(2, 24, 2, 24, 3).mean((1, 3))[..., 0].ravel() / 255, rtol=1e-5)
+    np.testing.assert_allclose(
+        feats[0, :4], images[0].reshape(2, 24, 2, 24, 3).mean((1, 3))[..., 0].ravel() / 255, rtol=1e-5
+    )
     assert fid(images, images, extractor) == pytest.approx(0.0, abs=1e-8)
     darker = [im // 2 for im in images]
     assert fid(images, darker, extractor) > 0.01

@@ -22,13 +22,20 @@ def _listing(root: Path, lfs: set[str], extra: list[str] = ()):
         name = path.relative_to(root).as_posix()
         data = path.read_bytes()
         if name in lfs:
-            siblings.append(RepoSibling(rfilename=name, size=len(data),
-                                        lfs=BlobLfsInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), pointer_size=130)))
+            siblings.append(
+                RepoSibling(
+                    rfilename=name,
+                    size=len(data),
+                    lfs=BlobLfsInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), pointer_size=130),
+                )
+            )
         else:
             blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
             siblings.append(RepoSibling(rfilename=name, size=len(data), blob_id=blob))
     siblings += [RepoSibling(rfilename=name, size=1) for name in extra]
-    return SimpleNamespace(model_info=lambda repo, revision=None, files_metadata=False: SimpleNamespace(siblings=siblings))
+    return SimpleNamespace(
+        model_info=lambda repo, revision=None, files_metadata=False: SimpleNamespace(siblings=siblings)
+    )
 
 
 @pytest.fixture
@@ -41,7 +48,9 @@ def snapshot(tmp_path: Path) -> Path:
 
 
 def test_a_complete_snapshot_verifies(snapshot) -> None:
-    api = _listing(snapshot, {"unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors"})
+    api = _listing(
+        snapshot, {"unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors"}
+    )
     counts = verify_snapshot(snapshot, "org/sd", ["unet/*.json", "unet/*.safetensors"], ["*.fp16.*"], api=api)
     assert counts == {"files": 2, "bytes": 16384 + 18, "sha256": 1, "sha1": 1}
 

@@ -43,10 +43,21 @@ def test_published_files_are_the_hub_layout() -> None:
     index = json.loads((CONFIG_DIR / SD15 / "model_index.json").read_text())
     assert index["_class_name"] == "StableDiffusionPipeline"
     assert {k for k, v in index.items() if isinstance(v, list)} == {
-        "feature_extractor", "safety_checker", "scheduler", "text_encoder", "tokenizer", "unet", "vae"}
+        "feature_extractor",
+        "safety_checker",
+        "scheduler",
+        "text_encoder",
+        "tokenizer",
+        "unet",
+        "vae",
+    }
     sched = json.loads((CONFIG_DIR / SD15 / "scheduler" / "scheduler_config.json").read_text())
     assert (sched["_class_name"], sched["steps_offset"], sched["clip_sample"], sched["skip_prk_steps"]) == (
-        "PNDMScheduler", 1, False, True)
+        "PNDMScheduler",
+        1,
+        False,
+        True,
+    )
     pre = json.loads((CONFIG_DIR / BLIP_LARGE / "preprocessor_config.json").read_text())
     assert pre["size"] == {"height": 384, "width": 384} and pre["image_processor_type"] == "BlipImageProcessor"
 
@@ -94,14 +105,19 @@ def _fill_cache(tiny_dir: Path, cache: Path) -> None:
     """The tiny profile's weights, laid out exactly as the paper's two hub repositories are."""
     sd = _snapshot(cache, "stable-diffusion-v1-5/stable-diffusion-v1-5")
     shutil.copyfile(CONFIG_DIR / SD15 / "model_index.json", sd / "model_index.json")
-    for part, weights in (("unet", "diffusion_pytorch_model"), ("vae", "diffusion_pytorch_model"),
-                          ("text_encoder", "model")):
+    for part, weights in (
+        ("unet", "diffusion_pytorch_model"),
+        ("vae", "diffusion_pytorch_model"),
+        ("text_encoder", "model"),
+    ):
         (sd / part).mkdir()
         shutil.copyfile(tiny_dir / part / "config.json", sd / part / "config.json")
         shutil.copyfile(tiny_dir / part / f"{weights}.safetensors", sd / part / f"{weights}.safetensors")
         _fp16_variant(tiny_dir / part / f"{weights}.safetensors", sd / part / f"{weights}.fp16.safetensors")
     (sd / "scheduler").mkdir()
-    shutil.copyfile(CONFIG_DIR / SD15 / "scheduler" / "scheduler_config.json", sd / "scheduler" / "scheduler_config.json")
+    shutil.copyfile(
+        CONFIG_DIR / SD15 / "scheduler" / "scheduler_config.json", sd / "scheduler" / "scheduler_config.json"
+    )
     (sd / "tokenizer").mkdir()
     vocab, merges = _bpe_files(tiny_dir / "tokenizer" / "tokenizer.json")
     (sd / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
@@ -159,16 +175,27 @@ def test_paper_profile_loads_the_hub_snapshot_layout(tiny_dir, tmp_path, offline
     closed loopback port), which the loaders detect up front and then search the cache only."""
     cache = tmp_path / "hf"
     _fill_cache(tiny_dir, cache)
-    env = {**os.environ, "HF_HOME": str(cache), "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "HF_HOME": str(cache),
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     env.pop("HF_HUB_CACHE", None)
     if offline == "HF_HUB_OFFLINE=1":
         env["HF_HUB_OFFLINE"] = "1"
     else:
         env.pop("HF_HUB_OFFLINE", None)
         env["HF_ENDPOINT"] = f"http://127.0.0.1:{_closed_port()}"
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(tiny_dir / "unet" / "diffusion_pytorch_model.safetensors")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK, str(tiny_dir / "unet" / "diffusion_pytorch_model.safetensors")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["steps"] == 2 and out["preset"] == "authors" and out["size"] == [64, 64]
@@ -190,5 +217,9 @@ def test_fp16_variant_files_are_loadable(tiny_dir, tmp_path, part) -> None:
         from diffusers import UNet2DConditionModel as cls
     else:
         from transformers import CLIPTextModel as cls
-    model = cls.from_pretrained(tmp_path / part, variant="fp16", **({"torch_dtype": torch.float16} if part == "unet" else {"dtype": torch.float16}))
+    model = cls.from_pretrained(
+        tmp_path / part,
+        variant="fp16",
+        **({"torch_dtype": torch.float16} if part == "unet" else {"dtype": torch.float16}),
+    )
     assert next(model.parameters()).dtype == torch.float16

@@ -78,15 +78,38 @@ def test_probe_is_skipped_offline_or_when_disabled(endpoint, monkeypatch) -> Non
 
 
 def test_cli_without_network_says_so(tmp_path) -> None:
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
-           "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     env.pop("HF_HUB_OFFLINE", None)
     from PIL import Image
 
     Image.new("RGB", (64, 64), "gray").save(tmp_path / "x.png")
-    proc = subprocess.run([sys.executable, "-m", "semcom", "transmit", str(tmp_path / "x.png"), "--profile", "paper",
-                           "--caption", "x", "--out", str(tmp_path / "out")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "semcom",
+            "transmit",
+            str(tmp_path / "x.png"),
+            "--profile",
+            "paper",
+            "--caption",
+            "x",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "unreachable" in proc.stderr and "Traceback" not in proc.stderr
     assert "Retrying" not in proc.stderr and "thrown while requesting" not in proc.stderr

@@ -19,7 +19,10 @@ def test_defaults_are_the_papers() -> None:
     from semcom.models.presets import PRESETS
 
     assert {name: (pr.guidance("text+latent"), pr.guidance("text")) for name, pr in PRESETS.items()} == {
-        "authors": (9.0, 7.5), "paper-text": (9.0, 9.0), "diffusers": (9.0, 9.0)}
+        "authors": (9.0, 7.5),
+        "paper-text": (9.0, 9.0),
+        "diffusers": (9.0, 9.0),
+    }
 
 
 @pytest.mark.parametrize(
@@ -80,8 +83,13 @@ def test_max_steps_fits_the_sd_ddim_schedule():
     from semcom.models.params import MAX_STEPS
 
     sched = DDIMScheduler(
-        num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-        steps_offset=1, set_alpha_to_one=False, clip_sample=False,
+        num_train_timesteps=1000,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        steps_offset=1,
+        set_alpha_to_one=False,
+        clip_sample=False,
     )
     sched.set_timesteps(MAX_STEPS)
     assert int(sched.timesteps.max()) < sched.config.num_train_timesteps

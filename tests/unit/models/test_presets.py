@@ -37,8 +37,9 @@ def _final_latents(receiver, packet, params):
     return result, seen[-1]
 
 
-def _ldm_img2img(diffusion, z0: np.ndarray, noise: np.ndarray, prompt: str, steps: int, strength: float,
-                 scale: float) -> np.ndarray:
+def _ldm_img2img(
+    diffusion, z0: np.ndarray, noise: np.ndarray, prompt: str, steps: int, strength: float, scale: float
+) -> np.ndarray:
     """CompVis ldm DDIM img2img in float64 (eta = 0), as ldm/models/diffusion/ddim.py computes it.
 
     make_schedule: betas = linspace(sqrt(0.00085), sqrt(0.012), 1000) ** 2 ("linear" in ldm =
@@ -110,28 +111,47 @@ def test_authors_pixels_are_truncated_to_8_bits(tiny, packet) -> None:
 
 def _pipeline_components(tiny):
     d = tiny.diffusion()
-    return {"vae": tiny.decoder().model, "unet": d.unet, "text_encoder": d.text_encoder, "tokenizer": d.tokenizer,
-            "safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    return {
+        "vae": tiny.decoder().model,
+        "unet": d.unet,
+        "text_encoder": d.text_encoder,
+        "tokenizer": d.tokenizer,
+        "safety_checker": None,
+        "feature_extractor": None,
+        "requires_safety_checker": False,
+    }
 
 
 def test_diffusers_preset_equals_stable_diffusion_img2img_pipeline(tiny, packet) -> None:
     from diffusers import DDIMScheduler, StableDiffusionImg2ImgPipeline
 
     d = tiny.diffusion()
-    pipe = StableDiffusionImg2ImgPipeline(scheduler=DDIMScheduler.from_config(d.scheduler_config),
-                                          **_pipeline_components(tiny))
+    pipe = StableDiffusionImg2ImgPipeline(
+        scheduler=DDIMScheduler.from_config(d.scheduler_config), **_pipeline_components(tiny)
+    )
     pipe.set_progress_bar_config(disable=True)
     z0 = torch.from_numpy(decode_latent(packet.latent, packet.codec).values).float()[None]
-    want = pipe(CAPTION, image=z0, strength=STRENGTH, num_inference_steps=STEPS, guidance_scale=9.0, eta=0.0,
-                generator=torch.Generator("cpu").manual_seed(SEED), output_type="latent").images
-    params = ReconParams(mode="text+latent", num_inference_steps=STEPS, strength=STRENGTH, seed=SEED, preset="diffusers")
+    want = pipe(
+        CAPTION,
+        image=z0,
+        strength=STRENGTH,
+        num_inference_steps=STEPS,
+        guidance_scale=9.0,
+        eta=0.0,
+        generator=torch.Generator("cpu").manual_seed(SEED),
+        output_type="latent",
+    ).images
+    params = ReconParams(
+        mode="text+latent", num_inference_steps=STEPS, strength=STRENGTH, seed=SEED, preset="diffusers"
+    )
     result, latents = _final_latents(tiny.receiver(), packet, params)
     assert result.steps_executed == int(STEPS * STRENGTH)
     assert torch.equal(latents, want), (latents - want).abs().max()
 
 
-@pytest.mark.parametrize("preset,scheduler,guidance,steps", [("authors", "pndm", 7.5, STEPS + 1),
-                                                              ("paper-text", "ddim", 9.0, STEPS)])
+@pytest.mark.parametrize(
+    "preset,scheduler,guidance,steps", [("authors", "pndm", 7.5, STEPS + 1), ("paper-text", "ddim", 9.0, STEPS)]
+)
 def test_text_only_equals_stable_diffusion_pipeline(tiny, packet, preset, scheduler, guidance, steps) -> None:
     """`authors`: StableDiffusionPipeline as the authors call it (its PNDM scheduler, default guidance 7.5;
     PNDM with skip_prk_steps runs steps + 1 UNet passes); `paper-text`: DDIM and guidance 9."""
@@ -144,8 +164,9 @@ def test_text_only_equals_stable_diffusion_pipeline(tiny, packet, preset, schedu
     result, latents = _final_latents(tiny.receiver(), packet, params)
     noise = _noise(SEED, latents.shape[1:])
     kwargs = {} if preset == "authors" else {"guidance_scale": guidance}  # authors: the pipeline's default
-    want = pipe(CAPTION, num_inference_steps=STEPS, latents=noise, height=SIZE, width=SIZE, output_type="latent",
-                **kwargs).images
+    want = pipe(
+        CAPTION, num_inference_steps=STEPS, latents=noise, height=SIZE, width=SIZE, output_type="latent", **kwargs
+    ).images
     assert (result.preset_used, result.guidance_used, result.steps_executed) == (preset, guidance, steps)
     assert torch.equal(latents, want), (latents - want).abs().max()
     type_name = type(pipe.scheduler).__name__
@@ -153,8 +174,9 @@ def test_text_only_equals_stable_diffusion_pipeline(tiny, packet, preset, schedu
 
 
 def test_explicit_guidance_wins_over_the_preset(tiny, packet) -> None:
-    result = tiny.receiver().reconstruct(packet, ReconParams(mode="text", num_inference_steps=2, seed=0,
-                                                             preset="authors", guidance_scale=3.0))
+    result = tiny.receiver().reconstruct(
+        packet, ReconParams(mode="text", num_inference_steps=2, seed=0, preset="authors", guidance_scale=3.0)
+    )
     assert result.guidance_used == 3.0
 
 
@@ -187,9 +209,18 @@ def test_authors_captioner_decodes_greedily(tiny_dir) -> None:
 def test_scheduler_configs_are_normalised_with_a_warning(caplog) -> None:
     from semcom.models.diffusion import normalise_scheduler_config
 
-    sd15 = {"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
-            "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": False,
-            "skip_prk_steps": True, "steps_offset": 1, "trained_betas": None, "clip_sample": False}
+    sd15 = {
+        "_class_name": "PNDMScheduler",
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "beta_start": 0.00085,
+        "num_train_timesteps": 1000,
+        "set_alpha_to_one": False,
+        "skip_prk_steps": True,
+        "steps_offset": 1,
+        "trained_betas": None,
+        "clip_sample": False,
+    }
     with caplog.at_level(logging.WARNING, logger="semcom.models.diffusion"):
         same, changes = normalise_scheduler_config(sd15)
     assert same == sd15 and changes == [] and not caplog.records

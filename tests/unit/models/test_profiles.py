@@ -115,8 +115,19 @@ def test_cli_missing_hub_weights_offline(tmp_path: Path, photo: Image.Image) -> 
     (tmp_path / "bogus.yaml").write_text(
         yaml.safe_dump({"name": "bogus", "encoder": {"type": "sd-vae", "source": "semcom-test/no-such-model"}})
     )
-    proc = _cli(["transmit", str(tmp_path / "p.png"), "--profile", str(tmp_path / "bogus.yaml"),
-                 "--caption", "x", "--out", str(tmp_path / "out")], HF_HOME=str(tmp_path / "hf"))
+    proc = _cli(
+        [
+            "transmit",
+            str(tmp_path / "p.png"),
+            "--profile",
+            str(tmp_path / "bogus.yaml"),
+            "--caption",
+            "x",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        HF_HOME=str(tmp_path / "hf"),
+    )
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "semcom-test/no-such-model" in proc.stderr
@@ -127,9 +138,31 @@ def test_cli_missing_hub_weights_offline(tmp_path: Path, photo: Image.Image) -> 
 def test_cli_transmit_from_local_profile_offline(tmp_path: Path, tiny_dir: Path, photo: Image.Image) -> None:
     """The whole chain (sender -> link -> receiver) from a profile directory with HF_HUB_OFFLINE=1."""
     photo.save(tmp_path / "p.png")
-    proc = _cli(["transmit", str(tmp_path / "p.png"), "--profile", str(tiny_dir), "--caption", "a red disc",
-                 "--size", "64", "--steps", "4", "--strength", "0.5", "--seed", "0", "--snr-db", "10",
-                 "--latent-policy", "always", "--out", str(tmp_path / "out"), "--json"])
+    proc = _cli(
+        [
+            "transmit",
+            str(tmp_path / "p.png"),
+            "--profile",
+            str(tiny_dir),
+            "--caption",
+            "a red disc",
+            "--size",
+            "64",
+            "--steps",
+            "4",
+            "--strength",
+            "0.5",
+            "--seed",
+            "0",
+            "--snr-db",
+            "10",
+            "--latent-policy",
+            "always",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     (record,) = json.loads(proc.stdout)
     assert record["mode_used"] == "text+latent" and record["steps_executed"] == 2

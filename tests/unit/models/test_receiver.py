@@ -5,8 +5,8 @@ and the latent-space checks."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -75,7 +75,9 @@ def test_seeds_reproduce(tiny, packet) -> None:
     assert np.array_equal(pixels(a), pixels(b))
     assert not np.array_equal(pixels(a), pixels(c))
     drawn = receiver.reconstruct(packet, dataclasses.replace(params, seed=None))
-    assert np.array_equal(pixels(drawn), pixels(receiver.reconstruct(packet, dataclasses.replace(params, seed=drawn.seed))))
+    assert np.array_equal(
+        pixels(drawn), pixels(receiver.reconstruct(packet, dataclasses.replace(params, seed=drawn.seed)))
+    )
 
 
 def test_text_only_ignores_the_latent(tiny, packet) -> None:
@@ -142,7 +144,10 @@ def test_batch_equals_one_at_a_time(tiny, packet) -> None:
     receiver = tiny.receiver()
     items = [
         (packet, ReconParams(mode="text+latent", num_inference_steps=10, seed=1)),
-        (dataclasses.replace(packet, caption=b"a green square"), ReconParams(mode="text+latent", num_inference_steps=10, seed=2)),
+        (
+            dataclasses.replace(packet, caption=b"a green square"),
+            ReconParams(mode="text+latent", num_inference_steps=10, seed=2),
+        ),
         (packet, ReconParams(mode="text", num_inference_steps=10, seed=3)),
         (packet, ReconParams(mode="latent", strength=0.0)),
         (packet, ReconParams(mode="text+latent", num_inference_steps=10, seed=1, guidance_scale=3.0)),
@@ -159,7 +164,10 @@ def test_batch_equals_one_at_a_time(tiny, packet) -> None:
 
 
 def test_batch_isolates_bad_items(tiny, packet) -> None:
-    items = [(packet, ReconParams(mode="latent", strength=0.0)), (dataclasses.replace(packet, latent=None), ReconParams(mode="latent"))]
+    items = [
+        (packet, ReconParams(mode="latent", strength=0.0)),
+        (dataclasses.replace(packet, latent=None), ReconParams(mode="latent")),
+    ]
     results = tiny.receiver().reconstruct_batch(items, return_exceptions=True)
     assert results[0].steps_executed == 0 and isinstance(results[1], ValueError)
     with pytest.raises(ValueError):
@@ -191,8 +199,9 @@ def _int8g_over_noisy_link(packet, snr_db: float = 2.0):
 
     values = decode_latent(packet.latent).values
     sent = dataclasses.replace(packet, latent=encode_latent(values, "int8g", per_channel=True, percentile=99.9))
-    link = ChannelConfig(snr_db=snr_db, snr_convention="ebn0", modulation="16qam", model="awgn",
-                         latent_policy="always", seed=3)
+    link = ChannelConfig(
+        snr_db=snr_db, snr_convention="ebn0", modulation="16qam", model="awgn", latent_policy="always", seed=3
+    )
     received, report = transmit_packet(sent, link)
     assert report.latent.bit_errors > 0
     return received, report.channel
@@ -234,7 +243,10 @@ def test_latent_repair_is_skipped_where_it_does_not_apply(tiny, packet) -> None:
     receiver = tiny.receiver()
     cases = {
         "no link reported": (received, None),
-        "coded link (residual errors are not those of the raw channel)": (received, dataclasses.replace(link, fec="ldpc")),
+        "coded link (residual errors are not those of the raw channel)": (
+            received,
+            dataclasses.replace(link, fec="ldpc"),
+        ),
         "noiseless link": (received, ChannelConfig(model="none")),
         "float latent": (packet, link),
     }

@@ -16,16 +16,21 @@ ATOL = 1e-5  # batched CPU kernels may round the last bits differently (observed
 def _images(photo: Image.Image) -> list[Image.Image]:
     """Four different images: the photo, flipped, rotated, and a channel swap."""
     r, g, b = photo.split()
-    return [photo, photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT), photo.rotate(90, expand=True),
-            Image.merge("RGB", (b, r, g))]
+    return [
+        photo,
+        photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        photo.rotate(90, expand=True),
+        Image.merge("RGB", (b, r, g)),
+    ]
 
 
 def _assert_same(batched, alone) -> None:
     assert batched.caption == alone.caption
     assert batched.coded_size == alone.coded_size and batched.original_size == alone.original_size
     assert batched.latent.encoding == alone.latent.encoding
-    np.testing.assert_allclose(decode_latent(batched.latent).values, decode_latent(alone.latent).values,
-                               rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        decode_latent(batched.latent).values, decode_latent(alone.latent).values, rtol=0, atol=ATOL
+    )
 
 
 def test_batch_equals_one_at_a_time_with_given_captions(tiny, photo: Image.Image) -> None:
@@ -37,8 +42,9 @@ def test_batch_equals_one_at_a_time_with_given_captions(tiny, photo: Image.Image
     for item, packet in zip(items, batched):
         _assert_same(packet, sender.encode(**item))
     # the seeds really are per item: same image, different seeds -> different samples
-    a, b = sender.encode_batch([dict(image=photo, caption="x", seed=1, size=SIZE),
-                                dict(image=photo, caption="x", seed=2, size=SIZE)])
+    a, b = sender.encode_batch(
+        [dict(image=photo, caption="x", seed=1, size=SIZE), dict(image=photo, caption="x", seed=2, size=SIZE)]
+    )
     assert a.latent.data != b.latent.data
 
 
@@ -56,9 +62,13 @@ def test_batch_blip_captions_once_for_all(tiny_dir, photo: Image.Image) -> None:
 
 def test_bad_items_fail_alone_with_return_exceptions(tiny, photo: Image.Image) -> None:
     sender = tiny.sender()
-    items = [dict(image=photo, caption="ok", seed=1, size=SIZE), dict(image="not an image", caption="x"),
-             dict(image=photo, caption="x", size=65), dict(image=photo, caption="x", seed=-1, size=SIZE),
-             dict(image=photo, caption="x", size=SIZE, colour="red")]
+    items = [
+        dict(image=photo, caption="ok", seed=1, size=SIZE),
+        dict(image="not an image", caption="x"),
+        dict(image=photo, caption="x", size=65),
+        dict(image=photo, caption="x", seed=-1, size=SIZE),
+        dict(image=photo, caption="x", size=SIZE, colour="red"),
+    ]
     out = sender.encode_batch(items, return_exceptions=True)
     _assert_same(out[0], sender.encode(**items[0]))
     assert [type(o) for o in out[1:]] == [TypeError, ValueError, ValueError, TypeError]

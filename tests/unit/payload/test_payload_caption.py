@@ -23,7 +23,26 @@ def test_plain_caption_is_sent_unchanged() -> None:
 
 
 def test_truncation_cuts_at_the_last_word_boundary() -> None:
-    words = "a group of people standing on top of a snow covered mountain next to skis and poles today".split()
+    words = [
+        "a",
+        "group",
+        "of",
+        "people",
+        "standing",
+        "on",
+        "top",
+        "of",
+        "a",
+        "snow",
+        "covered",
+        "mountain",
+        "next",
+        "to",
+        "skis",
+        "and",
+        "poles",
+        "today",
+    ]
     text = " ".join(words)
     assert len(text) > MAX_CAPTION_CHARS
     out = encode_caption(text).decode("ascii")

@@ -121,11 +121,11 @@ def test_float_bytes_by_hand() -> None:
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     assert encode_latent(x, "float64").data == struct.pack("<4d", 1.0, -2.0, 0.5, 3.0)
     assert encode_latent(x, "float64").data[:8] == bytes.fromhex("000000000000f03f")
-    assert encode_latent(x, "float32").data == bytes.fromhex("0000803f" "000000c0" "0000003f" "00004040")
-    assert encode_latent(x, "float16").data == bytes.fromhex("003c" "00c0" "0038" "0042")
+    assert encode_latent(x, "float32").data == bytes.fromhex("0000803f000000c00000003f00004040")
+    assert encode_latent(x, "float16").data == bytes.fromhex("003c00c000380042")
     hand = LatentPayload(shape=(3,), encoding="float64", data=struct.pack("<3d", 1.5, -0.25, 1e-3))
     np.testing.assert_array_equal(decode_latent(hand, dtype=np.float64).values, [1.5, -0.25, 1e-3])
-    hand16 = LatentPayload(shape=(1, 2), encoding="float16", data=bytes.fromhex("00bc" "0040"))
+    hand16 = LatentPayload(shape=(1, 2), encoding="float16", data=bytes.fromhex("00bc0040"))
     np.testing.assert_array_equal(decode_latent(hand16).values, [[-1.0, 2.0]])
 
 

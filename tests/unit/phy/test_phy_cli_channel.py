@@ -16,7 +16,22 @@ def _run_json(capsys, argv: list[str]) -> tuple[int, dict]:
 
 def test_ber_command_agrees_with_theory(capsys) -> None:
     rc, out = _run_json(
-        capsys, ["channel", "ber", "--modulation", "16qam", "--ebn0-db", "0", "5", "10", "--bits", "400000", "--seed", "7", "--json"]
+        capsys,
+        [
+            "channel",
+            "ber",
+            "--modulation",
+            "16qam",
+            "--ebn0-db",
+            "0",
+            "5",
+            "10",
+            "--bits",
+            "400000",
+            "--seed",
+            "7",
+            "--json",
+        ],
     )
     assert rc == 0
     assert out["modulation"] == "16qam" and out["channel"] == "awgn" and out["snr_convention"] == "ebn0"
@@ -36,12 +51,34 @@ def test_ber_command_is_reproducible_with_a_seed(capsys) -> None:
 
 
 def test_ber_command_esn0_rayleigh_and_bsc(capsys) -> None:
-    rc, out = _run_json(capsys, ["channel", "ber", "--modulation", "qpsk", "--channel", "rayleigh", "--esn0-db", "10",
-                                 "--bits", "200000", "--seed", "1", "--block-length", "32", "--json"])
+    rc, out = _run_json(
+        capsys,
+        [
+            "channel",
+            "ber",
+            "--modulation",
+            "qpsk",
+            "--channel",
+            "rayleigh",
+            "--esn0-db",
+            "10",
+            "--bits",
+            "200000",
+            "--seed",
+            "1",
+            "--block-length",
+            "32",
+            "--json",
+        ],
+    )
     assert rc == 0 and out["fading_block_length"] == 32
     assert out["rows"][0]["ebn0_db"] == pytest.approx(10 - 3.0103, abs=1e-4) and out["rows"][0]["within_band"]
-    rc, out = _run_json(capsys, ["channel", "ber", "--channel", "bsc", "--ebn0-db", "5", "--bits", "200000", "--seed", "1", "--json"])
-    assert rc == 0 and out["rows"][0]["ber_theory"] == pytest.approx(0.041893, rel=5e-5) and out["rows"][0]["within_band"]
+    rc, out = _run_json(
+        capsys, ["channel", "ber", "--channel", "bsc", "--ebn0-db", "5", "--bits", "200000", "--seed", "1", "--json"]
+    )
+    assert (
+        rc == 0 and out["rows"][0]["ber_theory"] == pytest.approx(0.041893, rel=5e-5) and out["rows"][0]["within_band"]
+    )
 
 
 @pytest.mark.parametrize("argv", [["--bits", "0"], ["--ebn0-db", "500"], ["--sigmas", "0"]])

@@ -43,7 +43,9 @@ def test_gray_nearest_neighbours_differ_in_one_bit(k: int) -> None:
 
 def test_16qam_is_the_3gpp_formula() -> None:
     b = _label_bits(4).astype(float)
-    expected = ((1 - 2 * b[:, 0]) * (2 - (1 - 2 * b[:, 2])) + 1j * (1 - 2 * b[:, 1]) * (2 - (1 - 2 * b[:, 3]))) / np.sqrt(10)
+    expected = (
+        (1 - 2 * b[:, 0]) * (2 - (1 - 2 * b[:, 2])) + 1j * (1 - 2 * b[:, 1]) * (2 - (1 - 2 * b[:, 3]))
+    ) / np.sqrt(10)
     np.testing.assert_allclose(qam(4).points, expected, atol=1e-6)
 
 
@@ -88,11 +90,14 @@ def test_exact_llr_equals_brute_force_over_all_points(k: int) -> None:
     n0 = 0.05
     y = c.modulate(rng.integers(0, 2, 300 * k, dtype=np.uint8)).astype(np.complex128)
     y += np.sqrt(n0 / 2) * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
-    metric = -np.abs(y[:, None] - c.points[None, :].astype(np.complex128)) ** 2 / n0
+    metric = -(np.abs(y[:, None] - c.points[None, :].astype(np.complex128)) ** 2) / n0
     bits = _label_bits(k).astype(bool)
     expected = np.stack(
-        [np.logaddexp.reduce(np.where(bits[:, j], metric, -np.inf), axis=1)
-         - np.logaddexp.reduce(np.where(bits[:, j], -np.inf, metric), axis=1) for j in range(k)],
+        [
+            np.logaddexp.reduce(np.where(bits[:, j], metric, -np.inf), axis=1)
+            - np.logaddexp.reduce(np.where(bits[:, j], -np.inf, metric), axis=1)
+            for j in range(k)
+        ],
         axis=1,
     ).reshape(-1)
     np.testing.assert_allclose(c.demodulate_llr(y, n0, "exact"), expected, rtol=1e-3, atol=1e-3)
@@ -185,12 +190,16 @@ def test_ber_matches_sionna_chain_within_statistics() -> None:
     n, ebn0_db = 400_000, 6.0
     bits = np.random.default_rng(5).integers(0, 2, n, dtype=np.uint8)
     c = qam(4)
-    ours = np.count_nonzero(c.demodulate_hard(awgn(c.modulate(bits), ebn0_db_to_n0(ebn0_db, 4), np.random.default_rng(6)), n) != bits)
+    ours = np.count_nonzero(
+        c.demodulate_hard(awgn(c.modulate(bits), ebn0_db_to_n0(ebn0_db, 4), np.random.default_rng(6)), n) != bits
+    )
     torch.manual_seed(6)
     no = ebnodb2no(ebn0_db, 4, 1.0, device="cpu")
     with torch.inference_mode():
         tx = torch.from_numpy(bits.astype(np.float32))
-        rx = Demapper("maxlog", "qam", 4, hard_out=True, device="cpu")(AWGN(device="cpu")(Mapper("qam", 4, device="cpu")(tx), no), no)
+        rx = Demapper("maxlog", "qam", 4, hard_out=True, device="cpu")(
+            AWGN(device="cpu")(Mapper("qam", 4, device="cpu")(tx), no), no
+        )
     theirs = np.count_nonzero(rx.numpy().astype(np.uint8) != bits)
     p = ber_qam_awgn(4, ebn0_db)
     sd = np.sqrt(n * p * (1 - p))

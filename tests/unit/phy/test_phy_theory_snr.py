@@ -24,8 +24,12 @@ def test_16qam_ber_reproduces_the_reference_values() -> None:
 def test_16qam_ber_and_ser_equal_the_settings_formulas() -> None:
     g = 10 ** (EBN0_GRID / 10)
     a = np.sqrt(0.8 * g)
-    np.testing.assert_allclose(theory.ber_qam_awgn(4, EBN0_GRID), (3 * _q(a) + 2 * _q(3 * a) - _q(5 * a)) / 4, rtol=1e-12)
-    np.testing.assert_allclose(theory.ser_qam_awgn(4, EBN0_GRID), 1 - (1 - 1.5 * _q(a)) ** 2, rtol=1e-9)  # reference cancels
+    np.testing.assert_allclose(
+        theory.ber_qam_awgn(4, EBN0_GRID), (3 * _q(a) + 2 * _q(3 * a) - _q(5 * a)) / 4, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        theory.ser_qam_awgn(4, EBN0_GRID), 1 - (1 - 1.5 * _q(a)) ** 2, rtol=1e-9
+    )  # reference cancels
 
 
 @pytest.mark.parametrize("k", [1, 2])
@@ -47,7 +51,11 @@ def test_rayleigh_bpsk_closed_form() -> None:
 
 @pytest.mark.parametrize("k", [1, 2, 4, 6, 8])
 def test_error_rates_are_probabilities_decreasing_in_snr(k: int) -> None:
-    for curve in (theory.ber_qam_awgn(k, EBN0_GRID), theory.ser_qam_awgn(k, EBN0_GRID), theory.ber_qam_rayleigh(k, EBN0_GRID)):
+    for curve in (
+        theory.ber_qam_awgn(k, EBN0_GRID),
+        theory.ser_qam_awgn(k, EBN0_GRID),
+        theory.ber_qam_rayleigh(k, EBN0_GRID),
+    ):
         assert np.all((curve > 0) & (curve < 1)) and np.all(np.diff(curve) < 0)
     assert np.all(theory.ber_qam_rayleigh(k, EBN0_GRID) > theory.ber_qam_awgn(k, EBN0_GRID))
     # BER <= SER <= k * BER (a symbol error costs 1..k bit errors)
@@ -91,7 +99,9 @@ def test_ebn0_to_n0_matches_sionna() -> None:
     pytest.importorskip("torch")
     utils = pytest.importorskip("sionna.phy.utils")
     for k, rate in [(1, 1.0), (4, 1.0), (6, 0.5), (8, 0.75)]:
-        assert snr.ebn0_db_to_n0(4.0, k, rate) == pytest.approx(float(utils.ebnodb2no(4.0, k, rate, device="cpu")), rel=1e-6)
+        assert snr.ebn0_db_to_n0(4.0, k, rate) == pytest.approx(
+            float(utils.ebnodb2no(4.0, k, rate, device="cpu")), rel=1e-6
+        )
 
 
 @pytest.mark.parametrize(

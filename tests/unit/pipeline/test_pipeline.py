@@ -14,8 +14,7 @@ from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
 from semcom.payload.caption import encode_caption
 from semcom.payload.packet import SemanticPacket
 from semcom.phy.snr import Snr
-from semcom.pipeline import RoleSeeds
-from semcom.pipeline import stages
+from semcom.pipeline import RoleSeeds, stages
 
 
 def test_role_seeds_are_independent_reproducible_and_per_image() -> None:
@@ -58,16 +57,24 @@ def _packet(with_latent: bool) -> SemanticPacket:
 
 def _report(cfg: ChannelConfig, dropped: bool) -> TransmissionReport:
     esn0, ebn0 = cfg.snr.esn0_db(4), cfg.snr.ebn0_db(4)
-    return TransmissionReport(channel=cfg, esn0_db=esn0, ebn0_db=ebn0, caption=FieldReport(),
-                              latent_dropped=dropped, drop_reason="below threshold" if dropped else "")
+    return TransmissionReport(
+        channel=cfg,
+        esn0_db=esn0,
+        ebn0_db=ebn0,
+        caption=FieldReport(),
+        latent_dropped=dropped,
+        drop_reason="below threshold" if dropped else "",
+    )
 
 
 def test_receiver_reads_the_reported_snr_as_ebn0_whatever_configured_the_proxy() -> None:
     from semcom.models.params import ReconParams
 
     params = ReconParams(mode="text+latent", adaptive_strength=True)
-    for cfg in (ChannelConfig(snr_db=7.0, snr_convention="ebn0"),
-                ChannelConfig(snr_db=7.0 + 10 * math.log10(4), snr_convention="esn0")):
+    for cfg in (
+        ChannelConfig(snr_db=7.0, snr_convention="ebn0"),
+        ChannelConfig(snr_db=7.0 + 10 * math.log10(4), snr_convention="esn0"),
+    ):
         _, _, snr_db, link = stages.receiver_item(_packet(True), params, _report(cfg, False))
         assert snr_db == pytest.approx(7.0) and link is cfg
     assert stages.receiver_item(_packet(True), params, None)[2:] == (None, None)  # no proxy, no link
@@ -118,11 +125,14 @@ def test_pipeline_run_is_reproducible_and_falls_back_when_the_latent_is_dropped(
     from semcom.models.params import ReconParams
     from semcom.pipeline import LatentSpec, TransmissionRequest
 
-    request = TransmissionRequest(image=_image(), params=ReconParams(mode="text+latent", num_inference_steps=4,
-                                                                      strength=0.5),
-                                  channel=ChannelConfig(snr_db=8.0, latent_policy="always"),
-                                  latent=LatentSpec(encoding="int8", size=64), caption="a gradient",
-                                  seeds=RoleSeeds.derive(3, 0))
+    request = TransmissionRequest(
+        image=_image(),
+        params=ReconParams(mode="text+latent", num_inference_steps=4, strength=0.5),
+        channel=ChannelConfig(snr_db=8.0, latent_policy="always"),
+        latent=LatentSpec(encoding="int8", size=64),
+        caption="a gradient",
+        seeds=RoleSeeds.derive(3, 0),
+    )
     first, second = pipeline.run(request), pipeline.run(request)
     assert first.mode_used == "text+latent" and first.recon.seed == request.seeds.receiver
     assert first.report.latent.bit_errors == second.report.latent.bit_errors > 0

@@ -35,18 +35,29 @@ class GatedReceiver:
         out = []
         for packet, params, *_channel_state in items:
             mode = params.mode if params.mode != "auto" else ("text+latent" if packet.latent else "text")
-            out.append(ReconResult(image=Image.new("RGB", (64, 64), (90, 90, 90)), mode_used=mode,
-                                   caption_received=packet.caption.decode("ascii", "replace"),
-                                   steps_executed=params.num_inference_steps, timings={"denoise": 0.0}))
+            out.append(
+                ReconResult(
+                    image=Image.new("RGB", (64, 64), (90, 90, 90)),
+                    mode_used=mode,
+                    caption_received=packet.caption.decode("ascii", "replace"),
+                    steps_executed=params.num_inference_steps,
+                    timings={"denoise": 0.0},
+                )
+            )
         return out
 
 
 def reconstruct_request(request_id: str = "r", mode: int = receiver_pb2.MODE_AUTO) -> receiver_pb2.ReconstructRequest:
     latent = np.random.default_rng(0).normal(size=(4, 8, 8))
-    packet = SemanticPacket(caption=b"a cat", latent=encode_latent(latent, "float64"),
-                            codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0), coded_size=(64, 64))
+    packet = SemanticPacket(
+        caption=b"a cat",
+        latent=encode_latent(latent, "float64"),
+        codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0),
+        coded_size=(64, 64),
+    )
     return receiver_pb2.ReconstructRequest(
-        request_id=request_id, packet=convert.packet_to_proto(packet),
+        request_id=request_id,
+        packet=convert.packet_to_proto(packet),
         params=receiver_pb2.ReconstructionParams(mode=mode, num_inference_steps=3),
     )
 
@@ -54,19 +65,36 @@ def reconstruct_request(request_id: str = "r", mode: int = receiver_pb2.MODE_AUT
 class ReceiverHost:
     """A ReceiverService host on 127.0.0.1:<free port> around a GatedReceiver."""
 
-    def __init__(self, tls: TlsConfig | None = None, max_queue: int = 4, batch_max: int = 1,
-                 window_s: float = 0.0, attach: bool = True, max_workers: int = 4, **options: object) -> None:
+    def __init__(
+        self,
+        tls: TlsConfig | None = None,
+        max_queue: int = 4,
+        batch_max: int = 1,
+        window_s: float = 0.0,
+        attach: bool = True,
+        max_workers: int = 4,
+        **options: object,
+    ) -> None:
         """`options`: further ServerOptions fields (allowed_clients, shutdown_grace_s, ...);
         `admission` in them: keyword arguments of the Batcher (cost_budget, high_water ...)."""
         self.model = GatedReceiver()
         admission = dict(options.pop("admission", {}) or {})  # type: ignore[call-overload]
-        settings = dict(host="127.0.0.1", port=0, max_workers=max_workers, max_queue=max_queue,
-                        shutdown_grace_s=5.0, tls=tls or TlsConfig(insecure=True))
+        settings = dict(
+            host="127.0.0.1",
+            port=0,
+            max_workers=max_workers,
+            max_queue=max_queue,
+            shutdown_grace_s=5.0,
+            tls=tls or TlsConfig(insecure=True),
+        )
         settings.update(options)
         self.host = ServiceHost("receiver", ServerOptions(**settings))  # type: ignore[arg-type]
         self.servicer = ReceiverServicer(max_image_pixels=1_000_000)
-        self.host.add(receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"], self.servicer,
-                      receiver_pb2_grpc.add_ReceiverServiceServicer_to_server)
+        self.host.add(
+            receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"],
+            self.servicer,
+            receiver_pb2_grpc.add_ReceiverServiceServicer_to_server,
+        )
         if admission.pop("readiness", False):
             admission["on_pressure"] = self.host.set_overloaded
         self.batcher = Batcher(self.model, max_queue, batch_max, window_s, **admission)

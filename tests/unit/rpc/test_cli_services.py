@@ -48,10 +48,29 @@ def test_report_dict_writes_counters_as_numbers() -> None:
 
 
 def test_serve_flags_mirror_settings() -> None:
-    args = build_parser().parse_args(["serve", "channel", "--port", "0", "--upstream", "a:1,b:2", "--snr-db", "7.5",
-                                      "--insecure", "--channel-seed", "3"])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "channel",
+            "--port",
+            "0",
+            "--upstream",
+            "a:1,b:2",
+            "--snr-db",
+            "7.5",
+            "--insecure",
+            "--channel-seed",
+            "3",
+        ]
+    )
     assert (args.role, args.port, args.upstream, args.snr_db, args.insecure, args.channel_seed) == (
-        "channel", 0, "a:1,b:2", 7.5, True, 3)
+        "channel",
+        0,
+        "a:1,b:2",
+        7.5,
+        True,
+        3,
+    )
     receiver = build_parser().parse_args(["serve", "receiver"])
     assert receiver.port is None and receiver.batch_max is None and receiver.insecure is None  # -> environment
     assert isinstance(receiver, argparse.Namespace)

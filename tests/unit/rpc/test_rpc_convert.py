@@ -27,8 +27,9 @@ def _packet(encoding: str, per_channel: bool = False) -> SemanticPacket:
     )
 
 
-@pytest.mark.parametrize("encoding,per_channel", [("float64", False), ("float16", False), ("int8", False),
-                                                  ("int4g", True), ("int6", False)])
+@pytest.mark.parametrize(
+    "encoding,per_channel", [("float64", False), ("float16", False), ("int8", False), ("int4g", True), ("int6", False)]
+)
 def test_packet_round_trip_is_exact(encoding: str, per_channel: bool) -> None:
     packet = _packet(encoding, per_channel)
     msg = convert.packet_to_proto(packet, profile="paper")
@@ -58,13 +59,16 @@ def test_latent_byte_length_must_match_shape_and_encoding() -> None:
         convert.packet_from_proto(msg)
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda m: setattr(m.latent, "encoding", 42), "unknown enum value 42"),
-    (lambda m: setattr(m, "version", 2), "version 2 is not supported"),
-    (lambda m: m.latent.shape.append(0), "latent.shape"),
-    (lambda m: m.latent.quant.lo.append(1.0), "takes no quantisation"),
-    (lambda m: setattr(m.codec, "valid_min", float("nan")), "not a range"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda m: setattr(m.latent, "encoding", 42), "unknown enum value 42"),
+        (lambda m: setattr(m, "version", 2), "version 2 is not supported"),
+        (lambda m: m.latent.shape.append(0), "latent.shape"),
+        (lambda m: m.latent.quant.lo.append(1.0), "takes no quantisation"),
+        (lambda m: setattr(m.codec, "valid_min", float("nan")), "not a range"),
+    ],
+)
 def test_malformed_packets_are_refused(mutate, message: str) -> None:
     msg = convert.packet_to_proto(_packet("float64"))
     mutate(msg)
@@ -89,13 +93,16 @@ def test_channel_override_keeps_unset_fields() -> None:
     assert cfg.latent_policy == "threshold" and cfg.drop_threshold_db == 5.0
 
 
-@pytest.mark.parametrize("override,message", [
-    (channel_pb2.ChannelConfig(snr_db=float("nan")), "snr_db must be finite"),
-    (channel_pb2.ChannelConfig(snr_db=float("inf")), "snr_db must be finite"),
-    (channel_pb2.ChannelConfig(snr_db=1e6), r"in \[-50, 100\]"),
-    (channel_pb2.ChannelConfig(modulation=17), "channel.modulation: unknown enum value 17"),
-    (channel_pb2.ChannelConfig(latent_policy=9), "channel.latent_policy: unknown enum value 9"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (channel_pb2.ChannelConfig(snr_db=float("nan")), "snr_db must be finite"),
+        (channel_pb2.ChannelConfig(snr_db=float("inf")), "snr_db must be finite"),
+        (channel_pb2.ChannelConfig(snr_db=1e6), r"in \[-50, 100\]"),
+        (channel_pb2.ChannelConfig(modulation=17), "channel.modulation: unknown enum value 17"),
+        (channel_pb2.ChannelConfig(latent_policy=9), "channel.latent_policy: unknown enum value 9"),
+    ],
+)
 def test_bad_channel_overrides_are_invalid_arguments(override, message: str) -> None:
     with pytest.raises(InvalidRequestError, match=message):
         convert.channel_config_from_proto(override, ChannelConfig())
@@ -103,10 +110,14 @@ def test_bad_channel_overrides_are_invalid_arguments(override, message: str) -> 
 
 def test_report_round_trip() -> None:
     report = TransmissionReport(
-        channel=ChannelConfig(snr_db=7.5, snr_convention="esn0", seed=3), esn0_db=7.5, ebn0_db=1.48,
+        channel=ChannelConfig(snr_db=7.5, snr_convention="esn0", seed=3),
+        esn0_db=7.5,
+        ebn0_db=1.48,
         caption=FieldReport(bits=616, info_bits=616, bit_errors=2, symbols=154),
         latent=FieldReport(bits=1_048_576, info_bits=1_048_576, bit_errors=1000, symbols=262_144),
-        latent_dropped=False, total_symbols=262_298, channel_seconds=0.25,
+        latent_dropped=False,
+        total_symbols=262_298,
+        channel_seconds=0.25,
     )
     back = convert.report_from_proto(convert.report_to_proto(report))
     assert back == report
@@ -122,12 +133,19 @@ def test_recon_params_defaults_and_limits() -> None:
     params = convert.recon_params_from_proto(receiver_pb2.ReconstructionParams())
     # guidance unset on the wire = the reproduction preset's (9; 7.5 text-only under `authors`)
     assert (params.mode, params.num_inference_steps, params.strength, params.guidance_scale) == ("auto", 50, 0.6, None)
-    explicit = receiver_pb2.ReconstructionParams(mode=receiver_pb2.MODE_TEXT_LATENT, num_inference_steps=10,
-                                                 strength=0.0, seed=5)
+    explicit = receiver_pb2.ReconstructionParams(
+        mode=receiver_pb2.MODE_TEXT_LATENT, num_inference_steps=10, strength=0.0, seed=5
+    )
     params = convert.recon_params_from_proto(explicit)
     assert (params.mode, params.num_inference_steps, params.strength, params.seed) == ("text+latent", 10, 0.0, 5)
-    for bad in (dict(num_inference_steps=0), dict(num_inference_steps=5000), dict(strength=1.5),
-                dict(strength=float("nan")), dict(guidance_scale=-1.0), dict(mode=42)):
+    for bad in (
+        dict(num_inference_steps=0),
+        dict(num_inference_steps=5000),
+        dict(strength=1.5),
+        dict(strength=float("nan")),
+        dict(guidance_scale=-1.0),
+        dict(mode=42),
+    ):
         with pytest.raises(InvalidRequestError):
             convert.recon_params_from_proto(receiver_pb2.ReconstructionParams(**bad))
 
@@ -153,12 +171,19 @@ def test_every_core_name_has_a_proto_number() -> None:
 
 
 def test_reported_link_and_latent_repair_params() -> None:
-    report = TransmissionReport(channel=ChannelConfig(snr_db=4.0, snr_convention="ebn0", modulation="64qam",
-                                                      model="rayleigh", seed=3),
-                                esn0_db=11.78, ebn0_db=4.0)
+    report = TransmissionReport(
+        channel=ChannelConfig(snr_db=4.0, snr_convention="ebn0", modulation="64qam", model="rayleigh", seed=3),
+        esn0_db=11.78,
+        ebn0_db=4.0,
+    )
     link = convert.link_report_from_proto(convert.report_to_proto(report)).channel
-    assert (link.snr_db, link.snr_convention, link.modulation, link.model, link.fec) == (4.0, "ebn0", "64qam",
-                                                                                        "rayleigh", "none")
+    assert (link.snr_db, link.snr_convention, link.modulation, link.model, link.fec) == (
+        4.0,
+        "ebn0",
+        "64qam",
+        "rayleigh",
+        "none",
+    )
     assert convert.link_report_from_proto(channel_pb2.TransmissionReport()) is None  # no proxy, no link
     unset = receiver_pb2.ReconstructionParams()
     assert convert.recon_params_from_proto(unset).latent_repair == "none"
@@ -181,13 +206,28 @@ def test_unset_request_fields_take_the_servers_defaults() -> None:
     assert not bare.params.HasField("adaptive_strength") and not bare.HasField("seed")
     spec = convert.latent_spec_from_proto(bare, default_encoding="int8g", size=64)
     assert (spec.encoding, spec.sample_posterior, spec.per_channel, spec.percentile, spec.size) == (
-        "int8g", True, False, 100.0, 64)
+        "int8g",
+        True,
+        False,
+        100.0,
+        64,
+    )
     assert convert.recon_params_from_proto(bare.params).adaptive_strength is False
-    asked = image_request(b"x", latent_encoding="float16", sample_posterior=False, adaptive_strength=True,
-                          clip_percentile=99.9, per_channel=True)
+    asked = image_request(
+        b"x",
+        latent_encoding="float16",
+        sample_posterior=False,
+        adaptive_strength=True,
+        clip_percentile=99.9,
+        per_channel=True,
+    )
     spec = convert.latent_spec_from_proto(asked, default_encoding="int8g", size=None)
-    assert (spec.encoding, spec.sample_posterior, spec.per_channel, spec.percentile) == ("float16", False, True,
-                                                                                        pytest.approx(99.9))
+    assert (spec.encoding, spec.sample_posterior, spec.per_channel, spec.percentile) == (
+        "float16",
+        False,
+        True,
+        pytest.approx(99.9),
+    )
     assert convert.recon_params_from_proto(asked.params).adaptive_strength is True
     # one user seed: three independent seeds on the wire, one per role; an explicit channel seed wins
     seeded = image_request(b"x", seed=4, index=2)

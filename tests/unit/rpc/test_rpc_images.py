@@ -38,13 +38,16 @@ def test_rgb_png_and_jpeg_decode() -> None:
     assert decode_image(encoded(Image.fromarray(pixels), "JPEG"), CAP).size == (60, 40)
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"definitely not an image" * 4, "not an image"),
-    (png_claiming_size(0, 10), "not an image"),  # Pillow refuses 0-pixel headers
-    (png_claiming_size(30_000, 30_000), "decompression bomb"),
-    (png_claiming_size(1001, 1000), "decompression bomb|exceeds the cap"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"definitely not an image" * 4, "not an image"),
+        (png_claiming_size(0, 10), "not an image"),  # Pillow refuses 0-pixel headers
+        (png_claiming_size(30_000, 30_000), "decompression bomb"),
+        (png_claiming_size(1001, 1000), "decompression bomb|exceeds the cap"),
+    ],
+)
 def test_rejected_bytes(data: bytes, message: str) -> None:
     with pytest.raises(InvalidRequestError, match=message):
         decode_image(data, CAP)
@@ -66,8 +69,10 @@ def test_pixel_cap_is_checked_from_the_header() -> None:
     assert decode_image(big, 2_000_000).size == (1200, 1000)
 
 
-@pytest.mark.parametrize("mode,fmt", [("CMYK", "JPEG"), ("CMYK", "TIFF"), ("P", "PNG"), ("RGBA", "PNG"),
-                                      ("LA", "PNG"), ("L", "PNG"), ("1", "PNG")])
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [("CMYK", "JPEG"), ("CMYK", "TIFF"), ("P", "PNG"), ("RGBA", "PNG"), ("LA", "PNG"), ("L", "PNG"), ("1", "PNG")],
+)
 def test_eight_bit_modes_become_rgb(mode: str, fmt: str) -> None:
     image = decode_image(encoded(Image.new(mode, (16, 12)), fmt), CAP)
     assert image.mode == "RGB" and image.size == (16, 12)

@@ -27,31 +27,43 @@ class DownstreamError(grpc.RpcError):
         return self._details
 
 
-@pytest.mark.parametrize("exc,code,fragment", [
-    (InvalidRequestError("bad image"), grpc.StatusCode.INVALID_ARGUMENT, "bad image"),
-    (ValueError("strength must be in [0, 1]"), grpc.StatusCode.INVALID_ARGUMENT, "strength"),
-    (QueueFullError("queue is full"), grpc.StatusCode.RESOURCE_EXHAUSTED, "full"),
-    (NotReadyError("loading"), grpc.StatusCode.UNAVAILABLE, "loading"),
-    (TimeoutError("deadline exceeded waiting for x"), grpc.StatusCode.DEADLINE_EXCEEDED, "waiting"),
-    (DownstreamError(grpc.StatusCode.UNAVAILABLE, "connection refused"), grpc.StatusCode.UNAVAILABLE,
-     "downstream receiver at r:1 unavailable: connection refused"),
-    (DownstreamError(grpc.StatusCode.INVALID_ARGUMENT, "snr"), grpc.StatusCode.INVALID_ARGUMENT,
-     "downstream receiver at r:1: snr"),
-    (RuntimeError("boom"), grpc.StatusCode.INTERNAL, "RuntimeError"),
-])
+@pytest.mark.parametrize(
+    "exc,code,fragment",
+    [
+        (InvalidRequestError("bad image"), grpc.StatusCode.INVALID_ARGUMENT, "bad image"),
+        (ValueError("strength must be in [0, 1]"), grpc.StatusCode.INVALID_ARGUMENT, "strength"),
+        (QueueFullError("queue is full"), grpc.StatusCode.RESOURCE_EXHAUSTED, "full"),
+        (NotReadyError("loading"), grpc.StatusCode.UNAVAILABLE, "loading"),
+        (TimeoutError("deadline exceeded waiting for x"), grpc.StatusCode.DEADLINE_EXCEEDED, "waiting"),
+        (
+            DownstreamError(grpc.StatusCode.UNAVAILABLE, "connection refused"),
+            grpc.StatusCode.UNAVAILABLE,
+            "downstream receiver at r:1 unavailable: connection refused",
+        ),
+        (
+            DownstreamError(grpc.StatusCode.INVALID_ARGUMENT, "snr"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "downstream receiver at r:1: snr",
+        ),
+        (RuntimeError("boom"), grpc.StatusCode.INTERNAL, "RuntimeError"),
+    ],
+)
 def test_status_mapping(exc: Exception, code: grpc.StatusCode, fragment: str) -> None:
     status = status_for(exc, "receiver at r:1")
     assert status.code == code and fragment in status.message
     assert status.internal == (code == grpc.StatusCode.INTERNAL)
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("127.0.0.1:5", "127.0.0.1:5"),
-    ("127.0.0.1:5, 127.0.0.1:6", "ipv4:127.0.0.1:5,127.0.0.1:6"),
-    ("[::1]:5,[::1]:6", "ipv6:[::1]:5,[::1]:6"),
-    ("dns:///receivers.semcom.svc:50053", "dns:///receivers.semcom.svc:50053"),
-    ("ipv4:10.0.0.1:1,10.0.0.2:1", "ipv4:10.0.0.1:1,10.0.0.2:1"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("127.0.0.1:5", "127.0.0.1:5"),
+        ("127.0.0.1:5, 127.0.0.1:6", "ipv4:127.0.0.1:5,127.0.0.1:6"),
+        ("[::1]:5,[::1]:6", "ipv6:[::1]:5,[::1]:6"),
+        ("dns:///receivers.semcom.svc:50053", "dns:///receivers.semcom.svc:50053"),
+        ("ipv4:10.0.0.1:1,10.0.0.2:1", "ipv4:10.0.0.1:1,10.0.0.2:1"),
+    ],
+)
 def test_normalise_target(target: str, expected: str) -> None:
     assert normalise_target(target) == expected
 
@@ -79,8 +91,10 @@ def _work(log: list, delay: float = 0.0):
         if x < 0:
             raise ValueError(f"bad item {x}")
         done = time.monotonic() + delay
-        return Pending(lambda: (time.sleep(max(0.0, done - time.monotonic())), x * 10)[1],
-                       lambda: log.append(("cancel", x)))
+        return Pending(
+            lambda: (time.sleep(max(0.0, done - time.monotonic())), x * 10)[1], lambda: log.append(("cancel", x))
+        )
+
     return start
 
 
@@ -89,8 +103,7 @@ def test_pipeline_keeps_order_and_bounds_work_in_flight() -> None:
     started = threading.Event()
 
     def requests():
-        for i in range(6):
-            yield i
+        yield from range(6)
         started.set()
 
     results = []
@@ -150,8 +163,9 @@ def test_call_downstream_passes_the_deadline_and_round_trip() -> None:
     from semcom.rpc.deadlines import call_downstream
 
     method, errors = _Method(lambda r: r * 2), []
-    pending = call_downstream(method, 21, _Context(7.5), "the receiver", errors.append,
-                              lambda response, rtt: (response, rtt))
+    pending = call_downstream(
+        method, 21, _Context(7.5), "the receiver", errors.append, lambda response, rtt: (response, rtt)
+    )
     response, rtt = pending.result()
     assert response == 42 and 0.0 <= rtt < 5.0 and errors == []
     assert method.timeouts == [7.5]  # the caller's remaining time becomes the downstream timeout
@@ -166,8 +180,14 @@ def test_call_downstream_reports_failures_and_times_out() -> None:
         raise DownstreamError(grpc.StatusCode.UNAVAILABLE, "down")
 
     errors = []
-    pending = call_downstream(_Method(boom), 1, _Context(5.0), "the receiver", errors.append,
-                              lambda response, rtt: pytest.fail("finish must not run on failure"))
+    pending = call_downstream(
+        _Method(boom),
+        1,
+        _Context(5.0),
+        "the receiver",
+        errors.append,
+        lambda response, rtt: pytest.fail("finish must not run on failure"),
+    )
     with pytest.raises(DownstreamError):
         pending.result()
     assert len(errors) == 1 and isinstance(errors[0], DownstreamError)

@@ -12,7 +12,6 @@ import pytest
 from semcom.rpc.client import ReceiverClient, health_status, reflected_services
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2
-
 from tests.unit.rpc.hosts import ReceiverHost, reconstruct_request
 
 PLAIN = TlsConfig(insecure=True)
@@ -35,7 +34,10 @@ def test_health_follows_the_lifecycle_and_reflection_lists_services() -> None:
         assert reply.image.width == 64 and reply.image.data[:4] == b"\x89PNG"
         assert reply.caption_received == b"a cat" and reply.steps_executed == 3
         assert set(reflected_services(host.target, tls=PLAIN)) == {
-            "semcom.v1.ReceiverService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+            "semcom.v1.ReceiverService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1alpha.ServerReflection",
+        }
     finally:
         host.close()
     assert health_status(host.target, tls=PLAIN, timeout=1) == "UNREACHABLE"

@@ -132,7 +132,7 @@ def test_idle_streams_hold_no_worker_and_are_closed_after_their_timeout(monkeypa
     def silent():
         release.wait(60)
         return
-        yield  # noqa: unreachable - a request stream that sends nothing
+        yield  # unreachable: a request stream that sends nothing
 
     try:
         channel = grpc.insecure_channel(host.target)
@@ -191,9 +191,8 @@ def test_a_stream_beyond_its_item_limit_is_invalid_argument(monkeypatch) -> None
     monkeypatch.setenv("SEMCOM_MAX_STREAM_ITEMS", "2")
     host = ReceiverHost()
     try:
-        with ReceiverClient(host.target, tls=PLAIN) as client:
-            with pytest.raises(grpc.RpcError) as err:
-                list(client.reconstruct_stream(reconstruct_request(str(i)) for i in range(3)))
+        with ReceiverClient(host.target, tls=PLAIN) as client, pytest.raises(grpc.RpcError) as err:
+            list(client.reconstruct_stream(reconstruct_request(str(i)) for i in range(3)))
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "SEMCOM_MAX_STREAM_ITEMS" in err.value.details()
     finally:
@@ -226,8 +225,9 @@ def test_unknown_enum_values_do_not_become_metric_labels() -> None:
     from semcom.rpc.metrics import observe_item, observe_rpc
 
     def label_values() -> set[str]:
-        return {v for m in REGISTRY.collect() if m.name.startswith("semcom_") for s in m.samples
-                for v in s.labels.values()}
+        return {
+            v for m in REGISTRY.collect() if m.name.startswith("semcom_") for s in m.samples for v in s.labels.values()
+        }
 
     for number in (17, 1234, 99999):
         observe_item("channel", convert.mode_label(number), "INVALID_ARGUMENT", 0.01, {f"stage{number}": 0.1})
@@ -247,8 +247,15 @@ def test_batch_queue_admits_by_cost_and_hints_when_to_retry() -> None:
         gate.wait(30)
         return items
 
-    queue = BatchQueue(run, max_queue=10, cost=lambda item: item, cost_budget=10.0, high_water=0.5,
-                       on_pressure=pressure.append, retry_pushback_ms=777)
+    queue = BatchQueue(
+        run,
+        max_queue=10,
+        cost=lambda item: item,
+        cost_budget=10.0,
+        high_water=0.5,
+        on_pressure=pressure.append,
+        retry_pushback_ms=777,
+    )
     try:
         first = queue.submit(4.0)
         second = queue.submit(4.0)

@@ -15,8 +15,7 @@ from semcom.ui import backend as be
 
 def test_caption_segments_mark_exactly_the_changed_characters():
     assert be.caption_segments("a cat", "a cat") == [("a cat", None)]
-    assert be.caption_segments("a cat", "a bad") == [("a ", None), ("b", "corrupted"), ("a", None),
-                                                     ("d", "corrupted")]
+    assert be.caption_segments("a cat", "a bad") == [("a ", None), ("b", "corrupted"), ("a", None), ("d", "corrupted")]
     # a received caption longer than the sent one: the extra characters are corrupt too
     assert be.caption_segments("ab", "abc") == [("ab", None), ("c", "corrupted")]
 
@@ -68,10 +67,23 @@ def test_settings_are_checked_and_the_paper_variant_is_the_paper():
         be.UiSettings(channel_model="bsc")
     with pytest.raises(be.UiError, match="seed"):
         be.UiSettings(seed=-1)
-    mine = be.UiSettings(snr_db=4.5, snr_convention="esn0", channel_model="rayleigh", encoding="int8g", fec="ldpc",
-                         latent_policy="amc", latent_repair="smmse", seed=9)
+    mine = be.UiSettings(
+        snr_db=4.5,
+        snr_convention="esn0",
+        channel_model="rayleigh",
+        encoding="int8g",
+        fec="ldpc",
+        latent_policy="amc",
+        latent_repair="smmse",
+        seed=9,
+    )
     paper = be.paper_settings(mine)
-    assert (paper.encoding, paper.fec, paper.latent_policy, paper.latent_repair) == ("float64", "none", "always", "none")
+    assert (paper.encoding, paper.fec, paper.latent_policy, paper.latent_repair) == (
+        "float64",
+        "none",
+        "always",
+        "none",
+    )
     assert (paper.snr_db, paper.snr_convention, paper.channel_model, paper.seed) == (4.5, "esn0", "rayleigh", 9)
 
 
@@ -108,11 +120,20 @@ def test_in_process_transmission_and_sweep(tiny):
     assert np.array_equal(np.asarray(again.image), np.asarray(out.image))
 
     progress: list[str] = []
-    rows = be.sweep(tiny, image, s, ["as set on the form", "paper: float64, uncoded"], [-5.0, 30.0],
-                    progress=lambda f, d: progress.append(d))
-    assert [(r.variant, r.snr_db) for r in rows] == [("as set on the form", -5.0), ("as set on the form", 30.0),
-                                                     ("paper: float64, uncoded", -5.0),
-                                                     ("paper: float64, uncoded", 30.0)]
+    rows = be.sweep(
+        tiny,
+        image,
+        s,
+        ["as set on the form", "paper: float64, uncoded"],
+        [-5.0, 30.0],
+        progress=lambda f, d: progress.append(d),
+    )
+    assert [(r.variant, r.snr_db) for r in rows] == [
+        ("as set on the form", -5.0),
+        ("as set on the form", 30.0),
+        ("paper: float64, uncoded", -5.0),
+        ("paper: float64, uncoded", 30.0),
+    ]
     assert rows[0].latent_bit_errors > rows[1].latent_bit_errors  # -5 dB flips bits, 30 dB almost none
     assert all(r.ssim is not None and not r.error for r in rows)
     assert len(progress) == 4
