@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lint with ruff ([tool.ruff]) and type check with mypy, configured in pyproject.toml ([tool.mypy]): strict on the pure cores
-# (semcom.payload, phy, link, metrics, pipeline), mypy's defaults on the rest of semcom and the
+# (semcom.payload, phy, link, metrics, pipeline, fec), mypy's defaults on the rest of semcom and the
 # three services. Exits non-zero on any error. CI calls it from .ci/run.
 #
 #   scripts/lint.sh            every file [tool.mypy] lists
@@ -19,7 +19,7 @@ if ! "$py" -m mypy --version >/dev/null 2>&1; then
   echo "lint.sh: mypy is not installed for $py (pip install mypy)" >&2
   exit 2
 fi
-cores=(semcom/payload semcom/phy semcom/link semcom/metrics semcom/pipeline)
+cores=(semcom/payload semcom/phy semcom/link semcom/metrics semcom/pipeline semcom/fec)
 if [[ "${1:-}" == "--cores" ]]; then
   shift
   set -- "${cores[@]}" "$@"

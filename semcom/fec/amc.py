@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from semcom.fec import segmentation
 from semcom.fec.bler import AWGN, BlerTable, default_table
 from semcom.fec.codewords import effective_fading_block_length
 from semcom.fec.mcs import MCS_TABLE, Mcs
+
+if TYPE_CHECKING:
+    from semcom.link.types import ChannelConfig
 
 FIELDS = ("caption", "latent")
 _TARGET_SETTING = {"caption": "SEMCOM_AMC_TARGET_BLER_CAPTION", "latent": "SEMCOM_AMC_TARGET_BLER_LATENT"}
@@ -52,7 +56,7 @@ class McsChoice:
     def symbols(self) -> int:
         return self.plan.segments * self.mcs.symbols(self.plan.k)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "field": self.field,
             "mcs": self.mcs.name,
@@ -177,8 +181,8 @@ def link_channel(
     return table.channel_for(model, effective_fading_block_length(fading_block_length, segments), k)
 
 
-def field_channel(cfg, n_info_bits: int, table: BlerTable | None = None) -> str:
-    """`link_channel` for a field of `n_info_bits` bits on the link `cfg` (a ChannelConfig)
+def field_channel(cfg: ChannelConfig, n_info_bits: int, table: BlerTable | None = None) -> str:
+    """`link_channel` for a field of `n_info_bits` bits on the link `cfg`
     describes: the one rule the drop policy and the coded link's MCS selection share."""
     plan = segmentation.plan(n_info_bits)
     return link_channel(cfg.model, cfg.fading_block_length, plan.segments, table, plan.k)

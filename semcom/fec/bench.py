@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
+
+T = TypeVar("T")
 
 DEFAULT_POINTS = (("16qam-r1/2", 6.4), ("16qam-r3/4", 10.2), ("16qam-r5/6", 13.5))
 DEFAULT_K = 8413  # a segment of the int8 TAEF2 latent (125 of them make 1,048,576 payload bits)
@@ -69,8 +74,11 @@ def parse_points(spec: str) -> list[tuple[str, float]]:
     return points
 
 
-def _timed(fn, repeats: int):
-    walls, cpus, out = [], [], None
+def _timed(fn: Callable[[], T], repeats: int) -> tuple[float, float, T | None]:
+    """Median wall and CPU seconds of `repeats` calls of `fn`, and its last result (None if none)."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    out: T | None = None
     for _ in range(repeats):
         w, c = time.perf_counter(), time.process_time()
         out = fn()
@@ -80,17 +88,17 @@ def _timed(fn, repeats: int):
 
 
 def run_fec_bench(
-    points=DEFAULT_POINTS,
+    points: Sequence[tuple[str, float]] = DEFAULT_POINTS,
     k: int = DEFAULT_K,
     codewords: int = DEFAULT_CODEWORDS,
-    decoders=("minsum", "sionna"),
+    decoders: Sequence[str] = ("minsum", "sionna"),
     num_iter: int = 20,
     repeats: int = 1,
     threads: int = 1,
     seed: int = 0,
     channel: str = "awgn",
     fading_block_length: int = 128,
-) -> dict:
+) -> dict[str, Any]:
     """Time and BLER of each decoder on identical LLRs per point (see the module docstring)."""
     import numba
     import torch
@@ -110,7 +118,7 @@ def run_fec_bench(
     numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]  # set at import from the environment
     crc_name = block_crc(k)
     payload_bits = k - crc.crc_bits(crc_name)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index, (name, esn0_db) in enumerate(points):
         scheme = get_mcs(name)
         m = scheme.bits_per_symbol
@@ -120,10 +128,10 @@ def run_fec_bench(
         sent = ldpc.encode(info, scheme.codeword_bits(k), m)
         llr = channel_llrs(sent, m, esn0_db, rng, channel, fading_block_length, fading_per_codeword=True)
 
-        def is_done(bits, crc_name=crc_name):
+        def is_done(bits: np.ndarray, crc_name: str = crc_name) -> NDArray[np.bool_]:
             return crc.check(bits, crc_name)[1]
 
-        row = {
+        row: dict[str, Any] = {
             "mcs": name,
             "esn0_db": esn0_db,
             "k": k,
@@ -135,10 +143,16 @@ def run_fec_bench(
         for decoder in decoders:
             ldpc.decode(llr[:2], k, m, num_iter, is_done, decoder=decoder)  # warm-up, untimed
 
-            def run(llr=llr, m=m, is_done=is_done, decoder=decoder):
+            def run(
+                llr: np.ndarray = llr,
+                m: int = m,
+                is_done: Callable[[np.ndarray], NDArray[np.bool_]] = is_done,
+                decoder: str = decoder,
+            ) -> NDArray[np.uint8]:
                 return ldpc.decode(llr, k, m, num_iter, is_done, decoder=decoder)
 
             wall, cpu, decided = _timed(run, repeats)
+            assert decided is not None  # repeats >= 1 (checked above)
             errors = int(np.count_nonzero((decided != info).any(axis=1)))
             lo, hi = wilson_interval(errors, codewords)
             row["decoders"][decoder] = {
@@ -172,7 +186,7 @@ def run_fec_bench(
     return {"workload": workload, "points": rows}
 
 
-def format_fec_bench(result: dict) -> str:
+def format_fec_bench(result: dict[str, Any]) -> str:
     w = result["workload"]
     lines = [
         (

@@ -39,8 +39,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.fec import ldpc
 from semcom.fec.codewords import run_codewords
@@ -125,9 +127,9 @@ class BlerCurve:
             raise ValueError(f"curve {self.mcs} k={self.k}: esn0_db must be strictly increasing")
 
     @property
-    def bler(self) -> np.ndarray:
+    def bler(self) -> NDArray[np.float64]:
         """Measured BLER per grid point (block_errors / blocks)."""
-        return np.asarray(self.block_errors, float) / np.asarray(self.blocks, float)
+        return np.asarray(self.block_errors, np.float64) / np.asarray(self.blocks, np.float64)
 
     def envelope(self) -> np.ndarray:
         """Non-increasing upper envelope of the measured BLER: max over this and higher SNRs."""
@@ -144,7 +146,7 @@ class BlerCurve:
         ok = np.flatnonzero(self.envelope() <= target_bler)
         return float(self.esn0_db[ok[0]]) if ok.size else math.inf
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "channel": self.channel,
             "mcs": self.mcs,
@@ -161,7 +163,7 @@ class BlerTable:
     """BLER curves for (MCS, k) pairs plus how they were measured (`meta`)."""
 
     curves: list[BlerCurve]
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         keys = [(c.channel, c.mcs, c.k) for c in self.curves]
@@ -228,18 +230,18 @@ class BlerTable:
         order = {m.name: i for i, m in enumerate(MCS_TABLE)}
         curves.sort(key=lambda c: (_channel_order(c.channel), c.k, order[c.mcs]))
 
-        def superseded(run: dict) -> bool:
+        def superseded(run: dict[str, Any]) -> bool:
             made = {(run.get("channel", AWGN), m, int(k)) for m in run.get("mcs", []) for k in run.get("ks", [])}
             return bool(made) and made <= theirs
 
         runs = [r for r in self.meta.get("runs", []) if not superseded(r)] + list(other.meta.get("runs", []))
         return BlerTable(curves, {**self.meta, **other.meta, "runs": runs})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"format": TABLE_FORMAT, "meta": self.meta, "curves": [c.to_dict() for c in self.curves]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> BlerTable:
+    def from_dict(cls, data: dict[str, Any]) -> BlerTable:
         if not isinstance(data, dict) or data.get("format") != TABLE_FORMAT:
             raise ValueError(f"not a BLER table (expected format {TABLE_FORMAT!r})")
         try:
@@ -392,7 +394,12 @@ def _print_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _sweep_job(job: tuple) -> BlerCurve:
+#: One `sweep_curve` call as `sweep` hands it to a worker process: (MCS name, k, grid, seed,
+#: max_blocks, min_errors, num_iter, stop_after_zero, verbose, channel).
+_SweepJob = tuple[str, int, np.ndarray, int, int, int, int, int, bool, str]
+
+
+def _sweep_job(job: _SweepJob) -> BlerCurve:
     """One curve in a worker process (module level, so a process pool can pickle it)."""
     import torch
 
@@ -444,7 +451,7 @@ def sweep(
                 f"the Es/N0 grid ends below the Shannon limit of {m.name} "
                 f"({shannon_esn0_db(m.spectral_efficiency):.2f} dB)"
             )
-    work = [
+    work: list[_SweepJob] = [
         (m.name, int(k), grid, seed, per_k_blocks[i], per_k_errors[i], num_iter, stop_after_zero, verbose, channel)
         for i, k in enumerate(ks)
         for m in mcs_list

@@ -14,12 +14,20 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
-def register_channel_commands(subparsers: argparse._SubParsersAction) -> None:
+    from semcom.fec.bler import BlerTable
+    from semcom.fec.mcs import Mcs
+
+
+def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add `bler` and `mcs` to the `semcom channel` subcommands, and `--fec` to `bench`."""
     _add_fec_bench(subparsers)
     p = subparsers.add_parser(
@@ -206,7 +214,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _grid(items: list[str]):
+def _grid(items: list[str]) -> NDArray[np.float64]:
     """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
     import numpy as np
 
@@ -215,7 +223,7 @@ def _grid(items: list[str]):
     return np.unique(np.concatenate([bler.parse_grid(item) for item in items]))
 
 
-def _mcs_list(items: list[str]):
+def _mcs_list(items: list[str]) -> list[Mcs]:
     from semcom.fec import mcs
 
     if "all" in items:
@@ -347,7 +355,7 @@ def _bler_command(args: argparse.Namespace) -> str:
     return shlex.join(parts + (["--merge"] if args.merge else []))
 
 
-def format_bler_table(table) -> str:  # table: semcom.fec.bler.BlerTable
+def format_bler_table(table: BlerTable) -> str:
     """Text rendering: one line per curve, BLER per simulated Es/N0 point."""
     lines = []
     for curve in table.curves:
@@ -424,7 +432,7 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_fec_bench(subparsers: argparse._SubParsersAction) -> None:
+def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     """`semcom channel bench --fec`: the LDPC decoder benchmark (`semcom.fec.bench`) as a mode of
     the modem benchmark `semcom.cli.channel` registers (its --seed and --json apply to both)."""
     # numpy only, as semcom.fec.segmentation
@@ -488,9 +496,11 @@ def _point_item(text: str) -> tuple[str, float]:
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
     from semcom.fec.bench import format_fec_bench, run_fec_bench
 
+    points = flatten(args.points)
+    assert points is not None  # --points has a default (DEFAULT_POINTS)
     try:
         result = run_fec_bench(
-            points=flatten(args.points),
+            points=points,
             k=args.k,
             codewords=args.codewords,
             decoders=tuple(flatten(args.decoders) or ()),

@@ -9,6 +9,7 @@ names. See `semcom.fec.link` for the SNR convention and the channel interleaving
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from semcom.fec import crc, ldpc
 from semcom.fec.mcs import Mcs
@@ -92,7 +93,9 @@ def channel_llrs(
     return np.ascontiguousarray(llr).reshape(codewords.shape)
 
 
-def _fade_per_codeword(x: np.ndarray, n0: float, rng: np.random.Generator, block_length: int):
+def _fade_per_codeword(
+    x: np.ndarray, n0: float, rng: np.random.Generator, block_length: int
+) -> tuple[NDArray[np.complex64], NDArray[np.float32]]:
     """Rayleigh block fading of symbols [C, S] with blocks aligned to each row's start (rows
     padded to whole blocks, the padding dropped after the channel) -> flat (y, n0 per symbol)."""
     count, per_row = x.shape

@@ -8,8 +8,10 @@ interface; Sionna works on float32 torch tensors inside.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 #: CRC polynomials Sionna implements, with their parity lengths.
 CRC_BITS = {"CRC24A": 24, "CRC24B": 24, "CRC24C": 24, "CRC16": 16, "CRC11": 11, "CRC6": 6}
@@ -24,7 +26,8 @@ def crc_bits(name: str) -> int:
 
 
 @lru_cache(maxsize=16)
-def _coders(name: str, k: int):  # -> (CRCEncoder, CRCDecoder), cached per payload length
+def _coders(name: str, k: int) -> tuple[Any, Any]:
+    # (CRCEncoder, CRCDecoder) (sionna is untyped), cached per payload length
     from sionna.phy.fec.crc import CRCDecoder, CRCEncoder
 
     encoder = CRCEncoder(name, k=k, device="cpu")
@@ -38,7 +41,7 @@ def _as_blocks(blocks: np.ndarray, what: str) -> np.ndarray:
     return blocks
 
 
-def attach(blocks: np.ndarray, name: str) -> np.ndarray:
+def attach(blocks: np.ndarray, name: str) -> NDArray[np.uint8]:
     """Append the CRC `name` to every row of `blocks` ([segments, k] of 0/1) -> [segments, k + L]."""
     import torch
 
@@ -46,10 +49,11 @@ def attach(blocks: np.ndarray, name: str) -> np.ndarray:
     crc_bits(name)
     encoder, _ = _coders(name, blocks.shape[1])
     out = encoder(torch.from_numpy(blocks.astype(np.float32)))
-    return out.numpy().astype(np.uint8)
+    attached: NDArray[np.uint8] = out.numpy().astype(np.uint8)
+    return attached
 
 
-def check(blocks_with_crc: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+def check(blocks_with_crc: np.ndarray, name: str) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
     """Strip and verify the CRC of every row -> (payload [segments, k] uint8, valid [segments] bool)."""
     import torch
 

@@ -31,8 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from semcom.fec.minsum import MinSumDecoder
 
 DEFAULT_NUM_ITER = 20  # belief-propagation iterations, at most
 ROUND_ITER = 4  # iterations between two early-termination checks
@@ -40,7 +45,8 @@ DECODERS = ("minsum", "sionna")  # SEMCOM_FEC_DECODER: the fast CPU decoder or S
 
 
 @lru_cache(maxsize=32)
-def _codec(k: int, n: int, bits_per_symbol: int, num_iter: int):  # -> (encoder, decoder)
+def _codec(k: int, n: int, bits_per_symbol: int, num_iter: int) -> tuple[Any, Any]:
+    # (LDPC5GEncoder, LDPC5GDecoder): sionna is untyped
     from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 
     encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=bits_per_symbol, device="cpu")
@@ -59,7 +65,7 @@ def _check(k: int, n: int, bits_per_symbol: int, num_iter: int) -> None:
         raise ValueError(f"num_iter must be positive, got {num_iter}")
 
 
-def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> np.ndarray:
+def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> NDArray[np.uint8]:
     """Info bits [C, k] (0/1) -> rate-matched, interleaved codewords [C, n] (uint8)."""
     import torch
 
@@ -70,11 +76,12 @@ def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> np.ndarray:
     encoder, _ = _codec(info.shape[1], n, bits_per_symbol, DEFAULT_NUM_ITER)
     with torch.no_grad():
         codewords = encoder(torch.from_numpy(info.astype(np.float32)))
-    return codewords.numpy().astype(np.uint8)
+    out: NDArray[np.uint8] = codewords.numpy().astype(np.uint8)
+    return out
 
 
 @lru_cache(maxsize=32)
-def _minsum(k: int, n: int, bits_per_symbol: int):  # -> MinSumDecoder on Sionna's pcm for (k, n)
+def _minsum(k: int, n: int, bits_per_symbol: int) -> MinSumDecoder:  # on Sionna's pcm for (k, n)
     from semcom.fec.minsum import MinSumDecoder
 
     return MinSumDecoder(*_codec(k, n, bits_per_symbol, DEFAULT_NUM_ITER))
@@ -99,7 +106,7 @@ def decode(
     num_iter: int = DEFAULT_NUM_ITER,
     is_done: Callable[[np.ndarray], np.ndarray] | None = None,
     decoder: str | None = None,
-) -> np.ndarray:
+) -> NDArray[np.uint8]:
     """Channel logits [C, n] (log p(1)/p(0)) -> hard-decided info bits [C, k] (uint8).
 
     `is_done` maps decided info bits [c, k] to a bool [c] ("this codeword is finished", e.g. its
@@ -118,7 +125,13 @@ def decode(
     return _decode_sionna(llr, k, bits_per_symbol, num_iter, is_done)
 
 
-def _decode_minsum(llr, k, bits_per_symbol, num_iter, is_done) -> np.ndarray:
+def _decode_minsum(
+    llr: np.ndarray,
+    k: int,
+    bits_per_symbol: int,
+    num_iter: int,
+    is_done: Callable[[np.ndarray], np.ndarray] | None,
+) -> NDArray[np.uint8]:
     fast = _minsum(k, llr.shape[1], bits_per_symbol)
     post, msg = fast.start(llr)
     if is_done is None:  # syndrome early termination only
@@ -143,14 +156,21 @@ def _decode_minsum(llr, k, bits_per_symbol, num_iter, is_done) -> np.ndarray:
     return out
 
 
-def _decode_sionna(llr, k, bits_per_symbol, num_iter, is_done) -> np.ndarray:
+def _decode_sionna(
+    llr: np.ndarray,
+    k: int,
+    bits_per_symbol: int,
+    num_iter: int,
+    is_done: Callable[[np.ndarray], np.ndarray] | None,
+) -> NDArray[np.uint8]:
     import torch
 
     _, decoder = _codec(k, llr.shape[1], bits_per_symbol, num_iter)
     llr_t = torch.from_numpy(llr.astype(np.float32))
     with torch.no_grad():
         if is_done is None:
-            return decoder(llr_t, num_iter=num_iter)[0].numpy().astype(np.uint8)
+            decided: NDArray[np.uint8] = decoder(llr_t, num_iter=num_iter)[0].numpy().astype(np.uint8)
+            return decided
         out = np.empty((llr.shape[0], k), dtype=np.uint8)
         active = np.arange(llr.shape[0])
         state, done_iter = None, 0

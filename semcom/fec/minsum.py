@@ -34,10 +34,12 @@ log p(1)/p(0), like `semcom.fec.ldpc`.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numba
 import numpy as np
 from numba import njit, prange
+from numpy.typing import NDArray
 
 # numba's OpenMP threading layer shares libgomp with torch and calls omp_set_num_threads with its
 # own count on the first parallel launch: torch's intra-op threads (set to 1 by the services and the
@@ -74,7 +76,7 @@ def _decode_one(
     beta: float,
     iterations: int,
     scratch: np.ndarray,
-) -> tuple:
+) -> tuple[int, bool]:
     """Up to `iterations` layered min-sum iterations on one codeword's state (in place).
     Returns (iterations run, syndrome satisfied)."""
     if _syndrome_ok(post, row_ptr, col):
@@ -137,7 +139,8 @@ def _decode_batch(
 class MinSumDecoder:
     """Layered normalised min-sum on the parity-check matrix of a Sionna `LDPC5GDecoder`."""
 
-    def __init__(self, encoder, decoder, alpha: float = ALPHA, beta: float = BETA):
+    def __init__(self, encoder: Any, decoder: Any, alpha: float = ALPHA, beta: float = BETA) -> None:
+        # encoder, decoder: Sionna's LDPC5GEncoder / LDPC5GDecoder (sionna is untyped: Any)
         pcm = decoder.pcm.tocsr() if hasattr(decoder.pcm, "tocsr") else None
         if pcm is None:
             import scipy.sparse as sp
@@ -145,10 +148,10 @@ class MinSumDecoder:
             pcm = sp.csr_matrix(np.asarray(decoder.pcm))
         self.z, self.k, self.n = int(encoder.z), int(encoder.k), int(encoder.n)
         self.k_ldpc, self.k_filler = int(encoder.k_ldpc), int(encoder.k_filler)
-        self.n_pruned = pcm.shape[1]
+        self.n_pruned: int = pcm.shape[1]
         interleaver = getattr(encoder, "out_int_inv", None)
         if encoder.num_bits_per_symbol is None or interleaver is None:
-            self.deinterleave = None
+            self.deinterleave: NDArray[np.int64] | None = None
         else:
             self.deinterleave = np.asarray(interleaver, dtype=np.int64)
         # columns of the pruned pcm that stay in the graph: everything but the filler bits
@@ -160,9 +163,9 @@ class MinSumDecoder:
         h.sort_indices()
         if np.any(h.data != 1):
             raise ValueError("parity-check matrix must be binary")
-        self.row_ptr = h.indptr.astype(np.int64)
-        self.col = h.indices.astype(np.int64)
-        self.num_vns = h.shape[1]
+        self.row_ptr: NDArray[np.int64] = h.indptr.astype(np.int64)
+        self.col: NDArray[np.int64] = h.indices.astype(np.int64)
+        self.num_vns: int = h.shape[1]
         self.num_edges = int(self.col.size)
         self.max_degree = int(np.diff(self.row_ptr).max())
         self.alpha, self.beta = float(alpha), float(beta)
