@@ -33,20 +33,13 @@ log p(1)/p(0), like `semcom.fec.ldpc`.
 
 from __future__ import annotations
 
-import os
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-import numba
 import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
-
-# numba's OpenMP threading layer shares libgomp with torch and calls omp_set_num_threads with its
-# own count on the first parallel launch: torch's intra-op threads (set to 1 by the services and the
-# sweeps) silently became the core count, which changed later torch results in the last bits. Its
-# own work-queue layer touches no one else's threads. NUMBA_THREADING_LAYER still overrides this.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # numba.config sets its attributes at import
 
 ALPHA = 0.85  # normalisation of the min-sum check-node output ...
 BETA = 0.3  # ... and offset: |out| = max(ALPHA * min - BETA, 0) (normalised + offset min-sum)
@@ -114,6 +107,27 @@ def _decode_one(
         if _syndrome_ok(post, row_ptr, col):
             return it + 1, True
     return iterations, False
+
+
+@contextlib.contextmanager
+def _torch_threads_kept() -> Iterator[None]:
+    """Run a numba parallel region without changing torch's intra-op thread count.
+
+    numba's OpenMP threading layer (the default here; thread-safe, so the concurrent requests of a
+    service may decode at once: its work-queue layer is not, and aborts the process) sets the
+    calling thread's OpenMP thread count on launch. torch reads the same libgomp setting, so a
+    sweep or service that runs torch on one thread would silently continue on the core count and
+    its results would change in the last bits. The count is per thread: restoring it here is
+    race-free.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 @njit(cache=True, parallel=True)
@@ -196,9 +210,19 @@ class MinSumDecoder:
         iters = np.zeros(count, dtype=np.int64)
         ok = np.zeros(count, dtype=np.bool_)
         if count:
-            _decode_batch(
-                post, msg, self.row_ptr, self.col, self.alpha, self.beta, int(iterations), self.max_degree, iters, ok
-            )
+            with _torch_threads_kept():
+                _decode_batch(
+                    post,
+                    msg,
+                    self.row_ptr,
+                    self.col,
+                    self.alpha,
+                    self.beta,
+                    int(iterations),
+                    self.max_degree,
+                    iters,
+                    ok,
+                )
         return iters, ok
 
     def info_bits(self, post: np.ndarray) -> np.ndarray:

@@ -188,3 +188,22 @@ def test_the_fast_decoder_leaves_torchs_thread_count_alone() -> None:
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_concurrent_decodes_from_several_threads() -> None:
+    """A service decodes the requests of several worker threads at once: the decoder's threading
+    layer must be thread-safe (numba's work-queue layer aborts the process here)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from semcom.fec.link import transmit_field_coded
+    from semcom.link.types import ChannelConfig
+
+    bits = np.random.default_rng(2).integers(0, 2, 6000).astype(np.uint8)
+    cfg = ChannelConfig(snr_db=12.0, snr_convention="esn0", fec="ldpc")
+
+    def one(seed: int) -> int:
+        return transmit_field_coded(bits, cfg, np.random.default_rng(seed), "latent").bit_errors
+
+    with ThreadPoolExecutor(4) as pool:
+        errors = list(pool.map(one, range(8)))
+    assert errors == [one(seed) for seed in range(8)]  # same noise, same result, threads or not
