@@ -24,6 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from semcom.payload.latent import Encoding
 
 MODES = ("text", "text+latent", "latent")
 PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
@@ -60,35 +64,49 @@ class LatentVariant:
 
         parts = [p.strip() for p in str(text).strip().split(":")]
         enc = get_encoding(parts[0])
-        per_channel, percentile, options = False, 100.0, set()
-        for option in parts[1:]:
-            match = _PERCENTILE.match(option)
-            if option == "pc":
-                per_channel = True
-            elif match:
-                percentile = float(match.group(1))
-                if not 50.0 < percentile <= 100.0:
-                    raise ValueError(f"{text!r}: percentile must be in (50, 100], got {percentile:g}")
-            elif option in RECEIVER_OPTIONS:
-                options.add(option)
-            else:
-                raise ValueError(
-                    f"{text!r}: unknown option {option!r}; options: pc, pNN.N, {', '.join(RECEIVER_OPTIONS)}"
-                )
-        if enc.family == "float" and (per_channel or percentile != 100.0):
-            raise ValueError(f"{text!r}: pc/pNN apply to quantised encodings, not {enc.name}")
-        if "authors" in options and (enc.family != "float" or len(options) > 1):
-            raise ValueError(f"{text!r}: the authors' sanitiser applies alone, to float encodings only")
-        if options & {"mmse", "smmse", "soft"} and enc.family != "uniform":
-            raise ValueError(f"{text!r}: mmse/smmse/soft apply to quantised encodings, not {enc.name}")
-        if "soft" in options and options & {"mmse", "smmse"}:
-            raise ValueError(f"{text!r}: soft is the spatial MMSE from the bits' LLRs; it replaces mmse/smmse")
-        if {"mmse", "smmse"} <= options:
-            options.discard("mmse")  # smmse starts from the mmse estimate
-        if "nb" in options:
-            options.discard("fill")  # nb includes fill
-        repair = "+".join(o for o in RECEIVER_OPTIONS if o in options)
-        return cls(enc.name, per_channel, percentile, repair)
+        per_channel, percentile, options = _parse_options(text, parts[1:])
+        _check_applicable(text, enc, per_channel, percentile, options)
+        return cls(enc.name, per_channel, percentile, _canonical_repair(options))
+
+
+def _parse_options(text: str, options: list[str]) -> tuple[bool, float, set[str]]:
+    """The sender options (per-channel range, percentile) and the set of receiver options in `options`."""
+    per_channel, percentile, receiver = False, 100.0, set()
+    for option in options:
+        match = _PERCENTILE.match(option)
+        if option == "pc":
+            per_channel = True
+        elif match:
+            percentile = float(match.group(1))
+            if not 50.0 < percentile <= 100.0:
+                raise ValueError(f"{text!r}: percentile must be in (50, 100], got {percentile:g}")
+        elif option in RECEIVER_OPTIONS:
+            receiver.add(option)
+        else:
+            raise ValueError(f"{text!r}: unknown option {option!r}; options: pc, pNN.N, {', '.join(RECEIVER_OPTIONS)}")
+    return per_channel, percentile, receiver
+
+
+def _check_applicable(text: str, enc: Encoding, per_channel: bool, percentile: float, options: set[str]) -> None:
+    """ValueError for options that do not apply to the encoding's family or to each other."""
+    if enc.family == "float" and (per_channel or percentile != 100.0):
+        raise ValueError(f"{text!r}: pc/pNN apply to quantised encodings, not {enc.name}")
+    if "authors" in options and (enc.family != "float" or len(options) > 1):
+        raise ValueError(f"{text!r}: the authors' sanitiser applies alone, to float encodings only")
+    if options & {"mmse", "smmse", "soft"} and enc.family != "uniform":
+        raise ValueError(f"{text!r}: mmse/smmse/soft apply to quantised encodings, not {enc.name}")
+    if "soft" in options and options & {"mmse", "smmse"}:
+        raise ValueError(f"{text!r}: soft is the spatial MMSE from the bits' LLRs; it replaces mmse/smmse")
+
+
+def _canonical_repair(options: set[str]) -> str:
+    """Receiver options joined by "+" in canonical order, dropping those another one includes."""
+    options = set(options)
+    if {"mmse", "smmse"} <= options:
+        options.discard("mmse")  # smmse starts from the mmse estimate
+    if "nb" in options:
+        options.discard("fill")  # nb includes fill
+    return "+".join(o for o in RECEIVER_OPTIONS if o in options)
 
 
 @dataclass(frozen=True)

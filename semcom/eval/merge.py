@@ -99,78 +99,139 @@ def _grid_keys(config: dict[str, Any]) -> set[str]:
 def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
     """Merge `sources` into `dest` (see the module docstring); raises ValueError on a mismatch."""
     dest, sources = Path(dest), [Path(s) for s in sources]
-    if not sources:
-        raise ValueError("nothing to merge: give at least one source run directory")
-    for src in sources:
-        if src.resolve() == dest.resolve():
-            raise ValueError(f"{src} is the destination itself")
+    _check_arguments(dest, sources)
     src_stores = [RunStore(s) for s in sources]
     src_configs = [_config(s) for s in src_stores]
     dest_store = RunStore(dest)
     dest_config = dest_store.read_json("config.json")
     if dest_config is None:  # a new DEST: the sweep's settings; its parts' commands go to "merged"
-        dest_config = {**{k: v for k, v in src_configs[0].items() if k not in ("shard", "merged")}, "command": None}
+        dest_config = _new_dest_config(src_configs[0])
     summary = MergeSummary(dest=str(dest))
 
     # Check everything before writing anything.
-    want = _identity_of(dest_config)
-    captions = _read_captions(dest_store)
-    for src, config in zip(sources, src_configs):
-        got = _identity_of(config)
-        diff = {k: (want.get(k), got.get(k)) for k in want if want.get(k) != got.get(k)}
-        if diff:
-            detail = ", ".join(f"{k}: {a!r} vs {b!r}" for k, (a, b) in diff.items())
-            raise ValueError(f"{src} holds another sweep than {dest} ({detail})")
-        for name in PATH_FIELDS:
-            if config.get(name) != dest_config.get(name):
-                summary.path_differences.append(f"{src}: {name} {config.get(name)!r} (DEST: {dest_config.get(name)!r})")
-        for image, caption in _read_captions(RunStore(src)).items():
-            if captions.setdefault(image, caption) != caption:
-                raise ValueError(
-                    f"{src}: caption of {image} differs from the one in {dest}: {caption!r} vs {captions[image]!r}"
-                )
-        theirs, ours = RunStore(src).read_json("metrics.json"), dest_store.read_json("metrics.json")
-        if ours is not None and theirs is not None and theirs != ours:
-            summary.metrics_differences.append(f"{src}: metric availability differs from DEST's ({theirs} vs {ours})")
+    captions = _check_sources(dest, dest_store, dest_config, sources, src_configs, summary)
 
     grid = _grid_keys(dest_config)
     existing = {(row["image"], row["cell"]): row for row in dest_store.iter_results()}
     dest.mkdir(parents=True, exist_ok=True)
     for src, store in zip(sources, src_stores):
-        added = 0
-        for row in store.iter_results():
-            key = (row["image"], row["cell"])
-            if row["cell"] not in grid:
-                summary.outside_grid += 1
-                continue
-            if key in existing:
-                summary.duplicates += 1
-                _compare(existing[key], row, summary.max_abs_diff)
-                continue
-            dest_store.append(row)
-            existing[key] = row
-            added += 1
-        summary.added[str(src)] = added
+        summary.added[str(src)] = _append_rows(store, dest_store, grid, existing, summary)
         summary.files_copied += _copy_missing(src, dest)
 
-    if captions:
-        dest_store.captions_path.parent.mkdir(parents=True, exist_ok=True)
-        dest_store.captions_path.write_text(json.dumps(captions, indent=1, sort_keys=True))
-    if dest_store.read_json("metrics.json") is None and RunStore(sources[0]).read_json("metrics.json") is not None:
-        dest_store.write_json("metrics.json", RunStore(sources[0]).read_json("metrics.json"))
+    _write_captions(dest_store, captions)
+    _copy_metrics_availability(dest_store, sources[0])
     merged = list(dest_config.get("merged") or [])
-    for src, config in zip(sources, src_configs):
-        merged.append(
-            {
-                "source": str(src),
-                "shard": config.get("shard"),
-                "command": config.get("command"),
-                "rows_added": summary.added[str(src)],
-            }
-        )
+    merged.extend(_merged_entry(src, config, summary) for src, config in zip(sources, src_configs))
     dest_store.write_json("config.json", {**dest_config, "merged": merged})
     summary.rows = len(existing)
     return summary
+
+
+def _check_arguments(dest: Path, sources: list[Path]) -> None:
+    if not sources:
+        raise ValueError("nothing to merge: give at least one source run directory")
+    for src in sources:
+        if src.resolve() == dest.resolve():
+            raise ValueError(f"{src} is the destination itself")
+
+
+def _new_dest_config(first_config: dict[str, Any]) -> dict[str, Any]:
+    """A new DEST's config.json: the first part's sweep settings without its shard and merge history."""
+    settings = {k: v for k, v in first_config.items() if k not in ("shard", "merged")}
+    return {**settings, "command": None}
+
+
+def _check_sources(
+    dest: Path,
+    dest_store: RunStore,
+    dest_config: dict[str, Any],
+    sources: list[Path],
+    src_configs: list[dict[str, Any]],
+    summary: MergeSummary,
+) -> dict[str, str]:
+    """Refuse a source of another sweep or with conflicting captions; returns the joined captions.
+
+    Path and metric-availability differences are only noted in `summary`."""
+    want = _identity_of(dest_config)
+    captions = _read_captions(dest_store)
+    for src, config in zip(sources, src_configs):
+        _check_identity(src, dest, want, _identity_of(config))
+        summary.path_differences.extend(_path_differences(src, config, dest_config))
+        _join_captions(src, dest, captions, _read_captions(RunStore(src)))
+        theirs, ours = RunStore(src).read_json("metrics.json"), dest_store.read_json("metrics.json")
+        if ours is not None and theirs is not None and theirs != ours:
+            summary.metrics_differences.append(f"{src}: metric availability differs from DEST's ({theirs} vs {ours})")
+    return captions
+
+
+def _check_identity(src: Path, dest: Path, want: dict[str, Any], got: dict[str, Any]) -> None:
+    diff = {k: (want.get(k), got.get(k)) for k in want if want.get(k) != got.get(k)}
+    if diff:
+        detail = ", ".join(f"{k}: {a!r} vs {b!r}" for k, (a, b) in diff.items())
+        raise ValueError(f"{src} holds another sweep than {dest} ({detail})")
+
+
+def _path_differences(src: Path, config: dict[str, Any], dest_config: dict[str, Any]) -> list[str]:
+    return [
+        f"{src}: {name} {config.get(name)!r} (DEST: {dest_config.get(name)!r})"
+        for name in PATH_FIELDS
+        if config.get(name) != dest_config.get(name)
+    ]
+
+
+def _join_captions(src: Path, dest: Path, captions: dict[str, str], theirs: dict[str, str]) -> None:
+    """Add `theirs` to `captions` in place; raises on an image whose caption differs."""
+    for image, caption in theirs.items():
+        if captions.setdefault(image, caption) != caption:
+            raise ValueError(
+                f"{src}: caption of {image} differs from the one in {dest}: {caption!r} vs {captions[image]!r}"
+            )
+
+
+def _append_rows(
+    store: RunStore,
+    dest_store: RunStore,
+    grid: set[str],
+    existing: dict[tuple[Any, Any], dict[str, Any]],
+    summary: MergeSummary,
+) -> int:
+    """Append the rows of `store` that DEST lacks (counting skipped and duplicate rows in `summary`)."""
+    added = 0
+    for row in store.iter_results():
+        key = (row["image"], row["cell"])
+        if row["cell"] not in grid:
+            summary.outside_grid += 1
+            continue
+        if key in existing:
+            summary.duplicates += 1
+            _compare(existing[key], row, summary.max_abs_diff)
+            continue
+        dest_store.append(row)
+        existing[key] = row
+        added += 1
+    return added
+
+
+def _write_captions(dest_store: RunStore, captions: dict[str, str]) -> None:
+    if captions:
+        dest_store.captions_path.parent.mkdir(parents=True, exist_ok=True)
+        dest_store.captions_path.write_text(json.dumps(captions, indent=1, sort_keys=True))
+
+
+def _copy_metrics_availability(dest_store: RunStore, first_source: Path) -> None:
+    """DEST without a metrics.json takes the first source's."""
+    if dest_store.read_json("metrics.json") is None and RunStore(first_source).read_json("metrics.json") is not None:
+        dest_store.write_json("metrics.json", RunStore(first_source).read_json("metrics.json"))
+
+
+def _merged_entry(src: Path, config: dict[str, Any], summary: MergeSummary) -> dict[str, Any]:
+    """The record of one source in DEST's config.json "merged" list."""
+    return {
+        "source": str(src),
+        "shard": config.get("shard"),
+        "command": config.get("command"),
+        "rows_added": summary.added[str(src)],
+    }
 
 
 def _compare(ours: dict[str, Any], theirs: dict[str, Any], worst: dict[str, float]) -> None:

@@ -87,6 +87,74 @@ def _grid_shape(n: int) -> tuple[int, int]:
     return (1, n) if n <= 3 else (math.ceil(n / 2), 2)
 
 
+def _panel_figure(plt: Any, n: int) -> tuple[Any, Any]:
+    """A figure with `n` panels in the `_grid_shape` layout (axes always 2-D)."""
+    nrows, ncols = _grid_shape(n)
+    return plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+
+
+def _hide_unused(axes: Any, used: int) -> None:
+    for ax in list(axes.flat)[used:]:
+        ax.set_visible(False)
+
+
+def _first_legend(axes: Any) -> tuple[list[Any], list[str]]:
+    """Legend handles and labels of the first panel that has any (the panels share their series)."""
+    return next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+
+
+def _unavailable_reason(unavailable: dict[str, str], metric: str) -> str:
+    """Why `metric` has no data; the CLIP scores share the caption score's reason."""
+    return unavailable.get(metric, unavailable.get("clip_caption", "") if "clip" in metric else "")
+
+
+def _without_ci(cis: Sequence[float]) -> list[float]:
+    return [0 if math.isnan(c) else c for c in cis]
+
+
+def _snr_series(table: list[dict[str, Any]], k: int | None) -> dict[str, list[dict[str, Any]]]:
+    """Rows per series name, text+latent at k only."""
+    rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
+    series: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        series.setdefault(series_name(row), []).append(row)
+    return series
+
+
+def _snr_line(ax: Any, name: str, group: list[dict[str, Any]], metric: str, marker: str) -> bool:
+    """One series' metric against SNR with its CI band; False (nothing drawn) when it has no finite value."""
+    group = sorted(group, key=lambda r: r["snr_db"])
+    xs = [r["snr_db"] for r in group]
+    ys, cis = zip(*(_value(r, metric) for r in group))
+    if all(math.isnan(y) or math.isinf(y) for y in ys):
+        return False
+    style = "--" if name == "text only" else "-"
+    (line,) = ax.plot(xs, ys, style, marker=marker, markersize=4, label=name, markerfacecolor="none")
+    lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
+    hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
+    ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color(), linewidth=0)
+    return True
+
+
+def _snr_panel(
+    ax: Any,
+    series: dict[str, list[dict[str, Any]]],
+    metric: str,
+    label: str,
+    unavailable: dict[str, str],
+    snr_convention: str,
+) -> None:
+    drawn = False
+    for index, (name, group) in enumerate(series.items()):
+        drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)]) or drawn
+    ax.set_title(label, fontsize=10)
+    if drawn:
+        ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
+        ax.grid(alpha=0.3)
+    else:
+        _empty_panel(ax, label, _unavailable_reason(unavailable, metric))
+
+
 def metric_vs_snr(
     table: list[dict[str, Any]],
     stem: Path,
@@ -101,39 +169,12 @@ def metric_vs_snr(
     plt = _pyplot()
     unavailable = unavailable or {}
     k = default_k(table) if k is None else k
-    rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
-    series: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        series.setdefault(series_name(row), []).append(row)
-    nrows, ncols = _grid_shape(len(panels))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    series = _snr_series(table, k)
+    fig, axes = _panel_figure(plt, len(panels))
     for ax, (metric, label) in zip(axes.flat, panels):
-        drawn = False
-        for index, (name, group) in enumerate(series.items()):
-            group = sorted(group, key=lambda r: r["snr_db"])
-            xs = [r["snr_db"] for r in group]
-            ys, cis = zip(*(_value(r, metric) for r in group))
-            if all(math.isnan(y) or math.isinf(y) for y in ys):
-                continue
-            style = "--" if name == "text only" else "-"
-            (line,) = ax.plot(
-                xs, ys, style, marker=MARKERS[index % len(MARKERS)], markersize=4, label=name, markerfacecolor="none"
-            )
-            lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
-            hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
-            ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color(), linewidth=0)
-            drawn = True
-        ax.set_title(label, fontsize=10)
-        if drawn:
-            ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
-            ax.grid(alpha=0.3)
-        else:
-            _empty_panel(
-                ax, label, unavailable.get(metric, unavailable.get("clip_caption", "") if "clip" in metric else "")
-            )
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
-    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+        _snr_panel(ax, series, metric, label, unavailable, snr_convention)
+    _hide_unused(axes, len(panels))
+    handles, labels = _first_legend(axes)
     if handles:
         fig.legend(
             handles,
@@ -149,6 +190,27 @@ def metric_vs_snr(
     return _save(fig, Path(stem), formats)
 
 
+def _steps_rows(table: list[dict[str, Any]], variant: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The text+latent rows of `variant` (default: the first text+latent row's) and that variant."""
+    rows = [r for r in table if r["mode"] == "text+latent"]
+    variant = variant or (rows[0]["variant"] if rows else None)
+    return [r for r in rows if r["variant"] == variant], variant
+
+
+def _steps_panel(ax: Any, by_snr: dict[float, list[dict[str, Any]]], metric: str) -> bool:
+    """One errorbar line per SNR of `metric` against k; False when nothing was drawn."""
+    drawn = False
+    for snr in sorted(by_snr):
+        group = sorted(by_snr[snr], key=lambda r: r["steps"])
+        ys, cis = zip(*(_value(r, metric) for r in group))
+        if all(math.isnan(y) or math.isinf(y) for y in ys):
+            continue
+        xs = [r["steps"] for r in group]
+        ax.errorbar(xs, ys, yerr=_without_ci(cis), marker="o", markersize=3, capsize=2, label=f"{snr:g} dB")
+        drawn = True
+    return drawn
+
+
 def metric_vs_steps(
     table: list[dict[str, Any]],
     stem: Path,
@@ -161,32 +223,13 @@ def metric_vs_steps(
     """Fig. 5 style: metric against executed steps k (text+latent), one line per SNR."""
     plt = _pyplot()
     unavailable = unavailable or {}
-    rows = [r for r in table if r["mode"] == "text+latent"]
-    variant = variant or (rows[0]["variant"] if rows else None)
-    rows = [r for r in rows if r["variant"] == variant]
+    rows, variant = _steps_rows(table, variant)
     by_snr: dict[float, list[dict[str, Any]]] = {}
     for row in rows:
         by_snr.setdefault(row["snr_db"], []).append(row)
-    nrows, ncols = _grid_shape(len(panels))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    fig, axes = _panel_figure(plt, len(panels))
     for ax, (metric, label) in zip(axes.flat, panels):
-        drawn = False
-        for snr in sorted(by_snr):
-            group = sorted(by_snr[snr], key=lambda r: r["steps"])
-            ys, cis = zip(*(_value(r, metric) for r in group))
-            if all(math.isnan(y) or math.isinf(y) for y in ys):
-                continue
-            xs = [r["steps"] for r in group]
-            ax.errorbar(
-                xs,
-                ys,
-                yerr=[0 if math.isnan(c) else c for c in cis],
-                marker="o",
-                markersize=3,
-                capsize=2,
-                label=f"{snr:g} dB",
-            )
-            drawn = True
+        drawn = _steps_panel(ax, by_snr, metric)
         ax.set_title(label, fontsize=10)
         if drawn:
             ax.set_xlabel("denoising steps executed k")
@@ -194,9 +237,8 @@ def metric_vs_steps(
         else:
             reason = unavailable.get(metric, "") or ("" if rows else "no text+latent cells in this run")
             _empty_panel(ax, label, reason)
-    for ax in list(axes.flat)[len(panels) :]:
-        ax.set_visible(False)
-    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+    _hide_unused(axes, len(panels))
+    handles, labels = _first_legend(axes)
     if handles:
         fig.legend(
             handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.02)
@@ -261,6 +303,53 @@ def baseline_family(row: dict[str, Any]) -> str | None:
     return f"baseline {parts[0]}" + (f" {link}" if link else "")
 
 
+def _rd_name(row: dict[str, Any]) -> str:
+    """A row's line in the rate-distortion figure: its baseline family, else its series."""
+    return baseline_family(row) or series_name(row)
+
+
+def _rd_points(group: list[dict[str, Any]], metric: str) -> list[tuple[float, float, float]]:
+    """(symbols, mean, CI) per row, sorted by symbols, rows without a positive x or a finite mean dropped.
+
+    Baselines sit at their budget (the airtime they own, even when no file fits it); latents at the
+    symbols they sent."""
+    points = sorted(
+        (
+            float(r.get("budget_symbols_mean" if r["mode"] == "baseline" else "channel_symbols_mean", math.nan)),
+            *_value(r, metric),
+        )
+        for r in group
+    )
+    return [p for p in points if math.isfinite(p[0]) and p[0] > 0 and math.isfinite(p[1])]
+
+
+def _rd_errorbar(ax: Any, name: str, marker: str, points: list[tuple[float, float, float]]) -> None:
+    """A baseline family as a line through its budgets; a latent variant as markers."""
+    xs, ys, cis = zip(*points)
+    if name.startswith("baseline"):
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=_without_ci(cis),
+            fmt="-",
+            marker=marker,
+            markersize=4,
+            capsize=2,
+            label=name,
+            markerfacecolor="none",
+        )
+    else:
+        ax.errorbar(xs, ys, yerr=_without_ci(cis), fmt=marker, markersize=7, capsize=2, label=name)
+
+
+def _rd_panel(ax: Any, rows: list[dict[str, Any]], snr: float, names: list[str], metric: str) -> None:
+    for index, name in enumerate(names):
+        group = [r for r in rows if r["snr_db"] == snr and _rd_name(r) == name]
+        points = _rd_points(group, metric)
+        if points:
+            _rd_errorbar(ax, name, MARKERS[index % len(MARKERS)], points)
+
+
 def rate_distortion(
     table: list[dict[str, Any]],
     stem: Path,
@@ -276,58 +365,18 @@ def rate_distortion(
     plt = _pyplot()
     rows = [r for r in table if r["mode"] in ("latent", "baseline")]
     snrs = sorted({r["snr_db"] for r in rows})
-    nrows, ncols = _grid_shape(max(1, len(snrs)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
+    fig, axes = _panel_figure(plt, max(1, len(snrs)))
     unit = SNR_LABELS.get(snr_convention, "SNR (dB)").split(" ")[0]
-    names = list(dict.fromkeys((baseline_family(r) or series_name(r)) for r in rows))
+    names = list(dict.fromkeys(_rd_name(r) for r in rows))
     for ax, snr in zip(axes.flat, snrs):
-        for index, name in enumerate(names):
-            group = [r for r in rows if r["snr_db"] == snr and (baseline_family(r) or series_name(r)) == name]
-            # baselines at their budget (the airtime they own, even when no file fits it); latents as sent
-            points = sorted(
-                (
-                    float(
-                        r.get("budget_symbols_mean" if r["mode"] == "baseline" else "channel_symbols_mean", math.nan)
-                    ),
-                    *_value(r, metric),
-                )
-                for r in group
-            )
-            points = [p for p in points if math.isfinite(p[0]) and p[0] > 0 and math.isfinite(p[1])]
-            if not points:
-                continue
-            xs, ys, cis = zip(*points)
-            marker = MARKERS[index % len(MARKERS)]
-            if name.startswith("baseline"):
-                ax.errorbar(
-                    xs,
-                    ys,
-                    yerr=[0 if math.isnan(c) else c for c in cis],
-                    fmt="-",
-                    marker=marker,
-                    markersize=4,
-                    capsize=2,
-                    label=name,
-                    markerfacecolor="none",
-                )
-            else:
-                ax.errorbar(
-                    xs,
-                    ys,
-                    yerr=[0 if math.isnan(c) else c for c in cis],
-                    fmt=marker,
-                    markersize=7,
-                    capsize=2,
-                    label=name,
-                )
+        _rd_panel(ax, rows, snr, names, metric)
         ax.set_xscale("log", base=2)
         ax.set_title(f"{snr:g} dB {unit}", fontsize=10)
         ax.set_xlabel("channel symbols per image")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(snrs) :]:
-        ax.set_visible(False)
-    handles, labels = next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
+    _hide_unused(axes, len(snrs))
+    handles, labels = _first_legend(axes)
     if handles:
         fig.legend(
             handles,

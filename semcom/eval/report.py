@@ -251,10 +251,30 @@ def _sample_images(store: RunStore, table: list[dict[str, Any]]) -> list[str]:
     return [n for n in names if store.sample_path(n, None).is_file()]
 
 
+SETTINGS_SHOWN = (
+    "profile",
+    "data",
+    "captions",
+    "caption_source",
+    "size",
+    "seed",
+    "snr_convention",
+    "modulation",
+    "channel",
+    "fec",
+    "mcs",
+    "schedule",
+    "guidance",
+    "modes",
+    "encodings",
+    "steps",
+    "snr_db",
+)
+RESULT_METRICS = ("ssim", "psnr", "lpips", "clip_caption", "clip_image", "fid")
+
+
 def render_report(root: Path, command: str | None = None) -> Path:
     """Aggregate RUN_DIR, draw its figures and write RUN_DIR/report.md; returns the report path."""
-    from semcom.payload.table import payload_table
-
     root = Path(root)
     store = RunStore(root)
     per_image, table = aggregate_run(root)
@@ -265,59 +285,81 @@ def render_report(root: Path, command: str | None = None) -> Path:
     k = plots.default_k(table)
     images = sorted({r["image"] for r in per_image})
     lines = [f"# Evaluation report: {root.name}", ""]
-    cmd = command or config.get("command")
-    if cmd:
-        lines += ["Command:", "", "```", cmd, "```", ""]
-    merged = config.get("merged") or []
-    if merged:
-        lines += [
-            f"Joined from {len(merged)} run directories by `semcom eval merge` (rows of an (image, cell) "
-            "already present were kept, not replaced):",
-            "",
-            "| part | shard | rows added | command |",
-            "| --- | --- | ---: | --- |",
-        ]
-        for part in merged:
-            lines.append(
-                f"| `{part.get('source')}` | {part.get('shard') or ''} | {part.get('rows_added')} | "
-                f"`{part.get('command') or ''}` |"
-            )
-        lines.append("")
-    lines += ["## Settings", "", "| setting | value |", "| --- | --- |"]
-    for key in (
-        "profile",
-        "data",
-        "captions",
-        "caption_source",
-        "size",
-        "seed",
-        "snr_convention",
-        "modulation",
-        "channel",
-        "fec",
-        "mcs",
-        "schedule",
-        "guidance",
-        "modes",
-        "encodings",
-        "steps",
-        "snr_db",
-    ):
-        if key in config:
-            lines.append(f"| {key} | `{config[key]}` |")
-    lines += [f"| images evaluated | {len(images)} |", f"| result lines | {len(per_image)} |", ""]
-    lines += ["## Metric availability", "", "| metric | available | reason |", "| --- | --- | --- |"]
+    lines += _command_section(command or config.get("command"))
+    lines += _merged_section(config.get("merged") or [])
+    lines += _settings_section(config, len(images), len(per_image))
+    lines += _availability_section(metrics)
+    lines += _skipped_cells_section(config.get("unsupported_cells") or {})
+    lines += _table1_section(store, config, table, images)
+    lines += _results_section(table, unavailable, k, config)
+    lines += _paired_section(per_image, table)
+    if any(r["mode"] == "baseline" for r in table):
+        lines += [baselines_markdown(table), ""]
+    lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
+    lines += _figures_section(root, figures)
+    path = root / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _command_section(cmd: str | None) -> list[str]:
+    return ["Command:", "", "```", cmd, "```", ""] if cmd else []
+
+
+def _merged_section(merged: list[dict[str, Any]]) -> list[str]:
+    """The parts `semcom eval merge` joined into this run directory, if any."""
+    if not merged:
+        return []
+    lines = [
+        f"Joined from {len(merged)} run directories by `semcom eval merge` (rows of an (image, cell) "
+        "already present were kept, not replaced):",
+        "",
+        "| part | shard | rows added | command |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for part in merged:
+        lines.append(
+            f"| `{part.get('source')}` | {part.get('shard') or ''} | {part.get('rows_added')} | "
+            f"`{part.get('command') or ''}` |"
+        )
+    lines.append("")
+    return lines
+
+
+def _settings_section(config: dict[str, Any], n_images: int, n_rows: int) -> list[str]:
+    lines = ["## Settings", "", "| setting | value |", "| --- | --- |"]
+    lines += [f"| {key} | `{config[key]}` |" for key in SETTINGS_SHOWN if key in config]
+    lines += [f"| images evaluated | {n_images} |", f"| result lines | {n_rows} |", ""]
+    return lines
+
+
+def _availability_section(metrics: dict[str, Any]) -> list[str]:
+    lines = ["## Metric availability", "", "| metric | available | reason |", "| --- | --- | --- |"]
     for metric, info in metrics.items():
         lines.append(f"| {metric} | {'yes' if info.get('available') else 'no'} | {info.get('reason', '')} |")
     lines.append("")
-    skipped = config.get("unsupported_cells") or {}
-    if skipped:
-        lines += ["## Cells not run", ""]
-        for reason in sorted(set(skipped.values())):
-            count = sum(1 for r in skipped.values() if r == reason)
-            lines.append(f"- {count} cells: {reason}")
-        lines.append("")
-    lines += [
+    return lines
+
+
+def _skipped_cells_section(skipped: dict[str, str]) -> list[str]:
+    """Cells the profile could not run, counted per reason."""
+    if not skipped:
+        return []
+    lines = ["## Cells not run", ""]
+    for reason in sorted(set(skipped.values())):
+        count = sum(1 for r in skipped.values() if r == reason)
+        lines.append(f"- {count} cells: {reason}")
+    lines.append("")
+    return lines
+
+
+def _table1_section(
+    store: RunStore, config: dict[str, Any], table: list[dict[str, Any]], images: list[str]
+) -> list[str]:
+    """Table 1 for the paper's latent, and for this run's latent when its shape differs."""
+    from semcom.payload.table import payload_table
+
+    lines = [
         "## Table 1: payload sizes",
         "",
         "The paper's SD v1.5 latent (4x64x64):",
@@ -326,62 +368,62 @@ def render_report(root: Path, command: str | None = None) -> Path:
         "",
     ]
     shape = _run_latent_shape(store, images)
-    if shape and shape != (4, 64, 64):
-        lines += [
-            f"This run's latent ({'x'.join(map(str, shape))}):",
-            "",
-            table1_markdown(
-                payload_table(
-                    latent_shape=shape,
-                    image_size=int(config.get("size", 512)),
-                    encodings=tuple(
-                        dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline")
-                    ),
-                )
-            ),
-            "",
-        ]
-    lines += ["## Results (mean ± 95% CI half-width over images)", ""]
+    if not shape or shape == (4, 64, 64):
+        return lines
+    encodings = tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline"))
+    run_table = payload_table(latent_shape=shape, image_size=int(config.get("size", 512)), encodings=encodings)
+    lines += [f"This run's latent ({'x'.join(map(str, shape))}):", "", table1_markdown(run_table), ""]
+    return lines
+
+
+def _results_section(
+    table: list[dict[str, Any]], unavailable: dict[str, str], k: int | None, config: dict[str, Any]
+) -> list[str]:
+    lines = ["## Results (mean ± 95% CI half-width over images)", ""]
     if k is not None:
         lines += [f"text+latent rows at k = {k} denoising steps (strength {k}/{config.get('schedule', 50)}).", ""]
-    for metric in ("ssim", "psnr", "lpips", "clip_caption", "clip_image", "fid"):
-        lines += [f"### {METRIC_TITLES[metric]}", ""]
-        if metric in unavailable and all(
-            math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table
-        ):
-            lines += [f"Unavailable: {unavailable[metric]}", ""]
-            continue
-        lines += [pivot_markdown(table, metric, k), ""]
-        steps_table = steps_markdown(table, metric)
-        if steps_table:
-            lines += ["Against the executed steps k:", "", steps_table, ""]
+    for metric in RESULT_METRICS:
+        lines += _metric_section(table, metric, unavailable, k)
+    return lines
+
+
+def _metric_section(table: list[dict[str, Any]], metric: str, unavailable: dict[str, str], k: int | None) -> list[str]:
+    """One metric's series x SNR table (and its table against k), or why it is unavailable."""
+    lines = [f"### {METRIC_TITLES[metric]}", ""]
+    if metric in unavailable and all(math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table):
+        return lines + [f"Unavailable: {unavailable[metric]}", ""]
+    lines += [pivot_markdown(table, metric, k), ""]
+    steps_table = steps_markdown(table, metric)
+    if steps_table:
+        lines += ["Against the executed steps k:", "", steps_table, ""]
+    return lines
+
+
+def _paired_section(per_image: list[dict[str, Any]], table: list[dict[str, Any]]) -> list[str]:
+    """Paired differences and win counts of each latent variant against the first one."""
     latent_variants = list(dict.fromkeys(r["variant"] for r in table if r["mode"] == "latent"))
-    if len(latent_variants) > 1:
-        lines += [f"### Paired differences against latent {latent_variants[0]} (same images, same SNR)", ""]
-        for metric in ("ssim", "psnr"):
-            lines += [
-                f"{METRIC_TITLES[metric]}:",
-                "",
-                paired_markdown(per_image, metric, latent_variants[0], latent_variants),
-                "",
-            ]
-        lines += [
-            f"Images in which the variant's SSIM is higher than {latent_variants[0]}'s:",
-            "",
-            wins_markdown(per_image, "ssim", latent_variants[0], latent_variants),
-            "",
-        ]
-    if any(r["mode"] == "baseline" for r in table):
-        lines += [baselines_markdown(table), ""]
-    lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
-    lines += ["## Figures", ""]
+    if len(latent_variants) <= 1:
+        return []
+    reference = latent_variants[0]
+    lines = [f"### Paired differences against latent {reference} (same images, same SNR)", ""]
+    for metric in ("ssim", "psnr"):
+        lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, reference, latent_variants), ""]
+    lines += [
+        f"Images in which the variant's SSIM is higher than {reference}'s:",
+        "",
+        wins_markdown(per_image, "ssim", reference, latent_variants),
+        "",
+    ]
+    return lines
+
+
+def _figures_section(root: Path, figures: dict[str, list[Path]]) -> list[str]:
+    lines = ["## Figures", ""]
     for name, paths in figures.items():
         png = next((p for p in paths if p.suffix in (".png", ".jpg")), None)
         if png is not None:
             lines += [f"![{name}]({png.relative_to(root).as_posix()})", ""]
-    path = root / "report.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return lines
 
 
 def baselines_markdown(table: list[dict[str, Any]]) -> str:
