@@ -118,8 +118,13 @@ def dial(
     max_message_bytes: int | None = None,
     retry_attempts: int | None = None,
     retry_codes: tuple[str, ...] = RETRY_CODES,
+    keepalive_s: float | None = None,
+    keepalive_timeout_s: float | None = None,
 ) -> grpc.Channel:
-    """A channel to `target` with load balancing, retries, keepalive and TLS (see module docstring)."""
+    """A channel to `target` with load balancing, retries, keepalive and TLS (see module docstring).
+
+    `keepalive_s` / `keepalive_timeout_s`: ping interval and timeout (None: the client settings
+    SEMCOM_CLIENT_KEEPALIVE_S / SEMCOM_CLIENT_KEEPALIVE_TIMEOUT_S)."""
     tls = tls if tls is not None else TlsConfig.from_settings()
     size = max_message_bytes if max_message_bytes is not None else config.get("SEMCOM_MAX_MESSAGE_BYTES")
     options = [
@@ -137,7 +142,7 @@ def dial(
         ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_BACKOFF_MS),
         ("grpc.min_reconnect_backoff_ms", 200),
         ("grpc.initial_reconnect_backoff_ms", 200),
-        *keepalive_options(),
+        *keepalive_options(keepalive_s, keepalive_timeout_s),
     ]
     uri = normalise_target(target)
     creds = channel_credentials(tls, target)
