@@ -14,7 +14,7 @@ from semcom import config
 from semcom.link.types import ChannelConfig
 from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
-from semcom.rpc.upstream import dial_upstream as dial  # issue 12: dial + keepalive
+from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 log = logging.getLogger("channel_sim")

@@ -40,7 +40,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         from semcom.link.policy import FecUnavailableError
         from semcom.link.transmission import transmit_packet
 
-        check_reconstruct_request(request)  # issue 12: client-controlled sizes (semcom.rpc.limits)
+        check_reconstruct_request(request)  # bounds on every client-controlled size
         if not request.HasField("packet"):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()

@@ -51,7 +51,7 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
         log.info("receiver models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
         batcher = Batcher(
             receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0, **admission_settings(host)
-        )  # issue 12: cost budget, readiness high-water
+        )
         batchers.append(batcher)
         servicer.attach(batcher, spatial_factor=models.decoder().spatial_factor)
 

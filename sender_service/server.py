@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_models
 from semcom.rpc.tls import TlsConfig
-from semcom.rpc.upstream import dial_upstream as dial  # issue 12: dial + keepalive
+from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
 from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 from sender_service.servicer import SenderServicer
 

@@ -90,7 +90,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
     # ------------------------------------------------------------------ stages
 
     def _encode(self, request: sender_pb2.ImageRequest, context) -> tuple[Any, dict[str, float]]:
-        check_image_request(request)  # issue 12: client-controlled sizes (semcom.rpc.limits)
+        check_image_request(request)  # bounds on every client-controlled size
         if self._sender is None:
             raise NotReadyError("sender models are still loading")
         image = decode_image(request.image, self.max_image_pixels)
