@@ -62,7 +62,9 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         batcher = self._batcher
         if batcher is None:
             raise NotReadyError("receiver models are still loading")
-        check_reconstruct_request(request, spatial_factor=self._spatial_factor)  # bounds on every client-controlled size
+        check_reconstruct_request(
+            request, spatial_factor=self._spatial_factor
+        )  # bounds on every client-controlled size
         if not request.HasField("packet"):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()
