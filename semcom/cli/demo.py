@@ -45,8 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.flags import add_renamed, flatten, list_of
-from semcom.models.presets import PRESET_NAMES
+from semcom.cli.flags import add_preset_argument, add_renamed, flatten, list_of
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -120,12 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="semcom-demo", help="output directory (default semcom-demo)")
-    p.add_argument(
-        "--preset",
-        default=None,
-        choices=PRESET_NAMES,
-        help="reproduction preset of the services' models (default: the profile's; docs/models.md)",
-    )
+    add_preset_argument(p, "of the services' models; default: the profile's")
     p.add_argument(
         "--profile",
         default=DEFAULT_PROFILE,

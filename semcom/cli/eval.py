@@ -15,9 +15,8 @@ import shlex
 import sys
 
 from semcom import config
-from semcom.cli.flags import add_renamed, flatten, list_of
+from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed, flatten, list_of
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
-from semcom.models.presets import PRESET_NAMES
 
 DEFAULT_MODES = ("text", "text+latent")
 
@@ -123,18 +122,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)"
     )
-    g.add_argument(
-        "--guidance",
-        type=float,
-        default=None,
-        help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
-    )
-    g.add_argument(
-        "--preset",
-        default=None,
-        choices=PRESET_NAMES,
-        help="reproduction preset (default: the profile's; recorded in config.json and every row)",
-    )
+    add_guidance_argument(g)
+    add_preset_argument(g, "default: the profile's; recorded in config.json and every row")
     g.add_argument(
         "--adaptive-strength",
         action="store_true",

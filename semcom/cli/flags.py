@@ -70,3 +70,23 @@ def flatten(values: Sequence[Any] | None) -> list[Any] | None:
     for value in values:
         out.extend(value if isinstance(value, list) else [value])
     return out
+
+
+def add_preset_argument(group: Any, default_help: str) -> None:
+    """`--preset NAME`: the reproduction preset (semcom.models.presets); `default_help` says what
+    an unset flag means for this command."""
+    from semcom.models.presets import PRESET_NAMES
+
+    group.add_argument(
+        "--preset", default=None, choices=PRESET_NAMES, help=f"reproduction preset ({default_help}; docs/models.md)"
+    )
+
+
+def add_guidance_argument(group: Any) -> None:
+    """`--guidance SCALE`: classifier-free guidance; unset = the preset's."""
+    group.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from semcom.cli.flags import add_preset_argument
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
@@ -62,11 +63,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
             "--torch-threads", type=int, help="torch intra-op threads, 0 = one per core (SEMCOM_TORCH_THREADS)"
         )
         m.add_argument("--max-image-pixels", type=int, help="pixel cap for images in and out (SEMCOM_MAX_IMAGE_PIXELS)")
-        m.add_argument(
-            "--preset",
-            choices=("authors", "paper-text", "diffusers"),
-            help="reproduction preset of requests that name none; sender: BLIP decoding (SEMCOM_PRESET)",
-        )
+        add_preset_argument(m, "of requests that name none; sender: BLIP decoding; default SEMCOM_PRESET")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

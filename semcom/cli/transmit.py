@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from semcom.cli.flags import add_renamed
+from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
-from semcom.models.presets import PRESET_NAMES
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
@@ -85,18 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
     g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
-    g.add_argument(
-        "--guidance",
-        type=float,
-        default=None,
-        help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
-    )
-    g.add_argument(
-        "--preset",
-        default=None,
-        choices=PRESET_NAMES,
-        help="reproduction preset (default: the profile's: authors for paper, diffusers otherwise; docs/models.md)",
-    )
+    add_guidance_argument(g)
+    add_preset_argument(g, "default: the profile's: authors for paper, diffusers otherwise")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
     g.add_argument(
         "--latent-repair",
