@@ -98,6 +98,23 @@ def _hide_unused(axes: Any, used: int) -> None:
         ax.set_visible(False)
 
 
+def _bottom_legend(fig: Any, axes: Any, columns: int) -> float:
+    """The first panel's legend under the figure, in `columns` columns, lowered by its row count;
+    returns that extra height (figure fraction) for the layout to leave free."""
+    handles, labels = _first_legend(axes)
+    extra = 0.03 * (len(labels) // columns)
+    if handles:
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=min(columns, len(labels)),
+            fontsize=8,
+            bbox_to_anchor=(0.5, -0.02 - extra),
+        )
+    return extra
+
+
 def _first_legend(axes: Any) -> tuple[list[Any], list[str]]:
     """Legend handles and labels of the first panel that has any (the panels share their series)."""
     return next(((h, lab) for h, lab in (a.get_legend_handles_labels() for a in axes.flat) if h), ([], []))
@@ -174,19 +191,10 @@ def metric_vs_snr(
     for ax, (metric, label) in zip(axes.flat, panels):
         _snr_panel(ax, series, metric, label, unavailable, snr_convention)
     _hide_unused(axes, len(panels))
-    handles, labels = _first_legend(axes)
-    if handles:
-        fig.legend(
-            handles,
-            labels,
-            loc="lower center",
-            ncol=min(4, len(labels)),
-            fontsize=8,
-            bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 4)),
-        )
+    extra = _bottom_legend(fig, axes, columns=4)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
+    fig.tight_layout(rect=(0, 0.06 + extra, 1, 1))
     return _save(fig, Path(stem), formats)
 
 
@@ -376,18 +384,9 @@ def rate_distortion(
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     _hide_unused(axes, len(snrs))
-    handles, labels = _first_legend(axes)
-    if handles:
-        fig.legend(
-            handles,
-            labels,
-            loc="lower center",
-            ncol=min(3, len(labels)),
-            fontsize=8,
-            bbox_to_anchor=(0.5, -0.02 - 0.03 * (len(labels) // 3)),
-        )
+    extra = _bottom_legend(fig, axes, columns=3)
     fig.suptitle(title or f"{label} against channel symbols per image", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 3), 1, 1))
+    fig.tight_layout(rect=(0, 0.06 + extra, 1, 1))
     return _save(fig, Path(stem), formats)
 
 
