@@ -194,6 +194,8 @@ CASES: list[tuple[str, str, Callable, grpc.StatusCode, str]] = [
         INVALID,
         "params.mode: unknown enum value 42",
     ),
+    ("unknown preset", "transmit", lambda: image_req(params__preset="ldm-ish"), INVALID, "preset"),
+    ("unknown preset (receiver)", "receiver", lambda: packet_req(params__preset="x" * 4096), INVALID, "preset"),
     ("0 steps", "transmit", lambda: image_req(params__num_inference_steps=0), INVALID, "num_inference_steps"),
     ("5000 steps", "transmit", lambda: image_req(params__num_inference_steps=5000), INVALID, "num_inference_steps"),
     ("strength 1.5", "transmit", lambda: image_req(params__strength=1.5), INVALID, "strength"),
