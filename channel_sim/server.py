@@ -12,6 +12,7 @@ from typing import Any
 from channel_sim.servicer import ChannelServicer
 from semcom import config
 from semcom.link.types import ChannelConfig
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
 from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
@@ -56,7 +57,8 @@ def serve(
         raise ValueError("channel_sim needs an upstream receiver: --upstream HOST:PORT or SEMCOM_UPSTREAM")
     host = ServiceHost("channel", server)
     link = dial(upstream, tls=upstream_tls, lb_policy=lb_policy, max_message_bytes=server.max_message_bytes)
-    servicer = ChannelServicer(channel, receiver_pb2_grpc.ReceiverServiceStub(link), upstream, stream_depth)
+    gate = DownstreamGate(config.get("SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT"), "channel")
+    servicer = ChannelServicer(channel, receiver_pb2_grpc.ReceiverServiceStub(link), upstream, stream_depth, gate)
     host.add(
         receiver_pb2.DESCRIPTOR.services_by_name["ReceiverService"],
         servicer,

@@ -17,6 +17,7 @@ import grpc
 
 from semcom.link.types import ChannelConfig
 from semcom.rpc import convert
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.deadlines import call_downstream
 from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
 from semcom.rpc.limits import check_reconstruct_request
@@ -29,8 +30,17 @@ from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
     service_name = "channel"
 
-    def __init__(self, base: ChannelConfig, upstream: Any, upstream_target: str, stream_depth: int = 2) -> None:
-        """`upstream`: a ReceiverServiceStub towards the receiver(s) at `upstream_target`."""
+    def __init__(
+        self,
+        base: ChannelConfig,
+        upstream: Any,
+        upstream_target: str,
+        stream_depth: int = 2,
+        gate: DownstreamGate | None = None,
+    ) -> None:
+        """`upstream`: a ReceiverServiceStub towards the receiver(s) at `upstream_target`; `gate`:
+        at most that many calls to it at once (`semcom.rpc.backpressure`; None: no limit here)."""
+        self.gate = gate
         self.base = base
         self.upstream = upstream
         self.hop = f"receiver at {upstream_target}"
@@ -85,7 +95,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             )
             return response
 
-        return call_downstream(self.upstream.Reconstruct, forward, context, self.hop, failed, finish)
+        return call_downstream(self.upstream.Reconstruct, forward, context, self.hop, failed, finish, self.gate)
 
     @staticmethod
     def _forwarded_packet(request: receiver_pb2.ReconstructRequest, received: Any):

@@ -136,6 +136,18 @@ _SETTINGS: list[Setting] = [
         int,
     ),
     Setting(
+        "SEMCOM_WEDGED_S",
+        "600",
+        "liveness turns NOT_SERVING when every SEMCOM_MAX_WORKERS slot has been taken this long with no call finishing",
+        float,
+    ),
+    Setting(
+        "SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT",
+        "8",
+        "sender/channel: calls to the downstream hop at once (its SEMCOM_MAX_WORKERS x replicas); more wait within their deadline",
+        int,
+    ),
+    Setting(
         "SEMCOM_MAX_QUEUE",
         "16",
         "model work items queued or running at once (receiver; sender with batching) before RESOURCE_EXHAUSTED",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from semcom import config
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_models
 from semcom.rpc.tls import TlsConfig
 from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
@@ -58,6 +60,7 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
         batch_max=options.batch_max,
         batch_window_s=options.batch_window_ms / 1000.0,
         max_queue=server.max_workers + SPARE_WORKERS + server.max_queue,
+        gate=DownstreamGate(config.get("SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT"), "sender") if stub is not None else None,
     )
     host.add(
         sender_pb2.DESCRIPTOR.services_by_name["SenderService"],

@@ -22,6 +22,7 @@ import grpc
 
 from semcom.pipeline import stages
 from semcom.rpc import convert
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.batching import BatchQueue
 from semcom.rpc.deadlines import call_downstream, wait
 from semcom.rpc.errors import NotReadyError, ServiceError, status_for
@@ -47,8 +48,10 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         batch_max: int = 1,
         batch_window_s: float = 0.01,
         max_queue: int = 64,
+        gate: DownstreamGate | None = None,
     ) -> None:
-        """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only).
+        """`downstream`: a ReceiverServiceStub towards the channel proxy (None: Encode only);
+        `gate`: at most that many calls to it at once (`semcom.rpc.backpressure`; None: no limit).
 
         `batch_max` > 1 turns on batching (window `batch_window_s`, at most `max_queue` waiting).
         """
@@ -58,6 +61,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         self.image_size = image_size
         self.default_encoding = default_encoding
         self.downstream = downstream
+        self.gate = gate
         self.hop = f"channel at {downstream_target}" if downstream_target else "downstream"
         self.stream_depth = stream_depth
         self._sender: Any = None
@@ -163,7 +167,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
                 guidance_used=response.guidance_used,
             )
 
-        return call_downstream(self.downstream.Reconstruct, forward, context, self.hop, failed, finish)
+        return call_downstream(self.downstream.Reconstruct, forward, context, self.hop, failed, finish, self.gate)
 
     # ------------------------------------------------------------------ RPCs
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import grpc
 
 from semcom import config
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.errors import ServiceError
 from semcom.rpc.pipeline import Pending
 
@@ -54,6 +55,7 @@ def call_downstream(
     hop: str,
     on_error: Callable[[BaseException], object],
     finish: Callable[[Any, float], Res],
+    gate: DownstreamGate | None = None,
 ) -> Pending[Res]:
     """Start `method.future(request)` within the caller's deadline and return it as a `Pending`.
 
@@ -61,9 +63,29 @@ def call_downstream(
     `on_error` before re-raising it, and returns `finish(response, round_trip_seconds)`. Its
     `cancel()` cancels the downstream call. This is the forward-and-wait step of every proxying hop
     (sender -> channel -> receiver).
+
+    With a `gate` the call first waits for a downstream permit (within the deadline; the permit
+    goes back when the downstream call ends), so the hop never sends more than its downstream
+    admits (`semcom.rpc.backpressure`).
     """
     t_call = time.monotonic()
-    future = method.future(request, timeout=remaining(context))
+    if gate is not None:
+        if not gate.acquire(remaining(context), context):
+            exc = ServiceError(
+                grpc.StatusCode.DEADLINE_EXCEEDED if context.is_active() else grpc.StatusCode.CANCELLED,
+                f"no capacity at the {hop} within the call's deadline "
+                f"({gate.limit} calls in flight, SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT)",
+            )
+            on_error(exc)
+            raise exc
+        try:
+            future = method.future(request, timeout=remaining(context))
+        except BaseException:
+            gate.release()
+            raise
+        future.add_done_callback(gate.release)
+    else:
+        future = method.future(request, timeout=remaining(context))
 
     def result() -> Res:
         try:

@@ -17,7 +17,11 @@ SEMCOM_METRICS_PORT (`start_metrics_server`); 0 disables the endpoint, the count
 * ``semcom_admission_refused_total{service,reason}`` - calls refused before any work: reason is
   ``workers`` (SEMCOM_MAX_WORKERS), ``queue`` (SEMCOM_MAX_QUEUE), ``cost`` (SEMCOM_COST_BUDGET)
   or ``draining``
-* ``semcom_rpc_in_flight{service}``                 - model RPCs admitted and not finished
+* ``semcom_rpc_in_flight{service}``                 - model RPCs admitted and not finished (live slots)
+* ``semcom_rpc_slots_reclaimed_total{service}``     - admission slots found held with nothing running
+  (a bug, released by the watchdog's audit; 0 on a healthy service)
+* ``semcom_downstream_waiting{service}``            - downstream calls of a hop waiting for a
+  downstream permit (SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT)
 
 Every label value comes from a closed set (`label`): a value a client could choose (an unknown
 enum number, a stage name from a timing map) is recorded as ``other``, so no request can add
@@ -48,6 +52,10 @@ BATCH_SIZE = Histogram(
 ABANDONED = Counter("semcom_abandoned_batches", "batches stopped early: every caller had gone", ["service"])
 ADMISSION_REFUSED = Counter("semcom_admission_refused", "calls refused before any work", ["service", "reason"])
 INFLIGHT = Gauge("semcom_rpc_in_flight", "model RPCs admitted and not finished", ["service"])
+SLOTS_RECLAIMED = Counter(
+    "semcom_rpc_slots_reclaimed", "admission slots held with nothing running, reclaimed", ["service"]
+)
+DOWNSTREAM_WAITING = Gauge("semcom_downstream_waiting", "downstream calls waiting for a permit", ["service"])
 
 # The closed sets of label values; anything else becomes "other".
 SERVICES = frozenset({"sender", "channel", "receiver", "service"})

@@ -14,14 +14,20 @@ Design (docs/services.md, "Concurrency"):
 
 * Control plane on the event loop. Health (`grpc_health.v1` aio servicer) and reflection are
   async handlers: they never wait for a thread, so a busy or stuck model cannot starve them.
-* Model RPCs through async wrappers: each model method is admitted on the event loop before any
-  thread is used (a bidirectional stream when its first request arrives, so an idle stream holds
-  no thread and no slot) and then runs the synchronous servicer on a bounded pool. At most
-  SEMCOM_MAX_WORKERS model calls/streams at once (never health/reflection); one more is refused
-  at once with RESOURCE_EXHAUSTED and a retry hint in the trailing metadata
-  ``grpc-retry-pushback-ms``. The pool has more threads than the cap and a slot is freed only
-  when its thread is done, so an admitted call never waits for a thread and nothing queues
-  without bound. The call's end reaches the servicer through `_BridgeContext`.
+* Model RPCs through async wrappers (the services declare unary calls and bidirectional streams
+  only): each is admitted on the event loop before any thread is used (a stream when its first
+  request arrives, so an idle stream holds no thread and no slot) and then runs the synchronous
+  servicer on a bounded pool. At most SEMCOM_MAX_WORKERS model calls/streams at once (never
+  health/reflection); one more is refused at once with RESOURCE_EXHAUSTED and a retry hint in the
+  trailing metadata ``grpc-retry-pushback-ms``. The pool has more threads than the cap and a slot
+  is freed only when its thread is done, so an admitted call never waits for a thread and nothing
+  queues without bound. The call's end reaches the servicer through `_BridgeContext`.
+* Slots cannot leak (`semcom.rpc.admission`): one `Slot` per admitted call, released exactly once
+  by the done-callback of the work it was handed to; a stream's generator is stepped and closed
+  only on pool threads, one operation after the other (`_StreamRun`), so cancelling a stream while
+  an item is inside the model frees its slot when that item's thread returns. A watchdog audits the
+  slots against the calls actually running and turns liveness NOT_SERVING when the service is
+  wedged (every slot taken, no call finishing for SEMCOM_WEDGED_S).
 * Health names: ``""`` and each service name = readiness (models loaded, not draining, model
   queue below its high-water mark); ``"liveness"`` = the process answers (SERVING from `start`
   until the server stops). `semcom health --probe liveness|readiness` asks one or the other.
@@ -40,9 +46,8 @@ import asyncio
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,6 +57,7 @@ from grpc_health.v1._async import HealthServicer as AsyncHealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from semcom import config
+from semcom.rpc.admission import Admission, Slot, Watchdog
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
 from semcom.rpc.tls import TlsConfig, server_credentials
@@ -61,7 +67,6 @@ log = logging.getLogger("semcom.rpc.server")
 SPARE_WORKERS = 4  # pool threads beyond the admission cap (a finished call's thread may still be unwinding)
 LIVENESS = "liveness"  # health service name of the liveness probe; "" is readiness (gRPC convention)
 RETRY_PUSHBACK = "grpc-retry-pushback-ms"
-CONTROL_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -233,120 +238,7 @@ class _CheckedRequests:
         return request
 
 
-# --------------------------------------------------------------------------- admission
-
-
-class Admission:
-    """Counts model RPCs in flight (thread-safe); `try_enter` refuses beyond `limit`."""
-
-    def __init__(self, limit: int, gauge: Any = None) -> None:
-        self.limit = limit
-        self.gauge = gauge  # a prometheus Gauge child that follows `in_flight`, or None
-        self._lock = threading.Lock()
-        self.in_flight = 0
-        self.idle = threading.Condition(self._lock)
-
-    def try_enter(self) -> bool:
-        with self._lock:
-            if self.in_flight >= self.limit:
-                return False
-            self.in_flight += 1
-            if self.gauge is not None:
-                self.gauge.set(self.in_flight)
-            return True
-
-    def leave(self) -> None:
-        with self._lock:
-            self.in_flight = max(self.in_flight - 1, 0)
-            if self.gauge is not None:
-                self.gauge.set(self.in_flight)
-            if self.in_flight == 0:
-                self.idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        end = time.monotonic() + timeout
-        with self._lock:
-            while self.in_flight:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self.idle.wait(left)
-            return True
-
-
-def _refusal(
-    handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str, trailing: tuple[tuple[str, str], ...] = ()
-) -> grpc.RpcMethodHandler:
-    """An async handler of the same shape as `handler` that ends the call at once with `code`."""
-
-    async def refuse(_request, context) -> None:
-        if trailing:
-            context.set_trailing_metadata(trailing)
-        await context.abort(code, message)
-
-    kwargs = dict(request_deserializer=None, response_serializer=handler.response_serializer)
-    if handler.request_streaming and handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler(refuse, **kwargs)
-    if handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler(refuse, **kwargs)
-    if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(refuse, **kwargs)
-    return grpc.unary_unary_rpc_method_handler(refuse, **kwargs)
-
-
-class _Gate(grpc.aio.ServerInterceptor):
-    """Runs on the event loop before any thread is used: control plane passes, model RPCs are
-    admitted (or refused at once: draining -> UNAVAILABLE, over the cap -> RESOURCE_EXHAUSTED)."""
-
-    def __init__(self, host: ServiceHost) -> None:
-        self.host = host
-
-    async def intercept_service(self, continuation, details):
-        handler = await continuation(details)
-        method = details.method or ""
-        if handler is None or method.startswith(CONTROL_PREFIXES):
-            return handler
-        if handler.request_streaming == handler.response_streaming:
-            return handler  # unary and bidi: admitted by their async wrappers (ServiceHost._unary/_stream_stream)
-        host = self.host
-        name = method.rsplit("/", 1)[-1]
-        if host.draining:
-            ADMISSION_REFUSED.labels(host.name, "draining").inc()
-            return _refusal(
-                handler, grpc.StatusCode.UNAVAILABLE, f"{host.name} is draining for shutdown; retry elsewhere"
-            )
-        if not host.admission.try_enter():
-            ADMISSION_REFUSED.labels(host.name, "workers").inc()
-            log.info("call refused: every worker busy", extra=fields(method=name, workers=host.admission.limit))
-            return _refusal(
-                handler,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"{host.name} is at capacity ({host.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
-                ((RETRY_PUSHBACK, str(host.options.retry_pushback_ms)),),
-            )
-        return handler
-
-
 # --------------------------------------------------------------------------- handler wrapping
-
-
-class _SyncContext:
-    """grpc.aio's context for a synchronous handler, plus the `is_active` of the sync API
-    (the servicers check it before reporting a status nobody would read)."""
-
-    def __init__(self, context) -> None:
-        self._context = context
-        self._done = threading.Event()
-        try:
-            context.add_callback(self._done.set)
-        except Exception:  # noqa: BLE001 - without the callback the call simply counts as active
-            pass
-
-    def is_active(self) -> bool:
-        return not self._done.is_set()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
 
 
 class _Abort(Exception):
@@ -403,6 +295,61 @@ class _BridgeContext:
         return getattr(self._context, name)
 
 
+_END = object()  # end of a request or response stream
+
+
+class _StreamRun:
+    """A synchronous response generator driven one item at a time on the pool, with its slot.
+
+    Every operation on the generator runs on a pool thread, one after the other: `step()` submits
+    the next item (a `concurrent.futures.Future`), `close()` schedules closing the generator and
+    releasing the slot *after* the step in progress, if any, has returned. So a stream cancelled
+    while an item is inside the model frees its slot when that item's thread is done, and the
+    generator is never closed while it runs."""
+
+    def __init__(self, pool: ThreadPoolExecutor, make: Callable[[], Any], slot: Slot) -> None:
+        self._pool = pool
+        self._make = make
+        self._slot = slot
+        self._generator: Any = None
+        self._lock = threading.Lock()
+        self._step: Future | None = None
+        self._closed = False
+
+    def _advance(self) -> Any:
+        if self._generator is None:
+            self._generator = self._make()
+        return next(self._generator, _END)
+
+    def step(self) -> Future:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("stream run is closed")
+            self._step = self._slot.track(self._pool.submit(self._advance))
+            return self._step
+
+    def close(self) -> None:
+        """Close the generator and release the slot once no step runs (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            step = self._step
+        if step is None:
+            self._finish()
+        else:
+            step.add_done_callback(self._finish)  # runs at once if the step is already done
+
+    def _finish(self, *_: object) -> None:
+        try:
+            if self._generator is not None:
+                self._generator.close()
+        except Exception:  # noqa: BLE001 - the generator's own cleanup failed: logged, the slot still goes back
+            log.warning("stream cleanup failed", exc_info=True)
+        finally:
+            self._slot.release()
+
+
 def _peer_sans(context) -> list[str]:
     try:
         auth = context.auth_context()
@@ -418,10 +365,10 @@ class ServiceHost:
         self.name = name
         self.options = options
         self.workers = max(options.max_workers, 1)
-        self.admission = Admission(
-            self.workers, INFLIGHT.labels(name if name in ("sender", "channel", "receiver") else "service")
-        )
-        self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")))  # streams before their first request
+        label = name if name in ("sender", "channel", "receiver") else "service"
+        self.admission = Admission(self.workers, INFLIGHT.labels(label), label)
+        self.waiting = Admission(int(config.get("SEMCOM_MAX_WAITING_STREAMS")), None, label)  # before a first request
+        self.watchdog = Watchdog(self.admission, self._set_wedged, float(config.get("SEMCOM_WEDGED_S")))
         self.pool = ThreadPoolExecutor(max_workers=self.workers + SPARE_WORKERS, thread_name_prefix=f"{name}-rpc")
         self.service_names: list[str] = []
         self.port = 0
@@ -469,19 +416,12 @@ class ServiceHost:
         context.abort(exc.code, exc.message)
 
     def _wrap(self, service: str, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        from semcom.rpc.errors import ServiceError
-
+        """The async handler the server runs for a model method: tolerant decoding, admission,
+        allow-list, then the synchronous servicer on the pool. The services declare unary calls
+        and bidirectional streams only; any other shape is refused at registration."""
         deserializer = tolerant_deserializer(handler.request_deserializer, method + " request")
-        release = self.admission.leave
         kwargs = dict(request_deserializer=deserializer, response_serializer=handler.response_serializer)
         host = self
-
-        def admitted_checks(context) -> None:
-            try:
-                host._check_identity(context)
-            except ServiceError as exc:
-                host._deny(context, exc)
-
         if handler.request_streaming and handler.response_streaming:
             behaviour = handler.stream_stream
 
@@ -490,49 +430,19 @@ class ServiceHost:
                     yield response
 
             return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
-        if handler.request_streaming:
-            behaviour = handler.stream_unary
-
-            def stream_unary(requests, context):
-                context = _SyncContext(context)
-                try:
-                    admitted_checks(context)
-                    return behaviour(_CheckedRequests(requests), context)
-                finally:
-                    release()
-
-            return grpc.stream_unary_rpc_method_handler(stream_unary, **kwargs)
-
-        def undecodable(request, context) -> bool:
-            if isinstance(request, Undecodable):
-                log.warning("rpc failed", extra=fields(method=method, code="INVALID_ARGUMENT", error=request.message))
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
-            return False
-
-        if handler.response_streaming:
-            behaviour = handler.unary_stream
-
-            def unary_stream(request, context):
-                context = _SyncContext(context)
-                try:
-                    admitted_checks(context)
-                    undecodable(request, context)
-                    yield from behaviour(request, context)
-                finally:
-                    release()
-
-            return grpc.unary_stream_rpc_method_handler(unary_stream, **kwargs)
-        behaviour = handler.unary_unary
+        if handler.request_streaming or handler.response_streaming:
+            raise ValueError(f"{service}/{method}: only unary calls and bidirectional streams are served")
+        unary = handler.unary_unary
 
         async def unary_unary(request, context):
-            return await host._unary(method, behaviour, request, context)
+            return await host._unary(method, unary, request, context)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
 
-    async def _admit(self, method: str, context) -> None:
-        """On the loop, before any thread: draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS ->
-        RESOURCE_EXHAUSTED with a retry hint, identity not on the allow-list -> PERMISSION_DENIED.
-        Returns admitted (the caller must `admission.leave()` once its thread is done)."""
+    async def _admit(self, method: str, context) -> Slot:
+        """On the loop, before any thread: identity not on the allow-list -> PERMISSION_DENIED,
+        draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS -> RESOURCE_EXHAUSTED with a retry hint.
+        Returns the call's slot; the call's end is recorded on it (for the audit)."""
         from semcom.rpc.errors import ServiceError
 
         try:
@@ -542,7 +452,8 @@ class ServiceHost:
         if self.draining:
             ADMISSION_REFUSED.labels(self.name, "draining").inc()
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
-        if not self.admission.try_enter():
+        slot = self.admission.enter(method)
+        if slot is None:
             ADMISSION_REFUSED.labels(self.name, "workers").inc()
             log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
             context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
@@ -550,17 +461,23 @@ class ServiceHost:
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
             )
+            raise AssertionError("unreachable: abort raises")
+        try:
+            context.add_done_callback(slot.call_ended)
+        except Exception:  # noqa: BLE001 - without it the audit treats the call as running
+            pass
+        return slot
 
     async def _unary(self, method: str, behaviour, request, context):
         """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
-        pool; the call's end (cancel, deadline) reaches the servicer through the bridge context."""
+        pool; the slot is released when the thread is done (not before), whatever ends the call."""
         if isinstance(request, Undecodable):
             log.warning("rpc failed", extra=fields(method=method, code="INVALID_ARGUMENT", error=request.message))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
-        await self._admit(method, context)
-        bridge = _BridgeContext(context)
-        job = self.pool.submit(behaviour, request, bridge)  # a thread is free: admitted < pool size
-        job.add_done_callback(lambda _job: self.admission.leave())  # when the thread is done, not before
+        slot = await self._admit(method, context)
+        with slot.until_handed():
+            bridge = _BridgeContext(context)
+            job = slot.hand_to(self.pool.submit(behaviour, request, bridge))  # a thread is free: admitted < pool size
         try:
             return await asyncio.wrap_future(job)
         except _Abort as exc:
@@ -568,13 +485,12 @@ class ServiceHost:
         finally:
             bridge.finish()
 
-    async def _stream_stream(self, method: str, behaviour, requests, context):
-        """A bidirectional stream: no thread and no worker slot until its first request arrives
-        (an idle stream waits on the event loop, ended after SEMCOM_STREAM_IDLE_S); then admitted
-        like a call and run by the synchronous `behaviour` on the pool, item by item."""
-
+    async def _first_request(self, method: str, requests, context) -> Any:
+        """A stream's first request, awaited on the loop with no thread and no worker slot (ended
+        after SEMCOM_STREAM_IDLE_S); `_END` when the client closed the stream without one."""
         idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
-        if not self.waiting.try_enter():
+        waiting = self.waiting.enter(method)
+        if waiting is None:
             ADMISSION_REFUSED.labels(self.name, "streams").inc()
             context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
             await context.abort(
@@ -582,68 +498,52 @@ class ServiceHost:
                 f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later",
             )
         try:
-            first = await asyncio.wait_for(requests.__anext__(), idle_s)
+            return await asyncio.wait_for(requests.__anext__(), idle_s)
         except StopAsyncIteration:
-            return
+            return _END
         except TimeoutError:
             log.info("idle stream closed", extra=fields(method=method, idle_s=idle_s))
             await context.abort(
                 grpc.StatusCode.DEADLINE_EXCEEDED, f"stream idle: no request for {idle_s:g} s (SEMCOM_STREAM_IDLE_S)"
             )
         finally:
-            self.waiting.leave()
+            if waiting is not None:
+                waiting.release()
+
+    async def _stream_stream(self, method: str, behaviour, requests, context):
+        """A bidirectional stream: no thread and no worker slot until its first request arrives;
+        then admitted like a call and run by the synchronous `behaviour` on the pool, item by item
+        (`_StreamRun`, which owns the generator and the slot)."""
+        first = await self._first_request(method, requests, context)
+        if first is _END:
+            return
         if isinstance(first, Undecodable):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
-        await self._admit(method, context)
+        slot = await self._admit(method, context)
         loop = asyncio.get_running_loop()
-        bridge = _BridgeContext(context)
-        released = threading.Event()
+        with slot.until_handed():
+            bridge = _BridgeContext(context)
 
-        def release() -> None:
-            if not released.is_set():
-                released.set()
-                self.admission.leave()
+            def sync_requests():
+                yield first
+                while True:
+                    try:
+                        yield asyncio.run_coroutine_threadsafe(requests.__anext__(), loop).result()
+                    except StopAsyncIteration:
+                        return
 
-        def sync_requests():
-            yield first
-            while True:
-                try:
-                    yield asyncio.run_coroutine_threadsafe(requests.__anext__(), loop).result()
-                except StopAsyncIteration:
-                    return
-
-        done = object()
-        generator = None
-        job = None
+            run = _StreamRun(self.pool, lambda: behaviour(_CheckedRequests(sync_requests()), bridge), slot)
         try:
-            generator = behaviour(_CheckedRequests(sync_requests()), bridge)
             while True:
-                job = loop.run_in_executor(self.pool, next, generator, done)
-                response = await job
-                job = None
-                if response is done:
+                response = await asyncio.wrap_future(run.step())
+                if response is _END:
                     break
                 yield response
         except _Abort as exc:
             await context.abort(exc.code, exc.details)
         finally:
             bridge.finish()
-            # cancelled while the model thread works: free the slot when it returns
-            if job is not None and not job.done():
-
-                def after(_job) -> None:
-                    try:
-                        if generator is not None:
-                            generator.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-                    release()
-
-                job.add_done_callback(after)
-            else:
-                if generator is not None:
-                    generator.close()
-                release()
+            run.close()
 
     # ------------------------------------------------------------------ health
 
@@ -665,6 +565,11 @@ class ServiceHost:
         else:
             _on_loop(self._publish())
 
+    def _set_wedged(self, wedged: bool) -> None:
+        """The watchdog's verdict: liveness NOT_SERVING while wedged (an orchestrator restarts us)."""
+        if self.health is not None and not self._stop_started:
+            _on_loop(self.health.set(LIVENESS, _NOT_SERVING if wedged else _SERVING))
+
     def set_overloaded(self, overloaded: bool) -> None:
         """The model queue crossed its high-water mark (True) or fell back below it (False)."""
         if overloaded != self._overloaded:
@@ -680,7 +585,6 @@ class ServiceHost:
     async def _start(self) -> int:
         self.server = grpc.aio.server(
             migration_thread_pool=self.pool,
-            interceptors=[_Gate(self)],
             options=self.options.grpc_options(),
         )
         self.health = AsyncHealthServicer()
@@ -708,6 +612,7 @@ class ServiceHost:
         except RuntimeError as exc:  # grpc.aio reports a failed bind as RuntimeError
             raise OSError(f"{self.name}: could not bind {self.options.host}:{self.options.port}: {exc}") from None
         start_metrics_server(self.options.metrics_port, self.options.metrics_host)
+        self.watchdog.start()
         log.info(
             f"{self.name} listening",
             extra=fields(
@@ -758,6 +663,7 @@ class ServiceHost:
             except Exception as exc:  # noqa: BLE001 - stopping must finish
                 log.warning(f"{self.name}: error while stopping: {exc}")
             finally:
+                self.watchdog.stop()
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 self._stopped.set()
 

@@ -4,8 +4,11 @@ tests/integration/services)."""
 
 from __future__ import annotations
 
+import io
 import threading
+import time
 
+import grpc
 import numpy as np
 from PIL import Image
 
@@ -15,9 +18,11 @@ from semcom.models.params import ReconResult
 from semcom.payload.latent import encode_latent
 from semcom.payload.packet import CodecInfo, SemanticPacket
 from semcom.rpc import convert
+from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
-from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
+from sender_service.servicer import SenderServicer
 
 
 class GatedReceiver:
@@ -114,3 +119,76 @@ class ReceiverHost:
         self.model.gate.set()
         self.host.stop(0).wait(5)
         self.batcher.close()
+
+
+class SlowSender:
+    """A stand-in sender model: each encode takes `seconds` (an image inside the model), or fails
+    with `error` when set; counts the images it finished."""
+
+    def __init__(self, seconds: float = 0.5) -> None:
+        self.seconds = seconds
+        self.error: Exception | None = None
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def encode_with_timings(self, **_item):
+        time.sleep(self.seconds)
+        if self.error is not None:
+            raise self.error
+        with self._lock:
+            self.done += 1
+        latent = np.random.default_rng(0).normal(size=(4, 8, 8))
+        packet = SemanticPacket(
+            caption=b"a cat",
+            latent=encode_latent(latent, "float64"),
+            codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0),
+            coded_size=(64, 64),
+        )
+        return packet, {"encode": self.seconds}
+
+
+def image_request(request_id: str = "i") -> sender_pb2.ImageRequest:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(buffer, "PNG")
+    return sender_pb2.ImageRequest(request_id=request_id, image=buffer.getvalue())
+
+
+class SenderHost:
+    """A SenderService host on 127.0.0.1:<free port> around a SlowSender, forwarding to a
+    ReceiverHost (the downstream) through a `DownstreamGate` of `downstream_limit` permits."""
+
+    def __init__(
+        self,
+        seconds: float = 0.5,
+        max_workers: int = 8,
+        receiver_workers: int = 8,
+        downstream_limit: int | None = 8,
+        **options: object,
+    ) -> None:
+        self.receiver = ReceiverHost(max_workers=receiver_workers, max_queue=64)
+        self.link = grpc.insecure_channel(self.receiver.target)
+        self.model = SlowSender(seconds)
+        settings: dict = dict(host="127.0.0.1", port=0, max_workers=max_workers, shutdown_grace_s=5.0)
+        settings.update(options)
+        self.host = ServiceHost("sender", ServerOptions(**settings))
+        gate = DownstreamGate(downstream_limit, "sender") if downstream_limit else None
+        self.servicer = SenderServicer(
+            1_000_000, 64, "float64", receiver_pb2_grpc.ReceiverServiceStub(self.link), self.receiver.target, gate=gate
+        )
+        self.host.add(
+            sender_pb2.DESCRIPTOR.services_by_name["SenderService"],
+            self.servicer,
+            sender_pb2_grpc.add_SenderServiceServicer_to_server,
+        )
+        self.port = self.host.start()
+        self.servicer.attach(self.model, "tiny")
+        self.host.set_serving()
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.host.stop(0).wait(5)
+        self.link.close()
+        self.receiver.close()
