@@ -15,6 +15,7 @@ from semcom.link.types import ChannelConfig
 from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
+from semcom.rpc.tls import upstream_tls as upstream_tls_of
 from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
@@ -56,7 +57,9 @@ def serve(
     if not upstream:
         raise ValueError("channel_sim needs an upstream receiver: --upstream HOST:PORT or SEMCOM_UPSTREAM")
     host = ServiceHost("channel", server)
-    link = dial(upstream, tls=upstream_tls, lb_policy=lb_policy, max_message_bytes=server.max_message_bytes)
+    link = dial(
+        upstream, tls=upstream_tls_of(upstream_tls), lb_policy=lb_policy, max_message_bytes=server.max_message_bytes
+    )
     gate = DownstreamGate(config.get("SEMCOM_DOWNSTREAM_MAX_IN_FLIGHT"), "channel")
     servicer = ChannelServicer(channel, receiver_pb2_grpc.ReceiverServiceStub(link), upstream, stream_depth, gate)
     host.add(

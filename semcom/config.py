@@ -210,6 +210,12 @@ _SETTINGS: list[Setting] = [
     Setting("SEMCOM_TLS_KEY", "", "PEM private key of this service"),
     Setting("SEMCOM_TLS_CA", "", "PEM CA bundle used to verify peers (enables mutual TLS when set on a server)"),
     Setting(
+        "SEMCOM_UPSTREAM_TLS_CERT",
+        "",
+        "sender/channel: client certificate this hop presents to its upstream under mutual TLS (its own identity, not its server certificate); empty = SEMCOM_TLS_CERT",
+    ),
+    Setting("SEMCOM_UPSTREAM_TLS_KEY", "", "sender/channel: private key of SEMCOM_UPSTREAM_TLS_CERT"),
+    Setting(
         "SEMCOM_TLS_SERVER_NAME",
         "",
         "client: name expected in the peer's certificate when it differs from the target host",

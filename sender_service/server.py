@@ -12,6 +12,7 @@ from semcom import config
 from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_models
 from semcom.rpc.tls import TlsConfig
+from semcom.rpc.tls import upstream_tls as upstream_tls_of
 from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
 from semcom.v1 import receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 from sender_service.servicer import SenderServicer
@@ -45,7 +46,10 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
     stub = None
     if options.upstream:
         link = dial(
-            options.upstream, tls=upstream_tls, lb_policy=options.lb_policy, max_message_bytes=server.max_message_bytes
+            options.upstream,
+            tls=upstream_tls_of(upstream_tls),
+            lb_policy=options.lb_policy,
+            max_message_bytes=server.max_message_bytes,
         )
         stub = receiver_pb2_grpc.ReceiverServiceStub(link)
     else:

@@ -55,3 +55,23 @@ def make_dev_pki(directory: Path, hosts: list[str] | tuple[str, ...] = ("localho
         client=issue(ca, directory / "client", "semcom-client.test"),
         rogue=issue(other, directory / "rogue", "rogue-client.test"),
     )
+
+
+# The identities of deploy/k8s/mtls and docker-compose.mtls.yml: a server certificate per service
+# (compose service name and cluster DNS name), a client certificate per hop that dials the next.
+DEPLOY_SERVERS = {
+    "receiver": ("receiver", "receiver-headless.semcom.svc.cluster.local", "localhost", "127.0.0.1"),
+    "channel": ("channel", "channel.semcom.svc.cluster.local", "localhost", "127.0.0.1"),
+    "sender": ("sender", "sender.semcom.svc.cluster.local", "localhost", "127.0.0.1"),
+}
+DEPLOY_CLIENTS = {"channel": "channel.client.semcom", "sender": "sender.client.semcom", "demo": "demo.client.semcom"}
+
+
+def make_deploy_pki(directory: Path | str) -> dict[str, Pem]:
+    """Write ca.crt, <role>-server.{crt,key} and <hop>-client.{crt,key} into `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = new_ca(directory / "ca.crt")
+    pems = {f"{role}-server": issue(ca, directory / f"{role}-server", *names) for role, names in DEPLOY_SERVERS.items()}
+    pems.update({f"{hop}-client": issue(ca, directory / f"{hop}-client", name) for hop, name in DEPLOY_CLIENTS.items()})
+    return pems

@@ -10,6 +10,7 @@ with neither TLS files nor `insecure`, construction fails with a message saying 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,21 @@ class TlsConfig:
     @property
     def mutual(self) -> bool:
         return bool(self.ca)
+
+
+def upstream_tls(tls: TlsConfig) -> TlsConfig:
+    """The TLS a hop (sender, channel) dials its upstream with: `tls`, with the hop's own client
+    identity SEMCOM_UPSTREAM_TLS_CERT / SEMCOM_UPSTREAM_TLS_KEY in place of its server certificate
+    when set (deploy/: each hop has a client certificate of its own, and each server's
+    SEMCOM_TLS_ALLOWED_CLIENTS names only the hop in front of it)."""
+    cert, key = config.get("SEMCOM_UPSTREAM_TLS_CERT"), config.get("SEMCOM_UPSTREAM_TLS_KEY")
+    if bool(cert) != bool(key):
+        raise ValueError("SEMCOM_UPSTREAM_TLS_CERT and SEMCOM_UPSTREAM_TLS_KEY go together")
+    if not cert:
+        return tls
+    if tls.insecure or not tls.ca:
+        raise ValueError("SEMCOM_UPSTREAM_TLS_CERT needs mutual TLS towards the upstream (SEMCOM_TLS_CA)")
+    return dataclasses.replace(tls, cert=cert, key=key)
 
 
 def _read(path: str, what: str) -> bytes:

@@ -175,3 +175,51 @@ def test_k8s_grace_outlasts_prestop_plus_drain_and_probes_are_split() -> None:
         for probe in ("readinessProbe", "startupProbe"):
             if probe in container:  # the channel has no models to wait for: no startup probe
                 assert _flag(container[probe]["exec"]["command"], "--probe") == "readiness"
+
+
+def _mtls_env() -> dict[str, dict[str, dict[str, str]]]:
+    """Per variant (compose override, k8s overlay), per service: the TLS settings it adds."""
+    compose = yaml.safe_load((REPO / "docker-compose.mtls.yml").read_text())["services"]
+    k8s: dict[str, dict[str, str]] = {}
+    shared: dict[str, str] = {}
+    for doc in yaml.safe_load_all((K8S_DIR / "mtls" / "tls.yaml").read_text()):
+        if doc["kind"] == "ConfigMap":
+            shared = doc["data"]
+        else:
+            (container,) = doc["spec"]["template"]["spec"]["containers"]
+            k8s[doc["metadata"]["name"]] = {e["name"]: str(e["value"]) for e in container["env"]}
+    return {
+        "compose": {n: {k: str(v) for k, v in s["environment"].items()} for n, s in compose.items() if n != "demo"},
+        "k8s": {n: {**shared, **env} for n, env in k8s.items()},
+    }
+
+
+@pytest.mark.parametrize("variant", ["compose", "k8s"])
+def test_mtls_examples_give_each_hop_its_own_client_identity_and_allow_only_the_hop_in_front(variant: str) -> None:
+    """A server certificate is not a client credential: each dialling hop presents a client
+    certificate of its own, and each server's allow-list names exactly the hop in front of it
+    (the identities that tests/pki.py make_deploy_pki issues)."""
+    from tests.pki import DEPLOY_CLIENTS
+
+    env = _mtls_env()[variant]
+    assert set(env) == {"receiver", "channel", "sender"}
+    in_front = {"receiver": "channel", "channel": "sender", "sender": "demo"}
+    for role, settings in env.items():
+        assert settings["SEMCOM_INSECURE"] == "false" and settings["SEMCOM_TLS_CA"]
+        assert settings["SEMCOM_TLS_ALLOWED_CLIENTS"] == DEPLOY_CLIENTS[in_front[role]], role
+        if role in ("channel", "sender"):
+            assert settings["SEMCOM_UPSTREAM_TLS_CERT"] != settings["SEMCOM_TLS_CERT"], role
+            assert "client" in settings["SEMCOM_UPSTREAM_TLS_CERT"] and "client" in settings["SEMCOM_UPSTREAM_TLS_KEY"]
+        else:
+            assert "SEMCOM_UPSTREAM_TLS_CERT" not in settings
+    kustomization = yaml.safe_load((K8S_DIR / "mtls" / "kustomization.yaml").read_text())
+    assert all((K8S_DIR / "mtls" / r).resolve().exists() for r in kustomization["resources"])
+
+
+def test_the_deploy_pki_issues_the_identities_the_examples_name(tmp_path) -> None:
+    pytest.importorskip("trustme", reason="the dev extra's `trustme` makes the test certificates")
+    from tests.pki import make_deploy_pki
+
+    pems = make_deploy_pki(tmp_path)
+    assert {"receiver-server", "channel-client", "sender-client", "demo-client"} <= set(pems)
+    assert all(p.cert.exists() and p.key.exists() for p in pems.values())

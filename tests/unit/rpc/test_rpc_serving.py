@@ -386,3 +386,39 @@ def test_semcom_health_probe_flag_asks_liveness_or_readiness(capsys) -> None:
         assert '"probe": "readiness", "service": "", "status": "NOT_SERVING"' in out
     finally:
         host.close()
+
+
+def test_a_hop_dials_its_upstream_with_its_own_client_identity_not_its_server_certificate(
+    tmp_path, monkeypatch
+) -> None:
+    """deploy/: the hop's server certificate is refused by the upstream's allow-list; the client
+    identity of SEMCOM_UPSTREAM_TLS_CERT/KEY is accepted (the TLS a hop dials with: upstream_tls)."""
+    pytest.importorskip("trustme", reason="the dev extra's `trustme` makes the test certificates")
+    from semcom.rpc.tls import upstream_tls
+    from tests.pki import issue, new_ca
+
+    ca = tmp_path / "ca.crt"
+    authority = new_ca(ca)
+    receiver_cert = issue(authority, tmp_path / "receiver", "localhost", "127.0.0.1")
+    hop_server = issue(authority, tmp_path / "channel-server", "channel.semcom.test")
+    hop_client = issue(authority, tmp_path / "channel-client", "channel.client.semcom.test")
+    host = ReceiverHost(
+        tls=TlsConfig(cert=str(receiver_cert.cert), key=str(receiver_cert.key), ca=str(ca)),
+        allowed_clients=("channel.client.semcom.test",),
+    )
+    hop_tls = TlsConfig(cert=str(hop_server.cert), key=str(hop_server.key), ca=str(ca), server_name="localhost")
+    try:
+        assert upstream_tls(hop_tls) == hop_tls  # unset: the hop's own certificate (refused below)
+        with ReceiverClient(host.target, tls=upstream_tls(hop_tls), retry_attempts=1) as client:
+            assert _code(lambda: client.reconstruct(reconstruct_request(), timeout=10)) == (
+                grpc.StatusCode.PERMISSION_DENIED
+            )
+        monkeypatch.setenv("SEMCOM_UPSTREAM_TLS_CERT", str(hop_client.cert))
+        monkeypatch.setenv("SEMCOM_UPSTREAM_TLS_KEY", str(hop_client.key))
+        with ReceiverClient(host.target, tls=upstream_tls(hop_tls), retry_attempts=1) as client:
+            assert client.reconstruct(reconstruct_request("ok"), timeout=10).request_id == "ok"
+        monkeypatch.delenv("SEMCOM_UPSTREAM_TLS_KEY")
+        with pytest.raises(ValueError, match="go together"):
+            upstream_tls(hop_tls)
+    finally:
+        host.close()
