@@ -21,10 +21,10 @@ Design (docs/services.md, "Concurrency"):
   health/reflection); one more is refused at once with RESOURCE_EXHAUSTED and a retry hint in the
   trailing metadata ``grpc-retry-pushback-ms``. The pool has more threads than the cap and a slot
   is freed only when its thread is done, so an admitted call never waits for a thread and nothing
-  queues without bound. The call's end reaches the servicer through `_BridgeContext`.
+  queues without bound. The call's end reaches the servicer through `BridgeContext`.
 * Slots cannot leak (`semcom.rpc.admission`): one `Slot` per admitted call, released exactly once
   by the done-callback of the work it was handed to; a stream's generator is stepped and closed
-  only on pool threads, one operation after the other (`_StreamRun`), so cancelling a stream while
+  only on pool threads, one operation after the other (`StreamRun`), so cancelling a stream while
   an item is inside the model frees its slot when that item's thread returns. A watchdog audits the
   slots against the calls actually running and turns liveness NOT_SERVING when the service is
   wedged (every slot taken, no call finishing for SEMCOM_WEDGED_S).
@@ -47,7 +47,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,6 +58,17 @@ from grpc_reflection.v1alpha import reflection
 
 from semcom import config
 from semcom.rpc.admission import Admission, Slot, Watchdog
+from semcom.rpc.calls import (
+    END,
+    Abort,
+    BridgeContext,
+    CheckedRequests,
+    StreamRun,
+    Undecodable,
+    on_loop,
+    peer_sans,
+    tolerant_deserializer,
+)
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
 from semcom.rpc.tls import TlsConfig, server_credentials
@@ -179,185 +190,6 @@ def admission_settings(host: ServiceHost) -> dict[str, Any]:
     )
 
 
-# --------------------------------------------------------------------------- the event loop
-
-_LOOP: asyncio.AbstractEventLoop | None = None
-_LOOP_LOCK = threading.Lock()
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    """The process's one asyncio loop for grpc.aio servers (grpc.aio wants one loop per process)."""
-    global _LOOP
-    with _LOOP_LOCK:
-        if _LOOP is None:
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="grpc-aio-loop", daemon=True).start()
-            _LOOP = loop
-        return _LOOP
-
-
-def _on_loop(coro, timeout: float | None = 30.0) -> Any:
-    return asyncio.run_coroutine_threadsafe(coro, event_loop()).result(timeout)
-
-
-# --------------------------------------------------------------------------- request decoding
-
-
-class Undecodable:
-    """What the tolerant deserializer returns for bytes that are not the expected message."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
-def tolerant_deserializer(deserialize: Callable[[bytes], Any], what: str) -> Callable[[bytes], Any]:
-    def decode(data: bytes) -> Any:
-        try:
-            return deserialize(data)
-        except Exception as exc:  # noqa: BLE001 - google.protobuf.message.DecodeError and kin
-            return Undecodable(f"request is not a valid {what} protobuf ({type(exc).__name__}: {exc})")
-
-    return decode
-
-
-class _CheckedRequests:
-    """A request stream that ends the call with INVALID_ARGUMENT at an undecodable message."""
-
-    def __init__(self, requests) -> None:
-        self._requests = iter(requests)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        from semcom.rpc.errors import InvalidRequestError
-
-        request = next(self._requests)
-        if isinstance(request, Undecodable):
-            raise InvalidRequestError(request.message)
-        return request
-
-
-# --------------------------------------------------------------------------- handler wrapping
-
-
-class _Abort(Exception):
-    """`abort` called by a synchronous handler running under an async wrapper."""
-
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
-
-
-class _BridgeContext:
-    """The synchronous ServicerContext API over a grpc.aio context, for a synchronous handler
-    that an async wrapper runs on the thread pool: `abort` raises `_Abort` (the wrapper ends the
-    call), `add_callback` runs at the end of the call, `is_active` is False after it."""
-
-    def __init__(self, context) -> None:
-        self._context = context
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], object]] = []
-        self._done = False
-        try:
-            context.add_done_callback(lambda _ctx: self.finish())
-        except Exception:  # noqa: BLE001 - the wrapper calls finish() itself at the end
-            pass
-
-    def finish(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self._done = True
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # noqa: BLE001 - a callback must not break the others
-                log.debug("end-of-call callback failed", exc_info=True)
-
-    def add_callback(self, callback: Callable[[], object]) -> bool:
-        with self._lock:
-            if not self._done:
-                self._callbacks.append(callback)
-                return True
-        callback()
-        return True
-
-    def is_active(self) -> bool:
-        return not self._done
-
-    def abort(self, code: grpc.StatusCode, details: str = "") -> None:
-        raise _Abort(code, details)
-
-    def __getattr__(self, name: str) -> Any:  # time_remaining, set_trailing_metadata, auth_context ...
-        return getattr(self._context, name)
-
-
-_END = object()  # end of a request or response stream
-
-
-class _StreamRun:
-    """A synchronous response generator driven one item at a time on the pool, with its slot.
-
-    Every operation on the generator runs on a pool thread, one after the other: `step()` submits
-    the next item (a `concurrent.futures.Future`), `close()` schedules closing the generator and
-    releasing the slot *after* the step in progress, if any, has returned. So a stream cancelled
-    while an item is inside the model frees its slot when that item's thread is done, and the
-    generator is never closed while it runs."""
-
-    def __init__(self, pool: ThreadPoolExecutor, make: Callable[[], Any], slot: Slot) -> None:
-        self._pool = pool
-        self._make = make
-        self._slot = slot
-        self._generator: Any = None
-        self._lock = threading.Lock()
-        self._step: Future | None = None
-        self._closed = False
-
-    def _advance(self) -> Any:
-        if self._generator is None:
-            self._generator = self._make()
-        return next(self._generator, _END)
-
-    def step(self) -> Future:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("stream run is closed")
-            self._step = self._slot.track(self._pool.submit(self._advance))
-            return self._step
-
-    def close(self) -> None:
-        """Close the generator and release the slot once no step runs (idempotent)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            step = self._step
-        if step is None:
-            self._finish()
-        else:
-            step.add_done_callback(self._finish)  # runs at once if the step is already done
-
-    def _finish(self, *_: object) -> None:
-        try:
-            if self._generator is not None:
-                self._generator.close()
-        except Exception:  # noqa: BLE001 - the generator's own cleanup failed: logged, the slot still goes back
-            log.warning("stream cleanup failed", exc_info=True)
-        finally:
-            self._slot.release()
-
-
-def _peer_sans(context) -> list[str]:
-    try:
-        auth = context.auth_context()
-    except Exception:  # noqa: BLE001 - no auth context: no identity
-        return []
-    return [v.decode("utf-8", "replace") for v in auth.get("x509_subject_alternative_name", [])]
-
-
 class ServiceHost:
     """One gRPC server process: services + health + reflection, and their lifecycle."""
 
@@ -407,7 +239,7 @@ class ServiceHost:
         from semcom.rpc.errors import ServiceError
 
         allowed = self.options.allowed_clients
-        if allowed and not set(_peer_sans(context)) & set(allowed):
+        if allowed and not set(peer_sans(context)) & set(allowed):
             raise ServiceError(
                 grpc.StatusCode.PERMISSION_DENIED, "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS"
             )
@@ -476,18 +308,18 @@ class ServiceHost:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
         slot = await self._admit(method, context)
         with slot.until_handed():
-            bridge = _BridgeContext(context)
+            bridge = BridgeContext(context)
             job = slot.hand_to(self.pool.submit(behaviour, request, bridge))  # a thread is free: admitted < pool size
         try:
             return await asyncio.wrap_future(job)
-        except _Abort as exc:
+        except Abort as exc:
             await context.abort(exc.code, exc.details)
         finally:
             bridge.finish()
 
     async def _first_request(self, method: str, requests, context) -> Any:
         """A stream's first request, awaited on the loop with no thread and no worker slot (ended
-        after SEMCOM_STREAM_IDLE_S); `_END` when the client closed the stream without one."""
+        after SEMCOM_STREAM_IDLE_S); `END` when the client closed the stream without one."""
         idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
         waiting = self.waiting.enter(method)
         if waiting is None:
@@ -500,7 +332,7 @@ class ServiceHost:
         try:
             return await asyncio.wait_for(requests.__anext__(), idle_s)
         except StopAsyncIteration:
-            return _END
+            return END
         except TimeoutError:
             log.info("idle stream closed", extra=fields(method=method, idle_s=idle_s))
             await context.abort(
@@ -513,16 +345,16 @@ class ServiceHost:
     async def _stream_stream(self, method: str, behaviour, requests, context):
         """A bidirectional stream: no thread and no worker slot until its first request arrives;
         then admitted like a call and run by the synchronous `behaviour` on the pool, item by item
-        (`_StreamRun`, which owns the generator and the slot)."""
+        (`StreamRun`, which owns the generator and the slot)."""
         first = await self._first_request(method, requests, context)
-        if first is _END:
+        if first is END:
             return
         if isinstance(first, Undecodable):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
         slot = await self._admit(method, context)
         loop = asyncio.get_running_loop()
         with slot.until_handed():
-            bridge = _BridgeContext(context)
+            bridge = BridgeContext(context)
 
             def sync_requests():
                 yield first
@@ -532,14 +364,14 @@ class ServiceHost:
                     except StopAsyncIteration:
                         return
 
-            run = _StreamRun(self.pool, lambda: behaviour(_CheckedRequests(sync_requests()), bridge), slot)
+            run = StreamRun(self.pool, lambda: behaviour(CheckedRequests(sync_requests()), bridge), slot)
         try:
             while True:
                 response = await asyncio.wrap_future(run.step())
-                if response is _END:
+                if response is END:
                     break
                 yield response
-        except _Abort as exc:
+        except Abort as exc:
             await context.abort(exc.code, exc.details)
         finally:
             bridge.finish()
@@ -563,12 +395,12 @@ class ServiceHost:
         if threading.current_thread().name == "grpc-aio-loop":
             asyncio.ensure_future(self._publish())
         else:
-            _on_loop(self._publish())
+            on_loop(self._publish())
 
     def _set_wedged(self, wedged: bool) -> None:
         """The watchdog's verdict: liveness NOT_SERVING while wedged (an orchestrator restarts us)."""
         if self.health is not None and not self._stop_started:
-            _on_loop(self.health.set(LIVENESS, _NOT_SERVING if wedged else _SERVING))
+            on_loop(self.health.set(LIVENESS, _NOT_SERVING if wedged else _SERVING))
 
     def set_overloaded(self, overloaded: bool) -> None:
         """The model queue crossed its high-water mark (True) or fell back below it (False)."""
@@ -608,7 +440,7 @@ class ServiceHost:
     def start(self) -> int:
         """Bind and start serving (readiness NOT_SERVING until `set_serving`). Returns the bound port."""
         try:
-            self.port = _on_loop(self._start())
+            self.port = on_loop(self._start())
         except RuntimeError as exc:  # grpc.aio reports a failed bind as RuntimeError
             raise OSError(f"{self.name}: could not bind {self.options.host}:{self.options.port}: {exc}") from None
         start_metrics_server(self.options.metrics_port, self.options.metrics_host)
@@ -649,7 +481,7 @@ class ServiceHost:
         def drain() -> None:
             try:
                 if self.server is not None:
-                    _on_loop(self._publish())
+                    on_loop(self._publish())
                 drained = self.admission.wait_idle(grace)
                 if not drained:
                     log.warning(
@@ -658,8 +490,8 @@ class ServiceHost:
                     )
                 if self.server is not None:
                     if self.health is not None:
-                        _on_loop(self.health.enter_graceful_shutdown())
-                    _on_loop(self.server.stop(0.5 if drained else 0), timeout=None)
+                        on_loop(self.health.enter_graceful_shutdown())
+                    on_loop(self.server.stop(0.5 if drained else 0), timeout=None)
             except Exception as exc:  # noqa: BLE001 - stopping must finish
                 log.warning(f"{self.name}: error while stopping: {exc}")
             finally:
