@@ -190,6 +190,21 @@ def admission_settings(host: ServiceHost) -> dict[str, Any]:
     )
 
 
+DRAIN_S = 0.2  # how long a refused stream's unread requests are read before the refusal
+DRAIN_MESSAGES = 4
+
+
+async def _drain(requests) -> None:
+    """Read what is left of a request stream about to be refused, briefly and boundedly: grpc.aio
+    leaks native memory per stream aborted with its requests unread (~1.2 KiB each: 10 MiB per
+    10,000 refused Transmit streams, flat after this; cf. grpc/grpc#13250, #43360)."""
+    try:
+        for _ in range(DRAIN_MESSAGES):
+            await asyncio.wait_for(requests.__anext__(), DRAIN_S)
+    except (StopAsyncIteration, TimeoutError, grpc.RpcError):
+        pass
+
+
 class ServiceHost:
     """One gRPC server process: services + health + reflection, and their lifecycle."""
 
@@ -286,19 +301,23 @@ class ServiceHost:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
         slot = self.admission.enter(method)
         if slot is None:
-            ADMISSION_REFUSED.labels(self.name, "workers").inc()
-            log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
-            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-            await context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
-            )
+            await self._refuse_full(method, context)
             raise AssertionError("unreachable: abort raises")
         try:
             context.add_done_callback(slot.call_ended)
         except Exception:  # noqa: BLE001 - without it the audit treats the call as running
             pass
         return slot
+
+    async def _refuse_full(self, method: str, context) -> None:
+        """RESOURCE_EXHAUSTED with the retry hint: every SEMCOM_MAX_WORKERS slot is taken."""
+        ADMISSION_REFUSED.labels(self.name, "workers").inc()
+        log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+        context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
+        await context.abort(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
+        )
 
     async def _unary(self, method: str, behaviour, request, context):
         """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
@@ -346,11 +365,15 @@ class ServiceHost:
         """A bidirectional stream: no thread and no worker slot until its first request arrives;
         then admitted like a call and run by the synchronous `behaviour` on the pool, item by item
         (`StreamRun`, which owns the generator and the slot)."""
+        if self.admission.in_flight >= self.admission.limit and not self.draining:
+            await self._refuse_full(method, context)  # at open, before reading anything
         first = await self._first_request(method, requests, context)
         if first is END:
             return
         if isinstance(first, Undecodable):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
+        if self.admission.in_flight >= self.admission.limit:
+            await _drain(requests)
         slot = await self._admit(method, context)
         loop = asyncio.get_running_loop()
         with slot.until_handed():
