@@ -52,17 +52,21 @@ class GatedReceiver:
         return out
 
 
-def reconstruct_request(request_id: str = "r", mode: int = receiver_pb2.MODE_AUTO) -> receiver_pb2.ReconstructRequest:
+def small_packet() -> SemanticPacket:
+    """A caption and a 4x8x8 float64 latent (seeded), as a tiny-VAE sender would pack them."""
     latent = np.random.default_rng(0).normal(size=(4, 8, 8))
-    packet = SemanticPacket(
+    return SemanticPacket(
         caption=b"a cat",
         latent=encode_latent(latent, "float64"),
         codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0),
         coded_size=(64, 64),
     )
+
+
+def reconstruct_request(request_id: str = "r", mode: int = receiver_pb2.MODE_AUTO) -> receiver_pb2.ReconstructRequest:
     return receiver_pb2.ReconstructRequest(
         request_id=request_id,
-        packet=convert.packet_to_proto(packet),
+        packet=convert.packet_to_proto(small_packet()),
         params=receiver_pb2.ReconstructionParams(mode=mode, num_inference_steps=3),
     )
 
@@ -137,14 +141,7 @@ class SlowSender:
             raise self.error
         with self._lock:
             self.done += 1
-        latent = np.random.default_rng(0).normal(size=(4, 8, 8))
-        packet = SemanticPacket(
-            caption=b"a cat",
-            latent=encode_latent(latent, "float64"),
-            codec=CodecInfo("tiny-vae", "", 0.18215, -5.0, 5.0),
-            coded_size=(64, 64),
-        )
-        return packet, {"encode": self.seconds}
+        return small_packet(), {"encode": self.seconds}
 
 
 def image_request(request_id: str = "i") -> sender_pb2.ImageRequest:
@@ -192,3 +189,12 @@ class SenderHost:
         self.host.stop(0).wait(5)
         self.link.close()
         self.receiver.close()
+
+
+def status_code(fn) -> grpc.StatusCode:
+    """The status `fn()` ends with (OK when it raises no RpcError)."""
+    try:
+        fn()
+    except grpc.RpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK

@@ -18,7 +18,7 @@ from semcom.rpc.client import health_status
 from semcom.rpc.server import RETRY_PUSHBACK
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2_grpc, sender_pb2_grpc
-from tests.unit.rpc.hosts import ReceiverHost, SenderHost, image_request, reconstruct_request
+from tests.unit.rpc.hosts import ReceiverHost, SenderHost, image_request, reconstruct_request, status_code
 
 PLAIN = TlsConfig(insecure=True)
 
@@ -32,14 +32,6 @@ def _settle(admission: Admission, want: int = 0, within_s: float = 15.0) -> floa
     return time.monotonic() - t0
 
 
-def _code(fn) -> grpc.StatusCode:
-    try:
-        fn()
-    except grpc.RpcError as exc:
-        return exc.code()
-    return grpc.StatusCode.OK
-
-
 @pytest.fixture
 def sender() -> SenderHost:
     host = SenderHost(seconds=0.5)
@@ -50,6 +42,17 @@ def sender() -> SenderHost:
 def _stub(host: SenderHost) -> tuple[grpc.Channel, sender_pb2_grpc.SenderServiceStub]:
     channel = grpc.insecure_channel(host.target)
     return channel, sender_pb2_grpc.SenderServiceStub(channel)
+
+
+def _three_image_stream(stub: sender_pb2_grpc.SenderServiceStub, i: int) -> tuple[int, grpc.StatusCode]:
+    """(results received, final status) of one 3-image Transmit stream."""
+    received = 0
+    try:
+        for _ in stub.Transmit(iter([image_request(f"{i}-{j}") for j in range(3)]), timeout=60):
+            received += 1
+    except grpc.RpcError as exc:
+        return received, exc.code()
+    return received, grpc.StatusCode.OK
 
 
 # ---------------------------------------------------------------------------------- slot unit
@@ -132,7 +135,7 @@ def test_twelve_streams_past_their_deadline_inside_the_model_leave_no_slot_and_n
     with caplog.at_level(logging.WARNING):
         for i in range(12):
             requests = [image_request(f"d{i}"), image_request()]
-            code = _code(lambda r=requests: list(stub.Transmit(iter(r), timeout=0.25)))
+            code = status_code(lambda r=requests: list(stub.Transmit(iter(r), timeout=0.25)))
             assert code == grpc.StatusCode.DEADLINE_EXCEEDED
         _settle(sender.host.admission)
     assert "already executing" not in caplog.text and "cleanup failed" not in caplog.text
@@ -161,10 +164,10 @@ def test_normal_end_server_error_and_unary_deadline_each_release_their_slot(send
     ]
     _settle(sender.host.admission)
     sender.model.error = RuntimeError("the model broke")
-    assert _code(lambda: list(stub.Transmit(iter([image_request("e")]), timeout=30))) == grpc.StatusCode.INTERNAL
+    assert status_code(lambda: list(stub.Transmit(iter([image_request("e")]), timeout=30))) == grpc.StatusCode.INTERNAL
     _settle(sender.host.admission)
     sender.model.error = None
-    assert _code(lambda: stub.Encode(image_request("u"), timeout=0.2)) == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert status_code(lambda: stub.Encode(image_request("u"), timeout=0.2)) == grpc.StatusCode.DEADLINE_EXCEEDED
     _settle(sender.host.admission)
     assert sender.host.admission.finished == 3
     channel.close()
@@ -208,17 +211,8 @@ def test_concurrent_streams_complete_or_are_refused_before_their_first_image_nev
     try:
         channel, stub = _stub(host)
 
-        def stream(i: int) -> tuple[int, grpc.StatusCode]:
-            received = 0
-            try:
-                for _ in stub.Transmit(iter([image_request(f"{i}-{j}") for j in range(3)]), timeout=60):
-                    received += 1
-            except grpc.RpcError as exc:
-                return received, exc.code()
-            return received, grpc.StatusCode.OK
-
         with ThreadPoolExecutor(8) as pool:
-            outcomes = list(pool.map(stream, range(8)))
+            outcomes = list(pool.map(lambda i: _three_image_stream(stub, i), range(8)))
         for received, code in outcomes:
             assert (received, code) == (3, grpc.StatusCode.OK) or received == 0, outcomes
         assert sum(code == grpc.StatusCode.OK for _, code in outcomes) >= 1
@@ -237,17 +231,8 @@ def test_without_the_gate_the_same_load_fails_streams_part_way() -> None:
     try:
         channel, stub = _stub(host)
 
-        def stream(i: int) -> tuple[int, grpc.StatusCode]:
-            received = 0
-            try:
-                for _ in stub.Transmit(iter([image_request(f"{i}-{j}") for j in range(3)]), timeout=60):
-                    received += 1
-            except grpc.RpcError as exc:
-                return received, exc.code()
-            return received, grpc.StatusCode.OK
-
         with ThreadPoolExecutor(8) as pool:
-            outcomes = list(pool.map(stream, range(8)))
+            outcomes = list(pool.map(lambda i: _three_image_stream(stub, i), range(8)))
         assert any(code == grpc.StatusCode.RESOURCE_EXHAUSTED for _, code in outcomes), outcomes
         channel.close()
     finally:

@@ -19,17 +19,9 @@ from semcom.rpc.errors import QueueFullError
 from semcom.rpc.server import RETRY_PUSHBACK
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
-from tests.unit.rpc.hosts import ReceiverHost, reconstruct_request
+from tests.unit.rpc.hosts import ReceiverHost, reconstruct_request, status_code
 
 PLAIN = TlsConfig(insecure=True)
-
-
-def _code(fn) -> grpc.StatusCode:
-    try:
-        fn()
-    except grpc.RpcError as exc:
-        return exc.code()
-    return grpc.StatusCode.OK
 
 
 def _check_seconds(target: str, service: str = "") -> tuple[str, float]:
@@ -206,10 +198,10 @@ def test_undecodable_protobuf_is_invalid_argument(receiver_host: ReceiverHost, m
     try:
         if method == "Reconstruct":
             call = channel.unary_unary(f"/semcom.v1.ReceiverService/{method}")
-            code = _code(lambda: call(garbage, timeout=10))
+            code = status_code(lambda: call(garbage, timeout=10))
         else:
             call = channel.stream_stream(f"/semcom.v1.ReceiverService/{method}")
-            code = _code(lambda: list(call(iter([garbage]), timeout=10)))
+            code = status_code(lambda: list(call(iter([garbage]), timeout=10)))
         assert code == grpc.StatusCode.INVALID_ARGUMENT
     finally:
         channel.close()
@@ -410,7 +402,7 @@ def test_a_hop_dials_its_upstream_with_its_own_client_identity_not_its_server_ce
     try:
         assert upstream_tls(hop_tls) == hop_tls  # unset: the hop's own certificate (refused below)
         with ReceiverClient(host.target, tls=upstream_tls(hop_tls), retry_attempts=1) as client:
-            assert _code(lambda: client.reconstruct(reconstruct_request(), timeout=10)) == (
+            assert status_code(lambda: client.reconstruct(reconstruct_request(), timeout=10)) == (
                 grpc.StatusCode.PERMISSION_DENIED
             )
         monkeypatch.setenv("SEMCOM_UPSTREAM_TLS_CERT", str(hop_client.cert))
