@@ -247,9 +247,7 @@ def transmit_payload(
     if analog is None:
         raise ValueError("transmit_payload needs an analog latent")
     if cfg.model not in FADING_MODELS:
-        raise ValueError(
-            f"the analog latent needs a symbol channel (awgn, rayleigh or none); {cfg.model!r} flips bits"
-        )
+        raise ValueError(f"the analog latent needs a symbol channel (awgn, rayleigh or none); {cfg.model!r} flips bits")
     side_rng, symbol_rng = rng.spawn(2)
     side = analog.meta + analog.base
     report = FieldReport()
@@ -274,9 +272,13 @@ def transmit_payload(
     report.symbols += int(x.size)
     report.analog_symbols = int(x.size)
     if not crc_ok:
-        return None, report, (
-            f"analog latent lost: its header (side information, {HEADER_MCS}) failed its CRC "
-            f"({report.segments_failed} of {report.segments} segments)"
+        return (
+            None,
+            report,
+            (
+                f"analog latent lost: its header (side information, {HEADER_MCS}) failed its CRC "
+                f"({report.segments_failed} of {report.segments} segments)"
+            ),
         )
     meta = rx_side[: len(analog.meta)]
     received_payload = replace(

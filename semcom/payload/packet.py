@@ -77,7 +77,9 @@ class LatentPayload:
     """
 
     shape: tuple[int, ...]
-    encoding: str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ... | "analog"
+    encoding: (
+        str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ... | "analog"
+    )
     data: bytes
     quant: QuantParams | None = None
     analog: AnalogPayload | None = None

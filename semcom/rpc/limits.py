@@ -148,9 +148,19 @@ def _analog(analog: Any, limits: Limits) -> None:
     """Bounds of an analog latent (`packet.latent.analog`): each byte field as the latent's data,
     the channel state's block length as a requested fading block length."""
     for name in ("symbols", "meta", "base"):
-        _over(f"packet.latent.analog.{name} bytes", len(getattr(analog, name)), limits.max_latent_bytes, "SEMCOM_MAX_LATENT_BYTES")
+        _over(
+            f"packet.latent.analog.{name} bytes",
+            len(getattr(analog, name)),
+            limits.max_latent_bytes,
+            "SEMCOM_MAX_LATENT_BYTES",
+        )
     if analog.HasField("csi"):
-        _over("packet.latent.analog.csi.gains bytes", len(analog.csi.gains), limits.max_latent_bytes, "SEMCOM_MAX_LATENT_BYTES")
+        _over(
+            "packet.latent.analog.csi.gains bytes",
+            len(analog.csi.gains),
+            limits.max_latent_bytes,
+            "SEMCOM_MAX_LATENT_BYTES",
+        )
         _over(
             "packet.latent.analog.csi.block_length",
             analog.csi.block_length,
