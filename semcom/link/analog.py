@@ -54,6 +54,12 @@ def is_analog(name: str | None) -> bool:
     return name is not None and str(name).strip().split(":")[0].strip().lower() == ANALOG
 
 
+def names_scheme(name: str | None) -> bool:
+    """Whether an encoding name names an analog scheme at all ("analog..." or the pixel scheme
+    "softcast...", which `parse_spec` refuses with the reason)."""
+    return name is not None and str(name).strip().split(":")[0].strip().lower() in ("analog", "softcast")
+
+
 def parse_spec(text: str) -> Any:
     """`AnalogSpec` of an encoding name; ValueError for a malformed one or a pixel scheme."""
     from semcom.analog.spec import AnalogSpec

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from semcom.link.analog import canonical, encode_payload, is_analog
+from semcom.link.analog import canonical, encode_payload, is_analog, names_scheme
 from semcom.models.images import check_size, to_model_input
 from semcom.payload.caption import encode_caption
 from semcom.payload.latent import encode_latent
@@ -201,7 +201,7 @@ class Sender:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
         encoding = item.get("encoding", "float64")
-        if is_analog(encoding):
+        if names_scheme(encoding):
             encoding = canonical(encoding)  # ValueError naming a malformed spec, before any model runs
         size = item.get("size")
         side = check_size(self.models.spec.image_size if size is None else size)

@@ -205,7 +205,7 @@ def image_request(
     `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default);
     `preset`: the reproduction preset (None: the receiver's default, docs/models.md).
     """
-    from semcom.link.analog import canonical, is_analog
+    from semcom.link.analog import canonical, names_scheme
     from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 
     roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
@@ -226,7 +226,7 @@ def image_request(
         if value is not None:
             setattr(params, name, value)
     req = sender_pb2.ImageRequest(request_id=request_id or uuid.uuid4().hex[:12], image=data, params=params)
-    if latent_encoding is not None and is_analog(latent_encoding):  # "analog[:OPTIONS]": the spec travels as text
+    if latent_encoding is not None and names_scheme(latent_encoding):  # "analog[:OPTIONS]": the spec travels as text
         req.latent_encoding = LATENT_ENCODINGS["analog"]
         req.analog_spec = canonical(latent_encoding)
     elif latent_encoding is not None:
