@@ -215,3 +215,26 @@ def test_the_proxy_is_the_analog_phy(topology: Topology) -> None:
     assert received.latent is not None and received.latent.analog is not None
     assert received.latent.analog.csi is not None and received.latent.analog.csi.block_length == 32
     assert (local.total_symbols, local.latent.analog_symbols) == (report.total_symbols, report.latent.analog_symbols)
+
+
+def test_semcom_send_with_an_analog_encoding(topology: Topology, tmp_path, capsys) -> None:
+    """`semcom send --encoding analog:...`: the spec crosses in ImageRequest.analog_spec, the line
+    printed and report.json give Es/N0 only for the analog latent; at Es/N0 0 dB on an uncoded link
+    the latent is sent (policy auto), where a digital latent would be dropped by the threshold."""
+    import json
+
+    from semcom.cli import main
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "photo.jpg").write_bytes(GOOD)
+    out = tmp_path / "out"
+    args = ["send", str(tmp_path / "in"), "--to", topology.sender.target, "--insecure", "--out", str(out)]
+    args += ["--encoding", "analog:budget=float16", "--caption", "a test picture", "--mode", "latent"]
+    args += ["--steps", "2", "--strength", "0", "--snr-db", "0", "--snr-convention", "esn0", "--latent-policy", "auto"]
+    capsys.readouterr()
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "analog latent in" in printed and "Es/N0 0.00 dB" in printed and "dropped" not in printed
+    (record,) = json.loads((out / "report.json").read_text())["images"]
+    assert record["mode_used"] == "latent" and "only Es/N0" in record["snr_note"]
+    assert record["report"]["latent_analog"] and record["report"]["latent"]["analog_symbols"] > 0
