@@ -183,9 +183,9 @@ def build_grid(
     for k in steps:
         if not 0 <= k <= schedule:
             raise ValueError(f"steps k must be in [0, {schedule}] (the schedule length), got {k}")
-    from semcom.eval.baselines import MODE as BASELINE
     from semcom.analog.spec import AnalogSpec
     from semcom.eval.analog import MODE as ANALOG
+    from semcom.eval.baselines import MODE as BASELINE
     from semcom.eval.baselines import BaselineVariant
 
     baselines = [v for v in variants if isinstance(v, BaselineVariant)]
