@@ -418,7 +418,9 @@ def _sheet_cell(pen: _SheetPen, x: int, y: int, record: dict | None) -> None:
     pen.sheet.paste(record["image"].resize((cell, cell)), (x, y))
     draw.text((x, y + cell + 2), f"SSIM {record['ssim']:.3f}", fill="black", font=small)
     detail = f"{record['latent_symbols']:,} sym"
-    if record.get("mcs"):
+    if record.get("latent_analog_symbols"):  # analog symbols + their header (coded at a fixed MCS)
+        detail += f", {record['latent_analog_symbols']:,} analog"
+    elif record.get("mcs"):
         detail += f" {record['mcs']}"
     if record.get("latent_dropped"):
         detail = "latent dropped"
