@@ -70,6 +70,8 @@ def parse_spec(text: str) -> Any:
             f"{text!r}: {spec.scheme} sends the image's pixels, an evaluation baseline (semcom eval); "
             "a latent door takes analog[:OPTIONS]"
         )
+    if spec.base:
+        raise ValueError(f"{text!r}: the hybrid digital base layer (base=) is not implemented by semcom.analog yet")
     return spec
 
 
@@ -187,6 +189,8 @@ def check_payload(payload: LatentPayload, caption_bytes: int) -> None:
         raise ValueError(f"spec {analog.spec!r} is not canonical; send {spec.spec!r}")
     if payload.data or payload.quant is not None:
         raise ValueError("an analog latent has no data bytes and no quantisation parameters")
+    if analog.base and not spec.base:
+        raise ValueError(f"base: {len(analog.base)} bytes of base layer, but {spec.spec} has none (base=0)")
     if len(analog.symbols) % 4:
         raise ValueError(f"symbols: {len(analog.symbols)} bytes is not a whole number of float32 values")
     floats = len(analog.symbols) // 4
@@ -346,9 +350,6 @@ def decode_payload(payload: LatentPayload) -> NDArray[np.float32]:
     if csi.gains:
         per_block = symbols_from_bytes(csi.gains)
         gains = np.repeat(per_block, csi.block_length)[: y.size]
-    codec = _codec(spec, payload.shape)
-    kwargs: dict[str, Any] = {"noise_var": float(csi.noise_var), "gains": gains}
-    if analog.base:
-        kwargs["base"] = analog.base
-    values = codec.decode(y, analog.meta, **kwargs)
+    codec = _codec(spec, payload.shape)  # base layers (hybrid specs) are refused by parse_spec
+    values = codec.decode(y, analog.meta, noise_var=float(csi.noise_var), gains=gains)
     return np.asarray(values, dtype=np.float32).reshape(payload.shape)
