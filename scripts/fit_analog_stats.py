@@ -1,6 +1,7 @@
 """Fit the shipped analog chunk statistics (semcom/analog/data/*.npz) on a photo set.
 
-For each scheme (`analog`: the profile's VAE latent, PCA over channels, 4x4 DCT chunks; `softcast`:
+For each scheme (`analog`: the profile's VAE latent at each --scales (the image downscaled 1, 2, 4
+times: `analog:scale=N`), PCA over channels, 4x4 DCT chunks; `softcast`:
 the 512x512 pixels in [0, 1], YCbCr, 32x32 DCT chunks) it writes three files: one fitted on every
 photo and two folds (photos at even / odd positions in name order), each fitted on its half only.
 The evaluation scores a photo with the file fitted on the most photos that does not contain it
@@ -34,36 +35,45 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=analog_stats.DATA_DIR)
-    p.add_argument("--cache", type=Path, help="an .npz with names, lats, refs to reuse (skips the encoder)")
+    p.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--cache", type=Path, help="a directory for the encoded latents (reused when present)")
     args = p.parse_args(argv)
     items = load_dataset(args.data)
     names = [it.name for it in items]
-    if args.cache and args.cache.is_file():
-        z = np.load(args.cache)
-        if list(z["names"]) != names:
-            raise SystemExit(f"{args.cache}: its photos differ from {args.data}")
-        lats, refs = z["lats"], z["refs"]
-    else:
-        from semcom.models import load_profile
-        from semcom.pipeline.pipeline import Pipeline
+    sender = None
 
-        sender = Pipeline(load_profile(args.profile, device="cpu")).sender
-        lats_l, refs_l = [], []
-        for it in items:
-            image = load_image(it)
-            lats_l.append(
+    def encoded(size: int) -> np.ndarray:
+        nonlocal sender
+        path = args.cache / f"latents_{size}.npz" if args.cache else None
+        if path is not None and path.is_file():
+            z = np.load(path)
+            if list(z["names"]) != names:
+                raise SystemExit(f"{path}: its photos differ from {args.data}")
+            return z["lats"]
+        if sender is None:
+            from semcom.models import load_profile
+            from semcom.pipeline.pipeline import Pipeline
+
+            sender = Pipeline(load_profile(args.profile, device="cpu")).sender
+        lats = np.stack(
+            [
                 sender.encode_latent_tensor(
-                    image, sample_posterior=True, seed=derive_seed(args.seed, it.name, "posterior"), size=args.size
+                    load_image(it), sample_posterior=True, seed=derive_seed(args.seed, it.name, "posterior"), size=size
                 )
-            )
-            refs_l.append(np.asarray(reference_image(image, args.size)))
-        lats, refs = np.stack(lats_l), np.stack(refs_l)
-        if args.cache:
-            np.savez(args.cache, names=np.array(names), lats=lats, refs=refs)
-    sources = {"analog": lats.astype(np.float64), "softcast": refs.transpose(0, 3, 1, 2).astype(np.float64) / 255.0}
+                for it in items
+            ]
+        )
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, names=np.array(names), lats=lats)
+        return lats
+
+    refs = np.stack([np.asarray(reference_image(load_image(it), args.size)) for it in items])
+    sources = [("analog", encoded(args.size // scale).astype(np.float64)) for scale in args.scales]
+    sources.append(("softcast", refs.transpose(0, 3, 1, 2).astype(np.float64) / 255.0))
     args.out.mkdir(parents=True, exist_ok=True)
     command = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
-    for scheme, samples in sources.items():
+    for scheme, samples in sources:
         chunk, channel = CHUNKS[scheme]
         shape = "x".join(str(v) for v in samples.shape[1:])
         for part, keep in (("all", slice(None)), ("fold0", slice(0, None, 2)), ("fold1", slice(1, None, 2))):

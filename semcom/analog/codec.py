@@ -16,7 +16,10 @@ from its chunk's mean and variance and the noise level:
 
 with a_j = α g |h_j| the value's amplitude in its j-th received copy (α the frame's energy scale,
 h_j the fading gain of its symbol; 1 on AWGN). Its MSE is λ σ² / (σ² + λ Σ a_j²); a value never
-sent is estimated by its mean (MSE λ). Then the inverse transform.
+sent is estimated by its mean (MSE λ). With `est=matched` the deviation from the mean is divided
+by √w, w = λ Σ a_j² / (σ² + λ Σ a_j²) the LMMSE weight, so every sent value keeps its prior
+variance λ (no shrinkage; a VAE decoder renders a shrunk latent as a washed-out picture). Then
+the inverse transform.
 
 Chunk statistics come either with the codec (`stats=fit`: fitted on photos, `semcom.analog.stats`;
 the metadata is the 4-byte energy scale α only) or from the image (`stats=image`: every chunk's
@@ -48,16 +51,14 @@ class AnalogFrame:
 
     `symbols`: the analog part, complex64 (N,), mean |s|^2 == 1. `meta`: side information the
     receiver needs (the energy scale, with `stats=image` the chunk statistics), sent DIGITALLY
-    over the protected link like the caption and counted in the airtime. `base`: the digital base
-    layer of a hybrid scheme (`base=` option; b"" without one), also sent over the protected link;
-    the receiver decodes it to a coarse source (`semcom.analog.hybrid`) and adds the analog
-    estimate of the residual to it. `shape`: the source tensor's shape.
+    over the protected link like the caption and counted in the airtime. `shape`: the source
+    tensor's shape (with `scale=N` the latent of the image at size / N: the receiver decodes it and
+    upsamples the image to the full size).
     """
 
     symbols: NDArray[np.complex64]
     meta: bytes
     shape: tuple[int, ...]
-    base: bytes = b""
 
 
 def _chunk_for(scheme: str, shape: tuple[int, ...]) -> int:
@@ -237,6 +238,10 @@ class AnalogCodec:
         den = np.bincount(index, weights=a * a / s2, minlength=size)
         lam = np.repeat(var, self.chunk_values)
         est = lam * num / (1.0 + lam * den)
+        if self.spec.est == "matched":
+            w = lam * den / (1.0 + lam * den)
+            sent = w > 0
+            est[sent] /= np.sqrt(w[sent])
         chunks = est.reshape(self.n_chunks, self.chunk_values) + mean[:, None]
         coeffs = transform.from_chunks(chunks, self.shape, self.chunk)
         return transform.inverse(coeffs, self.channel_inv).astype(np.float32)

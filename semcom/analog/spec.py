@@ -12,11 +12,17 @@ baselines (`semcom.eval.baselines`):
                 no metadata), `image` (this image's, sent as protected digital metadata, counted
                 in the airtime) or `auto` (the default: `fit` where the package ships statistics
                 for the source's shape, else `image`)
-    base=N      hybrid: a digital base layer of N thousandths of the budget (e.g. base=250) carries a
-                WebP thumbnail of the image over the protected link; the analog part refines what it
-                misses (`semcom.analog.hybrid`). Default 0: analog only
+    est=E       the receiver's estimate: `lmmse` (the default: the linear MMSE estimate) or `matched`
+                (the LMMSE estimate rescaled to the prior's variance per value, x̂ = μ + (x̂_lmmse - μ)/√w
+                with w the LMMSE weight: no shrinkage toward the mean, which the VAE decoder renders
+                as a washed-out image; the zero-perception-loss point of the perception-distortion
+                trade-off for Gaussian sources)
+    scale=N     analog only: the latent of the image downscaled N times (N = 1, 2, 4): fewer values,
+                each with more of the budget; the receiver upsamples the decoded image (bicubic).
+                The VAE at a lower resolution acts as a stronger transform at small budgets.
+                Default 1
 
-Every symbol of the budget counts: analog values, metadata, base layer and caption.
+Every symbol of the budget counts: analog values, metadata and caption.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 SCHEMES = ("analog", "softcast")
+SCALES = (1, 2, 4)
 STATS_MODES = ("auto", "fit", "image")
+ESTIMATORS = ("lmmse", "matched")
 DEFAULT_BUDGET = "int8"
 _FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
-_OPTIONS = "budget=ENCODING, frac=P/Q, sym=N, stats=auto|fit|image, base=N (0..900)"
+_OPTIONS = "budget=ENCODING, frac=P/Q, sym=N, stats=auto|fit|image, est=lmmse|matched, scale=1|2|4"
 
 
 def is_analog(text: str) -> bool:
@@ -48,15 +56,20 @@ class AnalogSpec:
     frac: Fraction | None = None  # of the int8 latent's uncoded symbols
     sym: int | None = None  # fixed budget
     stats: str = "auto"
-    base: int = 0  # thousandths of the budget spent on a digital base layer (0: none)
+    est: str = "lmmse"  # the receiver's estimate
+    scale: int = 1  # analog: the latent of the image downscaled this many times
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
             raise ValueError(f"unknown analog scheme {self.scheme!r}; choose from {', '.join(SCHEMES)}")
         if self.stats not in STATS_MODES:
             raise ValueError(f"stats must be one of {', '.join(STATS_MODES)}, got {self.stats!r}")
-        if not 0 <= self.base <= 900:
-            raise ValueError(f"base must be in [0, 900] thousandths of the budget, got {self.base}")
+        if self.est not in ESTIMATORS:
+            raise ValueError(f"est must be one of {', '.join(ESTIMATORS)}, got {self.est!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {self.scale}")
+        if self.scale != 1 and self.scheme != "analog":
+            raise ValueError(f"scale= applies to the analog latent only, not {self.scheme}")
 
     @property
     def encoding(self) -> str:  # the name in the rows' `encoding` column
@@ -75,8 +88,10 @@ class AnalogSpec:
             parts.append(f"budget={self.budget}")
         if self.stats != "auto":
             parts.append(f"stats={self.stats}")
-        if self.base:
-            parts.append(f"base={self.base}")
+        if self.est != "lmmse":
+            parts.append(f"est={self.est}")
+        if self.scale != 1:
+            parts.append(f"scale={self.scale}")
         return ":".join(parts)
 
     @classmethod
@@ -88,11 +103,11 @@ class AnalogSpec:
         scheme = parts[0].lower()
         if scheme not in SCHEMES:
             raise ValueError(f"{text!r}: unknown analog scheme {parts[0]!r}; choose from {', '.join(SCHEMES)}")
-        budget, frac, sym, stats, base, rules = DEFAULT_BUDGET, None, None, "auto", 0, 0
+        budget, frac, sym, stats, est, scale, rules = DEFAULT_BUDGET, None, None, "auto", "lmmse", 1, 0
         seen: set[str] = set()
         for option in parts[1:]:
             key, sep, value = option.partition("=")
-            if not sep or key not in ("budget", "frac", "sym", "stats", "base"):
+            if not sep or key not in ("budget", "frac", "sym", "stats", "est", "scale"):
                 raise ValueError(f"{text!r}: unknown option {option!r}; options: {_OPTIONS}")
             if key in seen:
                 raise ValueError(f"{text!r}: option {key}= given twice")
@@ -121,19 +136,25 @@ class AnalogSpec:
                 if value not in STATS_MODES:
                     raise ValueError(f"{text!r}: stats must be one of {', '.join(STATS_MODES)}, got {value!r}")
                 stats = value
-            else:
-                if not value.isdigit() or not 0 <= int(value) <= 900:
-                    raise ValueError(f"{text!r}: base must be an integer in [0, 900] (thousandths), got {value!r}")
-                base = int(value)
+            elif key == "est":
+                if value not in ESTIMATORS:
+                    raise ValueError(f"{text!r}: est must be one of {', '.join(ESTIMATORS)}, got {value!r}")
+                est = value
+            elif key == "scale":
+                if value not in {str(v) for v in SCALES}:
+                    raise ValueError(f"{text!r}: scale must be one of {', '.join(map(str, SCALES))}, got {value!r}")
+                if scheme != "analog":
+                    raise ValueError(f"{text!r}: scale= applies to the analog latent only")
+                scale = int(value)
         if rules > 1:
             raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
         if frac is not None or sym is not None:
             budget = ""
-        return cls(scheme, budget, frac, sym, stats, base)
+        return cls(scheme, budget, frac, sym, stats, est, scale)
 
     def symbols(self, *, int8_symbols: int, enc_symbols: Callable[[str], int] | None = None) -> int:
-        """The whole budget in complex channel symbols (analog values, metadata, base layer and
-        caption together): `int8_symbols` the int8 latent's uncoded symbols (frac=), `enc_symbols`
+        """The whole budget in complex channel symbols (analog values, metadata and caption
+        together): `int8_symbols` the int8 latent's uncoded symbols (frac=), `enc_symbols`
         the packet symbols of a latent encoding (budget=)."""
         if self.sym is not None:
             return self.sym

@@ -44,7 +44,7 @@ def test_symbols_equal_the_budget_at_unit_average_energy(stats_mode, n_symbols):
     frame = codec.encode(x, n_symbols)
     assert frame.symbols.shape == (n_symbols,) and frame.symbols.dtype == np.complex64
     assert np.mean(np.abs(frame.symbols.astype(np.complex128)) ** 2) == pytest.approx(1.0, rel=1e-5)
-    assert len(frame.meta) == codec.meta_size and frame.shape == x.shape and frame.base == b""
+    assert len(frame.meta) == codec.meta_size and frame.shape == x.shape
     clean = codec.decode(frame.symbols, frame.meta, noise_var=0.0)
     assert clean.shape == x.shape and clean.dtype == np.float32
     if n_symbols >= 512:  # every value sent: a noiseless channel returns the source
@@ -74,6 +74,24 @@ def test_lmmse_mse_equals_its_closed_form_on_gaussian_sources():
     assert measured.sum() == pytest.approx(closed.sum(), rel=0.05)
     strong = stats.var > np.quantile(stats.var, 0.5)
     assert np.allclose(measured[strong], closed[strong], rtol=0.25)
+
+
+def test_matched_estimate_keeps_the_prior_variance():
+    shape, chunk = (4, 16, 16), 4
+    stats = _stats(shape, chunk)
+    codec = AnalogCodec.for_spec("analog:est=matched", source_shape=shape, stats=stats)
+    rng = np.random.default_rng(3)
+    inv = np.linalg.inv(stats.channel)
+    got = []
+    for _ in range(200):
+        coeffs = stats.mean[:, None] + np.sqrt(stats.var)[:, None] * rng.standard_normal((codec.n_chunks, 16))
+        frame = codec.encode(transform.inverse(transform.from_chunks(coeffs, shape, chunk), inv), 512)
+        y, _, n0 = analog_channel(frame.symbols, 0.0, rng)
+        estimate = codec.decode(y, frame.meta, noise_var=n0)
+        got.append(transform.to_chunks(transform.forward(estimate.astype(np.float64), stats.channel), chunk))
+    var = np.var(np.stack(got), axis=(0, 2))
+    strong = stats.var > np.quantile(stats.var, 0.5)
+    assert np.allclose(var[strong], stats.var[strong], rtol=0.2)
 
 
 def test_rayleigh_receiver_uses_the_gains():
@@ -141,6 +159,7 @@ def test_shipped_statistics_cover_taef2_and_pixels():
         ("softcast:sym=16384:stats=fit", "softcast:sym=16384:stats=fit", None, 16384),
         ("analog:budget=float16", "analog:budget=float16", None, None),
         ("analog:frac=1/400", "analog:frac=1/400", Fraction(1, 400), None),
+        ("analog:scale=2:est=matched:frac=1/16", "analog:frac=1/16:est=matched:scale=2", Fraction(1, 16), None),
     ],
 )
 def test_variant_syntax_round_trips(text, spec, frac, sym):
@@ -172,7 +191,9 @@ def test_budgets_in_channel_symbols():
         ("analog:budget=int9", "budget= must name a latent encoding"),
         ("analog:ldpc", "unknown option 'ldpc'"),
         ("analog:stats=mine", "stats must be one of auto, fit, image"),
-        ("analog:base=1000", r"base must be an integer in \[0, 900\]"),
+        ("analog:scale=3", "scale must be one of 1, 2, 4"),
+        ("analog:est=zf", "est must be one of lmmse, matched"),
+        ("softcast:scale=2", "applies to the analog latent only"),
         ("analogue", "unknown analog scheme"),
     ],
 )
