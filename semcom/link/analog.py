@@ -8,8 +8,8 @@ fading with the configured block length) and hands the receiver the channel stat
 (`ChannelState`: noise variance, one gain per fading block: perfect CSI, as the bit path's
 equaliser assumes); the receiver's `decode_payload` gives the codec's LMMSE estimate.
 
-The codec's side information (`meta`) and digital base layer (`base`) are the analog latent's
-header: they cross the digital path as one field, always on the coded link at the most robust
+The codec's side information (`meta`: the energy scale; with `stats=image` every chunk's
+statistics) is the analog latent's header: it crosses the digital path as one field, always on the coded link at the most robust
 MCS (`HEADER_MCS`, 5G LDPC with its CRC, whether or not the caption is coded), the way a PHY
 sends its header at its most robust rate. Uncoded, a few hundred header bits would fail at every
 SNR where the analog latent is still useful; a fixed MCS also makes the header's airtime a
@@ -70,8 +70,11 @@ def parse_spec(text: str) -> Any:
             f"{text!r}: {spec.scheme} sends the image's pixels, an evaluation baseline (semcom eval); "
             "a latent door takes analog[:OPTIONS]"
         )
-    if spec.base:
-        raise ValueError(f"{text!r}: the hybrid digital base layer (base=) is not implemented by semcom.analog yet")
+    if spec.scale != 1:
+        raise ValueError(
+            f"{text!r}: scale={spec.scale} (the latent of a downscaled image, upsampled at the receiver) is an "
+            "option of semcom eval; a latent door sends the latent at the encoder's size (--image-size)"
+        )
     return spec
 
 
@@ -110,14 +113,14 @@ def budget(spec: Any, shape: tuple[int, ...], caption_bytes: int) -> int:
     return int(spec.symbols(int8_symbols=int8_symbols, enc_symbols=enc_symbols))
 
 
-def analog_symbols(spec: Any, shape: tuple[int, ...], caption_bytes: int, meta: bytes, base: bytes) -> int:
+def analog_symbols(spec: Any, shape: tuple[int, ...], caption_bytes: int, meta: bytes) -> int:
     """Analog symbols of a packet: the budget less the caption and the side information."""
     total = budget(spec, shape, caption_bytes)
-    n = total - reference_symbols(caption_bytes) - header_symbols(len(meta) + len(base))
+    n = total - reference_symbols(caption_bytes) - header_symbols(len(meta))
     if n < 1:
         raise ValueError(
             f"{spec.spec}: a budget of {total} symbols leaves no analog symbols after the caption "
-            f"({caption_bytes} bytes) and the side information ({len(meta) + len(base)} bytes)"
+            f"({caption_bytes} bytes) and the side information ({len(meta)} bytes)"
         )
     return n
 
@@ -150,7 +153,7 @@ def encode_payload(latent: NDArray[Any], encoding: str, caption_bytes: int) -> L
     frame = None
     for _ in range(4):  # the side information's size may depend on the symbols it describes
         frame = codec.encode(x, max(n, 1))
-        want = analog_symbols(spec, shape, caption_bytes, bytes(frame.meta), bytes(getattr(frame, "base", b"")))
+        want = analog_symbols(spec, shape, caption_bytes, bytes(frame.meta))
         if want == n:
             break
         n = want
@@ -168,7 +171,6 @@ def encode_payload(latent: NDArray[Any], encoding: str, caption_bytes: int) -> L
             spec=str(spec.spec),
             symbols=symbols_to_bytes(symbols),
             meta=bytes(frame.meta),
-            base=bytes(getattr(frame, "base", b"")),
         ),
     )
 
@@ -189,20 +191,18 @@ def check_payload(payload: LatentPayload, caption_bytes: int) -> None:
         raise ValueError(f"spec {analog.spec!r} is not canonical; send {spec.spec!r}")
     if payload.data or payload.quant is not None:
         raise ValueError("an analog latent has no data bytes and no quantisation parameters")
-    if analog.base and not spec.base:
-        raise ValueError(f"base: {len(analog.base)} bytes of base layer, but {spec.spec} has none (base=0)")
     if len(analog.symbols) % 4:
         raise ValueError(f"symbols: {len(analog.symbols)} bytes is not a whole number of float32 values")
     floats = len(analog.symbols) // 4
     if floats % 2:
         raise ValueError(f"symbols: {floats} float32 values is an odd count; symbols are (I, Q) pairs")
     x = symbols_from_bytes(analog.symbols)
-    want = analog_symbols(spec, payload.shape, caption_bytes, analog.meta, analog.base)
+    want = analog_symbols(spec, payload.shape, caption_bytes, analog.meta)
     if x.size != want:
         raise ValueError(
             f"symbols: {x.size} complex symbols, but {spec.spec} for a latent of shape {list(payload.shape)} "
-            f"with a {caption_bytes}-byte caption and {len(analog.meta)} + {len(analog.base)} bytes of side "
-            f"information has {want}"
+            f"with a {caption_bytes}-byte caption and {len(analog.meta)} bytes of side information "
+            f"has {want}"
         )
     if not np.isfinite(x.view(np.float32)).all():
         raise ValueError("symbols: not every I/Q value is finite (NaN or inf)")
@@ -259,7 +259,7 @@ def transmit_payload(
     if cfg.model not in FADING_MODELS:
         raise ValueError(f"the analog latent needs a symbol channel (awgn, rayleigh or none); {cfg.model!r} flips bits")
     side_rng, symbol_rng = rng.spawn(2)
-    side = analog.meta + analog.base
+    side = analog.meta
     report = FieldReport()
     rx_side = b""
     crc_ok = True
@@ -290,11 +290,7 @@ def transmit_payload(
                 f"({report.segments_failed} of {report.segments} segments)"
             ),
         )
-    meta = rx_side[: len(analog.meta)]
-    received_payload = replace(
-        payload,
-        analog=replace(analog, symbols=symbols_to_bytes(y), meta=meta, base=rx_side[len(analog.meta) :], csi=csi),
-    )
+    received_payload = replace(payload, analog=replace(analog, symbols=symbols_to_bytes(y), meta=rx_side, csi=csi))
     return received_payload, report, ""
 
 
@@ -350,6 +346,6 @@ def decode_payload(payload: LatentPayload) -> NDArray[np.float32]:
     if csi.gains:
         per_block = symbols_from_bytes(csi.gains)
         gains = np.repeat(per_block, csi.block_length)[: y.size]
-    codec = _codec(spec, payload.shape)  # base layers (hybrid specs) are refused by parse_spec
+    codec = _codec(spec, payload.shape)
     values = codec.decode(y, analog.meta, noise_var=float(csi.noise_var), gains=gains)
     return np.asarray(values, dtype=np.float32).reshape(payload.shape)

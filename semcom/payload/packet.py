@@ -54,14 +54,13 @@ class AnalogPayload:
     """An analog latent on the wire (docs/channel.md "Analog latent").
 
     `symbols`: complex channel symbols as float32 (I, Q) pairs, little-endian (8 bytes each), unit
-    average energy; `meta` / `base`: the codec's side information and digital base layer, which
-    cross the digital path; `csi`: set by the channel (None as the sender sends it).
+    average energy; `meta`: the codec's side information, which crosses the digital path as the
+    latent's header; `csi`: set by the channel (None as the sender sends it).
     """
 
     spec: str  # canonical semcom.analog spec text, e.g. "analog", "analog:frac=1/2"
     symbols: bytes
     meta: bytes = b""
-    base: bytes = b""
     csi: ChannelState | None = None
 
     @property

@@ -141,7 +141,6 @@ def _analog_to_proto(analog: AnalogPayload, msg: packet_pb2.AnalogSymbols) -> No
     msg.spec = analog.spec
     msg.symbols = analog.symbols
     msg.meta = analog.meta
-    msg.base = analog.base
     if analog.csi is not None:
         msg.csi.noise_var = analog.csi.noise_var
         msg.csi.gains = analog.csi.gains
@@ -173,7 +172,7 @@ def _analog_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int) -> Late
         shape=shape,
         encoding="analog",
         data=b"",
-        analog=AnalogPayload(spec=a.spec, symbols=bytes(a.symbols), meta=bytes(a.meta), base=bytes(a.base), csi=csi),
+        analog=AnalogPayload(spec=a.spec, symbols=bytes(a.symbols), meta=bytes(a.meta), csi=csi),
     )
     try:
         check_payload(payload, caption_bytes)

@@ -12,7 +12,7 @@ request_id                       SEMCOM_MAX_REQUEST_ID_CHARS (128)   sender, cha
 caption (ImageRequest, packet)   SEMCOM_MAX_CAPTION_CHARS (77)       sender, channel, receiver
 latent shape / values            rank 3, SEMCOM_MAX_LATENT_VALUES    channel, receiver
 latent data bytes                SEMCOM_MAX_LATENT_BYTES             channel, receiver
-analog symbols / meta / base /   SEMCOM_MAX_LATENT_BYTES each        channel, receiver
+analog symbols / meta /          SEMCOM_MAX_LATENT_BYTES each        channel, receiver
   csi gains bytes
 analog csi.block_length          SEMCOM_MAX_FADING_BLOCK_LENGTH      channel, receiver
 coded size / output pixels       SEMCOM_MAX_OUTPUT_PIXELS (1024^2)   channel, receiver (+ latent
@@ -147,7 +147,7 @@ def check_reconstruct_request(request: Any, limits: Limits | None = None, spatia
 def _analog(analog: Any, limits: Limits) -> None:
     """Bounds of an analog latent (`packet.latent.analog`): each byte field as the latent's data,
     the channel state's block length as a requested fading block length."""
-    for name in ("symbols", "meta", "base"):
+    for name in ("symbols", "meta"):
         _over(
             f"packet.latent.analog.{name} bytes",
             len(getattr(analog, name)),

@@ -53,18 +53,16 @@ class ChannelState(_message.Message):
     def __init__(self, noise_var: _Optional[float] = ..., gains: _Optional[bytes] = ..., block_length: _Optional[int] = ...) -> None: ...
 
 class AnalogSymbols(_message.Message):
-    __slots__ = ("spec", "symbols", "meta", "base", "csi")
+    __slots__ = ("spec", "symbols", "meta", "csi")
     SPEC_FIELD_NUMBER: _ClassVar[int]
     SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     META_FIELD_NUMBER: _ClassVar[int]
-    BASE_FIELD_NUMBER: _ClassVar[int]
     CSI_FIELD_NUMBER: _ClassVar[int]
     spec: str
     symbols: bytes
     meta: bytes
-    base: bytes
     csi: ChannelState
-    def __init__(self, spec: _Optional[str] = ..., symbols: _Optional[bytes] = ..., meta: _Optional[bytes] = ..., base: _Optional[bytes] = ..., csi: _Optional[_Union[ChannelState, _Mapping]] = ...) -> None: ...
+    def __init__(self, spec: _Optional[str] = ..., symbols: _Optional[bytes] = ..., meta: _Optional[bytes] = ..., csi: _Optional[_Union[ChannelState, _Mapping]] = ...) -> None: ...
 
 class LatentTensor(_message.Message):
     __slots__ = ("shape", "encoding", "data", "quant", "analog")

@@ -170,8 +170,7 @@ BAD = [
     ("spec not analog", lambda p: _with(p, spec="softcast"), "pixels"),
     ("spec malformed", lambda p: _with(p, spec="analog:frac=0/1"), "frac"),
     ("spec not canonical", lambda p: _with(p, spec="analog:budget=int8"), "not canonical"),
-    ("hybrid spec", lambda p: _with(p, spec="analog:base=250"), "base layer .* not implemented"),
-    ("base layer without base=", lambda p: _with(p, base=b"\0" * 8), "base: 8 bytes"),
+    ("downscaled latent", lambda p: _with(p, spec="analog:scale=2"), "scale=2 .* semcom eval"),
     ("csi gains for the wrong block count", lambda p: _with(p, csi=ChannelState(0.1, b"\0" * 16, 4)), "gains for"),
     ("csi noise NaN", lambda p: _with(p, csi=ChannelState(float("nan"))), "noise_var"),
 ]

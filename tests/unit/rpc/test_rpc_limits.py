@@ -108,7 +108,7 @@ def test_analog_latent_bounds() -> None:
     r.packet.latent.data = b""
     r.packet.latent.analog.symbols = b"\0" * 1024
     check_reconstruct_request(r, small)
-    for name in ("symbols", "meta", "base"):
+    for name in ("symbols", "meta"):
         bad = reconstruct_request()
         bad.packet.latent.data = b""
         setattr(bad.packet.latent.analog, name, b"\0" * 1025)
