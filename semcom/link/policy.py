@@ -15,9 +15,9 @@ Policies (`ChannelConfig.latent_policy`):
 
 An analog latent (`LatentPayload.analog`, docs/channel.md "Analog latent") degrades with the SNR
 instead of failing at a cliff, so it is never dropped for a low SNR unless that is asked for:
-``auto`` and ``amc`` send it (AMC has no MCS to choose for symbols that carry no bits; its side
-information is coded like the caption), ``threshold`` given explicitly still applies, ``never``
-drops it.
+``auto`` and ``amc`` send it (AMC has no MCS to choose for symbols that carry no bits; its header
+always crosses at the most robust MCS, `semcom.link.analog`), ``threshold`` given explicitly still
+applies, ``never`` drops it.
 """
 
 from __future__ import annotations
