@@ -67,3 +67,21 @@ def test_paper_shaped_analog_latent_is_diffused_as_its_lmmse_estimate(pipeline, 
     params = dataclasses.replace(params, seed=done.recon.seed)
     again = pipeline.receive(digital, params, done.report)
     assert np.array_equal(np.asarray(again.image), np.asarray(done.recon.image))
+
+
+def test_semcom_transmit_prints_es_n0_for_an_analog_latent_and_refuses_bad_specs(tmp_path, capsys) -> None:
+    from semcom.cli import main
+
+    path = tmp_path / "g.png"
+    y, x = np.mgrid[0:64, 0:64]
+    Image.fromarray(np.stack([x * 4, y * 4, (x + y) * 2], -1).astype(np.uint8)).save(path)
+    common = ["transmit", str(path), "--profile", "tiny", "--image-size", "64", "--caption", "a gradient"]
+    common += ["--mode", "latent", "--strength", "0", "--steps", "2", "--out", str(tmp_path / "out")]
+    common += ["--snr-db", "3", "--snr-convention", "esn0", "--seed", "1"]
+    capsys.readouterr()
+    assert main([*common, "--encoding", "analog:stats=image:est=matched"]) == 0
+    line = capsys.readouterr().out
+    assert "analog latent in" in line and "Es/N0 3.00 dB" in line and "latent bit errors" not in line
+    for spec, fragment in (("analog:sym=0", "sym"), ("softcast", "pixels"), ("analog:scale=2", "semcom eval")):
+        assert main([*common, "--encoding", spec]) == 2, spec
+        assert fragment in capsys.readouterr().err, spec
