@@ -142,14 +142,24 @@ def symbols_from_bytes(data: bytes) -> NDArray[np.complex64]:
 # ----------------------------------------------------------------------------- sender
 
 
-def encode_payload(latent: NDArray[Any], encoding: str, caption_bytes: int) -> LatentPayload:
+def encode_payload(
+    latent: NDArray[Any], encoding: str, caption_bytes: int, max_bytes: int | None = None
+) -> LatentPayload:
     """The float latent (C, H, W) as an analog payload whose symbols fill the budget left by the
-    caption and the side information (on the reference link)."""
+    caption and the side information (on the reference link).
+
+    `max_bytes`: refuse (ValueError, before encoding) a budget whose symbols would take more bytes
+    on the wire, the bound every hop applies (SEMCOM_MAX_LATENT_BYTES)."""
     spec = parse_spec(encoding)
     x = np.asarray(latent, dtype=np.float32)
     shape = tuple(int(d) for d in x.shape)
-    codec = _codec(spec, shape)
     n = budget(spec, shape, caption_bytes) - reference_symbols(caption_bytes)
+    if max_bytes is not None and SYMBOL_BYTES * n > max_bytes:
+        raise ValueError(
+            f"{spec.spec}: {n} analog symbols for a latent of shape {list(shape)} take {SYMBOL_BYTES * n} bytes, "
+            f"over the cap of {max_bytes} (SEMCOM_MAX_LATENT_BYTES)"
+        )
+    codec = _codec(spec, shape)
     frame = None
     for _ in range(4):  # the side information's size may depend on the symbols it describes
         frame = codec.encode(x, max(n, 1))

@@ -225,7 +225,10 @@ class Sender:
         caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
         if is_analog(job.encoding):  # values as complex channel symbols (semcom.link.analog)
-            payload = encode_payload(job.latent, job.encoding, len(caption_bytes))
+            from semcom import config
+
+            cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
+            payload = encode_payload(job.latent, job.encoding, len(caption_bytes), max_bytes=cap)
         else:
             extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}
             payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip, **extra)

@@ -54,6 +54,12 @@ def test_unit_energy_and_the_budget_spent_exactly(encoding: str) -> None:
         assert budget == math.ceil(len(CAPTION) * 8 / 4) + math.prod(SHAPE) * 2
 
 
+def test_the_sender_refuses_a_budget_over_the_wire_bound() -> None:
+    with pytest.raises(ValueError, match=r"analog:frac=64: .* over the cap of 1000000 \(SEMCOM_MAX_LATENT_BYTES\)"):
+        analog.encode_payload(_latent((4, 64, 64)), "analog:frac=64", len(CAPTION), max_bytes=10**6)
+    analog.encode_payload(_latent(), "analog", len(CAPTION), max_bytes=8 * 512)  # at the bound: fine
+
+
 def test_paper_shaped_latent_uses_its_budget_and_estimates_better_with_snr() -> None:
     shape = (4, 64, 64)  # the SD VAE latent of a 512x512 image
     x = _latent(shape)
