@@ -32,6 +32,7 @@ import math
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,7 +102,7 @@ class AnalogCodec:
             self.channel = stats.channel
         else:
             self.channel = transform.YCBCR if spec.scheme == "softcast" and c == 3 else np.eye(c)
-        self.channel_inv = np.linalg.inv(self.channel)
+        self.channel_inv: NDArray[np.float64] = np.asarray(np.linalg.inv(self.channel), dtype=np.float64)
         self._dc = np.arange(c) * (h // chunk) * (w // chunk)  # the DC chunk of each channel
 
     # ------------------------------------------------------------------ construction
@@ -147,7 +148,7 @@ class AnalogCodec:
         return 4 + 2 * self.shape[0] + self.n_chunks
 
     # ------------------------------------------------------------------ statistics
-    def _image_stats(self, chunks: NDArray[np.float64]) -> tuple[NDArray, NDArray, bytes]:
+    def _image_stats(self, chunks: NDArray[np.float64]) -> tuple[NDArray[Any], NDArray[Any], bytes]:
         mean = np.zeros(self.n_chunks)
         mean[self._dc] = chunks[self._dc].mean(axis=1).astype(np.float16)
         var = np.mean(np.square(chunks - mean[:, None]), axis=1)
@@ -157,7 +158,7 @@ class AnalogCodec:
         codes[(var > 0) & (codes == 0)] = 1
         return mean, _decode_var(codes), mean[self._dc].astype("<f2").tobytes() + codes.tobytes()
 
-    def _stats_from_meta(self, meta: bytes) -> tuple[float, NDArray, NDArray]:
+    def _stats_from_meta(self, meta: bytes) -> tuple[float, NDArray[Any], NDArray[Any]]:
         alpha = struct.unpack_from("<f", meta, 0)[0]
         if not self.per_image_stats:
             assert self.stats is not None
@@ -181,7 +182,7 @@ class AnalogCodec:
         return index, g
 
     # ------------------------------------------------------------------ sender / receiver
-    def encode(self, x: NDArray, n_symbols: int) -> AnalogFrame:
+    def encode(self, x: NDArray[Any], n_symbols: int) -> AnalogFrame:
         """The frame of `x` (the codec's source shape) in exactly `n_symbols` complex symbols."""
         x = np.asarray(x)
         if tuple(x.shape) != self.shape:
@@ -206,7 +207,7 @@ class AnalogCodec:
         return AnalogFrame(out, struct.pack("<f", float(alpha)) + stats_meta, self.shape)
 
     def decode(
-        self, received: NDArray, meta: bytes, *, noise_var: float, gains: NDArray | None = None
+        self, received: NDArray[Any], meta: bytes, *, noise_var: float, gains: NDArray[Any] | None = None
     ) -> NDArray[np.float32]:
         """The LMMSE estimate of the source from the N received symbols (complex64; `gains` the
         per-symbol complex fading gains the receiver knows, None on AWGN; `noise_var` N0, the
@@ -255,7 +256,7 @@ class AnalogCodec:
         s2 = max(float(noise_var) / 2.0, 1e-12)
         den = np.bincount(index, weights=g * g / s2, minlength=self.n_chunks * self.chunk_values)
         lam = np.repeat(self.stats.var, self.chunk_values)
-        return (lam / (1.0 + lam * den)).reshape(self.n_chunks, self.chunk_values).mean(axis=1)
+        return np.asarray((lam / (1.0 + lam * den)).reshape(self.n_chunks, self.chunk_values).mean(axis=1), np.float64)
 
     def validate_meta(self, meta: bytes, n_symbols: int) -> None:
         """ValueError on malformed metadata: wrong length, a non-finite or non-positive scale, a

@@ -88,7 +88,11 @@ class AnalogStats:
 
 
 def fit(
-    samples: NDArray, scheme: str, chunk: int, channel: str | NDArray = "pca", info: dict[str, Any] | None = None
+    samples: NDArray[Any],
+    scheme: str,
+    chunk: int,
+    channel: str | NDArray[Any] = "pca",
+    info: dict[str, Any] | None = None,
 ) -> AnalogStats:
     """Fit statistics on (N, C, H, W) samples: the channel transform (`pca`, `ycbcr`, `identity` or
     a matrix), then each chunk's mean and variance over all its coefficients of all samples."""
@@ -96,18 +100,21 @@ def fit(
     if s.ndim != 4 or s.shape[0] < 1:
         raise ValueError(f"fit needs (N, C, H, W) samples, got shape {s.shape}")
     c = s.shape[1]
-    if isinstance(channel, str):
-        matrix = {
-            "pca": lambda: transform.pca_channels(s),
-            "ycbcr": lambda: transform.YCBCR,
-            "identity": lambda: np.eye(c),
-        }[channel]()
-    else:
+    if not isinstance(channel, str):
         matrix = np.asarray(channel, np.float64)
+    elif channel == "pca":
+        matrix = transform.pca_channels(s)
+    elif channel == "ycbcr":
+        matrix = transform.YCBCR
+    elif channel == "identity":
+        matrix = np.eye(c)
+    else:
+        raise ValueError(f"channel transform must be pca, ycbcr, identity or a matrix, got {channel!r}")
     chunks = np.stack([transform.to_chunks(transform.forward(x, matrix), chunk) for x in s])  # (N, n, b*b)
     mean = chunks.mean(axis=(0, 2))
     var = chunks.var(axis=(0, 2))
-    return AnalogStats(scheme, tuple(int(v) for v in s.shape[1:]), int(chunk), matrix, mean, var, dict(info or {}))
+    shape = (int(s.shape[1]), int(s.shape[2]), int(s.shape[3]))
+    return AnalogStats(scheme, shape, int(chunk), matrix, mean, var, dict(info or {}))
 
 
 def packaged_files(scheme: str, shape: tuple[int, ...]) -> list[Path]:

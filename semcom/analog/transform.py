@@ -9,6 +9,7 @@ Chunk order: channel-major, then the chunk's row and column in the frequency pla
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +25,7 @@ def dct_matrix(n: int) -> NDArray[np.float64]:
         raise ValueError(f"DCT size must be >= 1, got {n}")
     k = np.arange(n, dtype=np.float64)[:, None]
     i = np.arange(n, dtype=np.float64)[None, :]
-    d = np.sqrt(2.0 / n) * np.cos(np.pi * (2.0 * i + 1.0) * k / (2.0 * n))
+    d: NDArray[np.float64] = np.sqrt(2.0 / n) * np.cos(np.pi * (2.0 * i + 1.0) * k / (2.0 * n))
     d[0] /= np.sqrt(2.0)
     d.setflags(write=False)
     return d
@@ -39,37 +40,37 @@ def check_shape(shape: tuple[int, ...], chunk: int) -> tuple[int, int, int]:
     return c, h, w
 
 
-def forward(x: NDArray, channel: NDArray[np.float64]) -> NDArray[np.float64]:
+def forward(x: NDArray[Any], channel: NDArray[np.float64]) -> NDArray[np.float64]:
     """Channel transform then 2-D DCT: (C, H, W) -> (C, H, W) coefficients (float64)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.einsum("dc,chw->dhw", channel, x, optimize=True)
     dh, dw = dct_matrix(x.shape[1]), dct_matrix(x.shape[2])
-    return np.matmul(np.matmul(dh, y), dw.T)
+    return np.asarray(np.matmul(np.matmul(dh, y), dw.T), dtype=np.float64)
 
 
-def inverse(coeffs: NDArray, channel_inv: NDArray[np.float64]) -> NDArray[np.float64]:
+def inverse(coeffs: NDArray[Any], channel_inv: NDArray[np.float64]) -> NDArray[np.float64]:
     """The inverse of `forward`, given the channel transform's inverse."""
     coeffs = np.asarray(coeffs, dtype=np.float64)
     dh, dw = dct_matrix(coeffs.shape[1]), dct_matrix(coeffs.shape[2])
     y = np.matmul(np.matmul(dh.T, coeffs), dw)
-    return np.einsum("dc,chw->dhw", channel_inv, y, optimize=True)
+    return np.asarray(np.einsum("dc,chw->dhw", channel_inv, y, optimize=True), dtype=np.float64)
 
 
-def to_chunks(coeffs: NDArray, chunk: int) -> NDArray:
+def to_chunks(coeffs: NDArray[Any], chunk: int) -> NDArray[Any]:
     """(C, H, W) -> (n_chunks, chunk * chunk), in the module's chunk order."""
     c, h, w = coeffs.shape
     b = int(chunk)
     return coeffs.reshape(c, h // b, b, w // b, b).transpose(0, 1, 3, 2, 4).reshape(-1, b * b)
 
 
-def from_chunks(chunks: NDArray, shape: tuple[int, int, int], chunk: int) -> NDArray:
+def from_chunks(chunks: NDArray[Any], shape: tuple[int, int, int], chunk: int) -> NDArray[Any]:
     """The inverse of `to_chunks`."""
     c, h, w = shape
     b = int(chunk)
     return chunks.reshape(c, h // b, w // b, b, b).transpose(0, 1, 3, 2, 4).reshape(c, h, w)
 
 
-def pca_channels(samples: NDArray) -> NDArray[np.float64]:
+def pca_channels(samples: NDArray[Any]) -> NDArray[np.float64]:
     """The PCA channel transform (rows: eigenvectors, largest variance first) of (N, C, H, W)
     samples: decorrelates the channels at every position."""
     s = np.asarray(samples, dtype=np.float64)
