@@ -2,7 +2,8 @@
 
 Per request: the proxy's ChannelConfig, overridden field by field by `request.channel`;
 `semcom.link.transmit_packet` (bit-level modulation, noise, demapping, and the latent drop
-policy); then the received packet goes upstream with the proxy's TransmissionReport in
+policy; an analog latent's symbols get noise and fading as symbols, and the forwarded packet
+carries the receiver's channel state in `latent.analog.csi`); then the received packet goes upstream with the proxy's TransmissionReport in
 `request.report` (the receiver may use the SNR) and without `request.channel`, so a receiver
 sees what it would see from a sender. The reply is the receiver's, with the proxy's report
 (completed by the receiver's sanitising counts) and its timings added.
@@ -58,6 +59,10 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             convert.channel_config_from_proto(request.channel, self.base) if request.HasField("channel") else self.base
         )
         packet = convert.packet_from_proto(request.packet)
+        if packet.latent is not None and packet.latent.analog is not None and packet.latent.analog.csi is not None:
+            raise InvalidRequestError(
+                "packet.latent.analog.csi: a packet entering the channel carries no channel state (the channel sets it)"
+            )
         mode = convert.mode_label(request.params.mode)
         t_channel = time.perf_counter()
         try:

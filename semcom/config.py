@@ -79,7 +79,7 @@ _SETTINGS: list[Setting] = [
     Setting(
         "SEMCOM_LATENT_ENCODING",
         "float64",
-        "sender default latent encoding: float64 (paper) | float32 | float16 | int8 | int8g | int6 | int6g | int4 | int4g (docs/payload.md)",
+        "sender default latent encoding: float64 (paper) | float32 | float16 | int8 | int8g | int6 | int6g | int4 | int4g (docs/payload.md) | analog[:OPTIONS] (analog symbols, docs/channel.md)",
     ),
     Setting(
         "SEMCOM_LATENT_POLICY",

@@ -12,6 +12,8 @@ the same 16-QAM AWGN channel (same Es/N0) as
   int8g+sMMSE  the best uncoded compact encoding (docs/evaluation.md): Gray int8, per-channel range
                at the 99.9th percentile, repaired at the receiver by the spatial MMSE "smmse";
   LDPC+AMC     int8 per channel, 5G LDPC with a CRC per segment, MCS picked by AMC (docs/fec.md);
+  analog       the latent as analog symbols in the int8 latent's airtime (no bits: noise degrades
+               it gracefully; LMMSE estimate at the receiver; docs/channel.md "Analog latent");
 
 and, when the profile has real diffusion weights (`--profile paper` on a machine that has them,
 or a local profile directory), also as the paper's text-only and text + latent reconstructions.
@@ -21,7 +23,7 @@ A clean-channel float64 transmission gives the codec's own quality as a referenc
 Es/N0 = Eb/N0 + 6.02 dB (SNR per channel symbol), so coded and uncoded links share one channel
 and the symbols each uses can be compared. Writes to --out:
 
-* contact_sheet.png - per photo and SNR one row: original | float64 | int8g+sMMSE | LDPC+AMC
+* contact_sheet.png - per photo and SNR one row: original | float64 | int8g+sMMSE | LDPC+AMC | analog
                       [| text | text + latent], each cell labelled with its SSIM and the latent's
                       channel symbols; under each row the caption sent and received (corrupted
                       characters in red);
@@ -94,6 +96,7 @@ CODEC_VARIANTS = (
         clip_percentile=99.9,
     ),
     Variant("ldpc-amc", "LDPC + AMC, int8", "int8", "latent", fec="ldpc", policy="amc", repair=None, per_channel=True),
+    Variant("analog", "analog, int8 airtime", "analog", "latent", policy="auto", repair=None),
 )
 DIFFUSION_VARIANTS = (
     Variant("text", "text only (diffusion)", "float64", "text", policy="never", diffusion=True),
@@ -415,7 +418,9 @@ def _sheet_cell(pen: _SheetPen, x: int, y: int, record: dict | None) -> None:
     pen.sheet.paste(record["image"].resize((cell, cell)), (x, y))
     draw.text((x, y + cell + 2), f"SSIM {record['ssim']:.3f}", fill="black", font=small)
     detail = f"{record['latent_symbols']:,} sym"
-    if record.get("mcs"):
+    if record.get("latent_analog_symbols"):  # analog symbols + their header (coded at a fixed MCS)
+        detail += f", {record['latent_analog_symbols']:,} analog"
+    elif record.get("mcs"):
         detail += f" {record['mcs']}"
     if record.get("latent_dropped"):
         detail = "latent dropped"
@@ -824,6 +829,7 @@ def _transmission_record(
         "ssim": float(ssim(reference, recon)),
         "psnr_db": value_psnr if math.isfinite(value_psnr) else None,
         "latent_symbols": int(latent.symbols),
+        "latent_analog_symbols": int(latent.analog_symbols),
         "latent_bits": int(latent.bits),
         "latent_info_bits": int(latent.info_bits),
         "latent_bit_errors": int(latent.bit_errors),

@@ -83,7 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--adaptive-strength", action="store_true", help="map the reported SNR to the strength")
     r.add_argument("--caption", help="send this caption instead of the sender's own")
     r.add_argument(
-        "--encoding", default=None, help="latent encoding on the wire (default: the sender's SEMCOM_LATENT_ENCODING)"
+        "--encoding",
+        default=None,
+        help="latent encoding on the wire, or analog[:OPTIONS] for analog symbols (docs/channel.md; "
+        "default: the sender's SEMCOM_LATENT_ENCODING)",
     )
     r.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per latent channel")
     r.add_argument(
@@ -181,7 +184,7 @@ def channel_override(args: argparse.Namespace):
     return msg if given else None
 
 
-_UINT64_FIELDS = {"bits", "info_bits", "bit_errors", "symbols", "total_symbols", "seed"}
+_UINT64_FIELDS = {"bits", "info_bits", "bit_errors", "symbols", "total_symbols", "seed", "analog_symbols"}
 
 
 def report_dict(report) -> dict:
@@ -198,6 +201,7 @@ def report_dict(report) -> dict:
 
 def result_record(result, source: str, output: Path) -> dict:
     """One image's entry of report.json."""
+    from semcom.cli.transmit import snr_note
     from semcom.rpc.convert import mode_label, repair_label
 
     return {
@@ -213,6 +217,7 @@ def result_record(result, source: str, output: Path) -> dict:
         "latent_repair_used": repair_label(result.latent_repair_used),
         "size": [result.reconstruction.width, result.reconstruction.height],
         "report": report_dict(result.report),
+        "snr_note": snr_note(result.report),
         "timings": dict(sorted(result.timings.items())),
     }
 
@@ -369,10 +374,14 @@ class Batch:
 
 def _print_result(record: dict) -> None:
     rep = record["report"]
+    latent = (
+        f"analog latent in {rep['latent']['analog_symbols']} symbols at Es/N0 {rep['esn0_db']:.2f} dB"
+        if rep.get("latent_analog")
+        else f"latent bit errors {rep['latent']['bit_errors']}"
+    )
     print(
         f"{record['image']}: {record['mode_used']}, {record['steps_executed']} steps, "
-        f"caption {record['caption_received']!r}, latent bit errors "
-        f"{rep['latent']['bit_errors']}{' (dropped)' if rep['latent_dropped'] else ''}, "
+        f"caption {record['caption_received']!r}, {latent}{' (dropped)' if rep['latent_dropped'] else ''}, "
         f"{record['timings'].get('total', 0):.2f} s -> {record['output']}",
         flush=True,
     )

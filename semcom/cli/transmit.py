@@ -47,7 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
-    g.add_argument("--encoding", default=None, help="latent encoding (default: SEMCOM_LATENT_ENCODING)")
+    g.add_argument(
+        "--encoding",
+        default=None,
+        help="latent encoding: float64 | ... | int4g, or analog[:OPTIONS] for analog symbols "
+        "(docs/channel.md; default: SEMCOM_LATENT_ENCODING)",
+    )
     g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
     g.add_argument(
         "--clip-percentile",
@@ -123,6 +128,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value
+
+
+def snr_note(report: Any) -> str:
+    """What the report's SNR numbers mean: with an analog latent only Es/N0 describes its link."""
+    if getattr(report, "latent_analog", False):
+        return (
+            "analog latent: only Es/N0 is defined for it (symbols carry no bits); ebn0_db is the "
+            "modulation's Eb/N0 at that Es/N0, for the digital fields"
+        )
+    return ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,18 +240,23 @@ def _run(args: argparse.Namespace) -> int:
             "guidance_used": result.guidance_used,
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
-            "encoding": args.encoding,
+            "encoding": packet.latent.analog.spec if packet.latent and packet.latent.analog else args.encoding,
             "report": _jsonable(report),
+            "snr_note": snr_note(report),
             "timings": done.timings,
         }
         (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
         records.append(record)
         if not args.json:
+            latent = (
+                f"analog latent in {report.latent.analog_symbols} symbols at Es/N0 {report.esn0_db:.2f} dB"
+                if report.latent_analog
+                else f"{report.latent.bit_errors} latent bit errors"
+            )
             print(
                 f"{path.name}: {result.mode_used}, {result.steps_executed} steps, "
                 f"caption {record['caption_sent']!r} -> {record['caption_received']!r}, "
-                f"{report.latent.bit_errors} latent bit errors, {result.values_sanitised} values sanitised "
-                f"-> {png}"
+                f"{latent}, {result.values_sanitised} values sanitised -> {png}"
             )
     if args.json:
         print(json.dumps(records, indent=2))

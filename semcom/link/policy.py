@@ -12,6 +12,12 @@ Policies (`ChannelConfig.latent_policy`):
   budget (`semcom.fec.amc.latent_airtime_budget`); the latent is dropped when there is none.
   The Es/N0 is the one the coded link uses: `cfg.snr_db` read in its convention with the
   configured modulation (see `semcom.fec.link`).
+
+An analog latent (`LatentPayload.analog`, docs/channel.md "Analog latent") degrades with the SNR
+instead of failing at a cliff, so it is never dropped for a low SNR unless that is asked for:
+``auto`` and ``amc`` send it (AMC has no MCS to choose for symbols that carry no bits; its header
+always crosses at the most robust MCS, `semcom.link.analog`), ``threshold`` given explicitly still
+applies, ``never`` drops it.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ def effective_policy(cfg: ChannelConfig) -> str:
 def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
     """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``)."""
     policy = effective_policy(cfg)
+    if latent.analog is not None and (cfg.latent_policy == "auto" or policy == "amc"):
+        return LatentDecision(True)
     if policy == "always":
         return LatentDecision(True)
     if policy == "never":

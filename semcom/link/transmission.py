@@ -205,9 +205,15 @@ def _transmit(
     rx_caption = np.packbits(caption_result.rx_bits).tobytes()
 
     latent, latent_report, dropped, reason, latent_llr = packet.latent, FieldReport(), False, "", None
+    analog = latent is not None and latent.analog is not None
     if latent is not None:
         decision = decide_latent(cfg, latent)
-        if decision.send:
+        if decision.send and analog:
+            from semcom.link.analog import transmit_payload
+
+            latent, latent_report, reason = transmit_payload(latent, cfg, latent_rng)
+            dropped = latent is None
+        elif decision.send:
             latent_bits = np.unpackbits(np.frombuffer(latent.data, dtype=np.uint8))
             if soft_latent:
                 latent_result = transmit_bits(latent_bits, cfg, latent_rng, soft_output=True)
@@ -219,7 +225,10 @@ def _transmit(
         else:
             latent, dropped, reason = None, True, decision.reason
 
-    esn0_db, ebn0_db = _report_snr(cfg, [caption_report, latent_report])
+    if analog:  # only Es/N0 describes an analog latent's link; Eb/N0 is the modulation's, uncoded
+        esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])
+    else:
+        esn0_db, ebn0_db = _report_snr(cfg, [caption_report, latent_report])
     report = TransmissionReport(
         channel=cfg,
         esn0_db=esn0_db,
@@ -230,5 +239,6 @@ def _transmit(
         drop_reason=reason,
         total_symbols=caption_report.symbols + latent_report.symbols,
         channel_seconds=time.perf_counter() - start,
+        latent_analog=analog,
     )
     return dataclasses.replace(packet, caption=rx_caption, latent=latent), report, latent_llr

@@ -98,6 +98,7 @@ class FieldReport:
     mcs: str = ""
     values_sanitised: int = 0  # filled by the receiver
     chars_replaced: int = 0  # filled by the receiver
+    analog_symbols: int = 0  # analog latent: complex symbols sent without bits (included in `symbols`)
 
 
 @dataclass
@@ -111,6 +112,9 @@ class TransmissionReport:
     drop_reason: str = ""
     total_symbols: int = 0
     channel_seconds: float = 0.0
+    # The latent crossed as analog symbols: only Es/N0 describes its link; ebn0_db is then the
+    # configured modulation's Eb/N0 at that Es/N0, not a property of the analog latent.
+    latent_analog: bool = False
 
     @property
     def snr(self) -> Snr:

@@ -120,6 +120,8 @@ def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
 
     if payload is None or link is None or link.fec != "none" or link.model == "none":
         return False
+    if getattr(payload, "analog", None) is not None:  # no bits: the analog codec's LMMSE estimate instead
+        return False
     try:
         return get_encoding(payload.encoding).family != "float"
     except ValueError:
@@ -149,7 +151,18 @@ def _latent_values(
 ) -> tuple[NDArray[np.floating[Any]], int]:
     """The received latent's values and how many of them the receiver changed: plain decoding when
     `repair` is "none", else the `repair` treatment for the link's bit error rates (its time goes
-    to `timings["repair"]`)."""
+    to `timings["repair"]`). An analog latent is the codec's estimate from its symbols and channel
+    state (`semcom.link.analog.decode_payload`), clamped to the codec's valid range."""
+    if payload.analog is not None:
+        from semcom.link.analog import decode_payload
+
+        values = decode_payload(payload)
+        lo, hi = float(codec.valid_min), float(codec.valid_max)
+        outside = ~np.isfinite(values) | (values < lo) | (values > hi)
+        sanitised = int(np.count_nonzero(outside))
+        if sanitised:
+            values = np.clip(np.nan_to_num(values, nan=0.0, posinf=hi, neginf=lo), lo, hi).astype(np.float32)
+        return values, sanitised
     if repair == "none":
         decoded = decode_latent(payload, codec)
         return decoded.values, decoded.values_sanitised

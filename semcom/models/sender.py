@@ -4,7 +4,8 @@ caption: the one supplied, else BLIP's (the captioner is loaded only then), 8-bi
 77 characters on a word boundary (`semcom.payload.encode_caption`).
 latent: the image resized to size x size (Lanczos), scaled to [-1, 1], encoded by the profile's
 codec (SD VAE: posterior sample x 0.18215 as in the paper, or the posterior mean), then packed
-with `semcom.payload.encode_latent` in the chosen encoding. `encode_batch` does many images at
+with `semcom.payload.encode_latent` in the chosen encoding, or, for an ``analog[:OPTIONS]``
+encoding, mapped onto complex channel symbols (`semcom.link.analog.encode_payload`). `encode_batch` does many images at
 once: one BLIP call for the missing captions, one encoder call per coded size (per-item seeds).
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from semcom.link.analog import canonical, encode_payload, is_analog, names_scheme
 from semcom.models.images import check_size, to_model_input
 from semcom.payload.caption import encode_caption
 from semcom.payload.latent import encode_latent
@@ -198,6 +200,9 @@ class Sender:
             raise TypeError(f"caption must be str or None, got {type(caption).__name__}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
             raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+        encoding = item.get("encoding", "float64")
+        if names_scheme(encoding):
+            encoding = canonical(encoding)  # ValueError naming a malformed spec, before any model runs
         size = item.get("size")
         side = check_size(self.models.spec.image_size if size is None else size)
         return _Job(
@@ -207,7 +212,7 @@ class Sender:
             seed=seed,
             side=side,
             sample_posterior=bool(item.get("sample_posterior", True)),
-            encoding=item.get("encoding", "float64"),
+            encoding=encoding,
             per_channel=bool(item.get("per_channel", False)),
             clip=item.get("clip"),
             percentile=_percentile(item.get("percentile", 100.0)),
@@ -219,8 +224,14 @@ class Sender:
             raise RuntimeError("_pack needs the caption and latent stages to have run")
         caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
-        extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}
-        payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip, **extra)
+        if is_analog(job.encoding):  # values as complex channel symbols (semcom.link.analog)
+            from semcom import config
+
+            cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
+            payload = encode_payload(job.latent, job.encoding, len(caption_bytes), max_bytes=cap)
+        else:
+            extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}
+            payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip, **extra)
         job.timings["pack"] = time.perf_counter() - t0
         return SemanticPacket(
             caption=caption_bytes,

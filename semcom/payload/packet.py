@@ -39,13 +39,53 @@ class CodecInfo:
 
 
 @dataclass(frozen=True)
+class ChannelState:
+    """What the receiver knows of the channel an analog latent crossed (perfect CSI): the complex
+    noise variance per symbol and, on block fading, one complex gain per block of `block_length`
+    symbols (float32 (I, Q) pairs, little-endian; empty: no fading)."""
+
+    noise_var: float
+    gains: bytes = b""
+    block_length: int = 0
+
+
+@dataclass(frozen=True)
+class AnalogPayload:
+    """An analog latent on the wire (docs/channel.md "Analog latent").
+
+    `symbols`: complex channel symbols as float32 (I, Q) pairs, little-endian (8 bytes each), unit
+    average energy; `meta`: the codec's side information, which crosses the digital path as the
+    latent's header; `csi`: set by the channel (None as the sender sends it).
+    """
+
+    spec: str  # canonical semcom.analog spec text, e.g. "analog", "analog:frac=1/2"
+    symbols: bytes
+    meta: bytes = b""
+    csi: ChannelState | None = None
+
+    @property
+    def n_symbols(self) -> int:
+        return len(self.symbols) // 8
+
+
+@dataclass(frozen=True)
 class LatentPayload:
-    """An encoded latent: shape, encoding name, raw little-endian bytes, quantisation params."""
+    """An encoded latent: shape, encoding name, raw little-endian bytes, quantisation params.
+
+    An analog latent has encoding "analog", no `data`, and its symbols in `analog`.
+    """
 
     shape: tuple[int, ...]
-    encoding: str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ...
+    encoding: (
+        str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ... | "analog"
+    )
     data: bytes
     quant: QuantParams | None = None
+    analog: AnalogPayload | None = None
+
+    @property
+    def is_analog(self) -> bool:
+        return self.analog is not None
 
 
 @dataclass(frozen=True)

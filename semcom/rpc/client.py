@@ -197,6 +197,7 @@ def image_request(
 
     A parameter left None stays unset on the wire, so the services' configured defaults apply
     (e.g. `latent_encoding`: the sender's SEMCOM_LATENT_ENCODING; `sample_posterior`: true).
+    `latent_encoding` "analog[:OPTIONS]" sends the analog latent (the spec in `analog_spec`).
     Seeds: `seeds` (explicit per role), else the user `seed` of image `index`, derived into
     independent sender / channel / receiver seeds (`RoleSeeds.derive(seed, index)`, as
     `semcom transmit` does); a channel seed already in `channel` is kept.
@@ -204,6 +205,7 @@ def image_request(
     `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default);
     `preset`: the reproduction preset (None: the receiver's default, docs/models.md).
     """
+    from semcom.link.analog import canonical, names_scheme
     from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 
     roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
@@ -224,7 +226,10 @@ def image_request(
         if value is not None:
             setattr(params, name, value)
     req = sender_pb2.ImageRequest(request_id=request_id or uuid.uuid4().hex[:12], image=data, params=params)
-    if latent_encoding is not None:
+    if latent_encoding is not None and names_scheme(latent_encoding):  # "analog[:OPTIONS]": the spec travels as text
+        req.latent_encoding = LATENT_ENCODINGS["analog"]
+        req.analog_spec = canonical(latent_encoding)
+    elif latent_encoding is not None:
         req.latent_encoding = enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding")
     if sample_posterior is not None:
         req.sample_posterior = sample_posterior

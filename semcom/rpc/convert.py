@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
-from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams, SemanticPacket
+from semcom.payload.packet import AnalogPayload, ChannelState, CodecInfo, LatentPayload, QuantParams, SemanticPacket
 from semcom.rpc.errors import InvalidRequestError
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, sender_pb2
 
@@ -41,6 +41,7 @@ LATENT_ENCODINGS: dict[str, packet_pb2.LatentEncoding] = {
     "int6g": packet_pb2.LATENT_ENCODING_INT6_GRAY,
     "int4": packet_pb2.LATENT_ENCODING_INT4,
     "int4g": packet_pb2.LATENT_ENCODING_INT4_GRAY,
+    "analog": packet_pb2.LATENT_ENCODING_ANALOG,  # options travel in AnalogSymbols.spec / ImageRequest.analog_spec
 }
 MODES: dict[str, receiver_pb2.Mode] = {
     "auto": receiver_pb2.MODE_AUTO,
@@ -127,6 +128,8 @@ def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.Sem
         msg.latent.shape.extend(latent.shape)
         msg.latent.encoding = enum_number(LATENT_ENCODINGS, latent.encoding, "latent.encoding")
         msg.latent.data = bytes(latent.data)
+        if latent.analog is not None:
+            _analog_to_proto(latent.analog, msg.latent.analog)
         if latent.quant is not None:
             msg.latent.quant.per_channel = latent.quant.per_channel
             msg.latent.quant.lo.extend(latent.quant.lo)
@@ -134,11 +137,61 @@ def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.Sem
     return msg
 
 
-def latent_from_proto(msg: packet_pb2.LatentTensor) -> LatentPayload:
-    """Wire latent -> core payload, refusing a byte length that disagrees with shape x encoding."""
+def _analog_to_proto(analog: AnalogPayload, msg: packet_pb2.AnalogSymbols) -> None:
+    msg.spec = analog.spec
+    msg.symbols = analog.symbols
+    msg.meta = analog.meta
+    if analog.csi is not None:
+        msg.csi.noise_var = analog.csi.noise_var
+        msg.csi.gains = analog.csi.gains
+        msg.csi.block_length = analog.csi.block_length
+
+
+def _analog_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int) -> LatentPayload:
+    """Wire analog latent -> core payload, checked (`semcom.link.analog.check_payload`): the spec,
+    float32 (I, Q) pairs, finite values, the budget's symbol count, unit energy as sent, side
+    information the codec accepts, a channel state that fits the symbols."""
+    from semcom.link.analog import check_payload
+    from semcom.payload.latent import check_shape
+
+    if not msg.HasField("analog"):
+        raise InvalidRequestError("packet.latent: LATENT_ENCODING_ANALOG needs latent.analog (the symbols)")
+    if msg.data or (msg.HasField("quant") and (msg.quant.lo or msg.quant.hi)):
+        raise InvalidRequestError("packet.latent: an analog latent has no data bytes and no quantisation parameters")
+    try:
+        shape = check_shape(tuple(msg.shape))
+    except ValueError as exc:
+        raise InvalidRequestError(f"packet.latent.shape: {exc}") from None
+    a = msg.analog
+    csi = (
+        ChannelState(noise_var=a.csi.noise_var, gains=bytes(a.csi.gains), block_length=a.csi.block_length)
+        if a.HasField("csi")
+        else None
+    )
+    payload = LatentPayload(
+        shape=shape,
+        encoding="analog",
+        data=b"",
+        analog=AnalogPayload(spec=a.spec, symbols=bytes(a.symbols), meta=bytes(a.meta), csi=csi),
+    )
+    try:
+        check_payload(payload, caption_bytes)
+    except ValueError as exc:
+        raise InvalidRequestError(f"packet.latent.analog: {exc}") from None
+    return payload
+
+
+def latent_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int = 0) -> LatentPayload:
+    """Wire latent -> core payload, refusing a byte length that disagrees with shape x encoding.
+
+    `caption_bytes`: the packet's caption length, which an analog latent's budget depends on."""
     from semcom.payload.latent import check_shape, get_encoding
 
     name = enum_name(LATENT_ENCODINGS, msg.encoding, "packet.latent.encoding")
+    if name == "analog":
+        return _analog_from_proto(msg, caption_bytes)
+    if msg.HasField("analog"):
+        raise InvalidRequestError(f"packet.latent.analog is set, but the encoding is {name}, not analog")
     try:
         shape = check_shape(tuple(msg.shape))
     except ValueError as exc:
@@ -190,7 +243,7 @@ def packet_from_proto(msg: packet_pb2.SemanticPacket) -> SemanticPacket:
         raise InvalidRequestError(
             f"packet.version {msg.version} is not supported (this service speaks {PACKET_VERSION})"
         )
-    latent = latent_from_proto(msg.latent) if msg.HasField("latent") else None
+    latent = latent_from_proto(msg.latent, len(msg.caption)) if msg.HasField("latent") else None
     return SemanticPacket(
         caption=bytes(msg.caption),
         latent=latent,
@@ -269,6 +322,7 @@ def report_to_proto(report: TransmissionReport) -> channel_pb2.TransmissionRepor
         drop_reason=report.drop_reason,
         total_symbols=report.total_symbols,
         channel_seconds=report.channel_seconds,
+        latent_analog=report.latent_analog,
     )
 
 
@@ -283,6 +337,7 @@ def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport
         drop_reason=msg.drop_reason,
         total_symbols=msg.total_symbols,
         channel_seconds=msg.channel_seconds,
+        latent_analog=msg.latent_analog,
     )
 
 
@@ -336,6 +391,15 @@ def latent_spec_from_proto(msg: sender_pb2.ImageRequest, default_encoding: str, 
     from semcom.pipeline.types import LatentSpec
 
     encoding = enum_name(LATENT_ENCODINGS, msg.latent_encoding, "latent_encoding", default_encoding)
+    from semcom.link.analog import canonical, names_scheme
+
+    if msg.analog_spec or names_scheme(encoding):
+        if msg.analog_spec and msg.latent_encoding not in (0, packet_pb2.LATENT_ENCODING_ANALOG):
+            raise InvalidRequestError(f"analog_spec is set, but latent_encoding is {encoding}, not analog")
+        try:
+            encoding = canonical(msg.analog_spec or encoding)
+        except ValueError as exc:
+            raise InvalidRequestError(f"analog_spec: {exc}") from None
     per_channel, clip = bool(msg.HasField("quant") and msg.quant.per_channel), None
     if msg.HasField("quant") and (msg.quant.lo or msg.quant.hi):
         q = msg.quant

@@ -12,6 +12,9 @@ request_id                       SEMCOM_MAX_REQUEST_ID_CHARS (128)   sender, cha
 caption (ImageRequest, packet)   SEMCOM_MAX_CAPTION_CHARS (77)       sender, channel, receiver
 latent shape / values            rank 3, SEMCOM_MAX_LATENT_VALUES    channel, receiver
 latent data bytes                SEMCOM_MAX_LATENT_BYTES             channel, receiver
+analog symbols / meta /          SEMCOM_MAX_LATENT_BYTES each        channel, receiver
+  csi gains bytes
+analog csi.block_length          SEMCOM_MAX_FADING_BLOCK_LENGTH      channel, receiver
 coded size / output pixels       SEMCOM_MAX_OUTPUT_PIXELS (1024^2)   channel, receiver (+ latent
                                                                      x spatial factor there)
 params.num_inference_steps       SEMCOM_MAX_INFERENCE_STEPS (999)    sender, channel, receiver
@@ -129,6 +132,8 @@ def check_reconstruct_request(request: Any, limits: Limits | None = None, spatia
         values = shape[0] * shape[1] * shape[2]
         _over(f"packet.latent values (shape {shape})", values, limits.max_latent_values, "SEMCOM_MAX_LATENT_VALUES")
         _over("packet.latent.data bytes", len(latent.data), limits.max_latent_bytes, "SEMCOM_MAX_LATENT_BYTES")
+        if latent.HasField("analog"):
+            _analog(latent.analog, limits)
         if spatial_factor:
             pixels = shape[1] * spatial_factor * shape[2] * spatial_factor
             _over(
@@ -137,3 +142,28 @@ def check_reconstruct_request(request: Any, limits: Limits | None = None, spatia
                 limits.max_output_pixels,
                 "SEMCOM_MAX_OUTPUT_PIXELS",
             )
+
+
+def _analog(analog: Any, limits: Limits) -> None:
+    """Bounds of an analog latent (`packet.latent.analog`): each byte field as the latent's data,
+    the channel state's block length as a requested fading block length."""
+    for name in ("symbols", "meta"):
+        _over(
+            f"packet.latent.analog.{name} bytes",
+            len(getattr(analog, name)),
+            limits.max_latent_bytes,
+            "SEMCOM_MAX_LATENT_BYTES",
+        )
+    if analog.HasField("csi"):
+        _over(
+            "packet.latent.analog.csi.gains bytes",
+            len(analog.csi.gains),
+            limits.max_latent_bytes,
+            "SEMCOM_MAX_LATENT_BYTES",
+        )
+        _over(
+            "packet.latent.analog.csi.block_length",
+            analog.csi.block_length,
+            limits.max_fading_block_length,
+            "SEMCOM_MAX_FADING_BLOCK_LENGTH",
+        )

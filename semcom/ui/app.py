@@ -249,7 +249,12 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     channel = gr.Radio(list(be.CHANNELS), value=defaults.channel_model, label="channel")
                 with gr.Row():
                     mode = gr.Dropdown(list(be.MODES), value=defaults.mode, label="receiver mode")
-                    encoding = gr.Dropdown(list(LATENT_ENCODINGS), value=defaults.encoding, label="latent encoding")
+                    encoding = gr.Dropdown(
+                        [*LATENT_ENCODINGS, *be.ANALOG_CHOICES],
+                        value=defaults.encoding,
+                        allow_custom_value=True,  # any analog[:OPTIONS] spec (docs/channel.md)
+                        label="latent encoding (analog: symbols, no bits; analog:OPTIONS typed in)",
+                    )
                     int_clip = gr.Checkbox(value=defaults.int_clip, label="int encodings: per-channel range, p99.9")
                     repair = gr.Dropdown(
                         list(be.REPAIRS), value=defaults.latent_repair, label="latent repair (int latent, uncoded)"

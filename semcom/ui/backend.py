@@ -38,6 +38,8 @@ CHANNELS = ("awgn", "rayleigh")
 SNR_CONVENTIONS = ("ebn0", "esn0")
 FEC = ("none", "ldpc")
 REPAIRS = ("none", "mmse", "smmse")
+# analog latents offered besides "analog" (the int8 latent's airtime); any analog[:OPTIONS] is accepted
+ANALOG_CHOICES = ("analog:frac=1/2", "analog:budget=float16")
 
 
 class UiError(Exception):
@@ -323,12 +325,14 @@ def report_html(outcome: Outcome, title: str) -> str:
     rep = outcome.report
     rows = []
     if rep is not None:
-        for name, f in (("caption", rep.caption), ("latent", rep.latent)):
+        latent_name = "latent header + analog symbols" if rep.latent_analog else "latent"
+        for name, f in (("caption", rep.caption), (latent_name, rep.latent)):
             ber = f"{f.bit_errors / f.info_bits:.2e}" if f.info_bits else "-"
             seg = f"{f.segments_failed}/{f.segments}" if f.segments else "-"
+            symbols = f"{f.symbols} ({f.analog_symbols} analog)" if f.analog_symbols else f"{f.symbols}"
             rows.append(
                 f"<tr><td>{name}</td><td>{f.info_bits}</td><td>{f.bits}</td><td>{f.bit_errors}</td>"
-                f"<td>{ber}</td><td>{f.symbols}</td><td>{html.escape(f.mcs or 'uncoded')}</td>"
+                f"<td>{ber}</td><td>{symbols}</td><td>{html.escape(f.mcs or 'uncoded')}</td>"
                 f"<td>{seg}</td></tr>"
             )
         fate = (
@@ -336,10 +340,16 @@ def report_html(outcome: Outcome, title: str) -> str:
             if rep.latent_dropped
             else "latent sent"
         )
-        link = (
-            f"{rep.channel.model}, {rep.channel.modulation}, Es/N0 {rep.esn0_db:.2f} dB, "
-            f"Eb/N0 {rep.ebn0_db:.2f} dB per information bit, {rep.total_symbols} symbols"
-        )
+        if rep.latent_analog:  # analog symbols carry no bits: no Eb/N0 describes the latent
+            link = (
+                f"{rep.channel.model}, analog latent + {rep.channel.modulation} caption, Es/N0 {rep.esn0_db:.2f} dB "
+                f"(analog latent: only Es/N0 is defined), {rep.total_symbols} symbols"
+            )
+        else:
+            link = (
+                f"{rep.channel.model}, {rep.channel.modulation}, Es/N0 {rep.esn0_db:.2f} dB, "
+                f"Eb/N0 {rep.ebn0_db:.2f} dB per information bit, {rep.total_symbols} symbols"
+            )
     else:
         fate, link = "no report", ""
     ssim = f"{outcome.ssim:.4f}" if outcome.ssim is not None else "n/a"
@@ -378,6 +388,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "encoding": "float16",
         "fec": "ldpc",
         "mcs": "auto",
+        "latent_policy": "auto",
+        "latent_repair": "none",
+    },
+    # the int8 latent's airtime as analog symbols (docs/channel.md "Analog latent"); never dropped for low SNR
+    "analog latent (int8 airtime)": {
+        "encoding": "analog",
+        "fec": "none",
         "latent_policy": "auto",
         "latent_repair": "none",
     },

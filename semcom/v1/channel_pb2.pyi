@@ -94,7 +94,7 @@ class ChannelConfig(_message.Message):
     def __init__(self, snr_db: _Optional[float] = ..., snr_convention: _Optional[_Union[SnrConvention, str]] = ..., modulation: _Optional[_Union[Modulation, str]] = ..., model: _Optional[_Union[ChannelModel, str]] = ..., seed: _Optional[int] = ..., latent_policy: _Optional[_Union[LatentPolicy, str]] = ..., drop_threshold_db: _Optional[float] = ..., fec: _Optional[_Union[Fec, str]] = ..., mcs: _Optional[str] = ..., soft_demapping: _Optional[bool] = ..., fading_block_length: _Optional[int] = ...) -> None: ...
 
 class FieldReport(_message.Message):
-    __slots__ = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs", "values_sanitised", "chars_replaced")
+    __slots__ = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs", "values_sanitised", "chars_replaced", "analog_symbols")
     BITS_FIELD_NUMBER: _ClassVar[int]
     INFO_BITS_FIELD_NUMBER: _ClassVar[int]
     BIT_ERRORS_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +104,7 @@ class FieldReport(_message.Message):
     MCS_FIELD_NUMBER: _ClassVar[int]
     VALUES_SANITISED_FIELD_NUMBER: _ClassVar[int]
     CHARS_REPLACED_FIELD_NUMBER: _ClassVar[int]
+    ANALOG_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     bits: int
     info_bits: int
     bit_errors: int
@@ -113,10 +114,11 @@ class FieldReport(_message.Message):
     mcs: str
     values_sanitised: int
     chars_replaced: int
-    def __init__(self, bits: _Optional[int] = ..., info_bits: _Optional[int] = ..., bit_errors: _Optional[int] = ..., symbols: _Optional[int] = ..., segments: _Optional[int] = ..., segments_failed: _Optional[int] = ..., mcs: _Optional[str] = ..., values_sanitised: _Optional[int] = ..., chars_replaced: _Optional[int] = ...) -> None: ...
+    analog_symbols: int
+    def __init__(self, bits: _Optional[int] = ..., info_bits: _Optional[int] = ..., bit_errors: _Optional[int] = ..., symbols: _Optional[int] = ..., segments: _Optional[int] = ..., segments_failed: _Optional[int] = ..., mcs: _Optional[str] = ..., values_sanitised: _Optional[int] = ..., chars_replaced: _Optional[int] = ..., analog_symbols: _Optional[int] = ...) -> None: ...
 
 class TransmissionReport(_message.Message):
-    __slots__ = ("channel", "esn0_db", "ebn0_db", "caption", "latent", "latent_dropped", "drop_reason", "total_symbols", "channel_seconds")
+    __slots__ = ("channel", "esn0_db", "ebn0_db", "caption", "latent", "latent_dropped", "drop_reason", "total_symbols", "channel_seconds", "latent_analog")
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     ESN0_DB_FIELD_NUMBER: _ClassVar[int]
     EBN0_DB_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +128,7 @@ class TransmissionReport(_message.Message):
     DROP_REASON_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LATENT_ANALOG_FIELD_NUMBER: _ClassVar[int]
     channel: ChannelConfig
     esn0_db: float
     ebn0_db: float
@@ -135,4 +138,5 @@ class TransmissionReport(_message.Message):
     drop_reason: str
     total_symbols: int
     channel_seconds: float
-    def __init__(self, channel: _Optional[_Union[ChannelConfig, _Mapping]] = ..., esn0_db: _Optional[float] = ..., ebn0_db: _Optional[float] = ..., caption: _Optional[_Union[FieldReport, _Mapping]] = ..., latent: _Optional[_Union[FieldReport, _Mapping]] = ..., latent_dropped: _Optional[bool] = ..., drop_reason: _Optional[str] = ..., total_symbols: _Optional[int] = ..., channel_seconds: _Optional[float] = ...) -> None: ...
+    latent_analog: bool
+    def __init__(self, channel: _Optional[_Union[ChannelConfig, _Mapping]] = ..., esn0_db: _Optional[float] = ..., ebn0_db: _Optional[float] = ..., caption: _Optional[_Union[FieldReport, _Mapping]] = ..., latent: _Optional[_Union[FieldReport, _Mapping]] = ..., latent_dropped: _Optional[bool] = ..., drop_reason: _Optional[str] = ..., total_symbols: _Optional[int] = ..., channel_seconds: _Optional[float] = ..., latent_analog: _Optional[bool] = ...) -> None: ...

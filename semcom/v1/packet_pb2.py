@@ -24,25 +24,29 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16semcom/v1/packet.proto\x12\tsemcom.v1\":\n\x0bQuantParams\x12\x13\n\x0bper_channel\x18\x01 \x01(\x08\x12\n\n\x02lo\x18\x02 \x03(\x02\x12\n\n\x02hi\x18\x03 \x03(\x02\"\x7f\n\x0cLatentTensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12+\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32\x19.semcom.v1.LatentEncoding\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12%\n\x05quant\x18\x04 \x01(\x0b\x32\x16.semcom.v1.QuantParams\"i\n\tCodecInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x16\n\x0escaling_factor\x18\x03 \x01(\x02\x12\x11\n\tvalid_min\x18\x04 \x01(\x02\x12\x11\n\tvalid_max\x18\x05 \x01(\x02\"*\n\tImageSize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"&\n\x07\x46\x65\x63Info\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\x0b\n\x03mcs\x18\x02 \x01(\t\"\xcc\x02\n\x0eSemanticPacket\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x11\n\tpacket_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x03 \x01(\x0c\x12\'\n\x06latent\x18\x04 \x01(\x0b\x32\x17.semcom.v1.LatentTensor\x12#\n\x05\x63odec\x18\x05 \x01(\x0b\x32\x14.semcom.v1.CodecInfo\x12+\n\roriginal_size\x18\x06 \x01(\x0b\x32\x14.semcom.v1.ImageSize\x12(\n\ncoded_size\x18\x07 \x01(\x0b\x32\x14.semcom.v1.ImageSize\x12\x0f\n\x07profile\x18\x08 \x01(\t\x12\'\n\x0b\x63\x61ption_fec\x18\t \x01(\x0b\x32\x12.semcom.v1.FecInfo\x12&\n\nlatent_fec\x18\n \x01(\x0b\x32\x12.semcom.v1.FecInfo*\xb3\x02\n\x0eLatentEncoding\x12\x1f\n\x1bLATENT_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17LATENT_ENCODING_FLOAT64\x10\x01\x12\x1b\n\x17LATENT_ENCODING_FLOAT32\x10\x02\x12\x1b\n\x17LATENT_ENCODING_FLOAT16\x10\x03\x12\x18\n\x14LATENT_ENCODING_INT8\x10\x04\x12\x1d\n\x19LATENT_ENCODING_INT8_GRAY\x10\x05\x12\x18\n\x14LATENT_ENCODING_INT6\x10\x06\x12\x1d\n\x19LATENT_ENCODING_INT6_GRAY\x10\x07\x12\x18\n\x14LATENT_ENCODING_INT4\x10\x08\x12\x1d\n\x19LATENT_ENCODING_INT4_GRAY\x10\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16semcom/v1/packet.proto\x12\tsemcom.v1\":\n\x0bQuantParams\x12\x13\n\x0bper_channel\x18\x01 \x01(\x08\x12\n\n\x02lo\x18\x02 \x03(\x02\x12\n\n\x02hi\x18\x03 \x03(\x02\"F\n\x0c\x43hannelState\x12\x11\n\tnoise_var\x18\x01 \x01(\x01\x12\r\n\x05gains\x18\x02 \x01(\x0c\x12\x14\n\x0c\x62lock_length\x18\x03 \x01(\r\"h\n\rAnalogSymbols\x12\x0c\n\x04spec\x18\x01 \x01(\t\x12\x0f\n\x07symbols\x18\x02 \x01(\x0c\x12\x0c\n\x04meta\x18\x03 \x01(\x0c\x12$\n\x03\x63si\x18\x05 \x01(\x0b\x32\x17.semcom.v1.ChannelStateJ\x04\x08\x04\x10\x05\"\xa9\x01\n\x0cLatentTensor\x12\r\n\x05shape\x18\x01 \x03(\r\x12+\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32\x19.semcom.v1.LatentEncoding\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12%\n\x05quant\x18\x04 \x01(\x0b\x32\x16.semcom.v1.QuantParams\x12(\n\x06\x61nalog\x18\x05 \x01(\x0b\x32\x18.semcom.v1.AnalogSymbols\"i\n\tCodecInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x16\n\x0escaling_factor\x18\x03 \x01(\x02\x12\x11\n\tvalid_min\x18\x04 \x01(\x02\x12\x11\n\tvalid_max\x18\x05 \x01(\x02\"*\n\tImageSize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"&\n\x07\x46\x65\x63Info\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\x0b\n\x03mcs\x18\x02 \x01(\t\"\xcc\x02\n\x0eSemanticPacket\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x11\n\tpacket_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x03 \x01(\x0c\x12\'\n\x06latent\x18\x04 \x01(\x0b\x32\x17.semcom.v1.LatentTensor\x12#\n\x05\x63odec\x18\x05 \x01(\x0b\x32\x14.semcom.v1.CodecInfo\x12+\n\roriginal_size\x18\x06 \x01(\x0b\x32\x14.semcom.v1.ImageSize\x12(\n\ncoded_size\x18\x07 \x01(\x0b\x32\x14.semcom.v1.ImageSize\x12\x0f\n\x07profile\x18\x08 \x01(\t\x12\'\n\x0b\x63\x61ption_fec\x18\t \x01(\x0b\x32\x12.semcom.v1.FecInfo\x12&\n\nlatent_fec\x18\n \x01(\x0b\x32\x12.semcom.v1.FecInfo*\xcf\x02\n\x0eLatentEncoding\x12\x1f\n\x1bLATENT_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17LATENT_ENCODING_FLOAT64\x10\x01\x12\x1b\n\x17LATENT_ENCODING_FLOAT32\x10\x02\x12\x1b\n\x17LATENT_ENCODING_FLOAT16\x10\x03\x12\x18\n\x14LATENT_ENCODING_INT8\x10\x04\x12\x1d\n\x19LATENT_ENCODING_INT8_GRAY\x10\x05\x12\x18\n\x14LATENT_ENCODING_INT6\x10\x06\x12\x1d\n\x19LATENT_ENCODING_INT6_GRAY\x10\x07\x12\x18\n\x14LATENT_ENCODING_INT4\x10\x08\x12\x1d\n\x19LATENT_ENCODING_INT4_GRAY\x10\t\x12\x1a\n\x16LATENT_ENCODING_ANALOG\x10\nb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'semcom.v1.packet_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LATENTENCODING']._serialized_start=753
-  _globals['_LATENTENCODING']._serialized_end=1060
+  _globals['_LATENTENCODING']._serialized_start=974
+  _globals['_LATENTENCODING']._serialized_end=1309
   _globals['_QUANTPARAMS']._serialized_start=37
   _globals['_QUANTPARAMS']._serialized_end=95
-  _globals['_LATENTTENSOR']._serialized_start=97
-  _globals['_LATENTTENSOR']._serialized_end=224
-  _globals['_CODECINFO']._serialized_start=226
-  _globals['_CODECINFO']._serialized_end=331
-  _globals['_IMAGESIZE']._serialized_start=333
-  _globals['_IMAGESIZE']._serialized_end=375
-  _globals['_FECINFO']._serialized_start=377
-  _globals['_FECINFO']._serialized_end=415
-  _globals['_SEMANTICPACKET']._serialized_start=418
-  _globals['_SEMANTICPACKET']._serialized_end=750
+  _globals['_CHANNELSTATE']._serialized_start=97
+  _globals['_CHANNELSTATE']._serialized_end=167
+  _globals['_ANALOGSYMBOLS']._serialized_start=169
+  _globals['_ANALOGSYMBOLS']._serialized_end=273
+  _globals['_LATENTTENSOR']._serialized_start=276
+  _globals['_LATENTTENSOR']._serialized_end=445
+  _globals['_CODECINFO']._serialized_start=447
+  _globals['_CODECINFO']._serialized_end=552
+  _globals['_IMAGESIZE']._serialized_start=554
+  _globals['_IMAGESIZE']._serialized_end=596
+  _globals['_FECINFO']._serialized_start=598
+  _globals['_FECINFO']._serialized_end=636
+  _globals['_SEMANTICPACKET']._serialized_start=639
+  _globals['_SEMANTICPACKET']._serialized_end=971
 # @@protoc_insertion_point(module_scope)

@@ -19,6 +19,7 @@ class LatentEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LATENT_ENCODING_INT6_GRAY: _ClassVar[LatentEncoding]
     LATENT_ENCODING_INT4: _ClassVar[LatentEncoding]
     LATENT_ENCODING_INT4_GRAY: _ClassVar[LatentEncoding]
+    LATENT_ENCODING_ANALOG: _ClassVar[LatentEncoding]
 LATENT_ENCODING_UNSPECIFIED: LatentEncoding
 LATENT_ENCODING_FLOAT64: LatentEncoding
 LATENT_ENCODING_FLOAT32: LatentEncoding
@@ -29,6 +30,7 @@ LATENT_ENCODING_INT6: LatentEncoding
 LATENT_ENCODING_INT6_GRAY: LatentEncoding
 LATENT_ENCODING_INT4: LatentEncoding
 LATENT_ENCODING_INT4_GRAY: LatentEncoding
+LATENT_ENCODING_ANALOG: LatentEncoding
 
 class QuantParams(_message.Message):
     __slots__ = ("per_channel", "lo", "hi")
@@ -40,17 +42,41 @@ class QuantParams(_message.Message):
     hi: _containers.RepeatedScalarFieldContainer[float]
     def __init__(self, per_channel: _Optional[bool] = ..., lo: _Optional[_Iterable[float]] = ..., hi: _Optional[_Iterable[float]] = ...) -> None: ...
 
+class ChannelState(_message.Message):
+    __slots__ = ("noise_var", "gains", "block_length")
+    NOISE_VAR_FIELD_NUMBER: _ClassVar[int]
+    GAINS_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    noise_var: float
+    gains: bytes
+    block_length: int
+    def __init__(self, noise_var: _Optional[float] = ..., gains: _Optional[bytes] = ..., block_length: _Optional[int] = ...) -> None: ...
+
+class AnalogSymbols(_message.Message):
+    __slots__ = ("spec", "symbols", "meta", "csi")
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    META_FIELD_NUMBER: _ClassVar[int]
+    CSI_FIELD_NUMBER: _ClassVar[int]
+    spec: str
+    symbols: bytes
+    meta: bytes
+    csi: ChannelState
+    def __init__(self, spec: _Optional[str] = ..., symbols: _Optional[bytes] = ..., meta: _Optional[bytes] = ..., csi: _Optional[_Union[ChannelState, _Mapping]] = ...) -> None: ...
+
 class LatentTensor(_message.Message):
-    __slots__ = ("shape", "encoding", "data", "quant")
+    __slots__ = ("shape", "encoding", "data", "quant", "analog")
     SHAPE_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     QUANT_FIELD_NUMBER: _ClassVar[int]
+    ANALOG_FIELD_NUMBER: _ClassVar[int]
     shape: _containers.RepeatedScalarFieldContainer[int]
     encoding: LatentEncoding
     data: bytes
     quant: QuantParams
-    def __init__(self, shape: _Optional[_Iterable[int]] = ..., encoding: _Optional[_Union[LatentEncoding, str]] = ..., data: _Optional[bytes] = ..., quant: _Optional[_Union[QuantParams, _Mapping]] = ...) -> None: ...
+    analog: AnalogSymbols
+    def __init__(self, shape: _Optional[_Iterable[int]] = ..., encoding: _Optional[_Union[LatentEncoding, str]] = ..., data: _Optional[bytes] = ..., quant: _Optional[_Union[QuantParams, _Mapping]] = ..., analog: _Optional[_Union[AnalogSymbols, _Mapping]] = ...) -> None: ...
 
 class CodecInfo(_message.Message):
     __slots__ = ("name", "model_id", "scaling_factor", "valid_min", "valid_max")

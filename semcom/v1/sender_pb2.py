@@ -27,7 +27,7 @@ from semcom.v1 import packet_pb2 as semcom_dot_v1_dot_packet__pb2
 from semcom.v1 import receiver_pb2 as semcom_dot_v1_dot_receiver__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16semcom/v1/sender.proto\x12\tsemcom.v1\x1a\x17semcom/v1/channel.proto\x1a\x16semcom/v1/packet.proto\x1a\x18semcom/v1/receiver.proto\"\x8c\x03\n\x0cImageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x14\n\x07\x63\x61ption\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x32\n\x0flatent_encoding\x18\x04 \x01(\x0e\x32\x19.semcom.v1.LatentEncoding\x12%\n\x05quant\x18\x05 \x01(\x0b\x32\x16.semcom.v1.QuantParams\x12\x1d\n\x10sample_posterior\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12/\n\x06params\x18\x07 \x01(\x0b\x32\x1f.semcom.v1.ReconstructionParams\x12)\n\x07\x63hannel\x18\x08 \x01(\x0b\x32\x18.semcom.v1.ChannelConfig\x12\x11\n\x04seed\x18\t \x01(\x04H\x02\x88\x01\x01\x12\x1c\n\x0f\x63lip_percentile\x18\n \x01(\x02H\x03\x88\x01\x01\x42\n\n\x08_captionB\x13\n\x11_sample_posteriorB\x07\n\x05_seedB\x12\n\x10_clip_percentile\"\xb8\x01\n\x0e\x45ncodeResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x06packet\x18\x02 \x01(\x0b\x32\x19.semcom.v1.SemanticPacket\x12\x37\n\x07timings\x18\x03 \x03(\x0b\x32&.semcom.v1.EncodeResponse.TimingsEntry\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xd8\x03\n\x0eTransmitResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12(\n\x0ereconstruction\x18\x02 \x01(\x0b\x32\x10.semcom.v1.Image\x12\x14\n\x0c\x63\x61ption_sent\x18\x03 \x01(\x0c\x12\x18\n\x10\x63\x61ption_received\x18\x04 \x01(\x0c\x12-\n\x06report\x18\x05 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\x12\"\n\tmode_used\x18\x06 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12\x16\n\x0esteps_executed\x18\x07 \x01(\r\x12\x37\n\x07timings\x18\x08 \x03(\x0b\x32&.semcom.v1.TransmitResult.TimingsEntry\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x15\n\rstrength_used\x18\n \x01(\x02\x12\x33\n\x12latent_repair_used\x18\x0b \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x12\x13\n\x0bpreset_used\x18\x0c \x01(\t\x12\x15\n\rguidance_used\x18\r \x01(\x02\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\x91\x01\n\rSenderService\x12<\n\x06\x45ncode\x12\x17.semcom.v1.ImageRequest\x1a\x19.semcom.v1.EncodeResponse\x12\x42\n\x08Transmit\x12\x17.semcom.v1.ImageRequest\x1a\x19.semcom.v1.TransmitResult(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16semcom/v1/sender.proto\x12\tsemcom.v1\x1a\x17semcom/v1/channel.proto\x1a\x16semcom/v1/packet.proto\x1a\x18semcom/v1/receiver.proto\"\xa1\x03\n\x0cImageRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x14\n\x07\x63\x61ption\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x32\n\x0flatent_encoding\x18\x04 \x01(\x0e\x32\x19.semcom.v1.LatentEncoding\x12%\n\x05quant\x18\x05 \x01(\x0b\x32\x16.semcom.v1.QuantParams\x12\x1d\n\x10sample_posterior\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12/\n\x06params\x18\x07 \x01(\x0b\x32\x1f.semcom.v1.ReconstructionParams\x12)\n\x07\x63hannel\x18\x08 \x01(\x0b\x32\x18.semcom.v1.ChannelConfig\x12\x11\n\x04seed\x18\t \x01(\x04H\x02\x88\x01\x01\x12\x1c\n\x0f\x63lip_percentile\x18\n \x01(\x02H\x03\x88\x01\x01\x12\x13\n\x0b\x61nalog_spec\x18\x0b \x01(\tB\n\n\x08_captionB\x13\n\x11_sample_posteriorB\x07\n\x05_seedB\x12\n\x10_clip_percentile\"\xb8\x01\n\x0e\x45ncodeResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12)\n\x06packet\x18\x02 \x01(\x0b\x32\x19.semcom.v1.SemanticPacket\x12\x37\n\x07timings\x18\x03 \x03(\x0b\x32&.semcom.v1.EncodeResponse.TimingsEntry\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xd8\x03\n\x0eTransmitResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12(\n\x0ereconstruction\x18\x02 \x01(\x0b\x32\x10.semcom.v1.Image\x12\x14\n\x0c\x63\x61ption_sent\x18\x03 \x01(\x0c\x12\x18\n\x10\x63\x61ption_received\x18\x04 \x01(\x0c\x12-\n\x06report\x18\x05 \x01(\x0b\x32\x1d.semcom.v1.TransmissionReport\x12\"\n\tmode_used\x18\x06 \x01(\x0e\x32\x0f.semcom.v1.Mode\x12\x16\n\x0esteps_executed\x18\x07 \x01(\r\x12\x37\n\x07timings\x18\x08 \x03(\x0b\x32&.semcom.v1.TransmitResult.TimingsEntry\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x15\n\rstrength_used\x18\n \x01(\x02\x12\x33\n\x12latent_repair_used\x18\x0b \x01(\x0e\x32\x17.semcom.v1.LatentRepair\x12\x13\n\x0bpreset_used\x18\x0c \x01(\t\x12\x15\n\rguidance_used\x18\r \x01(\x02\x1a.\n\x0cTimingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\x91\x01\n\rSenderService\x12<\n\x06\x45ncode\x12\x17.semcom.v1.ImageRequest\x1a\x19.semcom.v1.EncodeResponse\x12\x42\n\x08Transmit\x12\x17.semcom.v1.ImageRequest\x1a\x19.semcom.v1.TransmitResult(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,15 +39,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSMITRESULT_TIMINGSENTRY']._loaded_options = None
   _globals['_TRANSMITRESULT_TIMINGSENTRY']._serialized_options = b'8\001'
   _globals['_IMAGEREQUEST']._serialized_start=113
-  _globals['_IMAGEREQUEST']._serialized_end=509
-  _globals['_ENCODERESPONSE']._serialized_start=512
-  _globals['_ENCODERESPONSE']._serialized_end=696
-  _globals['_ENCODERESPONSE_TIMINGSENTRY']._serialized_start=650
-  _globals['_ENCODERESPONSE_TIMINGSENTRY']._serialized_end=696
-  _globals['_TRANSMITRESULT']._serialized_start=699
-  _globals['_TRANSMITRESULT']._serialized_end=1171
-  _globals['_TRANSMITRESULT_TIMINGSENTRY']._serialized_start=650
-  _globals['_TRANSMITRESULT_TIMINGSENTRY']._serialized_end=696
-  _globals['_SENDERSERVICE']._serialized_start=1174
-  _globals['_SENDERSERVICE']._serialized_end=1319
+  _globals['_IMAGEREQUEST']._serialized_end=530
+  _globals['_ENCODERESPONSE']._serialized_start=533
+  _globals['_ENCODERESPONSE']._serialized_end=717
+  _globals['_ENCODERESPONSE_TIMINGSENTRY']._serialized_start=671
+  _globals['_ENCODERESPONSE_TIMINGSENTRY']._serialized_end=717
+  _globals['_TRANSMITRESULT']._serialized_start=720
+  _globals['_TRANSMITRESULT']._serialized_end=1192
+  _globals['_TRANSMITRESULT_TIMINGSENTRY']._serialized_start=671
+  _globals['_TRANSMITRESULT_TIMINGSENTRY']._serialized_end=717
+  _globals['_SENDERSERVICE']._serialized_start=1195
+  _globals['_SENDERSERVICE']._serialized_end=1340
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ImageRequest(_message.Message):
-    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel", "seed", "clip_percentile")
+    __slots__ = ("request_id", "image", "caption", "latent_encoding", "quant", "sample_posterior", "params", "channel", "seed", "clip_percentile", "analog_spec")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class ImageRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     CLIP_PERCENTILE_FIELD_NUMBER: _ClassVar[int]
+    ANALOG_SPEC_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     image: bytes
     caption: str
@@ -31,7 +32,8 @@ class ImageRequest(_message.Message):
     channel: _channel_pb2.ChannelConfig
     seed: int
     clip_percentile: float
-    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., seed: _Optional[int] = ..., clip_percentile: _Optional[float] = ...) -> None: ...
+    analog_spec: str
+    def __init__(self, request_id: _Optional[str] = ..., image: _Optional[bytes] = ..., caption: _Optional[str] = ..., latent_encoding: _Optional[_Union[_packet_pb2.LatentEncoding, str]] = ..., quant: _Optional[_Union[_packet_pb2.QuantParams, _Mapping]] = ..., sample_posterior: _Optional[bool] = ..., params: _Optional[_Union[_receiver_pb2.ReconstructionParams, _Mapping]] = ..., channel: _Optional[_Union[_channel_pb2.ChannelConfig, _Mapping]] = ..., seed: _Optional[int] = ..., clip_percentile: _Optional[float] = ..., analog_spec: _Optional[str] = ...) -> None: ...
 
 class EncodeResponse(_message.Message):
     __slots__ = ("request_id", "packet", "timings")

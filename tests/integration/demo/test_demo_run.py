@@ -71,6 +71,12 @@ def test_report_sheet_and_plot(demo) -> None:
             assert t["caption_bit_errors"] > 0
     assert any(t["caption_corrupted"] for t in report["transmissions"] if t["ebn0_db"] == 0.0)
     assert report["summary"]["int8g-smmse"][0]["mean_ssim"] > report["summary"]["float64"][0]["mean_ssim"]
+    # the analog latent: sent at 0 dB where AMC drops the int8 latent, in the int8 latent's airtime
+    analog = [t for t in report["transmissions"] if t["variant"] == "analog"]
+    assert {t["ebn0_db"] for t in analog} == {0.0, 8.0} and not any(t["latent_dropped"] for t in analog)
+    int8 = [t for t in report["transmissions"] if t["variant"] == "int8g-smmse"]
+    assert {t["latent_symbols"] for t in analog} == {t["latent_symbols"] for t in int8}
+    assert all(t["latent_analog_symbols"] > 0 for t in analog)
     with Image.open(out / "contact_sheet.png") as sheet:
         assert sheet.width >= 4 * 128 and sheet.height >= 2 * 2 * 128
     with Image.open(out / "ssim_vs_snr.png") as plot:
@@ -108,7 +114,7 @@ def test_diffusion_columns_code_path_on_the_tiny_profile(tmp_path) -> None:
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["diffusion_columns"] and "random weights" in report["notice"]
     by_variant = {t["variant"]: t for t in report["transmissions"]}
-    assert set(by_variant) == {"clean", "float64", "int8g-smmse", "ldpc-amc", "text", "text+latent"}
+    assert set(by_variant) == {"clean", "float64", "int8g-smmse", "ldpc-amc", "analog", "text", "text+latent"}
     assert by_variant["text"]["latent_symbols"] == 0 and by_variant["text"]["steps_executed"] == 2
     assert by_variant["text+latent"]["latent_symbols"] > 0 and by_variant["text+latent"]["steps_executed"] >= 1
     assert by_variant["float64"]["steps_executed"] == 0  # the codec columns stay k = 0

@@ -38,7 +38,7 @@ SCHEDULE, K = 4, 2
 CAPTION = "a red disc on a blue gradient"
 SNR = {"ebn0": 7.0, "esn0": 7.0 + 10 * math.log10(4)}  # the same physical channel, two conventions
 COMBOS = list(itertools.product(("ebn0", "esn0"), ("none", "ldpc"), ("awgn", "rayleigh"), (False, True)))
-REPORT_FIELDS = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs")
+REPORT_FIELDS = ("bits", "info_bits", "bit_errors", "symbols", "segments", "segments_failed", "mcs", "analog_symbols")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,9 @@ def _sweep_rows(photo_root, out, combo) -> list[dict]:
     return rows
 
 
-def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) -> dict:
+def _transmit(
+    photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys, encoding="int8", policy="always"
+) -> dict:
     convention, fec, channel, adaptive = combo
     args = [
         "transmit",
@@ -114,7 +116,7 @@ def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) 
         "--caption",
         CAPTION,
         "--encoding",
-        "int8",
+        encoding,
         "--snr-db",
         repr(SNR[convention]),
         "--snr-convention",
@@ -126,7 +128,7 @@ def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) 
         "--mcs",
         "auto",
         "--latent-policy",
-        "always",
+        policy,
         "--mode",
         mode,
         "--steps",
@@ -153,7 +155,9 @@ def _transmit(photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys) 
     return record
 
 
-def _service_request(photo_path, combo, mode, strength, seeds: RoleSeeds, request_id: str):
+def _service_request(
+    photo_path, combo, mode, strength, seeds: RoleSeeds, request_id: str, encoding="int8", policy="always"
+):
     convention, fec, channel, adaptive = combo
     link = channel_pb2.ChannelConfig(
         snr_db=SNR[convention],
@@ -161,14 +165,14 @@ def _service_request(photo_path, combo, mode, strength, seeds: RoleSeeds, reques
         model=CHANNEL_MODELS[channel],
         fec=FEC_SCHEMES[fec],
         mcs="auto",
-        latent_policy=LATENT_POLICIES["always"],
+        latent_policy=LATENT_POLICIES[policy],
         fading_block_length=128,
     )
     return image_request(
         photo_path,
         request_id=request_id,
         caption=CAPTION,
-        latent_encoding="int8",
+        latent_encoding=encoding,
         mode=mode,
         steps=SCHEDULE,
         strength=strength,
@@ -184,6 +188,8 @@ def _assert_same_report(a: dict, b: dict, where: str) -> None:
         for name in REPORT_FIELDS:
             assert a[part][name] == b[part][name], f"{where}: report.{part}.{name} {a[part][name]} != {b[part][name]}"
     assert a["latent_dropped"] == b["latent_dropped"], where
+    assert a["drop_reason"] == b["drop_reason"], where
+    assert a["latent_analog"] == b["latent_analog"], where
     assert a["total_symbols"] == b["total_symbols"], where
     assert a["esn0_db"] == pytest.approx(b["esn0_db"], abs=1e-4), where  # float32 on the wire
     assert a["ebn0_db"] == pytest.approx(b["ebn0_db"], abs=1e-4), where
@@ -261,3 +267,68 @@ def test_every_door_gives_the_same_transmission(topology: Topology, photo, offli
     for fec, channel in itertools.product(("none", "ldpc"), ("awgn", "rayleigh")):
         eb, es = adaptive_strengths[("ebn0", fec, channel)], adaptive_strengths[("esn0", fec, channel)]
         assert eb == pytest.approx(es, abs=1e-6), (fec, channel, eb, es)
+
+
+ANALOG_SPECS = ("analog", "analog:budget=float16")  # the int8 latent's airtime, the float16 latent's
+
+
+def test_analog_latent_gives_the_same_transmission_through_every_door(
+    topology: Topology, photo, offline, tmp_path, capsys
+) -> None:
+    """The analog latent (docs/channel.md "Analog latent") through `semcom transmit` and the three
+    services: modes (latent, text+latent, auto with adaptive strength) x SNR convention x FEC (the
+    caption's; the analog header is always coded) x channel, the two specs alternating, latent
+    policy auto (never drops an analog latent for low SNR). Reports agree field by field, the
+    images within 1/255; the budget is spent exactly on the uncoded link; one physical channel in
+    two conventions gives the same adaptive strength."""
+    from semcom.link import analog
+
+    _, photo_path = photo
+    cases = []  # (combo, spec, mode, strength, seeds)
+    for n, (convention, fec, channel) in enumerate(
+        itertools.product(("ebn0", "esn0"), ("none", "ldpc"), ("awgn", "rayleigh"))
+    ):
+        spec = ANALOG_SPECS[(n // 2) % 2]
+        seeds = RoleSeeds.derive(24, n % 4)  # the same seeds for the same (fec, channel) in both conventions
+        for mode, adaptive in (("latent", False), ("text+latent", False), ("auto", True)):
+            cases.append(((convention, fec, channel, adaptive), spec, mode, (K + 1e-9) / SCHEDULE, seeds))
+    requests = [
+        _service_request(photo_path, combo, mode, strength, seeds, f"a{i}", encoding=spec, policy="auto")
+        for i, (combo, spec, mode, strength, seeds) in enumerate(cases)
+    ]
+    with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
+        served = list(client.transmit(iter(requests)))
+    assert [r.request_id for r in served] == [q.request_id for q in requests]
+
+    from semcom.rpc.convert import MODES
+
+    seen: dict[tuple, tuple] = {}
+    for i, ((combo, spec, mode, strength, seeds), result) in enumerate(zip(cases, served)):
+        where = f"{combo} {spec} {mode}"
+        rec = _transmit(
+            photo_path, tmp_path / f"analog{i}", combo, mode, strength, seeds, capsys, encoding=spec, policy="auto"
+        )
+        svc_report = _report_dict(result.report)
+        with Image.open(io.BytesIO(result.reconstruction.data)) as image:
+            svc_pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+        svc_mode = next(name for name, number in MODES.items() if number == result.mode_used)
+        _assert_same_report(rec["report"], svc_report, f"{where}: transmit vs services")
+        assert (rec["mode_used"], rec["steps_executed"], rec["seed"]) == (svc_mode, result.steps_executed, result.seed)
+        assert rec["strength_used"] == pytest.approx(result.strength_used, abs=1e-6), where
+        assert rec["caption_received"] == result.caption_received.decode("ascii"), where
+        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        # an analog latent, sent (policy auto), reported with only Es/N0 defined for it
+        report = rec["report"]
+        assert report["latent_analog"] and not report["latent_dropped"], where
+        assert rec["encoding"] == spec and "only Es/N0" in rec["snr_note"], where
+        assert report["latent"]["mcs"] == analog.HEADER_MCS and report["latent"]["analog_symbols"] > 0, where
+        assert rec["mode_used"] == ("latent" if mode == "latent" else "text+latent"), where
+        if combo[1] == "none":  # the reference link: the whole packet is the spec's budget
+            budget = analog.budget(analog.parse_spec(spec), tuple(rec["latent_shape"]), len(CAPTION))
+            assert report["total_symbols"] == budget, where
+        key = (combo[1], combo[2], mode)
+        fingerprint = (report["latent"]["analog_symbols"], report["total_symbols"], rec["strength_used"])
+        if key in seen:  # ebn0 7 dB and esn0 13.02 dB: one channel, the same counts and adaptive strength
+            assert seen[key][:2] == fingerprint[:2], where
+            assert seen[key][2] == pytest.approx(fingerprint[2], abs=1e-6), where
+        seen[key] = fingerprint

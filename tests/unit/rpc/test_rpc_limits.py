@@ -96,3 +96,31 @@ def test_receiver_refuses_oversize_output_and_keeps_serving(receiver_host: Recei
         assert receiver_host.model.batches == []  # refused before any model work
         assert client.reconstruct(reconstruct_request("ok"), timeout=10).request_id == "ok"
     assert health_status(receiver_host.target, tls=plain) == "SERVING"
+
+
+def test_analog_latent_bounds() -> None:
+    """An analog latent's byte fields are bounded as the latent's data, its channel state's block
+    length as a requested fading block length."""
+    from dataclasses import replace
+
+    small = replace(LIMITS, max_latent_bytes=1024, max_fading_block_length=64)
+    r = reconstruct_request()
+    r.packet.latent.data = b""
+    r.packet.latent.analog.symbols = b"\0" * 1024
+    check_reconstruct_request(r, small)
+    for name in ("symbols", "meta"):
+        bad = reconstruct_request()
+        bad.packet.latent.data = b""
+        setattr(bad.packet.latent.analog, name, b"\0" * 1025)
+        with pytest.raises(LimitError, match=f"analog.{name} bytes .*SEMCOM_MAX_LATENT_BYTES"):
+            check_reconstruct_request(bad, small)
+    bad = reconstruct_request()
+    bad.packet.latent.data = b""
+    bad.packet.latent.analog.csi.gains = b"\0" * 1032
+    with pytest.raises(LimitError, match="csi.gains bytes"):
+        check_reconstruct_request(bad, small)
+    bad = reconstruct_request()
+    bad.packet.latent.data = b""
+    bad.packet.latent.analog.csi.block_length = 65
+    with pytest.raises(LimitError, match="SEMCOM_MAX_FADING_BLOCK_LENGTH"):
+        check_reconstruct_request(bad, small)

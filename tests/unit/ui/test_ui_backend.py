@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 
@@ -141,6 +142,24 @@ def test_in_process_transmission_and_sweep(tiny):
     assert len(fig.axes[0].lines) == 2
     with pytest.raises(be.UiError, match="unknown variants"):
         be.sweep(tiny, image, s, ["nope"], [1.0])
+
+
+def test_analog_latent_on_the_page(tiny):
+    """The analog latent from the form and as a sweep variant: sent at a low SNR (policy auto), its
+    report gives only Es/N0 for it; a malformed spec is a message."""
+    from skimage import data
+
+    image = Image.fromarray(data.chelsea())
+    s = be.UiSettings(snr_db=2, snr_convention="esn0", mode="latent", steps=1, strength=0.0, caption="a cat")
+    out = tiny.transmit(image, dataclasses.replace(s, encoding="analog"))
+    assert out.report.latent_analog and not out.report.latent_dropped and out.report.latent.analog_symbols > 0
+    html = be.report_html(out, "t")
+    assert "only Es/N0 is defined" in html and "Eb/N0" not in html and "analog)" in html
+    assert "analog:frac=1/2" in be.ANALOG_CHOICES
+    rows = be.sweep(tiny, image, s, ["analog latent (int8 airtime)"], [2.0, 20.0])
+    assert all(r.ssim is not None and not r.latent_dropped and not r.error for r in rows)
+    with pytest.raises(be.UiError, match="frac"):
+        tiny.transmit(image, dataclasses.replace(s, encoding="analog:frac=x"))
 
 
 def test_a_refused_request_is_a_message(tiny):
