@@ -17,7 +17,9 @@ trap 'rm -rf "$tmp"' EXIT
 "$py" -m venv "$tmp/venv"
 site="$("$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 before_kb="$(du -sk "$site" | cut -f1)"
-"$tmp/venv/bin/python" -m pip install --quiet --no-cache-dir "$root"
+mkdir "$tmp/src"  # the tracked files, so the build leaves no build/ or *.egg-info in the checkout
+(cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$tmp/src")
+"$tmp/venv/bin/python" -m pip install --quiet --no-cache-dir "$tmp/src"
 after_kb="$(du -sk "$site" | cut -f1)"
 added_mb=$(( (after_kb - before_kb + 1023) / 1024 ))
 echo "core install (pip install . into a fresh venv, $("$tmp/venv/bin/python" --version)): ${added_mb} MB added to site-packages"
