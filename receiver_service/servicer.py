@@ -37,10 +37,13 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         self.latent_repair = latent_repair  # used when a request leaves params.latent_repair unspecified
         self._batcher: Batcher | None = None
         self._spatial_factor = 8
+        self.strength: float | None = None  # for requests that leave params.strength unset (attach)
 
-    def attach(self, batcher: Batcher, spatial_factor: int) -> None:
-        """Start taking work: `batcher` wraps the loaded receiver model."""
+    def attach(self, batcher: Batcher, spatial_factor: int, strength: float | None = None) -> None:
+        """Start taking work: `batcher` wraps the loaded receiver model; `strength` is the default
+        of requests that name none (`semcom.models.params.default_strength` of the profile)."""
         self._spatial_factor = spatial_factor
+        self.strength = strength
         self._batcher = batcher
 
     # ------------------------------------------------------------------ checks
@@ -69,7 +72,7 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()
         packet = convert.packet_from_proto(request.packet)
-        params = convert.recon_params_from_proto(request.params, self.latent_repair)
+        params = convert.recon_params_from_proto(request.params, self.latent_repair, self.strength)
         fmt = convert.output_format(request.params)
         report = convert.link_report_from_proto(request.report) if request.HasField("report") else None
         self._check_output_size(request)

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
 ESN0_OFFSET_DB = 10 * math.log10(4)  # 16-QAM: 4 bits per symbol, uncoded
-DEFAULT_PROFILE = "taef2"  # the packaged TAEF2 profile (semcom.models.taef2.PACKAGED_PROFILE)
+DEFAULT_PROFILE = "taef2"  # the packaged TAEF2 profile, a built-in name (semcom.models.profiles)
 TAEF2_SIZE = 256
 TINY_SIZE = 128
 TINY_STEPS = 20
@@ -180,15 +180,6 @@ def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
         if items:
             return [(item.path.stem, item.path.read_bytes(), item.caption) for item in items]
     return [(f"synthetic_{i}", synthetic_png(256, seed=i), None) for i in range(count)]
-
-
-def resolve_profile(name: str) -> str:
-    """The profile reference the services get: "taef2" is the packaged TAEF2 profile file."""
-    if name == DEFAULT_PROFILE:
-        from semcom.models.taef2 import PACKAGED_PROFILE
-
-        return str(PACKAGED_PROFILE)
-    return name
 
 
 def diffusion_status(profile: str, spec, choice: str) -> tuple[bool, str]:
@@ -646,7 +637,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     from semcom.models.profiles import resolve_spec
     from semcom.samples import sample_photos
 
-    profile = resolve_profile(args.profile)
+    profile = args.profile  # "taef2" is a built-in name in every command (semcom.models.profiles)
     try:
         spec = resolve_spec(profile)
     except ProfileError as exc:

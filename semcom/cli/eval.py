@@ -44,7 +44,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)",
     )
     g.add_argument(
-        "--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)"
+        "--profile", default=None, help="model profile: tiny | taef2 | paper | YAML/JSON file (default SEMCOM_PROFILE)"
     )
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
     add_renamed(

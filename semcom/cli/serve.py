@@ -56,7 +56,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
         u.add_argument("--lb-policy", help="gRPC load balancing towards the upstream (SEMCOM_LB_POLICY)")
     if role != "channel":
         m = parser.add_argument_group("models")
-        m.add_argument("--profile", help="tiny | paper | profile file/dir (SEMCOM_PROFILE)")
+        m.add_argument("--profile", help="tiny | taef2 | paper | profile file/dir (SEMCOM_PROFILE)")
         m.add_argument("--device", help="auto | cpu | cuda | cuda:N (SEMCOM_DEVICE)")
         m.add_argument("--dtype", help="auto | float32 | float16 | bfloat16 (SEMCOM_DTYPE)")
         m.add_argument(

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Caption + latent of each IMAGE over a noisy channel, reconstructed by diffusion.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
-    p.add_argument("--profile", default=None, help="tiny | paper | profile file/dir (default: SEMCOM_PROFILE)")
+    p.add_argument("--profile", default=None, help="tiny | taef2 | paper | profile file/dir (default: SEMCOM_PROFILE)")
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
@@ -83,7 +83,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
-    g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
+    g.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="re-noising strength, 0 = decode only (default 0.6, or 0 for a profile without diffusion model)",
+    )
     add_guidance_argument(g)
     add_preset_argument(g, "default: the profile's: authors for paper, diffusers otherwise")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
@@ -153,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     from semcom.link.types import ChannelConfig
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
+    from semcom.models.params import DEFAULT_STRENGTH, default_strength
     from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
 
     if not args.verbose:
@@ -177,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     params = ReconParams(
         mode=args.mode,
         num_inference_steps=args.steps,
-        strength=args.strength,
+        strength=DEFAULT_STRENGTH if args.strength is None else args.strength,
         guidance_scale=args.guidance,
         adaptive_strength=args.adaptive_strength,
         latent_repair=args.latent_repair,
@@ -194,6 +200,8 @@ def _run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise ValueError(f"no such image file: {path}")
     pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype, preset=args.preset)
+    if args.strength is None:  # the default follows what the profile can do (decode-only: 0)
+        params = dataclasses.replace(params, strength=default_strength(pipeline.models.has_diffusion))
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []

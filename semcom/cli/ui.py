@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from semcom.cli.flags import add_renamed
 
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
-TAEF2_PROFILE = Path(__file__).resolve().parents[2] / "docs" / "results" / "taef2_profile.yaml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--profile",
         default=None,
-        help="in process: tiny | paper | profile file (default: SEMCOM_PROFILE when set, else the "
-        "TAEF2 codec of docs/results/taef2_profile.yaml when its weights load, else tiny)",
+        help="in process: tiny | taef2 | paper | profile file (default: SEMCOM_PROFILE when set, else "
+        "taef2, the packaged TAEF2 codec, when its weights load, else tiny)",
     )
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
@@ -66,7 +64,7 @@ def _in_process(args: argparse.Namespace):
     if args.profile or os.environ.get("SEMCOM_PROFILE"):
         return InProcessBackend(args.profile, device=args.device, dtype=args.dtype, size=args.size)
     try:
-        backend = InProcessBackend(str(TAEF2_PROFILE), device=args.device, dtype=args.dtype, size=args.size)
+        backend = InProcessBackend("taef2", device=args.device, dtype=args.dtype, size=args.size)
         backend.pipeline.models.encoder()  # the weights load now, or this falls back to tiny
         return backend
     except Exception as exc:  # noqa: BLE001 - any reason the real codec is unavailable

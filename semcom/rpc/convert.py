@@ -304,9 +304,12 @@ def link_report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionR
 # ----------------------------------------------------------------------------- receiver
 
 
-def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repair: str = "none") -> ReconParams:
+def recon_params_from_proto(
+    msg: receiver_pb2.ReconstructionParams, latent_repair: str = "none", strength: float | None = None
+) -> ReconParams:
     """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults, an unspecified
-    latent repair the receiver's default `latent_repair`."""
+    latent repair the receiver's default `latent_repair`, an unset strength the receiver's
+    `strength` (`semcom.models.params.default_strength` of its profile) when given."""
     from semcom.models.params import ReconParams
 
     defaults = ReconParams()
@@ -318,7 +321,7 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repai
         return ReconParams(
             mode=enum_name(MODES, msg.mode, "params.mode", "auto"),
             num_inference_steps=given("num_inference_steps", defaults.num_inference_steps),
-            strength=given("strength", defaults.strength),
+            strength=given("strength", defaults.strength if strength is None else strength),
             guidance_scale=given("guidance_scale", defaults.guidance_scale),
             preset=msg.preset or None,
             seed=given("seed", None),

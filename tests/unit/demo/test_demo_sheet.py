@@ -14,7 +14,6 @@ from semcom.cli.demo import (
     corrupted_positions,
     diffusion_status,
     markdown_report,
-    resolve_profile,
     summarise,
 )
 from semcom.payload.caption import MAX_CAPTION_CHARS, encode_caption
@@ -51,7 +50,7 @@ def test_amc_drops_a_latent_at_low_snr_and_carries_it_at_high_snr() -> None:
 def test_diffusion_columns_only_with_real_diffusion_weights() -> None:
     from semcom.models.profiles import resolve_spec
 
-    taef2 = resolve_spec(resolve_profile("taef2"))
+    taef2 = resolve_spec("taef2")
     shown, line = diffusion_status("taef2", taef2, "auto")
     assert not shown and "need real diffusion weights" in line and "--profile paper" in line
     paper = resolve_spec("paper")

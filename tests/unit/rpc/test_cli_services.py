@@ -102,3 +102,30 @@ def test_a_malformed_setting_is_the_reading_commands_error_not_every_commands(mo
     assert "SEMCOM_FADING_BLOCK_LENGTH" in capsys.readouterr().out
     assert main(["transmit", "x.png"]) == 2
     assert "semcom transmit: SEMCOM_FADING_BLOCK_LENGTH='zz'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("role", "flags", "message"),
+    [
+        ("sender", ["--image-size", "-1"], "image size must be a multiple of 64"),
+        ("sender", ["--latent-encoding", "float65"], "unknown latent encoding 'float65'"),
+        ("receiver", ["--max-image-pixels", "0"], "max_pixels must be >= 1"),
+        ("receiver", ["--batch-max", "0"], "batch max must be >= 1"),
+        ("sender", ["--batch-window-ms", "-1"], "batch window >= 0 ms"),
+    ],
+)
+def test_an_invalid_service_configuration_is_refused_at_start_up(role, flags, message) -> None:
+    """Never listening, never SERVING: the process exits 2 naming the setting, before any model loads."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "semcom", "serve", role, "--port", "0", "--insecure", *flags],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "SERVING" not in done.stderr + done.stdout
