@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 
-from semcom.cli.flags import add_renamed, flatten
 from semcom.cli.loadtest import _positive_int  # one argparse check for both load commands
 
 
@@ -60,11 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument(
         "--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)"
     )
-    add_renamed(
-        bt,
+    bt.add_argument(
         "--batch-window-ms",
-        "--window-ms",
-        dest="window_ms",
         type=float,
         default=20.0,
         help="SEMCOM_BATCH_WINDOW_MS (default 20)",
@@ -84,11 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sw = bench.add_parser(
         "sweep", help="start sender -> channel -> receiver locally (or take --target) and load-test the sender"
     )
-    add_renamed(
-        sw,
+    sw.add_argument(
         "--to",
-        "--target",
-        dest="target",
         help="sweep this running sender instead of starting local services: HOST:PORT, a "
         "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)",
     )
@@ -198,7 +191,7 @@ def run_batching(args: argparse.Namespace) -> int:
         bounds=bounds,
         mode=args.mode,
         options=ReconOptions(steps=args.steps),
-        window_ms=args.window_ms,
+        window_ms=args.batch_window_ms,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -242,7 +235,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     try:
         plan = SweepPlan(
-            modes=flatten(args.modes) or [],
+            modes=args.modes or [],
             concurrency=args.concurrency,
             snr_dbs=[args.snr_db],
             warmup=args.warmup,
@@ -253,15 +246,15 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"semcom bench sweep: {exc}", file=sys.stderr)
         return 2
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
-    if args.target:
+    if args.to:
         try:
-            channel = open_channel(args.target.strip(), tls=tls_from_args(args))
+            channel = open_channel(args.to.strip(), tls=tls_from_args(args))
         except ValueError as exc:
             print(f"semcom bench sweep: {exc}", file=sys.stderr)
             return 2
         with channel:
             report = run_load_test(
-                args.target.strip(),
+                args.to.strip(),
                 "sender",
                 plan,
                 lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),

@@ -16,8 +16,6 @@ import json
 import math
 from typing import Any
 
-from semcom.cli.flags import add_renamed
-
 BER_CHUNK_BITS = 1 << 22  # bits simulated per call, bounds memory for long runs
 
 
@@ -128,13 +126,13 @@ def _cmd_ber(args: argparse.Namespace) -> int:
     try:
         result = ber_sweep(
             args.modulation,
-            args.channel,
+            args.channel_model,
             snrs,
             convention,
             args.bits,
             args.seed,
             args.sigmas,
-            args.block_length,
+            args.fading_block_length,
             args.soft,
         )
     except ValueError as exc:
@@ -196,11 +194,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ber = channel_subparsers.add_parser("ber", help="simulated BER per SNR against the closed form")
     ber.add_argument("--modulation", choices=tuple(MODULATIONS), default="16qam")
-    add_renamed(
-        ber,
+    ber.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=tuple(m for m in CHANNEL_MODELS if m != "none"),
         default="awgn",
     )
@@ -211,7 +206,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ber.add_argument("--seed", type=int, default=None, help="seed (default: fresh randomness)")
     ber.add_argument("--sigmas", type=float, default=5.0, help="acceptance band half-width in standard errors")
     ber.add_argument(
-        "--block-length", type=int, default=None, help="rayleigh: symbols per fading block (default: ChannelConfig's)"
+        "--fading-block-length",
+        type=int,
+        default=None,
+        help="rayleigh: symbols per fading gain (default: ChannelConfig's, SEMCOM_FADING_BLOCK_LENGTH's default)",
     )
     ber.add_argument("--soft", action="store_true", help="decide bits by the sign of exact LLRs")
     ber.add_argument("--json", action="store_true", help="machine-readable output")

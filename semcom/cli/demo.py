@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.flags import add_preset_argument, add_renamed, flatten, list_of
+from semcom.cli.flags import add_preset_argument
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -125,30 +125,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_PROFILE,
         help="model profile: taef2 (default, packaged, offline), paper, tiny, or a profile file/directory",
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         help=f"image side (default {TAEF2_SIZE} for taef2, {TINY_SIZE} for tiny, else SEMCOM_IMAGE_SIZE)",
     )
     p.add_argument("--steps", type=int, help=f"DDIM schedule length of the diffusion columns (default {PAPER_STEPS})")
-    add_renamed(
-        p,
+    p.add_argument(
         "--num-images",
-        "--images",
-        dest="images",
         type=int,
         default=5,
         help="how many sample photos, 1-5 (default 5)",
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--snr-db",
-        "--snrs",
-        dest="snrs",
-        type=list_of(_snr, "--snr-db"),
+        type=_snr,
         nargs="+",
         default=list(DEFAULT_SNRS),
         help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0 4 8)",
@@ -579,7 +570,7 @@ def markdown_report(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.snrs = tuple(flatten(args.snrs) or ())
+    args.snr_db = tuple(args.snr_db or ())
     try:
         return _run(args)
     except (RuntimeError, ValueError, OSError) as exc:
@@ -603,9 +594,9 @@ def _run(args: argparse.Namespace) -> int:
     originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
     streams = _Streams(args, plan, datas, originals)
     pipeline = streams.run(args.timeout, started)
-    summary = summarise(streams.records, plan.variants, tuple(args.snrs), streams.drops)
+    summary = summarise(streams.records, plan.variants, tuple(args.snr_db), streams.drops)
     _print_summary(summary)
-    _draw(out, plan, streams, tuple(args.snrs), summary)
+    _draw(out, plan, streams, tuple(args.snr_db), summary)
     report = _report(args, plan, streams, pipeline, summary, started)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
@@ -645,7 +636,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     tiny = args.profile == "tiny"
     size = _image_size(args)
     steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
-    photos = sample_photos(args.images)
+    photos = sample_photos(args.num_images)
     with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
     if tiny:
         random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
@@ -668,7 +659,7 @@ def _image_size(args: argparse.Namespace) -> int:
     from semcom import config
 
     tiny = args.profile == "tiny"
-    size = args.size or (
+    size = args.image_size or (
         TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE"))
     )
     if size <= 0 or size % 64:
@@ -717,7 +708,7 @@ class _Streams:
             startup_s = time.monotonic() - started
             print(f"services up after {startup_s:.1f} s: {services}")
             with SenderClient(pipe.sender, tls=TlsConfig(insecure=True), deadline_s=timeout_s) as client:
-                streams = [(None, (CLEAN,))] + [(snr, plan.variants) for snr in self.args.snrs]
+                streams = [(None, (CLEAN,))] + [(snr, plan.variants) for snr in self.args.snr_db]
                 for j, (snr, group) in enumerate(streams):
                     self._stream(client, j, snr, group)
             # CPU seconds each process used: on a shared machine these move far less with other
@@ -898,7 +889,7 @@ def _report(
         "profile_name": plan.spec.name,
         "size": plan.size,
         "steps": plan.steps,
-        "snrs_db": list(args.snrs),
+        "snrs_db": list(args.snr_db),
         "snr_convention": "ebn0 of uncoded 16-QAM; every variant sent at esn0 = ebn0 + 6.02",
         "modulation": "16qam",
         "channel_model": "awgn",

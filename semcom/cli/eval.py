@@ -15,7 +15,7 @@ import shlex
 import sys
 
 from semcom import config
-from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed, flatten, list_of
+from semcom.cli.flags import add_guidance_argument, add_preset_argument
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
 DEFAULT_MODES = ("text", "text+latent")
@@ -38,7 +38,6 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--caption",
-        dest="caption_source",
         choices=("blip", "dataset"),
         default="blip",
         help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)",
@@ -47,11 +46,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--profile", default=None, help="model profile: tiny | taef2 | paper | YAML/JSON file (default SEMCOM_PROFILE)"
     )
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
-    add_renamed(
-        g,
+    g.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)",
@@ -76,11 +72,8 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)"
     )
     g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
-    add_renamed(
-        g,
+    g.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         default=None,
         help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)",
     )
@@ -94,26 +87,23 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
     g.add_argument(
         "--modes",
-        type=list_of(str, "--modes"),
+        type=str,
         nargs="+",
         default=list(DEFAULT_MODES),
         help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})",
     )
     g.add_argument(
         "--encodings",
-        type=list_of(str, "--encodings"),
+        type=str,
         nargs="+",
         default=["float64"],
         help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
         "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
         "(docs/evaluation.md)",
     )
-    add_renamed(
-        g,
+    g.add_argument(
         "--denoise-steps",
-        "--steps",
-        dest="steps",
-        type=list_of(int, "--denoise-steps"),
+        type=int,
         nargs="+",
         default=[30],
         help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
@@ -134,7 +124,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     g.add_argument(
         "--metrics",
-        type=list_of(str, "--metrics"),
+        type=str,
         nargs="+",
         default=["lpips", "clip", "fid"],
         help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)",
@@ -189,30 +179,30 @@ def _run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    metrics = tuple(m for m in flatten(args.metrics) or () if m != "none")
+    metrics = tuple(m for m in args.metrics or () if m != "none")
     try:
         cfg = SweepConfig(
             data=args.data,
             out=args.out,
             profile=args.profile or str(config.get("SEMCOM_PROFILE")),
             captions=args.captions,
-            caption_source=args.caption_source,
+            caption_source=args.caption,
             snr_db=tuple(args.snr_db),
             snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
             modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
-            channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
+            channel=args.channel_model or str(config.get("SEMCOM_CHANNEL_MODEL")),
             fading_block_length=(
                 int(config.get("SEMCOM_FADING_BLOCK_LENGTH"))
                 if args.fading_block_length is None
                 else args.fading_block_length
             ),
-            modes=tuple(flatten(args.modes) or ()),
-            encodings=tuple(flatten(args.encodings) or ()),
-            steps=tuple(flatten(args.steps) or ()),
+            modes=tuple(args.modes or ()),
+            encodings=tuple(args.encodings or ()),
+            steps=tuple(args.denoise_steps or ()),
             schedule=args.schedule,
             guidance=args.guidance,
             limit=args.limit,
-            size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")),
+            size=args.image_size or int(config.get("SEMCOM_IMAGE_SIZE")),
             seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")),
             mcs=args.mcs or str(config.get("SEMCOM_MCS")),

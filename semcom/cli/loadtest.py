@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from semcom.cli.flags import add_renamed, flatten, list_of
-
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
 
 
@@ -34,7 +32,7 @@ def add_modes_argument(parser: argparse.ArgumentParser) -> None:
     """`--modes MODE [MODE ...]` (a comma list still works, with a deprecation line); `flatten` it."""
     parser.add_argument(
         "--modes",
-        type=list_of(_mode, "--modes"),
+        type=_mode,
         nargs="+",
         default=["text", "text+latent", "auto"],
         help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
@@ -100,11 +98,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load-test running services (latency percentiles, throughput, errors)",
         description=__doc__.split("\n\n")[0],
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--to",
-        "--target",
-        dest="target",
         required=True,
         help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT",
     )
@@ -186,13 +181,13 @@ def run(args: argparse.Namespace) -> int:
     from semcom.rpc.client import normalise_target
 
     try:
-        target = args.target.strip()
-        for name in (args.target, args.encoder):
+        target = args.to.strip()
+        for name in (args.to, args.encoder):
             if name is not None:
                 normalise_target(name)  # ValueError for an empty target
         tls = tls_from_args(args)
         plan = SweepPlan(
-            modes=flatten(args.modes) or [],
+            modes=args.modes or [],
             concurrency=args.concurrency,
             rates=args.rate or (),
             snr_dbs=args.snr_db or (None,),

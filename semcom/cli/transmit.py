@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed
+from semcom.cli.flags import add_guidance_argument, add_preset_argument
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
@@ -55,11 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=100.0,
         help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)",
     )
-    add_renamed(
-        g,
+    g.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="encoder input side, multiple of 64 (default: profile's)",
@@ -193,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
         per_channel=args.per_channel,
         percentile=args.clip_percentile,
         sample_posterior=not args.posterior_mean,
-        size=args.size,
+        size=args.image_size,
     )
     paths = [Path(p) for p in args.images]
     for path in paths:

@@ -13,8 +13,6 @@ import argparse
 import os
 import sys
 
-from semcom.cli.flags import add_renamed
-
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
 
 
@@ -35,11 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
-    add_renamed(
-        p,
+    p.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="encoder input side, multiple of 64 (default: profile's)",
@@ -62,14 +57,14 @@ def _in_process(args: argparse.Namespace):
     from semcom.ui.backend import InProcessBackend
 
     if args.profile or os.environ.get("SEMCOM_PROFILE"):
-        return InProcessBackend(args.profile, device=args.device, dtype=args.dtype, size=args.size)
+        return InProcessBackend(args.profile, device=args.device, dtype=args.dtype, size=args.image_size)
     try:
-        backend = InProcessBackend("taef2", device=args.device, dtype=args.dtype, size=args.size)
+        backend = InProcessBackend("taef2", device=args.device, dtype=args.dtype, size=args.image_size)
         backend.pipeline.models.encoder()  # the weights load now, or this falls back to tiny
         return backend
     except Exception as exc:  # noqa: BLE001 - any reason the real codec is unavailable
         print(f"semcom ui: TAEF2 profile not loadable ({exc}); using the tiny profile", file=sys.stderr)
-    return InProcessBackend("tiny", device=args.device, dtype=args.dtype, size=args.size)
+    return InProcessBackend("tiny", device=args.device, dtype=args.dtype, size=args.image_size)
 
 
 def run(args: argparse.Namespace) -> int:

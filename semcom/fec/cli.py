@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
 if TYPE_CHECKING:
@@ -36,11 +35,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
         "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=("awgn", "rayleigh"),
         default="awgn",
         help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0",
@@ -53,7 +49,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--esn0-db",
-        type=list_of(_esn0_item, "--esn0-db"),
+        type=_esn0_item,
         nargs="+",
         default=["-3:22:0.25"],
         metavar="DB|START:STOP:STEP",
@@ -62,7 +58,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--mcs",
-        type=list_of(_mcs_item, "--mcs"),
+        type=_mcs_item,
         nargs="+",
         default=["all"],
         metavar="MCS",
@@ -70,7 +66,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--k",
-        type=list_of(_k_item, "--k"),
+        type=_k_item,
         nargs="+",
         default=[320, 8448],
         metavar="K",
@@ -78,7 +74,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--blocks",
-        type=list_of(_positive_int, "--blocks"),
+        type=_positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -86,7 +82,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--min-errors",
-        type=list_of(_positive_int, "--min-errors"),
+        type=_positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -135,11 +131,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     p.add_argument(
         "--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)"
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=("awgn", "rayleigh", "bsc", "none"),
         default="awgn",
         help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
@@ -236,7 +229,7 @@ def _mcs_list(items: list[str]) -> list[Mcs]:
 
 
 def _parse_ks(values: list[int]) -> list[int]:
-    ks = flatten(values) or []
+    ks = values or []
     if len(set(ks)) != len(ks):
         raise ValueError(f"--k values must be distinct, got {' '.join(map(str, ks))}")
     return ks
@@ -247,7 +240,7 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
     (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
     if values is None:
         return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
-    values = flatten(values) or []
+    values = values or []
     if len(values) == 1:
         values = values * len(ks)
     if len(values) != len(ks):
@@ -262,14 +255,14 @@ def _cmd_bler(args: argparse.Namespace) -> int:
         ks = _parse_ks(args.k)
         if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0 or args.fading_block_length <= 0:
             raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
-        channel = bler.channel_key(args.channel, args.fading_block_length)
+        channel = bler.channel_key(args.channel_model, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
         if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
             os.environ["SEMCOM_FEC_DECODER"] = args.decoder
         table = bler.sweep(
-            _mcs_list(flatten(args.mcs) or []),
+            _mcs_list(args.mcs or []),
             ks,
-            _grid(flatten(args.esn0_db) or []),
+            _grid(args.esn0_db or []),
             seed=args.seed,
             max_blocks=_per_k_ints(args.blocks, ks, "--blocks", 300, 60),
             min_errors=_per_k_ints(args.min_errors, ks, "--min-errors", 20, 10),
@@ -322,17 +315,17 @@ def _bler_command(args: argparse.Namespace) -> str:
     ks = _parse_ks(args.k)
     blocks = [str(v) for v in _per_k_ints(args.blocks, ks, "--blocks", 300, 60)]
     errors = [str(v) for v in _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)]
-    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
+    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel_model == "rayleigh" else []
     parts = [
         "semcom",
         "channel",
         "bler",
         "--channel-model",
-        args.channel,
+        args.channel_model,
         *fading,
-        *_esn0_words(flatten(args.esn0_db) or []),
+        *_esn0_words(args.esn0_db or []),
         "--mcs",
-        *(flatten(args.mcs) or []),
+        *(args.mcs or []),
         "--k",
         *map(str, ks),
         "--blocks",
@@ -374,7 +367,7 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
         if args.fading_block_length <= 0:
             raise ValueError("--fading-block-length must be positive")
-        channel = amc.link_channel(args.channel, args.fading_block_length, plan.segments, table, plan.k)
+        channel = amc.link_channel(args.channel_model, args.fading_block_length, plan.segments, table, plan.k)
         rows = []
         measured = table.mcs_names(channel)
         if not measured:
@@ -447,7 +440,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     group.add_argument(
         "--points",
-        type=list_of(_point_item, "--points"),
+        type=_point_item,
         nargs="+",
         metavar="MCS@ESN0_DB",
         default=list(DEFAULT_POINTS),
@@ -457,7 +450,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
     group.add_argument(
         "--decoders",
-        type=list_of(str, "--decoders"),
+        type=str,
         nargs="+",
         default=["minsum", "sionna"],
         help="decoders to compare (default minsum sionna)",
@@ -467,11 +460,8 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)"
     )
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
-    add_renamed(
-        group,
+    group.add_argument(
         "--channel-model",
-        "--channel",
-        dest="fec_channel",
         choices=("awgn", "rayleigh"),
         default="awgn",
         help="channel of the LLRs (default %(default)s)",
@@ -496,19 +486,19 @@ def _point_item(text: str) -> tuple[str, float]:
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
     from semcom.fec.bench import format_fec_bench, run_fec_bench
 
-    points = flatten(args.points)
+    points = args.points
     assert points is not None  # --points has a default (DEFAULT_POINTS)
     try:
         result = run_fec_bench(
             points=points,
             k=args.k,
             codewords=args.codewords,
-            decoders=tuple(flatten(args.decoders) or ()),
+            decoders=tuple(args.decoders or ()),
             num_iter=args.num_iter,
             repeats=args.fec_repeats,
             threads=args.threads,
             seed=args.seed,
-            channel=args.fec_channel,
+            channel=args.channel_model,
             fading_block_length=args.fading_block_length,
         )
     except ValueError as exc:
