@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from receiver_service.batching import Batcher
+from semcom.link.policy import explain_fallback
 from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
@@ -80,7 +81,12 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
 
         def finish() -> receiver_pb2.ReconstructResponse:
             try:
-                result = wait(work, context, "the receiver model")
+                try:
+                    result = wait(work, context, "the receiver model")
+                except ValueError as exc:  # a refusal after the channel dropped the latent says so
+                    if report is not None:
+                        explain_fallback(exc, report.latent_dropped and packet.latent is None, report.drop_reason)
+                    raise
                 response = self._response(request, result, fmt, t0)
             except Exception as exc:
                 observe_item(self.service_name, params.mode, status_for(exc).code.name, time.monotonic() - t0)

@@ -17,6 +17,7 @@ import sys
 from semcom import config
 from semcom.cli.flags import add_guidance_argument, add_preset_argument
 from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.eval.grid import MODES as SWEEP_MODES  # the receiver modes a sweep runs
 
 DEFAULT_MODES = ("text", "text+latent")
 
@@ -89,8 +90,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--modes",
         type=str,
         nargs="+",
+        choices=SWEEP_MODES,
         default=list(DEFAULT_MODES),
-        help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})",
+        help=f"{', '.join(SWEEP_MODES)} (default {' '.join(DEFAULT_MODES)})",
     )
     g.add_argument(
         "--encodings",
@@ -106,8 +108,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         nargs="+",
         default=[30],
-        help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
-        "(elsewhere --steps is the schedule length, --schedule here)",
+        help="text+latent: denoising steps executed, k (default 30; the DDIM schedule length is --schedule)",
     )
     g.add_argument(
         "--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)"
@@ -126,6 +127,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--metrics",
         type=str,
         nargs="+",
+        choices=("lpips", "clip", "fid", "none"),
         default=["lpips", "clip", "fid"],
         help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)",
     )
@@ -170,6 +172,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from semcom.eval.dataset import captions_file
     from semcom.eval.sweep import Sweep, SweepConfig
 
     if not args.data or not args.out:
@@ -185,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
             data=args.data,
             out=args.out,
             profile=args.profile or str(config.get("SEMCOM_PROFILE")),
-            captions=args.captions,
+            captions=captions_file(args.data, args.captions),  # recorded as read, not as typed
             caption_source=args.caption,
             snr_db=tuple(args.snr_db),
             snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),

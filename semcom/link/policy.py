@@ -41,24 +41,47 @@ def effective_policy(cfg: ChannelConfig) -> str:
     return cfg.latent_policy
 
 
+def policy_name(cfg: ChannelConfig) -> str:
+    """The policy as a drop reason names it: "latent_policy=threshold", or for "auto" what it
+    resolved to and why ("latent_policy=auto (threshold: no FEC)")."""
+    policy = effective_policy(cfg)
+    if cfg.latent_policy == "auto":
+        return f"latent_policy=auto ({policy}: {'LDPC' if cfg.fec == 'ldpc' else 'no'} FEC)"
+    return f"latent_policy={policy}"
+
+
 def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
-    """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``)."""
+    """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``). A drop's reason
+    names the policy that made it (`policy_name`)."""
     policy = effective_policy(cfg)
     if policy == "always":
         return LatentDecision(True)
     if policy == "never":
-        return LatentDecision(False, "latent_policy=never: text-only transmission")
+        return LatentDecision(False, f"{policy_name(cfg)}: text-only transmission")
     if policy == "threshold":
         if cfg.snr_db < cfg.drop_threshold_db:
             return LatentDecision(
                 False,
-                f"snr {cfg.snr_db:g} dB ({cfg.snr_convention}) is below the latent threshold "
+                f"{policy_name(cfg)}: snr {cfg.snr_db:g} dB ({cfg.snr_convention}) is below the latent threshold "
                 f"{cfg.drop_threshold_db:g} dB",
             )
         return LatentDecision(True)
     if policy == "amc":
         return _decide_amc(cfg, latent)
     raise ValueError(f"unknown latent_policy {policy!r}")  # ChannelConfig validates; defensive
+
+
+def explain_fallback(exc: Exception, dropped: bool, reason: str) -> Exception:
+    """Prefix the message of `exc` (a receiver refusal, changed in place and returned; same type,
+    so the error keeps its status) with the channel's latent drop, when the channel dropped the
+    latent and the receiver therefore fell back to text only. Without a drop, `exc` unchanged."""
+    if dropped and exc.args and isinstance(exc.args[0], str):
+        exc.args = (
+            f"the channel dropped the latent ({reason}), so the receiver fell back to text only: {exc.args[0]} "
+            "(send the latent anyway with latent policy 'always', or use a higher SNR or --fec ldpc)",
+            *exc.args[1:],
+        )
+    return exc
 
 
 def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
@@ -80,7 +103,7 @@ def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
     if choice is None:
         return LatentDecision(
             False,
-            f"amc: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
+            f"{policy_name(cfg)}: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
             f"its BLER target and the {budget}-symbol airtime budget ({channel} BLER curves)",
         )
     return LatentDecision(True)

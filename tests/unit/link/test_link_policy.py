@@ -10,6 +10,7 @@ import pytest
 from semcom.link.policy import FecUnavailableError, decide_latent, effective_policy
 from semcom.link.transmission import transmit_packet
 from semcom.link.types import ChannelConfig
+from semcom.payload.latent import encode_latent
 from semcom.payload.packet import LatentPayload, QuantParams, SemanticPacket
 
 LATENT = LatentPayload((4, 8, 8), "float64", np.random.default_rng(0).standard_normal((4, 8, 8)).tobytes())
@@ -55,7 +56,7 @@ def test_auto_policy_is_amc_on_a_coded_link() -> None:
     coded = decide_latent(ChannelConfig(snr_db=6.0, drop_threshold_db=7.0, fec="ldpc"), latent)
     assert coded.send, coded.reason
     dropped = decide_latent(ChannelConfig(snr_db=-10.0, fec="ldpc"), latent)
-    assert not dropped.send and dropped.reason.startswith("amc:")
+    assert not dropped.send and dropped.reason.startswith("latent_policy=auto (amc: LDPC FEC): no MCS carries")
 
 
 def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
@@ -77,7 +78,7 @@ def test_amc_delegates_to_the_fec_package() -> None:
     high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), latent)
     low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), latent)
     assert high.send and high.reason == ""
-    assert not low.send and low.reason.startswith("amc:")
+    assert not low.send and low.reason.startswith("latent_policy=amc: no MCS carries")
 
 
 @pytest.mark.parametrize("policy, snr_db", [("never", 20.0), ("threshold", 1.0)])
@@ -94,3 +95,20 @@ def test_dropped_latent_in_transmit_packet(policy: str, snr_db: float) -> None:
 def test_text_only_packet_is_not_reported_as_dropped() -> None:
     rx, report = transmit_packet(SemanticPacket(caption=b"a cat", latent=None), ChannelConfig(snr_db=1.0, seed=0))
     assert rx.latent is None and not report.latent_dropped
+
+
+def test_a_drop_reason_names_the_policy_that_made_it() -> None:
+    from semcom.link.policy import explain_fallback, policy_name
+
+    latent = encode_latent(np.zeros((4, 8, 8)), "float16")
+    assert policy_name(ChannelConfig(snr_db=4.0)) == "latent_policy=auto (threshold: no FEC)"
+    assert policy_name(ChannelConfig(snr_db=4.0, latent_policy="never")) == "latent_policy=never"
+    reason = decide_latent(ChannelConfig(snr_db=4.0), latent).reason
+    assert reason.startswith("latent_policy=auto (threshold: no FEC): snr 4 dB (ebn0) is below the latent threshold")
+    assert decide_latent(ChannelConfig(snr_db=4.0, latent_policy="never"), latent).reason.startswith(
+        "latent_policy=never"
+    )
+    exc = explain_fallback(ValueError("text-only reconstruction is impossible"), True, reason)
+    assert type(exc) is ValueError and str(exc).startswith(f"the channel dropped the latent ({reason})")
+    untouched = explain_fallback(ValueError("other"), False, "")
+    assert str(untouched) == "other"
