@@ -225,6 +225,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     """`semcom loadtest --service sender` against a local pipeline started (and stopped) here, or
     against `--target`."""
     from semcom.cli.connection import tls_from_args
+    from semcom.cli.loadtest import progress_printer
     from semcom.loadtest.cluster import LocalPipeline
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
@@ -258,6 +259,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                 "sender",
                 plan,
                 lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+                progress=progress_printer(args, "semcom bench sweep"),
             )
         report.plan.update(image_size=args.image_size, steps=args.steps)
     else:
@@ -270,6 +272,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                     plan,
                     lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
                     cpu_probe=lambda: {role: svc.cpu_seconds() for role, svc in pipe.services.items()},
+                    progress=progress_printer(args, "semcom bench sweep"),
                 )
         report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps, batch_max=args.batch_max)
     if args.out:

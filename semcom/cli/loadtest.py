@@ -77,6 +77,7 @@ def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> Non
         "--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)"
     )
     p.add_argument("--warmup", type=int, default=1, help="unmeasured requests per mode before each sweep (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr (one per load level)")
     p.add_argument("--images", help="folder of input images (default: synthetic images)")
     p.add_argument(
         "--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)"
@@ -152,6 +153,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def progress_printer(args: argparse.Namespace, command: str):
+    """The progress callback of `run_load_test`: lines on stderr, None with --no-progress."""
+    if args.no_progress:
+        return None
+    return lambda line: print(f"{command}: {line}", file=sys.stderr, flush=True)
+
+
 def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], tls=None):
     """(mode, snr) -> request function for the chosen service."""
     from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, SenderTransmit, encode_packets
@@ -217,7 +225,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"semcom loadtest: error: preparing packets: {exc}", file=sys.stderr)
             return 2
-        report = run_load_test(target, args.service, plan, make_call)
+        report = run_load_test(
+            target, args.service, plan, make_call, progress=progress_printer(args, "semcom loadtest")
+        )
     if args.out:
         paths = write_report(report, args.out)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

@@ -391,7 +391,7 @@ def run(args: argparse.Namespace) -> int:
     if todo:
         try:
             outcomes = _transmit(args, send, todo)
-        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
+        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, no connection, a write failing
             return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
     failures = _failures(outcomes)
     answered = len(complete) + _answered(outcomes)
@@ -478,6 +478,7 @@ def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -
         )
 
     with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
+        client.wait_ready()  # UnreachableError (an OSError) within seconds for a wrong address
         return transmit_all(
             client, todo, policy=send.policy, on_result=delivered, on_retry=retrying, stream_images=send.stream_images
         )

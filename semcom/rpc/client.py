@@ -496,6 +496,13 @@ def _fails_the_stream(code: grpc.StatusCode, pushback: float | None, server_dead
     return code == grpc.StatusCode.RESOURCE_EXHAUSTED and pushback is not None and pushback < 0
 
 
+CONNECT_TIMEOUT_S = 5.0  # `wait_ready`: a target that accepts no connection in this long is reported at once
+
+
+class UnreachableError(OSError):
+    """The target accepted no connection within the connect deadline (`_Client.wait_ready`)."""
+
+
 class _Client:
     """Owns a channel; deadlines default to SEMCOM_DEADLINE_S per call (per stream for streams)."""
 
@@ -516,6 +523,18 @@ class _Client:
 
     def close(self) -> None:
         self.channel.close()
+
+    def wait_ready(self, timeout: float = CONNECT_TIMEOUT_S) -> None:
+        """Return once the channel is connected (TLS handshake included); UnreachableError after
+        `timeout` seconds without a connection: a mistyped address fails in seconds instead of
+        after every retry's reconnect backoff."""
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise UnreachableError(
+                f"cannot connect to {self.target} within {timeout:g} s: check the address and port, that the "
+                "service is up, and the TLS flags (--insecure for a plaintext service)"
+            ) from None
 
     def __enter__(self):
         return self
@@ -596,6 +615,7 @@ def reflected_services(target: str, *, tls: TlsConfig | None = None, timeout: fl
 
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "Outcome",
     "ReceiverClient",
     "RetryPolicy",
@@ -609,4 +629,5 @@ __all__ = [
     "retry_pushback_s",
     "service_config",
     "transmit_all",
+    "UnreachableError",
 ]
