@@ -193,7 +193,11 @@ def report_dict(report) -> dict:
             return {k: int(v) if k in _UINT64_FIELDS and isinstance(v, str) else fix(v) for k, v in node.items()}
         return node
 
-    return fix(MessageToDict(report, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    from semcom.rpc.convert import report_from_proto
+
+    out = fix(MessageToDict(report, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    out["snr_note"] = report_from_proto(report).snr_note if report.HasField("channel") else ""
+    return out
 
 
 def result_record(result, source: str, output: Path) -> dict:

@@ -231,7 +231,7 @@ def _run(args: argparse.Namespace) -> int:
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": args.encoding,
-            "report": _jsonable(report),
+            "report": {**_jsonable(report), "snr_note": report.snr_note},
             "timings": done.timings,
         }
         (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -243,6 +243,8 @@ def _run(args: argparse.Namespace) -> int:
                 f"{report.latent.bit_errors} latent bit errors, {result.values_sanitised} values sanitised "
                 f"-> {png}"
             )
+            if report.snr_note:
+                print(f"  snr: {report.snr_note}")
     if args.json:
         print(json.dumps(records, indent=2))
     return 0

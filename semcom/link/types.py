@@ -117,3 +117,19 @@ class TransmissionReport:
         """The link's SNR as it ran, normalised to Eb/N0 per information bit (the paper's axis and
         the one the receiver's adaptive strength is defined on), whatever convention configured it."""
         return Snr(float(self.ebn0_db), "ebn0")
+
+    @property
+    def snr_note(self) -> str:
+        """Why the reported Eb/N0 differs from the SNR asked for, in one sentence ("" when it does
+        not): on a coded link `ebn0_db` is per information bit after the code rate, while the SNR
+        asked for set the channel's Es/N0 through the modulation alone."""
+        cfg = self.channel
+        bits_per_symbol = MODULATIONS.get(cfg.modulation, 0)
+        if cfg.fec == "none" or bits_per_symbol == 0:
+            return ""
+        info_per_symbol = 10 ** ((self.esn0_db - self.ebn0_db) / 10)
+        return (
+            f"asked: {cfg.snr_convention} {cfg.snr_db:g} dB, read with {cfg.modulation} ({bits_per_symbol} coded bits per "
+            f"symbol) as the channel's Es/N0 {self.esn0_db:.2f} dB; ebn0_db {self.ebn0_db:.2f} is per information "
+            f"bit after the code rate: Es/N0 - 10 log10({info_per_symbol:.3f} information bits per symbol)"
+        )

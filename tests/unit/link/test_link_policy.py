@@ -112,3 +112,22 @@ def test_a_drop_reason_names_the_policy_that_made_it() -> None:
     assert type(exc) is ValueError and str(exc).startswith(f"the channel dropped the latent ({reason})")
     untouched = explain_fallback(ValueError("other"), False, "")
     assert str(untouched) == "other"
+
+
+def test_a_coded_report_explains_its_ebn0_beside_the_snr_asked_for() -> None:
+    """Eb/N0 4 dB asked, 5.77 reported: per information bit after the code rate, said in the report."""
+    from semcom.link.types import FieldReport, TransmissionReport
+
+    uncoded = TransmissionReport(ChannelConfig(snr_db=4.0), esn0_db=10.02, ebn0_db=4.0)
+    assert uncoded.snr_note == ""
+    coded = TransmissionReport(
+        ChannelConfig(snr_db=4.0, fec="ldpc"),
+        esn0_db=10.0206,
+        ebn0_db=5.7748,
+        latent=FieldReport(info_bits=131_072, symbols=49_296),
+    )
+    note = coded.snr_note
+    assert note.startswith(
+        "asked: ebn0 4 dB, read with 16qam (4 coded bits per symbol) as the channel's Es/N0 10.02 dB"
+    )
+    assert "ebn0_db 5.77 is per information bit after the code rate" in note and "(2.658 information bits" in note

@@ -45,6 +45,10 @@ def test_report_dict_writes_counters_as_numbers() -> None:
     report.latent.bit_errors = 12
     out = report_dict(report)
     assert out["total_symbols"] == 262_298 and out["latent"]["bit_errors"] == 12 and out["esn0_db"] == 16.0
+    assert out["snr_note"] == ""  # no channel configuration: nothing to explain
+    coded = channel_pb2.TransmissionReport(esn0_db=10.0206, ebn0_db=5.7748)
+    coded.channel.snr_db, coded.channel.fec = 4.0, channel_pb2.FEC_LDPC
+    assert "ebn0_db 5.77 is per information bit after the code rate" in report_dict(coded)["snr_note"]
 
 
 def test_serve_flags_mirror_settings() -> None:
