@@ -15,8 +15,7 @@ import shlex
 import sys
 
 from semcom import config
-from semcom.cli.flags import add_guidance_argument, add_preset_argument
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument
 from semcom.eval.grid import MODES as SWEEP_MODES  # the receiver modes a sweep runs
 
 DEFAULT_MODES = ("text", "text+latent")
@@ -69,23 +68,10 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         default=list(PAPER_SNRS_DB),
         help="SNR points in dB (default the paper's 5 .. 10)",
     )
-    g.add_argument(
-        "--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)"
+    # no latent policy here: a sweep sends every latent (its cells are the variants)
+    add_channel_arguments(
+        g, ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--fec", "--mcs")
     )
-    g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
-    g.add_argument(
-        "--channel-model",
-        default=None,
-        help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)",
-    )
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        default=None,
-        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
-    )
-    g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
-    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
     g.add_argument(
         "--modes",
         type=str,

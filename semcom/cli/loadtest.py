@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from semcom.cli.flags import positive_int as _positive_int  # one argparse check for the CLI
+
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
 
 
@@ -29,7 +31,7 @@ def _mode(text: str) -> str:
 
 
 def add_modes_argument(parser: argparse.ArgumentParser) -> None:
-    """`--modes MODE [MODE ...]` (a comma list still works, with a deprecation line); `flatten` it."""
+    """`--modes MODE [MODE ...]`, each one of the receiver modes."""
     parser.add_argument(
         "--modes",
         type=_mode,
@@ -37,16 +39,6 @@ def add_modes_argument(parser: argparse.ArgumentParser) -> None:
         default=["text", "text+latent", "auto"],
         help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _positive_float(text: str) -> float:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from semcom.cli.connection import add_tls_arguments
+from semcom.cli.flags import add_channel_arguments
 from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
 
 if TYPE_CHECKING:
@@ -99,11 +100,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")
     c = p.add_argument_group("channel overrides (default: the proxy's configuration)")
     c.add_argument("--snr-db", type=float)
-    c.add_argument("--snr-convention", choices=("ebn0", "esn0"))
-    c.add_argument("--modulation", choices=("bpsk", "qpsk", "16qam", "64qam", "256qam"))
-    c.add_argument("--channel-model", choices=("awgn", "rayleigh", "bsc", "none"))
-    c.add_argument("--fading-block-length", type=_positive_int, help="rayleigh: channel symbols per fading gain")
-    c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
+    add_channel_arguments(
+        c,
+        ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--latent-policy"),
+        unset="default: the channel proxy's",
+    )
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
     t.add_argument(
@@ -393,8 +394,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"resuming: {len(complete)} of {len(send.images)} images already complete in {args.out}", flush=True)
     outcomes: dict[str, Outcome] = {}
     if todo:
+        from semcom.rpc.client import UnreachableError
+
         try:
             outcomes = _transmit(args, send, todo)
+        except UnreachableError as exc:
+            return _error(f"{exc}; nothing was sent, no report written", 1)
         except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, no connection, a write failing
             return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
     failures = _failures(outcomes)

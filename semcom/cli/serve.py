@@ -16,8 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from semcom.cli.flags import add_preset_argument
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import add_channel_arguments, add_preset_argument
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
@@ -91,18 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c, "channel")
     g = c.add_argument_group("channel (per-request overrides: ReconstructRequest.channel)")
     g.add_argument("--snr-db", type=float, help="SEMCOM_SNR_DB")
-    g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
-    g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
-    g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)",
-    )
-    g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
-    g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
-    g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")
-    g.add_argument("--mcs", help="auto or an MCS name (SEMCOM_MCS)")
+    add_channel_arguments(g)
     g.add_argument("--channel-seed", type=int, help="seed of the channel noise (SEMCOM_CHANNEL_SEED)")
     g.add_argument("--soft-demapping", action="store_true", default=None, help="SEMCOM_SOFT_DEMAPPING")
     c.set_defaults(func=run)

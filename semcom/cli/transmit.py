@@ -15,22 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from semcom.cli.flags import add_guidance_argument, add_preset_argument
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import (
+    CHANNEL_SETTINGS,
+    add_channel_arguments,
+    add_guidance_argument,
+    add_preset_argument,
+    channel_config_from_args,
+)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
 SETTING_DEFAULTS = {
     "encoding": "SEMCOM_LATENT_ENCODING",
-    "snr_db": "SEMCOM_SNR_DB",
-    "snr_convention": "SEMCOM_SNR_CONVENTION",
-    "modulation": "SEMCOM_MODULATION",
-    "channel_model": "SEMCOM_CHANNEL_MODEL",
-    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH",
-    "latent_policy": "SEMCOM_LATENT_POLICY",
-    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB",
-    "fec": "SEMCOM_FEC",
-    "mcs": "SEMCOM_MCS",
+    **CHANNEL_SETTINGS,
     "latent_repair": "SEMCOM_LATENT_REPAIR",
 }
 
@@ -63,20 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, default=None)
-    g.add_argument("--snr-convention", default=None, help="ebn0 | esn0")
-    g.add_argument("--modulation", default=None)
-    g.add_argument("--channel-model", default=None, help="awgn | rayleigh | bsc | none")
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        default=None,
-        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
-    )
-    g.add_argument("--latent-policy", default=None, help="always | threshold | never | amc")
-    g.add_argument("--drop-threshold-db", type=float, default=None)
-    g.add_argument("--fec", default=None, choices=("none", "ldpc"), help="channel coding")
-    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
+    g.add_argument("--snr-db", type=float, default=None, help="channel SNR in dB (default SEMCOM_SNR_DB)")
+    add_channel_arguments(g)
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
@@ -152,7 +137,6 @@ def _fill_setting_defaults(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from semcom.link.types import ChannelConfig
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
     from semcom.models.params import DEFAULT_STRENGTH, default_strength
@@ -166,17 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"semcom transmit: {exc}", file=sys.stderr)
         return 2
 
-    channel = ChannelConfig(
-        snr_db=args.snr_db,
-        snr_convention=args.snr_convention,
-        modulation=args.modulation,
-        model=args.channel_model,
-        fading_block_length=args.fading_block_length,
-        latent_policy=args.latent_policy,
-        drop_threshold_db=args.drop_threshold_db,
-        fec=args.fec,
-        mcs=args.mcs,
-    )
+    channel = channel_config_from_args(args)
     params = ReconParams(
         mode=args.mode,
         num_inference_steps=args.steps,

@@ -13,6 +13,8 @@ import argparse
 import os
 import sys
 
+from semcom.cli.connection import add_tls_arguments, tls_from_args
+
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
 
 
@@ -44,11 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = p.add_argument_group("gRPC back-end")
     t.add_argument("--to", default=None, help="a running sender HOST:PORT instead of the in-process pipeline")
     t.add_argument("--deadline-s", type=float, help="deadline per transmission (SEMCOM_DEADLINE_S)")
-    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    t.add_argument("--tls-cert", help="client certificate (SEMCOM_TLS_CERT)")
-    t.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
-    t.add_argument("--tls-ca", help="CA bundle to verify the sender (SEMCOM_TLS_CA)")
-    t.add_argument("--tls-server-name", help="name in the sender's certificate (SEMCOM_TLS_SERVER_NAME)")
+    add_tls_arguments(t, "the sender")
     p.set_defaults(func=run)
 
 
@@ -85,17 +83,9 @@ def run(args: argparse.Namespace) -> int:
         max_bytes = args.max_upload_bytes or config.get("SEMCOM_UI_MAX_UPLOAD_BYTES")
         max_pixels = config.get("SEMCOM_MAX_IMAGE_PIXELS")
         if args.to:
-            from semcom.rpc.tls import TlsConfig
             from semcom.ui.backend import GrpcBackend
 
-            tls = TlsConfig.from_settings(
-                insecure=args.insecure,
-                cert=args.tls_cert,
-                key=args.tls_key,
-                ca=args.tls_ca,
-                server_name=args.tls_server_name,
-            )
-            backend = GrpcBackend(args.to, tls=tls, deadline_s=args.deadline_s)
+            backend = GrpcBackend(args.to, tls=tls_from_args(args), deadline_s=args.deadline_s)
         else:
             backend = _in_process(args)
     except (ValueError, OSError, ProfileError, ModelNotAvailableError) as exc:
