@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semcom.cli.flags import add_preset_argument
+from semcom.payload.caption import corrupted_positions
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -189,12 +190,6 @@ def diffusion_status(profile: str, spec, choice: str) -> tuple[bool, str]:
             "are random (they would show noise). Use --profile paper, or --diffusion on to run them anyway."
         )
     return True, ""
-
-
-def corrupted_positions(sent: str, received: str) -> list[int]:
-    """Indices where the received caption differs from the sent one (extra or missing characters too)."""
-    length = max(len(sent), len(received))
-    return [i for i in range(length) if i >= len(sent) or i >= len(received) or sent[i] != received[i]]
 
 
 def amc_drop_reason(esn0_db: float, values: int) -> str:

@@ -11,12 +11,11 @@ from semcom.cli.demo import (
     DIFFUSION_VARIANTS,
     amc_drop_reason,
     contact_sheet,
-    corrupted_positions,
     diffusion_status,
     markdown_report,
     summarise,
 )
-from semcom.payload.caption import MAX_CAPTION_CHARS, encode_caption
+from semcom.payload.caption import MAX_CAPTION_CHARS, corrupted_positions, encode_caption
 from semcom.samples import PHOTOS, sample_photos
 
 
