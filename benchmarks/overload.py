@@ -31,7 +31,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,13 +41,9 @@ from pathlib import Path
 import grpc
 import numpy as np
 
+from semcom.loadtest.cluster import free_port  # the one free loopback port helper
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Service:

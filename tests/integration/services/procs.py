@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from semcom.loadtest.cluster import free_port  # the one free loopback port helper
 from semcom.rpc.client import health_status
 from semcom.rpc.tls import TlsConfig
 
@@ -32,12 +32,6 @@ BASE_ENV = {
     "SEMCOM_METRICS_PORT": "0",
     "PYTHONUNBUFFERED": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
