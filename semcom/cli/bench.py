@@ -18,7 +18,10 @@ import argparse
 import json
 import sys
 
-from semcom.cli.loadtest import _positive_int  # one argparse check for both load commands
+from semcom.cli.loadtest import _positive_int
+from semcom.models.params import (
+    MODES,  # the receiver's modes, named once (torch-free)  # one argparse check for both load commands
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl = bench.add_parser("pipeline", help="three-hop gRPC pipeline vs the same work in one process")
     pl.add_argument("--requests", type=_positive_int, default=3, help="timed request pairs (default 3)")
     pl.add_argument("--image-size", type=_positive_int, default=512, help="encoder input side (default 512)")
-    pl.add_argument("--mode", default="text+latent", help="receiver mode (default text+latent)")
+    pl.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
     pl.add_argument(
         "--steps",
         type=_positive_int,
@@ -68,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--requests", type=_positive_int, default=16, help="requests per run (default 16)")
     bt.add_argument("--duration", type=float, default=120.0, help="no request starts after this many s (default 120)")
     bt.add_argument("--image-size", type=_positive_int, default=128, help="encoder input side (default 128)")
-    bt.add_argument("--mode", default="text+latent", help="receiver mode (default text+latent)")
+    bt.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
     bt.add_argument("--steps", type=_positive_int, default=10, help="DDIM schedule length (default 10)")
     bt.add_argument("--profile", default="tiny")
     bt.add_argument("--timeout", type=float, default=300.0, help="deadline of each request in seconds")

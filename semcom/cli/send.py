@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from semcom.cli.connection import add_tls_arguments
 from semcom.cli.flags import add_channel_arguments
 from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 if TYPE_CHECKING:
     import grpc
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from semcom.v1.sender_pb2 import ImageRequest, TransmitResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-MODES = ("auto", "text", "latent", "text+latent")
 
 
 def _mode(text: str) -> str:

@@ -22,6 +22,7 @@ from semcom.cli.flags import (
     add_preset_argument,
     channel_config_from_args,
 )
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--snr-db", type=float, default=None, help="channel SNR in dB (default SEMCOM_SNR_DB)")
     add_channel_arguments(g)
     g = p.add_argument_group("receiver")
-    g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
+    g.add_argument("--mode", default="auto", choices=MODES, help="receiver mode (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
     g.add_argument(
         "--strength",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
+from semcom.models.params import MODES as MODE_NAMES  # torch-free: the receiver's parameter vocabulary
 from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams, SemanticPacket
 from semcom.rpc.errors import InvalidRequestError
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, sender_pb2
@@ -42,11 +43,10 @@ LATENT_ENCODINGS: dict[str, packet_pb2.LatentEncoding] = {
     "int4": packet_pb2.LATENT_ENCODING_INT4,
     "int4g": packet_pb2.LATENT_ENCODING_INT4_GRAY,
 }
+# The receiver's modes are named once (semcom.models.params.MODES); here only their wire numbers:
+# "text+latent" is MODE_TEXT_LATENT.
 MODES: dict[str, receiver_pb2.Mode] = {
-    "auto": receiver_pb2.MODE_AUTO,
-    "text": receiver_pb2.MODE_TEXT,
-    "latent": receiver_pb2.MODE_LATENT,
-    "text+latent": receiver_pb2.MODE_TEXT_LATENT,
+    name: receiver_pb2.Mode.Value("MODE_" + name.upper().replace("+", "_")) for name in MODE_NAMES
 }
 SNR_CONVENTIONS: dict[str, channel_pb2.SnrConvention] = {
     "esn0": channel_pb2.SNR_CONVENTION_ESN0,
