@@ -5,8 +5,8 @@
 * ``semcom channel bench``: 16-QAM modulate + AWGN + hard demod of one float64 latent,
   against scikit-commpy and Sionna PHY in the same run.
 
-The FEC package may add more subcommands (``bler``, ``mcs``) through its
-`semcom.fec.cli.register_channel_commands` hook, registered at the end of `register`.
+The FEC subcommands (``bler``, ``mcs``, ``bench --fec``) are `semcom.cli.channel_fec`, added at
+the end of `register` (their handlers import the FEC package when they run).
 """
 
 from __future__ import annotations
@@ -222,11 +222,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.set_defaults(func=_cmd_bench)
 
-    # ---- hook for the FEC package: `semcom channel bler`, `semcom channel mcs` -----------------
-    try:
-        from semcom.fec.cli import register_channel_commands
-    except ModuleNotFoundError as exc:
-        if exc.name != "semcom.fec.cli":
-            raise
-    else:
-        register_channel_commands(channel_subparsers)
+    # ---- the FEC subcommands: `semcom channel bler`, `semcom channel mcs`, `bench --fec` ---------
+    from semcom.cli.channel_fec import register_channel_commands
+
+    register_channel_commands(channel_subparsers)

@@ -7,25 +7,19 @@ Policies (`ChannelConfig.latent_policy`):
 * ``threshold``: drop the latent when ``snr_db < drop_threshold_db``; both numbers are in the
   configuration's own SNR convention, so no conversion happens here. The default threshold and
   its justification are in docs/channel.md.
-* ``amc``: asks the FEC package (`semcom.fec.amc.choose`) for the highest-throughput MCS whose
-  segment BLER at the channel's Es/N0 meets the latent's target within the latent's airtime
-  budget (`semcom.fec.amc.latent_airtime_budget`); the latent is dropped when there is none.
-  The Es/N0 is the one the coded link uses: `cfg.snr_db` read in its convention with the
-  configured modulation (see `semcom.fec.link`).
+* ``amc``: asks the coded link (`semcom.link.coding`, registered by the FEC package) for the
+  highest-throughput MCS whose segment BLER at the channel's Es/N0 meets the latent's target
+  within the latent's airtime budget; the latent is dropped when there is none. The Es/N0 is
+  the one the coded link uses: `cfg.snr_db` read in its convention with the configured modulation.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from semcom.link.types import MODULATIONS, ChannelConfig
+from semcom.link.coding import coded_link
+from semcom.link.types import ChannelConfig
 from semcom.payload.packet import LatentPayload
-from semcom.phy.snr import snr_db_pair
-
-
-class FecUnavailableError(RuntimeError):
-    """The configuration needs `semcom.fec`, which is not installed or not importable."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +60,9 @@ def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
                 f"{cfg.drop_threshold_db:g} dB",
             )
         return LatentDecision(True)
-    if policy == "amc":
-        return _decide_amc(cfg, latent)
+    if policy == "amc":  # the coded link's AMC (semcom.link.coding: registered by semcom.fec)
+        reason = coded_link().latent_drop_reason(cfg, latent)
+        return LatentDecision(False, f"{policy_name(cfg)}: {reason}") if reason else LatentDecision(True)
     raise ValueError(f"unknown latent_policy {policy!r}")  # ChannelConfig validates; defensive
 
 
@@ -82,28 +77,3 @@ def explain_fallback(exc: Exception, dropped: bool, reason: str) -> Exception:
             *exc.args[1:],
         )
     return exc
-
-
-def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
-    try:
-        from semcom.fec import amc
-    except ModuleNotFoundError as exc:
-        if exc.name not in {"semcom.fec", "semcom.fec.amc"}:
-            raise
-        raise FecUnavailableError(
-            f"latent_policy='amc' needs the FEC package (semcom.fec.amc), which is not importable: {exc}"
-        ) from exc
-    latent_bits = 8 * len(latent.data)
-    if latent_bits == 0:
-        return LatentDecision(True)
-    esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
-    budget = amc.latent_airtime_budget(math.prod(latent.shape))
-    channel = amc.field_channel(cfg, latent_bits)
-    choice = amc.choose(esn0_db, "latent", latent_bits, budget, channel=channel)
-    if choice is None:
-        return LatentDecision(
-            False,
-            f"{policy_name(cfg)}: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
-            f"its BLER target and the {budget}-symbol airtime budget ({channel} BLER curves)",
-        )
-    return LatentDecision(True)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.phy.mapping import MODULATIONS as MODULATIONS  # name -> bits/symbol, defined by the physical layer
 from semcom.phy.snr import Snr
 
 SNR_CONVENTIONS = ("esn0", "ebn0")
-MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
 # "auto": AMC decides when the link is coded (fec="ldpc"), the SNR threshold when it is not.
 LATENT_POLICIES = ("always", "threshold", "never", "amc", "auto")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from semcom.cli import build_parser, main
+from semcom.cli import channel_fec as fec_cli
 from semcom.fec import bler, mcs
-from semcom.fec import cli as fec_cli
 
 
 def _bler_args(words: list[str]):

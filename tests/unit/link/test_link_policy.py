@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from semcom.link.policy import FecUnavailableError, decide_latent, effective_policy
+from semcom.link.coding import FecUnavailableError
+from semcom.link.policy import decide_latent, effective_policy
 from semcom.link.transmission import transmit_packet
 from semcom.link.types import ChannelConfig
 from semcom.payload.latent import encode_latent
@@ -60,11 +61,11 @@ def test_auto_policy_is_amc_on_a_coded_link() -> None:
 
 
 def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "semcom.fec.amc", None)
-    fec = sys.modules.get("semcom.fec")
-    if fec is not None and hasattr(fec, "amc"):  # imported earlier: `from semcom.fec import amc` would find it
-        monkeypatch.delattr(fec, "amc")
-    with pytest.raises(FecUnavailableError, match="semcom.fec.amc"):
+    from semcom.link import coding
+
+    monkeypatch.setattr(coding, "_registered", None)
+    monkeypatch.setitem(sys.modules, "semcom.fec.coded", None)  # import of it now fails
+    with pytest.raises(FecUnavailableError, match=r"semcom\[fec\]"):
         decide_latent(ChannelConfig(latent_policy="amc"), LATENT)
 
 

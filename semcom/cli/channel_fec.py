@@ -2,7 +2,8 @@
 of `semcom channel`.
 
 `semcom.cli.channel` calls `register_channel_commands(channel_subparsers)`; handlers import the
-heavy parts (torch, Sionna) only when they run.
+heavy parts (torch, Sionna) only when they run. The CLI of the FEC package lives with the rest of
+the CLI (semcom.cli), above the package it drives.
 """
 
 from __future__ import annotations
