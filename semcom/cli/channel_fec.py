@@ -212,9 +212,9 @@ def _grid(items: list[str]) -> NDArray[np.float64]:
     """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
     import numpy as np
 
-    from semcom.fec import bler
+    from semcom.fec import bler_sweep
 
-    return np.unique(np.concatenate([bler.parse_grid(item) for item in items]))
+    return np.unique(np.concatenate([bler_sweep.parse_grid(item) for item in items]))
 
 
 def _mcs_list(items: list[str]) -> list[Mcs]:
@@ -250,7 +250,7 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
 
 
 def _cmd_bler(args: argparse.Namespace) -> int:
-    from semcom.fec import bler
+    from semcom.fec import bler, bler_sweep
 
     try:
         ks = _parse_ks(args.k)
@@ -260,7 +260,7 @@ def _cmd_bler(args: argparse.Namespace) -> int:
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
         if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
             os.environ["SEMCOM_FEC_DECODER"] = args.decoder
-        table = bler.sweep(
+        table = bler_sweep.sweep(
             _mcs_list(args.mcs or []),
             ks,
             _grid(args.esn0_db or []),
@@ -297,12 +297,12 @@ def _esn0_words(items: list[str]) -> list[str]:
         return [f"--esn0-db={items[0]}"]
     import numpy as np
 
-    from semcom.fec import bler
+    from semcom.fec import bler_sweep
 
     words = []
     for item in items:
         if item.startswith("-") and ":" in item:
-            words += [np.format_float_positional(x, trim="-") for x in bler.parse_grid(item)]
+            words += [np.format_float_positional(x, trim="-") for x in bler_sweep.parse_grid(item)]
         else:
             words.append(item)
     return ["--esn0-db", *words]
