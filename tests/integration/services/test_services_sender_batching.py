@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from semcom.cli.demo import sample_images
+from semcom.cli.demo.plan import sample_images
 from semcom.payload.latent import decode_latent
 from semcom.rpc.client import SenderClient, image_request
 from semcom.rpc.convert import packet_from_proto

@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from semcom.cli.demo import (
-    CODEC_VARIANTS,
-    DIFFUSION_VARIANTS,
-    amc_drop_reason,
-    contact_sheet,
-    diffusion_status,
-    markdown_report,
-    summarise,
-)
+from semcom.cli.demo.plan import CODEC_VARIANTS, DIFFUSION_VARIANTS, amc_drop_reason, diffusion_status
+from semcom.cli.demo.report import markdown_report, summarise
+from semcom.cli.demo.sheet import contact_sheet
 from semcom.payload.caption import MAX_CAPTION_CHARS, corrupted_positions, encode_caption
 from semcom.samples import PHOTOS, sample_photos
 
