@@ -38,7 +38,7 @@ from semcom.models.params import MODES  # the receiver's modes, named once (torc
 if TYPE_CHECKING:
     import grpc
 
-    from semcom.rpc.client import Outcome, RetryPolicy
+    from semcom.rpc.retry import Outcome, RetryPolicy
     from semcom.rpc.tls import TlsConfig
     from semcom.v1.sender_pb2 import ImageRequest, TransmitResult
 
@@ -435,7 +435,8 @@ class _Send:
         """ValueError / OSError for bad flags, unreadable images or an --out that cannot be resumed."""
         from semcom import config
         from semcom.cli.connection import tls_from_args
-        from semcom.rpc.client import RetryPolicy, image_request
+        from semcom.rpc.client import image_request
+        from semcom.rpc.retry import RetryPolicy
 
         images = collect_images(args.images, args.synthetic)
         channel = channel_override(args)
@@ -472,7 +473,8 @@ class _Send:
 
 def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -> dict[str, Outcome]:
     """Send `todo` to --to, completing each image in the batch folder as its result arrives."""
-    from semcom.rpc.client import SenderClient, transmit_all
+    from semcom.rpc.client import SenderClient
+    from semcom.rpc.retry import transmit_all
 
     def delivered(result: TransmitResult) -> None:
         record = send.batch.complete(int(result.request_id), result, args.resume)
@@ -518,7 +520,7 @@ def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
 def _answered(outcomes: dict[str, Outcome]) -> int:
     """How many of these requests the service delivered or answered with a status about that image
     (not one about the stream: those images may never have reached it)."""
-    from semcom.rpc.client import STREAM_CODES
+    from semcom.rpc.retry import STREAM_CODES
 
     unanswered = set(RETRY_CODES) | {c.name for c in STREAM_CODES}  # about the stream, not about one image
     return sum(o.ok or o.code not in unanswered for o in outcomes.values())
