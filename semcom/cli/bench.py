@@ -229,7 +229,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     against `--target`."""
     from semcom.cli.connection import tls_from_args
     from semcom.cli.loadtest import progress_printer
-    from semcom.loadtest.cluster import LocalPipeline
+    from semcom.loadtest.cluster import LocalServices
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
@@ -267,7 +267,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         report.plan.update(image_size=args.image_size, steps=args.steps)
     else:
         env = {"SEMCOM_BATCH_MAX": str(args.batch_max)}
-        with LocalPipeline(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
+        with LocalServices(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
             with open_channel(pipe.sender, insecure=True) as channel:
                 report = run_load_test(
                     pipe.sender,

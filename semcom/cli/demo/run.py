@@ -103,12 +103,12 @@ class Streams:
 
     def run(self, timeout_s: float, started: float) -> PipelineRun:
         """Start the three services, send every stream through them, stop them."""
-        from semcom.loadtest.cluster import LocalPipeline
+        from semcom.loadtest.cluster import LocalServices
         from semcom.rpc.client import SenderClient
         from semcom.rpc.tls import TlsConfig
 
         plan = self.plan
-        with LocalPipeline(
+        with LocalServices(
             profile=plan.profile, image_size=plan.size, env=_service_env(self.args.preset), start_timeout_s=timeout_s
         ) as pipe:
             services = {role: pipe.address(role) for role in ("sender", "channel", "receiver")}
