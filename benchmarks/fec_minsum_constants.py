@@ -16,8 +16,6 @@ import argparse
 
 import numpy as np
 
-from semcom.cli.flags import flatten, list_of
-
 
 def _variant(text: str) -> tuple[float, float]:
     try:
@@ -40,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--variants",
-        type=list_of(_variant, "--variants"),
+        type=_variant,
         nargs="+",
         default=[(0.75, 0.0), (0.85, 0.3)],
         metavar="ALPHA/BETA",
@@ -48,7 +46,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--points",
-        type=list_of(_point, "--points"),
+        type=_point,
         nargs="+",
         metavar="MCS@ESN0_DB",
         default=[("qpsk-r1/3", -1.25), ("16qam-r1/2", 6.25)],
@@ -66,8 +64,8 @@ def main() -> None:
     from semcom.fec.minsum import MinSumDecoder
 
     numba.set_num_threads(1)
-    variants = flatten(args.variants)
-    for name, esn0 in flatten(args.points):
+    variants = args.variants
+    for name, esn0 in args.points:
         scheme = mcs.get(name)
         n, m = scheme.codeword_bits(args.k), scheme.bits_per_symbol
         rng = np.random.default_rng(args.seed)

@@ -42,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 
-from semcom.cli.flags import flatten, list_of
-
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
@@ -259,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=75, help="first N photos in name order (default all 75)")
     parser.add_argument(
         "--variants",
-        type=list_of(_variant, "--variants"),
+        type=_variant,
         nargs="+",
         default=list(VARIANTS),
         help=f"a subset of {' '.join(VARIANTS)} (default all)",
@@ -272,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--esn0-db",
-        type=list_of(_esn0, "--esn0-db"),
+        type=_esn0,
         nargs="+",
         default=None,
         help="Es/N0 grid in dB (default: the paper's Eb/N0 grid for 16-QAM, 11.02..16.02)",
@@ -294,14 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"--shard must be I/N with 0 <= I < N, got {args.shard!r}", file=sys.stderr)
         return 2
-    variants = list(dict.fromkeys(flatten(args.variants)))
+    variants = list(dict.fromkeys(args.variants))
 
     import torch
 
     from semcom.models import load_profile
 
     torch.set_num_threads(args.threads)
-    esn0_grid = PAPER_ESN0_DB if args.esn0_db is None else flatten(args.esn0_db)
+    esn0_grid = PAPER_ESN0_DB if args.esn0_db is None else args.esn0_db
     paths = sorted(args.images.glob("*.jpg"))[: args.photos]
     if not paths:
         print(f"no photos in {args.images}", file=sys.stderr)

@@ -28,11 +28,7 @@ import argparse
 import collections
 import io
 import json
-import os
 import queue
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,70 +38,28 @@ from pathlib import Path
 import grpc
 import numpy as np
 
+from semcom.loadtest.cluster import LocalService  # the one launcher of the services as local processes
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Every service: loopback, tiny profile, one torch thread, warnings only (semcom.loadtest.cluster.LocalService
+# is the one launcher; these are this benchmark's settings).
+BASE_ENV = {
+    "SEMCOM_HOST": "127.0.0.1",
+    "SEMCOM_PROFILE": "tiny",
+    "SEMCOM_IMAGE_SIZE": "64",
+    "SEMCOM_TORCH_THREADS": "1",
+    "SEMCOM_INSECURE": "true",
+    "SEMCOM_METRICS_PORT": "0",
+    "SEMCOM_SHUTDOWN_GRACE_S": "2",
+    "SEMCOM_LOG_LEVEL": "WARNING",
+    "PYTHONUNBUFFERED": "1",
+}
 
 
-class Service:
-    def __init__(self, role: str, logs: Path, env: dict[str, str], args: list[str]) -> None:
-        self.role, self.port = role, free_port()
-        self.target = f"127.0.0.1:{self.port}"
-        base = {
-            "SEMCOM_HOST": "127.0.0.1",
-            "SEMCOM_PROFILE": "tiny",
-            "SEMCOM_IMAGE_SIZE": "64",
-            "SEMCOM_TORCH_THREADS": "1",
-            "SEMCOM_INSECURE": "true",
-            "SEMCOM_METRICS_PORT": "0",
-            "SEMCOM_SHUTDOWN_GRACE_S": "2",
-            "SEMCOM_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.log = open(logs / f"{role}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "semcom", "serve", role, "--port", str(self.port), *args],
-            cwd=REPO,
-            env={**os.environ, **base, **env},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def peak_rss_mib(self) -> float:
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
-
-
-def wait_serving(services: list[Service], timeout: float = 300) -> None:
-    from semcom.rpc.client import health_status
-    from semcom.rpc.tls import TlsConfig
-
-    deadline = time.monotonic() + timeout
-    for service in services:
-        while health_status(service.target, tls=TlsConfig(insecure=True), timeout=1) != "SERVING":
-            if service.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{service.role} did not start (see its log)")
-            time.sleep(0.2)
+def service(role: str, logs: Path, env: dict[str, str], args: list[str]) -> LocalService:
+    return LocalService(role, logs, args=args, env={**BASE_ENV, **env}, cwd=REPO).start()
 
 
 def packet_request(request_id: str, steps: int):
@@ -156,11 +110,11 @@ def main() -> None:
     from semcom.v1 import receiver_pb2_grpc, sender_pb2_grpc
 
     logs = Path(tempfile.mkdtemp(prefix="semcom-overload-"))
-    receiver = Service(
+    receiver = service(
         "receiver", logs, {"SEMCOM_MAX_WORKERS": str(args.workers), "SEMCOM_STREAM_IDLE_S": str(args.stream_idle_s)}, []
     )
-    channel = Service("channel", logs, {}, ["--upstream", receiver.target])
-    sender = Service("sender", logs, {}, ["--upstream", channel.target])
+    channel = service("channel", logs, {}, ["--upstream", receiver.target])
+    sender = service("sender", logs, {}, ["--upstream", channel.target])
     services = [receiver, channel, sender]
     codes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     lock = threading.Lock()
@@ -170,7 +124,8 @@ def main() -> None:
             codes[kind][code if isinstance(code, str) else code.name] += 1
 
     try:
-        wait_serving(services)
+        for started in services:
+            started.wait_serving(300)
         stop = threading.Event()
         end = time.monotonic() + args.seconds
         link = grpc.insecure_channel(receiver.target)
@@ -227,7 +182,7 @@ def main() -> None:
         checks: dict[str, list[float]] = {s.role: [] for s in services}
         answers: dict[str, collections.Counter] = {s.role: collections.Counter() for s in services}
 
-        def prober(service: Service) -> None:
+        def prober(service: LocalService) -> None:
             probe_link = grpc.insecure_channel(service.target)
             health = health_pb2_grpc.HealthStub(probe_link)
             while not stop.is_set():
@@ -321,8 +276,8 @@ def main() -> None:
             "still_alive_threads": sum(t.is_alive() for t in threads),
         }
     finally:
-        for service in services:
-            service.stop()
+        for started in services:
+            started.stop(grace=15)
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

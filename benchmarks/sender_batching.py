@@ -27,7 +27,7 @@ def main() -> None:
     import torch
     from PIL import Image
 
-    from semcom.cli.demo import sample_images
+    from semcom.cli.demo.plan import sample_images
     from semcom.models import load_profile
     from semcom.payload.latent import decode_latent
 

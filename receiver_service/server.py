@@ -27,9 +27,18 @@ class ReceiverOptions:
     batch_window_ms: float = 10.0
     latent_repair: str = "none"  # default for requests that leave params.latent_repair unspecified
 
+    def __post_init__(self) -> None:
+        """An invalid configuration is refused before the service listens or loads a model."""
+        if self.batch_max < 1 or self.batch_window_ms < 0 or self.torch_threads < 0:
+            raise ValueError(
+                f"batch max must be >= 1, batch window >= 0 ms and torch threads >= 0, got {self.batch_max}, "
+                f"{self.batch_window_ms} and {self.torch_threads}"
+            )
+
 
 def serve(server: ServerOptions, options: ReceiverOptions) -> int:
     """Run the receiver until SIGTERM/SIGINT; returns the exit code."""
+    from semcom.models.params import default_strength
     from semcom.rpc.images import configure_pixel_cap
 
     configure_pixel_cap(options.max_image_pixels)
@@ -53,7 +62,9 @@ def serve(server: ServerOptions, options: ReceiverOptions) -> int:
             receiver, server.max_queue, options.batch_max, options.batch_window_ms / 1000.0, **admission_settings(host)
         )
         batchers.append(batcher)
-        servicer.attach(batcher, spatial_factor=models.decoder().spatial_factor)
+        servicer.attach(
+            batcher, spatial_factor=models.decoder().spatial_factor, strength=default_strength(models.has_diffusion)
+        )
 
     code = host.run(load)
     for batcher in batchers:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from receiver_service.batching import Batcher
+from semcom.link.policy import explain_fallback
 from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
@@ -37,10 +38,13 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         self.latent_repair = latent_repair  # used when a request leaves params.latent_repair unspecified
         self._batcher: Batcher | None = None
         self._spatial_factor = 8
+        self.strength: float | None = None  # for requests that leave params.strength unset (attach)
 
-    def attach(self, batcher: Batcher, spatial_factor: int) -> None:
-        """Start taking work: `batcher` wraps the loaded receiver model."""
+    def attach(self, batcher: Batcher, spatial_factor: int, strength: float | None = None) -> None:
+        """Start taking work: `batcher` wraps the loaded receiver model; `strength` is the default
+        of requests that name none (`semcom.models.params.default_strength` of the profile)."""
         self._spatial_factor = spatial_factor
+        self.strength = strength
         self._batcher = batcher
 
     # ------------------------------------------------------------------ checks
@@ -69,7 +73,7 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             raise InvalidRequestError("request carries no packet")
         t0 = time.monotonic()
         packet = convert.packet_from_proto(request.packet)
-        params = convert.recon_params_from_proto(request.params, self.latent_repair)
+        params = convert.recon_params_from_proto(request.params, self.latent_repair, self.strength)
         fmt = convert.output_format(request.params)
         report = convert.link_report_from_proto(request.report) if request.HasField("report") else None
         self._check_output_size(request)
@@ -77,7 +81,12 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
 
         def finish() -> receiver_pb2.ReconstructResponse:
             try:
-                result = wait(work, context, "the receiver model")
+                try:
+                    result = wait(work, context, "the receiver model")
+                except ValueError as exc:  # a refusal after the channel dropped the latent says so
+                    if report is not None:
+                        explain_fallback(exc, report.latent_dropped and packet.latent is None, report.drop_reason)
+                    raise
                 response = self._response(request, result, fmt, t0)
             except Exception as exc:
                 observe_item(self.service_name, params.mode, status_for(exc).code.name, time.monotonic() - t0)

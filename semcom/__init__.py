@@ -14,3 +14,19 @@ Model and service layers:
 """
 
 __version__ = "0.1.0"
+
+
+def _load_coded_link() -> None:
+    """The FEC package's coded link registers itself with the link when imported (needs the 'fec' extra)."""
+    import semcom.fec.coded  # noqa: F401
+
+
+def _compose() -> None:
+    """The package root composes the layers: the link (lower) gets the FEC package's coded link
+    (higher) by registration, on first use, so that no module imports a layer above its own."""
+    from semcom.link import coding
+
+    coding.register_loader(_load_coded_link)
+
+
+_compose()

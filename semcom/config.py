@@ -32,7 +32,7 @@ class Setting:
 
 _SETTINGS: list[Setting] = [
     # --- models -------------------------------------------------------------------------
-    Setting("SEMCOM_PROFILE", "tiny", "model profile: tiny | paper | path to a profile YAML/JSON"),
+    Setting("SEMCOM_PROFILE", "tiny", "model profile: tiny | taef2 | paper | path to a profile YAML/JSON"),
     Setting("SEMCOM_CACHE_DIR", "~/.cache/semcom", "where `semcom models build-tiny` writes the tiny profile"),
     Setting(
         "SEMCOM_PRESET",

@@ -35,6 +35,21 @@ class SenderOptions:
     batch_max: int = 1  # > 1: caption/encode concurrent requests together (SEMCOM_SENDER_BATCH_MAX)
     batch_window_ms: float = 10.0
 
+    def __post_init__(self) -> None:
+        """An invalid configuration is refused before the service listens or loads a model."""
+        if self.batch_max < 1 or self.batch_window_ms < 0 or self.torch_threads < 0:
+            raise ValueError(
+                f"batch max must be >= 1, batch window >= 0 ms and torch threads >= 0, got {self.batch_max}, "
+                f"{self.batch_window_ms} and {self.torch_threads}"
+            )
+        if self.image_size is not None:
+            from semcom.models.images import check_size
+
+            check_size(self.image_size)
+        from semcom.payload.latent import get_encoding
+
+        get_encoding(self.latent_encoding)  # ValueError naming the known encodings
+
 
 def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig) -> int:
     """Run the sender until SIGTERM/SIGINT; returns the exit code."""

@@ -5,7 +5,7 @@
 #
 # e.g. the equal-airtime baseline study of docs/evaluation.md over the 75 photos in 16 tasks:
 #   bash deploy/slurm/submit_eval.sh runs/baselines_awgn 16 -- --data ../shared/data/flickr8k \
-#     --caption dataset --profile docs/results/taef2_profile.yaml --modes latent \
+#     --caption dataset --profile taef2 --modes latent \
 #     --encodings float64:authors int8g:pc:p99.9:smmse jpeg:ldpc webp:ldpc jpeg webp \
 #     webp:frac=1/16:ldpc webp:frac=1/4:ldpc --snr-convention esn0 --snr-db 6 10 14 18 --limit 75 --metrics none
 # Extra sbatch options (partition, account, GPUs: add --device cuda to the arguments) go in SBATCH_EXTRA.

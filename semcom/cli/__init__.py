@@ -60,22 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EVAL_SUBCOMMANDS = ("run", "report", "merge", "-h", "--help")
-
-
-def _legacy_eval(argv: list[str]) -> list[str]:
-    """`semcom eval ARGS` (no subcommand) is the old spelling of `semcom eval run ARGS`."""
-    if argv[:1] == ["eval"] and len(argv) > 1 and argv[1] not in EVAL_SUBCOMMANDS:
-        from semcom.cli.flags import deprecated
-
-        deprecated("`semcom eval ARGS` without a subcommand", "`semcom eval run ARGS`")
-        return ["eval", "run", *argv[1:]]
-    return argv
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_legacy_eval(list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -18,8 +18,10 @@ import argparse
 import json
 import sys
 
-from semcom.cli.flags import add_renamed, flatten
-from semcom.cli.loadtest import _positive_int  # one argparse check for both load commands
+from semcom.cli.loadtest import _positive_int
+from semcom.models.params import (
+    MODES,  # the receiver's modes, named once (torch-free)  # one argparse check for both load commands
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl = bench.add_parser("pipeline", help="three-hop gRPC pipeline vs the same work in one process")
     pl.add_argument("--requests", type=_positive_int, default=3, help="timed request pairs (default 3)")
     pl.add_argument("--image-size", type=_positive_int, default=512, help="encoder input side (default 512)")
-    pl.add_argument("--mode", default="text+latent", help="receiver mode (default text+latent)")
+    pl.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
     pl.add_argument(
         "--steps",
         type=_positive_int,
@@ -60,11 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument(
         "--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)"
     )
-    add_renamed(
-        bt,
+    bt.add_argument(
         "--batch-window-ms",
-        "--window-ms",
-        dest="window_ms",
         type=float,
         default=20.0,
         help="SEMCOM_BATCH_WINDOW_MS (default 20)",
@@ -72,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--requests", type=_positive_int, default=16, help="requests per run (default 16)")
     bt.add_argument("--duration", type=float, default=120.0, help="no request starts after this many s (default 120)")
     bt.add_argument("--image-size", type=_positive_int, default=128, help="encoder input side (default 128)")
-    bt.add_argument("--mode", default="text+latent", help="receiver mode (default text+latent)")
+    bt.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
     bt.add_argument("--steps", type=_positive_int, default=10, help="DDIM schedule length (default 10)")
     bt.add_argument("--profile", default="tiny")
     bt.add_argument("--timeout", type=float, default=300.0, help="deadline of each request in seconds")
@@ -84,11 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sw = bench.add_parser(
         "sweep", help="start sender -> channel -> receiver locally (or take --target) and load-test the sender"
     )
-    add_renamed(
-        sw,
+    sw.add_argument(
         "--to",
-        "--target",
-        dest="target",
         help="sweep this running sender instead of starting local services: HOST:PORT, a "
         "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)",
     )
@@ -198,7 +194,7 @@ def run_batching(args: argparse.Namespace) -> int:
         bounds=bounds,
         mode=args.mode,
         options=ReconOptions(steps=args.steps),
-        window_ms=args.window_ms,
+        window_ms=args.batch_window_ms,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -232,7 +228,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     """`semcom loadtest --service sender` against a local pipeline started (and stopped) here, or
     against `--target`."""
     from semcom.cli.connection import tls_from_args
-    from semcom.loadtest.cluster import LocalPipeline
+    from semcom.cli.loadtest import progress_printer
+    from semcom.loadtest.cluster import LocalServices
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
@@ -242,7 +239,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     try:
         plan = SweepPlan(
-            modes=flatten(args.modes) or [],
+            modes=args.modes or [],
             concurrency=args.concurrency,
             snr_dbs=[args.snr_db],
             warmup=args.warmup,
@@ -253,23 +250,24 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"semcom bench sweep: {exc}", file=sys.stderr)
         return 2
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
-    if args.target:
+    if args.to:
         try:
-            channel = open_channel(args.target.strip(), tls=tls_from_args(args))
+            channel = open_channel(args.to.strip(), tls=tls_from_args(args))
         except ValueError as exc:
             print(f"semcom bench sweep: {exc}", file=sys.stderr)
             return 2
         with channel:
             report = run_load_test(
-                args.target.strip(),
+                args.to.strip(),
                 "sender",
                 plan,
                 lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+                progress=progress_printer(args, "semcom bench sweep"),
             )
         report.plan.update(image_size=args.image_size, steps=args.steps)
     else:
         env = {"SEMCOM_BATCH_MAX": str(args.batch_max)}
-        with LocalPipeline(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
+        with LocalServices(profile=args.profile, image_size=args.image_size, receiver_env=env) as pipe:
             with open_channel(pipe.sender, insecure=True) as channel:
                 report = run_load_test(
                     pipe.sender,
@@ -277,6 +275,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                     plan,
                     lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
                     cpu_probe=lambda: {role: svc.cpu_seconds() for role, svc in pipe.services.items()},
+                    progress=progress_printer(args, "semcom bench sweep"),
                 )
         report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps, batch_max=args.batch_max)
     if args.out:

@@ -5,8 +5,8 @@
 * ``semcom channel bench``: 16-QAM modulate + AWGN + hard demod of one float64 latent,
   against scikit-commpy and Sionna PHY in the same run.
 
-The FEC package may add more subcommands (``bler``, ``mcs``) through its
-`semcom.fec.cli.register_channel_commands` hook, registered at the end of `register`.
+The FEC subcommands (``bler``, ``mcs``, ``bench --fec``) are `semcom.cli.channel_fec`, added at
+the end of `register` (their handlers import the FEC package when they run).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import argparse
 import json
 import math
 from typing import Any
-
-from semcom.cli.flags import add_renamed
 
 BER_CHUNK_BITS = 1 << 22  # bits simulated per call, bounds memory for long runs
 
@@ -128,13 +126,13 @@ def _cmd_ber(args: argparse.Namespace) -> int:
     try:
         result = ber_sweep(
             args.modulation,
-            args.channel,
+            args.channel_model,
             snrs,
             convention,
             args.bits,
             args.seed,
             args.sigmas,
-            args.block_length,
+            args.fading_block_length,
             args.soft,
         )
     except ValueError as exc:
@@ -196,11 +194,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ber = channel_subparsers.add_parser("ber", help="simulated BER per SNR against the closed form")
     ber.add_argument("--modulation", choices=tuple(MODULATIONS), default="16qam")
-    add_renamed(
-        ber,
+    ber.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=tuple(m for m in CHANNEL_MODELS if m != "none"),
         default="awgn",
     )
@@ -211,7 +206,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ber.add_argument("--seed", type=int, default=None, help="seed (default: fresh randomness)")
     ber.add_argument("--sigmas", type=float, default=5.0, help="acceptance band half-width in standard errors")
     ber.add_argument(
-        "--block-length", type=int, default=None, help="rayleigh: symbols per fading block (default: ChannelConfig's)"
+        "--fading-block-length",
+        type=int,
+        default=None,
+        help="rayleigh: symbols per fading gain (default: ChannelConfig's, SEMCOM_FADING_BLOCK_LENGTH's default)",
     )
     ber.add_argument("--soft", action="store_true", help="decide bits by the sign of exact LLRs")
     ber.add_argument("--json", action="store_true", help="machine-readable output")
@@ -224,11 +222,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.set_defaults(func=_cmd_bench)
 
-    # ---- hook for the FEC package: `semcom channel bler`, `semcom channel mcs` -----------------
-    try:
-        from semcom.fec.cli import register_channel_commands
-    except ModuleNotFoundError as exc:
-        if exc.name != "semcom.fec.cli":
-            raise
-    else:
-        register_channel_commands(channel_subparsers)
+    # ---- the FEC subcommands: `semcom channel bler`, `semcom channel mcs`, `bench --fec` ---------
+    from semcom.cli.channel_fec import register_channel_commands
+
+    register_channel_commands(channel_subparsers)

@@ -1,5 +1,6 @@
 """Connection flags shared by every client command (`semcom send`, `semcom loadtest`,
-`semcom bench sweep --target`): TLS / mutual TLS / plaintext, one definition, one reading.
+`semcom bench sweep --to`, `semcom health`, `semcom ui --to`): TLS / mutual TLS / plaintext,
+one definition, one reading.
 
 Each flag overrides its SEMCOM_* setting; unset flags fall back to the environment
 (`semcom.rpc.tls.TlsConfig.from_settings`).

@@ -15,8 +15,8 @@ import shlex
 import sys
 
 from semcom import config
-from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed, flatten, list_of
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument
+from semcom.eval.grid import MODES as SWEEP_MODES  # the receiver modes a sweep runs
 
 DEFAULT_MODES = ("text", "text+latent")
 
@@ -38,20 +38,16 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--caption",
-        dest="caption_source",
         choices=("blip", "dataset"),
         default="blip",
         help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)",
     )
     g.add_argument(
-        "--profile", default=None, help="model profile: tiny | paper | YAML/JSON file (default SEMCOM_PROFILE)"
+        "--profile", default=None, help="model profile: tiny | taef2 | paper | YAML/JSON file (default SEMCOM_PROFILE)"
     )
     g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
-    add_renamed(
-        g,
+    g.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)",
@@ -72,52 +68,33 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         default=list(PAPER_SNRS_DB),
         help="SNR points in dB (default the paper's 5 .. 10)",
     )
-    g.add_argument(
-        "--snr-convention", choices=("ebn0", "esn0"), default=None, help="default SEMCOM_SNR_CONVENTION (ebn0)"
+    # no latent policy here: a sweep sends every latent (its cells are the variants)
+    add_channel_arguments(
+        g, ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--fec", "--mcs")
     )
-    g.add_argument("--modulation", default=None, help="default SEMCOM_MODULATION (16qam)")
-    add_renamed(
-        g,
-        "--channel-model",
-        "--channel",
-        dest="channel",
-        default=None,
-        help="awgn | rayleigh | bsc | none (default SEMCOM_CHANNEL_MODEL)",
-    )
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        default=None,
-        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
-    )
-    g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
-    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
     g.add_argument(
         "--modes",
-        type=list_of(str, "--modes"),
+        type=str,
         nargs="+",
+        choices=SWEEP_MODES,
         default=list(DEFAULT_MODES),
-        help=f"text, text+latent, latent (default {' '.join(DEFAULT_MODES)})",
+        help=f"{', '.join(SWEEP_MODES)} (default {' '.join(DEFAULT_MODES)})",
     )
     g.add_argument(
         "--encodings",
-        type=list_of(str, "--encodings"),
+        type=str,
         nargs="+",
         default=["float64"],
         help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
         "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
         "(docs/evaluation.md)",
     )
-    add_renamed(
-        g,
+    g.add_argument(
         "--denoise-steps",
-        "--steps",
-        dest="steps",
-        type=list_of(int, "--denoise-steps"),
+        type=int,
         nargs="+",
         default=[30],
-        help="text+latent: denoising steps executed, k (default 30); `--steps` is its old name "
-        "(elsewhere --steps is the schedule length, --schedule here)",
+        help="text+latent: denoising steps executed, k (default 30; the DDIM schedule length is --schedule)",
     )
     g.add_argument(
         "--schedule", type=int, default=50, help="DDIM schedule length (default 50; strength = k / schedule)"
@@ -134,8 +111,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     g.add_argument(
         "--metrics",
-        type=list_of(str, "--metrics"),
+        type=str,
         nargs="+",
+        choices=("lpips", "clip", "fid", "none"),
         default=["lpips", "clip", "fid"],
         help="optional metrics to try: lpips clip fid, or none (default lpips clip fid)",
     )
@@ -180,6 +158,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from semcom.eval.dataset import captions_file
     from semcom.eval.sweep import Sweep, SweepConfig
 
     if not args.data or not args.out:
@@ -189,30 +168,30 @@ def _run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    metrics = tuple(m for m in flatten(args.metrics) or () if m != "none")
+    metrics = tuple(m for m in args.metrics or () if m != "none")
     try:
         cfg = SweepConfig(
             data=args.data,
             out=args.out,
             profile=args.profile or str(config.get("SEMCOM_PROFILE")),
-            captions=args.captions,
-            caption_source=args.caption_source,
+            captions=captions_file(args.data, args.captions),  # recorded as read, not as typed
+            caption_source=args.caption,
             snr_db=tuple(args.snr_db),
             snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
             modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
-            channel=args.channel or str(config.get("SEMCOM_CHANNEL_MODEL")),
+            channel=args.channel_model or str(config.get("SEMCOM_CHANNEL_MODEL")),
             fading_block_length=(
                 int(config.get("SEMCOM_FADING_BLOCK_LENGTH"))
                 if args.fading_block_length is None
                 else args.fading_block_length
             ),
-            modes=tuple(flatten(args.modes) or ()),
-            encodings=tuple(flatten(args.encodings) or ()),
-            steps=tuple(flatten(args.steps) or ()),
+            modes=tuple(args.modes or ()),
+            encodings=tuple(args.encodings or ()),
+            steps=tuple(args.denoise_steps or ()),
             schedule=args.schedule,
             guidance=args.guidance,
             limit=args.limit,
-            size=args.size or int(config.get("SEMCOM_IMAGE_SIZE")),
+            size=args.image_size or int(config.get("SEMCOM_IMAGE_SIZE")),
             seed=args.seed,
             fec=args.fec or str(config.get("SEMCOM_FEC")),
             mcs=args.mcs or str(config.get("SEMCOM_MCS")),

@@ -16,6 +16,7 @@ EXTRA_OF: dict[str, str] = {
     "tokenizers": "models",
     "huggingface_hub": "models",
     "accelerate": "models",
+    "scipy": "models",  # also in fec, eval and metrics; models is the smallest extra that has it
     "sionna": "fec",
     "numba": "fec",
     "prometheus_client": "serve",

@@ -1,75 +1,14 @@
-"""One flag name per concept, one list syntax, and the old spellings kept for one release.
+"""Flags defined once for every subcommand that takes them.
 
 Every subcommand spells a concept the same way (`--channel-model`, `--to`, `--image-size`,
-`--snr-db`, `--num-images`), and every list is argparse's space-separated `nargs="+"`. An old
-spelling still works for one release: it prints one deprecation line naming the new one. A list
-written the old comma-separated way is split, with the same kind of line.
+`--snr-db`, `--num-images`), every list is argparse's space-separated `nargs="+"`, and the parsed
+attribute is the flag's name (`--image-size` -> `args.image_size`). There are no deprecated
+spellings: the project has had no release that would need them.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable, Sequence
 from typing import Any
-
-_warned: set[str] = set()
-
-
-def deprecated(old: str, new: str) -> None:
-    """Say once per process that `old` is deprecated in favour of `new`."""
-    if old in _warned:
-        return
-    _warned.add(old)
-    print(f"semcom: {old} is deprecated, use {new} (the old form is accepted until the next release)", file=sys.stderr)
-
-
-class _Renamed(argparse.Action):
-    """A store action whose extra option strings are deprecated spellings of the first one."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, old: Sequence[str] = (), **kwargs: Any) -> None:
-        self.old = tuple(old)
-        super().__init__(option_strings, dest, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        if option_string in self.old:
-            deprecated(option_string, self.option_strings[0])
-        setattr(namespace, self.dest, values)
-
-
-def add_renamed(parser: Any, new: str, *old: str, **kwargs: Any) -> argparse.Action:
-    """`parser.add_argument(new, **kwargs)` that also accepts the deprecated spellings `old`."""
-    return parser.add_argument(new, *old, action=_Renamed, old=old, **kwargs)
-
-
-def list_of(convert: Callable[[str], Any], flag: str) -> Callable[[str], Any]:
-    """An argparse `type` for one item of a `nargs="+"` list; an item holding commas (the old list
-    syntax) is split, with a deprecation line, and the caller flattens (`flatten`)."""
-
-    def parse(text: str) -> Any:
-        if "," in text:
-            deprecated(f"{flag} with commas ({text!r})", f"spaces: {flag} {' '.join(p for p in text.split(',') if p)}")
-            return [convert(part.strip()) for part in text.split(",") if part.strip()]
-        return convert(text)
-
-    parse.__name__ = getattr(convert, "__name__", "value")
-    return parse
-
-
-def flatten(values: Sequence[Any] | None) -> list[Any] | None:
-    """The items of a list parsed with `list_of`: comma-split items flattened in order."""
-    if values is None:
-        return None
-    out: list[Any] = []
-    for value in values:
-        out.extend(value if isinstance(value, list) else [value])
-    return out
 
 
 def add_preset_argument(group: Any, default_help: str) -> None:
@@ -90,3 +29,89 @@ def add_guidance_argument(group: Any) -> None:
         default=None,
         help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
     )
+
+
+# The channel flags: one definition each, the choices from the link's vocabularies
+# (semcom.link.types), every value None when the flag is not given so that each command applies its
+# own default (the settings, or the channel proxy's configuration for `semcom send`).
+CHANNEL_FLAGS = (
+    "--snr-convention",
+    "--modulation",
+    "--channel-model",
+    "--fading-block-length",
+    "--latent-policy",
+    "--drop-threshold-db",
+    "--fec",
+    "--mcs",
+)
+CHANNEL_SETTINGS = {  # argparse dest -> the setting a command falls back to
+    "snr_db": "SEMCOM_SNR_DB",
+    "snr_convention": "SEMCOM_SNR_CONVENTION",
+    "modulation": "SEMCOM_MODULATION",
+    "channel_model": "SEMCOM_CHANNEL_MODEL",
+    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH",
+    "latent_policy": "SEMCOM_LATENT_POLICY",
+    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB",
+    "fec": "SEMCOM_FEC",
+    "mcs": "SEMCOM_MCS",
+}
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, unset: str = "") -> None:
+    """The channel flags `flags` (a subset of CHANNEL_FLAGS, in its order) on `group`; `unset`
+    says what a flag left out means for this command (default: its SEMCOM_* setting)."""
+    from semcom.link.types import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES, MODULATIONS, SNR_CONVENTIONS
+
+    def default(dest: str) -> str:
+        return unset or f"default {CHANNEL_SETTINGS[dest]}"
+
+    unknown = set(flags) - set(CHANNEL_FLAGS)
+    if unknown:
+        raise ValueError(f"not channel flags: {sorted(unknown)}")
+    specs: dict[str, dict[str, Any]] = {
+        "--snr-convention": {
+            "choices": SNR_CONVENTIONS,
+            "help": "the SNR's meaning: ebn0 per information bit, esn0 per channel symbol",
+        },
+        "--modulation": {"choices": tuple(MODULATIONS), "help": "channel modulation"},
+        "--channel-model": {"choices": CHANNEL_MODELS, "help": "channel model"},
+        "--fading-block-length": {"type": positive_int, "help": "rayleigh: channel symbols per fading gain"},
+        "--latent-policy": {
+            "choices": LATENT_POLICIES,
+            "help": "when the latent is sent: auto = amc on a coded link, threshold otherwise (docs/channel.md)",
+        },
+        "--drop-threshold-db": {"type": float, "help": "threshold policy: drop the latent below this SNR"},
+        "--fec": {"choices": FEC_SCHEMES, "help": "channel coding"},
+        "--mcs": {"help": "with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`"},
+    }
+    for flag in (f for f in CHANNEL_FLAGS if f in flags):
+        spec = specs[flag]
+        dest = flag[2:].replace("-", "_")
+        group.add_argument(flag, default=None, **{**spec, "help": f"{spec['help']} ({default(dest)})"})
+
+
+def channel_config_from_args(args: Any, **fixed: Any) -> Any:
+    """The `ChannelConfig` of a command's channel flags: each flag given wins, else its setting
+    (CHANNEL_SETTINGS); `fixed` fields (e.g. seed) are set as given. ValueError names a malformed
+    setting or an invalid combination."""
+    from semcom import config
+    from semcom.link.types import ChannelConfig
+
+    values = {}
+    for dest, env in CHANNEL_SETTINGS.items():
+        given = getattr(args, dest, None)
+        values["model" if dest == "channel_model" else dest] = config.get(env) if given is None else given
+    return ChannelConfig(**values, **fixed)

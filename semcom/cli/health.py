@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from semcom.cli.connection import add_tls_arguments, tls_from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="check a service's health (exit 0 only when SERVING)", description=__doc__)
@@ -30,21 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    p.add_argument("--tls-cert", help="client certificate for mutual TLS (SEMCOM_TLS_CERT)")
-    p.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
-    p.add_argument("--tls-ca", help="CA bundle to verify the server (SEMCOM_TLS_CA)")
-    p.add_argument("--tls-server-name", help="name to verify in the server certificate (SEMCOM_TLS_SERVER_NAME)")
+    add_tls_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from semcom.rpc.client import health_status
-    from semcom.rpc.tls import TlsConfig
 
-    tls = TlsConfig.from_settings(
-        insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
-    )
+    tls = tls_from_args(args)
     from semcom.rpc.server import LIVENESS
 
     service = args.service if args.service is not None else (LIVENESS if args.probe == "liveness" else "")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from semcom.cli.flags import add_renamed, flatten, list_of
+from semcom.cli.flags import positive_int as _positive_int  # one argparse check for the CLI
 
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
 
@@ -31,24 +31,14 @@ def _mode(text: str) -> str:
 
 
 def add_modes_argument(parser: argparse.ArgumentParser) -> None:
-    """`--modes MODE [MODE ...]` (a comma list still works, with a deprecation line); `flatten` it."""
+    """`--modes MODE [MODE ...]`, each one of the receiver modes."""
     parser.add_argument(
         "--modes",
-        type=list_of(_mode, "--modes"),
+        type=_mode,
         nargs="+",
         default=["text", "text+latent", "auto"],
         help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _positive_float(text: str) -> float:
@@ -79,6 +69,7 @@ def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> Non
         "--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)"
     )
     p.add_argument("--warmup", type=int, default=1, help="unmeasured requests per mode before each sweep (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr (one per load level)")
     p.add_argument("--images", help="folder of input images (default: synthetic images)")
     p.add_argument(
         "--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)"
@@ -100,11 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load-test running services (latency percentiles, throughput, errors)",
         description=__doc__.split("\n\n")[0],
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--to",
-        "--target",
-        dest="target",
         required=True,
         help="the service under test: HOST:PORT, a comma list of addresses, or dns:///NAME:PORT",
     )
@@ -157,6 +145,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def progress_printer(args: argparse.Namespace, command: str):
+    """The progress callback of `run_load_test`: lines on stderr, None with --no-progress."""
+    if args.no_progress:
+        return None
+    return lambda line: print(f"{command}: {line}", file=sys.stderr, flush=True)
+
+
 def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], tls=None):
     """(mode, snr) -> request function for the chosen service."""
     from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, SenderTransmit, encode_packets
@@ -186,13 +181,13 @@ def run(args: argparse.Namespace) -> int:
     from semcom.rpc.client import normalise_target
 
     try:
-        target = args.target.strip()
-        for name in (args.target, args.encoder):
+        target = args.to.strip()
+        for name in (args.to, args.encoder):
             if name is not None:
                 normalise_target(name)  # ValueError for an empty target
         tls = tls_from_args(args)
         plan = SweepPlan(
-            modes=flatten(args.modes) or [],
+            modes=args.modes or [],
             concurrency=args.concurrency,
             rates=args.rate or (),
             snr_dbs=args.snr_db or (None,),
@@ -222,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"semcom loadtest: error: preparing packets: {exc}", file=sys.stderr)
             return 2
-        report = run_load_test(target, args.service, plan, make_call)
+        report = run_load_test(
+            target, args.service, plan, make_call, progress=progress_printer(args, "semcom loadtest")
+        )
     if args.out:
         paths = write_report(report, args.out)
         print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

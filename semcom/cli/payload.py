@@ -7,8 +7,6 @@ import argparse
 import json
 import sys
 
-from semcom.cli.flags import add_renamed, flatten, list_of
-
 
 def _shape(text: str) -> tuple[int, ...]:
     try:
@@ -26,23 +24,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the latent MSE of every encoding under independent bit flips instead.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    add_renamed(
-        p, "--image-size", "--size", dest="size", type=int, default=512, help="image side in pixels (default 512)"
-    )
+    p.add_argument("--image-size", type=int, default=512, help="image side in pixels (default 512)")
     p.add_argument("--image-channels", type=int, default=3, help="image channels (default 3, RGB)")
     p.add_argument("--latent-channels", type=int, default=4, help="latent channels (default 4, SD v1.5 VAE)")
     p.add_argument("--downsample", type=int, default=8, help="VAE spatial downsampling factor (default 8)")
     p.add_argument("--latent-shape", type=_shape, help="explicit latent shape, e.g. 16x64x64 (overrides the above)")
     p.add_argument("--caption-chars", type=int, default=77, help="caption length in characters (default 77)")
     p.add_argument("--modulation", default="16qam", help="modulation for the symbol count (default 16qam)")
-    p.add_argument("--encodings", type=list_of(str, "--encodings"), nargs="+", help="latent encodings (default: all)")
+    p.add_argument("--encodings", type=str, nargs="+", help="latent encodings (default: all)")
     p.add_argument("--per-channel", action="store_true", help="count per-channel quantisation side bytes")
     g = p.add_argument_group("bit-error experiment (--bit-errors)")
     g.add_argument("--bit-errors", action="store_true", help="run the bit-error MSE experiment")
     g.add_argument("--source", default="gaussian", help="synthetic unit-variance latent: gaussian | laplace | uniform")
-    g.add_argument(
-        "--ber", type=list_of(float, "--ber"), nargs="+", help="bit error rates (default 1e-4 1e-3 1.75e-3 1e-2 4.2e-2)"
-    )
+    g.add_argument("--ber", type=float, nargs="+", help="bit error rates (default 1e-4 1e-3 1.75e-3 1e-2 4.2e-2)")
     g.add_argument("--trials", type=int, default=16, help="noisy copies per encoding and BER (default 16)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--valid-range", type=float, default=8.0, help="codec valid range +-R for sanitising (default 8)")
@@ -54,14 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _latent_shape(args: argparse.Namespace) -> tuple[int, ...]:
     if args.latent_shape:
         return args.latent_shape
-    if args.downsample < 1 or args.size % args.downsample:
-        raise ValueError(f"--size {args.size} must be a positive multiple of --downsample {args.downsample}")
-    side = args.size // args.downsample
+    if args.downsample < 1 or args.image_size % args.downsample:
+        raise ValueError(
+            f"--image-size {args.image_size} must be a positive multiple of --downsample {args.downsample}"
+        )
+    side = args.image_size // args.downsample
     return (args.latent_channels, side, side)
 
 
 def run(args: argparse.Namespace) -> int:
-    args.encodings, args.ber = flatten(args.encodings), flatten(args.ber)
+    args.encodings, args.ber = args.encodings, args.ber
     try:
         return _bit_errors(args) if args.bit_errors else _table(args)
     except ValueError as exc:
@@ -73,7 +69,7 @@ def _table(args: argparse.Namespace) -> int:
     from semcom.payload.table import format_table, payload_table, table_dict
 
     rows = payload_table(
-        image_size=args.size,
+        image_size=args.image_size,
         image_channels=args.image_channels,
         latent_shape=_latent_shape(args),
         caption_chars=args.caption_chars,

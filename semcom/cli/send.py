@@ -31,17 +31,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from semcom.cli.connection import add_tls_arguments
+from semcom.cli.flags import add_channel_arguments
 from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 if TYPE_CHECKING:
     import grpc
 
-    from semcom.rpc.client import Outcome, RetryPolicy
+    from semcom.rpc.retry import Outcome, RetryPolicy
     from semcom.rpc.tls import TlsConfig
     from semcom.v1.sender_pb2 import ImageRequest, TransmitResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-MODES = ("auto", "text", "latent", "text+latent")
 
 
 def _mode(text: str) -> str:
@@ -102,11 +103,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")
     c = p.add_argument_group("channel overrides (default: the proxy's configuration)")
     c.add_argument("--snr-db", type=float)
-    c.add_argument("--snr-convention", choices=("ebn0", "esn0"))
-    c.add_argument("--modulation", choices=("bpsk", "qpsk", "16qam", "64qam", "256qam"))
-    c.add_argument("--channel-model", choices=("awgn", "rayleigh", "bsc", "none"))
-    c.add_argument("--fading-block-length", type=_positive_int, help="rayleigh: channel symbols per fading gain")
-    c.add_argument("--latent-policy", choices=("auto", "always", "threshold", "never", "amc"))
+    add_channel_arguments(
+        c,
+        ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--latent-policy"),
+        unset="default: the channel proxy's",
+    )
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
     t.add_argument(
@@ -196,13 +197,18 @@ def report_dict(report) -> dict:
             return {k: int(v) if k in _UINT64_FIELDS and isinstance(v, str) else fix(v) for k, v in node.items()}
         return node
 
-    return fix(MessageToDict(report, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    from semcom.rpc.convert import report_from_proto
+
+    out = fix(MessageToDict(report, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    out["snr_note"] = report_from_proto(report).snr_note if report.HasField("channel") else ""
+    return out
 
 
 def result_record(result, source: str, output: Path) -> dict:
     """One image's entry of report.json."""
-    from semcom.cli.transmit import snr_note
     from semcom.rpc.convert import mode_label, repair_label
+
+    report = report_dict(result.report)
 
     return {
         "image": source,
@@ -216,8 +222,8 @@ def result_record(result, source: str, output: Path) -> dict:
         "strength_used": round(result.strength_used, 6),
         "latent_repair_used": repair_label(result.latent_repair_used),
         "size": [result.reconstruction.width, result.reconstruction.height],
-        "report": report_dict(result.report),
-        "snr_note": snr_note(result.report),
+        "report": report,
+        "snr_note": report["snr_note"],
         "timings": dict(sorted(result.timings.items())),
     }
 
@@ -398,9 +404,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"resuming: {len(complete)} of {len(send.images)} images already complete in {args.out}", flush=True)
     outcomes: dict[str, Outcome] = {}
     if todo:
+        from semcom.rpc.client import UnreachableError
+
         try:
             outcomes = _transmit(args, send, todo)
-        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, an output write failing
+        except UnreachableError as exc:
+            return _error(f"{exc}; nothing was sent, no report written", 1)
+        except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, no connection, a write failing
             return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
     failures = _failures(outcomes)
     answered = len(complete) + _answered(outcomes)
@@ -435,7 +445,8 @@ class _Send:
         """ValueError / OSError for bad flags, unreadable images or an --out that cannot be resumed."""
         from semcom import config
         from semcom.cli.connection import tls_from_args
-        from semcom.rpc.client import RetryPolicy, image_request
+        from semcom.rpc.client import image_request
+        from semcom.rpc.retry import RetryPolicy
 
         images = collect_images(args.images, args.synthetic)
         channel = channel_override(args)
@@ -472,7 +483,8 @@ class _Send:
 
 def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -> dict[str, Outcome]:
     """Send `todo` to --to, completing each image in the batch folder as its result arrives."""
-    from semcom.rpc.client import SenderClient, transmit_all
+    from semcom.rpc.client import SenderClient
+    from semcom.rpc.retry import transmit_all
 
     def delivered(result: TransmitResult) -> None:
         record = send.batch.complete(int(result.request_id), result, args.resume)
@@ -487,6 +499,7 @@ def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -
         )
 
     with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
+        client.wait_ready()  # UnreachableError (an OSError) within seconds for a wrong address
         return transmit_all(
             client, todo, policy=send.policy, on_result=delivered, on_retry=retrying, stream_images=send.stream_images
         )
@@ -517,7 +530,7 @@ def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
 def _answered(outcomes: dict[str, Outcome]) -> int:
     """How many of these requests the service delivered or answered with a status about that image
     (not one about the stream: those images may never have reached it)."""
-    from semcom.rpc.client import STREAM_CODES
+    from semcom.rpc.retry import STREAM_CODES
 
     unanswered = set(RETRY_CODES) | {c.name for c in STREAM_CODES}  # about the stream, not about one image
     return sum(o.ok or o.code not in unanswered for o in outcomes.values())

@@ -16,8 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from semcom.cli.flags import add_preset_argument
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import add_channel_arguments, add_preset_argument
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
@@ -56,7 +55,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
         u.add_argument("--lb-policy", help="gRPC load balancing towards the upstream (SEMCOM_LB_POLICY)")
     if role != "channel":
         m = parser.add_argument_group("models")
-        m.add_argument("--profile", help="tiny | paper | profile file/dir (SEMCOM_PROFILE)")
+        m.add_argument("--profile", help="tiny | taef2 | paper | profile file/dir (SEMCOM_PROFILE)")
         m.add_argument("--device", help="auto | cpu | cuda | cuda:N (SEMCOM_DEVICE)")
         m.add_argument("--dtype", help="auto | float32 | float16 | bfloat16 (SEMCOM_DTYPE)")
         m.add_argument(
@@ -91,18 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c, "channel")
     g = c.add_argument_group("channel (per-request overrides: ReconstructRequest.channel)")
     g.add_argument("--snr-db", type=float, help="SEMCOM_SNR_DB")
-    g.add_argument("--snr-convention", help="ebn0 | esn0 (SEMCOM_SNR_CONVENTION)")
-    g.add_argument("--modulation", help="bpsk | qpsk | 16qam | 64qam | 256qam (SEMCOM_MODULATION)")
-    g.add_argument("--channel-model", help="awgn | rayleigh | bsc | none (SEMCOM_CHANNEL_MODEL)")
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        help="rayleigh: symbols per fading gain (SEMCOM_FADING_BLOCK_LENGTH)",
-    )
-    g.add_argument("--latent-policy", help="always | threshold | never | amc (SEMCOM_LATENT_POLICY)")
-    g.add_argument("--drop-threshold-db", type=float, help="SEMCOM_DROP_THRESHOLD_DB")
-    g.add_argument("--fec", help="none | ldpc (SEMCOM_FEC)")
-    g.add_argument("--mcs", help="auto or an MCS name (SEMCOM_MCS)")
+    add_channel_arguments(g)
     g.add_argument("--channel-seed", type=int, help="seed of the channel noise (SEMCOM_CHANNEL_SEED)")
     g.add_argument("--soft-demapping", action="store_true", default=None, help="SEMCOM_SOFT_DEMAPPING")
     c.set_defaults(func=run)

@@ -15,22 +15,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from semcom.cli.flags import add_guidance_argument, add_preset_argument, add_renamed
-from semcom.cli.loadtest import _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import (
+    CHANNEL_SETTINGS,
+    add_channel_arguments,
+    add_guidance_argument,
+    add_preset_argument,
+    channel_config_from_args,
+)
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
 SETTING_DEFAULTS = {
     "encoding": "SEMCOM_LATENT_ENCODING",
-    "snr_db": "SEMCOM_SNR_DB",
-    "snr_convention": "SEMCOM_SNR_CONVENTION",
-    "modulation": "SEMCOM_MODULATION",
-    "channel_model": "SEMCOM_CHANNEL_MODEL",
-    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH",
-    "latent_policy": "SEMCOM_LATENT_POLICY",
-    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB",
-    "fec": "SEMCOM_FEC",
-    "mcs": "SEMCOM_MCS",
+    **CHANNEL_SETTINGS,
     "latent_repair": "SEMCOM_LATENT_REPAIR",
 }
 
@@ -42,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Caption + latent of each IMAGE over a noisy channel, reconstructed by diffusion.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
-    p.add_argument("--profile", default=None, help="tiny | paper | profile file/dir (default: SEMCOM_PROFILE)")
+    p.add_argument("--profile", default=None, help="tiny | taef2 | paper | profile file/dir (default: SEMCOM_PROFILE)")
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
@@ -60,35 +58,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=100.0,
         help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)",
     )
-    add_renamed(
-        g,
+    g.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="encoder input side, multiple of 64 (default: profile's)",
     )
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, default=None)
-    g.add_argument("--snr-convention", default=None, help="ebn0 | esn0")
-    g.add_argument("--modulation", default=None)
-    g.add_argument("--channel-model", default=None, help="awgn | rayleigh | bsc | none")
-    g.add_argument(
-        "--fading-block-length",
-        type=_positive_int,
-        default=None,
-        help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
-    )
-    g.add_argument("--latent-policy", default=None, help="always | threshold | never | amc")
-    g.add_argument("--drop-threshold-db", type=float, default=None)
-    g.add_argument("--fec", default=None, choices=("none", "ldpc"), help="channel coding")
-    g.add_argument("--mcs", default=None, help="with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`")
+    g.add_argument("--snr-db", type=float, default=None, help="channel SNR in dB (default SEMCOM_SNR_DB)")
+    add_channel_arguments(g)
     g = p.add_argument_group("receiver")
-    g.add_argument("--mode", default="auto", help="auto | text | latent | text+latent (default auto)")
+    g.add_argument("--mode", default="auto", choices=MODES, help="receiver mode (default auto)")
     g.add_argument("--steps", type=int, default=50, help="DDIM schedule length (default 50)")
-    g.add_argument("--strength", type=float, default=0.6, help="re-noising strength, 0 = decode only (default 0.6)")
+    g.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="re-noising strength, 0 = decode only (default 0.6, or 0 for a profile without diffusion model)",
+    )
     add_guidance_argument(g)
     add_preset_argument(g, "default: the profile's: authors for paper, diffusers otherwise")
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
@@ -130,16 +118,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snr_note(report: Any) -> str:
-    """What the report's SNR numbers mean: with an analog latent only Es/N0 describes its link."""
-    if getattr(report, "latent_analog", False):
-        return (
-            "analog latent: only Es/N0 is defined for it (symbols carry no bits); ebn0_db is the "
-            "modulation's Eb/N0 at that Es/N0, for the digital fields"
-        )
-    return ""
-
-
 def run(args: argparse.Namespace) -> int:
     from semcom.models.errors import ModelNotAvailableError, ProfileError
 
@@ -165,9 +143,9 @@ def _fill_setting_defaults(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from semcom.link.types import ChannelConfig
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
+    from semcom.models.params import DEFAULT_STRENGTH, default_strength
     from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
 
     if not args.verbose:
@@ -178,21 +156,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"semcom transmit: {exc}", file=sys.stderr)
         return 2
 
-    channel = ChannelConfig(
-        snr_db=args.snr_db,
-        snr_convention=args.snr_convention,
-        modulation=args.modulation,
-        model=args.channel_model,
-        fading_block_length=args.fading_block_length,
-        latent_policy=args.latent_policy,
-        drop_threshold_db=args.drop_threshold_db,
-        fec=args.fec,
-        mcs=args.mcs,
-    )
+    channel = channel_config_from_args(args)
     params = ReconParams(
         mode=args.mode,
         num_inference_steps=args.steps,
-        strength=args.strength,
+        strength=DEFAULT_STRENGTH if args.strength is None else args.strength,
         guidance_scale=args.guidance,
         adaptive_strength=args.adaptive_strength,
         latent_repair=args.latent_repair,
@@ -202,13 +170,15 @@ def _run(args: argparse.Namespace) -> int:
         per_channel=args.per_channel,
         percentile=args.clip_percentile,
         sample_posterior=not args.posterior_mean,
-        size=args.size,
+        size=args.image_size,
     )
     paths = [Path(p) for p in args.images]
     for path in paths:
         if not path.is_file():
             raise ValueError(f"no such image file: {path}")
     pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype, preset=args.preset)
+    if args.strength is None:  # the default follows what the profile can do (decode-only: 0)
+        params = dataclasses.replace(params, strength=default_strength(pipeline.models.has_diffusion))
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
@@ -242,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": packet.latent.analog.spec if packet.latent and packet.latent.analog else args.encoding,
             "report": _jsonable(report),
-            "snr_note": snr_note(report),
+            "snr_note": report.snr_note,
             "timings": done.timings,
         }
         (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -258,6 +228,8 @@ def _run(args: argparse.Namespace) -> int:
                 f"caption {record['caption_sent']!r} -> {record['caption_received']!r}, "
                 f"{latent}, {result.values_sanitised} values sanitised -> {png}"
             )
+            if report.snr_note:
+                print(f"  snr: {report.snr_note}")
     if args.json:
         print(json.dumps(records, indent=2))
     return 0

@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from semcom.cli.flags import add_renamed
+from semcom.cli.connection import add_tls_arguments, tls_from_args
 
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
-TAEF2_PROFILE = Path(__file__).resolve().parents[2] / "docs" / "results" / "taef2_profile.yaml"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,16 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--profile",
         default=None,
-        help="in process: tiny | paper | profile file (default: SEMCOM_PROFILE when set, else the "
-        "TAEF2 codec of docs/results/taef2_profile.yaml when its weights load, else tiny)",
+        help="in process: tiny | taef2 | paper | profile file (default: SEMCOM_PROFILE when set, else "
+        "taef2, the packaged TAEF2 codec, when its weights load, else tiny)",
     )
     p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
-    add_renamed(
-        p,
+    p.add_argument(
         "--image-size",
-        "--size",
-        dest="size",
         type=int,
         default=None,
         help="encoder input side, multiple of 64 (default: profile's)",
@@ -51,11 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = p.add_argument_group("gRPC back-end")
     t.add_argument("--to", default=None, help="a running sender HOST:PORT instead of the in-process pipeline")
     t.add_argument("--deadline-s", type=float, help="deadline per transmission (SEMCOM_DEADLINE_S)")
-    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    t.add_argument("--tls-cert", help="client certificate (SEMCOM_TLS_CERT)")
-    t.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
-    t.add_argument("--tls-ca", help="CA bundle to verify the sender (SEMCOM_TLS_CA)")
-    t.add_argument("--tls-server-name", help="name in the sender's certificate (SEMCOM_TLS_SERVER_NAME)")
+    add_tls_arguments(t, "the sender")
     p.set_defaults(func=run)
 
 
@@ -64,14 +55,14 @@ def _in_process(args: argparse.Namespace):
     from semcom.ui.backend import InProcessBackend
 
     if args.profile or os.environ.get("SEMCOM_PROFILE"):
-        return InProcessBackend(args.profile, device=args.device, dtype=args.dtype, size=args.size)
+        return InProcessBackend(args.profile, device=args.device, dtype=args.dtype, size=args.image_size)
     try:
-        backend = InProcessBackend(str(TAEF2_PROFILE), device=args.device, dtype=args.dtype, size=args.size)
+        backend = InProcessBackend("taef2", device=args.device, dtype=args.dtype, size=args.image_size)
         backend.pipeline.models.encoder()  # the weights load now, or this falls back to tiny
         return backend
     except Exception as exc:  # noqa: BLE001 - any reason the real codec is unavailable
         print(f"semcom ui: TAEF2 profile not loadable ({exc}); using the tiny profile", file=sys.stderr)
-    return InProcessBackend("tiny", device=args.device, dtype=args.dtype, size=args.size)
+    return InProcessBackend("tiny", device=args.device, dtype=args.dtype, size=args.image_size)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,17 +83,9 @@ def run(args: argparse.Namespace) -> int:
         max_bytes = args.max_upload_bytes or config.get("SEMCOM_UI_MAX_UPLOAD_BYTES")
         max_pixels = config.get("SEMCOM_MAX_IMAGE_PIXELS")
         if args.to:
-            from semcom.rpc.tls import TlsConfig
             from semcom.ui.backend import GrpcBackend
 
-            tls = TlsConfig.from_settings(
-                insecure=args.insecure,
-                cert=args.tls_cert,
-                key=args.tls_key,
-                ca=args.tls_ca,
-                server_name=args.tls_server_name,
-            )
-            backend = GrpcBackend(args.to, tls=tls, deadline_s=args.deadline_s)
+            backend = GrpcBackend(args.to, tls=tls_from_args(args), deadline_s=args.deadline_s)
         else:
             backend = _in_process(args)
     except (ValueError, OSError, ProfileError, ModelNotAvailableError) as exc:

@@ -51,6 +51,14 @@ def image_dir(data: Path) -> Path:
     return data / "images" if (data / "images").is_dir() else data
 
 
+def captions_file(data: Path, captions: Path | str | None = None) -> Path | None:
+    """The caption file a run reads: `captions` when given, else DATA/captions.tsv if present."""
+    if captions is not None:
+        return Path(captions)
+    default = Path(data) / CAPTIONS_FILE
+    return default if default.is_file() else None
+
+
 def load_dataset(data: Path, captions: Path | None = None, limit: int | None = None) -> list[ImageItem]:
     """The images of `data` in sorted name order (first `limit`), with their first caption."""
     data = Path(data)
@@ -62,8 +70,7 @@ def load_dataset(data: Path, captions: Path | None = None, limit: int | None = N
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
-    if captions is None and (data / CAPTIONS_FILE).is_file():
-        captions = data / CAPTIONS_FILE
+    captions = captions_file(data, captions)
     table = read_captions(Path(captions)) if captions is not None else {}
     if captions is not None and not table:
         raise ValueError(f"caption file {captions} holds no captions")

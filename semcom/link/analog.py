@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.link.coding import coded_link
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport
 from semcom.payload.packet import AnalogPayload, ChannelState, LatentPayload
 from semcom.phy.snr import snr_db_pair
@@ -92,12 +93,7 @@ def header_symbols(n_bytes: int) -> int:
     """Symbols of an `n_bytes` header at `HEADER_MCS` (LDPC segments with their CRC)."""
     if n_bytes <= 0:
         return 0
-    from semcom.fec import segmentation
-    from semcom.fec.mcs import get
-
-    mcs = get(HEADER_MCS)
-    plan = segmentation.plan(8 * int(n_bytes))
-    return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol)
+    return coded_link().field_symbols(8 * int(n_bytes), HEADER_MCS)
 
 
 def budget(spec: Any, shape: tuple[int, ...], caption_bytes: int) -> int:
@@ -305,18 +301,8 @@ def transmit_payload(
 
 
 def _send_header(bits: NDArray[np.uint8], cfg: ChannelConfig, rng: np.random.Generator) -> FieldResult:
-    """The header over the coded link at `HEADER_MCS` on `cfg`'s channel."""
-    from semcom.link.policy import FecUnavailableError
-
-    try:
-        from semcom.fec.link import transmit_field_coded
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("semcom.fec"):
-            raise
-        raise FecUnavailableError(
-            f"an analog latent's header crosses the coded link (semcom.fec), which is not importable: {exc}"
-        ) from exc
-    return transmit_field_coded(bits, replace(cfg, fec="ldpc", mcs=HEADER_MCS), rng, "caption")
+    """The header over the coded link (`semcom.link.coding`) at `HEADER_MCS` on `cfg`'s channel."""
+    return coded_link().transmit_field(bits, replace(cfg, fec="ldpc", mcs=HEADER_MCS), rng, "caption")
 
 
 def _symbol_channel(

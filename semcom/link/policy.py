@@ -7,11 +7,10 @@ Policies (`ChannelConfig.latent_policy`):
 * ``threshold``: drop the latent when ``snr_db < drop_threshold_db``; both numbers are in the
   configuration's own SNR convention, so no conversion happens here. The default threshold and
   its justification are in docs/channel.md.
-* ``amc``: asks the FEC package (`semcom.fec.amc.choose`) for the highest-throughput MCS whose
-  segment BLER at the channel's Es/N0 meets the latent's target within the latent's airtime
-  budget (`semcom.fec.amc.latent_airtime_budget`); the latent is dropped when there is none.
-  The Es/N0 is the one the coded link uses: `cfg.snr_db` read in its convention with the
-  configured modulation (see `semcom.fec.link`).
+* ``amc``: asks the coded link (`semcom.link.coding`, registered by the FEC package) for the
+  highest-throughput MCS whose segment BLER at the channel's Es/N0 meets the latent's target
+  within the latent's airtime budget; the latent is dropped when there is none. The Es/N0 is
+  the one the coded link uses: `cfg.snr_db` read in its convention with the configured modulation.
 
 An analog latent (`LatentPayload.analog`, docs/channel.md "Analog latent") degrades with the SNR
 instead of failing at a cliff, so it is never dropped for a low SNR unless that is asked for:
@@ -22,16 +21,12 @@ applies, ``never`` drops it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from semcom.link.types import MODULATIONS, ChannelConfig
+from semcom.link.coding import FecUnavailableError as FecUnavailableError  # channel_sim.servicer imports it here
+from semcom.link.coding import coded_link
+from semcom.link.types import ChannelConfig
 from semcom.payload.packet import LatentPayload
-from semcom.phy.snr import snr_db_pair
-
-
-class FecUnavailableError(RuntimeError):
-    """The configuration needs `semcom.fec`, which is not installed or not importable."""
 
 
 @dataclass(frozen=True)
@@ -47,48 +42,47 @@ def effective_policy(cfg: ChannelConfig) -> str:
     return cfg.latent_policy
 
 
+def policy_name(cfg: ChannelConfig) -> str:
+    """The policy as a drop reason names it: "latent_policy=threshold", or for "auto" what it
+    resolved to and why ("latent_policy=auto (threshold: no FEC)")."""
+    policy = effective_policy(cfg)
+    if cfg.latent_policy == "auto":
+        return f"latent_policy=auto ({policy}: {'LDPC' if cfg.fec == 'ldpc' else 'no'} FEC)"
+    return f"latent_policy={policy}"
+
+
 def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
-    """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``)."""
+    """Apply `cfg.latent_policy` to `latent` (its size matters only to ``amc``). A drop's reason
+    names the policy that made it (`policy_name`)."""
     policy = effective_policy(cfg)
     if latent.analog is not None and (cfg.latent_policy == "auto" or policy == "amc"):
         return LatentDecision(True)
     if policy == "always":
         return LatentDecision(True)
     if policy == "never":
-        return LatentDecision(False, "latent_policy=never: text-only transmission")
+        return LatentDecision(False, f"{policy_name(cfg)}: text-only transmission")
     if policy == "threshold":
         if cfg.snr_db < cfg.drop_threshold_db:
             return LatentDecision(
                 False,
-                f"snr {cfg.snr_db:g} dB ({cfg.snr_convention}) is below the latent threshold "
+                f"{policy_name(cfg)}: snr {cfg.snr_db:g} dB ({cfg.snr_convention}) is below the latent threshold "
                 f"{cfg.drop_threshold_db:g} dB",
             )
         return LatentDecision(True)
-    if policy == "amc":
-        return _decide_amc(cfg, latent)
+    if policy == "amc":  # the coded link's AMC (semcom.link.coding: registered by semcom.fec)
+        reason = coded_link().latent_drop_reason(cfg, latent)
+        return LatentDecision(False, f"{policy_name(cfg)}: {reason}") if reason else LatentDecision(True)
     raise ValueError(f"unknown latent_policy {policy!r}")  # ChannelConfig validates; defensive
 
 
-def _decide_amc(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
-    try:
-        from semcom.fec import amc
-    except ModuleNotFoundError as exc:
-        if exc.name not in {"semcom.fec", "semcom.fec.amc"}:
-            raise
-        raise FecUnavailableError(
-            f"latent_policy='amc' needs the FEC package (semcom.fec.amc), which is not importable: {exc}"
-        ) from exc
-    latent_bits = 8 * len(latent.data)
-    if latent_bits == 0:
-        return LatentDecision(True)
-    esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
-    budget = amc.latent_airtime_budget(math.prod(latent.shape))
-    channel = amc.field_channel(cfg, latent_bits)
-    choice = amc.choose(esn0_db, "latent", latent_bits, budget, channel=channel)
-    if choice is None:
-        return LatentDecision(
-            False,
-            f"amc: no MCS carries the {latent_bits}-bit latent at Es/N0 {esn0_db:.2f} dB within "
-            f"its BLER target and the {budget}-symbol airtime budget ({channel} BLER curves)",
+def explain_fallback(exc: Exception, dropped: bool, reason: str) -> Exception:
+    """Prefix the message of `exc` (a receiver refusal, changed in place and returned; same type,
+    so the error keeps its status) with the channel's latent drop, when the channel dropped the
+    latent and the receiver therefore fell back to text only. Without a drop, `exc` unchanged."""
+    if dropped and exc.args and isinstance(exc.args[0], str):
+        exc.args = (
+            f"the channel dropped the latent ({reason}), so the receiver fell back to text only: {exc.args[0]} "
+            "(send the latent anyway with latent policy 'always', or use a higher SNR or --fec ldpc)",
+            *exc.args[1:],
         )
-    return LatentDecision(True)
+    return exc

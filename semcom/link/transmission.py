@@ -9,7 +9,8 @@ identical output); otherwise the `rng` argument is used, or fresh OS entropy. Ca
 always draw from two independent child streams (`SeedSequence.spawn`), so the caption's noise
 does not depend on whether, or how long, a latent was sent.
 
-With ``cfg.fec == "ldpc"`` each field goes through `semcom.fec.link.transmit_field_coded`
+With ``cfg.fec == "ldpc"`` each field goes through the registered coded link (`semcom.link.coding`;
+`semcom.fec.link.transmit_field_coded`)
 instead of the uncoded `transmit_bits`; both return a `FieldResult`.
 """
 
@@ -22,7 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from semcom.link.policy import FecUnavailableError, decide_latent
+from semcom.link.coding import coded_link
+from semcom.link.policy import decide_latent
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport, FieldResult, TransmissionReport
 from semcom.payload.packet import SemanticPacket
 from semcom.phy.channel import awgn, bsc, rayleigh_block_fading
@@ -112,16 +114,8 @@ def _field_transmitter(cfg: ChannelConfig) -> FieldTransmitter:
     """The per-field link: uncoded `transmit_bits`, or the FEC package's coded link."""
     if cfg.fec == "none":
         return lambda bits, cfg_, rng, field: transmit_bits(bits, cfg_, rng)
-    if cfg.fec == "ldpc":
-        try:
-            from semcom.fec.link import transmit_field_coded
-        except ModuleNotFoundError as exc:
-            if exc.name not in {"semcom.fec", "semcom.fec.link"}:
-                raise
-            raise FecUnavailableError(
-                f"cfg.fec='ldpc' needs semcom.fec.link.transmit_field_coded, which is not importable: {exc}"
-            ) from exc
-        return transmit_field_coded
+    if cfg.fec == "ldpc":  # the registered coded link (semcom.link.coding), never an import of semcom.fec
+        return coded_link().transmit_field
     raise ValueError(f"unknown fec scheme {cfg.fec!r}")  # ChannelConfig validates; defensive
 
 

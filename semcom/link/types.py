@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.phy.mapping import MODULATIONS as MODULATIONS  # name -> bits/symbol, defined by the physical layer
 from semcom.phy.snr import Snr
 
 SNR_CONVENTIONS = ("esn0", "ebn0")
-MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}  # name -> bits/symbol
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
 # "auto": AMC decides when the link is coded (fec="ldpc"), the SNR threshold when it is not.
 LATENT_POLICIES = ("always", "threshold", "never", "amc", "auto")
@@ -121,3 +121,25 @@ class TransmissionReport:
         """The link's SNR as it ran, normalised to Eb/N0 per information bit (the paper's axis and
         the one the receiver's adaptive strength is defined on), whatever convention configured it."""
         return Snr(float(self.ebn0_db), "ebn0")
+
+    @property
+    def snr_note(self) -> str:
+        """What the reported SNRs mean when they need saying, in one sentence ("" otherwise): with an
+        analog latent only Es/N0 describes its link; on a coded link `ebn0_db` is per information
+        bit after the code rate, while the SNR asked for set the channel's Es/N0 through the
+        modulation alone."""
+        if self.latent_analog:
+            return (
+                "analog latent: only Es/N0 is defined for it (symbols carry no bits); ebn0_db is the "
+                "modulation's Eb/N0 at that Es/N0, for the digital fields"
+            )
+        cfg = self.channel
+        bits_per_symbol = MODULATIONS.get(cfg.modulation, 0)
+        if cfg.fec == "none" or bits_per_symbol == 0:
+            return ""
+        info_per_symbol = 10 ** ((self.esn0_db - self.ebn0_db) / 10)
+        return (
+            f"asked: {cfg.snr_convention} {cfg.snr_db:g} dB, read with {cfg.modulation} ({bits_per_symbol} coded bits per "
+            f"symbol) as the channel's Es/N0 {self.esn0_db:.2f} dB; ebn0_db {self.ebn0_db:.2f} is per information "
+            f"bit after the code rate: Es/N0 - 10 log10({info_per_symbol:.3f} information bits per symbol)"
+        )

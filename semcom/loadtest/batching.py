@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict, dataclass, field
 
-from semcom.loadtest.cluster import LocalPipeline
+from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.generator import Bounds, run_closed_loop, warm_up
 from semcom.loadtest.stats import LevelResult, summarise_level
@@ -52,7 +52,7 @@ def _run_receiver(
     window_ms: float,
 ) -> tuple[LevelResult, dict[int, bytes], float | None]:
     env = {"SEMCOM_BATCH_MAX": str(batch_max), "SEMCOM_BATCH_WINDOW_MS": str(window_ms)}
-    with LocalPipeline(profile=profile, image_size=image_size, roles=("receiver",), receiver_env=env) as pipe:
+    with LocalServices(profile=profile, image_size=image_size, roles=("receiver",), receiver_env=env) as pipe:
         with open_channel(pipe.receiver, insecure=True) as channel:
             warm = ReceiverReconstruct(channel, packets, mode, None, options)
             warm_up(warm, 1, bounds.timeout_s)

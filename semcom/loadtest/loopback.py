@@ -3,7 +3,7 @@
 `semcom loadtest` and `semcom bench sweep --target` take whatever target their user names (that
 is the operator's decision). This repository's own tests and benchmarks, though, must never send
 load anywhere but to the services they started themselves, so the harness that starts them
-(`semcom.loadtest.cluster.LocalPipeline`) and the tests check their addresses here: a target is
+(`semcom.loadtest.cluster.LocalServices`) and the tests check their addresses here: a target is
 accepted only when its host is a loopback literal: an address in 127.0.0.0/8, ::1 (also written
 as the IPv4-mapped ::ffff:127.x.y.z), or the name `localhost`. Names are never resolved (a DNS
 answer could point anywhere), and gRPC target schemes other than the plain `ipv4:`/`ipv6:` address

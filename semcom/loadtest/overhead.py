@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from semcom import config
-from semcom.loadtest.cluster import LocalPipeline
+from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.workloads import ReconOptions, SenderTransmit
 
@@ -125,7 +125,7 @@ def measure_overhead(
     local = in_process_pipeline(profile, image_size, mode, snr_db, options)
     inproc, remote, model, work = [], [], [], []
     stage_values: dict[str, list[float]] = {}
-    with LocalPipeline(profile=profile, image_size=image_size) as pipe, open_channel(pipe.sender, True) as channel:
+    with LocalServices(profile=profile, image_size=image_size) as pipe, open_channel(pipe.sender, True) as channel:
         transmit = SenderTransmit(channel, images, mode, snr_db, options)
         local(images[0], 0)  # warm-up: first calls allocate, JIT and fill caches
         transmit(0, timeout_s)

@@ -84,14 +84,46 @@ def _per_request_cpu(before: dict, after: dict, completed: int) -> dict[str, flo
     }
 
 
+def level_count(plan: SweepPlan) -> int:
+    """How many load levels `run_load_test` runs for `plan` (one per mode x SNR x rate or concurrency)."""
+    return len(plan.modes) * len(plan.snr_dbs) * len(plan.rates or plan.concurrency)
+
+
 def run_load_test(
-    target: str, service: str, plan: SweepPlan, make_call: CallFactory, cpu_probe: CpuProbe | None = None
+    target: str,
+    service: str,
+    plan: SweepPlan,
+    make_call: CallFactory,
+    cpu_probe: CpuProbe | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> LoadTestReport:
     """Run the plan; levels run one after another, so each sees the servers alone.
 
     `cpu_probe`, when given (services running as local processes), is read before and after
     each level; the difference per completed request goes into `LevelResult.server_cpu_s`.
+    `progress`, when given, gets one line as each level starts and one when it ends (a sweep with
+    the defaults runs for minutes).
     """
+    total, done = level_count(plan), 0
+
+    def report(level: LevelResult, what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            errors = sum(level.errors.values())
+            progress(
+                f"level {done}/{total} done ({what}): {level.completed}/{level.issued} ok"
+                + (f", {errors} errors" if errors else "")
+                + f", {level.throughput_rps:.2f} req/s, p50 {level.latency.p50:.2f} s in {level.elapsed_s:.1f} s"
+            )
+
+    def starting(what: str) -> None:
+        if progress is not None:
+            progress(
+                f"level {done + 1}/{total} ({what}): at most {plan.bounds.max_requests} requests "
+                f"or {plan.bounds.duration_s:g} s ..."
+            )
+
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     wall0 = time.perf_counter()
     host = host_info()
@@ -103,14 +135,19 @@ def run_load_test(
             warm_codes += [s.code for s in warm_up(call, plan.warmup, plan.bounds.timeout_s)]
             for conc in plan.concurrency if not plan.rates else ():
                 log.info("closed loop: mode=%s snr=%s concurrency=%d", mode, snr, conc)
+                what = f"mode {mode}, snr {snr}, concurrency {conc}"
+                starting(what)
                 cpu0 = cpu_probe() if cpu_probe else {}
                 run = run_closed_loop(call, conc, plan.bounds)
                 level = summarise_level(run.samples, mode=mode, snr_db=snr, loop="closed", concurrency=conc, t0=run.t0)
                 cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
                 levels.append(dataclasses.replace(level, server_cpu_s=cpu))
+                report(level, what)
             for rate in plan.rates:
                 in_flight = max(plan.concurrency)
                 log.info("open loop: mode=%s snr=%s rate=%g/s in-flight<=%d", mode, snr, rate, in_flight)
+                what = f"mode {mode}, snr {snr}, rate {rate:g}/s"
+                starting(what)
                 cpu0 = cpu_probe() if cpu_probe else {}
                 run = run_open_loop(call, rate, plan.bounds, in_flight)
                 level = summarise_level(
@@ -118,6 +155,7 @@ def run_load_test(
                 )
                 cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
                 levels.append(dataclasses.replace(level, server_cpu_s=cpu))
+                report(level, what)
     plan_dict = {
         "modes": list(plan.modes),
         "concurrency": list(plan.concurrency),

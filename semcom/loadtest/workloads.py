@@ -19,14 +19,9 @@ from dataclasses import dataclass
 import grpc
 
 from semcom.loadtest.generator import ResponseError
+from semcom.rpc.convert import MODES  # mode name -> wire number, the names from semcom.models.params
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
-MODES: dict[str, receiver_pb2.Mode] = {
-    "auto": receiver_pb2.MODE_AUTO,
-    "text": receiver_pb2.MODE_TEXT,
-    "latent": receiver_pb2.MODE_LATENT,
-    "text+latent": receiver_pb2.MODE_TEXT_LATENT,
-}
 # mode -> latent policy of the channel override ("auto": unset, the proxy's own policy)
 _MODE_POLICY = {
     "text": channel_pb2.LATENT_POLICY_NEVER,

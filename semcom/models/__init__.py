@@ -1,7 +1,7 @@
 """The model layer: sender semantic extraction (BLIP caption + VAE latent) and receiver diffusion.
 
     from semcom.models import load_profile, ReconParams
-    models = load_profile("tiny")                  # "paper", a YAML/JSON file, a built profile dir
+    models = load_profile("tiny")                  # "taef2", "paper", a YAML/JSON file, a built profile dir
     packet = models.sender().encode(image)         # SemanticPacket
     result = models.receiver().reconstruct(packet, ReconParams(mode="text+latent"))
 

@@ -15,11 +15,29 @@ from PIL import Image
 
 from semcom.models.presets import PRESET_NAMES, check_preset
 
-__all__ = ["LATENT_REPAIRS", "MODES", "PRESET_NAMES", "ReconParams", "ReconResult", "adaptive_strength"]
+__all__ = [
+    "DEFAULT_STRENGTH",
+    "LATENT_REPAIRS",
+    "MODES",
+    "PRESET_NAMES",
+    "ReconParams",
+    "ReconResult",
+    "adaptive_strength",
+    "default_strength",
+]
 
 MODES = ("auto", "text", "latent", "text+latent")
 # Receiver-side treatments of a received uniformly quantised latent (semcom.link.repair).
 LATENT_REPAIRS = ("none", "mmse", "smmse")
+
+DEFAULT_STRENGTH = 0.6  # the paper's img2img strength (k = 30 of 50 DDIM steps)
+
+
+def default_strength(has_diffusion: bool) -> float:
+    """The strength a request that names none gets: the paper's 0.6 where the profile has a
+    diffusion model, else 0 (k = 0 decoding, the only thing a decode-only profile can do)."""
+    return DEFAULT_STRENGTH if has_diffusion else 0.0
+
 
 # SNR-adaptive strength: the worse the channel, the less the received latent is trusted, so the
 # more of the schedule the diffusion model re-generates. Linear in dB between two anchor points,
@@ -66,7 +84,7 @@ class ReconParams:
 
     mode: str = "auto"
     num_inference_steps: int = 50
-    strength: float = 0.6
+    strength: float = DEFAULT_STRENGTH
     guidance_scale: float | None = None
     seed: int | None = None
     adaptive_strength: bool = False

@@ -1,6 +1,6 @@
 """`load_profile`: one object holding a profile's components, each loaded once and on first use.
 
-    models = load_profile("tiny")            # or "paper", a YAML/JSON file, a built profile dir
+    models = load_profile("tiny")            # or "taef2", "paper", a YAML/JSON file, a built profile dir
     sender = models.sender()                 # captioner (only if a caption is ever missing) + encoder
     receiver = models.receiver()             # UNet, CLIP, DDIM, decoder
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def builtin_names() -> list[str]:
-    return ["tiny", *BUILTIN]
+    return ["tiny", "taef2", *BUILTIN]
 
 
 def resolve_spec(profile: str | Path | dict[str, Any] | ProfileSpec) -> ProfileSpec:
@@ -45,6 +45,10 @@ def resolve_spec(profile: str | Path | dict[str, Any] | ProfileSpec) -> ProfileS
         from semcom.models.tiny import ensure_tiny_profile
 
         return read_profile_file(ensure_tiny_profile())
+    if text == "taef2":  # the packaged TAEF2 codec (semcom/models/weights/taef2/profile.yaml)
+        from semcom.models.taef2 import PACKAGED_PROFILE
+
+        return read_profile_file(PACKAGED_PROFILE)
     if text in BUILTIN:
         return parse_profile(BUILTIN[text], origin=text)
     path = Path(text).expanduser()

@@ -59,7 +59,7 @@ class _Job:
     index: int
     mode: str
     steps: int  # schedule length
-    k: int  # DDIM steps to run (0: decode only); text mode: k = steps
+    denoise_steps: int  # k, the DDIM steps to run (0: decode only); text mode: the whole schedule
     guidance: float
     seed: int
     strength: float
@@ -98,12 +98,12 @@ class _Job:
         return "round" if self.text_only else self.preset.pixel_rounding
 
     def batch_key(self) -> tuple[Any, ...]:
-        if self.k == 0:
+        if self.denoise_steps == 0:
             return ("decode", self.shape, self.rounding)
         return (
             "diffuse",
             self.steps,
-            self.k,
+            self.denoise_steps,
             self.cfg,
             self.guidance if self.cfg else 0.0,
             self.shape,
@@ -244,7 +244,7 @@ class Receiver:
                     caption_bytes=job.caption_bytes,
                     latent_repair_used=job.latent_repair,
                     preset_used=job.preset.name,
-                    guidance_used=job.guidance if job.cfg and job.k > 0 else 0.0,
+                    guidance_used=job.guidance if job.cfg and job.denoise_steps > 0 else 0.0,
                 )
         return out
 
@@ -265,7 +265,7 @@ class Receiver:
         t0 = time.perf_counter()
         caption = decode_caption(packet.caption)
         mode, strength = self._resolve_mode(packet, params, snr_db)
-        k = params.num_inference_steps if mode == "text" else params.denoise_steps(strength)
+        denoise_steps = params.num_inference_steps if mode == "text" else params.denoise_steps(strength)
         timings: dict[str, float] = {}
         if mode == "text":
             self._require_text_to_image()
@@ -274,7 +274,7 @@ class Receiver:
             )
         else:
             unpacked = self._unpack_latent(packet, params, link, timings)
-            self._check_latent(packet, unpacked.shape, diffusion=k > 0, mode=mode)
+            self._check_latent(packet, unpacked.shape, diffusion=denoise_steps > 0, mode=mode)
         seed = params.seed if params.seed is not None else secrets.randbits(63)
         preset = get_preset(params.preset or self.models.spec.preset)
         guidance = preset.guidance(mode) if params.guidance_scale is None else params.guidance_scale
@@ -282,7 +282,7 @@ class Receiver:
             index=index,
             mode=mode,
             steps=params.num_inference_steps,
-            k=k,
+            denoise_steps=denoise_steps,
             guidance=float(guidance),
             seed=seed,
             strength=float(strength) if mode != "text" else 1.0,
@@ -404,7 +404,7 @@ class Receiver:
 
     def _run(self, group: list[_Job]) -> list[Any]:
         first = group[0]
-        if first.k == 0:
+        if first.denoise_steps == 0:
             latents = torch.cat([job.latent for job in group])  # type: ignore[misc]
         else:
             latents = self._diffuse(group)
@@ -421,9 +421,11 @@ class Receiver:
         diffusion = self.models.diffusion()
         first = group[0]
         scheduler = diffusion.new_scheduler(first.scheduler)
-        timesteps = img2img_timesteps(scheduler, first.steps, first.k)  # k = steps: the whole schedule
+        timesteps = img2img_timesteps(scheduler, first.steps, first.denoise_steps)  # k = steps: the whole schedule
         noise_at = (
-            None if first.text_only else renoise_timestep(scheduler, timesteps, first.k, first.steps, first.renoise)
+            None
+            if first.text_only
+            else renoise_timestep(scheduler, timesteps, first.denoise_steps, first.steps, first.renoise)
         )
         t0 = time.perf_counter()
         cond = diffusion.encode_text([job.condition for job in group])

@@ -111,3 +111,25 @@ def decode_caption(data: bytes, *, max_chars: int = MAX_CAPTION_CHARS, replaceme
         controls_replaced=n_control,
         bytes_dropped=dropped,
     )
+
+
+def corrupted_positions(sent: str, received: str) -> list[int]:
+    """Indices where the received caption differs from the sent one, missing or extra characters
+    included (the channel flips bits in place; nothing is inserted). The one definition of a
+    corrupted character: the demo's sheet and the web page both mark these."""
+    length = max(len(sent), len(received))
+    return [i for i in range(length) if i >= len(sent) or i >= len(received) or sent[i] != received[i]]
+
+
+def caption_segments(sent: str, received: str) -> list[tuple[str, str | None]]:
+    """The received caption cut into runs, each labelled "corrupted" where `corrupted_positions`
+    marks it, else None."""
+    bad = set(corrupted_positions(sent, received))
+    segments: list[tuple[str, str | None]] = []
+    for i, ch in enumerate(received):
+        label = "corrupted" if i in bad else None
+        if segments and segments[-1][1] == label:
+            segments[-1] = (segments[-1][0] + ch, label)
+        else:
+            segments.append((ch, label))
+    return segments

@@ -14,9 +14,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from semcom.link.types import MODULATIONS
 from semcom.payload.caption import MAX_CAPTION_CHARS
 from semcom.payload.latent import ENCODINGS, check_shape, get_encoding
+from semcom.phy.mapping import MODULATIONS
 
 PAPER_LATENT_SHAPE = (4, 64, 64)
 # The paper's Table 1 sums caption + latent as 131,688 "bytes": 131,072 latent bytes + 616 caption

@@ -27,6 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 LLR_METHODS = ("maxlog", "exact")
+# The modulations by name -> bits per symbol (`qam(k)`); every layer above names them from here.
+MODULATIONS = {"bpsk": 1, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}
 
 
 def _pam_gray_levels(bits_per_axis: int) -> NDArray[np.int_]:

@@ -84,8 +84,16 @@ class Pipeline:
         return received, report, None
 
     def receive(self, received: SemanticPacket, params: ReconParams, report: TransmissionReport | None) -> ReconResult:
-        """The receiver, reading the link the way receiver_service does (`stages.receiver_item`)."""
-        return self.receiver.reconstruct(*stages.receiver_item(received, params, report))
+        """The receiver, reading the link the way receiver_service does (`stages.receiver_item`);
+        a refusal after the channel dropped the latent says so (`semcom.link.policy.explain_fallback`)."""
+        from semcom.link.policy import explain_fallback
+
+        try:
+            return self.receiver.reconstruct(*stages.receiver_item(received, params, report))
+        except ValueError as exc:
+            if report is not None:
+                explain_fallback(exc, report.latent_dropped and received.latent is None, report.drop_reason)
+            raise
 
     # ------------------------------------------------------------------ end to end
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
+from semcom.models.params import MODES as MODE_NAMES  # torch-free: the receiver's parameter vocabulary
 from semcom.payload.packet import AnalogPayload, ChannelState, CodecInfo, LatentPayload, QuantParams, SemanticPacket
 from semcom.rpc.errors import InvalidRequestError
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, sender_pb2
@@ -43,11 +44,10 @@ LATENT_ENCODINGS: dict[str, packet_pb2.LatentEncoding] = {
     "int4g": packet_pb2.LATENT_ENCODING_INT4_GRAY,
     "analog": packet_pb2.LATENT_ENCODING_ANALOG,  # options travel in AnalogSymbols.spec / ImageRequest.analog_spec
 }
+# The receiver's modes are named once (semcom.models.params.MODES); here only their wire numbers:
+# "text+latent" is MODE_TEXT_LATENT.
 MODES: dict[str, receiver_pb2.Mode] = {
-    "auto": receiver_pb2.MODE_AUTO,
-    "text": receiver_pb2.MODE_TEXT,
-    "latent": receiver_pb2.MODE_LATENT,
-    "text+latent": receiver_pb2.MODE_TEXT_LATENT,
+    name: receiver_pb2.Mode.Value("MODE_" + name.upper().replace("+", "_")) for name in MODE_NAMES
 }
 SNR_CONVENTIONS: dict[str, channel_pb2.SnrConvention] = {
     "esn0": channel_pb2.SNR_CONVENTION_ESN0,
@@ -359,9 +359,12 @@ def link_report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionR
 # ----------------------------------------------------------------------------- receiver
 
 
-def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repair: str = "none") -> ReconParams:
+def recon_params_from_proto(
+    msg: receiver_pb2.ReconstructionParams, latent_repair: str = "none", strength: float | None = None
+) -> ReconParams:
     """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults, an unspecified
-    latent repair the receiver's default `latent_repair`."""
+    latent repair the receiver's default `latent_repair`, an unset strength the receiver's
+    `strength` (`semcom.models.params.default_strength` of its profile) when given."""
     from semcom.models.params import ReconParams
 
     defaults = ReconParams()
@@ -373,7 +376,7 @@ def recon_params_from_proto(msg: receiver_pb2.ReconstructionParams, latent_repai
         return ReconParams(
             mode=enum_name(MODES, msg.mode, "params.mode", "auto"),
             num_inference_steps=given("num_inference_steps", defaults.num_inference_steps),
-            strength=given("strength", defaults.strength),
+            strength=given("strength", defaults.strength if strength is None else strength),
             guidance_scale=given("guidance_scale", defaults.guidance_scale),
             preset=msg.preset or None,
             seed=given("seed", None),

@@ -34,6 +34,8 @@ from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from semcom.models.params import MODES as MODE_NAMES
+
 # Seconds: from a few ms (tiny profile, channel) to minutes (50 DDIM steps on a CPU).
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
@@ -61,7 +63,7 @@ DOWNSTREAM_WAITING = Gauge("semcom_downstream_waiting", "downstream calls waitin
 SERVICES = frozenset({"sender", "channel", "receiver", "service"})
 METHODS = frozenset({"Encode", "Transmit", "Reconstruct", "ReconstructStream"})
 CODES = frozenset(code.name for code in __import__("grpc").StatusCode)
-MODES = frozenset({"auto", "text", "latent", "text+latent", "encode"})
+MODES = frozenset({*MODE_NAMES, "encode"})  # the receiver's modes (semcom.models.params) and the sender's Encode
 STAGES = frozenset(
     {
         "caption",

@@ -30,6 +30,7 @@ from typing import Any
 from PIL import Image
 
 from semcom.link.types import TransmissionReport
+from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
 
 log = logging.getLogger(__name__)
 
@@ -290,19 +291,6 @@ class GrpcBackend:
 
 
 # ---------------------------------------------------------------------------- presentation
-
-
-def caption_segments(sent: str, received: str) -> list[tuple[str, str | None]]:
-    """The received caption cut into runs, each labelled "corrupted" where it differs from the
-    sent caption at the same position (the channel flips bits in place; nothing is inserted)."""
-    segments: list[tuple[str, str | None]] = []
-    for i, ch in enumerate(received):
-        label = None if i < len(sent) and sent[i] == ch else "corrupted"
-        if segments and segments[-1][1] == label:
-            segments[-1] = (segments[-1][0] + ch, label)
-        else:
-            segments.append((ch, label))
-    return segments
 
 
 def caption_html(sent: str, received: str) -> str:

@@ -47,11 +47,13 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
         "--photos",
         "1",
         "--variants",
-        "float64,amc-ldpc",
+        "float64",
+        "amc-ldpc",
         "--channel",
         "rayleigh",
         "--esn0-db",
-        f"{middle},40",
+        f"{middle}",
+        "40",
         "--out",
         str(out),
     ]
@@ -79,7 +81,7 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
     # rerun: every record is cached; another setup in the same directory is refused
     assert script.main(args) == 0
     assert len((out / "records.jsonl").read_text().splitlines()) == 3
-    assert script.main([*args[:-4], "--esn0-db", "20", "--out", str(out)]) == 2
+    assert script.main([*args[:-5], "--esn0-db", "20", "--out", str(out)]) == 2
     # records of the script's first version (no setup.json) count as its only setup then: AWGN
     (out / "setup.json").unlink()
     assert script.main(args) == 2

@@ -23,7 +23,7 @@ ARGS = [
     "dataset",
     "--profile",
     "tiny",
-    "--size",
+    "--image-size",
     "128",
     "--snr-db",
     "-2",

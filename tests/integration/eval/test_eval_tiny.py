@@ -106,35 +106,8 @@ def test_cli_end_to_end_resume_and_report(data_dir, tmp_path, capsys):
         assert (out / name).is_file(), name
     assert len((out / "results.jsonl").read_text().splitlines()) == first["computed"]
 
-    # The deprecated spellings (no `run`, comma lists, --size, --steps) on the same directory: the same
-    # sweep, so nothing new to do.
-    old = [
-        "--caption",
-        "dataset",
-        "--profile",
-        "tiny",
-        "--limit",
-        "2",
-        "--size",
-        "64",
-        "--snr-db",
-        "5",
-        "10",
-        "--modes",
-        "text,text+latent,latent",
-        "--encodings",
-        "float16,int8g:pc:smmse,int8:nb",
-        "--steps",
-        "0",
-        "2",
-        "--schedule",
-        "4",
-        "--threads",
-        "1",
-        "--no-progress",
-        "--json",
-    ]
-    assert main(["eval", "--data", str(data_dir), "--out", str(out), *old]) == 0
+    # The same sweep again on the same directory: nothing new to do (resume).
+    assert main(["eval", "run", "--data", str(data_dir), "--out", str(out), *RUN_ARGS]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["computed"] == 0 and second["cached"] == first["computed"]
     assert len((out / "results.jsonl").read_text().splitlines()) == first["computed"]
@@ -166,7 +139,7 @@ def test_changed_settings_refuse_to_resume(data_dir, tmp_path, capsys):
         "tiny",
         "--limit",
         "1",
-        "--size",
+        "--image-size",
         "64",
         "--snr-db",
         "10",
@@ -280,7 +253,7 @@ SHARD_ARGS = [
     "dataset",
     "--profile",
     "tiny",
-    "--size",
+    "--image-size",
     "64",
     "--snr-db",
     "4",

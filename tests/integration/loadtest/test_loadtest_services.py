@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from semcom.cli import main
-from semcom.loadtest.cluster import LocalPipeline, free_port
+from semcom.loadtest.cluster import LocalServices, free_port
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.generator import Bounds, run_closed_loop
 from semcom.loadtest.images import load_images
@@ -35,12 +35,12 @@ BATCH = 8
 
 @pytest.fixture(scope="module")
 def services():
-    batched = LocalPipeline(
+    batched = LocalServices(
         image_size=SIZE,
         receiver_env={"SEMCOM_BATCH_MAX": str(BATCH), "SEMCOM_BATCH_WINDOW_MS": "100"},
         metrics=True,
     )
-    unbatched = LocalPipeline(image_size=SIZE, roles=("receiver",), receiver_env={"SEMCOM_BATCH_MAX": "1"})
+    unbatched = LocalServices(image_size=SIZE, roles=("receiver",), receiver_env={"SEMCOM_BATCH_MAX": "1"})
     with ThreadPoolExecutor(2) as pool:  # start both at once: model loading dominates start-up
         futures = [pool.submit(p.start) for p in (batched, unbatched)]
         errors = [f.exception() for f in futures]

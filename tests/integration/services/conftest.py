@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.integration.services.procs import ServiceProcess, free_port, start_all, stop_all
+from semcom.loadtest.cluster import free_port
+from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 
 MAX_IMAGE_PIXELS = 1_000_000
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024

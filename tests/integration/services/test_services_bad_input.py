@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from semcom.loadtest.cluster import free_port
 from semcom.models.params import MAX_STEPS
 from semcom.payload.latent import encode_latent
 from semcom.payload.packet import SemanticPacket
@@ -24,7 +25,7 @@ from semcom.rpc.client import ReceiverClient, SenderClient, health_status, image
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
 from tests.integration.services.conftest import MAX_MESSAGE_BYTES, RECEIVER_QUEUE, Topology
-from tests.integration.services.procs import ServiceProcess, free_port
+from tests.integration.services.procs import ServiceProcess
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 from PIL import Image
 
-from semcom.cli.demo import sample_images
+from semcom.cli.demo.plan import sample_images
 from semcom.payload.caption import encode_caption
 from semcom.pipeline import RoleSeeds
 from semcom.rpc.client import ReceiverClient, SenderClient, image_request, reflected_services

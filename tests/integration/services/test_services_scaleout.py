@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import grpc
 import pytest
 
+from semcom.loadtest.cluster import free_port
 from semcom.rpc.client import ReceiverClient, health_status
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2
-from tests.integration.services.procs import ServiceProcess, free_port, start_all, stop_all
+from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 from tests.integration.services.test_services_bad_input import packet_req
 
 pytest.importorskip("cryptography", reason="the dev extra's `cryptography` makes the test certificates")

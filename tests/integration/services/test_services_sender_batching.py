@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from semcom.cli.demo import sample_images
+from semcom.cli.demo.plan import sample_images
+from semcom.loadtest.cluster import free_port
 from semcom.payload.latent import decode_latent
 from semcom.rpc.client import SenderClient, image_request
 from semcom.rpc.convert import packet_from_proto
 from semcom.rpc.tls import TlsConfig
 from tests.integration.services.conftest import MAX_IMAGE_PIXELS, MAX_MESSAGE_BYTES, Topology
-from tests.integration.services.procs import ServiceProcess, free_port, start_all, stop_all
+from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 
 pytestmark = pytest.mark.slow
 

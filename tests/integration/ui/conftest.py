@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from semcom.loadtest.cluster import free_port  # the one free loopback port helper
 
 CHROMIUM = os.environ.get("SEMCOM_TEST_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -55,12 +56,6 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "tests/integration/ui" in str(item.fspath).replace(os.sep, "/"):
                 item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

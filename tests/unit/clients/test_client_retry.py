@@ -11,7 +11,8 @@ import time
 import grpc
 import pytest
 
-from semcom.rpc.client import RetryPolicy, SenderClient, retry_pushback_s, transmit_all
+from semcom.rpc.client import SenderClient
+from semcom.rpc.retry import RetryPolicy, retry_pushback_s, transmit_all
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import sender_pb2
 from tests.unit.clients.scripted import Server, Step

@@ -6,18 +6,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from semcom.cli.demo import (
-    CODEC_VARIANTS,
-    DIFFUSION_VARIANTS,
-    amc_drop_reason,
-    contact_sheet,
-    corrupted_positions,
-    diffusion_status,
-    markdown_report,
-    resolve_profile,
-    summarise,
-)
-from semcom.payload.caption import MAX_CAPTION_CHARS, encode_caption
+from semcom.cli.demo.plan import CODEC_VARIANTS, DIFFUSION_VARIANTS, amc_drop_reason, diffusion_status
+from semcom.cli.demo.report import markdown_report, summarise
+from semcom.cli.demo.sheet import contact_sheet
+from semcom.payload.caption import MAX_CAPTION_CHARS, corrupted_positions, encode_caption
 from semcom.samples import PHOTOS, sample_photos
 
 
@@ -51,7 +43,7 @@ def test_amc_drops_a_latent_at_low_snr_and_carries_it_at_high_snr() -> None:
 def test_diffusion_columns_only_with_real_diffusion_weights() -> None:
     from semcom.models.profiles import resolve_spec
 
-    taef2 = resolve_spec(resolve_profile("taef2"))
+    taef2 = resolve_spec("taef2")
     shown, line = diffusion_status("taef2", taef2, "auto")
     assert not shown and "need real diffusion weights" in line and "--profile paper" in line
     paper = resolve_spec("paper")

@@ -76,3 +76,26 @@ def test_flickr8k_fixture(flickr_dir):
     first_line = (flickr_dir / "captions.tsv").read_text(encoding="utf-8").splitlines()[0]
     name, caption = first_line.split("\t")
     assert {i.name: i.caption for i in items}[name] == caption
+
+
+def test_the_caption_file_read_is_the_one_recorded(tmp_path) -> None:
+    """`semcom eval run --data DIR` reads DIR/captions.tsv; the run's settings name that file
+    (they printed `captions None` when it came from the default)."""
+    from semcom.eval.dataset import captions_file
+
+    assert captions_file(tmp_path) is None
+    (tmp_path / "captions.tsv").write_text("a.jpg\ta cat\n")
+    assert captions_file(tmp_path) == tmp_path / "captions.tsv"
+    assert captions_file(tmp_path, "other.tsv") == Path("other.tsv")
+
+
+def test_eval_run_refuses_a_mode_or_metric_typo_with_the_valid_choices(capsys) -> None:
+
+    from semcom.cli import main
+
+    for flag, typo in (("--modes", "latnt"), ("--metrics", "lpip")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["eval", "run", "--data", "x", "--out", "y", flag, typo])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert f"invalid choice: '{typo}'" in err and "choose from" in err

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from semcom.fec import bler, mcs
+from semcom.fec import bler, bler_sweep, mcs
 
 
 def _curve(name="qpsk-r1/2", k=320, esn0=(0.0, 1.0, 2.0, 3.0), errors=(100, 40, 50, 0), blocks=100):
@@ -15,7 +15,7 @@ def _curve(name="qpsk-r1/2", k=320, esn0=(0.0, 1.0, 2.0, 3.0), errors=(100, 40, 
 
 
 def test_simulated_bler_does_not_increase_with_snr() -> None:
-    curve = bler.sweep_curve(
+    curve = bler_sweep.sweep_curve(
         mcs.get("qpsk-r1/2"), 128, np.arange(0.0, 4.1, 1.5), seed=0, max_blocks=30, min_errors=30, coarse_step=1
     )
     values = curve.bler
@@ -26,7 +26,7 @@ def test_simulated_bler_does_not_increase_with_snr() -> None:
 def test_sweep_strides_over_all_fail_points_then_walks_every_point() -> None:
     grid = np.arange(-3.0, 24.01, 0.5)
     m = mcs.get("64qam-r5/6")
-    curve = bler.sweep_curve(m, 1024, grid, seed=1, max_blocks=20, min_errors=4, coarse_step=2)
+    curve = bler_sweep.sweep_curve(m, 1024, grid, seed=1, max_blocks=20, min_errors=4, coarse_step=2)
     assert curve.esn0_db[0] == pytest.approx(15.0)  # first grid point above the Shannon limit, 14.91 dB
     all_fail = [e == b for e, b in zip(curve.block_errors, curve.blocks)]
     steps = np.diff(curve.esn0_db)
@@ -99,18 +99,18 @@ def test_malformed_tables_are_rejected(data) -> None:
 
 
 def test_grid_parsing() -> None:
-    np.testing.assert_allclose(bler.parse_grid("-1:1:0.5"), [-1, -0.5, 0, 0.5, 1])
-    np.testing.assert_allclose(bler.parse_grid("3,1,2"), [1, 2, 3])
+    np.testing.assert_allclose(bler_sweep.parse_grid("-1:1:0.5"), [-1, -0.5, 0, 0.5, 1])
+    np.testing.assert_allclose(bler_sweep.parse_grid("3,1,2"), [1, 2, 3])
     for bad in ("1:0:0.5", "0:1:0", "a,b", "0:100:1", ""):
         with pytest.raises(ValueError):
-            bler.parse_grid(bad)
+            bler_sweep.parse_grid(bad)
 
 
 def test_packaged_table_covers_every_mcs_at_caption_and_code_block_lengths() -> None:
     table = bler.default_table()
     for m in mcs.MCS_TABLE:
-        assert table.ks(m.name) == list(bler.DEFAULT_KS)
-        for k in bler.DEFAULT_KS:
+        assert table.ks(m.name) == list(bler_sweep.DEFAULT_KS)
+        for k in bler_sweep.DEFAULT_KS:
             curve = table.curve(m.name, k)
             assert curve.bler[0] > 0.5 and curve.bler[-1] == 0.0  # swept from failure to error-free
             assert curve.esn0_db[0] >= bler.shannon_esn0_db(m.spectral_efficiency) - 1e-9
@@ -169,8 +169,8 @@ def test_rayleigh_fading_costs_more_blocks_than_awgn_at_the_same_average_snr() -
     """Same code, same average Es/N0, same seed: a codeword spanning ~2 fading blocks fails far
     more often (deep fades) than on AWGN, where this point is past the waterfall."""
     m, k, esn0 = mcs.get("qpsk-r1/2"), 256, 4.0
-    awgn = bler.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200)
-    faded = bler.simulate_point(
+    awgn = bler_sweep.simulate_point(m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200)
+    faded = bler_sweep.simulate_point(
         m, k, esn0, np.random.default_rng(5), max_blocks=200, min_errors=200, channel=bler.channel_key("rayleigh", 128)
     )
     assert awgn[0] == faded[0] == 200

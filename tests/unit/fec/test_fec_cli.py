@@ -9,9 +9,9 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from semcom.cli import build_parser, flags, main
+from semcom.cli import build_parser, main
+from semcom.cli import channel_fec as fec_cli
 from semcom.fec import bler, mcs
-from semcom.fec import cli as fec_cli
 
 
 def _bler_args(words: list[str]):
@@ -23,12 +23,12 @@ def _values(args) -> tuple:
     """What a parsed `semcom channel bler` runs: grid, MCS, k, blocks and errors per k, the rest."""
     ks = fec_cli._parse_ks(args.k)
     return (
-        tuple(fec_cli._grid(flags.flatten(args.esn0_db))),
-        tuple(m.name for m in fec_cli._mcs_list(flags.flatten(args.mcs))),
+        tuple(fec_cli._grid(args.esn0_db)),
+        tuple(m.name for m in fec_cli._mcs_list(args.mcs)),
         tuple(ks),
         tuple(fec_cli._per_k_ints(args.blocks, ks, "--blocks", 300, 60)),
         tuple(fec_cli._per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)),
-        args.channel,
+        args.channel_model,
         args.fading_block_length,
         args.jobs,
         args.seed,
@@ -133,8 +133,7 @@ def test_bler_command_rejects_bad_arguments(tmp_path, capsys) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
-def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(flags, "_warned", set())
+def test_bler_lists_are_space_separated_and_a_comma_list_is_refused(capsys) -> None:
     new = _bler_args(
         [
             "--esn0-db",
@@ -158,35 +157,16 @@ def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(c
     )
     assert capsys.readouterr().err == ""
     assert _values(new)[:5] == ((-1.0, 0.5, 2.0, 3.0, 4.0), ("qpsk-r1/2", "16qam-r1/2"), (64, 320), (30, 40), (5, 5))
-    old = _bler_args(
-        [
-            "--esn0-db",
-            "2,0.5,-1,3,4",
-            "--mcs",
-            "qpsk-r1/2,16qam-r1/2",
-            "--k",
-            "64,320",
-            "--blocks",
-            "30,40",
-            "--min-errors",
-            "5",
-            "--out",
-            "t.json",
-        ]
-    )
-    err = capsys.readouterr().err
-    assert _values(old) == _values(new)
-    for line in (
-        "--esn0-db with commas ('2,0.5,-1,3,4') is deprecated, use spaces: --esn0-db 2 0.5 -1 3 4",
-        "--mcs with commas ('qpsk-r1/2,16qam-r1/2') is deprecated, use spaces: --mcs qpsk-r1/2 16qam-r1/2",
-        "--k with commas ('64,320') is deprecated, use spaces: --k 64 320",
-        "--blocks with commas ('30,40') is deprecated, use spaces: --blocks 30 40",
+    for words, message in (
+        (["--k", "64,320"], "argument --k: expected an integer, got '64,320'"),
+        (["--mcs", "qpsk-r1/2,16qam-r1/2"], "argument --mcs:"),
+        (["--esn0-db", "2,0.5"], "argument --esn0-db: expected a number of dB or START:STOP:STEP, got '2,0.5'"),
     ):
-        assert err.count(line) == 1, line
-    assert len(err.splitlines()) == 4
-    # the comma form is validated item by item too
+        with pytest.raises(SystemExit):
+            _bler_args([*words, "--out", "t.json"])
+        assert message in capsys.readouterr().err, words
     with pytest.raises(SystemExit):
-        _bler_args(["--k", "64,8", "--out", "t.json"])
+        _bler_args(["--k", "64", "8", "--out", "t.json"])  # validated item by item
     assert "argument --k: k must be in [12, 8448], got '8'" in capsys.readouterr().err
 
 
@@ -195,7 +175,7 @@ def test_bler_lists_are_space_separated_and_the_old_comma_form_parses_the_same(c
     [
         ["--esn0-db=-3:22:0.25"],
         ["--esn0-db", "-2", "-0.5", "1:3:0.5", "--mcs", "all", "--k", "320", "8448", "--min-errors", "7", "--merge"],
-        ["--esn0-db=-1,1:2:0.5", "--mcs", "qpsk-r1/2", "64QAM-r5/6", "--k", "64", "--blocks", "9"],
+        ["--esn0-db", "-1", "1:2:0.5", "--mcs", "qpsk-r1/2", "64QAM-r5/6", "--k", "64", "--blocks", "9"],
     ],
 )
 def test_the_recorded_command_parses_back_to_the_same_sweep(words) -> None:
@@ -215,22 +195,20 @@ def test_a_negative_range_among_several_items_is_recorded_as_its_points() -> Non
     assert _values(_bler_args(_recorded_words(command))) == _values(args)
 
 
-def test_the_commands_stored_in_the_packaged_tables_still_parse(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(flags, "_warned", set())
+def test_the_commands_stored_in_the_packaged_tables_still_parse() -> None:
     checked = 0
     for name in ("bler_table.json", "bler_table_sionna.json"):
         table = bler.BlerTable.load(resources.files("semcom.fec").joinpath(name))
         for run in table.meta["runs"]:
             args = _bler_args(_recorded_words(run["command"]))
             grid, names, ks = _values(args)[:3]
-            channel = bler.channel_key(args.channel, args.fading_block_length)
+            channel = bler.channel_key(args.channel_model, args.fading_block_length)
             curves = [c for c in table.curves if c.channel == channel and c.k in ks]
             # the table holds that run's curves, measured on points of the grid the command gives
             assert {c.mcs for c in curves} == set(names) and {c.k for c in curves} == set(ks), run["command"]
             assert all(set(c.esn0_db) <= set(grid) for c in curves), run["command"]
             checked += 1
     assert checked >= 2
-    assert "--k with commas ('320,8448') is deprecated, use spaces: --k 320 8448" in capsys.readouterr().err
 
 
 def test_mcs_command_lists_the_table_and_the_amc_choice(capsys) -> None:
@@ -263,7 +241,9 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
         "-q",
     ]
     assert main(["channel", "bler", *common]) == 0
-    assert main(["channel", "bler", "--channel", "rayleigh", "--fading-block-length", "16", *common, "--merge"]) == 0
+    assert (
+        main(["channel", "bler", "--channel-model", "rayleigh", "--fading-block-length", "16", *common, "--merge"]) == 0
+    )
     table = bler.BlerTable.load(out)
     assert table.channels() == ["awgn", "rayleigh-L16"]
     awgn, faded = table.curve("qpsk-r1/2", 64), table.curve("qpsk-r1/2", 64, "rayleigh-L16")
@@ -283,7 +263,7 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
                 "mcs",
                 "--table",
                 str(out),
-                "--channel",
+                "--channel-model",
                 "rayleigh",
                 "--fading-block-length",
                 "16",
@@ -297,14 +277,14 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
         == 0
     )
     assert json.loads(capsys.readouterr().out)["table_channel"] == "rayleigh-L16"
-    assert main(["channel", "mcs", "--table", str(out), "--channel", "bsc", "--bits", "40", "--json"]) == 0
+    assert main(["channel", "mcs", "--table", str(out), "--channel-model", "bsc", "--bits", "40", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["table_channel"] == "awgn"
     assert (
         main(
             [
                 "channel",
                 "bler",
-                "--channel",
+                "--channel-model",
                 "rayleigh",
                 "--fading-block-length",
                 "0",
@@ -353,13 +333,12 @@ def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None
         assert f"argument --points: {message}" in capsys.readouterr().err
 
 
-def test_bench_points_old_comma_form_parses_the_same(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(flags, "_warned", set())
+def test_bench_points_are_space_separated(capsys) -> None:
     parser = build_parser()
     new = parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15", "qpsk-r1/3@-2.5"])
     assert capsys.readouterr().err == ""
-    old = parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15,qpsk-r1/3@-2.5"])
-    assert flags.flatten(old.points) == flags.flatten(new.points) == [("16qam-r5/6", 15.0), ("qpsk-r1/3", -2.5)]
-    assert "use spaces: --points 16qam-r5/6@15 qpsk-r1/3@-2.5" in capsys.readouterr().err
+    assert new.points == [("16qam-r5/6", 15.0), ("qpsk-r1/3", -2.5)]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15,qpsk-r1/3@-2.5"])
     default = parser.parse_args(["channel", "bench", "--fec"])
-    assert flags.flatten(default.points) == [("16qam-r1/2", 6.4), ("16qam-r3/4", 10.2), ("16qam-r5/6", 13.5)]
+    assert default.points == [("16qam-r1/2", 6.4), ("16qam-r3/4", 10.2), ("16qam-r5/6", 13.5)]

@@ -7,9 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from semcom.link.policy import FecUnavailableError, decide_latent, effective_policy
+from semcom.link.coding import FecUnavailableError
+from semcom.link.policy import decide_latent, effective_policy
 from semcom.link.transmission import transmit_packet
 from semcom.link.types import ChannelConfig
+from semcom.payload.latent import encode_latent
 from semcom.payload.packet import LatentPayload, QuantParams, SemanticPacket
 
 LATENT = LatentPayload((4, 8, 8), "float64", np.random.default_rng(0).standard_normal((4, 8, 8)).tobytes())
@@ -55,15 +57,15 @@ def test_auto_policy_is_amc_on_a_coded_link() -> None:
     coded = decide_latent(ChannelConfig(snr_db=6.0, drop_threshold_db=7.0, fec="ldpc"), latent)
     assert coded.send, coded.reason
     dropped = decide_latent(ChannelConfig(snr_db=-10.0, fec="ldpc"), latent)
-    assert not dropped.send and dropped.reason.startswith("amc:")
+    assert not dropped.send and dropped.reason.startswith("latent_policy=auto (amc: LDPC FEC): no MCS carries")
 
 
 def test_amc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "semcom.fec.amc", None)
-    fec = sys.modules.get("semcom.fec")
-    if fec is not None and hasattr(fec, "amc"):  # imported earlier: `from semcom.fec import amc` would find it
-        monkeypatch.delattr(fec, "amc")
-    with pytest.raises(FecUnavailableError, match="semcom.fec.amc"):
+    from semcom.link import coding
+
+    monkeypatch.setattr(coding, "_registered", None)
+    monkeypatch.setitem(sys.modules, "semcom.fec.coded", None)  # import of it now fails
+    with pytest.raises(FecUnavailableError, match=r"semcom\[fec\]"):
         decide_latent(ChannelConfig(latent_policy="amc"), LATENT)
 
 
@@ -77,7 +79,7 @@ def test_amc_delegates_to_the_fec_package() -> None:
     high = decide_latent(ChannelConfig(snr_db=30.0, latent_policy="amc"), latent)
     low = decide_latent(ChannelConfig(snr_db=-10.0, latent_policy="amc"), latent)
     assert high.send and high.reason == ""
-    assert not low.send and low.reason.startswith("amc:")
+    assert not low.send and low.reason.startswith("latent_policy=amc: no MCS carries")
 
 
 @pytest.mark.parametrize("policy, snr_db", [("never", 20.0), ("threshold", 1.0)])
@@ -94,3 +96,39 @@ def test_dropped_latent_in_transmit_packet(policy: str, snr_db: float) -> None:
 def test_text_only_packet_is_not_reported_as_dropped() -> None:
     rx, report = transmit_packet(SemanticPacket(caption=b"a cat", latent=None), ChannelConfig(snr_db=1.0, seed=0))
     assert rx.latent is None and not report.latent_dropped
+
+
+def test_a_drop_reason_names_the_policy_that_made_it() -> None:
+    from semcom.link.policy import explain_fallback, policy_name
+
+    latent = encode_latent(np.zeros((4, 8, 8)), "float16")
+    assert policy_name(ChannelConfig(snr_db=4.0)) == "latent_policy=auto (threshold: no FEC)"
+    assert policy_name(ChannelConfig(snr_db=4.0, latent_policy="never")) == "latent_policy=never"
+    reason = decide_latent(ChannelConfig(snr_db=4.0), latent).reason
+    assert reason.startswith("latent_policy=auto (threshold: no FEC): snr 4 dB (ebn0) is below the latent threshold")
+    assert decide_latent(ChannelConfig(snr_db=4.0, latent_policy="never"), latent).reason.startswith(
+        "latent_policy=never"
+    )
+    exc = explain_fallback(ValueError("text-only reconstruction is impossible"), True, reason)
+    assert type(exc) is ValueError and str(exc).startswith(f"the channel dropped the latent ({reason})")
+    untouched = explain_fallback(ValueError("other"), False, "")
+    assert str(untouched) == "other"
+
+
+def test_a_coded_report_explains_its_ebn0_beside_the_snr_asked_for() -> None:
+    """Eb/N0 4 dB asked, 5.77 reported: per information bit after the code rate, said in the report."""
+    from semcom.link.types import FieldReport, TransmissionReport
+
+    uncoded = TransmissionReport(ChannelConfig(snr_db=4.0), esn0_db=10.02, ebn0_db=4.0)
+    assert uncoded.snr_note == ""
+    coded = TransmissionReport(
+        ChannelConfig(snr_db=4.0, fec="ldpc"),
+        esn0_db=10.0206,
+        ebn0_db=5.7748,
+        latent=FieldReport(info_bits=131_072, symbols=49_296),
+    )
+    note = coded.snr_note
+    assert note.startswith(
+        "asked: ebn0 4 dB, read with 16qam (4 coded bits per symbol) as the channel's Es/N0 10.02 dB"
+    )
+    assert "ebn0_db 5.77 is per information bit after the code rate" in note and "(2.658 information bits" in note

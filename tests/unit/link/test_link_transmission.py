@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from semcom.link.policy import FecUnavailableError
+from semcom.link.coding import FecUnavailableError
 from semcom.link.transmission import transmit_bits, transmit_packet
 from semcom.link.types import ChannelConfig, FieldResult
 from semcom.payload.packet import LatentPayload, SemanticPacket
@@ -138,8 +138,11 @@ def test_empty_caption_and_bad_arguments() -> None:
 
 
 def test_ldpc_without_the_fec_package_is_a_clear_error(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "semcom.fec.link", None)  # import of it now fails
-    with pytest.raises(FecUnavailableError, match="semcom.fec.link"):
+    from semcom.link import coding
+
+    monkeypatch.setattr(coding, "_registered", None)
+    monkeypatch.setitem(sys.modules, "semcom.fec.coded", None)  # import of it now fails
+    with pytest.raises(FecUnavailableError, match=r"semcom\[fec\]"):
         transmit_packet(_packet(), _cfg(fec="ldpc"))
 
 
@@ -163,9 +166,10 @@ def test_ldpc_goes_through_the_fec_hook_per_field(monkeypatch) -> None:
             mcs="qpsk-1/2",
         )
 
-    monkeypatch.setitem(
-        sys.modules, "semcom.fec.link", types.SimpleNamespace(transmit_field_coded=transmit_field_coded)
-    )
+    from semcom.link import coding
+
+    # the link's contract with a code is the registered strategy object (semcom.link.coding)
+    monkeypatch.setattr(coding, "_registered", types.SimpleNamespace(transmit_field=transmit_field_coded))
     packet = _packet()
     cfg = _cfg(fec="ldpc", snr_db=3.0, snr_convention="esn0")
     rx, report = transmit_packet(packet, cfg)

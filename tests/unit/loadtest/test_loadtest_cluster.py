@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from semcom.loadtest.cluster import LocalPipeline, free_port, process_cpu_seconds
+from semcom.loadtest.cluster import LocalServices, free_port, process_cpu_seconds
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux only")
@@ -34,4 +34,4 @@ def test_free_port_is_bindable() -> None:
 @pytest.mark.parametrize("roles", [(), ("sender", "proxy")])
 def test_pipeline_rejects_unknown_roles(roles: tuple[str, ...]) -> None:
     with pytest.raises(ValueError):
-        LocalPipeline(roles=roles)
+        LocalServices(roles=roles)

@@ -140,13 +140,18 @@ def test_sweep_and_report_files(scripted, tmp_path: Path) -> None:
         warmup=1,
     )
     # the scripted server runs in this process, so this process's CPU time is the server's
+    lines: list[str] = []
     report = run_load_test(
         "127.0.0.1:0",
         "receiver",
         plan,
         lambda mode, snr: ReceiverReconstruct(channel, [_packet()], mode, snr),
         cpu_probe=lambda: {"scripted": process_cpu_seconds(os.getpid())},
+        progress=lines.append,
     )
+    # progress: a line as each of the 4 levels starts and one as it ends (the defaults run for minutes)
+    assert len(lines) == 8 and lines[0].startswith("level 1/4 (mode text, snr 10.0, concurrency 1): at most 6")
+    assert lines[7].startswith("level 4/4 done (mode text+latent, snr 10.0, concurrency 2): 5/6 ok, 1 errors")
     assert [(lv.mode, lv.concurrency) for lv in report.levels] == [
         ("text", 1),
         ("text", 2),

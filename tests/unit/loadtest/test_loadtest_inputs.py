@@ -56,3 +56,14 @@ def test_cli_rejects_bad_arguments(argv: list[str], capsys) -> None:
         main(["loadtest", "--to", "127.0.0.1:1", "--service", "receiver", *argv])
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_load_commands_print_progress_on_stderr_unless_told_not_to(capsys) -> None:
+    from semcom.cli import build_parser
+    from semcom.cli.loadtest import progress_printer
+
+    args = build_parser().parse_args(["loadtest", "--to", "h:1", "--service", "sender"])
+    progress_printer(args, "semcom loadtest")("level 1/6 ...")
+    assert capsys.readouterr().err == "semcom loadtest: level 1/6 ...\n"
+    quiet = build_parser().parse_args(["bench", "sweep", "--no-progress"])
+    assert progress_printer(quiet, "semcom bench sweep") is None

@@ -74,3 +74,30 @@ def test_packaged_profile_loads_the_real_codec() -> None:
     out = codec.decode(codec.encode(smooth))
     assert out.shape == smooth.shape
     assert float((out - smooth).abs().mean()) < 0.1  # real weights reconstruct; random ones would not
+
+
+def test_taef2_is_a_profile_name_and_its_default_strength_is_decode_only() -> None:
+    """`--profile taef2` in every command; a request that names no strength gets k = 0 decoding,
+    the only thing the decode-only profile can do, instead of the paper's 0.6 (refused)."""
+    import torch
+
+    from semcom.models import ReconParams, load_profile
+    from semcom.models.errors import IncompatibleLatentError
+    from semcom.models.params import DEFAULT_STRENGTH, default_strength
+    from semcom.models.profiles import builtin_names
+    from semcom.payload.latent import encode_latent
+    from semcom.payload.packet import SemanticPacket
+
+    assert "taef2" in builtin_names()
+    models = load_profile("taef2", device="cpu", dtype="float32")
+    assert models.name == "taef2" and not models.has_diffusion
+    assert default_strength(models.has_diffusion) == 0.0 and default_strength(True) == DEFAULT_STRENGTH == 0.6
+    codec = models.encoder()
+    torch.manual_seed(0)
+    latent = codec.encode(torch.rand(1, 3, 64, 64) * 2 - 1)[0].numpy()
+    packet = SemanticPacket(caption=b"a photo", latent=encode_latent(latent, "float32"), codec=codec.info)
+    receiver = models.receiver()
+    result = receiver.reconstruct(packet, ReconParams(mode="latent", strength=default_strength(models.has_diffusion)))
+    assert result.image.size == (64, 64) and result.steps_executed == 0
+    with pytest.raises(IncompatibleLatentError, match="strength 0"):
+        receiver.reconstruct(packet, ReconParams(mode="latent"))  # the paper's 0.6: no diffusion model to do it

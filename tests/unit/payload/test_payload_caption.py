@@ -163,3 +163,15 @@ def test_every_single_bit_error_changes_at_most_one_char() -> None:
         assert len(got.text) == n and diff <= 1
         if row % 8 == 0:  # the high bit: the receiver's rule undoes it exactly
             assert got.text == sent.decode("ascii") and got.high_bit_cleared == 1
+
+
+def test_corrupted_characters_are_defined_once_for_the_sheet_and_the_page() -> None:
+    from semcom.payload.caption import caption_segments, corrupted_positions
+
+    assert corrupted_positions("a dog", "a d?g") == [3] and corrupted_positions("ab", "abcd") == [2, 3]
+    assert caption_segments("a cat", "a bad") == [("a ", None), ("b", "corrupted"), ("a", None), ("d", "corrupted")]
+    for sent, received in (("a dog", "a d?g"), ("ab", "abcd"), ("a dog", "a do")):
+        labels = [label for text, label in caption_segments(sent, received) for _ in text]
+        assert len(labels) == len(received)
+        marked = [i for i, label in enumerate(labels) if label == "corrupted"]
+        assert marked == [i for i in corrupted_positions(sent, received) if i < len(received)]

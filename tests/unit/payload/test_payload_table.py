@@ -75,18 +75,21 @@ def test_cli_json_and_human_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_options(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["payload", "--json", "--size", "256", "--latent-channels", "16", "--encodings", "float16,int4"]) == 0
+    assert (
+        main(["payload", "--json", "--image-size", "256", "--latent-channels", "16", "--encodings", "float16", "int4"])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)["rows"]
     latent = [r for r in rows if r["payload"] == "latent"]
     got = [(r["type"], r["shape"], r["bytes"]) for r in latent]
     assert got == [("float16", "16x32x32", 32_768), ("int4", "16x32x32", 8_192)]
-    assert main(["payload", "--size", "500"]) == 2
+    assert main(["payload", "--image-size", "500"]) == 2
     assert "multiple of --downsample" in capsys.readouterr().err
     assert main(["payload", "--encodings", "nope"]) == 2
 
 
 def test_cli_bit_error_experiment(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["payload", "--bit-errors", "--json", "--latent-shape", "2x8x8", "--trials", "2", "--ber", "0,0.01"]
+    argv = ["payload", "--bit-errors", "--json", "--latent-shape", "2x8x8", "--trials", "2", "--ber", "0", "0.01"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     results = {(r["encoding"], r["ber"]): r for r in data["results"]}

@@ -58,7 +58,7 @@ def test_ber_command_esn0_rayleigh_and_bsc(capsys) -> None:
             "ber",
             "--modulation",
             "qpsk",
-            "--channel",
+            "--channel-model",
             "rayleigh",
             "--esn0-db",
             "10",
@@ -66,7 +66,7 @@ def test_ber_command_esn0_rayleigh_and_bsc(capsys) -> None:
             "200000",
             "--seed",
             "1",
-            "--block-length",
+            "--fading-block-length",
             "32",
             "--json",
         ],
@@ -74,7 +74,8 @@ def test_ber_command_esn0_rayleigh_and_bsc(capsys) -> None:
     assert rc == 0 and out["fading_block_length"] == 32
     assert out["rows"][0]["ebn0_db"] == pytest.approx(10 - 3.0103, abs=1e-4) and out["rows"][0]["within_band"]
     rc, out = _run_json(
-        capsys, ["channel", "ber", "--channel", "bsc", "--ebn0-db", "5", "--bits", "200000", "--seed", "1", "--json"]
+        capsys,
+        ["channel", "ber", "--channel-model", "bsc", "--ebn0-db", "5", "--bits", "200000", "--seed", "1", "--json"],
     )
     assert (
         rc == 0 and out["rows"][0]["ber_theory"] == pytest.approx(0.041893, rel=5e-5) and out["rows"][0]["within_band"]

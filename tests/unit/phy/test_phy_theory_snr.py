@@ -118,3 +118,21 @@ def test_ebn0_to_n0_matches_sionna() -> None:
 def test_snr_bad_input(call) -> None:
     with pytest.raises(ValueError):
         call()
+
+
+def test_erfc_matches_math_erfc_to_1e_12_relative() -> None:
+    import math
+
+    x = np.concatenate([np.linspace(-7.0, 26.5, 20001), [0.0, -0.0, 0.46875, -0.46875, 4.0, -4.0, 1e-300]])
+    want = np.array([math.erfc(v) for v in x])
+    got = theory.erfc(x)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_erfc_edges_scalars_and_shapes() -> None:
+    assert isinstance(theory.erfc(0.5), float) and theory.erfc(0.0) == 1.0
+    assert theory.erfc(40.0) == 0.0 and theory.erfc(np.inf) == 0.0
+    assert theory.erfc(-40.0) == 2.0 and theory.erfc(-np.inf) == 2.0
+    assert np.isnan(theory.erfc(np.nan))
+    assert theory.erfc(np.zeros((2, 3))).shape == (2, 3)

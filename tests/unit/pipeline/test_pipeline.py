@@ -145,3 +145,27 @@ def test_pipeline_run_is_reproducible_and_falls_back_when_the_latent_is_dropped(
 
     text = pipeline.run(dataclasses.replace(request, params=ReconParams(mode="text", num_inference_steps=2)))
     assert text.sent.latent is None and text.report.latent.info_bits == 0  # the latent stayed home
+
+
+def test_a_refusal_after_a_dropped_latent_names_the_drop_and_the_policy() -> None:
+    """Latent mode at 4 dB, default policy auto, no FEC, on the decode-only TAEF2 profile: the
+    threshold drops the latent, the receiver falls back to text and cannot do it; the error says
+    all of that, not only "text-only reconstruction is impossible"."""
+    from semcom.models.params import ReconParams
+    from semcom.pipeline import LatentSpec, Pipeline, TransmissionRequest
+
+    pipeline = Pipeline.from_profile("taef2", device="cpu", dtype="float32")
+    request = TransmissionRequest(
+        image=_image(),
+        params=ReconParams(mode="latent", strength=0.0),
+        channel=ChannelConfig(snr_db=4.0),
+        latent=LatentSpec(encoding="float16", size=64),
+        caption="a gradient",
+    )
+    with pytest.raises(ValueError) as refused:
+        pipeline.run(request)
+    message = str(refused.value)
+    assert "the channel dropped the latent (latent_policy=auto (threshold: no FEC): snr 4 dB (ebn0)" in message
+    assert "text-only reconstruction is impossible" in message and "latent policy 'always'" in message
+    sent = pipeline.run(dataclasses.replace(request, channel=ChannelConfig(snr_db=4.0, latent_policy="always")))
+    assert sent.mode_used == "latent"

@@ -45,6 +45,10 @@ def test_report_dict_writes_counters_as_numbers() -> None:
     report.latent.bit_errors = 12
     out = report_dict(report)
     assert out["total_symbols"] == 262_298 and out["latent"]["bit_errors"] == 12 and out["esn0_db"] == 16.0
+    assert out["snr_note"] == ""  # no channel configuration: nothing to explain
+    coded = channel_pb2.TransmissionReport(esn0_db=10.0206, ebn0_db=5.7748)
+    coded.channel.snr_db, coded.channel.fec = 4.0, channel_pb2.FEC_LDPC
+    assert "ebn0_db 5.77 is per information bit after the code rate" in report_dict(coded)["snr_note"]
 
 
 def test_serve_flags_mirror_settings() -> None:
@@ -102,3 +106,48 @@ def test_a_malformed_setting_is_the_reading_commands_error_not_every_commands(mo
     assert "SEMCOM_FADING_BLOCK_LENGTH" in capsys.readouterr().out
     assert main(["transmit", "x.png"]) == 2
     assert "semcom transmit: SEMCOM_FADING_BLOCK_LENGTH='zz'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("role", "flags", "message"),
+    [
+        ("sender", ["--image-size", "-1"], "image size must be a multiple of 64"),
+        ("sender", ["--latent-encoding", "float65"], "unknown latent encoding 'float65'"),
+        ("receiver", ["--max-image-pixels", "0"], "max_pixels must be >= 1"),
+        ("receiver", ["--batch-max", "0"], "batch max must be >= 1"),
+        ("sender", ["--batch-window-ms", "-1"], "batch window >= 0 ms"),
+    ],
+)
+def test_an_invalid_service_configuration_is_refused_at_start_up(role, flags, message) -> None:
+    """Never listening, never SERVING: the process exits 2 naming the setting, before any model loads."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "semcom", "serve", role, "--port", "0", "--insecure", *flags],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "SERVING" not in done.stderr + done.stdout
+
+
+def test_send_to_an_address_where_nothing_listens_fails_in_seconds(tmp_path, capsys) -> None:
+    """A mistyped port took 52 s (every retry's reconnect backoff); now the connect deadline."""
+    import socket
+    import time
+
+    from semcom.cli import main
+    from semcom.rpc.client import CONNECT_TIMEOUT_S
+
+    with socket.socket() as sock:  # a loopback port that was free a moment ago: nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    t0 = time.monotonic()
+    rc = main(["send", "--synthetic", "1", "--to", f"127.0.0.1:{port}", "--insecure", "--out", str(tmp_path / "o")])
+    elapsed = time.monotonic() - t0
+    assert rc == 1 and elapsed < CONNECT_TIMEOUT_S + 5
+    assert f"cannot connect to 127.0.0.1:{port} within {CONNECT_TIMEOUT_S:g} s" in capsys.readouterr().err

@@ -150,6 +150,14 @@ def test_recon_params_defaults_and_limits() -> None:
             convert.recon_params_from_proto(receiver_pb2.ReconstructionParams(**bad))
 
 
+def test_unset_strength_takes_the_receivers_profile_default() -> None:
+    unset = receiver_pb2.ReconstructionParams()
+    assert convert.recon_params_from_proto(unset).strength == 0.6  # the paper's
+    assert convert.recon_params_from_proto(unset, strength=0.0).strength == 0.0  # a decode-only profile's
+    asked = receiver_pb2.ReconstructionParams(strength=0.25)
+    assert convert.recon_params_from_proto(asked, strength=0.0).strength == 0.25  # the request's own wins
+
+
 def test_output_format() -> None:
     assert convert.output_format(receiver_pb2.ReconstructionParams()) == "png"
     assert convert.output_format(receiver_pb2.ReconstructionParams(output_format="JPG")) == "jpeg"

@@ -2,7 +2,8 @@
 of `semcom channel`.
 
 `semcom.cli.channel` calls `register_channel_commands(channel_subparsers)`; handlers import the
-heavy parts (torch, Sionna) only when they run.
+heavy parts (torch, Sionna) only when they run. The CLI of the FEC package lives with the rest of
+the CLI (semcom.cli), above the package it drives.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.flags import add_renamed, flatten, list_of
 from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
 if TYPE_CHECKING:
@@ -36,11 +36,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
         "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=("awgn", "rayleigh"),
         default="awgn",
         help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0",
@@ -53,7 +50,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--esn0-db",
-        type=list_of(_esn0_item, "--esn0-db"),
+        type=_esn0_item,
         nargs="+",
         default=["-3:22:0.25"],
         metavar="DB|START:STOP:STEP",
@@ -62,7 +59,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--mcs",
-        type=list_of(_mcs_item, "--mcs"),
+        type=_mcs_item,
         nargs="+",
         default=["all"],
         metavar="MCS",
@@ -70,7 +67,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--k",
-        type=list_of(_k_item, "--k"),
+        type=_k_item,
         nargs="+",
         default=[320, 8448],
         metavar="K",
@@ -78,7 +75,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--blocks",
-        type=list_of(_positive_int, "--blocks"),
+        type=_positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -86,7 +83,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--min-errors",
-        type=list_of(_positive_int, "--min-errors"),
+        type=_positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -135,11 +132,8 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     p.add_argument(
         "--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)"
     )
-    add_renamed(
-        p,
+    p.add_argument(
         "--channel-model",
-        "--channel",
-        dest="channel",
         choices=("awgn", "rayleigh", "bsc", "none"),
         default="awgn",
         help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
@@ -218,9 +212,9 @@ def _grid(items: list[str]) -> NDArray[np.float64]:
     """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
     import numpy as np
 
-    from semcom.fec import bler
+    from semcom.fec import bler_sweep
 
-    return np.unique(np.concatenate([bler.parse_grid(item) for item in items]))
+    return np.unique(np.concatenate([bler_sweep.parse_grid(item) for item in items]))
 
 
 def _mcs_list(items: list[str]) -> list[Mcs]:
@@ -236,7 +230,7 @@ def _mcs_list(items: list[str]) -> list[Mcs]:
 
 
 def _parse_ks(values: list[int]) -> list[int]:
-    ks = flatten(values) or []
+    ks = values or []
     if len(set(ks)) != len(ks):
         raise ValueError(f"--k values must be distinct, got {' '.join(map(str, ks))}")
     return ks
@@ -247,7 +241,7 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
     (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
     if values is None:
         return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
-    values = flatten(values) or []
+    values = values or []
     if len(values) == 1:
         values = values * len(ks)
     if len(values) != len(ks):
@@ -256,20 +250,20 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
 
 
 def _cmd_bler(args: argparse.Namespace) -> int:
-    from semcom.fec import bler
+    from semcom.fec import bler, bler_sweep
 
     try:
         ks = _parse_ks(args.k)
         if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0 or args.fading_block_length <= 0:
             raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
-        channel = bler.channel_key(args.channel, args.fading_block_length)
+        channel = bler.channel_key(args.channel_model, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
         if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
             os.environ["SEMCOM_FEC_DECODER"] = args.decoder
-        table = bler.sweep(
-            _mcs_list(flatten(args.mcs) or []),
+        table = bler_sweep.sweep(
+            _mcs_list(args.mcs or []),
             ks,
-            _grid(flatten(args.esn0_db) or []),
+            _grid(args.esn0_db or []),
             seed=args.seed,
             max_blocks=_per_k_ints(args.blocks, ks, "--blocks", 300, 60),
             min_errors=_per_k_ints(args.min_errors, ks, "--min-errors", 20, 10),
@@ -303,12 +297,12 @@ def _esn0_words(items: list[str]) -> list[str]:
         return [f"--esn0-db={items[0]}"]
     import numpy as np
 
-    from semcom.fec import bler
+    from semcom.fec import bler_sweep
 
     words = []
     for item in items:
         if item.startswith("-") and ":" in item:
-            words += [np.format_float_positional(x, trim="-") for x in bler.parse_grid(item)]
+            words += [np.format_float_positional(x, trim="-") for x in bler_sweep.parse_grid(item)]
         else:
             words.append(item)
     return ["--esn0-db", *words]
@@ -322,17 +316,17 @@ def _bler_command(args: argparse.Namespace) -> str:
     ks = _parse_ks(args.k)
     blocks = [str(v) for v in _per_k_ints(args.blocks, ks, "--blocks", 300, 60)]
     errors = [str(v) for v in _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)]
-    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel == "rayleigh" else []
+    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel_model == "rayleigh" else []
     parts = [
         "semcom",
         "channel",
         "bler",
         "--channel-model",
-        args.channel,
+        args.channel_model,
         *fading,
-        *_esn0_words(flatten(args.esn0_db) or []),
+        *_esn0_words(args.esn0_db or []),
         "--mcs",
-        *(flatten(args.mcs) or []),
+        *(args.mcs or []),
         "--k",
         *map(str, ks),
         "--blocks",
@@ -374,7 +368,7 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
         if args.fading_block_length <= 0:
             raise ValueError("--fading-block-length must be positive")
-        channel = amc.link_channel(args.channel, args.fading_block_length, plan.segments, table, plan.k)
+        channel = amc.link_channel(args.channel_model, args.fading_block_length, plan.segments, table, plan.k)
         rows = []
         measured = table.mcs_names(channel)
         if not measured:
@@ -447,7 +441,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     group.add_argument(
         "--points",
-        type=list_of(_point_item, "--points"),
+        type=_point_item,
         nargs="+",
         metavar="MCS@ESN0_DB",
         default=list(DEFAULT_POINTS),
@@ -457,7 +451,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
     group.add_argument(
         "--decoders",
-        type=list_of(str, "--decoders"),
+        type=str,
         nargs="+",
         default=["minsum", "sionna"],
         help="decoders to compare (default minsum sionna)",
@@ -467,11 +461,8 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)"
     )
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
-    add_renamed(
-        group,
+    group.add_argument(
         "--channel-model",
-        "--channel",
-        dest="fec_channel",
         choices=("awgn", "rayleigh"),
         default="awgn",
         help="channel of the LLRs (default %(default)s)",
@@ -496,19 +487,19 @@ def _point_item(text: str) -> tuple[str, float]:
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
     from semcom.fec.bench import format_fec_bench, run_fec_bench
 
-    points = flatten(args.points)
+    points = args.points
     assert points is not None  # --points has a default (DEFAULT_POINTS)
     try:
         result = run_fec_bench(
             points=points,
             k=args.k,
             codewords=args.codewords,
-            decoders=tuple(flatten(args.decoders) or ()),
+            decoders=tuple(args.decoders or ()),
             num_iter=args.num_iter,
             repeats=args.fec_repeats,
             threads=args.threads,
             seed=args.seed,
-            channel=args.fec_channel,
+            channel=args.channel_model,
             fading_block_length=args.fading_block_length,
         )
     except ValueError as exc:

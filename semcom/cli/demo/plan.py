@@ -1,0 +1,252 @@
+"""`semcom demo`, the plan: what is sent (the variants, the sample photos, the SNRs) and how
+(the channel and request of each cell, the seeds)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
+
+    from semcom.models.spec import ProfileSpec
+    from semcom.samples import SamplePhoto
+
+    Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+
+
+DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)
+
+
+ESN0_OFFSET_DB = 10 * math.log10(4)  # 16-QAM: 4 bits per symbol, uncoded
+
+
+DEFAULT_PROFILE = "taef2"  # the packaged TAEF2 profile, a built-in name (semcom.models.profiles)
+
+
+TAEF2_SIZE = 256
+
+
+TINY_SIZE = 128
+
+
+TINY_STEPS = 20
+
+
+PAPER_STEPS = 50
+
+
+CELL_MAX = 192
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str
+    encoding: str
+    mode: str  # receiver mode; "latent" with strength 0 is k = 0 decoding
+    fec: str = "none"
+    policy: str = "always"
+    model: str = "awgn"
+    repair: str | None = "none"
+    per_channel: bool = False
+    clip_percentile: float | None = None
+    diffusion: bool = False
+
+
+CLEAN = Variant("clean", "clean channel, float64", "float64", "latent", model="none")
+
+
+CODEC_VARIANTS = (
+    Variant("float64", "float64 (the paper), uncoded", "float64", "latent"),
+    Variant(
+        "int8g-smmse",
+        "int8g + sMMSE, uncoded",
+        "int8g",
+        "latent",
+        repair="smmse",
+        per_channel=True,
+        clip_percentile=99.9,
+    ),
+    Variant("ldpc-amc", "LDPC + AMC, int8", "int8", "latent", fec="ldpc", policy="amc", repair=None, per_channel=True),
+    Variant("analog", "analog, int8 airtime", "analog", "latent", policy="auto", repair=None),
+)
+
+
+DIFFUSION_VARIANTS = (
+    Variant("text", "text only (diffusion)", "float64", "text", policy="never", diffusion=True),
+    Variant("text+latent", "text + latent (diffusion)", "float64", "text+latent", diffusion=True),
+)
+
+
+def snr_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of dB, got {text!r}") from None
+    if not (math.isfinite(value) and -10 <= value <= 40):
+        raise argparse.ArgumentTypeError(f"expected an SNR between -10 and 40 dB, got {text!r}")
+    return value
+
+
+def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
+    """(name, encoded bytes, caption): Flickr8k fixture images with their first human caption when
+    the fixtures exist (so the caption on the wire is real language even with tiny weights, whose
+    BLIP only babbles), else synthetic images captioned by the sender's BLIP. (The service tests
+    use this; the demo sends `semcom.samples`.)"""
+    from semcom import config
+    from semcom.eval.dataset import load_dataset
+    from semcom.loadtest.images import synthetic_png
+
+    shared = str(config.get("SEMCOM_SHARED_DIR")) or str(Path(__file__).resolve().parents[2].parent / "shared")
+    folder = Path(shared).expanduser() / "data" / "flickr8k"
+    if (folder / "images").is_dir():
+        items = load_dataset(folder, limit=count)
+        if items:
+            return [(item.path.stem, item.path.read_bytes(), item.caption) for item in items]
+    return [(f"synthetic_{i}", synthetic_png(256, seed=i), None) for i in range(count)]
+
+
+def diffusion_status(profile: str, spec, choice: str) -> tuple[bool, str]:
+    """(draw the diffusion columns?, the one line the sheet shows when not)."""
+    if choice == "off":
+        return False, "Diffusion columns (text only, text + latent) left out (--diffusion off)."
+    if spec.diffusion is None:
+        return False, (
+            "Diffusion columns (text only, text + latent) need real diffusion weights: this profile has "
+            "none, so every image here is the latent decoded as received (k = 0). Run with --profile "
+            "paper where the weights are (semcom models download --profile paper)."
+        )
+    if profile == "tiny" and choice == "auto":
+        return False, (
+            "Diffusion columns (text only, text + latent) left out: the tiny profile's diffusion weights "
+            "are random (they would show noise). Use --profile paper, or --diffusion on to run them anyway."
+        )
+    return True, ""
+
+
+def amc_drop_reason(esn0_db: float, values: int) -> str:
+    """Why AMC drops an int8 latent of `values` values at `esn0_db` ("" when it sends it): the
+    channel's own decision (`semcom.link.policy.decide_latent`, which looks only at the payload's
+    size, the SNR and SEMCOM_AMC_SYMBOLS_PER_VALUE). A dropped latent leaves a k = 0 receiver
+    nothing to decode, so the demo shows the drop instead of sending the request."""
+    from semcom.link.policy import decide_latent
+    from semcom.link.types import ChannelConfig
+    from semcom.payload.packet import LatentPayload
+
+    cfg = ChannelConfig(
+        snr_db=esn0_db, snr_convention="esn0", modulation="16qam", fec="ldpc", mcs="auto", latent_policy="amc"
+    )
+    decision = decide_latent(cfg, LatentPayload((values,), "int8", bytes(values)))
+    return "" if decision.send else decision.reason
+
+
+def channel_config(variant: Variant, esn0_db: float, seed: int):
+    from semcom.rpc.convert import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES
+    from semcom.v1 import channel_pb2
+
+    cfg = channel_pb2.ChannelConfig(
+        snr_db=esn0_db,
+        snr_convention=channel_pb2.SNR_CONVENTION_ESN0,
+        modulation=channel_pb2.MODULATION_QAM16,
+        model=CHANNEL_MODELS[variant.model],
+        seed=seed,
+        latent_policy=LATENT_POLICIES[variant.policy],
+        fec=FEC_SCHEMES[variant.fec],
+    )
+    if variant.fec == "ldpc":
+        cfg.mcs = "auto"
+    return cfg
+
+
+def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds, steps: int):
+    """One cell's request; `seeds`: its per-role seeds (`semcom.pipeline.RoleSeeds`)."""
+    from semcom.rpc.client import image_request
+
+    return image_request(
+        data,
+        request_id=f"{photo}|{variant.key}|{esn0_db:.4f}",
+        caption=caption,
+        latent_encoding=variant.encoding,
+        mode=variant.mode,
+        strength=None if variant.diffusion else 0.0,
+        steps=steps if variant.diffusion else None,
+        seeds=seeds,
+        per_channel=variant.per_channel,
+        clip_percentile=variant.clip_percentile,
+        latent_repair=variant.repair,
+        channel=channel_config(variant, esn0_db, seeds.channel),
+    )
+
+
+def cell_seeds(seed: int, photo: int, cell: int, variant: int):
+    """Photo i keeps its sender and receiver seeds (`RoleSeeds.derive(seed, i)`) in every cell, so
+    the columns differ only by what they compare; the channel noise is its own stream per cell."""
+    import dataclasses
+
+    from semcom.pipeline import RoleSeeds
+
+    own = RoleSeeds.derive(seed, photo)
+    return dataclasses.replace(own, channel=RoleSeeds.derive(seed, photo, cell + 1, variant).channel)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a demo run sends, settled from the command line before any service starts."""
+
+    profile: str  # the profile reference the services get
+    spec: ProfileSpec
+    size: int  # image side
+    steps: int  # DDIM schedule length of the diffusion columns
+    photos: list[SamplePhoto]
+    variants: tuple[Variant, ...]  # the columns (CLEAN is sent apart)
+    with_diffusion: bool
+    notice: str  # the one line the sheet and report show ("" when none)
+    captions_given: bool  # send the photos' own captions (the profile has no captioner)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    from semcom.models.errors import ProfileError
+    from semcom.models.profiles import resolve_spec
+    from semcom.samples import sample_photos
+
+    profile = args.profile  # "taef2" is a built-in name in every command (semcom.models.profiles)
+    try:
+        spec = resolve_spec(profile)
+    except ProfileError as exc:
+        raise ValueError(str(exc)) from None
+    tiny = args.profile == "tiny"
+    size = image_size(args)
+    steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
+    photos = sample_photos(args.num_images)
+    with_diffusion, notice = diffusion_status(args.profile, spec, args.diffusion)
+    if tiny:
+        random = "tiny profile: random weights, every picture is noise (the default profile, taef2, is a real codec)."
+        notice = f"{random} {notice}".strip()
+    return Plan(
+        profile=profile,
+        spec=spec,
+        size=size,
+        steps=steps,
+        photos=photos,
+        variants=CODEC_VARIANTS + (DIFFUSION_VARIANTS if with_diffusion else ()),
+        with_diffusion=with_diffusion,
+        notice=notice,
+        captions_given=spec.captioner is None,  # the paper's profile captions with BLIP, as the paper does
+    )
+
+
+def image_size(args: argparse.Namespace) -> int:
+    """--image-size, else the profile's default side; ValueError unless a positive multiple of 64."""
+    from semcom import config
+
+    tiny = args.profile == "tiny"
+    size = args.image_size or (
+        TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE"))
+    )
+    if size <= 0 or size % 64:
+        raise ValueError(f"--size must be a positive multiple of 64, got {size}")
+    return size
