@@ -37,7 +37,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -51,7 +50,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from semcom.loadtest.cluster import LocalPipeline, wait_serving  # noqa: E402
+from semcom.loadtest.cluster import LocalServices  # noqa: E402
 from semcom.rpc.client import health_status, retry_pushback_s  # noqa: E402
 from semcom.rpc.tls import TlsConfig  # noqa: E402
 from semcom.v1 import sender_pb2, sender_pb2_grpc  # noqa: E402
@@ -108,25 +107,16 @@ class Chaos:
             return any(start - 1.0 <= t1 and t0 <= end + 12.0 for _, start, end in self.windows)
 
 
-def restart(pipe: LocalPipeline, role: str) -> float:
+def restart(pipe: LocalServices, role: str) -> float:
     """SIGKILL `role` and start it again on the same port; returns seconds until SERVING."""
     service = pipe.services[role]
-    service.proc.send_signal(signal.SIGKILL)
-    service.proc.wait()
+    service.kill()
     t0 = time.monotonic()
-    with open(service.log_path, "ab") as log_file:
-        service.proc = subprocess.Popen(
-            service.proc.args,
-            env=pipe._environ(role, service.metrics_port),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_serving(service.address, 120, service.proc)
+    service.start().wait_serving(120)
     return time.monotonic() - t0
 
 
-def mixed_phase(pipe: LocalPipeline, args: argparse.Namespace, chaos: Chaos) -> dict:
+def mixed_phase(pipe: LocalServices, args: argparse.Namespace, chaos: Chaos) -> dict:
     stop = threading.Event()
     lock = threading.Lock()
     streams: Counter = Counter()
@@ -236,7 +226,7 @@ def mixed_phase(pipe: LocalPipeline, args: argparse.Namespace, chaos: Chaos) -> 
     }
 
 
-def burst_phase(pipe: LocalPipeline, clients: int = 8, images: int = 3) -> dict:
+def burst_phase(pipe: LocalServices, clients: int = 8, images: int = 3) -> dict:
     """The issue's scenario: `clients` clients each send one `images`-image stream at once."""
     channel = grpc.insecure_channel(pipe.sender)
     stub = sender_pb2_grpc.SenderServiceStub(channel)
@@ -269,7 +259,7 @@ def burst_phase(pipe: LocalPipeline, clients: int = 8, images: int = 3) -> dict:
     }
 
 
-def gauges(pipe: LocalPipeline, within_s: float = 30.0) -> dict:
+def gauges(pipe: LocalServices, within_s: float = 30.0) -> dict:
     """Waits (bounded) for every in-flight gauge to reach 0; returns the final values."""
     deadline = time.monotonic() + within_s
     while True:
@@ -280,7 +270,7 @@ def gauges(pipe: LocalPipeline, within_s: float = 30.0) -> dict:
         time.sleep(0.25)
 
 
-def refused_phase(pipe: LocalPipeline, args: argparse.Namespace) -> dict:
+def refused_phase(pipe: LocalServices, args: argparse.Namespace) -> dict:
     channel = grpc.insecure_channel(pipe.sender)
     stub = sender_pb2_grpc.SenderServiceStub(channel)
     image = image_bytes(0)
@@ -342,7 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     env = {"SEMCOM_TORCH_THREADS": "1", "SEMCOM_MAX_WORKERS": "8", "SEMCOM_STREAM_IDLE_S": "900"}
     chaos = Chaos()
-    with LocalPipeline(profile="tiny", image_size=64, env=env, metrics=True, stop_grace_s=5.0) as pipe:
+    with LocalServices(profile="tiny", image_size=64, env=env, metrics=True, stop_grace_s=5.0) as pipe:
         burst = burst_phase(pipe)
         mixed = mixed_phase(pipe, args, chaos)
         mixed["gauges_after"] = gauges(pipe)
