@@ -11,7 +11,7 @@
 #
 # Example, the TAEF2 k = 0 sweep of docs/evaluation.md on 14 cores of one machine:
 #   bash benchmarks/eval_sharded.sh runs/taef2_k0 14 -- --data ../shared/data/flickr8k --caption dataset \
-#     --profile docs/results/taef2_profile.yaml --modes latent --encodings float64:authors float64 float16 \
+#     --profile taef2 --modes latent --encodings float64:authors float64 float16 \
 #     int8 int8g:pc:p99.9:smmse int4g:pc:p99.9:smmse --snr-db 0 1 2 3 4 5 6 7 8 9 10 11 12 --limit 75 \
 #     --metrics none
 set -uo pipefail

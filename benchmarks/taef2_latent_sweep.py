@@ -49,7 +49,7 @@ def soft_clamp(x: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "flickr8k"))
-    parser.add_argument("--profile", default=str(REPO / "docs" / "results" / "taef2_profile.yaml"))
+    parser.add_argument("--profile", default="taef2", help="model profile (default taef2, the packaged codec)")
     parser.add_argument("--cache", default=str(REPO / "runs" / "taef2_k0"), help="run directory holding cache/latents")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--size", type=int, default=512)

@@ -79,8 +79,6 @@ class LocalService:
     def target(self) -> str:
         return require_loopback(f"127.0.0.1:{self.port}")
 
-    address = target
-
     @property
     def log_path(self) -> Path:
         return Path(self.log_dir) / f"{self.role}-{self.port}.log"
