@@ -6,8 +6,6 @@ semcom serve channel --port 50052 --upstream 127.0.0.1:50053 --snr-db 10
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import Any
 
 from channel_sim.servicer import ChannelServicer
 from semcom import config
@@ -20,29 +18,6 @@ from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop kee
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 log = logging.getLogger("channel_sim")
-
-
-def channel_config_from_settings(**overrides: Any) -> ChannelConfig:
-    """The proxy's channel from SEMCOM_SNR_DB, _SNR_CONVENTION, _MODULATION, _CHANNEL_MODEL,
-    _FADING_BLOCK_LENGTH, _LATENT_POLICY, _DROP_THRESHOLD_DB, _FEC, _MCS, _CHANNEL_SEED,
-    _SOFT_DEMAPPING; keyword overrides that are not None win (CLI flags; any field, checked by
-    ChannelConfig). ValueError for an
-    invalid combination."""
-    seed = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
-    cfg = ChannelConfig(
-        snr_db=config.get("SEMCOM_SNR_DB"),
-        snr_convention=config.get("SEMCOM_SNR_CONVENTION"),
-        modulation=config.get("SEMCOM_MODULATION"),
-        model=config.get("SEMCOM_CHANNEL_MODEL"),
-        fading_block_length=config.get("SEMCOM_FADING_BLOCK_LENGTH"),
-        seed=int(seed) if seed else None,
-        latent_policy=config.get("SEMCOM_LATENT_POLICY"),
-        drop_threshold_db=config.get("SEMCOM_DROP_THRESHOLD_DB"),
-        fec=config.get("SEMCOM_FEC"),
-        mcs=config.get("SEMCOM_MCS"),
-        soft_demapping=config.get("SEMCOM_SOFT_DEMAPPING"),
-    )
-    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def serve(

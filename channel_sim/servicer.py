@@ -48,7 +48,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         self.stream_depth = stream_depth
 
     def _start(self, request: receiver_pb2.ReconstructRequest, context) -> Pending[receiver_pb2.ReconstructResponse]:
-        from semcom.link.policy import FecUnavailableError
+        from semcom.link.coding import FecUnavailableError
         from semcom.link.transmission import transmit_packet
 
         check_reconstruct_request(request)  # bounds on every client-controlled size

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
-from semcom.cli.flags import add_channel_arguments, add_preset_argument
+from semcom import config
+from semcom.cli.flags import add_channel_arguments, add_preset_argument, channel_config_from_args
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
@@ -107,6 +109,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=run)
 
 
+def proxy_channel_config(args: argparse.Namespace) -> Any:
+    """The proxy's channel: the shared channel flags (`channel_config_from_args`, each flag given
+    wins over its setting), plus the noise seed (SEMCOM_CHANNEL_SEED) and soft demapping
+    (SEMCOM_SOFT_DEMAPPING). ValueError names a malformed setting or an invalid combination."""
+    seed = args.channel_seed
+    if seed is None:
+        text = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
+        seed = int(text) if text else None
+    soft = args.soft_demapping if args.soft_demapping is not None else config.get("SEMCOM_SOFT_DEMAPPING")
+    return channel_config_from_args(args, seed=seed, soft_demapping=soft)
+
+
 def _pick(value, env: str):
     from semcom import config
 
@@ -166,22 +180,9 @@ def _serve(args: argparse.Namespace) -> int:
         )
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":
-        from channel_sim.server import channel_config_from_settings
         from channel_sim.server import serve as serve_channel
 
-        channel = channel_config_from_settings(
-            snr_db=args.snr_db,
-            snr_convention=args.snr_convention,
-            modulation=args.modulation,
-            model=args.channel_model,
-            fading_block_length=args.fading_block_length,
-            latent_policy=args.latent_policy,
-            drop_threshold_db=args.drop_threshold_db,
-            fec=args.fec,
-            mcs=args.mcs,
-            seed=args.channel_seed,
-            soft_demapping=args.soft_demapping,
-        )
+        channel = proxy_channel_config(args)
         return serve_channel(server, channel, upstream, tls, lb_policy=args.lb_policy)
     from sender_service.server import SenderOptions
     from sender_service.server import serve as serve_sender

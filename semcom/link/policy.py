@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from semcom.link.coding import FecUnavailableError as FecUnavailableError  # channel_sim.servicer imports it here
 from semcom.link.coding import coded_link
 from semcom.link.types import ChannelConfig
 from semcom.payload.packet import LatentPayload

@@ -30,11 +30,11 @@ from typing import Any
 from PIL import Image
 
 from semcom.link.types import TransmissionReport
+from semcom.models.params import MODES
 from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
 
 log = logging.getLogger(__name__)
 
-MODES = ("auto", "text", "latent", "text+latent")
 CHANNELS = ("awgn", "rayleigh")
 SNR_CONVENTIONS = ("ebn0", "esn0")
 FEC = ("none", "ldpc")

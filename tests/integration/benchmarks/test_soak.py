@@ -39,6 +39,7 @@ def test_soak_in_miniature_passes_every_check(tmp_path) -> None:
         text=True,
         timeout=600,
     )
+    assert out.exists(), done.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["checks"] and all(report["checks"].values()), (report["checks"], report["mixed"]["problems"])
     assert done.returncode == 0, done.stderr[-2000:]

@@ -81,19 +81,23 @@ def test_serve_flags_mirror_settings() -> None:
 
 
 def test_fading_block_length_reaches_the_channel_from_flags_and_settings(monkeypatch) -> None:
-    from channel_sim.server import channel_config_from_settings
+    from semcom.cli.serve import proxy_channel_config
 
     args = build_parser().parse_args(["send", "x.png", "--to", "h:1", "--fading-block-length", "16"])
     msg = channel_override(args)
     assert msg.HasField("fading_block_length") and msg.fading_block_length == 16 and not msg.HasField("snr_db")
-    assert channel_config_from_settings().fading_block_length == 128  # the documented default
+    bare = build_parser().parse_args(["serve", "channel"])
+    assert proxy_channel_config(bare).fading_block_length == 128  # the documented default
     monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "32")
-    assert channel_config_from_settings().fading_block_length == 32
+    assert proxy_channel_config(bare).fading_block_length == 32
     serve = build_parser().parse_args(["serve", "channel", "--fading-block-length", "8"])
-    assert channel_config_from_settings(fading_block_length=serve.fading_block_length).fading_block_length == 8
+    assert proxy_channel_config(serve).fading_block_length == 8
+    monkeypatch.setenv("SEMCOM_CHANNEL_SEED", "7")
+    monkeypatch.setenv("SEMCOM_SOFT_DEMAPPING", "true")
+    assert (proxy_channel_config(bare).seed, proxy_channel_config(bare).soft_demapping) == (7, True)
     monkeypatch.setenv("SEMCOM_FADING_BLOCK_LENGTH", "0")
     with pytest.raises(ValueError, match="fading_block_length"):
-        channel_config_from_settings()
+        proxy_channel_config(bare)
 
 
 def test_a_malformed_setting_is_the_reading_commands_error_not_every_commands(monkeypatch, capsys) -> None:
