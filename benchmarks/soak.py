@@ -51,7 +51,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from semcom.loadtest.cluster import LocalServices  # noqa: E402
-from semcom.rpc.client import health_status, retry_pushback_s  # noqa: E402
+from semcom.rpc.client import health_status  # noqa: E402
+from semcom.rpc.retry import retry_pushback_s  # noqa: E402
 from semcom.rpc.tls import TlsConfig  # noqa: E402
 from semcom.v1 import sender_pb2, sender_pb2_grpc  # noqa: E402
 

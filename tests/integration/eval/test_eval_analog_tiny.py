@@ -49,7 +49,7 @@ ARGS = [
     "dataset",
     "--profile",
     "tiny",
-    "--size",
+    "--image-size",
     "64",
     "--snr-convention",
     "esn0",
