@@ -91,6 +91,24 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         help="rayleigh: channel symbols per fading gain (default SEMCOM_FADING_BLOCK_LENGTH, 128)",
     )
     g.add_argument("--fec", choices=("none", "ldpc"), default=None, help="default SEMCOM_FEC (none)")
+    g.add_argument(
+        "--design-snr-db",
+        type=_floats,
+        default=None,
+        help="the transmitter plans (AMC, file size, budget) for this SNR while the channel is at each --snr-db "
+        "(default: the channel's SNR; with --broadcast: the weakest receiver). semcom.eval.scenario",
+    )
+    g.add_argument(
+        "--design-offset-db",
+        type=_floats,
+        default=None,
+        help="the transmitter plans for (channel SNR + this) dB in every cell: a misestimated channel",
+    )
+    g.add_argument(
+        "--broadcast",
+        action="store_true",
+        help="one transmission per image and cell, received at every --snr-db (one receiver each)",
+    )
     g.add_argument("--mcs", default=None, help="with --fec ldpc: auto or an MCS name (default SEMCOM_MCS)")
     g.add_argument(
         "--modes",
@@ -222,6 +240,9 @@ def _run(args: argparse.Namespace) -> int:
             grid_images=args.grid_images,
             device=args.device,
             shard=args.shard,
+            design_snr_db=args.design_snr_db,
+            design_offset_db=args.design_offset_db,
+            broadcast=args.broadcast,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)

@@ -61,6 +61,9 @@ CONDITIONAL_IDENTITY_FIELDS = (
     "fading_block_length",
     "adaptive_strength",
     "preset",
+    "design_snr_db",
+    "design_offset_db",
+    "broadcast",
 )  # in the identity only where they apply
 
 
@@ -94,6 +97,10 @@ class SweepConfig:
     grid_images: int = 3
     device: str | None = None
     shard: tuple[int, int] | None = None  # (index, count): this process runs images index, index+count, ...
+    # the transmitter's plan against the channel (semcom.eval.scenario; identity only when set)
+    design_snr_db: float | None = None
+    design_offset_db: float | None = None
+    broadcast: bool = False
     command: str = ""  # the command line, recorded in config.json for the report
 
     def __post_init__(self) -> None:
@@ -123,6 +130,9 @@ class SweepConfig:
             )
         self.variants = parse_variants(list(self.encodings))
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
+        from semcom.eval import scenario
+
+        scenario.validate(self, self.cells)
 
     def identity(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in IDENTITY_FIELDS}
@@ -134,6 +144,9 @@ class SweepConfig:
             values["adaptive_strength"] = True
         if self.preset is not None:
             values["preset"] = self.preset
+        from semcom.eval import scenario
+
+        values.update(scenario.identity(self))  # design SNR / broadcast: only when set
         return values
 
     def to_json(self) -> dict[str, Any]:
@@ -448,6 +461,7 @@ class Sweep:
             "seeds": seeds.as_dict(),
             "preset_used": getattr(result, "preset_used", ""),
             "guidance_used": getattr(result, "guidance_used", math.nan),
+            **scenario_fields(cfg, cell.snr_db),
         }
 
     def _is_grid_image(self, item: ImageItem) -> bool:
@@ -531,6 +545,12 @@ class Sweep:
             self.store.append(self._run_cell(cell, item, caption, packets, reference))
             summary.computed += 1
             bar.update(1)
+
+
+def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
+    from semcom.eval.scenario import row_fields
+
+    return row_fields(cfg, snr_db)
 
 
 def latent_packet(
