@@ -294,13 +294,16 @@ class Sweep:
         self.store.captions_path.write_text(json.dumps(self._captions, indent=1, sort_keys=True))
         return caption
 
-    def latent_of(self, item: ImageItem, image: Any) -> np.ndarray:
-        """The image's float32 latent, encoded once and cached in RUN_DIR/cache/latents."""
+    def latent_of(self, item: ImageItem, image: Any, size: int | None = None) -> np.ndarray:
+        """The image's float32 latent, encoded once and cached in RUN_DIR/cache/latents (a variant's
+        `size=N`: encoded at N x N, cached beside it)."""
         path = self.store.latent_path(item.name)
+        if size is not None and size != self.config.size:
+            path = path.with_name(f"{path.stem}.size{size}.npy")
         if path.is_file():
             return np.load(path)
         latent = self.pipeline.sender.encode_latent_tensor(
-            image, sample_posterior=True, seed=self._sender_seed(item.name), size=self.config.size
+            image, sample_posterior=True, seed=self._sender_seed(item.name), size=size or self.config.size
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp.npy")
@@ -309,7 +312,8 @@ class Sweep:
         return latent
 
     def _packet(self, latent: np.ndarray, variant: LatentVariant, caption: str, image: Any):
-        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
+        size = variant.size or self.config.size
+        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, size)
 
     # ------------------------------------------------------------------ one cell
     def _reconstruct(
@@ -540,7 +544,9 @@ class Sweep:
                 if cell.mode == "text":
                     packets[cell.variant] = _text_packet(self, caption, image)
                 else:
-                    packets[cell.variant] = self._packet(latent, LatentVariant.parse(cell.variant), caption, image)
+                    variant = LatentVariant.parse(cell.variant)
+                    own = latent if variant.size in (None, cfg.size) else self.latent_of(item, image, variant.size)
+                    packets[cell.variant] = self._packet(own, variant, caption, image)
             bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
             self.store.append(self._run_cell(cell, item, caption, packets, reference))
             summary.computed += 1
