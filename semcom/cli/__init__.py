@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EVAL_SUBCOMMANDS = ("run", "report", "merge", "-h", "--help")
+EVAL_SUBCOMMANDS = ("run", "report", "merge", "map", "-h", "--help")
 
 
 def _legacy_eval(argv: list[str]) -> list[str]:

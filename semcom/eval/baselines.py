@@ -481,6 +481,7 @@ def sweep_row(
     the sweep's one call into this module."""
     from semcom.eval.scenario import row_fields
     from semcom.eval.store import derive_seed
+    from semcom.eval.sweep import reference_symbols
     from semcom.payload.caption import encode_caption
 
     cfg = sweep.config
@@ -528,6 +529,7 @@ def sweep_row(
         **fields,
         "seconds": seconds,
         **row_fields(cfg, cell.snr_db),
+        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
     }
 
 

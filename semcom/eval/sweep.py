@@ -466,6 +466,7 @@ class Sweep:
             "preset_used": getattr(result, "preset_used", ""),
             "guidance_used": getattr(result, "guidance_used", math.nan),
             **scenario_fields(cfg, cell.snr_db),
+            "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
 
     def _is_grid_image(self, item: ImageItem) -> bool:
@@ -530,6 +531,7 @@ class Sweep:
             _save_png(self.store.sample_path(item.name, None), reference)
         needs_latent = any(c.mode != "text" for c in pending)
         latent = self.latent_of(item, image) if needs_latent else np.zeros(0, np.float32)  # unused without latent cells
+        self._reference_symbols = reference_symbols(latent.size, cfg.modulation) if latent.size else math.nan
         packets: dict[str, Any] = {}
         for cell in pending:
             if cell.mode == "baseline":  # the classical link: semcom.eval.baselines
@@ -551,6 +553,14 @@ class Sweep:
             self.store.append(self._run_cell(cell, item, caption, packets, reference))
             summary.computed += 1
             bar.update(1)
+
+
+def reference_symbols(latent_values: int, modulation: str) -> int:
+    """The int8 latent's uncoded channel symbols (its bits / the modulation's bits per symbol, caption
+    not counted): the airtime unit of the regime map (`semcom.eval.regime`), recorded in every row."""
+    from semcom.link.types import MODULATIONS
+
+    return -(-8 * int(latent_values) // MODULATIONS[modulation])
 
 
 def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
