@@ -65,11 +65,15 @@ def _filter(x, g):
 
 def _ssim_cs(x, y, g):
     """Per-channel SSIM and contrast-structure means at one scale (data range 1)."""
+    import torch
+
     c1, c2 = K1**2, K2**2
-    mu_x, mu_y = _filter(x, g), _filter(y, g)
-    sxx = _filter(x * x, g) - mu_x**2
-    syy = _filter(y * y, g) - mu_y**2
-    sxy = _filter(x * y, g) - mu_x * mu_y
+    channels = x.shape[1]
+    # the five filtered maps in one grouped convolution (the same sums as five separate ones)
+    mu_x, mu_y, exx, eyy, exy = _filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), g).split(channels, dim=1)
+    sxx = exx - mu_x**2
+    syy = eyy - mu_y**2
+    sxy = exy - mu_x * mu_y
     cs_map = (2 * sxy + c2) / (sxx + syy + c2)
     ssim_map = ((2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)) * cs_map
     return ssim_map.flatten(2).mean(-1)[0], cs_map.flatten(2).mean(-1)[0]
