@@ -245,7 +245,9 @@ def _cell_text(c: MapCell) -> str:
         return ""
     d = DIGITS.get(c.metric, 3)
     text = f"**{c.winner}**"
-    if c.runner_up:
+    if c.runner_up and c.margin == 0.0:
+        text = "tie: " + ", ".join(sorted(n for n, v in c.means.items() if v == c.means[c.winner]))
+    elif c.runner_up:
         ci = "" if math.isnan(c.ci95) else f" ± {c.ci95:.{d}f}"
         text += f" +{c.margin:.{d}f}{ci} {'✓' if c.significant else '✗'} vs {c.runner_up}"
     else:
@@ -256,10 +258,54 @@ def _cell_text(c: MapCell) -> str:
     return text + f" (n={c.n})"
 
 
+def scheme_letters(cells: list[MapCell]) -> dict[str, str]:
+    """A letter per scheme that wins or competes somewhere (A, B, ...), in name order."""
+    names = sorted({s for c in cells for s in c.means} | {c.bound for c in cells if c.bound})
+    return {s: (chr(65 + i) if i < 26 else f"S{i}") for i, s in enumerate(names)}
+
+
+def compact_markdown(cells: list[MapCell], metric: str) -> list[str]:
+    """One table for `metric`: a row per (scenario, budget), a column per SNR; each cell the winner's
+    letter, its margin over the runner-up and ✓ / ✗ (95% interval excludes / includes zero)."""
+    letters = scheme_letters(cells)
+    mine = [c for c in cells if c.metric == metric]
+    if not mine:
+        return []
+    snrs = sorted({c.snr for c in mine}, key=_snr_order)
+    d = DIGITS.get(metric, 3)
+    at = {(c.scenario, c.budget, c.snr): c for c in mine}
+    out = [
+        f"{METRIC_NAMES.get(metric, metric)}, winner and margin over the runner-up per cell:",
+        "",
+        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
+    ]
+    for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
+        for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
+            texts = []
+            for snr in snrs:
+                c = at.get((scenario, budget, snr))
+                if c is None or not c.winner:
+                    texts.append("")
+                elif not c.runner_up:
+                    texts.append(f"{letters[c.winner]} (alone)")
+                elif c.margin == 0.0:  # e.g. every scheme in outage: the same grey image
+                    tied = sorted(letters[n] for n, v in c.means.items() if v == c.means[c.winner])
+                    texts.append(f"tie {'/'.join(tied)}")
+                else:
+                    texts.append(f"{letters[c.winner]} +{c.margin:.{d}f} {'✓' if c.significant else '✗'}")
+            out.append(f"| {scenario} | {budget} | " + " | ".join(texts) + " |")
+    out += ["", "Schemes: " + "; ".join(f"{v} = `{k}`" for k, v in letters.items()), ""]
+    return out
+
+
 def markdown(cells: list[MapCell], command: str = "") -> str:
     lines = ["# Regime map: which scheme wins where", ""]
     if command:
         lines += [f"Built with `{command}`.", ""]
+    lines += ["## Overview", ""]
+    for metric in dict.fromkeys(c.metric for c in cells):
+        lines += compact_markdown(cells, metric)
     lines += [
         "Each cell: the winning scheme (highest mean over the photos every competing scheme of the cell has), "
         "its margin over the runner-up (paired mean difference ± 95% t-interval over those photos; ✓ the "
@@ -352,7 +398,9 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
             colour = colours(index[c.winner] % colours.N)
             ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, color=colour, alpha=0.85 if c.significant else 0.35))
             label = f"{chr(65 + index[c.winner]) if index[c.winner] < 26 else index[c.winner]}"
-            if c.runner_up:
+            if c.runner_up and c.margin == 0.0:
+                label = "tie"
+            elif c.runner_up:
                 label += f"\n+{c.margin:.{d}f}{'' if c.significant else '?'}"
             if c.bound and c.bound_margin > 0:
                 label += "\nL" if math.isfinite(c.bound_ci95) and c.bound_margin > c.bound_ci95 else "\n(L)"

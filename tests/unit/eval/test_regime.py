@@ -118,3 +118,16 @@ def test_markdown_and_figure(tmp_path):
     paths = regime.figure(cells, "ssim", tmp_path / "regime_ssim", formats=("png",))
     assert paths[0].is_file() and paths[0].stat().st_size > 1000
     assert not math.isnan(_cell(cells, "10").margin)
+
+
+def test_ties_and_the_compact_table():
+    rows = _rows(n_images=3)
+    for r in rows:  # every scheme in outage at 0 dB: the same grey score
+        if r["snr_db"] == 0.0:
+            r["ssim"] = 0.3
+    cells = regime.build_map(regime.map_records([rows]), ("ssim",))
+    tied = _cell(cells, "0")
+    assert tied.margin == 0.0 and not tied.significant
+    table = "\n".join(regime.compact_markdown(cells, "ssim"))
+    assert "tie A/B" in table and "| matched | 1/16 |" in table and "C = `C`" in table
+    assert "tie: A, B" in regime.markdown(cells)
