@@ -380,9 +380,10 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
     plt = plots._pyplot()
     mine = [c for c in cells if c.metric == metric and c.winner]
     scenarios = sorted({c.scenario for c in mine}, key=_scenario_order)
+    letters = scheme_letters(cells)  # the same letters as regime.md's overview
     schemes = sorted({c.winner for c in mine})
-    colours = plt.get_cmap("tab10" if len(schemes) <= 10 else "tab20")
-    index = {s: i for i, s in enumerate(schemes)}
+    colours = plt.get_cmap("tab10" if len(letters) <= 10 else "tab20")
+    index = {s: i for i, s in enumerate(letters)}
     ncols = min(3, max(1, len(scenarios)))
     nrows = max(1, -(-len(scenarios) // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 2.6 * nrows + 1.2), squeeze=False)
@@ -397,7 +398,7 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
             x, y = snrs.index(c.snr), budgets.index(c.budget)
             colour = colours(index[c.winner] % colours.N)
             ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, color=colour, alpha=0.85 if c.significant else 0.35))
-            label = f"{chr(65 + index[c.winner]) if index[c.winner] < 26 else index[c.winner]}"
+            label = letters[c.winner]
             if c.runner_up and c.margin == 0.0:
                 label = "tie"
             elif c.runner_up:
@@ -411,8 +412,8 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
         ax.set_yticks(range(len(budgets)), budgets, fontsize=7)
         ax.set_ylabel("budget (x int8 latent airtime)", fontsize=7)
         ax.set_title(scenario, fontsize=9)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i % colours.N)) for i in range(len(schemes))]
-    labels = [f"{chr(65 + i) if i < 26 else i}: {s}" for i, s in enumerate(schemes)]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours(index[s] % colours.N)) for s in schemes]
+    labels = [f"{letters[s]}: {s}" for s in schemes]
     fig.suptitle(
         f"{METRIC_NAMES.get(metric, metric)}: winner, margin over the runner-up (? = 95% CI includes 0, pale); "
         "L = the digital limit beats the winner ((L): not significantly)",

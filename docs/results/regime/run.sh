@@ -12,8 +12,8 @@ export OMP_NUM_THREADS=1 SEMCOM_EVAL_FIT_CACHE="$OUT/fits"
 COMMON=(--data ../shared/data/flickr8k --caption dataset --profile docs/results/taef2_profile.yaml
   --modes latent --snr-convention esn0 --limit "$LIMIT" --metrics none --grid-images 0 --threads 1 --no-progress
   --encodings int8g:pc:p99.9:smmse:size=128 int8g:pc:p99.9:smmse:size=64
-  webp:frac=1/16:ldpc avif:frac=1/16:ldpc avif:frac=1/16:shannon
-  webp:frac=1/64:ldpc avif:frac=1/64:ldpc avif:frac=1/64:shannon)
+  webp:frac=1/16:ldpc avif:frac=1/16:ldpc webp:frac=1/16:shannon avif:frac=1/16:shannon
+  webp:frac=1/64:ldpc avif:frac=1/64:ldpc webp:frac=1/64:shannon avif:frac=1/64:shannon)
 SCENARIOS=(
   "matched|--snr-db -10 -5 0 5 10 15 20"
   "bc_weakest|--snr-db 0 5 10 15 20 --broadcast"
