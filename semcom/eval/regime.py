@@ -76,6 +76,13 @@ class MapCell:
     bound_margin: float = math.nan  # bound - winner, paired mean
     bound_ci95: float = math.nan
     bound_n: int = 0
+    # families (the rows' `mode`: latent, baseline, analog, ...): the best scheme of the best family
+    # against the best scheme of the runner-up family, paired over the same photos
+    family: str = ""
+    family_runner_up: str = ""
+    family_margin: float = math.nan
+    family_ci95: float = math.nan
+    family_significant: bool = False
 
 
 # ------------------------------------------------------------------------------------------ rows
@@ -146,6 +153,7 @@ def map_records(runs: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
                     "budget": budget_label(airtime / ref) if ref > 0 else "?",
                     "snr_db": float(r["snr_db"]),
                     "scheme": scheme,
+                    "family": str(r.get("mode") or ""),
                     "image": r["image"],
                     "bound": str(r.get("link_fec") or "") in BOUND_LINKS,
                     "broadcast": bool(r.get("broadcast", False)),
@@ -156,8 +164,13 @@ def map_records(runs: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ cells
-def _compare(per_scheme: dict[str, dict[str, float]], bounds: dict[str, dict[str, float]], cell: MapCell) -> MapCell:
-    """Fill `cell` from per-scheme {image: value} (competitors) and bounds."""
+def _compare(
+    per_scheme: dict[str, dict[str, float]],
+    bounds: dict[str, dict[str, float]],
+    cell: MapCell,
+    families: dict[str, str] | None = None,
+) -> MapCell:
+    """Fill `cell` from per-scheme {image: value} (competitors), bounds and each scheme's family."""
     finite = {s: {i: v for i, v in vals.items() if not math.isnan(v)} for s, vals in per_scheme.items()}
     finite = {s: v for s, v in finite.items() if v}
     if not finite:
@@ -174,6 +187,17 @@ def _compare(per_scheme: dict[str, dict[str, float]], bounds: dict[str, dict[str
         stat = summarize(finite[cell.winner][i] - finite[cell.runner_up][i] for i in common)
         cell.margin, cell.ci95 = stat.mean, stat.ci95
         cell.significant = bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
+    best_of: dict[str, str] = {}
+    for name in ranked:  # ranked best first: the first scheme seen of a family is its best
+        best_of.setdefault((families or {}).get(name, ""), name)
+    fam = list(best_of)
+    cell.family = fam[0]
+    if len(fam) > 1:
+        cell.family_runner_up = fam[1]
+        a, b = best_of[fam[0]], best_of[fam[1]]
+        stat = summarize(finite[a][i] - finite[b][i] for i in common)
+        cell.family_margin, cell.family_ci95 = stat.mean, stat.ci95
+        cell.family_significant = bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
     best = None
     for name, vals in bounds.items():
         shared = [i for i in common if i in vals and not math.isnan(vals[i])]
@@ -210,6 +234,7 @@ def build_map(records: list[dict[str, Any]], metrics: Sequence[str] = METRICS) -
                 groups.setdefault((scenario, budget, label), []).append(
                     {
                         "scheme": scheme,
+                        "family": group[0]["family"],
                         "image": image,
                         "bound": bound,
                         **{m: float(reduce([r[m] for r in group])) for m in METRICS},
@@ -220,9 +245,10 @@ def build_map(records: list[dict[str, Any]], metrics: Sequence[str] = METRICS) -
         for metric in metrics:
             competitors: dict[str, dict[str, float]] = {}
             bounds: dict[str, dict[str, float]] = {}
+            families = {r["scheme"]: r["family"] for r in rows}
             for r in rows:
                 (bounds if r["bound"] else competitors).setdefault(r["scheme"], {})[r["image"]] = r[metric]
-            cells.append(_compare(competitors, bounds, MapCell(scenario, budget, snr, metric, 0)))
+            cells.append(_compare(competitors, bounds, MapCell(scenario, budget, snr, metric, 0), families))
     return sorted(cells, key=_cell_sort_key)
 
 
@@ -299,11 +325,44 @@ def compact_markdown(cells: list[MapCell], metric: str) -> list[str]:
     return out
 
 
+def family_markdown(cells: list[MapCell], metric: str) -> list[str]:
+    """One table for `metric`: per cell the winning family (the rows' mode) and the paired margin of
+    its best scheme over the best scheme of the runner-up family, ✓ / ✗ as above."""
+    mine = [c for c in cells if c.metric == metric and c.family_runner_up]
+    if not mine:
+        return []
+    snrs = sorted({c.snr for c in mine}, key=_snr_order)
+    d = DIGITS.get(metric, 3)
+    at = {(c.scenario, c.budget, c.snr): c for c in mine}
+    out = [
+        f"{METRIC_NAMES.get(metric, metric)}, winning family (best scheme of each family, paired):",
+        "",
+        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
+    ]
+    for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
+        for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
+            texts = []
+            for snr in snrs:
+                c = at.get((scenario, budget, snr))
+                if c is None:
+                    texts.append("")
+                elif c.family_margin == 0.0:
+                    texts.append("tie")
+                else:
+                    mark = "✓" if c.family_significant else "✗"
+                    texts.append(f"{c.family} +{c.family_margin:.{d}f} ± {c.family_ci95:.{d}f} {mark}")
+            out.append(f"| {scenario} | {budget} | " + " | ".join(texts) + " |")
+    return [*out, ""]
+
+
 def markdown(cells: list[MapCell], command: str = "") -> str:
     lines = ["# Regime map: which scheme wins where", ""]
     if command:
         lines += [f"Built with `{command}`.", ""]
     lines += ["## Overview", ""]
+    for metric in dict.fromkeys(c.metric for c in cells):
+        lines += family_markdown(cells, metric)
     for metric in dict.fromkeys(c.metric for c in cells):
         lines += compact_markdown(cells, metric)
     lines += [

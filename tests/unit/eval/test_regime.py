@@ -131,3 +131,17 @@ def test_ties_and_the_compact_table():
     table = "\n".join(regime.compact_markdown(cells, "ssim"))
     assert "tie A/B" in table and "| matched | 1/16 |" in table and "C = `C`" in table
     assert "tie: A, B" in regime.markdown(cells)
+
+
+def test_families_compare_the_best_of_each_mode():
+    rows = _rows()
+    extra = []
+    for r in rows:  # a second, worse latent scheme: the family margin is still the best latent's
+        if r["variant"] == "A":
+            extra.append({**r, "variant": "A2", "ssim": r["ssim"] - 0.2})
+    cells = regime.build_map(regime.map_records([rows + extra]), ("ssim",))
+    low, high = _cell(cells, "0"), _cell(cells, "10")
+    assert (low.family, low.family_runner_up) == ("latent", "baseline")
+    assert (high.family, high.family_runner_up) == ("baseline", "latent")
+    assert low.family_margin == pytest.approx(low.margin)  # A against B, as the scheme margin
+    assert "winning family" in regime.markdown(cells) and "latent +" in regime.markdown(cells)
