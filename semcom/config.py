@@ -70,6 +70,11 @@ _SETTINGS: list[Setting] = [
         "`semcom eval` baselines: time limit for decoding one received image file (a guarded worker process; overrun = outage)",
         float,
     ),
+    Setting(
+        "SEMCOM_EVAL_FIT_CACHE",
+        "",
+        "`semcom eval` baselines: folder of fitted files shared by runs (empty: RUN_DIR/cache/fits)",
+    ),
     # --- channel ------------------------------------------------------------------------
     Setting("SEMCOM_SNR_DB", "10", "default channel SNR in dB", float),
     Setting("SEMCOM_SNR_CONVENTION", "ebn0", "ebn0 (per bit, the authors' code) | esn0 (per symbol)"),

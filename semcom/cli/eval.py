@@ -73,6 +73,24 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         g, ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--fec", "--mcs")
     )
     g.add_argument(
+        "--design-snr-db",
+        type=_floats,
+        default=None,
+        help="the transmitter plans (AMC, file size, budget) for this SNR while the channel is at each --snr-db "
+        "(default: the channel's SNR; with --broadcast: the weakest receiver). semcom.eval.scenario",
+    )
+    g.add_argument(
+        "--design-offset-db",
+        type=_floats,
+        default=None,
+        help="the transmitter plans for (channel SNR + this) dB in every cell: a misestimated channel",
+    )
+    g.add_argument(
+        "--broadcast",
+        action="store_true",
+        help="one transmission per image and cell, received at every --snr-db (one receiver each)",
+    )
+    g.add_argument(
         "--modes",
         type=str,
         nargs="+",
@@ -137,7 +155,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "`semcom eval report RUN_DIR` writes RUN_DIR/report.md with tables and figures; `semcom eval merge` "
         "joins run directories. (`semcom eval ...` without a subcommand still means `run`, with a deprecation line.)",
     )
-    sub = parser.add_subparsers(dest="eval_command", metavar="{run,report,merge}")
+    sub = parser.add_subparsers(dest="eval_command", metavar="{run,report,merge,map}")
     run = sub.add_parser("run", help="run (or resume) a sweep", description="Run or resume an evaluation sweep.")
     _add_run_arguments(run)
     run.set_defaults(func=_run)
@@ -155,6 +173,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     merge.add_argument("sources", nargs="+", help="run directories written by `semcom eval run` (e.g. with --shard)")
     merge.add_argument("--json", action="store_true", help="print the merge summary as JSON")
     merge.set_defaults(func=_merge)
+    regime = sub.add_parser(
+        "map",
+        help="the regime map: the winning scheme per (scenario, budget, SNR) from the rows of one or more runs",
+        description="Build the regime map (semcom.eval.regime) from run directories: regime.md, regime.json and "
+        "regime_<metric>.png|svg in --out.",
+    )
+    regime.add_argument("run_dirs", nargs="+", help="directories written by `semcom eval run`")
+    regime.add_argument("--out", default=None, help="output folder (default RUN_DIR/regime of the first run)")
+    regime.add_argument("--metrics", nargs="+", default=None, help="ssim ms_ssim psnr (default all three)")
+    regime.set_defaults(func=_map)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -201,6 +229,9 @@ def _run(args: argparse.Namespace) -> int:
             grid_images=args.grid_images,
             device=args.device,
             shard=args.shard,
+            design_snr_db=args.design_snr_db,
+            design_offset_db=args.design_offset_db,
+            broadcast=args.broadcast,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
         summary = Sweep(cfg).run(progress=not args.no_progress)
@@ -281,4 +312,24 @@ def _merge(args: argparse.Namespace) -> int:
         print("duplicates agree within " + ", ".join(f"{k} {v:.3g}" for k, v in sorted(summary.max_abs_diff.items())))
     for line in summary.path_differences + summary.metrics_differences:
         print(f"note: {line}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from semcom.eval.regime import METRICS, regime_map
+
+    runs = [Path(r) for r in args.run_dirs]
+    try:
+        cells, paths = regime_map(
+            runs,
+            Path(args.out) if args.out else runs[0] / "regime",
+            tuple(args.metrics or METRICS),
+            command=shlex.join(["semcom", *sys.argv[1:]]),
+        )
+    except ValueError as exc:
+        print(f"semcom eval map: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(cells)} map cells; wrote {', '.join(str(p) for p in paths)}")
     return 0

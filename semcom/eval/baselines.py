@@ -15,6 +15,10 @@ latent variants (`semcom.eval.grid`):
     sym=N       the budget is N channel symbols
     ldpc        the file is sent LDPC-coded, MCS from --mcs (auto: AMC); uncoded: sent raw on the
                 --modulation. Default: the sweep's --fec
+    shannon     the digital limit: the file is sized to the channel capacity at the (design) SNR,
+                budget x C bits (`semcom.eval.capacity`: log2(1 + Es/N0) on AWGN, the ergodic
+                capacity on Rayleigh), and received error-free if it fits the capacity at the
+                channel's actual SNR, else an outage. No bits are simulated
 
 e.g. `jpeg`, `webp:ldpc`, `jpeg:frac=1/4:ldpc`, `avif:budget=float16:uncoded`.
 
@@ -59,7 +63,7 @@ from semcom.eval.codecs import (
 )
 
 MODE = "baseline"
-LINKS = ("ldpc", "uncoded")
+LINKS = ("ldpc", "uncoded", "shannon")
 DEFAULT_BUDGET = "int8"
 _FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
 
@@ -136,7 +140,7 @@ def is_baseline(text: str) -> bool:
 
 
 def link_fec(variant: BaselineVariant, sweep_fec: str) -> str:
-    return {"ldpc": "ldpc", "uncoded": "none"}.get(variant.link, sweep_fec)
+    return {"ldpc": "ldpc", "uncoded": "none", "shannon": "shannon"}.get(variant.link, sweep_fec)
 
 
 # ---------------------------------------------------------------------------------------- airtime
@@ -240,6 +244,64 @@ class BaselineRunner:
             raise ValueError(f"decode timeout must be > 0 s, got {self.decode_timeout_s}")
         self._fits: dict[tuple, Any] = {}
         self._decoder: GuardedDecoder | None = None
+        self._scores: dict[tuple, Any] = {}  # (image, pixels digest) -> (metrics, fid features)
+
+    # Where fitted files are kept between processes (None: in memory only). The sweep sets it to
+    # SEMCOM_EVAL_FIT_CACHE, else RUN_DIR/cache/fits: a resumed run, or other runs pointed at one
+    # folder (e.g. the scenarios of a regime map), never compress the same (image, codec, cap) twice.
+    fit_cache: Any = None
+
+    def _disk_fit(self, key: tuple, reference: Any) -> tuple[Any, Any]:
+        """(path, Fitted or None) of a cached fit on disk."""
+        import base64
+        import json
+        from pathlib import Path
+
+        from semcom.eval.store import safe_name
+
+        if self.fit_cache is None:
+            return None, None
+        image_name, codec, cap = key
+        w, h = reference.size
+        path = Path(self.fit_cache) / f"{safe_name(image_name)}-{w}x{h}-{codec}-{cap}.json"
+        if not path.is_file():
+            return path, None
+        try:
+            d = json.loads(path.read_text())
+            data = base64.b64decode(d["data"]) if d["data"] is not None else None
+            return path, Fitted(data, d["quality"], d["scale"], d["encodes"], float(d["clean_ssim"]))
+        except (ValueError, KeyError, TypeError):
+            return path, None  # a torn file: refit
+
+    @staticmethod
+    def _save_fit(path: Any, fitted: Fitted) -> None:
+        import base64
+        import json
+
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{id(fitted)}.tmp")
+        data = base64.b64encode(fitted.data).decode() if fitted.data is not None else None
+        record = {"data": data, "quality": fitted.quality, "scale": fitted.scale, "encodes": fitted.encodes}
+        record["clean_ssim"] = fitted.clean_ssim if fitted.clean_ssim == fitted.clean_ssim else None
+        tmp.write_text(json.dumps(record))
+        tmp.replace(path)  # atomic: concurrent runs sharing the folder never read half a file
+
+    def scores(self, suite: Any, image_name: str, reference: Any, image: Any, caption: str) -> tuple[Any, Any]:
+        """(per-image metrics, FID features) of `image`, memoised per image and pixel content: an outage's
+        grey image and an error-free file received at many SNRs are scored once."""
+        import hashlib
+
+        digest = hashlib.sha1(np.asarray(image.convert("RGB")).tobytes()).hexdigest()
+        if self._scores and next(iter(self._scores))[0] != image_name:
+            self._scores = {}  # the sweep runs image by image
+        key = (image_name, digest)
+        if key not in self._scores:
+            features = suite.fid_features([image])
+            self._scores[key] = (suite.per_image(reference, image, caption), features)
+        metrics, features = self._scores[key]
+        return dict(metrics), features
 
     def close(self) -> None:
         if self._decoder is not None:
@@ -262,17 +324,25 @@ class BaselineRunner:
         if cap == 0 and file_cfg.fec != "none" and file_cfg.mcs.strip().lower() == "auto":
             fits, meets = file_fits(file_cfg, budget, robust=True), False
             cap = max_file_bytes(fits, budget)
+        return self.fit_capped(image_name, reference, variant, fits, cap), meets
+
+    def fit_capped(self, image_name: str, reference: Any, variant: BaselineVariant, fits: Any, cap: int) -> Fitted:
+        """The best file of at most `cap` bytes that `fits` accepts (cached per image and cap)."""
         for _ in range(8):  # bounded: a cap the predicate disagrees with is lowered and refitted
             key = (image_name, variant.codec, cap)
             if key not in self._fits:
                 if len(self._fits) > 1024:  # bounded: the sweep runs image by image
                     self._fits = {k: v for k, v in self._fits.items() if k[0] == image_name}
-                self._fits[key] = fit_to_budget(reference, variant.codec, _at_most(cap))
+                path, cached = self._disk_fit(key, reference)
+                if cached is None:
+                    cached = fit_to_budget(reference, variant.codec, _at_most(cap))
+                    self._save_fit(path, cached)
+                self._fits[key] = cached
             fitted = self._fits[key]
             if fitted.data is None or fits(len(fitted.data)):
-                return fitted, meets
+                return fitted
             cap = len(fitted.data) - 1
-        return Fitted(None, None, None, 0), meets
+        return Fitted(None, None, None, 0)
 
     def run_cell(
         self,
@@ -286,11 +356,13 @@ class BaselineRunner:
         seed: int,
     ) -> tuple[dict[str, Any], Any]:
         """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
+        from semcom.eval.scenario import design_snr_db
         from semcom.link.types import MODULATIONS, ChannelConfig
         from semcom.phy.snr import snr_db_pair
 
+        design_db = design_snr_db(sweep_cfg, cell.snr_db)  # what the transmitter plans for
         common = {
-            "snr_db": cell.snr_db,
+            "snr_db": design_db,
             "snr_convention": sweep_cfg.snr_convention,
             "modulation": sweep_cfg.modulation,
             "model": sweep_cfg.channel,
@@ -299,11 +371,14 @@ class BaselineRunner:
             "latent_policy": "always",
         }
         budget = budget_symbols(variant, ChannelConfig(**common, fec=sweep_cfg.fec), caption_bytes, latent_values)
+        esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
+        if variant.link == "shannon":
+            design_esn0 = snr_db_pair(design_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])[0]
+            return self._run_shannon(variant, image_name, reference, sweep_cfg, budget, design_esn0, esn0_db, ebn0_db)
         file_cfg = ChannelConfig(**common, fec=link_fec(variant, sweep_cfg.fec), seed=seed)
         t0 = time.perf_counter()
         fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
         fit_seconds = time.perf_counter() - t0
-        esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
         row: dict[str, Any] = {
             "budget_symbols": budget,
             "link_fec": file_cfg.fec,
@@ -332,6 +407,8 @@ class BaselineRunner:
         data = fitted.data
         bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
         rng = np.random.default_rng(seed)
+        if design_db != cell.snr_db:  # planned for another SNR: the design's MCS, over the actual channel
+            file_cfg = _actual_channel(file_cfg, cell.snr_db, budget, len(data))
         if file_cfg.fec == "none":
             from semcom.link.transmission import transmit_bits
 
@@ -369,6 +446,89 @@ class BaselineRunner:
         row["outage"] = False
         return row, image
 
+    def _run_shannon(
+        self,
+        variant: BaselineVariant,
+        image_name: str,
+        reference: Any,
+        sweep_cfg: Any,
+        budget: int,
+        design_esn0_db: float,
+        esn0_db: float,
+        ebn0_db: float,
+    ) -> tuple[dict[str, Any], Any]:
+        """The `shannon` link: the file sized to budget x C(design) bits, received iff it fits
+        budget x C(actual) (`semcom.eval.capacity`); no bit is simulated."""
+        from semcom.eval.capacity import capacity
+
+        c_design = float(capacity(sweep_cfg.channel, design_esn0_db))
+        c_actual = float(capacity(sweep_cfg.channel, esn0_db))
+        cap = int(math.floor(budget * c_design / 8.0 + 1e-9))
+        t0 = time.perf_counter()
+        fitted = self.fit_capped(image_name, reference, variant, lambda n: n <= cap, cap) if cap > 0 else None
+        row: dict[str, Any] = {
+            "budget_symbols": budget,
+            "link_fec": "shannon",
+            "file_bytes": 0,
+            "quality": None,
+            "scale": None,
+            "clean_ssim": math.nan,
+            "mcs": "",
+            "mcs_meets_target": None,
+            "latent_bits": 0,
+            "latent_bit_errors": 0,
+            "latent_ber": math.nan,
+            "segments": 0,
+            "segments_failed": 0,
+            "channel_symbols": 0,
+            "esn0_db": esn0_db,
+            "ebn0_db": ebn0_db,
+            "capacity_design": c_design,
+            "capacity_actual": c_actual,
+            "outage": True,
+            "outage_reason": "",
+            "fit_seconds": time.perf_counter() - t0,
+        }
+        size = reference.size
+        if fitted is None or fitted.data is None:
+            row["outage_reason"] = f"budget: no {variant.codec} file fits {budget} symbols x {c_design:.3g} bit"
+            return row, fallback_image(size)
+        n_bits = 8 * len(fitted.data)
+        row.update(
+            {
+                "file_bytes": len(fitted.data),
+                "quality": fitted.quality,
+                "scale": fitted.scale,
+                "clean_ssim": fitted.clean_ssim,
+                "latent_bits": n_bits,
+                "channel_symbols": budget,
+            }
+        )
+        if n_bits > budget * c_actual:
+            row["outage_reason"] = (
+                f"capacity: {n_bits / budget:.4g} bit/symbol exceeds the channel's {c_actual:.4g} at {esn0_db:g} dB Es/N0"
+            )
+            row["latent_ber"] = math.nan
+            return row, fallback_image(size)
+        row.update({"outage": False, "latent_ber": 0.0})
+        image, reason = decode_file(fitted.data, variant.codec, size)
+        if image is None:  # cannot happen for a file the sender decoded itself; never silently
+            raise RuntimeError(f"{variant.spec}: the sender's own file does not decode: {reason}")
+        return row, image
+
+
+def _actual_channel(design_cfg: Any, actual_snr_db: float, budget: int, n_bytes: int) -> Any:
+    """The link config that sends what was planned at `design_cfg`'s SNR over a channel at
+    `actual_snr_db`: on the coded link with AMC, the MCS chosen at the design SNR, fixed."""
+    from dataclasses import replace
+
+    if design_cfg.fec == "none":
+        return replace(design_cfg, snr_db=actual_snr_db)
+    from semcom.fec.link import select_mcs
+
+    mcs = select_mcs(design_cfg, "caption", 8 * n_bytes, budget)
+    return replace(design_cfg, snr_db=actual_snr_db, mcs=mcs.name)
+
 
 def unsupported_reason(variant_spec: str) -> str | None:
     """Why this machine cannot run the baseline (its codec missing from Pillow), or None."""
@@ -381,11 +541,19 @@ def sweep_row(
 ) -> dict[str, Any]:
     """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
+    from semcom.eval.scenario import row_fields
     from semcom.eval.store import derive_seed
+    from semcom.eval.sweep import reference_symbols
     from semcom.payload.caption import encode_caption
 
     cfg = sweep.config
     variant = BaselineVariant.parse(cell.variant)
+    if runner.fit_cache is None:
+        from pathlib import Path
+
+        from semcom.config import get
+
+        runner.fit_cache = Path(str(get("SEMCOM_EVAL_FIT_CACHE") or "") or sweep.store.root / "cache" / "fits")
     t0 = time.perf_counter()
     fields, image = runner.run_cell(
         cell,
@@ -398,8 +566,7 @@ def sweep_row(
         derive_seed(cfg.seed, item.name, cell.key, "channel"),
     )
     seconds = time.perf_counter() - t0
-    metrics = sweep.suite.per_image(reference, image, caption)
-    features = sweep.suite.fid_features([image])
+    metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)
     if features is not None:
         path = sweep.store.feature_path(item.name, cell.key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -428,6 +595,8 @@ def sweep_row(
         "values_sanitised": 0,
         **fields,
         "seconds": seconds,
+        **row_fields(cfg, cell.snr_db),
+        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
     }
 
 

@@ -10,6 +10,9 @@ written `ENCODING[:OPTION...]`:
     mmse      receiver: MMSE dequantisation given the channel's bit error rates (uniform encodings)
     smmse     receiver: mmse with a spatial prior from the 8 neighbours (uniform encodings)
     authors   receiver: the authors' rule (NaN/inf/|x|>10/|x|<0.01 -> fresh N(0,1)), float only
+    size=N    sender: the image is encoded at N x N (a multiple of 64) instead of the sweep's --size,
+              so the latent has (N / size)^2 of the values: a smaller airtime budget. The receiver
+              decodes at N and the image is upsampled (Lanczos) to the reference size for scoring
 
 Receiver options combine as `mmse` or `smmse`, then `nb`; `authors` stands alone.
 e.g. `float64` (the paper's format, this receiver's default sanitiser), `float64:authors` (the
@@ -44,6 +47,7 @@ class LatentVariant:
     per_channel: bool = False
     percentile: float = 100.0
     repair: str = ""  # receiver options joined by "+" in canonical order, e.g. "mmse+nb"; "" = receiver default
+    size: int | None = None  # sender: encode at size x size instead of the sweep's --size
 
     @property
     def spec(self) -> str:
@@ -55,6 +59,8 @@ class LatentVariant:
             parts.append(f"p{self.percentile:g}")
         if self.repair:
             parts += self.repair.split("+")
+        if self.size is not None:
+            parts.append(f"size={self.size}")
         return ":".join(parts)
 
     @classmethod
@@ -64,9 +70,15 @@ class LatentVariant:
 
         parts = [p.strip() for p in str(text).strip().split(":")]
         enc = get_encoding(parts[0])
-        per_channel, percentile, options = _parse_options(text, parts[1:])
+        size = None
+        for option in [p for p in parts[1:] if p.startswith("size=")]:
+            value = option.partition("=")[2]
+            if not value.isdigit() or int(value) < 64 or int(value) % 64:
+                raise ValueError(f"{text!r}: size must be a multiple of 64, >= 64, got {value!r}")
+            size = int(value)
+        per_channel, percentile, options = _parse_options(text, [p for p in parts[1:] if not p.startswith("size=")])
         _check_applicable(text, enc, per_channel, percentile, options)
-        return cls(enc.name, per_channel, percentile, _canonical_repair(options))
+        return cls(enc.name, per_channel, percentile, _canonical_repair(options), size)
 
 
 def _parse_options(text: str, options: list[str]) -> tuple[bool, float, set[str]]:
@@ -83,7 +95,9 @@ def _parse_options(text: str, options: list[str]) -> tuple[bool, float, set[str]
         elif option in RECEIVER_OPTIONS:
             receiver.add(option)
         else:
-            raise ValueError(f"{text!r}: unknown option {option!r}; options: pc, pNN.N, {', '.join(RECEIVER_OPTIONS)}")
+            raise ValueError(
+                f"{text!r}: unknown option {option!r}; options: pc, pNN.N, size=N, {', '.join(RECEIVER_OPTIONS)}"
+            )
     return per_channel, percentile, receiver
 
 

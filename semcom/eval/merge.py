@@ -29,7 +29,7 @@ from semcom.eval.store import RunStore, from_json_number
 
 PATH_FIELDS = ("data", "captions")  # where the files were on the machine that ran the part
 GRID_FIELDS = ("snr_db", "modes", "encodings", "steps")
-COMPARED_METRICS = ("ssim", "psnr", "lpips", "clip_caption", "clip_image")
+COMPARED_METRICS = ("ssim", "psnr", "ms_ssim", "lpips", "clip_caption", "clip_image")
 COPIED_FOLDERS = ("cache/latents", "samples", "features")
 
 

@@ -22,12 +22,13 @@ from semcom.eval.store import RunStore
 METRIC_TITLES = {
     "ssim": "SSIM (higher is better)",
     "psnr": "PSNR in dB (higher is better)",
+    "ms_ssim": "MS-SSIM (higher is better)",
     "lpips": "LPIPS, AlexNet (lower is better)",
     "clip_caption": "CLIP score against the sent caption (higher is better)",
     "clip_image": "CLIP score against the original image (higher is better)",
     "fid": "FID over the cell's images (lower is better)",
 }
-DIGITS = {"ssim": 4, "psnr": 2, "lpips": 4, "clip_caption": 2, "clip_image": 2, "fid": 2}
+DIGITS = {"ssim": 4, "psnr": 2, "ms_ssim": 4, "lpips": 4, "clip_caption": 2, "clip_image": 2, "fid": 2}
 
 
 def table1_markdown(rows: Sequence[Any]) -> str:
@@ -270,7 +271,7 @@ SETTINGS_SHOWN = (
     "steps",
     "snr_db",
 )
-RESULT_METRICS = ("ssim", "psnr", "lpips", "clip_caption", "clip_image", "fid")
+RESULT_METRICS = ("ssim", "psnr", "ms_ssim", "lpips", "clip_caption", "clip_image", "fid")
 
 
 def render_report(root: Path, command: str | None = None) -> Path:
@@ -412,7 +413,7 @@ def _paired_section(per_image: list[dict[str, Any]], table: list[dict[str, Any]]
         return []
     reference = latent_variants[0]
     lines = [f"### Paired differences against latent {reference} (same images, same SNR)", ""]
-    for metric in ("ssim", "psnr"):
+    for metric in ("ssim", "psnr", "ms_ssim"):
         lines += [f"{METRIC_TITLES[metric]}:", "", paired_markdown(per_image, metric, reference, latent_variants), ""]
     lines += [
         f"Images in which the variant's SSIM is higher than {reference}'s:",

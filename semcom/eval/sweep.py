@@ -61,6 +61,9 @@ CONDITIONAL_IDENTITY_FIELDS = (
     "fading_block_length",
     "adaptive_strength",
     "preset",
+    "design_snr_db",
+    "design_offset_db",
+    "broadcast",
 )  # in the identity only where they apply
 
 
@@ -94,6 +97,10 @@ class SweepConfig:
     grid_images: int = 3
     device: str | None = None
     shard: tuple[int, int] | None = None  # (index, count): this process runs images index, index+count, ...
+    # the transmitter's plan against the channel (semcom.eval.scenario; identity only when set)
+    design_snr_db: float | None = None
+    design_offset_db: float | None = None
+    broadcast: bool = False
     command: str = ""  # the command line, recorded in config.json for the report
 
     def __post_init__(self) -> None:
@@ -126,6 +133,9 @@ class SweepConfig:
 
         check_convention(self.snr_convention, self.variants)
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
+        from semcom.eval import scenario
+
+        scenario.validate(self, self.cells)
 
     def identity(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in IDENTITY_FIELDS}
@@ -137,6 +147,9 @@ class SweepConfig:
             values["adaptive_strength"] = True
         if self.preset is not None:
             values["preset"] = self.preset
+        from semcom.eval import scenario
+
+        values.update(scenario.identity(self))  # design SNR / broadcast: only when set
         return values
 
     def to_json(self) -> dict[str, Any]:
@@ -289,13 +302,16 @@ class Sweep:
         self.store.captions_path.write_text(json.dumps(self._captions, indent=1, sort_keys=True))
         return caption
 
-    def latent_of(self, item: ImageItem, image: Any) -> np.ndarray:
-        """The image's float32 latent, encoded once and cached in RUN_DIR/cache/latents."""
+    def latent_of(self, item: ImageItem, image: Any, size: int | None = None) -> np.ndarray:
+        """The image's float32 latent, encoded once and cached in RUN_DIR/cache/latents (a variant's
+        `size=N`: encoded at N x N, cached beside it)."""
         path = self.store.latent_path(item.name)
+        if size is not None and size != self.config.size:
+            path = path.with_name(f"{path.stem}.size{size}.npy")
         if path.is_file():
             return np.load(path)
         latent = self.pipeline.sender.encode_latent_tensor(
-            image, sample_posterior=True, seed=self._sender_seed(item.name), size=self.config.size
+            image, sample_posterior=True, seed=self._sender_seed(item.name), size=size or self.config.size
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp.npy")
@@ -304,7 +320,8 @@ class Sweep:
         return latent
 
     def _packet(self, latent: np.ndarray, variant: LatentVariant, caption: str, image: Any):
-        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, self.config.size)
+        size = variant.size or self.config.size
+        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, size)
 
     # ------------------------------------------------------------------ one cell
     def _reconstruct(
@@ -456,6 +473,8 @@ class Sweep:
             "seeds": seeds.as_dict(),
             "preset_used": getattr(result, "preset_used", ""),
             "guidance_used": getattr(result, "guidance_used", math.nan),
+            **scenario_fields(cfg, cell.snr_db),
+            "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
 
     def _is_grid_image(self, item: ImageItem) -> bool:
@@ -522,6 +541,7 @@ class Sweep:
             _save_png(self.store.sample_path(item.name, None), reference)
         needs_latent = any(c.mode != "text" for c in pending)
         latent = self.latent_of(item, image) if needs_latent else np.zeros(0, np.float32)  # unused without latent cells
+        self._reference_symbols = reference_symbols(latent.size, cfg.modulation) if latent.size else math.nan
         packets: dict[str, Any] = {}
         for cell in pending:
             if cell.mode == "analog":  # analog transmission: semcom.eval.analog
@@ -544,11 +564,27 @@ class Sweep:
                 if cell.mode == "text":
                     packets[cell.variant] = _text_packet(self, caption, image)
                 else:
-                    packets[cell.variant] = self._packet(latent, LatentVariant.parse(cell.variant), caption, image)
+                    variant = LatentVariant.parse(cell.variant)
+                    own = latent if variant.size in (None, cfg.size) else self.latent_of(item, image, variant.size)
+                    packets[cell.variant] = self._packet(own, variant, caption, image)
             bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
             self.store.append(self._run_cell(cell, item, caption, packets, reference))
             summary.computed += 1
             bar.update(1)
+
+
+def reference_symbols(latent_values: int, modulation: str) -> int:
+    """The int8 latent's uncoded channel symbols (its bits / the modulation's bits per symbol, caption
+    not counted): the airtime unit of the regime map (`semcom.eval.regime`), recorded in every row."""
+    from semcom.link.types import MODULATIONS
+
+    return -(-8 * int(latent_values) // MODULATIONS[modulation])
+
+
+def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
+    from semcom.eval.scenario import row_fields
+
+    return row_fields(cfg, snr_db)
 
 
 def latent_packet(

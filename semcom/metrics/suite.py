@@ -2,7 +2,8 @@
 
 `MetricSuite.load` tries to build LPIPS, CLIP and the FID feature extractor; whichever cannot be
 built (library not installed, weights not cached) is recorded in `unavailable` with its reason
-and yields NaN from then on. SSIM and PSNR need only scikit-image and are always available.
+and yields NaN from then on. SSIM and PSNR need only scikit-image, MS-SSIM only torch
+(`semcom.metrics.msssim`): all three are always available.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from semcom.metrics.clipscore import DEFAULT_CLIP_MODEL, ClipScorer
 from semcom.metrics.fid import FeatureExtractor, inception_extractor
 from semcom.metrics.images import ImageLike
 from semcom.metrics.lpips import Lpips, LpipsNetwork
+from semcom.metrics.msssim import ms_ssim
 from semcom.metrics.psnr import psnr
 from semcom.metrics.ssim import ssim
 
-PER_IMAGE_METRICS = ("ssim", "psnr", "lpips", "clip_caption", "clip_image")
+PER_IMAGE_METRICS = ("ssim", "psnr", "ms_ssim", "lpips", "clip_caption", "clip_image")
 SET_METRICS = ("fid",)
 ALL_METRICS = PER_IMAGE_METRICS + SET_METRICS
 OPTIONAL = ("lpips", "clip", "fid")  # what --metrics can switch off; "clip" covers both CLIP scores
@@ -83,7 +85,11 @@ class MetricSuite:
 
         `clip_caption` is NaN too when there is no caption (a latent-only profile sends none).
         """
-        out = {"ssim": ssim(original, reconstruction), "psnr": psnr(original, reconstruction)}
+        out = {
+            "ssim": ssim(original, reconstruction),
+            "psnr": psnr(original, reconstruction),
+            "ms_ssim": ms_ssim(original, reconstruction),
+        }
         out["lpips"] = float(self.lpips([original], [reconstruction])[0]) if self.lpips else math.nan
         if self.clip:
             out["clip_image"] = float(self.clip.image_score([reconstruction], [original])[0])
