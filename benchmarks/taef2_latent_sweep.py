@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.dataset import load_dataset, load_image
     from semcom.eval.grid import Cell, parse_variants
     from semcom.eval.store import derive_seed
-    from semcom.eval.sweep import Sweep, SweepConfig, latent_packet
+    from semcom.eval.sweep import Sweep, latent_packet
+    from semcom.eval.sweep_config import SweepConfig
     from semcom.link.repair import position_ber, repaired_latent
     from semcom.link.transmission import transmit_packet
     from semcom.link.types import ChannelConfig

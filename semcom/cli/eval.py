@@ -187,7 +187,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from semcom.eval.dataset import captions_file
-    from semcom.eval.sweep import Sweep, SweepConfig
+    from semcom.eval.sweep import Sweep
+    from semcom.eval.sweep_config import SweepConfig
 
     if not args.data or not args.out:
         print("semcom eval: --data and --out are required (or use `semcom eval report RUN_DIR`)", file=sys.stderr)

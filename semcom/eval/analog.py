@@ -124,7 +124,7 @@ class AnalogRunner:
     ) -> tuple[dict[str, Any], np.ndarray | None]:
         """One (image, analog cell): the row's fields (no metrics) and the estimated source (None:
         outage)."""
-        from semcom.eval.baselines import field_symbols, latent_bytes_of, packet_symbols
+        from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
         from semcom.fec.link import transmit_field_coded
         from semcom.link.types import MODULATIONS, ChannelConfig
         from semcom.phy.analog import analog_channel

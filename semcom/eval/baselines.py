@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from semcom.eval.airtime import file_fits, latent_bytes_of, max_file_bytes, packet_symbols
 from semcom.eval.codecs import (
     CODECS,
     Fitted,
@@ -143,36 +144,6 @@ def link_fec(variant: BaselineVariant, sweep_fec: str) -> str:
     return {"ldpc": "ldpc", "uncoded": "none", "shannon": "shannon"}.get(variant.link, sweep_fec)
 
 
-# ---------------------------------------------------------------------------------------- airtime
-def field_symbols(n_bits: int, cfg: Any, field: str, airtime_budget: int | None = None) -> tuple[int, str]:
-    """(channel symbols, MCS name or "") for a field of `n_bits` on the link `cfg` (ChannelConfig),
-    as `semcom.link.transmission` / `semcom.fec.link.transmit_field_coded` would spend them."""
-    from semcom.link.types import MODULATIONS
-
-    if n_bits <= 0:
-        return 0, ""
-    if cfg.fec == "none":
-        return -(-n_bits // MODULATIONS[cfg.modulation]), ""
-    from semcom.fec import segmentation
-    from semcom.fec.link import select_mcs
-
-    mcs = select_mcs(cfg, field, n_bits, airtime_budget)
-    plan = segmentation.plan(n_bits)
-    return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol), mcs.name
-
-
-def packet_symbols(caption_bytes: int, latent_bytes: int, cfg: Any) -> int:
-    """Channel symbols of a semantic packet (caption + latent, latent always sent) on `cfg`: what
-    the sweep's latent cell reports as `channel_symbols`."""
-    return field_symbols(8 * caption_bytes, cfg, "caption")[0] + field_symbols(8 * latent_bytes, cfg, "latent")[0]
-
-
-def latent_bytes_of(latent_values: int, encoding: str) -> int:
-    from semcom.payload.latent import get_encoding
-
-    return -(-latent_values * get_encoding(encoding).bits // 8)
-
-
 def budget_symbols(variant: BaselineVariant, cfg: Any, caption_bytes: int, latent_values: int) -> int:
     """The cell's budget in channel symbols (see the module docstring); `cfg` the sweep's link."""
     from semcom.link.types import MODULATIONS
@@ -183,49 +154,6 @@ def budget_symbols(variant: BaselineVariant, cfg: Any, caption_bytes: int, laten
         int8_symbols = -(-8 * latent_bytes_of(latent_values, "int8") // MODULATIONS[cfg.modulation])
         return max(1, math.floor(int8_symbols * variant.frac))
     return packet_symbols(caption_bytes, latent_bytes_of(latent_values, variant.budget), cfg)
-
-
-def file_fits(cfg: Any, budget: int, robust: bool = False):
-    """Predicate on a file's byte count: does it fit `budget` symbols on the file's link `cfg`?
-    Coded with --mcs auto: an MCS meeting the target within the budget exists (`robust`: the most
-    robust MCS fits it)."""
-    from semcom.link.types import MODULATIONS
-
-    if cfg.fec == "none":
-        k = MODULATIONS[cfg.modulation]
-        return lambda n: -(-8 * n // k) <= budget
-    from semcom.fec import amc, segmentation
-    from semcom.fec.link import channel_esn0_db
-    from semcom.fec.mcs import get as get_mcs
-
-    def symbols_with(mcs: Any, n_bits: int) -> int:
-        plan = segmentation.plan(n_bits)
-        return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol)
-
-    if cfg.mcs.strip().lower() != "auto":
-        mcs = get_mcs(cfg.mcs)
-        return lambda n: n > 0 and symbols_with(mcs, 8 * n) <= budget
-    if robust:
-        return lambda n: n > 0 and symbols_with(amc.MOST_ROBUST, 8 * n) <= budget
-    esn0 = channel_esn0_db(cfg)
-    return lambda n: (
-        n > 0 and amc.choose(esn0, "caption", 8 * n, budget, channel=amc.field_channel(cfg, 8 * n)) is not None
-    )
-
-
-def max_file_bytes(fits: Any, budget: int) -> int:
-    """The largest byte count `fits` accepts (0: none), by bisection (a file's airtime grows with its
-    size): no file is compressed to find it. No link carries more than 8 bits per symbol."""
-    lo, hi = 0, max(1, int(budget))  # fits(lo) holds (0 bytes "fit"), hi bytes would need >= 8 bits/symbol
-    if fits(hi):
-        return hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 # ---------------------------------------------------------------------------------------- one cell

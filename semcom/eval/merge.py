@@ -62,7 +62,7 @@ class MergeSummary:
 
 
 def _identity_of(config: dict[str, Any]) -> dict[str, Any]:
-    from semcom.eval.sweep import CONDITIONAL_IDENTITY_FIELDS, IDENTITY_FIELDS
+    from semcom.eval.sweep_config import CONDITIONAL_IDENTITY_FIELDS, IDENTITY_FIELDS
 
     fields = (*IDENTITY_FIELDS, *CONDITIONAL_IDENTITY_FIELDS, *GRID_FIELDS)
     return {k: config.get(k) for k in fields if k not in PATH_FIELDS}

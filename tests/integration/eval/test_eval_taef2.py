@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from semcom.eval.aggregate import aggregate_run
-from semcom.eval.sweep import Sweep, SweepConfig
+from semcom.eval.sweep import Sweep
+from semcom.eval.sweep_config import SweepConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 

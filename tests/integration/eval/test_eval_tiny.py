@@ -14,7 +14,8 @@ from PIL import Image
 
 from semcom.cli import main
 from semcom.eval.aggregate import aggregate_run
-from semcom.eval.sweep import Sweep, SweepConfig
+from semcom.eval.sweep import Sweep
+from semcom.eval.sweep_config import SweepConfig
 
 
 @pytest.fixture(scope="module", autouse=True)

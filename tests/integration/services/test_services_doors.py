@@ -68,7 +68,8 @@ def offline(tmp_path_factory):
 
 
 def _sweep_rows(photo_root, out, combo) -> list[dict]:
-    from semcom.eval.sweep import Sweep, SweepConfig
+    from semcom.eval.sweep import Sweep
+    from semcom.eval.sweep_config import SweepConfig
 
     convention, fec, channel, adaptive = combo
     cfg = SweepConfig(

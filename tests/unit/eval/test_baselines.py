@@ -13,13 +13,8 @@ import pytest
 from PIL import Image
 
 from semcom.eval import codecs
-from semcom.eval.baselines import (
-    BaselineRunner,
-    BaselineVariant,
-    budget_symbols,
-    file_fits,
-    packet_symbols,
-)
+from semcom.eval.airtime import file_fits, packet_symbols
+from semcom.eval.baselines import BaselineRunner, BaselineVariant, budget_symbols
 from semcom.eval.grid import Cell, LatentVariant, build_grid, parse_variants
 from semcom.link.types import ChannelConfig
 

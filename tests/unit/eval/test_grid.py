@@ -66,7 +66,7 @@ def test_grid_rejects_bad_input():
 
 def test_fading_block_length_is_part_of_a_rayleigh_sweeps_identity_only(tmp_path):
     from semcom.eval.merge import _identity_of
-    from semcom.eval.sweep import SweepConfig
+    from semcom.eval.sweep_config import SweepConfig
 
     def cfg(**kw):
         return SweepConfig(data=tmp_path, out=tmp_path / "run", modes=("latent",), steps=(0,), **kw)
