@@ -261,15 +261,7 @@ def sweep_row(
             image = image.resize(reference.size, Image.Resampling.BICUBIC)
     seconds = time.perf_counter() - t0
     metrics = sweep.suite.per_image(reference, image, caption)
-    features = sweep.suite.fid_features([image])
-    if features is not None:
-        path = sweep.store.feature_path(item.name, cell.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, np.asarray(features[0], dtype=np.float32))
-    if item.name in sweep._grid_names:
-        path = sweep.store.sample_path(item.name, cell.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
+    sweep.keep_outputs(item, cell.key, image, sweep.suite.fid_features([image]))
     return {
         "image": item.name,
         "cell": cell.key,

@@ -495,14 +495,7 @@ def sweep_row(
     )
     seconds = time.perf_counter() - t0
     metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)
-    if features is not None:
-        path = sweep.store.feature_path(item.name, cell.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, np.asarray(features[0], dtype=np.float32))
-    if item.name in sweep._grid_names:
-        path = sweep.store.sample_path(item.name, cell.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
+    sweep.keep_outputs(item, cell.key, image, features)
     return {
         "image": item.name,
         "cell": cell.key,

@@ -275,11 +275,7 @@ class Sweep:
 
             recon = recon.resize(reference.size, Image.Resampling.LANCZOS)
         metrics = self.suite.per_image(reference, recon, caption)
-        features = self.suite.fid_features([recon])
-        if features is not None:
-            _save_npy(self.store.feature_path(item.name, cell.key), features[0])
-        if self._is_grid_image(item):
-            _save_png(self.store.sample_path(item.name, cell.key), recon)
+        self.keep_outputs(item, cell.key, recon, self.suite.fid_features([recon]))
         latent_bits = report.latent.info_bits
         return {
             "image": item.name,
@@ -312,6 +308,14 @@ class Sweep:
             **scenario_fields(cfg, cell.snr_db),
             "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
+
+    def keep_outputs(self, item: ImageItem, cell_key: str, image: Any, features: Any) -> None:
+        """A cell's FID features (when the suite computes them) and, for the grid's images, its
+        reconstruction as a PNG (for the report's image grid): the same for every kind of cell."""
+        if features is not None:
+            _save_npy(self.store.feature_path(item.name, cell_key), features[0])
+        if self._is_grid_image(item):
+            _save_png(self.store.sample_path(item.name, cell_key), image)
 
     def _is_grid_image(self, item: ImageItem) -> bool:
         return item.name in self._grid_names
