@@ -143,8 +143,8 @@ class Cell:
             return "text only"
         if self.mode == "latent":
             return f"latent {self.variant}"
-        if self.mode == "baseline":
-            return f"baseline {self.variant}"
+        if self.mode in ("baseline", "analog"):
+            return f"{self.mode} {self.variant}"
         return f"text+latent {self.variant} k={self.steps}"
 
 
@@ -163,14 +163,20 @@ def parse_modes(modes: list[str] | str) -> tuple[str, ...]:
 
 
 def parse_variants(encodings: list[str] | str) -> tuple:
-    """Latent variants (and classical baselines, `semcom.eval.baselines`: jpeg, webp, avif) from a
-    list or a comma list (duplicates dropped)."""
+    """Latent variants (and classical baselines, `semcom.eval.baselines`: jpeg, webp, avif; analog
+    variants, `semcom.eval.analog`: analog, softcast) from a list or a comma list (duplicates dropped)."""
+    from semcom.analog.spec import AnalogSpec, is_analog
     from semcom.eval.baselines import BaselineVariant, is_baseline
 
     items = encodings.split(",") if isinstance(encodings, str) else [e for part in encodings for e in part.split(",")]
     out: list = []
     for text in (e.strip() for e in items if e.strip()):
-        variant = BaselineVariant.parse(text) if is_baseline(text) else LatentVariant.parse(text)
+        if is_analog(text):
+            variant: object = AnalogSpec.parse(text)
+        elif is_baseline(text):
+            variant = BaselineVariant.parse(text)
+        else:
+            variant = LatentVariant.parse(text)
         if variant not in out:
             out.append(variant)
     if not out:
@@ -191,11 +197,14 @@ def build_grid(
     for k in steps:
         if not 0 <= k <= schedule:
             raise ValueError(f"steps k must be in [0, {schedule}] (the schedule length), got {k}")
+    from semcom.analog.spec import AnalogSpec
+    from semcom.eval.analog import MODE as ANALOG
     from semcom.eval.baselines import MODE as BASELINE
     from semcom.eval.baselines import BaselineVariant
 
     baselines = [v for v in variants if isinstance(v, BaselineVariant)]
-    variants = tuple(v for v in variants if not isinstance(v, BaselineVariant))
+    analogs = [v for v in variants if isinstance(v, AnalogSpec)]
+    variants = tuple(v for v in variants if not isinstance(v, (BaselineVariant, AnalogSpec)))
     cells: list[Cell] = []
     for mode in modes:
         if mode == "text":
@@ -207,4 +216,5 @@ def build_grid(
                 raise ValueError("mode text+latent needs at least one --steps value")
             cells += [Cell("text+latent", v.spec, float(s), int(k)) for v in variants for s in snrs_db for k in steps]
     cells += [Cell(BASELINE, v.spec, float(s), 0) for v in baselines for s in snrs_db]  # whatever the modes
+    cells += [Cell(ANALOG, v.spec, float(s), 0) for v in analogs for s in snrs_db]  # whatever the modes
     return list(dict.fromkeys(cells))

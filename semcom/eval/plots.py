@@ -45,8 +45,8 @@ def series_name(row: dict[str, Any]) -> str:
         return "text only"
     if row["mode"] == "latent":
         return f"latent {row['variant']}"
-    if row["mode"] == "baseline":
-        return f"baseline {row['variant']}"
+    if row["mode"] in ("baseline", "analog"):
+        return f"{row['mode']} {row['variant']}"
     return f"text+latent {row['variant']} (k={row['steps']})"
 
 

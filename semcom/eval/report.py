@@ -296,6 +296,10 @@ def render_report(root: Path, command: str | None = None) -> Path:
     lines += _paired_section(per_image, table)
     if any(r["mode"] == "baseline" for r in table):
         lines += [baselines_markdown(table), ""]
+    if any(r["mode"] == "analog" for r in table):  # analog transmission (semcom.eval.analog)
+        from semcom.eval.analog import report_markdown
+
+        lines += [report_markdown(per_image), ""]
     lines += ["### Latent bit error rate on the channel (mean over images)", "", _ber_markdown(table), ""]
     lines += _figures_section(root, figures)
     path = root / "report.md"
@@ -371,7 +375,9 @@ def _table1_section(
     shape = _run_latent_shape(store, images)
     if not shape or shape == (4, 64, 64):
         return lines
-    encodings = tuple(dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] != "baseline"))
+    encodings = tuple(
+        dict.fromkeys(r["encoding"] for r in table if r["encoding"] and r["mode"] not in ("baseline", "analog"))
+    )
     run_table = payload_table(latent_shape=shape, image_size=int(config.get("size", 512)), encodings=encodings)
     lines += [f"This run's latent ({'x'.join(map(str, shape))}):", "", table1_markdown(run_table), ""]
     return lines

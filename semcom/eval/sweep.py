@@ -129,6 +129,9 @@ class SweepConfig:
                 mcs=self.mcs,
             )
         self.variants = parse_variants(list(self.encodings))
+        from semcom.eval.analog import check_convention
+
+        check_convention(self.snr_convention, self.variants)
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
         from semcom.eval import scenario
 
@@ -206,6 +209,10 @@ def unsupported_reason(models: Any, cell: Cell) -> str | None:
         from semcom.eval.baselines import unsupported_reason as baseline_unsupported
 
         return baseline_unsupported(cell.variant)
+    if cell.mode == "analog":
+        from semcom.eval.analog import unsupported_reason as analog_unsupported
+
+        return analog_unsupported(models, cell.variant)
     if cell.mode == "latent" or (cell.mode == "text+latent" and cell.steps == 0):
         return None
     if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair not in ("", *RECEIVER_REPAIRS):
@@ -232,6 +239,7 @@ class Sweep:
         self._pipeline: Any = None
         self._captions: dict[str, str] | None = None
         self._baselines: Any = None  # semcom.eval.baselines.BaselineRunner, made on the first baseline cell
+        self._analog: Any = None  # semcom.eval.analog.AnalogRunner, made on the first analog cell
 
     # ------------------------------------------------------------------ lazy components
     @property
@@ -517,6 +525,8 @@ class Sweep:
             bar.close()
             if self._baselines is not None:
                 self._baselines.close()
+            if self._analog is not None:
+                self._analog.close()
         summary.seconds = time.perf_counter() - start
         return summary
 
@@ -534,6 +544,14 @@ class Sweep:
         self._reference_symbols = reference_symbols(latent.size, cfg.modulation) if latent.size else math.nan
         packets: dict[str, Any] = {}
         for cell in pending:
+            if cell.mode == "analog":  # analog transmission: semcom.eval.analog
+                from semcom.eval import analog
+
+                self._analog = self._analog or analog.AnalogRunner()
+                self.store.append(analog.sweep_row(self, self._analog, cell, item, caption, latent, reference))
+                summary.computed += 1
+                bar.update(1)
+                continue
             if cell.mode == "baseline":  # the classical link: semcom.eval.baselines
                 from semcom.eval import baselines
 

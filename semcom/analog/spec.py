@@ -1,0 +1,165 @@
+"""The analog variant's text form, `SCHEME[:OPTION...]`, in the grammar of the classical
+baselines (`semcom.eval.baselines`):
+
+    SCHEME      analog    the VAE latent, sent as analog values (SoftCast-style, `semcom.analog.codec`)
+                softcast  the image's own pixels (YCbCr, DCT chunks): the classical analog anchor
+    budget=ENC  the budget is the channel symbols of the ENC latent packet (caption + latent, ENC a
+                latent wire encoding: int8, float64, ...): equal airtime with it. The default
+                (`analog` = `analog:budget=int8`)
+    frac=P/Q    P/Q (or a decimal) of the int8 latent's uncoded symbols
+    sym=N       N channel symbols
+    stats=S     the receiver's chunk statistics: `fit` (fitted on photos, shipped with the codec:
+                no metadata), `image` (this image's, sent as protected digital metadata, counted
+                in the airtime) or `auto` (the default: `fit` where the package ships statistics
+                for the source's shape, else `image`)
+    est=E       the receiver's estimate: `lmmse` (the default: the linear MMSE estimate) or `matched`
+                (the LMMSE estimate rescaled to the prior's variance per value, x̂ = μ + (x̂_lmmse - μ)/√w
+                with w the LMMSE weight: no shrinkage toward the mean, which the VAE decoder renders
+                as a washed-out image; the zero-perception-loss point of the perception-distortion
+                trade-off for Gaussian sources)
+    scale=N     analog only: the latent of the image downscaled N times (N = 1, 2, 4): fewer values,
+                each with more of the budget; the receiver upsamples the decoded image (bicubic).
+                The VAE at a lower resolution acts as a stronger transform at small budgets.
+                Default 1
+
+Every symbol of the budget counts: analog values, metadata and caption.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+SCHEMES = ("analog", "softcast")
+SCALES = (1, 2, 4)
+STATS_MODES = ("auto", "fit", "image")
+ESTIMATORS = ("lmmse", "matched")
+DEFAULT_BUDGET = "int8"
+_FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
+_OPTIONS = "budget=ENCODING, frac=P/Q, sym=N, stats=auto|fit|image, est=lmmse|matched, scale=1|2|4"
+
+
+def is_analog(text: str) -> bool:
+    """Whether an --encodings item names an analog variant (its first field is a scheme)."""
+    return str(text).strip().split(":")[0].strip().lower() in SCHEMES
+
+
+@dataclass(frozen=True)
+class AnalogSpec:
+    """An analog scheme, its channel-symbol budget rule and its receiver statistics."""
+
+    scheme: str = "analog"
+    budget: str = DEFAULT_BUDGET  # latent encoding whose packet's symbols are the budget ("" with frac/sym)
+    frac: Fraction | None = None  # of the int8 latent's uncoded symbols
+    sym: int | None = None  # fixed budget
+    stats: str = "auto"
+    est: str = "lmmse"  # the receiver's estimate
+    scale: int = 1  # analog: the latent of the image downscaled this many times
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"unknown analog scheme {self.scheme!r}; choose from {', '.join(SCHEMES)}")
+        if self.stats not in STATS_MODES:
+            raise ValueError(f"stats must be one of {', '.join(STATS_MODES)}, got {self.stats!r}")
+        if self.est not in ESTIMATORS:
+            raise ValueError(f"est must be one of {', '.join(ESTIMATORS)}, got {self.est!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {self.scale}")
+        if self.scale != 1 and self.scheme != "analog":
+            raise ValueError(f"scale= applies to the analog latent only, not {self.scheme}")
+
+    @property
+    def encoding(self) -> str:  # the name in the rows' `encoding` column
+        return self.scheme
+
+    @property
+    def spec(self) -> str:
+        """Canonical text form (options in a fixed order): the name used in every output."""
+        parts = [self.scheme]
+        if self.frac is not None:
+            f = self.frac
+            parts.append(f"frac={f.numerator}/{f.denominator}" if f.denominator != 1 else f"frac={f.numerator}")
+        elif self.sym is not None:
+            parts.append(f"sym={self.sym}")
+        elif self.budget != DEFAULT_BUDGET:
+            parts.append(f"budget={self.budget}")
+        if self.stats != "auto":
+            parts.append(f"stats={self.stats}")
+        if self.est != "lmmse":
+            parts.append(f"est={self.est}")
+        if self.scale != 1:
+            parts.append(f"scale={self.scale}")
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> AnalogSpec:
+        """Parse `SCHEME[:OPTION...]`; ValueError naming the bad part and the valid choices."""
+        if isinstance(text, AnalogSpec):
+            return text
+        parts = [p.strip() for p in str(text).strip().split(":")]
+        scheme = parts[0].lower()
+        if scheme not in SCHEMES:
+            raise ValueError(f"{text!r}: unknown analog scheme {parts[0]!r}; choose from {', '.join(SCHEMES)}")
+        budget, frac, sym, stats, est, scale, rules = DEFAULT_BUDGET, None, None, "auto", "lmmse", 1, 0
+        seen: set[str] = set()
+        for option in parts[1:]:
+            key, sep, value = option.partition("=")
+            if not sep or key not in ("budget", "frac", "sym", "stats", "est", "scale"):
+                raise ValueError(f"{text!r}: unknown option {option!r}; options: {_OPTIONS}")
+            if key in seen:
+                raise ValueError(f"{text!r}: option {key}= given twice")
+            seen.add(key)
+            if key == "budget":
+                from semcom.payload.latent import get_encoding
+
+                try:
+                    budget = get_encoding(value).name
+                except (KeyError, ValueError) as exc:
+                    raise ValueError(f"{text!r}: budget= must name a latent encoding: {exc}") from None
+                rules += 1
+            elif key == "frac":
+                if not _FRACTION.match(value):
+                    raise ValueError(f"{text!r}: frac must be P/Q or a decimal, e.g. frac=1/4, got {value!r}")
+                if value.endswith("/0"):
+                    raise ValueError(f"{text!r}: frac has a zero denominator")
+                frac, rules = Fraction(value), rules + 1
+                if not 0 < frac <= 64:
+                    raise ValueError(f"{text!r}: frac must be in (0, 64], got {value}")
+            elif key == "sym":
+                if not value.isdigit() or int(value) < 1:
+                    raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
+                sym, rules = int(value), rules + 1
+            elif key == "stats":
+                if value not in STATS_MODES:
+                    raise ValueError(f"{text!r}: stats must be one of {', '.join(STATS_MODES)}, got {value!r}")
+                stats = value
+            elif key == "est":
+                if value not in ESTIMATORS:
+                    raise ValueError(f"{text!r}: est must be one of {', '.join(ESTIMATORS)}, got {value!r}")
+                est = value
+            elif key == "scale":
+                if value not in {str(v) for v in SCALES}:
+                    raise ValueError(f"{text!r}: scale must be one of {', '.join(map(str, SCALES))}, got {value!r}")
+                if scheme != "analog":
+                    raise ValueError(f"{text!r}: scale= applies to the analog latent only")
+                scale = int(value)
+        if rules > 1:
+            raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
+        if frac is not None or sym is not None:
+            budget = ""
+        return cls(scheme, budget, frac, sym, stats, est, scale)
+
+    def symbols(self, *, int8_symbols: int, enc_symbols: Callable[[str], int] | None = None) -> int:
+        """The whole budget in complex channel symbols (analog values, metadata and caption
+        together): `int8_symbols` the int8 latent's uncoded symbols (frac=), `enc_symbols`
+        the packet symbols of a latent encoding (budget=)."""
+        if self.sym is not None:
+            return self.sym
+        if self.frac is not None:
+            return max(1, math.floor(int(int8_symbols) * self.frac))
+        if enc_symbols is None:
+            raise ValueError(f"{self.spec}: a budget=ENCODING rule needs enc_symbols")
+        return int(enc_symbols(self.budget))
