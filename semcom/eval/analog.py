@@ -125,16 +125,20 @@ class AnalogRunner:
         """One (image, analog cell): the row's fields (no metrics) and the estimated source (None:
         outage)."""
         from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
+        from semcom.eval.scenario import design_snr_db
         from semcom.fec.link import transmit_field_coded
         from semcom.link.types import MODULATIONS, ChannelConfig
         from semcom.phy.analog import analog_channel
 
         bits_per_symbol = MODULATIONS[sweep_cfg.modulation]
         int8_symbols = -(-8 * latent_bytes_of(latent_values, "int8") // bits_per_symbol)
+        # the transmitter plans (budget=ENC, the protected header's MCS) for the design SNR
+        # (semcom.eval.scenario); the analog part needs no plan, the receiver's LMMSE uses its own SNR
+        design_db = design_snr_db(sweep_cfg, cell.snr_db)
 
         def enc_symbols(encoding: str) -> int:
             link = ChannelConfig(
-                snr_db=cell.snr_db,
+                snr_db=design_db,
                 snr_convention=sweep_cfg.snr_convention,
                 modulation=sweep_cfg.modulation,
                 model=sweep_cfg.channel,
@@ -146,7 +150,7 @@ class AnalogRunner:
 
         budget = spec.symbols(int8_symbols=int8_symbols, enc_symbols=enc_symbols)
         codec = self.codec(spec, tuple(source.shape), image_name)
-        protected = protected_config(cell.snr_db, sweep_cfg, seed)
+        protected = protected_config(design_db, sweep_cfg, seed)
         caption_symbols, caption_mcs = field_symbols(8 * caption_bytes, protected, "caption")
         meta_symbols, meta_mcs = field_symbols(8 * codec.meta_size, protected, "caption")
         analog_symbols = budget - caption_symbols - meta_symbols
@@ -189,7 +193,12 @@ class AnalogRunner:
         rng = np.random.default_rng(seed)
         frame = codec.encode(source, analog_symbols)
         meta_bits = np.unpackbits(np.frombuffer(frame.meta, np.uint8))
-        result = transmit_field_coded(meta_bits, protected, rng, "caption")
+        sent = protected
+        if design_db != cell.snr_db and meta_mcs:  # the design's MCS over the actual channel
+            from dataclasses import replace
+
+            sent = replace(protected, snr_db=cell.snr_db, mcs=meta_mcs)
+        result = transmit_field_coded(meta_bits, sent, rng, "caption")
         meta = np.packbits(result.rx_bits).tobytes()
         meta_ok = meta == frame.meta
         y, gains, n0 = analog_channel(
@@ -224,7 +233,9 @@ def sweep_row(
     """The results.jsonl row of one (image, analog cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
     from semcom.eval.codecs import fallback_image
+    from semcom.eval.scenario import row_fields
     from semcom.eval.store import derive_seed
+    from semcom.eval.sweep import reference_symbols
     from semcom.payload.caption import encode_caption
 
     cfg = sweep.config
@@ -282,6 +293,8 @@ def sweep_row(
         "values_sanitised": 0,
         **fields,
         "seconds": seconds,
+        **row_fields(cfg, cell.snr_db),
+        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
     }
 
 

@@ -211,7 +211,8 @@ class BaselineRunner:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{id(fitted)}.tmp")
         data = base64.b64encode(fitted.data).decode() if fitted.data is not None else None
-        record = {"data": data, "quality": fitted.quality, "scale": fitted.scale, "encodes": fitted.encodes}
+        record: dict[str, Any] = {"data": data, "quality": fitted.quality, "scale": fitted.scale}
+        record["encodes"] = fitted.encodes
         record["clean_ssim"] = fitted.clean_ssim if fitted.clean_ssim == fitted.clean_ssim else None
         tmp.write_text(json.dumps(record))
         tmp.replace(path)  # atomic: concurrent runs sharing the folder never read half a file

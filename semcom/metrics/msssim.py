@@ -23,10 +23,14 @@ pytorch-msssim itself is only the tests' reference (dev extra).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from semcom.metrics.images import ImageLike, pair
+
+if TYPE_CHECKING:
+    import torch
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WINDOW, SIGMA, K1, K2 = 11, 1.5, 0.01, 0.03
@@ -46,15 +50,15 @@ def msssim_scales(shorter_side: int) -> int:
     return levels
 
 
-def _window(device: object = None):
+def _window() -> torch.Tensor:
     import torch
 
     coords = torch.arange(WINDOW, dtype=torch.float64) - WINDOW // 2
     g = torch.exp(-(coords**2) / (2 * SIGMA**2))
-    return (g / g.sum()).to(device)
+    return g / g.sum()
 
 
-def _filter(x, g):
+def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """Separable Gaussian filtering, 'valid' (no padding), per channel: x is (1, C, H, W)."""
     import torch.nn.functional as F
 
@@ -63,14 +67,14 @@ def _filter(x, g):
     return F.conv2d(x, g.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
 
 
-def _ssim_cs(x, y, g):
+def _ssim_cs(x: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel SSIM and contrast-structure means at one scale (data range 1)."""
     import torch
 
     c1, c2 = K1**2, K2**2
     channels = x.shape[1]
     # the five filtered maps in one grouped convolution (the same sums as five separate ones)
-    mu_x, mu_y, exx, eyy, exy = _filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), g).split(channels, dim=1)
+    mu_x, mu_y, exx, eyy, exy = torch.split(_filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), g), channels, dim=1)
     sxx = exx - mu_x**2
     syy = eyy - mu_y**2
     sxy = exy - mu_x * mu_y

@@ -9,11 +9,15 @@ LIMIT=${2:-10}
 PARALLEL=${3:-3}
 PY=${PY:-python}
 export OMP_NUM_THREADS=1 SEMCOM_EVAL_FIT_CACHE="$OUT/fits"
+# ENCODINGS (a space-separated list) replaces the default schemes, e.g. the analog runs:
+#   ENCODINGS="analog:frac=1/16:scale=4 ..." bash docs/results/regime/run.sh runs/regime_analog 12 5
+DEFAULT_ENCODINGS="int8g:pc:p99.9:smmse:size=128 int8g:pc:p99.9:smmse:size=64
+  webp:frac=1/16:ldpc avif:frac=1/16:ldpc webp:frac=1/16:shannon avif:frac=1/16:shannon
+  webp:frac=1/64:ldpc avif:frac=1/64:ldpc webp:frac=1/64:shannon avif:frac=1/64:shannon"
+read -r -a ENC <<< "$(echo ${ENCODINGS:-$DEFAULT_ENCODINGS})"
 COMMON=(--data ../shared/data/flickr8k --caption dataset --profile docs/results/taef2_profile.yaml
   --modes latent --snr-convention esn0 --limit "$LIMIT" --metrics none --grid-images 0 --threads 1 --no-progress
-  --encodings int8g:pc:p99.9:smmse:size=128 int8g:pc:p99.9:smmse:size=64
-  webp:frac=1/16:ldpc avif:frac=1/16:ldpc webp:frac=1/16:shannon avif:frac=1/16:shannon
-  webp:frac=1/64:ldpc avif:frac=1/64:ldpc webp:frac=1/64:shannon avif:frac=1/64:shannon)
+  --encodings "${ENC[@]}")
 SCENARIOS=(
   "matched|--snr-db -10 -5 0 5 10 15 20"
   "bc_weakest|--snr-db 0 5 10 15 20 --broadcast"
