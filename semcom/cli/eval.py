@@ -182,6 +182,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     regime.add_argument("run_dirs", nargs="+", help="directories written by `semcom eval run`")
     regime.add_argument("--out", default=None, help="output folder (default RUN_DIR/regime of the first run)")
     regime.add_argument("--metrics", nargs="+", default=None, help="ssim ms_ssim psnr (default all three)")
+    regime.add_argument(
+        "--versus",
+        default="baseline",
+        help="a family (row mode) the others are compared against in the overview (default baseline: the digital "
+        "link; none: no such table)",
+    )
     regime.set_defaults(func=_map)
 
 
@@ -328,6 +334,7 @@ def _map(args: argparse.Namespace) -> int:
             Path(args.out) if args.out else runs[0] / "regime",
             tuple(args.metrics or METRICS),
             command=shlex.join(["semcom", *sys.argv[1:]]),
+            versus=None if args.versus == "none" else args.versus,
         )
     except ValueError as exc:
         print(f"semcom eval map: {exc}", file=sys.stderr)

@@ -356,11 +356,54 @@ def family_markdown(cells: list[MapCell], metric: str) -> list[str]:
     return [*out, ""]
 
 
-def markdown(cells: list[MapCell], command: str = "") -> str:
+def versus_markdown(records: list[dict[str, Any]], family: str, metric: str) -> list[str]:
+    """Per (scenario, budget, SNR): the best scheme of every other family minus the best scheme of
+    `family` (e.g. "baseline": every semantic scheme against the digital link), paired over the photos
+    both have, ✓ when the 95 % interval excludes zero. Bounds do not compete."""
+    groups: dict[tuple[str, str, str], dict[tuple[bool, str], dict[str, float]]] = {}
+    for r in records:
+        if r["bound"]:
+            continue
+        key = (r["scenario"], r["budget"], f"{r['snr_db']:g}")
+        groups.setdefault(key, {}).setdefault((r["family"] == family, r["scheme"]), {})[r["image"]] = r[metric]
+    cells: dict[tuple[str, str, str], str] = {}
+    for key, schemes in groups.items():
+        mine = {k: v for k, v in schemes.items() if k[0]}
+        other = {k: v for k, v in schemes.items() if not k[0]}
+        if not mine or not other:
+            continue
+        common = sorted(set.intersection(*(set(v) for v in schemes.values())))
+        if not common:
+            continue
+        best = [max(g.items(), key=lambda kv: float(np.mean([kv[1][i] for i in common])))[1] for g in (other, mine)]
+        stat = summarize(best[0][i] - best[1][i] for i in common)
+        sig = math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95
+        text = f"{stat.mean:+.{DIGITS.get(metric, 3)}f}" + (" ✓" if sig else "")
+        cells[key] = f"**{text}**" if sig and stat.mean > 0 else text
+    if not cells:
+        return []
+    snrs = sorted({k[2] for k in cells}, key=_snr_order)
+    out = [
+        f"{METRIC_NAMES.get(metric, metric)}: the best scheme of the other families minus the best `{family}` "
+        "scheme (positive: another family wins; ✓ the paired 95% interval excludes zero):",
+        "",
+        "| scenario | budget | " + " | ".join(_snr_head(x) for x in snrs) + " |",
+        "| --- | --- | " + " | ".join("---:" for _ in snrs) + " |",
+    ]
+    for scenario in sorted({k[0] for k in cells}, key=_scenario_order):
+        for budget in sorted({k[1] for k in cells if k[0] == scenario}, key=_budget_order):
+            out.append(
+                f"| {scenario} | {budget} | " + " | ".join(cells.get((scenario, budget, x), "") for x in snrs) + " |"
+            )
+    return [*out, ""]
+
+
+def markdown(cells: list[MapCell], command: str = "", versus: list[str] | None = None) -> str:
     lines = ["# Regime map: which scheme wins where", ""]
     if command:
         lines += [f"Built with `{command}`.", ""]
     lines += ["## Overview", ""]
+    lines += versus or []
     for metric in dict.fromkeys(c.metric for c in cells):
         lines += family_markdown(cells, metric)
     for metric in dict.fromkeys(c.metric for c in cells):
@@ -485,7 +528,11 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
 
 
 def regime_map(
-    run_dirs: Sequence[Path], out: Path, metrics: Sequence[str] = METRICS, command: str = ""
+    run_dirs: Sequence[Path],
+    out: Path,
+    metrics: Sequence[str] = METRICS,
+    command: str = "",
+    versus: str | None = "baseline",
 ) -> tuple[list[MapCell], list[Path]]:
     """Build the map from the runs' rows and write regime.md, regime.json and the figures to `out`."""
     unknown = set(metrics) - set(METRICS)
@@ -500,7 +547,11 @@ def regime_map(
         if any(c.metric == metric and c.winner for c in cells):
             written += figure(cells, metric, out / f"regime_{metric}")
     md = out / "regime.md"
-    md.write_text(markdown(cells, command), encoding="utf-8")
+    versus_lines: list[str] = []
+    if versus and any(r["family"] == versus for r in records):
+        for metric in metrics:
+            versus_lines += versus_markdown(records, versus, metric)
+    md.write_text(markdown(cells, command, versus_lines), encoding="utf-8")
     js = out / "regime.json"
     js.write_text(
         json.dumps({"runs": [str(r) for r in run_dirs], "cells": json_safe([asdict(c) for c in cells])}, indent=1),

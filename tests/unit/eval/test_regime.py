@@ -145,3 +145,16 @@ def test_families_compare_the_best_of_each_mode():
     assert (high.family, high.family_runner_up) == ("baseline", "latent")
     assert low.family_margin == pytest.approx(low.margin)  # A against B, as the scheme margin
     assert "winning family" in regime.markdown(cells) and "latent +" in regime.markdown(cells)
+
+
+def test_versus_table_compares_each_family_best_against_the_named_family():
+    rows = _rows()
+    records = regime.map_records([rows])
+    lines = regime.versus_markdown(records, "baseline", "ssim")
+    table = "\n".join(lines)
+    row = next(line for line in lines if line.startswith("| matched | 1/16 |"))
+    a = [r["ssim"] for r in rows if r["variant"] == "A" and r["snr_db"] == 0.0]
+    b = [r["ssim"] for r in rows if r["variant"] == "B" and r["snr_db"] == 0.0]
+    expected = summarize(x - y for x, y in zip(a, b)).mean  # C (shannon) is a bound, not the best baseline
+    assert f"**{expected:+.3f} ✓**" in row and "best `baseline` scheme" in table
+    assert regime.versus_markdown(records, "nothing-like-this", "ssim") == []
