@@ -7,7 +7,7 @@ photo and two folds (photos at even / odd positions in name order), each fitted 
 The evaluation scores a photo with the file fitted on the most photos that does not contain it
 (`semcom.analog.stats.packaged(..., exclude=name)`), i.e. with the other fold: held out.
 
-    python scripts/fit_analog_stats.py --data ../shared/data/flickr8k --profile docs/results/taef2_profile.yaml
+    python scripts/fit_analog_stats.py --data ../shared/data/flickr8k --profile taef2
 
 Latents are encoded as `semcom eval run` does (posterior sample, seed derived from --seed and the
 photo's name), so the statistics are those of the latents the sweep sends.
@@ -31,7 +31,7 @@ CHUNKS = {"analog": (4, "pca"), "softcast": (32, "ycbcr")}
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--profile", default="docs/results/taef2_profile.yaml")
+    p.add_argument("--profile", default="taef2")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=analog_stats.DATA_DIR)
