@@ -30,7 +30,7 @@ def test_upload_transmit_and_read_the_page(ui_url, page, tmp_path):
     _set_number(page, "snr", "30")  # uncoded 16-QAM at 30 dB: the caption arrives intact
     page.locator("#caption textarea").fill(CAPTION)
     page.locator("#transmit").click()
-    page.wait_for_selector("#status >> text=Done", timeout=300_000)
+    page.wait_for_selector("#status >> text=/Done:/", timeout=300_000)  # not the progress overlay's "done"
 
     assert "at 30 dB" in page.locator("#status").inner_text()
     assert page.locator("#caption-sent").inner_text() == CAPTION
@@ -56,7 +56,7 @@ def test_low_snr_corrupts_and_highlights_the_caption(ui_url, page, tmp_path):
     page.locator("#caption textarea").fill(CAPTION)
     page.get_by_label("also show the paper's float64 (uncoded) at the same SNR").uncheck()
     page.locator("#transmit").click()
-    page.wait_for_selector("#status >> text=Done", timeout=300_000)
+    page.wait_for_selector("#status >> text=/Done:/", timeout=300_000)  # not the progress overlay's "done"
     received = page.locator("#caption-received").inner_text()
     assert len(received) == len(CAPTION) and received != CAPTION
     marked = page.locator("#caption-received mark.corrupted")

@@ -32,7 +32,7 @@ def test_page_fronts_a_running_sender(page, tmp_path):
             page.locator("#caption textarea").fill(CAPTION)
             page.get_by_label("also show the paper's float64 (uncoded) at the same SNR").uncheck()
             page.locator("#transmit").click()
-            page.wait_for_selector("#status >> text=Done", timeout=300_000)
+            page.wait_for_selector("#status >> text=/Done:/", timeout=300_000)  # not the progress overlay's "done"
             assert f"sender at {sender.target}" in page.locator("#status").inner_text()
             assert page.locator("#caption-received").inner_text() == CAPTION
             report = page.locator("#report").inner_text()
