@@ -39,7 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -290,6 +290,24 @@ def scheme_letters(cells: list[MapCell]) -> dict[str, str]:
     return {s: (chr(65 + i) if i < 26 else f"S{i}") for i, s in enumerate(names)}
 
 
+def _cell_table(mine: list[MapCell], title: str, text_of: Callable[[MapCell | None], str]) -> list[str]:
+    """A Markdown table of `mine`: a row per (scenario, budget), a column per SNR, each cell
+    `text_of(cell)` (None where the run has no such cell)."""
+    snrs = sorted({c.snr for c in mine}, key=_snr_order)
+    at = {(c.scenario, c.budget, c.snr): c for c in mine}
+    out = [
+        title,
+        "",
+        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
+    ]
+    for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
+        for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
+            texts = [text_of(at.get((scenario, budget, snr))) for snr in snrs]
+            out.append(f"| {scenario} | {budget} | " + " | ".join(texts) + " |")
+    return out
+
+
 def compact_markdown(cells: list[MapCell], metric: str) -> list[str]:
     """One table for `metric`: a row per (scenario, budget), a column per SNR; each cell the winner's
     letter, its margin over the runner-up and ✓ / ✗ (95% interval excludes / includes zero)."""
@@ -297,32 +315,20 @@ def compact_markdown(cells: list[MapCell], metric: str) -> list[str]:
     mine = [c for c in cells if c.metric == metric]
     if not mine:
         return []
-    snrs = sorted({c.snr for c in mine}, key=_snr_order)
     d = DIGITS.get(metric, 3)
-    at = {(c.scenario, c.budget, c.snr): c for c in mine}
-    out = [
-        f"{METRIC_NAMES.get(metric, metric)}, winner and margin over the runner-up per cell:",
-        "",
-        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
-    ]
-    for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
-        for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
-            texts = []
-            for snr in snrs:
-                c = at.get((scenario, budget, snr))
-                if c is None or not c.winner:
-                    texts.append("")
-                elif not c.runner_up:
-                    texts.append(f"{letters[c.winner]} (alone)")
-                elif c.margin == 0.0:  # e.g. every scheme in outage: the same grey image
-                    tied = sorted(letters[n] for n, v in c.means.items() if v == c.means[c.winner])
-                    texts.append(f"tie {'/'.join(tied)}")
-                else:
-                    texts.append(f"{letters[c.winner]} +{c.margin:.{d}f} {'✓' if c.significant else '✗'}")
-            out.append(f"| {scenario} | {budget} | " + " | ".join(texts) + " |")
-    out += ["", "Schemes: " + "; ".join(f"{v} = `{k}`" for k, v in letters.items()), ""]
-    return out
+
+    def text(c: MapCell | None) -> str:
+        if c is None or not c.winner:
+            return ""
+        if not c.runner_up:
+            return f"{letters[c.winner]} (alone)"
+        if c.margin == 0.0:  # e.g. every scheme in outage: the same grey image
+            tied = sorted(letters[n] for n, v in c.means.items() if v == c.means[c.winner])
+            return f"tie {'/'.join(tied)}"
+        return f"{letters[c.winner]} +{c.margin:.{d}f} {'✓' if c.significant else '✗'}"
+
+    out = _cell_table(mine, f"{METRIC_NAMES.get(metric, metric)}, winner and margin over the runner-up per cell:", text)
+    return [*out, "", "Schemes: " + "; ".join(f"{v} = `{k}`" for k, v in letters.items()), ""]
 
 
 def family_markdown(cells: list[MapCell], metric: str) -> list[str]:
@@ -331,29 +337,18 @@ def family_markdown(cells: list[MapCell], metric: str) -> list[str]:
     mine = [c for c in cells if c.metric == metric and c.family_runner_up]
     if not mine:
         return []
-    snrs = sorted({c.snr for c in mine}, key=_snr_order)
     d = DIGITS.get(metric, 3)
-    at = {(c.scenario, c.budget, c.snr): c for c in mine}
-    out = [
-        f"{METRIC_NAMES.get(metric, metric)}, winning family (best scheme of each family, paired):",
-        "",
-        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
-    ]
-    for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
-        for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
-            texts = []
-            for snr in snrs:
-                c = at.get((scenario, budget, snr))
-                if c is None:
-                    texts.append("")
-                elif c.family_margin == 0.0:
-                    texts.append("tie")
-                else:
-                    mark = "✓" if c.family_significant else "✗"
-                    texts.append(f"{c.family} +{c.family_margin:.{d}f} ± {c.family_ci95:.{d}f} {mark}")
-            out.append(f"| {scenario} | {budget} | " + " | ".join(texts) + " |")
-    return [*out, ""]
+
+    def text(c: MapCell | None) -> str:
+        if c is None:
+            return ""
+        if c.family_margin == 0.0:
+            return "tie"
+        mark = "✓" if c.family_significant else "✗"
+        return f"{c.family} +{c.family_margin:.{d}f} ± {c.family_ci95:.{d}f} {mark}"
+
+    title = f"{METRIC_NAMES.get(metric, metric)}, winning family (best scheme of each family, paired):"
+    return [*_cell_table(mine, title, text), ""]
 
 
 def versus_markdown(records: list[dict[str, Any]], family: str, metric: str) -> list[str]:
