@@ -233,9 +233,8 @@ def sweep_row(
     """The results.jsonl row of one (image, analog cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
     from semcom.eval.codecs import fallback_image
-    from semcom.eval.scenario import row_fields
     from semcom.eval.store import derive_seed
-    from semcom.eval.sweep import reference_symbols
+    from semcom.eval.sweep import decode_only_row
     from semcom.payload.caption import encode_caption
 
     cfg = sweep.config
@@ -273,29 +272,19 @@ def sweep_row(
     seconds = time.perf_counter() - t0
     metrics = sweep.suite.per_image(reference, image, caption)
     sweep.keep_outputs(item, cell.key, image, sweep.suite.fid_features([image]))
-    return {
-        "image": item.name,
-        "cell": cell.key,
-        "mode": MODE,
-        "variant": cell.variant,
-        "encoding": spec.scheme,
-        "snr_db": cell.snr_db,
-        "steps": 0,
-        "steps_executed": 0,
-        **metrics,
-        "caption_sent": caption,
-        "caption_received": "",
-        "chars_replaced": 0,
-        "caption_bits": 8 * len(encode_caption(caption)),
-        "caption_bit_errors": 0,
-        "latent_bytes": 0,
-        "latent_dropped": False,
-        "values_sanitised": 0,
-        **fields,
-        "seconds": seconds,
-        **row_fields(cfg, cell.snr_db),
-        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
-    }
+    return decode_only_row(
+        sweep,
+        item,
+        cell,
+        latent,
+        mode=MODE,
+        encoding=spec.scheme,
+        metrics=metrics,
+        fields=fields,
+        seconds=seconds,
+        caption_sent=caption,
+        caption_bits=8 * len(encode_caption(caption)),
+    )
 
 
 def _decode_latent(sweep: Any, estimate: np.ndarray) -> Any:

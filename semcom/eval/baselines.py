@@ -470,9 +470,8 @@ def sweep_row(
 ) -> dict[str, Any]:
     """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
-    from semcom.eval.scenario import row_fields
     from semcom.eval.store import derive_seed
-    from semcom.eval.sweep import reference_symbols
+    from semcom.eval.sweep import decode_only_row
     from semcom.payload.caption import encode_caption
 
     cfg = sweep.config
@@ -497,29 +496,18 @@ def sweep_row(
     seconds = time.perf_counter() - t0
     metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)
     sweep.keep_outputs(item, cell.key, image, features)
-    return {
-        "image": item.name,
-        "cell": cell.key,
-        "mode": MODE,
-        "variant": cell.variant,
-        "encoding": variant.codec,
-        "snr_db": cell.snr_db,
-        "steps": 0,
-        "steps_executed": 0,
-        **metrics,
-        "caption_sent": "",
-        "caption_received": "",
-        "chars_replaced": 0,
-        "caption_bits": 0,
-        "caption_bit_errors": 0,
-        "latent_bytes": fields["file_bytes"],
-        "latent_dropped": False,
-        "values_sanitised": 0,
-        **fields,
-        "seconds": seconds,
-        **row_fields(cfg, cell.snr_db),
-        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
-    }
+    return decode_only_row(
+        sweep,
+        item,
+        cell,
+        latent,
+        mode=MODE,
+        encoding=variant.codec,
+        metrics=metrics,
+        fields=fields,
+        seconds=seconds,
+        latent_bytes=fields["file_bytes"],
+    )
 
 
 def _at_most(cap: int) -> Callable[[int], bool]:

@@ -421,6 +421,51 @@ def reference_symbols(latent_values: int, modulation: str) -> int:
     return -(-8 * int(latent_values) // MODULATIONS[modulation])
 
 
+def decode_only_row(
+    sweep: Sweep,
+    item: ImageItem,
+    cell: Cell,
+    latent: np.ndarray,
+    *,
+    mode: str,
+    encoding: str,
+    metrics: dict[str, Any],
+    fields: dict[str, Any],
+    seconds: float,
+    caption_sent: str = "",
+    caption_bits: int = 0,
+    latent_bytes: int = 0,
+) -> dict[str, Any]:
+    """The results.jsonl row of a cell that sends no diffusion work (k = 0): a baseline or an
+    analog cell. `fields` are the cell's own columns (airtime, outage, ...)."""
+    from semcom.eval.scenario import row_fields
+
+    cfg = sweep.config
+    return {
+        "image": item.name,
+        "cell": cell.key,
+        "mode": mode,
+        "variant": cell.variant,
+        "encoding": encoding,
+        "snr_db": cell.snr_db,
+        "steps": 0,
+        "steps_executed": 0,
+        **metrics,
+        "caption_sent": caption_sent,
+        "caption_received": "",
+        "chars_replaced": 0,
+        "caption_bits": caption_bits,
+        "caption_bit_errors": 0,
+        "latent_bytes": latent_bytes,
+        "latent_dropped": False,
+        "values_sanitised": 0,
+        **fields,
+        "seconds": seconds,
+        **row_fields(cfg, cell.snr_db),
+        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
+    }
+
+
 def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
     from semcom.eval.scenario import row_fields
 
