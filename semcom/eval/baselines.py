@@ -308,27 +308,7 @@ class BaselineRunner:
         t0 = time.perf_counter()
         fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
         fit_seconds = time.perf_counter() - t0
-        row: dict[str, Any] = {
-            "budget_symbols": budget,
-            "link_fec": file_cfg.fec,
-            "file_bytes": 0,
-            "quality": None,
-            "scale": None,
-            "clean_ssim": math.nan,
-            "mcs": "",
-            "mcs_meets_target": None,
-            "latent_bits": 0,
-            "latent_bit_errors": 0,
-            "latent_ber": math.nan,
-            "segments": 0,
-            "segments_failed": 0,
-            "channel_symbols": 0,
-            "esn0_db": esn0_db,
-            "ebn0_db": ebn0_db,
-            "outage": True,
-            "outage_reason": "",
-            "fit_seconds": fit_seconds,
-        }
+        row = _outage_row(budget, file_cfg.fec, esn0_db, ebn0_db, fit_seconds=fit_seconds)
         size = reference.size
         if fitted.data is None:
             row["outage_reason"] = f"budget: no {variant.codec} file at any quality/scale fits {budget} symbols"
@@ -395,29 +375,14 @@ class BaselineRunner:
         cap = int(math.floor(budget * c_design / 8.0 + 1e-9))
         t0 = time.perf_counter()
         fitted = self.fit_capped(image_name, reference, variant, lambda n: n <= cap, cap) if cap > 0 else None
-        row: dict[str, Any] = {
-            "budget_symbols": budget,
-            "link_fec": "shannon",
-            "file_bytes": 0,
-            "quality": None,
-            "scale": None,
-            "clean_ssim": math.nan,
-            "mcs": "",
-            "mcs_meets_target": None,
-            "latent_bits": 0,
-            "latent_bit_errors": 0,
-            "latent_ber": math.nan,
-            "segments": 0,
-            "segments_failed": 0,
-            "channel_symbols": 0,
-            "esn0_db": esn0_db,
-            "ebn0_db": ebn0_db,
-            "capacity_design": c_design,
-            "capacity_actual": c_actual,
-            "outage": True,
-            "outage_reason": "",
-            "fit_seconds": time.perf_counter() - t0,
-        }
+        row = _outage_row(
+            budget,
+            "shannon",
+            esn0_db,
+            ebn0_db,
+            capacity={"capacity_design": c_design, "capacity_actual": c_actual},
+            fit_seconds=time.perf_counter() - t0,
+        )
         size = reference.size
         if fitted is None or fitted.data is None:
             row["outage_reason"] = f"budget: no {variant.codec} file fits {budget} symbols x {c_design:.3g} bit"
@@ -457,6 +422,41 @@ def _actual_channel(design_cfg: Any, actual_snr_db: float, budget: int, n_bytes:
 
     mcs = select_mcs(design_cfg, "caption", 8 * n_bytes, budget)
     return replace(design_cfg, snr_db=actual_snr_db, mcs=mcs.name)
+
+
+def _outage_row(
+    budget: int,
+    link_fec: str,
+    esn0_db: float,
+    ebn0_db: float,
+    *,
+    fit_seconds: float,
+    capacity: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """A baseline cell's own columns before anything is sent: an outage until the file is received
+    (`capacity`: the shannon link's two capacities, in their place before the outage columns)."""
+    return {
+        "budget_symbols": budget,
+        "link_fec": link_fec,
+        "file_bytes": 0,
+        "quality": None,
+        "scale": None,
+        "clean_ssim": math.nan,
+        "mcs": "",
+        "mcs_meets_target": None,
+        "latent_bits": 0,
+        "latent_bit_errors": 0,
+        "latent_ber": math.nan,
+        "segments": 0,
+        "segments_failed": 0,
+        "channel_symbols": 0,
+        "esn0_db": esn0_db,
+        "ebn0_db": ebn0_db,
+        **(capacity or {}),
+        "outage": True,
+        "outage_reason": "",
+        "fit_seconds": fit_seconds,
+    }
 
 
 def unsupported_reason(variant_spec: str) -> str | None:
