@@ -3,7 +3,7 @@ segments fail, with the failed values trusted as decoded, set to zero, or filled
 
     .venv/bin/python benchmarks/fec_erasure_fill.py --photos 10 --mcs 16qam-r2/3 --esn0-db 8.75
 
-The int8 (per-channel) latent goes through `semcom.fec.link.transmit_field_coded` with a fixed MCS
+The int8 (per-channel) latent goes through `semcom.fec.transmit.transmit_field_coded` with a fixed MCS
 at an Es/N0 on its BLER waterfall (16qam-r2/3 at 8.75 dB: segment BLER about 0.5 in the shipped
 table), so that many of the 125 segments fail their CRC. Three receivers decode the same
 received bits: "trusted" (decoder output used as is), "zero" and "neighbours"
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
     from semcom.fec.erasure import erased_values, fill_erased
-    from semcom.fec.link import transmit_field_coded
+    from semcom.fec.transmit import transmit_field_coded
     from semcom.link.types import ChannelConfig
     from semcom.metrics.ssim import ssim
     from semcom.models import ReconParams, load_profile

@@ -17,7 +17,7 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
                link (`transmit_packet_soft`; per symbol, with its fading gain) instead
                of the channel's average bit error rates; in-process only (the services carry bits);
   amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the drop
-               decision of `semcom.link.policy.decide_latent`, then `semcom.fec.link.transmit_field_coded`
+               decision of `semcom.link.policy.decide_latent`, then `semcom.fec.transmit.transmit_field_coded`
                (the hook `transmit_packet` calls); decoded values kept as decoded (docs/fec.md, "Erasures").
 Channel symbols are the latent's (the k = 0 decoder ignores the caption; a 77-character caption
 adds 154 uncoded or a few hundred coded symbols). `--channel rayleigh` puts every variant on
@@ -96,7 +96,7 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
     import dataclasses
 
     from semcom.fec.amc import latent_airtime_budget
-    from semcom.fec.link import transmit_field_coded
+    from semcom.fec.transmit import transmit_field_coded
     from semcom.link.policy import decide_latent
     from semcom.link.repair import position_ber, repaired_latent
     from semcom.link.transmission import transmit_packet, transmit_packet_soft

@@ -4,7 +4,7 @@
 
 Workloads: the caption (77 chars = 616 bits) and the TAEF2 latent (32x64x64) as int8 (1,048,576
 bits) and float16 (2,097,152 bits), each at the MCS AMC picks at the given Es/N0 (default 13.52 dB,
-the middle of the paper's grid in Es/N0). Stages are those of `semcom.fec.link.transmit_coded`:
+the middle of the paper's grid in Es/N0). Stages are those of `semcom.fec.transmit.transmit_coded`:
 segment + CRC, LDPC encode, channel (scramble, QAM map, AWGN, max-log LLR), LDPC decode (CRC-aided
 early termination), CRC check. Reports the median wall and CPU seconds over `--repeats` runs
 after one warm-up run (which builds and caches the coders); CPU time is the fairer number on a
@@ -26,7 +26,7 @@ WORKLOADS = {"caption": 616, "latent-int8": 8 * 32 * 64 * 64, "latent-float16": 
 
 def _stages(bits: np.ndarray, field: str, esn0_db: float, rng: np.random.Generator) -> tuple[str, dict, dict]:
     from semcom.fec import amc, crc, ldpc, segmentation
-    from semcom.fec.link import channel_llrs
+    from semcom.fec.codewords import channel_llrs
 
     choice = amc.choose(esn0_db, field, bits.size)
     m = choice.mcs if choice is not None else amc.MOST_ROBUST

@@ -10,7 +10,7 @@ from typing import Any
 
 def field_symbols(n_bits: int, cfg: Any, field: str, airtime_budget: int | None = None) -> tuple[int, str]:
     """(channel symbols, MCS name or "") for a field of `n_bits` on the link `cfg` (ChannelConfig),
-    as `semcom.link.transmission` / `semcom.fec.link.transmit_field_coded` would spend them."""
+    as `semcom.link.transmission` / `semcom.fec.transmit.transmit_field_coded` would spend them."""
     from semcom.link.types import MODULATIONS
 
     if n_bits <= 0:
@@ -18,7 +18,7 @@ def field_symbols(n_bits: int, cfg: Any, field: str, airtime_budget: int | None 
     if cfg.fec == "none":
         return -(-n_bits // MODULATIONS[cfg.modulation]), ""
     from semcom.fec import segmentation
-    from semcom.fec.link import select_mcs
+    from semcom.fec.transmit import select_mcs
 
     mcs = select_mcs(cfg, field, n_bits, airtime_budget)
     plan = segmentation.plan(n_bits)
@@ -47,8 +47,8 @@ def file_fits(cfg: Any, budget: int, robust: bool = False):
         k = MODULATIONS[cfg.modulation]
         return lambda n: -(-8 * n // k) <= budget
     from semcom.fec import amc, segmentation
-    from semcom.fec.link import channel_esn0_db
     from semcom.fec.mcs import get as get_mcs
+    from semcom.fec.transmit import channel_esn0_db
 
     def symbols_with(mcs: Any, n_bits: int) -> int:
         plan = segmentation.plan(n_bits)

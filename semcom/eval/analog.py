@@ -8,7 +8,7 @@ One cell per (variant, SNR), mode "analog". What a cell does, per image:
 1. budget B (channel symbols): `AnalogSpec.symbols` (frac= of the int8 latent's uncoded symbols,
    sym=N, or budget=ENC: the ENC latent packet on the sweep's link, as the baselines);
 2. the caption and the metadata go DIGITALLY over the protected link (5G LDPC, AMC at the cell's
-   Es/N0 for the caption's BLER target, `semcom.fec.link`): their symbols are counted; the
+   Es/N0 for the caption's BLER target, `semcom.fec.transmit`): their symbols are counted; the
    metadata's bits cross the simulated channel (a lost energy scale falls back to 1, lost per-image
    statistics are an outage, scored grey); the caption only counts (k = 0 cells do not read it);
 3. the analog part gets every remaining symbol, B - caption - metadata: the latent (the sweep's
@@ -126,7 +126,7 @@ class AnalogRunner:
         outage)."""
         from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
         from semcom.eval.scenario import design_snr_db
-        from semcom.fec.link import transmit_field_coded
+        from semcom.fec.transmit import transmit_field_coded
         from semcom.link.types import MODULATIONS, ChannelConfig
         from semcom.phy.analog import analog_channel
 

@@ -33,7 +33,7 @@ One cell per (variant, SNR), mode "baseline". What a cell does, per image:
    way, the most robust MCS and the largest file it fits (the link sends rather than stays
    silent; `mcs_meets_target` false in the row); a fixed --mcs: that MCS;
 3. the file's bits over the channel (`semcom.link.transmission.transmit_bits`, or the coded
-   `semcom.fec.link.transmit_field_coded`), channel noise seeded by (seed, image, cell);
+   `semcom.fec.transmit.transmit_field_coded`), channel noise seeded by (seed, image, cell);
 4. the received bytes decoded in a guarded worker (`semcom.eval.codecs.GuardedDecoder`). A file
    that does not decode is an **outage**: scored with a mid-grey image (the receiver knows nothing
    of the picture), flagged `outage` in the row with the reason, and averaged with the rest. No
@@ -323,7 +323,7 @@ class BaselineRunner:
 
             result = transmit_bits(bits, file_cfg, rng)
         else:
-            from semcom.fec.link import transmit_field_coded
+            from semcom.fec.transmit import transmit_field_coded
 
             result = transmit_field_coded(bits, file_cfg, rng, "caption", airtime_budget_symbols=budget)
         received = np.packbits(result.rx_bits).tobytes()
@@ -418,7 +418,7 @@ def _actual_channel(design_cfg: Any, actual_snr_db: float, budget: int, n_bytes:
 
     if design_cfg.fec == "none":
         return replace(design_cfg, snr_db=actual_snr_db)
-    from semcom.fec.link import select_mcs
+    from semcom.fec.transmit import select_mcs
 
     mcs = select_mcs(design_cfg, "caption", 8 * n_bytes, budget)
     return replace(design_cfg, snr_db=actual_snr_db, mcs=mcs.name)

@@ -1,5 +1,5 @@
 """`semcom.fec`'s coded link, registered with the link (`semcom.link.coding`) on import: each
-field LDPC-coded with the MCS AMC picks (`semcom.fec.link.transmit_field_coded`), and AMC's
+field LDPC-coded with the MCS AMC picks (`semcom.fec.transmit.transmit_field_coded`), and AMC's
 drop rule for the latent (`semcom.fec.amc`)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import math
 import numpy as np
 
 from semcom.fec import amc, segmentation
-from semcom.fec.link import transmit_field_coded
 from semcom.fec.mcs import get
+from semcom.fec.transmit import transmit_field_coded
 from semcom.link import coding
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
 from semcom.payload.packet import LatentPayload

@@ -1,9 +1,8 @@
 """Codewords over the channel: LDPC-encoded blocks -> QAM -> AWGN / Rayleigh / BSC -> LLRs -> decoder.
 
-The piece the coded link (`semcom.fec.link`), the BLER sweep (`semcom.fec.bler`) and AMC
+The piece the coded link (`semcom.fec.transmit`), the BLER sweep (`semcom.fec.bler`) and AMC
 (`semcom.fec.amc`) share, in its own module so that none of them imports another in a circle:
-``amc -> bler -> codewords``, ``link -> amc, codewords``. `semcom.fec.link` re-exports these
-names. See `semcom.fec.link` for the SNR convention and the channel interleaving.
+``amc -> bler -> codewords``, ``transmit -> amc, codewords``. See `semcom.fec.transmit` for the SNR convention and the channel interleaving.
 """
 
 from __future__ import annotations

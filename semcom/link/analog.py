@@ -250,7 +250,7 @@ def _check_csi(csi: ChannelState, n: int) -> None:
 
 def _esn0_db(cfg: ChannelConfig) -> float:
     """The channel's Es/N0: `cfg.snr_db` read in its convention with the configured modulation
-    (one ChannelConfig is one physical channel, as for the bit path and `semcom.fec.link`)."""
+    (one ChannelConfig is one physical channel, as for the bit path and `semcom.fec.transmit`)."""
     return snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
 
 

@@ -10,7 +10,7 @@ always draw from two independent child streams (`SeedSequence.spawn`), so the ca
 does not depend on whether, or how long, a latent was sent.
 
 With ``cfg.fec == "ldpc"`` each field goes through the registered coded link (`semcom.link.coding`;
-`semcom.fec.link.transmit_field_coded`)
+`semcom.fec.transmit.transmit_field_coded`)
 instead of the uncoded `transmit_bits`; both return a `FieldResult`.
 """
 
@@ -146,7 +146,7 @@ def _report_snr(cfg: ChannelConfig, fields: list[FieldReport]) -> tuple[float, f
     """(Es/N0, Eb/N0) in dB of the link as it ran.
 
     Es/N0 is `cfg.snr_db` read in its convention with the configured modulation, coded or not
-    (one ChannelConfig is one physical channel; `semcom.fec.link` uses the same Es/N0). Eb/N0 is
+    (one ChannelConfig is one physical channel; `semcom.fec.transmit` uses the same Es/N0). Eb/N0 is
     per information bit: uncoded, ``Es/N0 - 10 log10(k)``; coded, ``Es/N0 - 10 log10(info bits
     per channel symbol)`` over both fields, i.e. code rate times bits per symbol of the MCS used.
     """

@@ -72,7 +72,7 @@ class ChannelConfig:
 @dataclass
 class FieldResult:
     """What one field (caption or latent bits) became on the link; produced per field by
-    `semcom.link.transmission.transmit_bits` (uncoded) or `semcom.fec.link.transmit_field_coded`."""
+    `semcom.link.transmission.transmit_bits` (uncoded) or `semcom.fec.transmit.transmit_field_coded`."""
 
     rx_bits: NDArray[np.uint8]  # uint8 0/1, same length as the transmitted information bits
     symbols: int  # channel symbols used

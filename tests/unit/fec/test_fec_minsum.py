@@ -175,7 +175,7 @@ def test_the_fast_decoder_leaves_torchs_thread_count_alone() -> None:
     service that set one thread would compute later torch results with another count."""
     import torch
 
-    from semcom.fec.link import transmit_field_coded
+    from semcom.fec.transmit import transmit_field_coded
     from semcom.link.types import ChannelConfig
 
     before = torch.get_num_threads()
@@ -195,7 +195,7 @@ def test_concurrent_decodes_from_several_threads() -> None:
     layer must be thread-safe (numba's work-queue layer aborts the process here)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from semcom.fec.link import transmit_field_coded
+    from semcom.fec.transmit import transmit_field_coded
     from semcom.link.types import ChannelConfig
 
     bits = np.random.default_rng(2).integers(0, 2, 6000).astype(np.uint8)

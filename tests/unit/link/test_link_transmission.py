@@ -183,7 +183,7 @@ def test_ldpc_goes_through_the_fec_hook_per_field(monkeypatch) -> None:
 
 
 def test_ldpc_end_to_end_when_the_fec_package_is_present() -> None:
-    pytest.importorskip("semcom.fec.link")
+    pytest.importorskip("semcom.fec.transmit")
     pytest.importorskip("sionna.phy.fec")
     packet = _packet(shape=(2, 8, 8))
     rx, report = transmit_packet(packet, _cfg(fec="ldpc", mcs="auto", snr_db=20.0, seed=1))

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from semcom.fec import ldpc, link, mcs, segmentation
+from semcom.fec import codewords as cw
+from semcom.fec import ldpc, mcs, segmentation, transmit
 from semcom.link.transmission import transmit_packet
 from semcom.link.types import ChannelConfig
 from semcom.payload.packet import LatentPayload, SemanticPacket
@@ -17,7 +18,7 @@ RNG = np.random.default_rng
 
 def test_encode_decode_round_trip_without_noise_has_no_errors_or_failed_segments() -> None:
     bits = RNG(0).integers(0, 2, 1800, dtype=np.uint8)
-    out = link.transmit_coded(bits, mcs.get("16qam-r3/4"), 0.0, RNG(1), model="none", max_segment_bits=1024)
+    out = transmit.transmit_coded(bits, mcs.get("16qam-r3/4"), 0.0, RNG(1), model="none", max_segment_bits=1024)
     assert out.plan.segments == 2  # 1800 > 1024 - 24: two CRC24B segments
     np.testing.assert_array_equal(out.rx_bits, bits)
     assert out.segment_ok.all() and not out.erased.any()
@@ -29,14 +30,14 @@ def test_awgn_at_high_snr_decodes_exactly(name: str, esn0_db: float) -> None:
     """The PHY's LLRs (log p1/p0) feed Sionna's decoder with the right sign: a flipped sign would
     make every block fail at any SNR."""
     bits = RNG(2).integers(0, 2, 600, dtype=np.uint8)
-    out = link.transmit_coded(bits, mcs.get(name), esn0_db, RNG(3))
+    out = transmit.transmit_coded(bits, mcs.get(name), esn0_db, RNG(3))
     np.testing.assert_array_equal(out.rx_bits, bits)
     assert out.segment_ok.all()
 
 
 def test_llrs_are_logits_of_bit_one() -> None:
     codewords = RNG(4).integers(0, 2, (3, 400), dtype=np.uint8)
-    llr = link.channel_llrs(codewords, 4, 30.0, RNG(5))
+    llr = cw.channel_llrs(codewords, 4, 30.0, RNG(5))
     assert llr.shape == codewords.shape
     np.testing.assert_array_equal(llr > 0, codewords.astype(bool))
 
@@ -48,7 +49,7 @@ def test_failed_segments_are_flagged_and_their_bits_erased(decoder: str, esn0_db
     monkeypatch.setenv("SEMCOM_FEC_DECODER", decoder)
     bits = RNG(6).integers(0, 2, 12 * 400, dtype=np.uint8)
     # 12 short segments in the waterfall of 16qam-r1/2: some decode, some fail
-    out = link.transmit_coded(bits, mcs.get("16qam-r1/2"), esn0_db, RNG(7), num_iter=10, max_segment_bits=424)
+    out = transmit.transmit_coded(bits, mcs.get("16qam-r1/2"), esn0_db, RNG(7), num_iter=10, max_segment_bits=424)
     assert out.plan.segments == 12
     assert 0 < np.count_nonzero(~out.segment_ok) < 12
     wrong = out.rx_bits != bits
@@ -61,21 +62,21 @@ def test_failed_segments_are_flagged_and_their_bits_erased(decoder: str, esn0_db
 def test_transmit_field_coded_reports_what_it_spent() -> None:
     bits = RNG(8).integers(0, 2, 77 * 8, dtype=np.uint8)
     cfg = ChannelConfig(snr_db=20.0, snr_convention="esn0", fec="ldpc", mcs="qpsk-r1/2", seed=0)
-    result = link.transmit_field_coded(bits, cfg, RNG(9), "caption")
+    result = transmit.transmit_field_coded(bits, cfg, RNG(9), "caption")
     assert result.mcs == "qpsk-r1/2" and result.segments == 1 and result.segments_failed == 0
     assert result.coded_bits == mcs.get("qpsk-r1/2").codeword_bits(616 + 16) == 2 * result.symbols
     assert result.bit_errors == 0 and not result.erased.any()
-    empty = link.transmit_field_coded(np.zeros(0, np.uint8), cfg, RNG(9), "latent")
+    empty = transmit.transmit_field_coded(np.zeros(0, np.uint8), cfg, RNG(9), "latent")
     assert (empty.symbols, empty.coded_bits, empty.rx_bits.size) == (0, 0, 0)
     with pytest.raises(ValueError, match="field"):
-        link.transmit_field_coded(bits, cfg, RNG(9), "image")
+        transmit.transmit_field_coded(bits, cfg, RNG(9), "image")
     with pytest.raises(ValueError, match="unknown MCS"):
-        link.transmit_field_coded(bits, ChannelConfig(fec="ldpc", mcs="qpsk-r9/10"), RNG(9), "caption")
+        transmit.transmit_field_coded(bits, ChannelConfig(fec="ldpc", mcs="qpsk-r9/10"), RNG(9), "caption")
 
 
 def test_channel_esn0_reads_ebn0_with_the_uncoded_modulation() -> None:
     cfg = ChannelConfig(snr_db=5.0, snr_convention="ebn0", modulation="16qam")
-    assert link.channel_esn0_db(cfg) == pytest.approx(5.0 + 10 * math.log10(4))
+    assert transmit.channel_esn0_db(cfg) == pytest.approx(5.0 + 10 * math.log10(4))
 
 
 def test_decoder_rejects_bad_llrs() -> None:
@@ -121,14 +122,14 @@ def test_transmit_packet_amc_drops_the_latent_when_no_mcs_can_carry_it() -> None
 def test_fading_and_bsc_channels_decode_at_high_snr(model: str) -> None:
     bits = RNG(11).integers(0, 2, 500, dtype=np.uint8)
     cfg = ChannelConfig(snr_db=25.0, snr_convention="esn0", fec="ldpc", mcs="qpsk-r1/2", model=model)
-    result = link.transmit_field_coded(bits, cfg, RNG(12), "latent")
+    result = transmit.transmit_field_coded(bits, cfg, RNG(12), "latent")
     assert result.bit_errors == 0 and result.segments_failed == 0
 
 
 def test_non_binary_bits_are_rejected() -> None:
     cfg = ChannelConfig(fec="ldpc", mcs="qpsk-r1/2")
     with pytest.raises(ValueError):
-        link.transmit_field_coded(np.array([0, 1, 2], np.uint8), cfg, RNG(0), "caption")
+        transmit.transmit_field_coded(np.array([0, 1, 2], np.uint8), cfg, RNG(0), "caption")
 
 
 @pytest.mark.parametrize("model", ["awgn", "rayleigh"])
@@ -136,11 +137,11 @@ def test_interleaved_llrs_come_back_in_codeword_order(model: str) -> None:
     """A wrong inverse permutation would scramble the logits across codewords: their signs
     would no longer match the sent bits even without noise to speak of."""
     codewords = RNG(13).integers(0, 2, (5, 240), dtype=np.uint8)
-    llr = link.channel_llrs(codewords, 4, 60.0, RNG(14), model, fading_block_length=7, interleave=True)
+    llr = cw.channel_llrs(codewords, 4, 60.0, RNG(14), model, fading_block_length=7, interleave=True)
     assert llr.shape == codewords.shape
     np.testing.assert_array_equal(llr > 0, codewords.astype(bool))
     with pytest.raises(ValueError, match="multiple of 4"):
-        link.channel_llrs(codewords[:, :238], 4, 10.0, RNG(0), interleave=True)
+        cw.channel_llrs(codewords[:, :238], 4, 10.0, RNG(0), interleave=True)
 
 
 def test_interleaving_spreads_each_codeword_over_many_fades() -> None:
@@ -150,21 +151,21 @@ def test_interleaving_spreads_each_codeword_over_many_fades() -> None:
     common = dict(
         mcs=mcs.get("qpsk-r1/2"), esn0_db=7.0, model="rayleigh", fading_block_length=128, max_segment_bits=500
     )
-    plain = link.transmit_coded(bits, rng=RNG(16), interleave=False, **common)
-    spread = link.transmit_coded(bits, rng=RNG(16), interleave=True, **common)
+    plain = transmit.transmit_coded(bits, rng=RNG(16), interleave=False, **common)
+    spread = transmit.transmit_coded(bits, rng=RNG(16), interleave=True, **common)
     assert plain.plan.segments == spread.plan.segments == 64
     assert np.count_nonzero(~plain.segment_ok) >= 5  # 11 of 64 here
     assert spread.segment_ok.all()
     np.testing.assert_array_equal(spread.rx_bits, bits)
-    assert link.effective_fading_block_length(128, 64) == 2 and link.effective_fading_block_length(128, 1) == 128
-    assert link.effective_fading_block_length(128, 64, interleave=False) == 128
+    assert cw.effective_fading_block_length(128, 64) == 2 and cw.effective_fading_block_length(128, 1) == 128
+    assert cw.effective_fading_block_length(128, 64, interleave=False) == 128
 
 
 def test_per_codeword_fading_starts_every_codeword_on_a_fresh_gain() -> None:
     """The BLER sweep's channel: rows of 10 symbols on 4-symbol blocks see gains over symbols
     0-3, 4-7, 8-9 of each row; back to back, row 1 would share a gain with row 0."""
     x = np.ones((3, 10), np.complex64)
-    y, n0_sym = link._fade_per_codeword(x, 1e-6, RNG(17), 4)
+    y, n0_sym = cw._fade_per_codeword(x, 1e-6, RNG(17), 4)
     per_row = n0_sym.reshape(3, 10)
     for row in per_row:
         for block in (row[0:4], row[4:8], row[8:10]):
@@ -173,7 +174,7 @@ def test_per_codeword_fading_starts_every_codeword_on_a_fresh_gain() -> None:
     assert len({float(r[0]) for r in per_row}) == 3 and y.shape == (30,)
     # the same through the sweep's entry point: at high SNR the logits still carry the bits
     codewords = RNG(18).integers(0, 2, (3, 40), dtype=np.uint8)
-    llr = link.channel_llrs(codewords, 4, 60.0, RNG(19), "rayleigh", fading_block_length=4, fading_per_codeword=True)
+    llr = cw.channel_llrs(codewords, 4, 60.0, RNG(19), "rayleigh", fading_block_length=4, fading_per_codeword=True)
     np.testing.assert_array_equal(llr > 0, codewords.astype(bool))
 
 
@@ -202,7 +203,7 @@ def test_coded_link_and_drop_policy_read_the_same_fading_curves() -> None:
     }
     assert sends["rayleigh"][0] > sends["awgn"][0]
     for e in (sends["rayleigh"][0], 19.5):
-        chosen = link.select_mcs(cfg("rayleigh", e), "latent", bits, budget)
+        chosen = transmit.select_mcs(cfg("rayleigh", e), "latent", bits, budget)
         expected = amc.choose(e, "latent", bits, budget, channel="rayleigh-L4")
         assert chosen == expected.mcs
     below = decide_latent(cfg("rayleigh", sends["rayleigh"][0] - 0.5), latent)

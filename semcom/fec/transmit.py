@@ -25,14 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from semcom.fec import amc, crc, ldpc, segmentation
-from semcom.fec.codewords import (  # re-exported: the coded link's names before the split
-    CODED_MODELS,  # noqa: F401
-    PERFECT_LLR,  # noqa: F401
-    _fade_per_codeword,  # noqa: F401
-    channel_llrs,  # noqa: F401
-    effective_fading_block_length,  # noqa: F401
-    run_codewords,
-)
+from semcom.fec.codewords import run_codewords
 from semcom.fec.mcs import Mcs
 from semcom.fec.mcs import get as get_mcs
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
