@@ -24,7 +24,7 @@ from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
 from semcom.rpc.limits import check_reconstruct_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
-from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.rpc.ordered import Pending, ordered_map
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 
@@ -117,4 +117,4 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
 
     @rpc_method
     def ReconstructStream(self, request_iterator, context):
-        yield from ordered_pipeline(request_iterator, lambda r: self._start(r, context), self.stream_depth)
+        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

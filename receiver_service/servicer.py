@@ -20,7 +20,7 @@ from semcom.rpc.images import encode_image
 from semcom.rpc.limits import check_reconstruct_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
-from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.rpc.ordered import Pending, ordered_map
 from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc
 
 
@@ -132,4 +132,4 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
 
     @rpc_method
     def ReconstructStream(self, request_iterator, context):
-        yield from ordered_pipeline(request_iterator, lambda r: self._start(r, context), self.stream_depth)
+        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

@@ -30,7 +30,7 @@ from semcom.rpc.images import decode_image
 from semcom.rpc.limits import check_image_request
 from semcom.rpc.metrics import observe_item
 from semcom.rpc.observe import rpc_method
-from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.rpc.ordered import Pending, ordered_map
 from semcom.v1 import receiver_pb2, sender_pb2, sender_pb2_grpc
 
 
@@ -183,4 +183,4 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
 
     @rpc_method
     def Transmit(self, request_iterator, context):
-        yield from ordered_pipeline(request_iterator, lambda r: self._start_transmit(r, context), self.stream_depth)
+        yield from ordered_map(request_iterator, lambda r: self._start_transmit(r, context), self.stream_depth)

@@ -19,7 +19,7 @@ import grpc
 from semcom import config
 from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.errors import ServiceError
-from semcom.rpc.pipeline import Pending
+from semcom.rpc.ordered import Pending
 
 Res = TypeVar("Res")
 

@@ -11,7 +11,7 @@ import pytest
 
 from semcom.rpc.client import address_list_host, normalise_target, service_config
 from semcom.rpc.errors import InvalidRequestError, NotReadyError, QueueFullError, status_for
-from semcom.rpc.pipeline import Pending, ordered_pipeline
+from semcom.rpc.ordered import Pending, ordered_map
 
 
 class DownstreamError(grpc.RpcError):
@@ -107,7 +107,7 @@ def test_pipeline_keeps_order_and_bounds_work_in_flight() -> None:
         started.set()
 
     results = []
-    for value in ordered_pipeline(requests(), _work(log, 0.01), depth=2):
+    for value in ordered_map(requests(), _work(log, 0.01), depth=2):
         results.append(value)
         starts = sum(1 for kind, _ in log if kind == "start")
         assert starts <= len(results) + 2  # never more than `depth` ahead of the consumer
@@ -117,14 +117,14 @@ def test_pipeline_keeps_order_and_bounds_work_in_flight() -> None:
 def test_pipeline_error_comes_after_earlier_results() -> None:
     out = []
     with pytest.raises(ValueError, match="bad item -1"):
-        for value in ordered_pipeline(iter([1, 2, -1, 4]), _work([]), depth=3):
+        for value in ordered_map(iter([1, 2, -1, 4]), _work([]), depth=3):
             out.append(value)
     assert out == [10, 20]
 
 
 def test_pipeline_cancels_pending_work_when_the_consumer_leaves() -> None:
     log: list = []
-    gen = ordered_pipeline(iter(range(10)), _work(log, 0.05), depth=3)
+    gen = ordered_map(iter(range(10)), _work(log, 0.05), depth=3)
     assert next(gen) == 0
     time.sleep(0.1)  # let the reader start the next items
     gen.close()

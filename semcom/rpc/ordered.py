@@ -1,7 +1,7 @@
-"""Ordered pipelining of a bidirectional stream: start item i+1 while item i is still in flight.
+"""An ordered concurrent map over a bidirectional stream: start item i+1 while item i is still in flight.
 
 A streaming handler that handled requests strictly one by one would leave the sender's encoder
-idle while the receiver denoises, and vice versa. `ordered_pipeline` reads the request stream on
+idle while the receiver denoises, and vice versa. `ordered_map` reads the request stream on
 a helper thread, calls `start(request)` for each (which begins the work and returns a `Pending`),
 keeps at most `depth` items started and not yet consumed, and yields results in request order.
 
@@ -43,7 +43,7 @@ class Pending(Generic[Res]):
     cancel: Callable[[], object] = lambda: None
 
 
-def ordered_pipeline(
+def ordered_map(
     requests: Iterator[Req],
     start: Callable[[Req], Pending[Res]],
     depth: int = 2,
