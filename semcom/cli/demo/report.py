@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from PIL import ImageFont
 
     from semcom.cli.demo.plan import Plan
-    from semcom.cli.demo.run import PipelineRun, Streams
+    from semcom.cli.demo.run import ServicesRun, Streams
 
     Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
@@ -143,7 +143,7 @@ def write_report(
     args: argparse.Namespace,
     plan: Plan,
     streams: Streams,
-    pipeline: PipelineRun,
+    services_run: ServicesRun,
     summary: dict[str, Any],
     started: float,
 ) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def write_report(
         "preset": args.preset or "the profile's",
         "notice": plan.notice,
         "diffusion_columns": plan.with_diffusion,
-        "services": pipeline.services,
+        "services": services_run.services,
         "images": [
             {"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
             for p in plan.photos
@@ -185,9 +185,9 @@ def write_report(
         "transmissions": records,
         "amc_drops": streams.drops,
         "median_e2e_s": statistics.median(r["timings"].get("total", 0.0) for r in records),
-        "startup_s": pipeline.startup_s,
+        "startup_s": services_run.startup_s,
         "wall_s": time.monotonic() - started,
-        "cpu_s": pipeline.cpu_s,
+        "cpu_s": services_run.cpu_s,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 

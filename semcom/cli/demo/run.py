@@ -59,14 +59,14 @@ def run_demo(args: argparse.Namespace) -> int:
     datas = {p.name: p.png() for p in plan.photos}
     originals = {name: Image.open(io.BytesIO(data)).convert("RGB") for name, data in datas.items()}
     streams = Streams(args, plan, datas, originals)
-    pipeline = streams.run(args.timeout, started)
+    services_run = streams.run(args.timeout, started)
     summary = summarise(streams.records, plan.variants, tuple(args.snr_db), streams.drops)
     print_summary(summary)
     draw_figures(out, plan, streams, tuple(args.snr_db), summary)
-    report = write_report(args, plan, streams, pipeline, summary, started)
+    report = write_report(args, plan, streams, services_run, summary, started)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.md").write_text(markdown_report(report))
-    print_cpu(pipeline.cpu_s)
+    print_cpu(services_run.cpu_s)
     print(
         f"wrote {out / 'contact_sheet.png'}, {out / 'ssim_vs_snr.png'}, {out / 'report.json'}, {out / 'report.md'} "
         f"({report['wall_s']:.1f} s in all)"
@@ -75,7 +75,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 @dataclass(frozen=True)
-class PipelineRun:
+class ServicesRun:
     """Where the services ran and what they cost."""
 
     services: dict[str, str]  # role -> address
@@ -101,7 +101,7 @@ class Streams:
         self.images: dict[tuple[str, str, float | None], Image.Image] = {}
         self.latent_values = 0  # values per latent, learnt from the clean channel's float64 latent
 
-    def run(self, timeout_s: float, started: float) -> PipelineRun:
+    def run(self, timeout_s: float, started: float) -> ServicesRun:
         """Start the three services, send every stream through them, stop them."""
         from semcom.loadtest.cluster import LocalServices
         from semcom.rpc.client import SenderClient
@@ -122,7 +122,7 @@ class Streams:
             # people's load than wall time does (the 90 s target is for 2 otherwise idle cores).
             cpu_s = {role: pipe.services[role].cpu_seconds() for role in ("sender", "channel", "receiver")}
         cpu_s["demo"] = time.process_time()
-        return PipelineRun(services=services, startup_s=startup_s, cpu_s=cpu_s)
+        return ServicesRun(services=services, startup_s=startup_s, cpu_s=cpu_s)
 
     def _stream(self, client: SenderClient, j: int, snr: float | None, group: tuple[Variant, ...]) -> None:
         """Stream j: every photo through every variant of `group` at Eb/N0 `snr` (None: clean channel)."""
