@@ -90,10 +90,15 @@ def server_credentials(tls: TlsConfig, service: str) -> grpc.ServerCredentials |
     return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
 
 
+_warned_plaintext: set[str] = set()
+
+
 def channel_credentials(tls: TlsConfig, target: str) -> grpc.ChannelCredentials | None:
     """Credentials for `grpc.secure_channel`, or None for a plaintext channel (insecure only)."""
     if tls.insecure and not (tls.ca or tls.cert):
-        log.warning(f"dialling {target} WITHOUT TLS (insecure explicitly chosen)")
+        if target not in _warned_plaintext:  # once per target: a client that redials must not flood the log
+            _warned_plaintext.add(target)
+            log.warning(f"dialling {target} WITHOUT TLS (insecure explicitly chosen)")
         return None
     if bool(tls.cert) != bool(tls.key):
         raise ValueError("a client certificate needs both SEMCOM_TLS_CERT and SEMCOM_TLS_KEY")
