@@ -23,7 +23,7 @@ import numpy as np
 
 from semcom.analog import stats as analog_stats
 from semcom.eval.dataset import load_dataset, load_image, reference_image
-from semcom.eval.store import derive_seed
+from semcom.pipeline.seeds import posterior_seed
 
 CHUNKS = {"analog": (4, "pca"), "softcast": (32, "ycbcr")}
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         lats = np.stack(
             [
                 sender.encode_latent_tensor(
-                    load_image(it), sample_posterior=True, seed=derive_seed(args.seed, it.name, "posterior"), size=size
+                    load_image(it), sample_posterior=True, seed=posterior_seed(args.seed, it.name), size=size
                 )
                 for it in items
             ]

@@ -88,6 +88,7 @@ class AnalogRunner:
         """The latent of the image at size / scale (posterior sample seeded as the sweep's latent),
         encoded once per (image, scale)."""
         from semcom.eval.dataset import load_image
+        from semcom.pipeline.seeds import posterior_seed
 
         key = (item.name, scale)
         if key not in self._scaled:
@@ -95,7 +96,7 @@ class AnalogRunner:
             self._scaled[key] = sweep.pipeline.sender.encode_latent_tensor(
                 load_image(item),
                 sample_posterior=True,
-                seed=sweep._sender_seed(item.name),
+                seed=posterior_seed(sweep.config.seed, item.name),
                 size=sweep.config.size // scale,
             )
         return self._scaled[key]
@@ -233,9 +234,9 @@ def sweep_row(
     """The results.jsonl row of one (image, analog cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
     from semcom.eval.codecs import fallback_image
-    from semcom.eval.store import derive_seed
     from semcom.eval.sweep import decode_only_row
     from semcom.payload.caption import encode_caption
+    from semcom.pipeline.seeds import channel_seed
 
     cfg = sweep.config
     spec = AnalogSpec.parse(cell.variant)
@@ -254,7 +255,7 @@ def sweep_row(
         len(encode_caption(caption)),
         int(np.asarray(latent).size),
         cfg,
-        derive_seed(cfg.seed, item.name, cell.key, "channel"),
+        channel_seed(cfg.seed, item.name, cell.key),
     )
     if estimate is None:
         image = fallback_image(reference.size)

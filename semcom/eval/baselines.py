@@ -470,9 +470,9 @@ def sweep_row(
 ) -> dict[str, Any]:
     """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
-    from semcom.eval.store import derive_seed
     from semcom.eval.sweep import decode_only_row
     from semcom.payload.caption import encode_caption
+    from semcom.pipeline.seeds import channel_seed
 
     cfg = sweep.config
     variant = BaselineVariant.parse(cell.variant)
@@ -491,7 +491,7 @@ def sweep_row(
         len(encode_caption(caption)),
         int(np.asarray(latent).size),
         cfg,
-        derive_seed(cfg.seed, item.name, cell.key, "channel"),
+        channel_seed(cfg.seed, item.name, cell.key),
     )
     seconds = time.perf_counter() - t0
     metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)

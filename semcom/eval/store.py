@@ -32,12 +32,6 @@ CONFIG = "config.json"
 METRICS = "metrics.json"
 
 
-def derive_seed(*parts: Any) -> int:
-    """A 63-bit seed from any parts (BLAKE2b of their text): stable across runs and platforms."""
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 1
-
-
 def safe_name(text: str) -> str:
     """A file-system-safe, still readable, unique name for a cell key or image name."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80]

@@ -7,11 +7,15 @@ the simulated link (`semcom.link.transmit_packet`), rebuild the image with the p
 score it (`semcom.metrics.MetricSuite`) and append the line. A rerun skips every (image, cell)
 already logged, so an interrupted sweep resumes where it stopped.
 
-Seeds (all derived from --seed with `derive_seed`, so every number is reproducible and a cell's
-result does not depend on which other cells run): the posterior sample from (seed, image); the
-channel noise from (seed, image, cell); the diffusion noise from (seed, image), shared by all cells
-of an image (common random numbers: the differences between cells are the channel's and the
-mode's, not a different noise draw).
+Packets come from the sender's own packer (`semcom.models.sender.pack_packet`), reconstructions
+from the receiver (`Pipeline.receive`, an evaluation-only latent treatment included), so a cell
+sends and rebuilds what `semcom transmit` and the services would.
+
+Seeds (all derived from --seed by `semcom.pipeline.seeds`, so every number is reproducible and a
+cell's result does not depend on which other cells run: `RoleSeeds.of_cell`): the posterior sample
+from (seed, image); the channel noise from (seed, image, cell); the diffusion noise from (seed,
+image), shared by all cells of an image (common random numbers: the differences between cells are
+the channel's and the mode's, not a different noise draw).
 
 Profiles without a diffusion model (e.g. TAEF2 alone) support only latent decoding (k = 0);
 their text and text+latent k > 0 cells are skipped with a note in the summary and in config.json.
@@ -23,7 +27,6 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +34,9 @@ import numpy as np
 
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
 from semcom.eval.grid import Cell, LatentVariant
-from semcom.eval.store import RunStore, derive_seed
+from semcom.eval.store import RunStore
 from semcom.eval.sweep_config import RECEIVER_REPAIRS, SweepConfig, SweepSummary
-from semcom.pipeline.seeds import RoleSeeds
+from semcom.pipeline.seeds import RoleSeeds, posterior_seed, repair_seed
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +150,10 @@ class Sweep:
         if path.is_file():
             return np.load(path)
         latent = self.pipeline.sender.encode_latent_tensor(
-            image, sample_posterior=True, seed=self._sender_seed(item.name), size=size or self.config.size
+            image,
+            sample_posterior=True,
+            seed=posterior_seed(self.config.seed, item.name),
+            size=size or self.config.size,
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp.npy")
@@ -155,9 +161,24 @@ class Sweep:
         tmp.replace(path)  # atomic: a concurrent reader never sees half a file
         return latent
 
-    def _packet(self, latent: np.ndarray, variant: LatentVariant, caption: str, image: Any):
-        size = variant.size or self.config.size
-        return latent_packet(latent, variant, caption, self.models.encoder().info, image.size, size)
+    def packet(self, latent: np.ndarray | None, variant: LatentVariant | None, caption: str, image: Any) -> Any:
+        """The packet the sender builds for `image` with `latent` in `variant` (`pack_packet`, the
+        sender's packer; None: text mode's caption-only packet)."""
+        from semcom.models.sender import pack_packet
+
+        codec = self.models.encoder().info
+        if variant is None:
+            return pack_packet(caption, None, codec, image.size, self.config.size)
+        return pack_packet(
+            caption,
+            latent,
+            codec,
+            image.size,
+            variant.size or self.config.size,
+            encoding=variant.encoding,
+            per_channel=variant.per_channel,
+            percentile=variant.percentile,
+        )
 
     # ------------------------------------------------------------------ one cell
     def _reconstruct(
@@ -171,8 +192,10 @@ class Sweep:
         llr: Any = None,
     ) -> Any:
         """The receiver stage of the shared pipeline (`Pipeline.receive`, as receiver_service runs
-        it): reads the link's SNR and configuration from the report."""
-        from semcom.models import ReconParams
+        it): reads the link's SNR and configuration from the report. A variant's receiver option
+        that the wire does not carry (fill, nb, authors, mmse+nb, soft, ...) goes to the receiver
+        as an evaluation-only `LatentTreatment`."""
+        from semcom.models import LatentTreatment, ReconParams
 
         cfg = self.config
         if cell.mode == "text":
@@ -187,10 +210,11 @@ class Sweep:
         if variant is None:
             raise ValueError(f"cell {cell.key}: mode {cell.mode!r} needs a latent variant")
         repair = variant.repair
-        if repair in RECEIVER_REPAIRS and cfg.fec != "none":
+        if "mmse" in repair and cfg.fec != "none":  # mmse, smmse, mmse+nb, ...
             raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
-        if repair and repair not in RECEIVER_REPAIRS and cell.steps == 0:
-            return self._decode_repaired(cell, variant, packet, image_name, llr)
+        treatment = None
+        if repair and repair not in RECEIVER_REPAIRS:
+            treatment = LatentTreatment(repair, seed=repair_seed(cfg.seed, image_name, cell.key), llr=llr)
         # strength k / schedule, nudged up by 1e-9 so that int(schedule * strength) == k despite rounding
         strength = min(1.0, (cell.steps + 1e-9) / cfg.schedule)
         params = ReconParams(
@@ -203,47 +227,7 @@ class Sweep:
             latent_repair=repair if repair in RECEIVER_REPAIRS else "none",
         )
         # mmse/smmse run in the receiver itself, from the link's bit error rates (as in receiver_service)
-        return self.pipeline.receive(packet, params, report)
-
-    def _decode_repaired(
-        self, cell: Cell, variant: LatentVariant, packet: Any, image_name: str, llr: Any = None
-    ) -> Any:
-        """k = 0 with an evaluation-only receiver treatment (fill, nb, authors, mmse+nb, ...): repair,
-        then the profile's decoder."""
-        import torch
-
-        from semcom.link.repair import position_ber, repaired_latent
-        from semcom.models.images import to_pil
-
-        cfg = self.config
-        codec = packet.codec if math.isfinite(packet.codec.valid_min) else self.models.decoder().info
-        rng = np.random.default_rng(derive_seed(cfg.seed, image_name, cell.key, "repair"))
-        bers = None
-        if "mmse" in variant.repair:  # mmse and smmse: the receiver knows its channel's bit error rates
-            if cfg.fec != "none":
-                raise ValueError(f"{variant.spec}: mmse/smmse model the uncoded link; use --fec none")
-            bers = np.array(position_ber(cell.snr_db, cfg.snr_convention, cfg.modulation, cfg.channel))
-        t0 = time.perf_counter()
-        fixed = repaired_latent(packet.latent, codec, variant.repair, rng, bers, llr)
-        decoder = self.models.decoder()
-        with torch.no_grad():
-            image = to_pil(decoder.decode(torch.from_numpy(np.ascontiguousarray(fixed.values))[None]))[0]
-        return _Repaired(image, fixed.values_sanitised, {"total": time.perf_counter() - t0})
-
-    def _sender_seed(self, image_name: str) -> int:
-        return derive_seed(self.config.seed, image_name, "posterior")
-
-    def seeds_of(self, image_name: str, cell: Cell) -> RoleSeeds:
-        """The cell's per-role seeds (recorded in its row; `semcom transmit --seeds` replays them).
-
-        Posterior and diffusion noise depend on the image only (common random numbers across an
-        image's cells); the channel noise on the image and the cell."""
-        seed = self.config.seed
-        return RoleSeeds(
-            sender=self._sender_seed(image_name),
-            channel=derive_seed(seed, image_name, cell.key, "channel"),
-            receiver=derive_seed(seed, image_name, "diffusion"),
-        )
+        return self.pipeline.receive(packet, params, report, treatment)
 
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
         from semcom.link.types import ChannelConfig
@@ -251,7 +235,7 @@ class Sweep:
         cfg = self.config
         variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
         packet = packets[cell.variant]
-        seeds = self.seeds_of(item.name, cell)
+        seeds = RoleSeeds.of_cell(cfg.seed, item.name, cell.key)
         channel = ChannelConfig(
             snr_db=cell.snr_db,
             snr_convention=cfg.snr_convention,
@@ -285,11 +269,11 @@ class Sweep:
             "encoding": variant.encoding if variant else "",
             "snr_db": cell.snr_db,
             "steps": cell.steps,
-            "steps_executed": int(getattr(result, "steps_executed", 0)),
+            "steps_executed": result.steps_executed,
             **metrics,
             "caption_sent": caption,
-            "caption_received": getattr(result, "caption_received", ""),
-            "chars_replaced": int(getattr(result, "chars_replaced", 0)),
+            "caption_received": result.caption_received,
+            "chars_replaced": result.chars_replaced,
             "caption_bits": report.caption.info_bits,
             "caption_bit_errors": report.caption.bit_errors,
             "latent_bits": latent_bits,
@@ -297,14 +281,14 @@ class Sweep:
             "latent_ber": report.latent.bit_errors / latent_bits if latent_bits else math.nan,
             "latent_dropped": bool(report.latent_dropped),
             "latent_bytes": len(packet.latent.data) if packet.latent is not None and cell.mode != "text" else 0,
-            "values_sanitised": int(getattr(result, "values_sanitised", 0)),
+            "values_sanitised": result.values_sanitised,
             "esn0_db": report.esn0_db,
             "ebn0_db": report.ebn0_db,
             "channel_symbols": report.total_symbols,
             "seconds": seconds,
             "seeds": seeds.as_dict(),
-            "preset_used": getattr(result, "preset_used", ""),
-            "guidance_used": getattr(result, "guidance_used", math.nan),
+            "preset_used": result.preset_used,
+            "guidance_used": result.guidance_used,
             **scenario_fields(cfg, cell.snr_db),
             "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
@@ -402,11 +386,11 @@ class Sweep:
                 continue
             if cell.variant not in packets:
                 if cell.mode == "text":
-                    packets[cell.variant] = _text_packet(self, caption, image)
+                    packets[cell.variant] = self.packet(None, None, caption, image)
                 else:
                     variant = LatentVariant.parse(cell.variant)
                     own = latent if variant.size in (None, cfg.size) else self.latent_of(item, image, variant.size)
-                    packets[cell.variant] = self._packet(own, variant, caption, image)
+                    packets[cell.variant] = self.packet(own, variant, caption, image)
             bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
             self.store.append(self._run_cell(cell, item, caption, packets, reference))
             summary.computed += 1
@@ -470,56 +454,6 @@ def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
     from semcom.eval.scenario import row_fields
 
     return row_fields(cfg, snr_db)
-
-
-def latent_packet(
-    latent: np.ndarray, variant: LatentVariant, caption: str, codec: Any, original_size: tuple[int, int], size: int
-):
-    """The packet the sender would build for `latent` in `variant` (sender options applied)."""
-    from semcom.payload.caption import encode_caption
-    from semcom.payload.latent import encode_latent, get_encoding
-    from semcom.payload.packet import SemanticPacket
-
-    if get_encoding(variant.encoding).family == "float":
-        payload = encode_latent(latent, variant.encoding)
-    else:
-        payload = encode_latent(
-            latent, variant.encoding, per_channel=variant.per_channel, percentile=variant.percentile
-        )
-    return SemanticPacket(
-        caption=encode_caption(caption),
-        latent=payload,
-        codec=codec,
-        original_size=original_size,
-        coded_size=(size, size),
-    )
-
-
-@dataclass
-class _Repaired:
-    """The fields of ReconResult the sweep reads, for the k = 0 repair path."""
-
-    image: Any
-    values_sanitised: int
-    timings: dict[str, float]
-    steps_executed: int = 0
-    caption_received: str = ""
-    chars_replaced: int = 0
-
-
-def _text_packet(sweep: Sweep, caption: str, image: Any):
-    """A caption-only packet (text mode sends no latent)."""
-    from semcom.payload.caption import encode_caption
-    from semcom.payload.packet import SemanticPacket
-
-    size = sweep.config.size
-    return SemanticPacket(
-        caption=encode_caption(caption),
-        latent=None,
-        codec=sweep.models.decoder().info,
-        original_size=image.size,
-        coded_size=(size, size),
-    )
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

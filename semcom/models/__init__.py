@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from semcom.models.errors import IncompatibleLatentError, ModelNotAvailableError, ProfileError
-from semcom.models.params import MODES, ReconParams, ReconResult, adaptive_strength
+from semcom.models.params import MODES, LatentTreatment, ReconParams, ReconResult, adaptive_strength
 from semcom.models.presets import PRESET_NAMES, PRESETS, Preset
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = [
     "PRESET_NAMES",
     "Preset",
     "IncompatibleLatentError",
+    "LatentTreatment",
     "ModelNotAvailableError",
     "Models",
     "ProfileError",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
@@ -18,6 +19,7 @@ from semcom.models.presets import PRESET_NAMES, check_preset
 __all__ = [
     "DEFAULT_STRENGTH",
     "LATENT_REPAIRS",
+    "LatentTreatment",
     "MODES",
     "PRESET_NAMES",
     "ReconParams",
@@ -118,6 +120,23 @@ class ReconParams:
         0.0199999996 and int(50 x 0.0199999996) would be 0 steps instead of 1."""
         s = self.strength if strength is None else strength
         return min(int(self.num_inference_steps * s + STEP_TOLERANCE), self.num_inference_steps)
+
+
+@dataclass(frozen=True)
+class LatentTreatment:
+    """An evaluation-only receiver treatment of the received latent, in place of the plain
+    decoding (or the wire's `ReconParams.latent_repair`): any `semcom.link.repair.repaired_latent`
+    spec ("fill", "nb", "authors", "mmse+nb", "smmse+nb", "soft", ...). It never crosses the wire:
+    the evaluation sweep hands it to `Pipeline.receive` / `Receiver.reconstruct`.
+
+    mmse/smmse read the bit error rates of the link the packet came over (an uncoded one);
+    `seed`: the draws of "authors"; `llr`: the latent bits' LLRs that "soft" needs (the in-process
+    link's soft output, `Pipeline.link(..., soft=True)`).
+    """
+
+    repair: str
+    seed: int | None = None
+    llr: Any = None
 
 
 def _finite_number(value: object) -> bool:

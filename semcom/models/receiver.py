@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from semcom.models.codecs import DEFAULT_LATENT_SPACE
 from semcom.models.errors import IncompatibleLatentError
 from semcom.models.images import to_pil
-from semcom.models.params import ReconParams, ReconResult, adaptive_strength
+from semcom.models.params import LatentTreatment, ReconParams, ReconResult, adaptive_strength
 from semcom.models.presets import Preset, get_preset
 from semcom.payload.caption import decode_caption
 from semcom.payload.latent import decode_latent
@@ -49,6 +49,7 @@ Item = (
     tuple[SemanticPacket, ReconParams]
     | tuple[SemanticPacket, ReconParams, float | None]
     | tuple[SemanticPacket, ReconParams, float | None, "ChannelConfig | None"]
+    | tuple[SemanticPacket, ReconParams, float | None, "ChannelConfig | None", LatentTreatment | None]
 )
 
 
@@ -176,6 +177,31 @@ def _latent_values(
     return repaired.values, repaired.values_sanitised
 
 
+def _treated_values(
+    payload: LatentPayload,
+    codec: CodecInfo,
+    treatment: LatentTreatment,
+    link: ChannelConfig | None,
+    timings: dict[str, float],
+) -> tuple[NDArray[np.floating[Any]], int]:
+    """The received latent's values after an evaluation-only treatment (`LatentTreatment`) and how
+    many of them it changed; its time goes to `timings["repair"]`."""
+    from semcom.link.repair import position_ber, repaired_latent
+
+    if payload.analog is not None:
+        raise ValueError(f"receiver treatment {treatment.repair!r} applies to a digital latent, not an analog one")
+    bers = None
+    if "mmse" in treatment.repair:  # mmse and smmse: from the bit error rates of the link it came over
+        if link is None or link.fec != "none":
+            raise ValueError(f"receiver treatment {treatment.repair!r} models the uncoded link; use fec none")
+        bers = np.asarray(position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model))
+    rng = np.random.default_rng(treatment.seed)
+    t_repair = time.perf_counter()
+    repaired = repaired_latent(payload, codec, treatment.repair, rng, bers, treatment.llr)
+    timings["repair"] = time.perf_counter() - t_repair
+    return repaired.values, repaired.values_sanitised
+
+
 class Receiver:
     """Rebuilds images with the profile's UNet, CLIP, DDIM scheduler and decoder (loaded once)."""
 
@@ -198,29 +224,32 @@ class Receiver:
         params: ReconParams,
         snr_db: float | None = None,
         link: ChannelConfig | None = None,
+        treatment: LatentTreatment | None = None,
     ) -> ReconResult:
         """One packet -> ReconResult. ValueError for a mode the packet/profile cannot support.
 
         `snr_db` (Eb/N0 in dB, the paper's SNR axis) is used only by `params.adaptive_strength`.
         `link`: the channel the packet came over (the proxy's report); `params.latent_repair` needs
-        it, since MMSE estimation starts from the link's bit error rates.
+        it, since MMSE estimation starts from the link's bit error rates. `treatment`: an
+        evaluation-only receiver treatment of the latent instead (`LatentTreatment`).
         """
-        return self.reconstruct_batch([(packet, params, snr_db, link)])[0]
+        return self.reconstruct_batch([(packet, params, snr_db, link, treatment)])[0]
 
     def reconstruct_batch(self, items: Sequence[Item], return_exceptions: bool = False) -> list[Any]:
         """Reconstruct many packets, batching compatible ones; results in input order.
 
-        Each item is (packet, params), (packet, params, snr_db) or (packet, params, snr_db, link). With `return_exceptions`, an
-        item that fails validation yields its ValueError in its slot instead of failing all.
+        Each item is (packet, params), (packet, params, snr_db), (packet, params, snr_db, link) or
+        (packet, params, snr_db, link, treatment). With `return_exceptions`, an item that fails
+        validation yields its ValueError in its slot instead of failing all.
         """
         out: list[Any] = [None] * len(items)
         jobs: list[_Job] = []
         for index, item in enumerate(items):
             try:
                 # unchecked until _plan, which validates each part
-                parts: tuple[Any, ...] = (tuple(item) + (None, None))[:4]
-                packet, params, snr, link = parts
-                jobs.append(self._plan(index, packet, params, snr, link))
+                parts: tuple[Any, ...] = (tuple(item) + (None, None, None))[:5]
+                packet, params, snr, link, treatment = parts
+                jobs.append(self._plan(index, packet, params, snr, link, treatment))
             except ValueError as exc:
                 if not return_exceptions:
                     raise
@@ -259,7 +288,13 @@ class Receiver:
         return KNOWN_LATENT_SPACES.get(codec.name)
 
     def _plan(
-        self, index: int, packet: SemanticPacket, params: ReconParams, snr_db: float | None, link: ChannelConfig | None
+        self,
+        index: int,
+        packet: SemanticPacket,
+        params: ReconParams,
+        snr_db: float | None,
+        link: ChannelConfig | None,
+        treatment: LatentTreatment | None = None,
     ) -> _Job:
         _check_item_types(packet, params)
         t0 = time.perf_counter()
@@ -273,7 +308,7 @@ class Receiver:
                 latent=None, shape=self._text_latent_shape(packet), values_sanitised=0, repair="none"
             )
         else:
-            unpacked = self._unpack_latent(packet, params, link, timings)
+            unpacked = self._unpack_latent(packet, params, link, timings, treatment)
             self._check_latent(packet, unpacked.shape, diffusion=denoise_steps > 0, mode=mode)
         seed = params.seed if params.seed is not None else secrets.randbits(63)
         preset = get_preset(params.preset or self.models.spec.preset)
@@ -315,17 +350,27 @@ class Receiver:
         return mode, strength
 
     def _unpack_latent(
-        self, packet: SemanticPacket, params: ReconParams, link: ChannelConfig | None, timings: dict[str, float]
+        self,
+        packet: SemanticPacket,
+        params: ReconParams,
+        link: ChannelConfig | None,
+        timings: dict[str, float],
+        treatment: LatentTreatment | None = None,
     ) -> _UnpackedLatent:
-        """Decode (and repair, where the link calls for it) the packet's latent into a (1, C, H, W) tensor.
+        """Decode (and repair, where the link calls for it, or treat with `treatment`) the packet's
+        latent into a (1, C, H, W) tensor.
 
         Adds the repair time to `timings["repair"]` when a repair ran.
         """
         payload = packet.latent
         assert payload is not None  # _resolve_mode: every mode but "text" needs a latent
         codec = self._packet_codec(packet)
-        repair = params.latent_repair if repair_applies(payload, link) else "none"
-        values, sanitised = _latent_values(payload, codec, repair, link, timings)
+        if treatment is not None:
+            repair = treatment.repair
+            values, sanitised = _treated_values(payload, codec, treatment, link, timings)
+        else:
+            repair = params.latent_repair if repair_applies(payload, link) else "none"
+            values, sanitised = _latent_values(payload, codec, repair, link, timings)
         if values.ndim != 3:
             raise ValueError(f"latent must have shape (C, H, W), got {values.shape}")
         latent = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).unsqueeze(0)

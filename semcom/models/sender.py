@@ -222,25 +222,59 @@ class Sender:
     def _pack(job: _Job, codec_info: Any) -> SemanticPacket:
         if job.caption is None or job.latent is None:
             raise RuntimeError("_pack needs the caption and latent stages to have run")
-        caption_bytes = encode_caption(job.caption)
         t0 = time.perf_counter()
-        if is_analog(job.encoding):  # values as complex channel symbols (semcom.link.analog)
-            from semcom import config
-
-            cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
-            payload = encode_payload(job.latent, job.encoding, len(caption_bytes), max_bytes=cap)
-        else:
-            extra = {"percentile": job.percentile} if job.percentile != 100.0 else {}
-            payload = encode_latent(job.latent, job.encoding, per_channel=job.per_channel, clip=job.clip, **extra)
-        job.timings["pack"] = time.perf_counter() - t0
-        return SemanticPacket(
-            caption=caption_bytes,
-            latent=payload,
-            codec=codec_info,
-            original_size=job.image.size,
-            coded_size=(job.side, job.side),
+        packet = pack_packet(
+            job.caption,
+            job.latent,
+            codec_info,
+            job.image.size,
+            job.side,
+            encoding=job.encoding,
+            per_channel=job.per_channel,
+            clip=job.clip,
+            percentile=job.percentile,
             packet_id=uuid.uuid4().hex,
         )
+        job.timings["pack"] = time.perf_counter() - t0
+        return packet
+
+
+def pack_packet(
+    caption: str,
+    latent: np.ndarray | None,
+    codec: Any,
+    original_size: tuple[int, int],
+    side: int,
+    *,
+    encoding: str = "float64",
+    per_channel: bool = False,
+    clip: tuple[Any, Any] | None = None,
+    percentile: float = 100.0,
+    packet_id: str = "",
+) -> SemanticPacket:
+    """The packet of one image: its caption (`encode_caption`) and its latent in `encoding` with the
+    sender's options, or none (`latent` None: text mode's caption-only packet). The one packer:
+    `Sender` builds every packet with it, and the evaluation sweep, which encodes each image's
+    latent once and packs it in many variants, calls it directly, so a sweep cell sends the bits
+    the sender would. `codec`: the encoder's CodecInfo; `side`: the coded image side."""
+    caption_bytes = encode_caption(caption)
+    payload = None
+    if latent is not None and is_analog(encoding):  # values as complex channel symbols (semcom.link.analog)
+        from semcom import config
+
+        cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
+        payload = encode_payload(latent, encoding, len(caption_bytes), max_bytes=cap)
+    elif latent is not None:
+        extra = {"percentile": percentile} if percentile != 100.0 else {}
+        payload = encode_latent(latent, encoding, per_channel=per_channel, clip=clip, **extra)
+    return SemanticPacket(
+        caption=caption_bytes,
+        latent=payload,
+        codec=codec,
+        original_size=original_size,
+        coded_size=(side, side),
+        packet_id=packet_id,
+    )
 
 
 _ENCODE_KEYS = frozenset(

@@ -24,7 +24,7 @@ from semcom.pipeline import stages
 from semcom.pipeline.types import TransmissionRequest, TransmissionResult
 
 if TYPE_CHECKING:
-    from semcom.models.params import ReconParams, ReconResult
+    from semcom.models.params import LatentTreatment, ReconParams, ReconResult
     from semcom.models.profiles import Models
     from semcom.models.receiver import Receiver
     from semcom.models.sender import Sender
@@ -83,13 +83,21 @@ class Pipeline:
         received, report = transmit_packet(packet, cfg)
         return received, report, None
 
-    def receive(self, received: SemanticPacket, params: ReconParams, report: TransmissionReport | None) -> ReconResult:
+    def receive(
+        self,
+        received: SemanticPacket,
+        params: ReconParams,
+        report: TransmissionReport | None,
+        treatment: LatentTreatment | None = None,
+    ) -> ReconResult:
         """The receiver, reading the link the way receiver_service does (`stages.receiver_item`);
-        a refusal after the channel dropped the latent says so (`semcom.link.policy.explain_fallback`)."""
+        a refusal after the channel dropped the latent says so (`semcom.link.policy.explain_fallback`).
+        `treatment`: an evaluation-only receiver treatment of the latent (`LatentTreatment`: fill,
+        nb, authors, mmse+nb, soft, ...), as the evaluation sweep compares them."""
         from semcom.link.policy import explain_fallback
 
         try:
-            return self.receiver.reconstruct(*stages.receiver_item(received, params, report))
+            return self.receiver.reconstruct(*stages.receiver_item(received, params, report), treatment=treatment)
         except ValueError as exc:
             if report is not None:
                 explain_fallback(exc, report.latent_dropped and received.latent is None, report.drop_reason)

@@ -205,7 +205,7 @@ class InProcessBackend:
         return Outcome(
             image=done.recon.image,
             caption_sent=done.sent.caption.decode("ascii", "replace"),
-            caption_received=done.recon.caption_bytes.decode("ascii", "replace") or done.recon.caption_received,
+            caption_received=done.recon.caption_received,  # as the gRPC back-end shows it: the receiver's text
             mode_used=done.mode_used,
             report=done.report,
             timings=dict(done.timings),

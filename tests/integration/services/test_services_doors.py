@@ -13,7 +13,16 @@ the ebn0 and esn0 runs must also agree with each other on everything the receive
 SNR (adaptive strength): the bug this guards against made the receiver read 7 as Eb/N0 in one
 case and 13.02 in the other.
 
-The sweep has no "auto" mode; auto is compared between `semcom transmit` and the services.
+The sweep has no "auto" mode; auto is compared between `semcom transmit` and the services. On an
+uncoded link every compared latent had bit errors (the comparison is not of clean channels).
+
+Beyond that grid (issue 23): the latent policies that drop the latent (threshold, AMC), LDPC with
+AMC, and the receiver's sMMSE repair go through every door a person reaches with a user seed only
+(`semcom transmit --seed`, the services' `seed`, the web UI's in-process and gRPC back-ends) and
+must give what `semcom transmit --seeds` gives with the seeds the derivation names
+(`semcom.pipeline.seeds.derive_seed(seed, 0, role)`); the sweep's sMMSE and soft cells are replayed
+through `semcom transmit` and the services with their recorded seeds. All of it reuses the one
+session topology.
 """
 
 from __future__ import annotations
@@ -104,9 +113,26 @@ def _sweep_rows(photo_root, out, combo) -> list[dict]:
 
 
 def _transmit(
-    photo_path, out, combo, mode, strength, seeds: RoleSeeds, capsys, encoding="int8", policy="always"
+    photo_path,
+    out,
+    combo,
+    mode,
+    strength,
+    seeds: RoleSeeds | int,
+    capsys,
+    encoding="int8",
+    policy="always",
+    snr: float | None = None,
+    extra: tuple[str, ...] = (),
 ) -> dict:
+    """`semcom transmit` in this process; `seeds`: explicit per-role seeds (--seeds) or a user seed
+    (--seed alone, as a person types it)."""
     convention, fec, channel, adaptive = combo
+    seed_args = (
+        ["--seeds", str(seeds.sender), str(seeds.channel), str(seeds.receiver)]
+        if isinstance(seeds, RoleSeeds)
+        else ["--seed", str(seeds)]
+    )
     args = [
         "transmit",
         str(photo_path),
@@ -119,7 +145,7 @@ def _transmit(
         "--encoding",
         encoding,
         "--snr-db",
-        repr(SNR[convention]),
+        repr(SNR[convention] if snr is None else snr),
         "--snr-convention",
         convention,
         "--channel-model",
@@ -138,13 +164,11 @@ def _transmit(
         repr(strength),
         "--guidance",
         "9",
-        "--seeds",
-        str(seeds.sender),
-        str(seeds.channel),
-        str(seeds.receiver),
+        *seed_args,
         "--out",
         str(out),
         "--json",
+        *extra,
     ]
     if adaptive:
         args.append("--adaptive-strength")
@@ -157,11 +181,22 @@ def _transmit(
 
 
 def _service_request(
-    photo_path, combo, mode, strength, seeds: RoleSeeds, request_id: str, encoding="int8", policy="always"
+    photo_path,
+    combo,
+    mode,
+    strength,
+    seeds: RoleSeeds | int,
+    request_id: str,
+    encoding="int8",
+    policy="always",
+    snr: float | None = None,
+    **options,
 ):
+    """The services' request; `seeds`: explicit per-role seeds or a user seed (image index 0);
+    `options`: image_request's sender/receiver options (per_channel, clip_percentile, latent_repair)."""
     convention, fec, channel, adaptive = combo
     link = channel_pb2.ChannelConfig(
-        snr_db=SNR[convention],
+        snr_db=SNR[convention] if snr is None else snr,
         snr_convention=SNR_CONVENTIONS[convention],
         model=CHANNEL_MODELS[channel],
         fec=FEC_SCHEMES[fec],
@@ -178,9 +213,10 @@ def _service_request(
         steps=SCHEDULE,
         strength=strength,
         guidance_scale=9.0,
-        seeds=seeds,
+        **({"seeds": seeds} if isinstance(seeds, RoleSeeds) else {"seed": seeds, "index": 0}),
         adaptive_strength=adaptive,
         channel=link,
+        **options,
     )
 
 
@@ -259,6 +295,8 @@ def test_every_door_gives_the_same_transmission(topology: Topology, photo, offli
             assert row["caption_received"] == rec["caption_received"], where
             assert row["ebn0_db"] == pytest.approx(rec["report"]["ebn0_db"], abs=1e-9), where
             _assert_same_pixels(row["pixels"], rec["pixels"], f"{where}: sweep vs transmit")
+        if mode != "text" and combo[1] == "none":  # noise on an uncoded link: the compared latents were hit
+            assert rec["report"]["latent"]["bit_errors"] > 0, where
         if combo[3] and mode == "text+latent":
             adaptive_strengths[(combo[0], combo[1], combo[2])] = rec["strength_used"]
         if not combo[3] and mode == "text+latent":
@@ -333,3 +371,213 @@ def test_analog_latent_gives_the_same_transmission_through_every_door(
             assert seen[key][:2] == fingerprint[:2], where
             assert seen[key][2] == pytest.approx(fingerprint[2], abs=1e-6), where
         seen[key] = fingerprint
+
+
+# The latent policies that drop (threshold, AMC), LDPC + AMC, and the sMMSE repair, through every
+# door a person can use with only a user seed: `semcom transmit --seed`, the services'
+# `image_request(seed=...)`, and the web UI's two back-ends (`semcom.ui.backend`: the pipeline in
+# process and the sender over gRPC); and the sweep's receiver treatments replayed by the doors.
+# (name, convention, fec, channel, snr, encoding, policy, repair, mode, strength, dropped)
+UI_CASES = [
+    ("threshold drop", "ebn0", "none", "awgn", 2.0, "int8", "threshold", "none", "text+latent", K / SCHEDULE, True),
+    ("amc drop", "esn0", "ldpc", "awgn", -6.0, "float16", "amc", "none", "text+latent", K / SCHEDULE, True),
+    ("ldpc+amc", "esn0", "ldpc", "awgn", 10.0, "int8", "amc", "none", "text+latent", K / SCHEDULE, False),
+    ("smmse", "ebn0", "none", "awgn", 4.0, "int8g", "always", "smmse", "text+latent", K / SCHEDULE, False),
+    ("smmse k=0", "ebn0", "none", "rayleigh", 9.0, "int8g", "always", "smmse", "latent", 0.0, False),
+]
+
+
+def _outcome_record(outcome) -> dict:
+    """A web UI back-end's `Outcome` in the shape of `semcom transmit --json`'s record."""
+    import dataclasses
+
+    return {
+        "report": dataclasses.asdict(outcome.report),
+        "mode_used": outcome.mode_used,
+        "steps_executed": outcome.steps_executed,
+        "strength_used": outcome.strength_used,
+        "caption_received": outcome.caption_received,
+        "pixels": np.asarray(outcome.image.convert("RGB"), dtype=np.int16),
+    }
+
+
+def test_drops_amc_smmse_and_the_web_ui_agree_with_only_a_user_seed(
+    topology: Topology, photo, offline, tmp_path, capsys
+) -> None:
+    """Each case through `semcom transmit --seed S`, `semcom transmit --seeds` with the seeds the
+    derivation gives (`derive_seed(S, 0, role)`), the services with `seed=S`, and the web UI's
+    in-process and gRPC back-ends with seed S: the same report field by field (drop decision and
+    reason, MCS, bit errors), mode, steps, strength, received caption and image (within 1/255); the
+    receiver seed every door reports is the derivation's. The drop cases fall back to text; the
+    uncoded ones had latent bit errors; the LDPC one was coded by AMC."""
+    from semcom.pipeline.seeds import ROLES, derive_seed
+    from semcom.rpc.convert import MODES
+    from semcom.ui.backend import GrpcBackend, InProcessBackend, UiSettings
+
+    _, photo_path = photo
+    with Image.open(photo_path) as opened:
+        image = opened.convert("RGB")
+    ui_local = InProcessBackend(profile="tiny", size=64)
+    from semcom.rpc.tls import TlsConfig
+
+    ui_grpc = GrpcBackend(topology.sender.target, tls=TlsConfig.from_settings(insecure=True), deadline_s=600)
+    try:
+        for n, (name, convention, fec, channel, snr, encoding, policy, repair, mode, strength, dropped) in enumerate(
+            UI_CASES
+        ):
+            seed = 31 + n
+            derived = RoleSeeds(*(derive_seed(seed, 0, role) for role in ROLES))
+            assert RoleSeeds.derive(seed, 0) == derived  # what every door below is meant to use
+            combo = (convention, fec, channel, False)
+            is_int = encoding.startswith("int")
+            clip = ("--per-channel", "--clip-percentile", "99.9") if is_int else ()
+            extra = (*clip, "--latent-repair", repair)
+            options = dict(per_channel=is_int, clip_percentile=99.9 if is_int else None, latent_repair=repair)
+            settings = UiSettings(
+                snr_db=snr,
+                snr_convention=convention,
+                channel_model=channel,
+                mode=mode,
+                encoding=encoding,
+                int_clip=is_int,
+                latent_repair=repair,
+                fec=fec,
+                mcs="auto",
+                latent_policy=policy,
+                seed=seed,
+                steps=SCHEDULE,
+                strength=strength,
+                caption=CAPTION,
+            )
+            run = dict(encoding=encoding, policy=policy, snr=snr, extra=extra)
+            by_seed = _transmit(photo_path, tmp_path / f"ui{n}s", combo, mode, strength, seed, capsys, **run)
+            by_seeds = _transmit(photo_path, tmp_path / f"ui{n}d", combo, mode, strength, derived, capsys, **run)
+            request = _service_request(
+                photo_path, combo, mode, strength, seed, f"u{n}", encoding=encoding, policy=policy, snr=snr, **options
+            )
+            with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
+                (served,) = list(client.transmit(iter([request])))
+            with Image.open(io.BytesIO(served.reconstruction.data)) as received:
+                svc = {
+                    "report": _report_dict(served.report),
+                    "mode_used": next(k for k, v in MODES.items() if v == served.mode_used),
+                    "steps_executed": served.steps_executed,
+                    "strength_used": served.strength_used,
+                    "caption_received": served.caption_received.decode("ascii"),
+                    "pixels": np.asarray(received.convert("RGB"), dtype=np.int16),
+                }
+            doors = {
+                "transmit --seeds (derived)": by_seeds,
+                "services": svc,
+                "web UI in process": _outcome_record(ui_local.transmit(image, settings)),
+                "web UI over gRPC": _outcome_record(ui_grpc.transmit(image, settings)),
+            }
+            assert by_seed["seed"] == by_seeds["seed"] == served.seed == derived.receiver, name
+            for door, got in doors.items():
+                where = f"{name}: transmit --seed vs {door}"
+                _assert_same_report(by_seed["report"], got["report"], where)
+                assert got["mode_used"] == by_seed["mode_used"], where
+                assert got["steps_executed"] == by_seed["steps_executed"], where
+                assert got["strength_used"] == pytest.approx(by_seed["strength_used"], abs=1e-6), where
+                assert got["caption_received"] == by_seed["caption_received"], where
+                _assert_same_pixels(by_seed["pixels"], got["pixels"], where)
+            report = by_seed["report"]
+            assert report["latent_dropped"] is dropped, name
+            if dropped:  # the policy named in the reason; the receiver fell back to text
+                assert policy in report["drop_reason"] and by_seed["mode_used"] == "text", name
+            elif fec == "ldpc":  # AMC chose an MCS and the latent crossed coded
+                assert report["latent"]["mcs"] and report["latent"]["bits"] > report["latent"]["info_bits"], name
+            else:  # noise on an uncoded link: the compared latents were hit, and the receiver repaired them
+                assert report["latent"]["bit_errors"] > 0 and by_seed["latent_repair_used"] == repair, name
+    finally:
+        ui_grpc.close()
+
+
+def test_the_sweeps_receiver_repairs_replay_through_the_doors(topology: Topology, photo, offline, tmp_path, capsys):
+    """The sweep's sMMSE cells (int8g per channel, p99.9, repaired in the receiver) replayed with
+    their recorded seeds by `semcom transmit` and the services: the same reports and images. Its
+    soft cells (a treatment only the in-process link can feed: LLRs) received the very bits the
+    doors receive with the same seeds, and the treatment changed the image the receiver's default
+    decoding gives. Every compared latent had bit errors."""
+    from semcom.eval.store import RunStore
+    from semcom.eval.sweep import Sweep
+    from semcom.eval.sweep_config import SweepConfig
+
+    root, photo_path = photo
+    combo = ("ebn0", "none", "awgn", False)
+    snr = 4.0
+    cfg = SweepConfig(
+        data=root,
+        out=tmp_path / "sweep",
+        profile="tiny",
+        caption_source="dataset",
+        snr_db=(snr,),
+        snr_convention="ebn0",
+        channel="awgn",
+        fec="none",
+        modes=("latent", "text+latent"),
+        encodings=("int8g:pc:p99.9:smmse", "int8g:pc:p99.9:soft"),
+        steps=(0, K),
+        schedule=SCHEDULE,
+        guidance=9.0,
+        size=64,
+        seed=8,
+        metrics=(),
+        grid_images=1,
+    )
+    Sweep(cfg).run(progress=False)
+    rows = [json.loads(line) for line in (cfg.out / "results.jsonl").read_text().splitlines() if line.strip()]
+    assert sorted(r["cell"] for r in rows) == sorted(
+        f"{m}|int8g:pc:p99.9:{r}|{snr:g}|{k}"
+        for m, r, k in [("latent", "smmse", 0), ("text+latent", "smmse", 0), ("text+latent", "smmse", K)]
+        + [("latent", "soft", 0), ("text+latent", "soft", 0)]
+    )
+    clip = ("--per-channel", "--clip-percentile", "99.9")
+    for i, row in enumerate(rows):
+        with Image.open(RunStore(cfg.out).sample_path(row["image"], row["cell"])) as sample:
+            swept = np.asarray(sample.convert("RGB"), dtype=np.int16)
+        where = row["cell"]
+        seeds = RoleSeeds(**row["seeds"])
+        strength = (row["steps"] + 1e-9) / SCHEDULE
+        repair = "smmse" if row["variant"].endswith("smmse") else "none"  # soft: the doors decode plainly
+        run = dict(encoding="int8g", snr=snr)
+        rec = _transmit(
+            photo_path,
+            tmp_path / f"rep{i}",
+            combo,
+            row["mode"],
+            strength,
+            seeds,
+            capsys,
+            **run,
+            extra=(*clip, "--latent-repair", repair),
+        )
+        request = _service_request(
+            photo_path,
+            combo,
+            row["mode"],
+            strength,
+            seeds,
+            f"s{i}",
+            per_channel=True,
+            clip_percentile=99.9,
+            latent_repair=repair,
+            **run,
+        )
+        with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
+            (served,) = list(client.transmit(iter([request])))
+        _assert_same_report(rec["report"], _report_dict(served.report), f"{where}: transmit vs services")
+        with Image.open(io.BytesIO(served.reconstruction.data)) as received:
+            svc_pixels = np.asarray(received.convert("RGB"), dtype=np.int16)
+        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        for part in ("caption", "latent"):
+            assert row[f"{part}_bits"] == rec["report"][part]["info_bits"], where
+            assert row[f"{part}_bit_errors"] == rec["report"][part]["bit_errors"], where
+        assert row["latent_bit_errors"] > 0 and row["caption_received"] == rec["caption_received"], where
+        assert row["steps_executed"] == rec["steps_executed"], where
+        if repair == "smmse":
+            assert rec["latent_repair_used"] == "smmse", where
+            _assert_same_pixels(swept, rec["pixels"], f"{where}: sweep vs transmit")
+        else:  # soft: same bits received, another image than the default decoding
+            assert rec["latent_repair_used"] == "none", where
+            assert int(np.abs(swept - rec["pixels"]).max()) > 1, f"{where}: soft repair changed nothing"
