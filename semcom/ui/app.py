@@ -300,7 +300,8 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
             go.click(transmit, [*inputs, compare], [original, recon, paper, captions, report, paper_report, status])
         with gr.Tab("SNR sweep"):
             gr.Markdown("SSIM against SNR for the image and settings above, one line per variant.")
-            variants = gr.CheckboxGroup(list(be.VARIANTS), value=list(be.VARIANTS)[:2], label="variants")
+            choices = be.sweep_choices()
+            variants = gr.CheckboxGroup(choices, value=[name for _, name in choices[:2]], label="variants")
             snrs = gr.Textbox(value="0:12:3", label="SNRs in dB: '0 4 8' or start:stop:step", elem_id="snrs")
             sweep_go = gr.Button("Sweep", variant="primary", elem_id="sweep")
             plot = gr.Plot(label="SSIM vs SNR", elem_id="sweep-plot")

@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.demo.plan import CLEAN, ESN0_OFFSET_DB, Variant
+from semcom.cli.demo.plan import CLEAN, ESN0_OFFSET_DB, request_settings
+from semcom.variants import Variant
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -33,8 +34,8 @@ def summarise(
     for variant in variants:
         points = []
         for snr in snrs:
-            rows = [r for r in records if r["variant"] == variant.key and r["ebn0_db"] == snr]
-            dropped = sum(1 for d in drops if d["variant"] == variant.key and d["ebn0_db"] == snr)
+            rows = [r for r in records if r["variant"] == variant.name and r["ebn0_db"] == snr]
+            dropped = sum(1 for d in drops if d["variant"] == variant.name and d["ebn0_db"] == snr)
             if not rows:
                 if dropped:
                     points.append(
@@ -60,7 +61,7 @@ def summarise(
                     "photos": len(rows),
                 }
             )
-        out[variant.key] = points
+        out[variant.name] = points
     return out
 
 
@@ -171,13 +172,13 @@ def write_report(
         ],
         "variants": [
             {
-                "key": v.key,
+                "key": v.name,
                 "label": v.label,
                 "encoding": v.encoding,
                 "mode": v.mode,
                 "fec": v.fec,
                 "latent_policy": v.policy,
-                "latent_repair": v.repair,
+                "latent_repair": request_settings(v)["latent_repair"],
             }
             for v in (CLEAN, *plan.variants)
         ],
