@@ -8,53 +8,19 @@ import dataclasses
 import json
 import math
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from semcom.cli import main
 from semcom.eval.aggregate import aggregate_run
 from semcom.eval.sweep import Sweep
 from semcom.eval.sweep_config import SweepConfig
+from tests.integration.eval.conftest import TINY_ARGS
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _offline_env(tmp_path_factory):
-    """Tiny profile built once into a temporary cache; no hub access; one torch thread (tiny models)."""
-    import torch
-
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(cache))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("HF_HOME", str(cache / "hf"))
-        yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """Three structured 80x96 images and a Flickr8k-style caption file (two captions each)."""
-    root = tmp_path_factory.mktemp("data")
-    (root / "images").mkdir()
-    y, x = np.mgrid[0:80, 0:96].astype(np.float32)
-    lines = []
-    for i in range(3):
-        disc = ((x - 30 - 10 * i) ** 2 + (y - 40) ** 2 < 300).astype(np.float32)
-        rgb = np.stack([x / 95 * 255, y / 79 * 255, disc * (255 - 60 * i)], axis=-1).astype(np.uint8)
-        Image.fromarray(rgb).save(root / "images" / f"img{i}.png")
-        lines += [f"img{i}.png\ta disc number {i} on a gradient", f"img{i}.png\tsecond caption {i}"]
-    (root / "captions.tsv").write_text("\n".join(lines) + "\n")
-    return root
+pytestmark = pytest.mark.usefixtures("env")
 
 
 RUN_ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--limit",
     "2",
     "--image-size",
@@ -75,10 +41,6 @@ RUN_ARGS = [
     "2",
     "--schedule",
     "4",
-    "--threads",
-    "1",
-    "--no-progress",
-    "--json",
 ]
 
 
@@ -250,10 +212,7 @@ def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
 
 
 SHARD_ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--image-size",
     "64",
     "--snr-db",
@@ -262,10 +221,6 @@ SHARD_ARGS = [
     "latent",
     "--encodings",
     "float16,int8g:pc:smmse",
-    "--threads",
-    "1",
-    "--no-progress",
-    "--json",
     "--metrics",
     "none",
 ]
