@@ -160,11 +160,15 @@ def channel_config_from_args(args: Any, **fixed: Any) -> Any:
     """The `ChannelConfig` of a command's channel flags: each flag given wins, else its setting
     (CHANNEL_SETTINGS); `fixed` fields (e.g. seed) are set as given. ValueError names a malformed
     setting or an invalid combination."""
-    from semcom import config
     from semcom.link.types import ChannelConfig
 
-    values = {}
-    for dest, env in CHANNEL_SETTINGS.items():
-        given = getattr(args, dest, None)
-        values["model" if dest == "channel_model" else dest] = config.get(env) if given is None else given
-    return ChannelConfig(**values, **fixed)
+    values = channel_values(args)
+    return ChannelConfig(model=values.pop("channel_model"), **values, **fixed)
+
+
+def channel_values(args: Any, dests: tuple[str, ...] = tuple(CHANNEL_SETTINGS)) -> dict[str, Any]:
+    """argparse dest -> value of the channel flags `dests`: the flag if given, else its setting."""
+    from semcom import config
+
+    given = {dest: getattr(args, dest, None) for dest in dests}
+    return {dest: config.get(CHANNEL_SETTINGS[dest]) if value is None else value for dest, value in given.items()}
