@@ -11,6 +11,7 @@ from PIL import Image
 
 from semcom import variants as registry
 from semcom.cli.demo.plan import CLEAN, CODEC_VARIANTS, build_request, request_settings
+from semcom.cli.demo.report import variant_record
 from semcom.eval.grid import LatentVariant, parse_variants, service_latent
 from semcom.pipeline import RoleSeeds
 from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS
@@ -33,19 +34,7 @@ def test_every_entry_has_a_unique_name_and_label_and_a_canonical_eval_spec() -> 
 def test_the_demo_sends_what_its_committed_report_records() -> None:
     """The demo's columns from the registry: same keys, labels and settings as the measured run."""
     recorded = json.loads((REPO / "docs/results/demo/report.json").read_text())["variants"]
-    sent = [
-        {
-            "key": v.name,
-            "label": v.label,
-            "encoding": v.encoding,
-            "mode": v.mode,
-            "fec": v.fec,
-            "latent_policy": v.policy,
-            "latent_repair": request_settings(v)["latent_repair"],
-        }
-        for v in (CLEAN, *CODEC_VARIANTS)
-    ]
-    assert sent == recorded
+    assert [variant_record(v) for v in (CLEAN, *CODEC_VARIANTS)] == recorded
     assert request_settings(registry.get("int8g-smmse")) == {
         "latent_encoding": "int8g",
         "per_channel": True,

@@ -140,6 +140,19 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"  clean channel: SSIM {summary['clean']:.3f}")
 
 
+def variant_record(v: Variant) -> dict[str, Any]:
+    """A column as report.json describes it."""
+    return {
+        "key": v.name,
+        "label": v.label,
+        "encoding": v.encoding,
+        "mode": v.mode,
+        "fec": v.fec,
+        "latent_policy": v.policy,
+        "latent_repair": request_settings(v)["latent_repair"],
+    }
+
+
 def write_report(
     args: argparse.Namespace,
     plan: Plan,
@@ -170,18 +183,7 @@ def write_report(
             {"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
             for p in plan.photos
         ],
-        "variants": [
-            {
-                "key": v.name,
-                "label": v.label,
-                "encoding": v.encoding,
-                "mode": v.mode,
-                "fec": v.fec,
-                "latent_policy": v.policy,
-                "latent_repair": request_settings(v)["latent_repair"],
-            }
-            for v in (CLEAN, *plan.variants)
-        ],
+        "variants": [variant_record(v) for v in (CLEAN, *plan.variants)],
         "summary": summary,
         "transmissions": records,
         "amc_drops": streams.drops,

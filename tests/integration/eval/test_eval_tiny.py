@@ -155,6 +155,23 @@ def test_injected_metric_networks_fill_every_metric(data_dir, tmp_path):
         assert row[f"{metric}_n"] == 3 and math.isfinite(row[f"{metric}_mean"]), metric
 
 
+def _one_image_sweep(data_dir, out, **fields) -> SweepConfig:
+    """One image at 64x64, the dataset's caption, a 4-step schedule with k in {0, 2}, no metrics."""
+    return SweepConfig(
+        data=data_dir,
+        out=out,
+        profile="tiny",
+        caption_source="dataset",
+        steps=(0, 2),
+        schedule=4,
+        size=64,
+        limit=1,
+        metrics=(),
+        grid_images=0,
+        **fields,
+    )
+
+
 def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     from semcom.models import load_profile
     from semcom.models.profiles import Models, resolve_spec
@@ -162,20 +179,8 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     base = load_profile("tiny", device="cpu", dtype="float32")
     spec = dataclasses.replace(resolve_spec("tiny"), diffusion=None, name="tiny-codec-only")
     models = Models(spec, base.device, base.dtype)
-    cfg = SweepConfig(
-        data=data_dir,
-        out=tmp_path / "run",
-        profile="tiny",
-        caption_source="dataset",
-        snr_db=(5.0, 10.0),
-        modes=("text", "text+latent", "latent"),
-        encodings=("int8",),
-        steps=(0, 2),
-        schedule=4,
-        size=64,
-        limit=1,
-        metrics=(),
-        grid_images=0,
+    cfg = _one_image_sweep(
+        data_dir, tmp_path / "run", snr_db=(5.0, 10.0), modes=("text", "text+latent", "latent"), encodings=("int8",)
     )
     summary = Sweep(cfg, models=models).run(progress=False)
     assert summary.computed == 4  # latent x 2 SNRs + text+latent k=0 x 2 SNRs
@@ -187,20 +192,8 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
 def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
     """int8g:pc:soft: the sweep takes the link's LLRs (transmit_packet_soft) into the receiver's
     soft repair at k = 0; text+latent k > 0 is reported unsupported; a coded link is refused."""
-    cfg = SweepConfig(
-        data=data_dir,
-        out=tmp_path / "run",
-        profile="tiny",
-        caption_source="dataset",
-        snr_db=(0.0,),
-        modes=("latent", "text+latent"),
-        encodings=("int8g:pc:soft",),
-        steps=(0, 2),
-        schedule=4,
-        size=64,
-        limit=1,
-        metrics=(),
-        grid_images=0,
+    cfg = _one_image_sweep(
+        data_dir, tmp_path / "run", snr_db=(0.0,), modes=("latent", "text+latent"), encodings=("int8g:pc:soft",)
     )
     summary = Sweep(cfg).run(progress=False)
     assert summary.computed == 2 and list(summary.unsupported) == ["text+latent|int8g:pc:soft|0|2"]
