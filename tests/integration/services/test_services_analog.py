@@ -215,6 +215,7 @@ def test_semcom_send_with_an_analog_encoding(topology: Topology, tmp_path, capsy
     args = ["send", str(tmp_path / "in"), "--to", topology.sender.target, "--insecure", "--out", str(out)]
     args += ["--encoding", "analog:budget=float16", "--caption", "a test picture", "--mode", "latent"]
     args += ["--steps", "2", "--strength", "0", "--snr-db", "0", "--snr-convention", "esn0", "--latent-policy", "auto"]
+    args += ["--seed", "0"]  # the channel's noise: at 0 dB an unlucky draw can fail the analog header's CRC
     capsys.readouterr()
     assert main(args) == 0
     printed = capsys.readouterr().out
