@@ -12,6 +12,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SEMCOM_SHARED_DIR", REPO.parent / "shared")).resolve()
 
 
+def parses(argv: list[str]) -> None:
+    """`semcom ARGV` is accepted by the real CLI parser (argparse exits on an unknown flag)."""
+    from semcom.cli import build_parser
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        pytest.fail(f"`semcom {' '.join(argv)}` is not a valid command line (exit {exc.code})")
+    assert getattr(args, "func", None) is not None, argv
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():

@@ -18,10 +18,8 @@ import argparse
 import json
 import sys
 
-from semcom.cli.loadtest import _positive_int
-from semcom.models.params import (
-    MODES,  # the receiver's modes, named once (torch-free)  # one argparse check for both load commands
-)
+from semcom.cli.flags import positive_int
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,20 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
+    from semcom.cli.channel import add_modem_bench_arguments
+
     ch = bench.add_parser("channel", help="16-QAM + AWGN modem speed vs commpy (runs `semcom channel bench`)")
-    ch.add_argument("--repeats", type=_positive_int, default=5, help="timed runs per implementation (default 5)")
-    ch.add_argument("--ebn0-db", type=float, default=10.0)
-    ch.add_argument("--seed", type=int, default=0)
-    ch.add_argument("--json", action="store_true", help="machine-readable output")
+    add_modem_bench_arguments(ch)
     ch.set_defaults(func=run_channel)
 
     pl = bench.add_parser("pipeline", help="three-hop gRPC pipeline vs the same work in one process")
-    pl.add_argument("--requests", type=_positive_int, default=3, help="timed request pairs (default 3)")
-    pl.add_argument("--image-size", type=_positive_int, default=512, help="encoder input side (default 512)")
+    pl.add_argument("--requests", type=positive_int, default=3, help="timed request pairs (default 3)")
+    pl.add_argument("--image-size", type=positive_int, default=512, help="encoder input side (default 512)")
     pl.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
     pl.add_argument(
         "--steps",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="DDIM schedule length (default 10, strength 0.6 -> 6 steps; fewer steps make the "
         "overhead look larger, so this is conservative)",
@@ -58,27 +55,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl.set_defaults(func=run_pipeline)
 
     bt = bench.add_parser("batching", help="receiver throughput with dynamic batching on vs off")
-    bt.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight (default 8)")
-    bt.add_argument(
-        "--batch-max", type=_positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)"
-    )
+    bt.add_argument("--concurrency", type=positive_int, default=8, help="requests in flight (default 8)")
+    bt.add_argument("--batch-max", type=positive_int, default=8, help="SEMCOM_BATCH_MAX of the batched run (default 8)")
     bt.add_argument(
         "--batch-window-ms",
         type=float,
         default=20.0,
         help="SEMCOM_BATCH_WINDOW_MS (default 20)",
     )
-    bt.add_argument("--requests", type=_positive_int, default=16, help="requests per run (default 16)")
+    bt.add_argument("--requests", type=positive_int, default=16, help="requests per run (default 16)")
     bt.add_argument("--duration", type=float, default=120.0, help="no request starts after this many s (default 120)")
-    bt.add_argument("--image-size", type=_positive_int, default=128, help="encoder input side (default 128)")
+    bt.add_argument("--image-size", type=positive_int, default=128, help="encoder input side (default 128)")
     bt.add_argument("--mode", default="text+latent", choices=MODES, help="receiver mode (default text+latent)")
-    bt.add_argument("--steps", type=_positive_int, default=10, help="DDIM schedule length (default 10)")
+    bt.add_argument("--steps", type=positive_int, default=10, help="DDIM schedule length (default 10)")
     bt.add_argument("--profile", default="tiny")
     bt.add_argument("--timeout", type=float, default=300.0, help="deadline of each request in seconds")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
     bt.set_defaults(func=run_batching)
 
-    from semcom.cli.loadtest import add_load_arguments, add_modes_argument
+    from semcom.cli.loadtest import add_load_arguments, add_sweep_arguments
 
     sw = bench.add_parser(
         "sweep", help="start sender -> channel -> receiver locally (or take --target) and load-test the sender"
@@ -88,16 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sweep this running sender instead of starting local services: HOST:PORT, a "
         "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)",
     )
-    add_modes_argument(sw)
-    sw.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        nargs="+",
-        default=[1, 2, 4, 8],
-        help="closed-loop levels (default 1 2 4 8)",
-    )
+    add_sweep_arguments(sw)
     sw.add_argument("--snr-db", type=float, default=10.0, help="channel SNR override (default 10)")
-    sw.add_argument("--batch-max", type=_positive_int, default=1, help="receiver SEMCOM_BATCH_MAX (default 1)")
+    sw.add_argument("--batch-max", type=positive_int, default=1, help="receiver SEMCOM_BATCH_MAX (default 1)")
     sw.add_argument("--profile", default="tiny")
     add_load_arguments(sw, image_size=128)
     sw.add_argument("--json", action="store_true", help="print the JSON report on stdout")

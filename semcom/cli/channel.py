@@ -16,6 +16,8 @@ import json
 import math
 from typing import Any
 
+from semcom.cli.flags import add_simulated_channel_arguments, positive_int
+
 BER_CHUNK_BITS = 1 << 22  # bits simulated per call, bounds memory for long runs
 
 
@@ -185,6 +187,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_modem_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """The modem benchmark's flags (`semcom channel bench`, `semcom bench channel`)."""
+    p.add_argument("--repeats", type=positive_int, default=5, help="timed runs per implementation, median (default 5)")
+    p.add_argument("--ebn0-db", type=float, default=10.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from semcom.link.types import CHANNEL_MODELS, MODULATIONS
 
@@ -194,32 +204,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ber = channel_subparsers.add_parser("ber", help="simulated BER per SNR against the closed form")
     ber.add_argument("--modulation", choices=tuple(MODULATIONS), default="16qam")
-    ber.add_argument(
-        "--channel-model",
-        choices=tuple(m for m in CHANNEL_MODELS if m != "none"),
-        default="awgn",
-    )
+    add_simulated_channel_arguments(ber, tuple(m for m in CHANNEL_MODELS if m != "none"))
     snr = ber.add_mutually_exclusive_group()
     snr.add_argument("--ebn0-db", type=float, nargs="+", help="Eb/N0 points in dB (default 0 2 4 6 8 10)")
     snr.add_argument("--esn0-db", type=float, nargs="+", help="Es/N0 points in dB")
     ber.add_argument("--bits", type=int, default=1_000_000, help="bits simulated per SNR point")
     ber.add_argument("--seed", type=int, default=None, help="seed (default: fresh randomness)")
     ber.add_argument("--sigmas", type=float, default=5.0, help="acceptance band half-width in standard errors")
-    ber.add_argument(
-        "--fading-block-length",
-        type=int,
-        default=None,
-        help="rayleigh: symbols per fading gain (default: ChannelConfig's, SEMCOM_FADING_BLOCK_LENGTH's default)",
-    )
     ber.add_argument("--soft", action="store_true", help="decide bits by the sign of exact LLRs")
     ber.add_argument("--json", action="store_true", help="machine-readable output")
     ber.set_defaults(func=_cmd_ber)
 
     bench = channel_subparsers.add_parser("bench", help="time our 16-QAM modem against commpy and Sionna")
-    bench.add_argument("--repeats", type=int, default=5, help="timed runs per implementation (median reported)")
-    bench.add_argument("--ebn0-db", type=float, default=10.0)
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    add_modem_bench_arguments(bench)
     bench.set_defaults(func=_cmd_bench)
 
     # ---- the FEC subcommands: `semcom channel bler`, `semcom channel mcs`, `bench --fec` ---------

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from semcom.cli.flags import add_simulated_channel_arguments, positive_int
 from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
 
 if TYPE_CHECKING:
@@ -36,18 +37,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         description="Simulate 5G LDPC + Gray QAM + AWGN or Rayleigh block fading + max-log LLR per MCS and "
         "block length; write the BLER table (JSON) that `SEMCOM_BLER_TABLE` / AMC reads.",
     )
-    p.add_argument(
-        "--channel-model",
-        choices=("awgn", "rayleigh"),
-        default="awgn",
-        help="channel model (default %(default)s); rayleigh: block fading, perfect CSI, average Es/N0",
-    )
-    p.add_argument(
-        "--fading-block-length",
-        type=int,
-        default=128,
-        help="rayleigh: channel symbols per fading gain (default %(default)s, as ChannelConfig)",
-    )
+    add_simulated_channel_arguments(p, model_help="channel model; rayleigh: block fading, perfect CSI, average Es/N0")
     p.add_argument(
         "--esn0-db",
         type=_esn0_item,
@@ -75,7 +65,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--blocks",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -83,7 +73,7 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     )
     p.add_argument(
         "--min-errors",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=None,
         metavar="N",
@@ -132,15 +122,11 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     p.add_argument(
         "--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)"
     )
-    p.add_argument(
-        "--channel-model",
-        choices=("awgn", "rayleigh", "bsc", "none"),
-        default="awgn",
-        help="the link's channel model (default %(default)s): rayleigh reads the fading curves for the "
-        "field's interleaved codewords (semcom.fec.amc.link_channel), the others AWGN's",
-    )
-    p.add_argument(
-        "--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)"
+    add_simulated_channel_arguments(
+        p,
+        ("awgn", "rayleigh", "bsc", "none"),
+        "the link's channel model: rayleigh reads the fading curves for the field's interleaved codewords "
+        "(semcom.fec.amc.link_channel), the others AWGN's",
     )
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=_cmd_mcs)
@@ -198,16 +184,6 @@ def _k_item(text: str) -> int:
     return k
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _grid(items: list[str]) -> NDArray[np.float64]:
     """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
     import numpy as np
@@ -254,8 +230,8 @@ def _cmd_bler(args: argparse.Namespace) -> int:
 
     try:
         ks = _parse_ks(args.k)
-        if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0 or args.fading_block_length <= 0:
-            raise ValueError("--num-iter, --stop-after-zero, --jobs and --fading-block-length must be positive")
+        if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0:
+            raise ValueError("--num-iter, --stop-after-zero and --jobs must be positive")
         channel = bler.channel_key(args.channel_model, args.fading_block_length)
         existing = bler.BlerTable.load(args.out) if args.merge and args.out.exists() else None
         if args.decoder is not None:  # read by ldpc.decode here and in the worker processes
@@ -366,8 +342,6 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
         bits = args.bits if args.bits is not None else (616 if args.field == "caption" else 1_048_576)
         plan = segmentation.plan(bits)
         target = amc.target_bler(args.field) if args.target_bler is None else args.target_bler
-        if args.fading_block_length <= 0:
-            raise ValueError("--fading-block-length must be positive")
         channel = amc.link_channel(args.channel_model, args.fading_block_length, plan.segments, table, plan.k)
         rows = []
         measured = table.mcs_names(channel)
@@ -461,15 +435,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)"
     )
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
-    group.add_argument(
-        "--channel-model",
-        choices=("awgn", "rayleigh"),
-        default="awgn",
-        help="channel of the LLRs (default %(default)s)",
-    )
-    group.add_argument(
-        "--fading-block-length", type=int, default=128, help="rayleigh: symbols per fading gain (default %(default)s)"
-    )
+    add_simulated_channel_arguments(group, model_help="channel of the LLRs")
     modem_bench = bench.get_default("func")
     bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
 

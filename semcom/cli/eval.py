@@ -15,7 +15,7 @@ import shlex
 import sys
 
 from semcom import config
-from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument
+from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument, channel_values
 from semcom.eval.grid import MODES as SWEEP_MODES  # the receiver modes a sweep runs
 
 DEFAULT_MODES = ("text", "text+latent")
@@ -205,6 +205,9 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     metrics = tuple(m for m in args.metrics or () if m != "none")
     try:
+        link = channel_values(
+            args, ("snr_convention", "modulation", "channel_model", "fading_block_length", "fec", "mcs")
+        )
         cfg = SweepConfig(
             data=args.data,
             out=args.out,
@@ -212,14 +215,8 @@ def _run(args: argparse.Namespace) -> int:
             captions=captions_file(args.data, args.captions),  # recorded as read, not as typed
             caption_source=args.caption,
             snr_db=tuple(args.snr_db),
-            snr_convention=args.snr_convention or str(config.get("SEMCOM_SNR_CONVENTION")),
-            modulation=args.modulation or str(config.get("SEMCOM_MODULATION")),
-            channel=args.channel_model or str(config.get("SEMCOM_CHANNEL_MODEL")),
-            fading_block_length=(
-                int(config.get("SEMCOM_FADING_BLOCK_LENGTH"))
-                if args.fading_block_length is None
-                else args.fading_block_length
-            ),
+            channel=link.pop("channel_model"),
+            **link,
             modes=tuple(args.modes or ()),
             encodings=tuple(args.encodings or ()),
             steps=tuple(args.denoise_steps or ()),
@@ -228,8 +225,6 @@ def _run(args: argparse.Namespace) -> int:
             limit=args.limit,
             size=args.image_size or int(config.get("SEMCOM_IMAGE_SIZE")),
             seed=args.seed,
-            fec=args.fec or str(config.get("SEMCOM_FEC")),
-            mcs=args.mcs or str(config.get("SEMCOM_MCS")),
             adaptive_strength=args.adaptive_strength,
             preset=args.preset,
             metrics=metrics,

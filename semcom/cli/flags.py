@@ -66,8 +66,61 @@ def positive_int(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
+    return value
+
+
+def add_documented_parser(sub: Any, name: str, help: str, doc: str | None) -> Any:
+    """The subcommand `name` whose --help shows `doc` (its module's docstring) as written."""
+    import argparse
+
+    return sub.add_parser(name, help=help, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_latent_arguments(group: Any, unset: str) -> None:
+    """The sender's latent flags: `--encoding`, `--per-channel`, `--clip-percentile`; `unset` says
+    where an unset --encoding comes from. An unset --clip-percentile is the full range (min/max)."""
+    group.add_argument(
+        "--encoding",
+        default=None,
+        help=f"latent encoding on the wire (float64 | ... | int4g), or analog[:OPTIONS] for analog symbols "
+        f"(docs/channel.md; default: {unset})",
+    )
+    group.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per channel")
+    group.add_argument(
+        "--clip-percentile",
+        type=float,
+        help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)",
+    )
+
+
+def add_simulated_channel_arguments(
+    group: Any, models: tuple[str, ...] = ("awgn", "rayleigh"), model_help: str = "channel model"
+) -> None:
+    """`--channel-model` (default awgn) and `--fading-block-length` (default ChannelConfig's) of
+    the commands that simulate the channel themselves: BER, BLER, MCS choice, the FEC bench."""
+    from semcom.link.types import ChannelConfig
+
+    group.add_argument("--channel-model", choices=models, default="awgn", help=f"{model_help} (default %(default)s)")
+    group.add_argument(
+        "--fading-block-length",
+        type=positive_int,
+        default=ChannelConfig().fading_block_length,
+        help="rayleigh: channel symbols per fading gain (default %(default)s)",
+    )
 
 
 def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, unset: str = "") -> None:
@@ -107,11 +160,15 @@ def channel_config_from_args(args: Any, **fixed: Any) -> Any:
     """The `ChannelConfig` of a command's channel flags: each flag given wins, else its setting
     (CHANNEL_SETTINGS); `fixed` fields (e.g. seed) are set as given. ValueError names a malformed
     setting or an invalid combination."""
-    from semcom import config
     from semcom.link.types import ChannelConfig
 
-    values = {}
-    for dest, env in CHANNEL_SETTINGS.items():
-        given = getattr(args, dest, None)
-        values["model" if dest == "channel_model" else dest] = config.get(env) if given is None else given
-    return ChannelConfig(**values, **fixed)
+    values = channel_values(args)
+    return ChannelConfig(model=values.pop("channel_model"), **values, **fixed)
+
+
+def channel_values(args: Any, dests: tuple[str, ...] = tuple(CHANNEL_SETTINGS)) -> dict[str, Any]:
+    """argparse dest -> value of the channel flags `dests`: the flag if given, else its setting."""
+    from semcom import config
+
+    given = {dest: getattr(args, dest, None) for dest in dests}
+    return {dest: config.get(CHANNEL_SETTINGS[dest]) if value is None else value for dest, value in given.items()}

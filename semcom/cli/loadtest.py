@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from semcom.cli.flags import positive_int as _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import positive_float, positive_int  # one argparse check for the CLI
 
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
 
@@ -30,8 +30,8 @@ def _mode(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_modes_argument(parser: argparse.ArgumentParser) -> None:
-    """`--modes MODE [MODE ...]`, each one of the receiver modes."""
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """A load sweep's axes: `--modes MODE [MODE ...]` (receiver modes) and `--concurrency N [N ...]`."""
     parser.add_argument(
         "--modes",
         type=_mode,
@@ -39,48 +39,45 @@ def add_modes_argument(parser: argparse.ArgumentParser) -> None:
         default=["text", "text+latent", "auto"],
         help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
     )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
-    return value
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        nargs="+",
+        default=[1, 2, 4, 8],
+        help="closed-loop levels: requests in flight (default 1 2 4 8)",
+    )
 
 
 def add_load_arguments(p: argparse.ArgumentParser, image_size: int = 256) -> None:
     """Bounds and reconstruction options shared by `semcom loadtest` and `semcom bench`."""
     p.add_argument(
         "--requests",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="at most this many requests per level (default 20; always applies)",
     )
     p.add_argument(
         "--duration",
-        type=_positive_float,
+        type=positive_float,
         default=60.0,
         help="no request starts after this many seconds per level (default 60; always applies)",
     )
     p.add_argument(
-        "--timeout", type=_positive_float, default=120.0, help="deadline of each request in seconds (default 120)"
+        "--timeout", type=positive_float, default=120.0, help="deadline of each request in seconds (default 120)"
     )
     p.add_argument("--warmup", type=int, default=1, help="unmeasured requests per mode before each sweep (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr (one per load level)")
     p.add_argument("--images", help="folder of input images (default: synthetic images)")
     p.add_argument(
-        "--num-images", type=_positive_int, default=4, help="distinct inputs cycled by the requests (default 4)"
+        "--num-images", type=positive_int, default=4, help="distinct inputs cycled by the requests (default 4)"
     )
     p.add_argument(
         "--image-size",
-        type=_positive_int,
+        type=positive_int,
         default=image_size,
         help=f"side of synthetic images in pixels (default {image_size})",
     )
-    p.add_argument("--steps", type=_positive_int, help="DDIM schedule length sent to the receiver (default: its own)")
+    p.add_argument("--steps", type=positive_int, help="DDIM schedule length sent to the receiver (default: its own)")
     p.add_argument("--strength", type=float, help="img2img strength sent to the receiver (default: its own)")
     p.add_argument("--seed", type=int, help="diffusion seed of every request (default: request i uses seed i)")
 
@@ -102,17 +99,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="sender: Transmit end to end; receiver: Reconstruct on a receiver or the channel proxy",
     )
-    add_modes_argument(p)
-    p.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        nargs="+",
-        default=[1, 2, 4, 8],
-        help="closed-loop levels: requests in flight (default 1 2 4 8)",
-    )
+    add_sweep_arguments(p)
     p.add_argument(
         "--rate",
-        type=_positive_float,
+        type=positive_float,
         nargs="+",
         help="open loop instead: arrival rates in requests/s (in flight <= max concurrency)",
     )

@@ -31,8 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from semcom.cli.connection import add_tls_arguments
-from semcom.cli.flags import add_channel_arguments
-from semcom.cli.loadtest import _positive_float, _positive_int  # one argparse check for the CLI
+from semcom.cli.flags import (
+    add_channel_arguments,
+    add_documented_parser,
+    add_latent_arguments,
+    positive_float,
+    positive_int,
+)
 from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 if TYPE_CHECKING:
@@ -53,11 +58,8 @@ def _mode(text: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "send",
-        help="stream images through a running sender and save the reconstructions",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_documented_parser(
+        sub, "send", "stream images through a running sender and save the reconstructions", __doc__
     )
     p.add_argument("images", nargs="*", help="image files or directories of images")
     p.add_argument(
@@ -83,18 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--adaptive-strength", action="store_true", help="map the reported SNR to the strength")
     r.add_argument("--caption", help="send this caption instead of the sender's own")
-    r.add_argument(
-        "--encoding",
-        default=None,
-        help="latent encoding on the wire, or analog[:OPTIONS] for analog symbols (docs/channel.md; "
-        "default: the sender's SEMCOM_LATENT_ENCODING)",
-    )
-    r.add_argument("--per-channel", action="store_true", help="int encodings: one clipping range per latent channel")
-    r.add_argument(
-        "--clip-percentile",
-        type=float,
-        help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default min/max)",
-    )
+    add_latent_arguments(r, unset="the sender's SEMCOM_LATENT_ENCODING")
     r.add_argument(
         "--latent-repair",
         choices=("none", "mmse", "smmse"),
@@ -111,21 +102,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
     t.add_argument(
-        "--deadline-s", type=_positive_float, help="deadline for the whole batch, retries included (SEMCOM_DEADLINE_S)"
+        "--deadline-s", type=positive_float, help="deadline for the whole batch, retries included (SEMCOM_DEADLINE_S)"
     )
     t.add_argument(
         "--attempts",
-        type=_positive_int,
+        type=positive_int,
         help="stream attempts in a row that may fail transiently (SEMCOM_SEND_ATTEMPTS; 1 = no retry)",
     )
     t.add_argument(
         "--retry-max-s",
-        type=_positive_float,
+        type=positive_float,
         help="stop retrying after this many seconds without a delivered image (SEMCOM_SEND_RETRY_MAX_S)",
     )
     t.add_argument(
         "--stream-images",
-        type=_positive_int,
+        type=positive_int,
         help="most images per Transmit stream; a larger batch goes as several (SEMCOM_SEND_STREAM_IMAGES)",
     )
     t.add_argument(

@@ -18,7 +18,12 @@ import os
 from typing import Any
 
 from semcom import config
-from semcom.cli.flags import add_channel_arguments, add_preset_argument, channel_config_from_args
+from semcom.cli.flags import (
+    add_channel_arguments,
+    add_documented_parser,
+    add_preset_argument,
+    channel_config_from_args,
+)
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
@@ -68,12 +73,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run a gRPC service: sender | channel | receiver",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_documented_parser(sub, "serve", "run a gRPC service: sender | channel | receiver", __doc__)
     roles = p.add_subparsers(dest="role", metavar="ROLE", required=True)
 
     s = roles.add_parser("sender", help="SenderService: image -> caption + latent, and end-to-end Transmit")
@@ -137,6 +137,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+def _model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The model flags of the sender and the receiver (`_common`'s group), unset ones from the settings."""
+    return {
+        "profile": _pick(args.profile, "SEMCOM_PROFILE"),
+        "device": args.device,
+        "dtype": args.dtype,
+        "torch_threads": _pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
+        "max_image_pixels": _pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+    }
+
+
 def _serve(args: argparse.Namespace) -> int:
     from semcom.rpc.logs import setup_logging
     from semcom.rpc.server import ServerOptions
@@ -168,11 +179,7 @@ def _serve(args: argparse.Namespace) -> int:
         return serve_receiver(
             server,
             ReceiverOptions(
-                profile=_pick(args.profile, "SEMCOM_PROFILE"),
-                device=args.device,
-                dtype=args.dtype,
-                torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
-                max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+                **_model_options(args),
                 batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
                 batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
                 latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
@@ -190,11 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
     return serve_sender(
         server,
         SenderOptions(
-            profile=_pick(args.profile, "SEMCOM_PROFILE"),
-            device=args.device,
-            dtype=args.dtype,
-            torch_threads=_pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
-            max_image_pixels=_pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+            **_model_options(args),
             image_size=_pick(args.image_size, "SEMCOM_IMAGE_SIZE"),
             latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
             upstream=upstream,

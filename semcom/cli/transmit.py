@@ -19,6 +19,7 @@ from semcom.cli.flags import (
     CHANNEL_SETTINGS,
     add_channel_arguments,
     add_guidance_argument,
+    add_latent_arguments,
     add_preset_argument,
     channel_config_from_args,
 )
@@ -45,19 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
-    g.add_argument(
-        "--encoding",
-        default=None,
-        help="latent encoding: float64 | ... | int4g, or analog[:OPTIONS] for analog symbols "
-        "(docs/channel.md; default: SEMCOM_LATENT_ENCODING)",
-    )
-    g.add_argument("--per-channel", action="store_true", help="per-channel quantisation range (int encodings)")
-    g.add_argument(
-        "--clip-percentile",
-        type=float,
-        default=100.0,
-        help="int encodings: clip at the (100-p, p) percentiles, e.g. 99.9 (default 100 = min/max)",
-    )
+    add_latent_arguments(g, unset="SEMCOM_LATENT_ENCODING")
     g.add_argument(
         "--image-size",
         type=int,
@@ -168,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     latent_spec = LatentSpec(
         encoding=args.encoding,
         per_channel=args.per_channel,
-        percentile=args.clip_percentile,
+        percentile=100.0 if args.clip_percentile is None else args.clip_percentile,
         sample_posterior=not args.posterior_mean,
         size=args.image_size,
     )

@@ -14,16 +14,14 @@ import os
 import sys
 
 from semcom.cli.connection import add_tls_arguments, tls_from_args
+from semcom.cli.flags import add_documented_parser
 
 MISSING = "semcom ui: needs Gradio, the 'ui' extra: pip install 'semcom[ui]'"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "ui",
-        help="web page: send an image over the channel and watch the reconstruction",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = add_documented_parser(
+        sub, "ui", "web page: send an image over the channel and watch the reconstruction", __doc__
     )
     p.add_argument("--host", default=None, help="listen address (default SEMCOM_UI_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default SEMCOM_UI_PORT, 7860)")

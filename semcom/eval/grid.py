@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from semcom.payload.latent import Encoding
+    from semcom.variants import Variant
 
 MODES = ("text", "text+latent", "latent")
 PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
@@ -121,6 +122,32 @@ def _canonical_repair(options: set[str]) -> str:
     if "nb" in options:
         options.discard("fill")  # nb includes fill
     return "+".join(o for o in RECEIVER_OPTIONS if o in options)
+
+
+@dataclass(frozen=True)
+class ServiceLatent:
+    """A registry variant's latent as a service request carries it (`semcom.rpc.client.image_request`)."""
+
+    encoding: str  # a wire encoding, or the canonical analog spec ("analog[:OPTIONS]", sent as text)
+    per_channel: bool = False
+    percentile: float | None = None  # the clip percentile; None: the full range
+    repair: str | None = None  # the receiver's latent repair; None: the receiver's default
+
+
+def service_latent(variant: Variant) -> ServiceLatent:
+    """The latent fields of a request for `variant` (`semcom.variants`), read from its spec: what the
+    UI and the demo send. ValueError for a spec the services do not send (a classical baseline, the
+    pixel scheme softcast, size= or an eval-only receiver option)."""
+    from semcom.link.analog import canonical, names_scheme
+
+    default = None if variant.receiver_repair else "none"
+    if names_scheme(variant.spec):
+        return ServiceLatent(canonical(variant.spec), repair=default)
+    latent = LatentVariant.parse(variant.spec)
+    if latent.size is not None or latent.repair not in ("", "mmse", "smmse"):
+        raise ValueError(f"{variant.name}: requests take no size= and repair mmse or smmse only, not {variant.spec!r}")
+    percentile = None if latent.percentile == 100.0 else latent.percentile
+    return ServiceLatent(latent.encoding, latent.per_channel, percentile, latent.repair or default)
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,6 @@ class SweepConfig:
     command: str = ""  # the command line, recorded in config.json for the report
 
     def __post_init__(self) -> None:
-        from semcom.link.types import ChannelConfig
-
         self.data, self.out = Path(self.data), Path(self.out)
         self.captions = Path(self.captions) if self.captions is not None else None
         if self.caption_source not in CAPTION_SOURCES:
@@ -92,15 +90,7 @@ class SweepConfig:
         if self.shard is not None:
             self.shard = parse_shard(self.shard)
         for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
-            ChannelConfig(
-                snr_db=float(snr),
-                snr_convention=self.snr_convention,
-                modulation=self.modulation,
-                model=self.channel,
-                fading_block_length=self.fading_block_length,
-                fec=self.fec,
-                mcs=self.mcs,
-            )
+            self.link(snr)
         self.variants = parse_variants(list(self.encodings))
         from semcom.eval.analog import check_convention
 
@@ -109,6 +99,15 @@ class SweepConfig:
         from semcom.eval import scenario
 
         scenario.validate(self, self.cells)
+
+    def link(self, snr_db: float, **fields: Any) -> Any:
+        """The sweep's channel at `snr_db` as a `ChannelConfig` (its convention, modulation, model,
+        fading block, FEC and MCS); `fields` set the others or override these (latent policy, seed)."""
+        from semcom.link.types import ChannelConfig
+
+        own: dict[str, Any] = dict(snr_convention=self.snr_convention, modulation=self.modulation, model=self.channel)
+        own.update(fading_block_length=self.fading_block_length, fec=self.fec, mcs=self.mcs)
+        return ChannelConfig(snr_db=float(snr_db), **(own | fields))
 
     def identity(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in IDENTITY_FIELDS}

@@ -95,52 +95,22 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
 
     samples = list(be.sample_photos())
 
-    def transmit(
-        upload,
-        sample,
-        snr,
-        convention,
-        channel,
-        mode,
-        encoding,
-        int_clip,
-        repair,
-        fec,
-        mcs,
-        policy,
-        seed,
-        steps,
-        strength,
-        caption,
-        compare,
-        progress=gr.Progress(),
-    ):  # noqa: B008 - Gradio's idiom
+    def read_form(data: dict) -> tuple[Any, be.UiSettings]:
+        """The image and settings on the form; `data`: Gradio's component -> value of an event's inputs."""
+        values = {name: data[component] for name, component in form.items()}
+        return _image(values.pop("upload"), values["sample"], max_upload_bytes, max_pixels), _settings(
+            backend, **values
+        )
+
+    def transmit(data: dict, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         blank = (None, None, None, "", "", "")
         try:
             progress(0.0, desc="reading the image")
-            image = _image(upload, sample, max_upload_bytes, max_pixels)
-            s = _settings(
-                backend,
-                sample,
-                snr,
-                convention,
-                channel,
-                mode,
-                encoding,
-                int_clip,
-                repair,
-                fec,
-                mcs,
-                policy,
-                seed,
-                steps,
-                strength,
-                caption,
-            )
+            image, s = read_form(data)
             progress(0.1, desc=f"transmitting at {s.snr_db:g} dB ({backend.name})")
             out = backend.transmit(image, s)
             paper_img, paper_rep = None, ""
-            if compare:
+            if data[compare]:
                 progress(0.55, desc="the paper's float64 at the same SNR")
                 paper = backend.transmit(image, be.paper_settings(s))
                 paper_img, paper_rep = paper.image, be.report_html(paper, "the paper's float64, uncoded, same SNR")
@@ -162,49 +132,13 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the page
             return (*blank, _error(exc))
 
-    def run_sweep(
-        upload,
-        sample,
-        snr,
-        convention,
-        channel,
-        mode,
-        encoding,
-        int_clip,
-        repair,
-        fec,
-        mcs,
-        policy,
-        seed,
-        steps,
-        strength,
-        caption,
-        variants,
-        snrs,
-        progress=gr.Progress(),
-    ):  # noqa: B008
+    def run_sweep(data: dict, progress=gr.Progress()):  # noqa: B008
         try:
-            image = _image(upload, sample, max_upload_bytes, max_pixels)
-            s = _settings(
-                backend,
-                sample,
-                snr,
-                convention,
-                channel,
-                mode,
-                encoding,
-                int_clip,
-                repair,
-                fec,
-                mcs,
-                policy,
-                seed,
-                steps,
-                strength,
-                caption,
+            image, s = read_form(data)
+            points = be.parse_snrs(data[snrs])
+            rows = be.sweep(
+                backend, image, s, list(data[variants] or []), points, progress=lambda f, d: progress(f, desc=d)
             )
-            points = be.parse_snrs(snrs)
-            rows = be.sweep(backend, image, s, list(variants or []), points, progress=lambda f, d: progress(f, desc=d))
             table = "".join(
                 f"<tr><td>{html.escape(r.variant)}</td><td>{r.snr_db:g}</td>"
                 f"<td>{'' if r.ssim is None else f'{r.ssim:.4f}'}</td><td>{r.latent_bit_errors}</td>"
@@ -267,24 +201,24 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     seed = gr.Number(value=defaults.seed, precision=0, label="seed")
                     steps = gr.Number(value=defaults.steps, precision=0, label="DDIM steps")
                     strength = gr.Slider(0, 1, value=defaults.strength, step=0.05, label="strength (0 = decode only)")
-        inputs = [
-            upload,
-            sample,
-            snr,
-            convention,
-            channel,
-            mode,
-            encoding,
-            int_clip,
-            repair,
-            fec,
-            mcs,
-            policy,
-            seed,
-            steps,
-            strength,
-            caption,
-        ]
+        form = {  # `_settings`'s parameters, and the upload
+            "upload": upload,
+            "sample": sample,
+            "snr": snr,
+            "convention": convention,
+            "channel": channel,
+            "mode": mode,
+            "encoding": encoding,
+            "int_clip": int_clip,
+            "repair": repair,
+            "fec": fec,
+            "mcs": mcs,
+            "policy": policy,
+            "seed": seed,
+            "steps": steps,
+            "strength": strength,
+            "caption": caption,
+        }
         status = gr.Markdown("", elem_id="status")
         with gr.Tab("Transmit"):
             compare = gr.Checkbox(value=True, label="also show the paper's float64 (uncoded) at the same SNR")
@@ -297,15 +231,18 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
             with gr.Row():
                 report = gr.HTML(elem_id="report")
                 paper_report = gr.HTML(elem_id="paper-report")
-            go.click(transmit, [*inputs, compare], [original, recon, paper, captions, report, paper_report, status])
+            go.click(
+                transmit, {*form.values(), compare}, [original, recon, paper, captions, report, paper_report, status]
+            )
         with gr.Tab("SNR sweep"):
             gr.Markdown("SSIM against SNR for the image and settings above, one line per variant.")
-            variants = gr.CheckboxGroup(list(be.VARIANTS), value=list(be.VARIANTS)[:2], label="variants")
+            choices = be.sweep_choices()
+            variants = gr.CheckboxGroup(choices, value=[name for _, name in choices[:2]], label="variants")
             snrs = gr.Textbox(value="0:12:3", label="SNRs in dB: '0 4 8' or start:stop:step", elem_id="snrs")
             sweep_go = gr.Button("Sweep", variant="primary", elem_id="sweep")
             plot = gr.Plot(label="SSIM vs SNR", elem_id="sweep-plot")
             sweep_table = gr.HTML(elem_id="sweep-table")
-            sweep_go.click(run_sweep, [*inputs, variants, snrs], [plot, sweep_table, status])
+            sweep_go.click(run_sweep, {*form.values(), variants, snrs}, [plot, sweep_table, status])
     return app
 
 

@@ -32,6 +32,7 @@ from PIL import Image
 from semcom.link.types import TransmissionReport
 from semcom.models.params import MODES
 from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
+from semcom.variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
 
@@ -355,38 +356,45 @@ def report_html(outcome: Outcome, title: str) -> str:
 
 # ---------------------------------------------------------------------------- sweep
 
-# name -> what a variant changes in the form's settings
-VARIANTS: dict[str, dict[str, Any]] = {
-    "as set on the form": {},
-    "paper: float64, uncoded": {
-        "encoding": "float64",
-        "fec": "none",
-        "latent_policy": "always",
-        "latent_repair": "none",
-    },
-    "float16, uncoded": {"encoding": "float16", "fec": "none", "latent_policy": "always", "latent_repair": "none"},
-    "int8g p99.9 + smmse, uncoded": {
-        "encoding": "int8g",
-        "int_clip": True,
-        "fec": "none",
-        "latent_policy": "always",
-        "latent_repair": "smmse",
-    },
-    "float16, LDPC + AMC": {
-        "encoding": "float16",
-        "fec": "ldpc",
-        "mcs": "auto",
-        "latent_policy": "auto",
-        "latent_repair": "none",
-    },
-    # the int8 latent's airtime as analog symbols (docs/channel.md "Analog latent"); never dropped for low SNR
-    "analog latent (int8 airtime)": {
-        "encoding": "analog",
-        "fec": "none",
-        "latent_policy": "auto",
-        "latent_repair": "none",
-    },
-}
+FORM = "as set on the form"  # the sweep's own variant: the form's settings unchanged
+
+
+def form_settings(variant: Variant) -> dict[str, Any]:
+    """What a registry variant (`semcom.variants`) sets on the form, the UI's one conversion: its
+    latent and link; the form keeps its mode and channel model. UiError for a variant the form
+    cannot carry: another receiver mode, a clean channel, an int clip other than the form's
+    (per-channel at p99.9, or none), a spec the services do not send."""
+    from semcom.eval.grid import service_latent
+
+    try:
+        latent = service_latent(variant)
+    except ValueError as exc:
+        raise UiError(str(exc)) from None
+    if variant.mode != "latent" or variant.model == "none" or latent.percentile not in (None, 99.9):
+        raise UiError(f"{variant.name}: the form sends another mode, channel or clip range")
+    if latent.per_channel != (latent.percentile is not None):
+        raise UiError(f"{variant.name}: the form clips per channel at p99.9 or not at all")
+    return {
+        "encoding": latent.encoding,
+        "int_clip": latent.per_channel,
+        "fec": variant.fec,
+        "mcs": variant.mcs,
+        "latent_policy": variant.policy,
+        "latent_repair": latent.repair or "none",
+    }
+
+
+def sweep_choices() -> list[tuple[str, str]]:
+    """(label, name) of the sweep's variants: the form's settings, then every registry variant the
+    form can carry, in the registry's order."""
+    offered = []
+    for v in VARIANTS.values():
+        try:
+            form_settings(v)
+        except UiError:
+            continue
+        offered.append((v.label, v.name))
+    return [(FORM, FORM), *offered]
 
 
 @dataclass
@@ -407,19 +415,23 @@ def sweep(
     snrs: Sequence[float],
     progress: Callable[[float, str], None] | None = None,
 ) -> list[SweepRow]:
-    """Every (variant, SNR) once; a refused cell is recorded with its reason, not raised."""
-    unknown = [v for v in variants if v not in VARIANTS]
+    """Every (variant, SNR) once, `variants` names from `sweep_choices` (the rows carry their
+    labels); a refused cell is recorded with its reason, not raised."""
+    offered = dict((name, label) for label, name in sweep_choices())
+    unknown = [v for v in variants if v not in offered]
     if unknown:
         raise UiError(f"unknown variants: {', '.join(unknown)}")
     if not variants or not snrs:
         raise UiError("pick at least one variant and one SNR")
     rows: list[SweepRow] = []
     total = len(variants) * len(snrs)
-    for i, variant in enumerate(variants):
+    for i, name in enumerate(variants):
+        variant = offered[name]
+        changes = {} if name == FORM else form_settings(VARIANTS[name])
         for j, snr in enumerate(snrs):
             if progress is not None:
                 progress((i * len(snrs) + j) / total, f"{variant} at {snr:g} dB")
-            settings = dataclasses.replace(base, snr_db=float(snr), **VARIANTS[variant])
+            settings = dataclasses.replace(base, snr_db=float(snr), **changes)
             try:
                 out = backend.transmit(image, settings)
                 rows.append(

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: list[set[str]] = [
-    {"semcom.config", "semcom.phy", "semcom.samples", "semcom.v1"},
+    {"semcom.config", "semcom.phy", "semcom.samples", "semcom.variants", "semcom.v1"},
     {"semcom.payload", "semcom.analog"},
     {"semcom.link"},
     {"semcom.fec", "semcom.metrics"},

@@ -39,16 +39,11 @@ import argparse
 
 from semcom.cli.demo.plan import DEFAULT_PROFILE, DEFAULT_SNRS, PAPER_STEPS, TAEF2_SIZE, TINY_SIZE, snr_arg
 from semcom.cli.demo.run import run
-from semcom.cli.flags import add_preset_argument
+from semcom.cli.flags import add_documented_parser, add_preset_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="real photos through sender, channel and receiver on this machine",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_documented_parser(sub, "demo", "real photos through sender, channel and receiver on this machine", __doc__)
     p.add_argument("--out", default="semcom-demo", help="output directory (default semcom-demo)")
     add_preset_argument(p, "of the services' models; default: the profile's")
     p.add_argument(

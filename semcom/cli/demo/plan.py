@@ -7,7 +7,9 @@ import argparse
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from semcom.variants import Variant, get
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -42,44 +44,13 @@ PAPER_STEPS = 50
 CELL_MAX = 192
 
 
-@dataclass(frozen=True)
-class Variant:
-    key: str
-    label: str
-    encoding: str
-    mode: str  # receiver mode; "latent" with strength 0 is k = 0 decoding
-    fec: str = "none"
-    policy: str = "always"
-    model: str = "awgn"
-    repair: str | None = "none"
-    per_channel: bool = False
-    clip_percentile: float | None = None
-    diffusion: bool = False
+CLEAN = get("clean")  # sent apart, once per photo
 
 
-CLEAN = Variant("clean", "clean channel, float64", "float64", "latent", model="none")
+CODEC_VARIANTS = tuple(map(get, ("float64", "int8g-smmse", "ldpc-amc", "analog")))  # the columns
 
 
-CODEC_VARIANTS = (
-    Variant("float64", "float64 (the paper), uncoded", "float64", "latent"),
-    Variant(
-        "int8g-smmse",
-        "int8g + sMMSE, uncoded",
-        "int8g",
-        "latent",
-        repair="smmse",
-        per_channel=True,
-        clip_percentile=99.9,
-    ),
-    Variant("ldpc-amc", "LDPC + AMC, int8", "int8", "latent", fec="ldpc", policy="amc", repair=None, per_channel=True),
-    Variant("analog", "analog, int8 airtime", "analog", "latent", policy="auto", repair=None),
-)
-
-
-DIFFUSION_VARIANTS = (
-    Variant("text", "text only (diffusion)", "float64", "text", policy="never", diffusion=True),
-    Variant("text+latent", "text + latent (diffusion)", "float64", "text+latent", diffusion=True),
-)
+DIFFUSION_VARIANTS = tuple(map(get, ("text", "text+latent")))
 
 
 def snr_arg(text: str) -> float:
@@ -158,8 +129,21 @@ def channel_config(variant: Variant, esn0_db: float, seed: int):
         fec=FEC_SCHEMES[variant.fec],
     )
     if variant.fec == "ldpc":
-        cfg.mcs = "auto"
+        cfg.mcs = variant.mcs
     return cfg
+
+
+def request_settings(variant: Variant) -> dict[str, Any]:
+    """A registry entry as `image_request`'s latent arguments: the demo's one conversion."""
+    from semcom.eval.grid import service_latent
+
+    latent = service_latent(variant)
+    return {
+        "latent_encoding": latent.encoding,
+        "per_channel": latent.per_channel,
+        "clip_percentile": latent.percentile,
+        "latent_repair": latent.repair,
+    }
 
 
 def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds, steps: int):
@@ -168,17 +152,14 @@ def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn
 
     return image_request(
         data,
-        request_id=f"{photo}|{variant.key}|{esn0_db:.4f}",
+        request_id=f"{photo}|{variant.name}|{esn0_db:.4f}",
         caption=caption,
-        latent_encoding=variant.encoding,
         mode=variant.mode,
         strength=None if variant.diffusion else 0.0,
         steps=steps if variant.diffusion else None,
         seeds=seeds,
-        per_channel=variant.per_channel,
-        clip_percentile=variant.clip_percentile,
-        latent_repair=variant.repair,
         channel=channel_config(variant, esn0_db, seeds.channel),
+        **request_settings(variant),
     )
 
 

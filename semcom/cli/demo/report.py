@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.demo.plan import CLEAN, ESN0_OFFSET_DB, Variant
+from semcom.cli.demo.plan import CLEAN, ESN0_OFFSET_DB, request_settings
+from semcom.variants import Variant
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -33,8 +34,8 @@ def summarise(
     for variant in variants:
         points = []
         for snr in snrs:
-            rows = [r for r in records if r["variant"] == variant.key and r["ebn0_db"] == snr]
-            dropped = sum(1 for d in drops if d["variant"] == variant.key and d["ebn0_db"] == snr)
+            rows = [r for r in records if r["variant"] == variant.name and r["ebn0_db"] == snr]
+            dropped = sum(1 for d in drops if d["variant"] == variant.name and d["ebn0_db"] == snr)
             if not rows:
                 if dropped:
                     points.append(
@@ -60,7 +61,7 @@ def summarise(
                     "photos": len(rows),
                 }
             )
-        out[variant.key] = points
+        out[variant.name] = points
     return out
 
 
@@ -139,6 +140,19 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"  clean channel: SSIM {summary['clean']:.3f}")
 
 
+def variant_record(v: Variant) -> dict[str, Any]:
+    """A column as report.json describes it."""
+    return {
+        "key": v.name,
+        "label": v.label,
+        "encoding": v.encoding,
+        "mode": v.mode,
+        "fec": v.fec,
+        "latent_policy": v.policy,
+        "latent_repair": request_settings(v)["latent_repair"],
+    }
+
+
 def write_report(
     args: argparse.Namespace,
     plan: Plan,
@@ -169,18 +183,7 @@ def write_report(
             {"name": p.name, "licence": p.licence, "source": f"skimage.data.{p.loader}()", "caption": p.caption}
             for p in plan.photos
         ],
-        "variants": [
-            {
-                "key": v.key,
-                "label": v.label,
-                "encoding": v.encoding,
-                "mode": v.mode,
-                "fec": v.fec,
-                "latent_policy": v.policy,
-                "latent_repair": v.repair,
-            }
-            for v in (CLEAN, *plan.variants)
-        ],
+        "variants": [variant_record(v) for v in (CLEAN, *plan.variants)],
         "summary": summary,
         "transmissions": records,
         "amc_drops": streams.drops,

@@ -17,7 +17,6 @@ from semcom.cli.demo.plan import (
     CLEAN,
     ESN0_OFFSET_DB,
     Plan,
-    Variant,
     amc_drop_reason,
     build_request,
     cell_seeds,
@@ -26,6 +25,7 @@ from semcom.cli.demo.plan import (
 from semcom.cli.demo.report import markdown_report, print_cpu, print_summary, summarise, write_report
 from semcom.cli.demo.sheet import draw_figures
 from semcom.payload.caption import corrupted_positions
+from semcom.variants import Variant
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont
@@ -143,7 +143,7 @@ class Streams:
             )
             for i, p in enumerate(photos)
             for k, v in enumerate(group)
-            if not (dropped and v.key == "ldpc-amc")
+            if not (dropped and v.name == "ldpc-amc")
         ]
         t0 = time.monotonic()
         try:

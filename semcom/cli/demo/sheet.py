@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semcom.cli.demo.plan import CELL_MAX, ESN0_OFFSET_DB, Variant
+from semcom.cli.demo.plan import CELL_MAX, ESN0_OFFSET_DB
+from semcom.variants import Variant
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -81,7 +82,7 @@ def contact_sheet(
     font, small = _font(13), _font(12)
     pad, label_h, line_h = 6, 34, 15
     columns = ["original"] + [v.label for v in variants]
-    caption_lines = 1 + len([v for v in variants if v.key in CAPTION_ROWS])
+    caption_lines = 1 + len([v for v in variants if v.name in CAPTION_ROWS])
     row_h = cell + label_h + caption_lines * line_h + 2 * pad
     width = max(len(columns) * (cell + pad) + pad, int(small.getlength("x") * 110))
     notice_lines = textwrap.wrap(notice, max(20, int((width - 2 * pad) / small.getlength("x")))) if notice else []
@@ -133,7 +134,7 @@ def _sheet_row(pen: _SheetPen, photo: dict, snr: float, variants: tuple[Variant,
         (pad, y + cell + 2 + line_h), f"Eb/N0 {snr:g} dB (Es/N0 {snr + ESN0_OFFSET_DB:.2f})", fill="black", font=small
     )
     for c, variant in enumerate(variants, start=1):
-        _sheet_cell(pen, pen.column_x(c), y, results.get((photo["name"], variant.key, snr)))
+        _sheet_cell(pen, pen.column_x(c), y, results.get((photo["name"], variant.name, snr)))
     _sheet_captions(pen, y + cell + pen.label_h, photo, snr, variants, results)
 
 
@@ -170,13 +171,13 @@ def _sheet_captions(
     pad, small = pen.pad, pen.font
     _marked_line(pen.draw, (pad, cy), "sent:              ", photo["caption"], set(), small)
     for variant in variants:
-        if variant.key not in CAPTION_ROWS:
+        if variant.name not in CAPTION_ROWS:
             continue
-        record = results.get((photo["name"], variant.key, snr))
+        record = results.get((photo["name"], variant.name, snr))
         if record is None or "caption_received" not in record:
             continue
         cy += pen.line_h
-        name = CAPTION_ROWS[variant.key]
+        name = CAPTION_ROWS[variant.name]
         _marked_line(
             pen.draw,
             (pad, cy),
@@ -195,13 +196,13 @@ def ssim_plot(summary: dict, records: list[dict], variants: tuple[Variant, ...],
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for variant in variants:
-        points = [p for p in summary.get(variant.key) or [] if p["mean_ssim"] is not None]
+        points = [p for p in summary.get(variant.name) or [] if p["mean_ssim"] is not None]
         xs = [p["ebn0_db"] for p in points]
         (line,) = ax.plot(xs, [p["mean_ssim"] for p in points], marker="o", label=variant.label)
-        dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.key]
+        dots = [(r["ebn0_db"], r["ssim"]) for r in records if r["variant"] == variant.name]
         if dots:
             ax.scatter([d[0] for d in dots], [d[1] for d in dots], s=10, alpha=0.3, color=line.get_color())
-        drops = [p["ebn0_db"] for p in summary.get(variant.key) or [] if p.get("dropped")]
+        drops = [p["ebn0_db"] for p in summary.get(variant.name) or [] if p.get("dropped")]
         if drops:
             ax.scatter(
                 drops,

@@ -7,48 +7,16 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from semcom.cli import main
+from tests.integration.eval.conftest import TINY_ARGS
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _offline_env(tmp_path_factory):
-    import torch
-
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(cache))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("HF_HOME", str(cache / "hf"))
-        yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    (root / "images").mkdir()
-    y, x = np.mgrid[0:80, 0:96].astype(np.float32)
-    lines = []
-    for i in range(3):
-        disc = ((x - 30 - 10 * i) ** 2 + (y - 40) ** 2 < 300).astype(np.float32)
-        rgb = np.stack([x / 95 * 255, y / 79 * 255, disc * (255 - 60 * i)], axis=-1).astype(np.uint8)
-        Image.fromarray(rgb).save(root / "images" / f"img{i}.png")
-        lines.append(f"img{i}.png\ta disc number {i} on a gradient")
-    (root / "captions.tsv").write_text("\n".join(lines) + "\n")
-    return root
+pytestmark = pytest.mark.usefixtures("env")
 
 
 ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--image-size",
     "64",
     "--snr-convention",
@@ -66,10 +34,6 @@ ARGS = [
     "jpeg:sym=3000:ldpc",
     "--metrics",
     "none",
-    "--threads",
-    "1",
-    "--no-progress",
-    "--json",
 ]
 
 

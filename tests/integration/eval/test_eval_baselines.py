@@ -15,14 +15,12 @@ import pytest
 from PIL import Image
 
 from semcom.cli import main
+from tests.integration.eval.conftest import TINY_ARGS
 
 REPO = Path(__file__).resolve().parents[3]
 TIMING_KEYS = {"seconds", "fit_seconds"}
 ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--image-size",
     "128",
     "--snr-db",
@@ -40,28 +38,9 @@ ARGS = [
     "webp:frac=1/4:uncoded",
     "--metrics",
     "none",
-    "--threads",
-    "1",
     "--grid-images",
     "1",
-    "--no-progress",
-    "--json",
 ]
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    values = {
-        "SEMCOM_CACHE_DIR": str(cache),
-        "HF_HUB_OFFLINE": "1",
-        "HF_HOME": str(cache / "hf"),
-        "OMP_NUM_THREADS": "1",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in values.items():
-            mp.setenv(key, value)
-        yield values
 
 
 @pytest.fixture(scope="module")

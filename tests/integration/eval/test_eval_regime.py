@@ -13,12 +13,10 @@ from PIL import Image
 
 from semcom.cli import main
 from semcom.eval import regime
+from tests.integration.eval.conftest import TINY_ARGS
 
 ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--image-size",
     "128",
     "--snr-db",
@@ -34,28 +32,9 @@ ARGS = [
     "webp:frac=1/4:shannon",
     "--metrics",
     "none",
-    "--threads",
-    "1",
     "--grid-images",
     "0",
-    "--no-progress",
-    "--json",
 ]
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    values = {
-        "SEMCOM_CACHE_DIR": str(cache),
-        "HF_HUB_OFFLINE": "1",
-        "HF_HOME": str(cache / "hf"),
-        "OMP_NUM_THREADS": "1",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in values.items():
-            mp.setenv(key, value)
-        yield values
 
 
 @pytest.fixture(scope="module")

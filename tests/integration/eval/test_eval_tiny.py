@@ -8,53 +8,19 @@ import dataclasses
 import json
 import math
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from semcom.cli import main
 from semcom.eval.aggregate import aggregate_run
 from semcom.eval.sweep import Sweep
 from semcom.eval.sweep_config import SweepConfig
+from tests.integration.eval.conftest import TINY_ARGS
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _offline_env(tmp_path_factory):
-    """Tiny profile built once into a temporary cache; no hub access; one torch thread (tiny models)."""
-    import torch
-
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(cache))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("HF_HOME", str(cache / "hf"))
-        yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """Three structured 80x96 images and a Flickr8k-style caption file (two captions each)."""
-    root = tmp_path_factory.mktemp("data")
-    (root / "images").mkdir()
-    y, x = np.mgrid[0:80, 0:96].astype(np.float32)
-    lines = []
-    for i in range(3):
-        disc = ((x - 30 - 10 * i) ** 2 + (y - 40) ** 2 < 300).astype(np.float32)
-        rgb = np.stack([x / 95 * 255, y / 79 * 255, disc * (255 - 60 * i)], axis=-1).astype(np.uint8)
-        Image.fromarray(rgb).save(root / "images" / f"img{i}.png")
-        lines += [f"img{i}.png\ta disc number {i} on a gradient", f"img{i}.png\tsecond caption {i}"]
-    (root / "captions.tsv").write_text("\n".join(lines) + "\n")
-    return root
+pytestmark = pytest.mark.usefixtures("env")
 
 
 RUN_ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--limit",
     "2",
     "--image-size",
@@ -75,10 +41,6 @@ RUN_ARGS = [
     "2",
     "--schedule",
     "4",
-    "--threads",
-    "1",
-    "--no-progress",
-    "--json",
 ]
 
 
@@ -193,6 +155,23 @@ def test_injected_metric_networks_fill_every_metric(data_dir, tmp_path):
         assert row[f"{metric}_n"] == 3 and math.isfinite(row[f"{metric}_mean"]), metric
 
 
+def _one_image_sweep(data_dir, out, **fields) -> SweepConfig:
+    """One image at 64x64, the dataset's caption, a 4-step schedule with k in {0, 2}, no metrics."""
+    return SweepConfig(
+        data=data_dir,
+        out=out,
+        profile="tiny",
+        caption_source="dataset",
+        steps=(0, 2),
+        schedule=4,
+        size=64,
+        limit=1,
+        metrics=(),
+        grid_images=0,
+        **fields,
+    )
+
+
 def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     from semcom.models import load_profile
     from semcom.models.profiles import Models, resolve_spec
@@ -200,20 +179,8 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     base = load_profile("tiny", device="cpu", dtype="float32")
     spec = dataclasses.replace(resolve_spec("tiny"), diffusion=None, name="tiny-codec-only")
     models = Models(spec, base.device, base.dtype)
-    cfg = SweepConfig(
-        data=data_dir,
-        out=tmp_path / "run",
-        profile="tiny",
-        caption_source="dataset",
-        snr_db=(5.0, 10.0),
-        modes=("text", "text+latent", "latent"),
-        encodings=("int8",),
-        steps=(0, 2),
-        schedule=4,
-        size=64,
-        limit=1,
-        metrics=(),
-        grid_images=0,
+    cfg = _one_image_sweep(
+        data_dir, tmp_path / "run", snr_db=(5.0, 10.0), modes=("text", "text+latent", "latent"), encodings=("int8",)
     )
     summary = Sweep(cfg, models=models).run(progress=False)
     assert summary.computed == 4  # latent x 2 SNRs + text+latent k=0 x 2 SNRs
@@ -225,20 +192,8 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
 def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
     """int8g:pc:soft: the sweep takes the link's LLRs (transmit_packet_soft) into the receiver's
     soft repair at k = 0; text+latent k > 0 is reported unsupported; a coded link is refused."""
-    cfg = SweepConfig(
-        data=data_dir,
-        out=tmp_path / "run",
-        profile="tiny",
-        caption_source="dataset",
-        snr_db=(0.0,),
-        modes=("latent", "text+latent"),
-        encodings=("int8g:pc:soft",),
-        steps=(0, 2),
-        schedule=4,
-        size=64,
-        limit=1,
-        metrics=(),
-        grid_images=0,
+    cfg = _one_image_sweep(
+        data_dir, tmp_path / "run", snr_db=(0.0,), modes=("latent", "text+latent"), encodings=("int8g:pc:soft",)
     )
     summary = Sweep(cfg).run(progress=False)
     assert summary.computed == 2 and list(summary.unsupported) == ["text+latent|int8g:pc:soft|0|2"]
@@ -250,10 +205,7 @@ def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
 
 
 SHARD_ARGS = [
-    "--caption",
-    "dataset",
-    "--profile",
-    "tiny",
+    *TINY_ARGS,
     "--image-size",
     "64",
     "--snr-db",
@@ -262,10 +214,6 @@ SHARD_ARGS = [
     "latent",
     "--encodings",
     "float16,int8g:pc:smmse",
-    "--threads",
-    "1",
-    "--no-progress",
-    "--json",
     "--metrics",
     "none",
 ]

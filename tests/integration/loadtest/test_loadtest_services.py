@@ -67,6 +67,10 @@ def _check_level(level: dict) -> None:
     assert level["throughput_rps"] == pytest.approx(level["completed"] / level["elapsed_s"], rel=1e-9)
 
 
+# the requests of both CLI runs: a short schedule, small images, two inputs, JSON out
+SMALL_LOAD = ["--steps", str(STEPS), "--image-size", str(SIZE), "--num-images", "2", "--insecure", "--json"]
+
+
 def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
     pipeline, _ = services
     rc = main(
@@ -88,16 +92,9 @@ def test_loadtest_cli_against_sender(services, tmp_path: Path, capsys) -> None:
             "20",
             "--timeout",
             "120",
-            "--steps",
-            str(STEPS),
+            *SMALL_LOAD,
             "--snr-db",
             "10",
-            "--image-size",
-            str(SIZE),
-            "--num-images",
-            "2",
-            "--insecure",
-            "--json",
             "--out",
             str(tmp_path),
         ]
@@ -145,14 +142,7 @@ def test_loadtest_cli_against_channel_proxy(services, capsys) -> None:
             "4",
             "--duration",
             "20",
-            "--steps",
-            str(STEPS),
-            "--image-size",
-            str(SIZE),
-            "--num-images",
-            "2",
-            "--insecure",
-            "--json",
+            *SMALL_LOAD,
         ]
     )
     report = json.loads(capsys.readouterr().out)

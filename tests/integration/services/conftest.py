@@ -9,12 +9,15 @@ from dataclasses import dataclass
 import pytest
 
 from semcom.loadtest.cluster import free_port
+from semcom.rpc.client import ReceiverClient, SenderClient, health_status
+from semcom.rpc.tls import TlsConfig
 from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 
 MAX_IMAGE_PIXELS = 1_000_000
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 RECEIVER_QUEUE = 2
 CHANNEL_SNR_DB = 10.0
+PLAIN = TlsConfig(insecure=True)
 
 
 @dataclass
@@ -53,3 +56,21 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         yield topo
     finally:
         stop_all(topo.all)
+
+
+def call(topology: Topology, where: str, request, timeout: float = 60):
+    """One request, unretried, to `where`: the sender's encode or transmit, the receiver's or the
+    channel proxy's reconstruct."""
+    if where in ("encode", "transmit"):
+        with SenderClient(topology.sender.target, tls=PLAIN, retry_attempts=1) as client:
+            if where == "encode":
+                return client.encode(request, timeout=timeout)
+            return list(client.transmit([request], timeout=timeout))
+    service = topology.receiver if where == "receiver" else topology.channel
+    with ReceiverClient(service.target, tls=PLAIN, retry_attempts=1) as client:
+        return client.reconstruct(request, timeout=timeout)
+
+
+def assert_serving(topology: Topology) -> None:
+    for service in topology.all:
+        assert health_status(service.target, tls=PLAIN) == "SERVING", service.role

@@ -15,15 +15,13 @@ import pytest
 from semcom.link import analog
 from semcom.payload.packet import ChannelState, SemanticPacket
 from semcom.rpc import convert
-from semcom.rpc.client import ReceiverClient, SenderClient, health_status, image_request
-from semcom.rpc.tls import TlsConfig
+from semcom.rpc.client import ReceiverClient, image_request
 from semcom.v1 import channel_pb2, receiver_pb2
-from tests.integration.services.conftest import Topology
+from tests.integration.services.conftest import PLAIN, Topology, assert_serving, call
 from tests.integration.services.test_services_bad_input import GOOD
 
 pytestmark = pytest.mark.slow
 
-PLAIN = TlsConfig(insecure=True)
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 CAPTION = b"a test picture"
 
@@ -157,29 +155,15 @@ def _bad_spec_request():
     return req
 
 
-def _call(topology: Topology, where: str, request, timeout: float = 60):
-    if where == "encode":
-        with SenderClient(topology.sender.target, tls=PLAIN, retry_attempts=1) as client:
-            return client.encode(request, timeout=timeout)
-    service = topology.receiver if where == "receiver" else topology.channel
-    with ReceiverClient(service.target, tls=PLAIN, retry_attempts=1) as client:
-        return client.reconstruct(request, timeout=timeout)
-
-
-def _assert_serving(topology: Topology) -> None:
-    for service in topology.all:
-        assert health_status(service.target, tls=PLAIN) == "SERVING", service.role
-
-
 @pytest.mark.parametrize("case,where,make,fragment", CASES, ids=[c[0] for c in CASES])
 def test_malformed_analog_payload_is_invalid_argument(topology: Topology, case, where, make, fragment) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        _call(topology, where, make())
+        call(topology, where, make())
     assert err.value.code() == INVALID, err.value.details()
     assert re.search(fragment, err.value.details()), err.value.details()
-    _assert_serving(topology)
+    assert_serving(topology)
     # and a good analog packet still goes through that hop
-    good = _call(topology, "channel" if where == "encode" else where, _request(_packet()))
+    good = call(topology, "channel" if where == "encode" else where, _request(_packet()))
     assert good.mode_used == receiver_pb2.MODE_LATENT
 
 
@@ -231,6 +215,7 @@ def test_semcom_send_with_an_analog_encoding(topology: Topology, tmp_path, capsy
     args = ["send", str(tmp_path / "in"), "--to", topology.sender.target, "--insecure", "--out", str(out)]
     args += ["--encoding", "analog:budget=float16", "--caption", "a test picture", "--mode", "latent"]
     args += ["--steps", "2", "--strength", "0", "--snr-db", "0", "--snr-convention", "esn0", "--latent-policy", "auto"]
+    args += ["--seed", "0"]  # the channel's noise: at 0 dB an unlucky draw can fail the analog header's CRC
     capsys.readouterr()
     assert main(args) == 0
     printed = capsys.readouterr().out

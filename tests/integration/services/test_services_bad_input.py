@@ -22,14 +22,12 @@ from semcom.payload.latent import encode_latent
 from semcom.payload.packet import SemanticPacket
 from semcom.rpc import convert
 from semcom.rpc.client import ReceiverClient, SenderClient, health_status, image_request
-from semcom.rpc.tls import TlsConfig
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
-from tests.integration.services.conftest import MAX_MESSAGE_BYTES, RECEIVER_QUEUE, Topology
+from tests.integration.services.conftest import MAX_MESSAGE_BYTES, PLAIN, RECEIVER_QUEUE, Topology, assert_serving, call
 from tests.integration.services.procs import ServiceProcess
 
 pytestmark = pytest.mark.slow
 
-PLAIN = TlsConfig(insecure=True)
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 OK = grpc.StatusCode.OK
@@ -268,34 +266,18 @@ def _with_report(snr: float):
     return req
 
 
-def _call(topology: Topology, where: str, request, timeout: float = 60):
-    if where in ("encode", "transmit"):
-        with SenderClient(topology.sender.target, tls=PLAIN, retry_attempts=1) as client:
-            if where == "encode":
-                return client.encode(request, timeout=timeout)
-            return list(client.transmit([request], timeout=timeout))
-    service = topology.receiver if where == "receiver" else topology.channel
-    with ReceiverClient(service.target, tls=PLAIN, retry_attempts=1) as client:
-        return client.reconstruct(request, timeout=timeout)
-
-
-def _assert_serving(topology: Topology) -> None:
-    for service in topology.all:
-        assert health_status(service.target, tls=PLAIN) == "SERVING", service.role
-
-
 @pytest.mark.parametrize("case,where,make,code,fragment", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(topology: Topology, case: str, where: str, make: Callable, code, fragment: str) -> None:
     request = make()
     if code == OK:
-        _call(topology, where, request)
+        call(topology, where, request)
     else:
         with pytest.raises(grpc.RpcError) as err:
-            _call(topology, where, request)
+            call(topology, where, request)
         assert err.value.code() == code, err.value.details()
         if fragment:
             assert re.search(fragment, err.value.details()), err.value.details()
-    _assert_serving(topology)
+    assert_serving(topology)
 
 
 def test_full_receiver_queue_is_resource_exhausted(topology: Topology) -> None:
@@ -313,7 +295,7 @@ def test_full_receiver_queue_is_resource_exhausted(topology: Topology) -> None:
                 codes.append(exc.code())
                 assert "queue is full" in exc.details()
     assert EXHAUSTED in codes and OK in codes and set(codes) <= {OK, EXHAUSTED}
-    _assert_serving(topology)
+    assert_serving(topology)
 
 
 def test_deadline_propagates_and_abandoned_work_stops(topology: Topology) -> None:
@@ -329,7 +311,7 @@ def test_deadline_propagates_and_abandoned_work_stops(topology: Topology) -> Non
     while topology.receiver.metric("semcom_abandoned_batches_total") <= before:
         assert time.monotonic() < deadline, "the receiver kept denoising for a caller that had gone"
         time.sleep(0.2)
-    _assert_serving(topology)
+    assert_serving(topology)
 
 
 def test_downstream_down_is_unavailable_with_a_clear_message(tmp_path) -> None:

@@ -20,14 +20,12 @@ from semcom.cli.demo.plan import sample_images
 from semcom.payload.caption import encode_caption
 from semcom.pipeline import RoleSeeds
 from semcom.rpc.client import ReceiverClient, SenderClient, image_request, reflected_services
-from semcom.rpc.tls import TlsConfig
 from semcom.v1 import channel_pb2, receiver_pb2
-from tests.integration.services.conftest import CHANNEL_SNR_DB, Topology
+from tests.integration.services.conftest import CHANNEL_SNR_DB, PLAIN, Topology
 from tests.integration.services.procs import REPO
 
 pytestmark = pytest.mark.slow
 
-PLAIN = TlsConfig(insecure=True)
 SIDE = 64  # SEMCOM_IMAGE_SIZE of the topology
 STEPS, STRENGTH = 4, 0.5
 LATENT_BITS = 4 * (SIDE // 8) ** 2 * 64  # tiny VAE: 4 channels, 1/8 resolution, float64 on the wire

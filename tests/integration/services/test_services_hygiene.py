@@ -13,15 +13,13 @@ import grpc
 import pytest
 
 from semcom.rpc.client import ReceiverClient, SenderClient, health_status
-from semcom.rpc.tls import TlsConfig
 from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc
-from tests.integration.services.conftest import Topology
+from tests.integration.services.conftest import PLAIN, Topology
 from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 from tests.integration.services.test_services_bad_input import image_req, packet_req
 
 pytestmark = pytest.mark.slow
 
-PLAIN = TlsConfig(insecure=True)
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 

@@ -14,13 +14,11 @@ from semcom.loadtest.cluster import free_port
 from semcom.payload.latent import decode_latent
 from semcom.rpc.client import SenderClient, image_request
 from semcom.rpc.convert import packet_from_proto
-from semcom.rpc.tls import TlsConfig
-from tests.integration.services.conftest import MAX_IMAGE_PIXELS, MAX_MESSAGE_BYTES, Topology
+from tests.integration.services.conftest import MAX_IMAGE_PIXELS, MAX_MESSAGE_BYTES, PLAIN, Topology
 from tests.integration.services.procs import ServiceProcess, start_all, stop_all
 
 pytestmark = pytest.mark.slow
 
-PLAIN = TlsConfig(insecure=True)
 CALLS = 6
 ATOL = 1e-5  # batched CPU kernels may round the last bits differently
 

@@ -99,7 +99,7 @@ def test_sweep_tab_plots_ssim_against_snr(ui_url, page, tmp_path):
     page.goto(ui_url)
     page.locator("#caption textarea").fill(CAPTION)  # the first sample photo, the form's settings
     page.get_by_role("tab", name="SNR sweep").click()
-    page.get_by_label("paper: float64, uncoded").uncheck()  # one variant ...
+    page.get_by_label("float64 (the paper), uncoded").uncheck()  # one variant ...
     page.locator("#snrs textarea").fill("0 20")  # ... at two SNRs
     page.locator("#sweep").click()
     page.wait_for_selector("#status >> text=Sweep done: 2 transmissions", timeout=300_000)

@@ -76,7 +76,7 @@ def test_contact_sheet_places_photos_cells_and_drops() -> None:
     red, blue = Image.new("RGB", (64, 64), (255, 0, 0)), Image.new("RGB", (64, 64), (0, 0, 255))
     photos = [{"name": "a", "image": red, "caption": "a dog"}]
     results = {
-        ("a", v.key, s): {**_record("a", v.key, s, 0.5, "a d?g"), "image": blue} for v in CODEC_VARIANTS for s in snrs
+        ("a", v.name, s): {**_record("a", v.name, s, 0.5, "a d?g"), "image": blue} for v in CODEC_VARIANTS for s in snrs
     }
     results[("a", "ldpc-amc", 0.0)] = {"dropped": "amc: no MCS", "image": None}
     sheet = contact_sheet(photos, CODEC_VARIANTS, snrs, results, "title", "one notice line", cell=64)
@@ -110,7 +110,7 @@ def test_summary_and_markdown_report() -> None:
         "notice": "no diffusion",
         "images": [{"name": "a"}],
         "summary": summary,
-        "variants": [{"key": "clean", "label": "clean"}] + [{"key": v.key, "label": v.label} for v in CODEC_VARIANTS],
+        "variants": [{"key": "clean", "label": "clean"}] + [{"key": v.name, "label": v.label} for v in CODEC_VARIANTS],
         "snrs_db": [0.0, 8.0],
         "transmissions": records,
         "services": {},

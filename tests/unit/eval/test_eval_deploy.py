@@ -11,19 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from semcom.cli import build_parser
+from tests.conftest import parses
 
 REPO = Path(__file__).resolve().parents[3]
 JOB = REPO / "deploy" / "k8s" / "eval-job.yaml"
 SLURM = REPO / "deploy" / "slurm"
-
-
-def _parses(argv: list[str]) -> None:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        pytest.fail(f"`semcom {' '.join(argv)}` is not a valid command line (exit {exc.code})")
-    assert getattr(args, "func", None) is not None, argv
 
 
 def _expand(text: str, env: dict[str, str]) -> str:
@@ -44,7 +36,7 @@ def test_indexed_job_runs_every_shard_and_the_merge_waits_for_them():
     run, _, marker = script.partition("&&")
     argv = shlex.split(run)
     assert argv[0] == "semcom" and argv[1:3] == ["eval", "run"]
-    _parses(argv[1:])
+    parses(argv[1:])
     assert argv[argv.index("--shard") + 1] == f"3/{shards}"
     assert argv[argv.index("--out") + 1] == f"/eval/runs/{env['RUN']}.shards/3"
     assert shlex.split(marker) == ["touch", f"/eval/runs/{env['RUN']}.shards/3.done"]
@@ -53,8 +45,8 @@ def test_indexed_job_runs_every_shard_and_the_merge_waits_for_them():
     wait = _expand(merge["initContainers"][0]["args"][0], env)
     assert f"/eval/runs/{env['RUN']}.shards/*.done" in wait and f"-ge {shards}" in wait
     merge_cmd, _, report_cmd = _expand(merge["containers"][0]["args"][0], env).partition("&&")
-    _parses(shlex.split(merge_cmd)[1:])
-    _parses(shlex.split(report_cmd)[1:])
+    parses(shlex.split(merge_cmd)[1:])
+    parses(shlex.split(report_cmd)[1:])
     assert shlex.split(merge_cmd)[3:] == [f"/eval/runs/{env['RUN']}", f"/eval/runs/{env['RUN']}.shards/*/"]
     claims = {
         v["persistentVolumeClaim"]["claimName"] for spec in (job["template"]["spec"], merge) for v in spec["volumes"]
@@ -81,4 +73,4 @@ def test_slurm_array_runs_its_shard_and_the_merge_joins_them():
     example = submit.split("in 16 tasks:\n", 1)[1].split("# Extra", 1)[0]
     argv = shlex.split(" ".join(line.lstrip("#").strip().rstrip("\\") for line in example.splitlines()))
     assert argv[:4] == ["bash", "deploy/slurm/submit_eval.sh", "runs/baselines_awgn", "16"]
-    _parses(["eval", "run", *argv[5:], "--out", "x", "--shard", "0/16"])
+    parses(["eval", "run", *argv[5:], "--out", "x", "--shard", "0/16"])

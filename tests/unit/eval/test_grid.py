@@ -80,3 +80,32 @@ def test_fading_block_length_is_part_of_a_rayleigh_sweeps_identity_only(tmp_path
     assert _identity_of(cfg().to_json())["fading_block_length"] is None
     with pytest.raises(ValueError, match="fading_block_length"):
         cfg(channel="rayleigh", fading_block_length=0)
+
+
+def test_the_sweeps_link_is_one_channel_config_with_cell_fields_on_top(tmp_path):
+    from semcom.eval.sweep_config import SweepConfig
+
+    cfg = SweepConfig(
+        data=tmp_path,
+        out=tmp_path / "run",
+        modes=("latent",),
+        steps=(0,),
+        snr_convention="esn0",
+        modulation="qpsk",
+        channel="rayleigh",
+        fading_block_length=32,
+        fec="ldpc",
+        mcs="auto",
+    )
+    link = cfg.link(4, latent_policy="never", seed=7)
+    assert (link.snr_db, link.snr_convention, link.modulation, link.model) == (4.0, "esn0", "qpsk", "rayleigh")
+    assert (link.fading_block_length, link.fec, link.mcs, link.latent_policy, link.seed) == (
+        32,
+        "ldpc",
+        "auto",
+        "never",
+        7,
+    )
+    assert cfg.link(4, fec="none").fec == "none"  # a field given wins over the sweep's
+    with pytest.raises(ValueError):
+        SweepConfig(data=tmp_path, out=tmp_path / "run", modes=("latent",), steps=(0,), fec="turbo")

@@ -279,21 +279,10 @@ def test_bler_command_measures_fading_curves_next_to_awgn_ones(tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)["table_channel"] == "rayleigh-L16"
     assert main(["channel", "mcs", "--table", str(out), "--channel-model", "bsc", "--bits", "40", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["table_channel"] == "awgn"
-    assert (
-        main(
-            [
-                "channel",
-                "bler",
-                "--channel-model",
-                "rayleigh",
-                "--fading-block-length",
-                "0",
-                "--out",
-                str(tmp_path / "x.json"),
-            ]
-        )
-        == 2
-    )
+    with pytest.raises(SystemExit) as refused:  # argparse: not a positive integer
+        main(["channel", "bler", "--channel-model", "rayleigh", "--fading-block-length", "0", "--out", "x.json"])
+    assert refused.value.code == 2
+    assert "--fading-block-length: expected a positive integer, got '0'" in capsys.readouterr().err
 
 
 def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None:

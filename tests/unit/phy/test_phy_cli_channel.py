@@ -114,5 +114,10 @@ def test_bench_command_reports_every_implementation(capsys) -> None:
     assert set(out["speedup_of_semcom_cpu_time"]) == set(out["speedup_of_semcom"])
 
 
-def test_bench_command_rejects_zero_repeats(capsys) -> None:
-    assert main(["channel", "bench", "--repeats", "0"]) == 2
+def test_bench_commands_reject_zero_repeats(capsys) -> None:
+    """`semcom channel bench` and `semcom bench channel` take the same flags."""
+    for argv in (["channel", "bench", "--repeats", "0"], ["bench", "channel", "--repeats", "0"]):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2
+        assert "--repeats: expected a positive integer, got '0'" in capsys.readouterr().err

@@ -101,21 +101,6 @@ def test_text_mode_leaves_the_latent_home() -> None:
     assert stages.channel_for(ChannelConfig(seed=3), 9).seed == 9
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    import torch
-
-    from semcom.pipeline.pipeline import Pipeline
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        yield Pipeline.from_profile("tiny")
-    torch.set_num_threads(threads)
-
-
 def _image() -> Image.Image:
     y, x = np.mgrid[0:64, 0:64]
     return Image.fromarray(np.stack([x * 4, y * 4, (x + y) * 2], -1).astype(np.uint8))

@@ -19,21 +19,6 @@ from semcom.pipeline.types import LatentSpec
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    import torch
-
-    from semcom.pipeline.pipeline import Pipeline
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        yield Pipeline.from_profile("tiny")
-    torch.set_num_threads(threads)
-
-
 def _image() -> Image.Image:
     y, x = np.mgrid[0:512, 0:512]
     return Image.fromarray(np.stack([(x // 2) % 256, (y // 2) % 256, ((x + y) // 4) % 256], -1).astype(np.uint8))

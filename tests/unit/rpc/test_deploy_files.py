@@ -11,21 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from semcom.cli import build_parser
+from tests.conftest import parses
 
 REPO = Path(__file__).resolve().parents[3]
 COMPOSE_FILES = [REPO / "docker-compose.yml", REPO / "docker-compose.cpu.yml"]
 K8S_DIR = REPO / "deploy" / "k8s"
 MODEL_SERVICES = ("receiver", "sender")
-
-
-def _parses(argv: list[str]) -> None:
-    """`semcom ARGV` is accepted by the real CLI parser (argparse exits on an unknown flag)."""
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        pytest.fail(f"`semcom {' '.join(argv)}` is not a valid command line (exit {exc.code})")
-    assert getattr(args, "func", None) is not None, argv
 
 
 def _flag(argv: list[str], name: str) -> str:
@@ -62,7 +53,7 @@ def test_compose_topology(compose: dict) -> None:
     ports = {}
     for name, service in services.items():
         argv = service["command"]
-        _parses(argv)
+        parses(argv)
         if argv[0] == "serve":
             assert argv[1] == name
             ports[name] = _flag(argv, "--port")
@@ -74,7 +65,7 @@ def test_compose_topology(compose: dict) -> None:
         if "healthcheck" in service:
             test = service["healthcheck"]["test"]
             assert test[:2] == ["CMD", "semcom"]
-            _parses(test[2:])
+            parses(test[2:])
             assert test[2] == "health" and test[3] == f"127.0.0.1:{ports[name]}"
         argv = service["command"]
         if "--upstream" in argv or "--to" in argv:
@@ -122,12 +113,12 @@ def test_k8s_manifests() -> None:
         template = deployment["spec"]["template"]
         assert deployment["spec"]["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
         (container,) = template["spec"]["containers"]
-        _parses(container["args"])
+        parses(container["args"])
         port = _flag(container["args"], "--port")
         assert {p["containerPort"] for p in container["ports"]} >= {int(port)}
         for probe in ("readinessProbe", "livenessProbe"):
             command = container[probe]["exec"]["command"]
-            _parses(command[1:])
+            parses(command[1:])
             assert command[:3] == ["semcom", "health", f"127.0.0.1:{port}"]
         env_of[name] = {e["name"]: e["value"] for e in container.get("env", [])}
     receiver = by_kind[("Deployment", "receiver")]["spec"]["template"]["spec"]["containers"][0]

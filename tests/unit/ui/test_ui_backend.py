@@ -125,15 +125,15 @@ def test_in_process_transmission_and_sweep(tiny):
         tiny,
         image,
         s,
-        ["as set on the form", "paper: float64, uncoded"],
+        [be.FORM, "float64"],
         [-5.0, 30.0],
         progress=lambda f, d: progress.append(d),
     )
     assert [(r.variant, r.snr_db) for r in rows] == [
         ("as set on the form", -5.0),
         ("as set on the form", 30.0),
-        ("paper: float64, uncoded", -5.0),
-        ("paper: float64, uncoded", 30.0),
+        ("float64 (the paper), uncoded", -5.0),
+        ("float64 (the paper), uncoded", 30.0),
     ]
     assert rows[0].latent_bit_errors > rows[1].latent_bit_errors  # -5 dB flips bits, 30 dB almost none
     assert all(r.ssim is not None and not r.error for r in rows)
@@ -156,7 +156,7 @@ def test_analog_latent_on_the_page(tiny):
     html = be.report_html(out, "t")
     assert "only Es/N0 is defined" in html and "Eb/N0" not in html and "analog)" in html
     assert "analog:frac=1/2" in be.ANALOG_CHOICES
-    rows = be.sweep(tiny, image, s, ["analog latent (int8 airtime)"], [2.0, 20.0])
+    rows = be.sweep(tiny, image, s, ["analog"], [2.0, 20.0])
     assert all(r.ssim is not None and not r.latent_dropped and not r.error for r in rows)
     with pytest.raises(be.UiError, match="frac"):
         tiny.transmit(image, dataclasses.replace(s, encoding="analog:frac=x"))
