@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))  # benchmarks/artefact.py (tests/integration/benchmarks is a package too)
 DEFAULT_SHARED = REPO.parent / "shared"
 TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 RECEIVERS = ("clean", "trusted", "zero", "neighbours")
@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import torch
+    from artefact import host, provenance, script_command
     from PIL import Image
 
-    from benchmarks.artefact import host, provenance, script_command
     from semcom.fec.erasure import erased_values, fill_erased
     from semcom.fec.transmit import transmit_field_coded
     from semcom.link.types import ChannelConfig

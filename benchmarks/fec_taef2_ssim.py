@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))  # benchmarks/artefact.py (tests/integration/benchmarks is a package too)
 DEFAULT_SHARED = REPO.parent / "shared"
 TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 PAPER_EBN0_DB = (5.0, 6.25, 7.5, 8.75, 10.0)
@@ -321,8 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = list(dict.fromkeys(args.variants))
 
     import torch
+    from artefact import host, provenance, script_command
 
-    from benchmarks.artefact import host, provenance, script_command
     from semcom.pipeline import Pipeline
 
     torch.set_num_threads(args.threads)
