@@ -1,13 +1,13 @@
 """What to do with CRC-failed latent segments: SSIM of TAEF2 k = 0 reconstructions when many
 segments fail, with the failed values trusted as decoded, set to zero, or filled from neighbours.
 
-    .venv/bin/python benchmarks/fec_erasure_fill.py --photos 4 --esn0-db 8.75 8.9 \\
+    .venv/bin/python benchmarks/fec_erasure_fill.py --photos 4 --esn0-db 8.5 8.75 \\
         --json docs/results/fec_erasure_fill/erasure_fill.json
 
 The sender and receiver are the shared pipeline's (`semcom.pipeline.Pipeline.send` with the int8
 per-channel latent; `Pipeline.receive` decodes k = 0). The link is `semcom.fec.transmit.transmit_field_coded`
-itself, with a fixed MCS at Es/N0 points on its BLER waterfall (16qam-r2/3 at 8.75 dB: segment BLER
-about 0.5 in the shipped table), so that many of the 125 segments fail their CRC: `Pipeline.link`
+itself, with a fixed MCS at Es/N0 points on its BLER waterfall (16qam-r2/3 at 8.5 and 8.75 dB:
+`semcom channel bler` segment BLER about 0.84 and 0.08), so that segments fail their CRC: `Pipeline.link`
 reports how many segments failed but not which bits they held (`FieldResult.erased`), and the
 three receivers compared here need that mask. They decode the same received bits: "trusted"
 (decoder output used as is, what `Pipeline.receive` does), "zero" and "neighbours"
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, default=DEFAULT_SHARED / "data" / "flickr8k" / "images")
     parser.add_argument("--photos", type=int, default=4)
     parser.add_argument("--mcs", default="16qam-r2/3")
-    parser.add_argument("--esn0-db", type=float, nargs="+", default=[8.75])
+    parser.add_argument("--esn0-db", type=float, nargs="+", default=[8.5, 8.75])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
