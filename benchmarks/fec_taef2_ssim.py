@@ -1,35 +1,42 @@
 """SSIM and channel symbols per image: uncoded float64 (the paper), uncoded compact int8 encodings,
 and AMC with 5G LDPC, on real photos through the real TAEF2 codec at k = 0 (the autoencoder as
-transceiver).
+transceiver), sent through the shared pipeline (`semcom.pipeline.Pipeline`: `send`, `link`,
+`receive`, as `semcom transmit` and the services run them).
 
-    .venv/bin/python benchmarks/fec_taef2_ssim.py --photos 75 --out out/fec_ssim
-    .venv/bin/python benchmarks/fec_taef2_ssim.py --channel rayleigh --esn0-db 12 15 18 21 24 --out out/fec_ssim_rayleigh
+    .venv/bin/python benchmarks/fec_taef2_ssim.py --photos 12 --out docs/results/fec_ssim/awgn
+    .venv/bin/python benchmarks/fec_taef2_ssim.py --photos 12 --channel rayleigh --esn0-db 12 15 18 21 24 27 \\
+        --variants float64 int8g-smmse int8g-soft amc-ldpc --out docs/results/fec_ssim/rayleigh
 
 SNR grid: the paper's 5, 6.25, 7.5, 8.75, 10 dB Eb/N0 for uncoded 16-QAM, stated per channel use:
 Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es/N0) carries
   float64      the paper's float64 latent, uncoded 16-QAM (our receiver sanitises, never draws at random);
   int8         int8 per-channel latent, uncoded 16-QAM, plain decoding;
   int8g-smmse  the project's best uncoded compact latent (docs/evaluation.md): Gray int8, per-channel
-               range at the 99.9th percentile, uncoded 16-QAM, received with the spatial-MMSE
-               dequantiser `semcom.link.repair` "smmse" (knows the channel's bit error rates);
+               range at the 99.9th percentile, uncoded 16-QAM, received with the receiver's
+               `latent_repair="smmse"` (the spatial-MMSE dequantiser; it reads the link's bit error
+               rates from the channel's report, as receiver_service does);
   int8g-soft   the same packet and the same channel noise as int8g-smmse, received with the soft
                repair `semcom.link.repair` "soft": the spatial MMSE fed with each bit's LLR from the
-               link (`transmit_packet_soft`; per symbol, with its fading gain) instead
-               of the channel's average bit error rates; in-process only (the services carry bits);
-  amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the drop
-               decision of `semcom.link.policy.decide_latent`, then `semcom.fec.transmit.transmit_field_coded`
-               (the hook `transmit_packet` calls); decoded values kept as decoded (docs/fec.md, "Erasures").
-Channel symbols are the latent's (the k = 0 decoder ignores the caption; a 77-character caption
-adds 154 uncoded or a few hundred coded symbols). `--channel rayleigh` puts every variant on
-Rayleigh block fading (one gain per 128 symbols, perfect CSI, Es/N0 = average SNR): AMC then reads
-the BLER table's fading curves, and sMMSE the fading link's measured bit error rates. SSIM is
-`semcom.metrics.ssim` against the 512x512 Lanczos-resized photo; "clean" is the float64 latent
-decoded without a channel.
+               link (`Pipeline.link(..., soft=True)`) instead of the channel's average bit error
+               rates. The receiver has no soft input (the services carry bits), so this variant
+               repairs the values here and hands them to `Pipeline.receive` as a float32 latent;
+  amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the link
+               drops the latent when no MCS carries it within its airtime budget, and the receiver
+               keeps decoded values as decoded (docs/fec.md, "Erasures").
+Channel symbols are the latent's (the caption is empty: the k = 0 decoder ignores it).
+`--channel rayleigh` puts every variant on Rayleigh block fading (one gain per 128 symbols, perfect
+CSI, Es/N0 = average SNR): AMC then reads the BLER table's fading curves, and sMMSE the fading
+link's measured bit error rates. SSIM is `semcom.metrics.ssim` against the 512x512 Lanczos-resized
+photo; "clean" is the float64 latent decoded without a channel.
+
+Seeds: photo i (the i-th in name order) is sent with `RoleSeeds.derive(seed, i)` (its posterior
+sample, shared by its encodings); grid point j's channel noise is `RoleSeeds.derive(seed, i, j).channel`
+for every variant (common random numbers: variants at one point see the same noise stream).
 
 Photos are the first N in name order. Results go to <out>/records*.jsonl, one line per
 (photo, variant), so an interrupted run resumes where it stopped, `--variants` computes a subset,
-and `--shard I/N` splits the photos over N processes; the summary (stdout and <out>/summary.json)
-covers every record done so far.
+and `--shard I/N` splits the photos over N processes; the summary (stdout and <out>/summary.json,
+with the command, settings and host) covers every record done so far.
 """
 
 from __future__ import annotations
@@ -43,13 +50,13 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # benchmarks/artefact.py (tests/integration/benchmarks is a package too)
 DEFAULT_SHARED = REPO.parent / "shared"
 TAEF2_DIR = REPO / "semcom" / "models" / "weights" / "taef2"  # the packaged weights
 PAPER_EBN0_DB = (5.0, 6.25, 7.5, 8.75, 10.0)
 PAPER_ESN0_DB = [round(e + 10 * np.log10(4), 2) for e in PAPER_EBN0_DB]  # the same grid per 16-QAM symbol
 VARIANTS = ("float64", "int8", "int8g-smmse", "int8g-soft", "amc-ldpc")
-# channel noise stream per variant; int8g-soft shares int8g-smmse's, so the two differ only in the receiver
-SEED_OFFSET = {"float64": 0, "int8": 1, "int8g-smmse": 2, "int8g-soft": 2, "amc-ldpc": 5}
+SEED_SCHEME = "RoleSeeds.derive(seed, photo); channel RoleSeeds.derive(seed, photo, point)"
 LABELS = {
     "float64": "float64 uncoded",
     "int8": "int8 uncoded",
@@ -59,114 +66,103 @@ LABELS = {
 }
 
 
-class Photo:
-    """One photo's reference image, packets and decoder, shared by its variants."""
+def latent_specs() -> dict[str, object]:
+    """The sender's latent encoding of each variant (`semcom.pipeline.LatentSpec`)."""
+    from semcom.pipeline import LatentSpec
 
-    def __init__(self, path: Path, sender, receiver, seed: int, index: int) -> None:
+    f64 = LatentSpec("float64", size=512)
+    int8 = LatentSpec("int8", per_channel=True, size=512)
+    int8g = LatentSpec("int8g", per_channel=True, percentile=99.9, size=512)
+    return {"float64": f64, "int8": int8, "int8g-smmse": int8g, "int8g-soft": int8g, "amc-ldpc": int8}
+
+
+class Photo:
+    """One photo's reference image, seeds and sent packets (one per latent encoding), shared by its
+    variants."""
+
+    def __init__(self, path: Path, pipe, seed: int, index: int) -> None:
         from PIL import Image
 
-        from semcom.models import ReconParams
+        from semcom.pipeline import RoleSeeds
 
         with Image.open(path) as opened:
             self.image = opened.convert("RGB")
         self.ref = np.asarray(self.image.resize((512, 512), Image.Resampling.LANCZOS), dtype=np.float64) / 255
-        self.sender, self.receiver, self.seed, self.index = sender, receiver, seed, index
-        self.decode_only = ReconParams(mode="latent", strength=0.0)
-        self.f64 = sender.encode(self.image, caption="", encoding="float64", size=512, seed=seed + index)
+        self.pipe, self.seed, self.index = pipe, seed, index
+        self.seeds = RoleSeeds.derive(seed, index)
+        self._sent: dict[object, object] = {}
 
-    def score(self, packet) -> float:
+    def sent(self, spec):
+        """The packet the sender puts on the channel for latent encoding `spec` (encoded once)."""
+        from semcom.pipeline import TransmissionRequest
+
+        if spec not in self._sent:
+            request = TransmissionRequest(self.image, decode_only(), latent=spec, caption="", seeds=self.seeds)
+            self._sent[spec] = self.pipe.send(request)[0]
+        return self._sent[spec]
+
+    def score(self, packet, params=None, report=None) -> float:
         from semcom.metrics.ssim import ssim
 
-        image = self.receiver.reconstruct(packet, self.decode_only).image
+        image = self.pipe.receive(packet, params or decode_only(), report).image
         return ssim(self.ref, np.asarray(image, dtype=np.float64) / 255)
 
-    def score_values(self, values: np.ndarray) -> float:
+    def score_values(self, like, values: np.ndarray) -> float:
+        """SSIM of latent `values` decoded as they are (no channel, no repair)."""
         import dataclasses
 
         from semcom.payload.latent import encode_latent
 
-        return self.score(dataclasses.replace(self.f64, latent=encode_latent(values, "float32")))
+        return self.score(dataclasses.replace(like, latent=encode_latent(values, "float32")))
 
-    def channel_seed(self, point: int, variant: str) -> int:
-        return (self.seed * 1009 + self.index) * 101 + point * 7 + SEED_OFFSET[variant]
+    def channel_seed(self, point: int) -> int:
+        from semcom.pipeline import RoleSeeds
+
+        seed = RoleSeeds.derive(self.seed, self.index, point).channel
+        assert seed is not None
+        return seed
+
+
+def decode_only(repair: str = "none"):
+    """The k = 0 reconstruction: the latent decoded, no diffusion."""
+    from semcom.models import ReconParams
+
+    return ReconParams(mode="latent", strength=0.0, latent_repair=repair)
 
 
 def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str = "awgn") -> list[dict]:
     """The variant's result at every grid point: ssim, symbols and link details."""
-    import dataclasses
-
-    from semcom.fec.amc import latent_airtime_budget
-    from semcom.fec.transmit import transmit_field_coded
-    from semcom.link.policy import decide_latent
-    from semcom.link.repair import position_ber, repaired_latent
-    from semcom.link.transmission import transmit_packet, transmit_packet_soft
+    from semcom.link.repair import repaired_latent
     from semcom.link.types import ChannelConfig
-    from semcom.payload.latent import decode_latent, encode_latent
 
+    packet = photo.sent(latent_specs()[variant])
+    coded = variant == "amc-ldpc"
+    link = {"fec": "ldpc", "mcs": "auto", "latent_policy": "amc"} if coded else {"latent_policy": "always"}
     points = []
-    if variant in ("int8g-smmse", "int8g-soft"):
-        latent = photo.sender.encode_latent_tensor(photo.image, seed=photo.seed + photo.index, size=512)
-        packet = dataclasses.replace(
-            photo.f64, latent=encode_latent(latent, "int8g", per_channel=True, percentile=99.9)
-        )
-    elif variant in ("int8", "amc-ldpc"):
-        packet = photo.sender.encode(
-            photo.image, caption="", encoding="int8", per_channel=True, size=512, seed=photo.seed + photo.index
-        )
-    else:
-        packet = photo.f64
     for j, esn0 in enumerate(esn0_grid):
-        seed = photo.channel_seed(j, variant)
-        if variant != "amc-ldpc":
-            cfg = ChannelConfig(
-                snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, latent_policy="always", seed=seed
-            )
-            if variant == "int8g-soft":  # the same noise as transmit_packet, plus the latent bits' LLRs
-                received, report, llr = transmit_packet_soft(packet, cfg)
-                ssim = photo.score_values(repaired_latent(received.latent, packet.codec, "soft", llr=llr).values)
-                points.append({"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors})
-                continue
-            received, report = transmit_packet(packet, cfg)
-            if variant == "int8g-smmse":
-                bers = np.array(position_ber(esn0, "esn0", "16qam", model))
-                ssim = photo.score_values(repaired_latent(received.latent, packet.codec, "smmse", bers=bers).values)
-            else:
-                ssim = photo.score(received)
-            points.append({"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors})
-            continue
-        cfg = ChannelConfig(
-            snr_db=esn0,
-            snr_convention="esn0",
-            modulation="16qam",
-            model=model,
-            fec="ldpc",
-            mcs="auto",
-            latent_policy="amc",
-            seed=seed,
-        )
-        decision = decide_latent(cfg, packet.latent)
-        if not decision.send:
-            points.append({"ssim": None, "symbols": 0, "dropped": decision.reason})
-            continue
-        bits = np.unpackbits(np.frombuffer(packet.latent.data, dtype=np.uint8))
+        cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, **link)
+        soft = variant == "int8g-soft"
         t0, c0 = time.perf_counter(), time.process_time()
-        budget = latent_airtime_budget(int(np.prod(packet.latent.shape)))
-        result = transmit_field_coded(bits, cfg, np.random.default_rng(seed), "latent", airtime_budget_symbols=budget)
+        received, report, llr = photo.pipe.link(packet, cfg, photo.channel_seed(j), soft=soft)
         link_wall, link_cpu = time.perf_counter() - t0, time.process_time() - c0
-        rx = dataclasses.replace(packet.latent, data=np.packbits(result.rx_bits).tobytes())
-        values = decode_latent(rx, packet.codec).values
-        points.append(
-            {
-                "ssim": photo.score_values(values),
-                "symbols": result.symbols,
-                "mcs": result.mcs,
-                "segments": result.segments,
-                "segments_failed": result.segments_failed,
-                "bit_errors": result.bit_errors,
+        if report.latent_dropped:
+            points.append({"ssim": None, "symbols": 0, "dropped": report.drop_reason})
+            continue
+        if soft:  # evaluation-only receiver: the LLRs never leave the process
+            values = repaired_latent(received.latent, packet.codec, "soft", llr=llr).values
+            ssim = photo.score_values(packet, values)
+        else:
+            ssim = photo.score(received, decode_only("smmse" if variant == "int8g-smmse" else "none"), report)
+        point = {"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors}
+        if coded:
+            point |= {
+                "mcs": report.latent.mcs,
+                "segments": report.latent.segments,
+                "segments_failed": report.latent.segments_failed,
                 "link_wall_s": round(link_wall, 2),
                 "link_cpu_s": round(link_cpu, 2),
             }
-        )
+        points.append(point)
     return points
 
 
@@ -206,7 +202,37 @@ def summarise(records: dict[tuple[str, str], dict], photos: list[str], esn0_grid
                 point["link_cpu_s"] = float(np.mean([c.get("link_cpu_s", 0.0) for c in cells]))
             points.append(point)
         out["variants"][v] = {"photos": len(rows), "points": points}
+    out["soft_vs_smmse"] = paired(records, photos, esn0_grid, "int8g-soft", "int8g-smmse")
     return out
+
+
+def paired(records: dict, photos: list[str], esn0_grid: list[float], a: str, b: str) -> list[dict] | None:
+    """Per grid point, over the photos that have both variants: mean SSIM of a minus b with its 95%
+    t-interval half-width and the number of photos where a scores higher (same packets and noise:
+    a paired comparison)."""
+    from semcom.eval.aggregate import summarize
+
+    both = [p for p in photos if (p, a) in records and (p, b) in records]
+    if not both:
+        return None
+    rows = []
+    for j, esn0 in enumerate(esn0_grid):
+        diffs = [
+            records[(p, a)]["points"][j]["ssim"] - records[(p, b)]["points"][j]["ssim"]
+            for p in both
+            if records[(p, a)]["points"][j]["ssim"] is not None and records[(p, b)]["points"][j]["ssim"] is not None
+        ]
+        stat = summarize(diffs)
+        rows.append(
+            {
+                "esn0_db": esn0,
+                "photos": len(diffs),
+                "mean_diff": stat.mean if diffs else None,
+                "ci95": None if not np.isfinite(stat.ci95) else stat.ci95,
+                "wins": sum(1 for d in diffs if d > 0),
+            }
+        )
+    return rows
 
 
 def format_summary(s: dict, channel: str = "awgn") -> str:
@@ -295,8 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     variants = list(dict.fromkeys(args.variants))
 
     import torch
+    from artefact import host, provenance, script_command
 
-    from semcom.models import load_profile
+    from semcom.pipeline import Pipeline
 
     torch.set_num_threads(args.threads)
     esn0_grid = PAPER_ESN0_DB if args.esn0_db is None else args.esn0_db
@@ -305,36 +332,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no photos in {args.images}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    setup = {"channel": args.channel, "esn0_db": esn0_grid, "seed": args.seed}
+    setup = {"channel": args.channel, "esn0_db": esn0_grid, "seed": args.seed, "seeds": SEED_SCHEME}
     setup_file = args.out / "setup.json"
     recorded = json.loads(setup_file.read_text()) if setup_file.exists() else None
-    if recorded is None and load_records(args.out):  # written before setup.json existed: AWGN, the paper's grid
-        recorded = {"channel": "awgn", "esn0_db": PAPER_ESN0_DB, "seed": args.seed}
-    if recorded is not None and recorded != setup:
-        print(f"{args.out} holds records of another setup ({json.dumps(recorded)}); use another --out", file=sys.stderr)
+    if (recorded is None and load_records(args.out)) or (recorded is not None and recorded != setup):
+        print(f"{args.out} holds records of another setup ({recorded}); use another --out", file=sys.stderr)
         return 2
     setup_file.write_text(json.dumps(setup) + "\n")
     log = args.out / ("records.jsonl" if shards == 1 else f"records-{shard}-of-{shards}.jsonl")
     done = set(load_records(args.out))
-    models = load_profile({"name": "taef2", "encoder": {"type": "taef2", "name": "taef2", "source": str(args.taef2)}})
-    sender, receiver = models.sender(), models.receiver()
+    host_at_start = host()
+    pipe = Pipeline.from_profile(
+        {"name": "taef2", "encoder": {"type": "taef2", "name": "taef2", "source": str(args.taef2)}}
+    )
     start = time.perf_counter()
     for i, path in enumerate(paths):
         todo = [v for v in ["clean", *variants] if (path.name, v) not in done]
         if i % shards != shard or not todo:
             continue
-        photo = Photo(path, sender, receiver, args.seed, i)
+        photo = Photo(path, pipe, args.seed, i)
         for v in todo:
             record = {"photo": path.name, "variant": v}
             if v == "clean":
-                record["ssim"] = photo.score(photo.f64)
+                record["ssim"] = photo.score(photo.sent(latent_specs()["float64"]))
             else:
                 record["points"] = run_variant(photo, v, esn0_grid, args.channel)
             with log.open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
         print(f"[{i + 1}/{len(paths)}] {path.name} {time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
     summary = summarise(load_records(args.out), [p.name for p in paths], esn0_grid)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    settings = {**setup, "photos": [p.name for p in paths], "variants": variants, "threads": args.threads}
+    command = script_command("fec_taef2_ssim.py", sys.argv[1:] if argv is None else argv)
+    (args.out / "summary.json").write_text(
+        json.dumps({**provenance(command, settings, host_at_start), **summary}, indent=2) + "\n"
+    )
     print(format_summary(summary, args.channel))
     return 0
 

@@ -3,7 +3,8 @@
 No decoder runs, so every variant x SNR x image costs milliseconds to seconds instead of a
 512x512 decode: this is how the variants in docs/results/taef2_k0.md were chosen, on more images
 than the decoded table could afford. Per (image, variant, Eb/N0) it sends the packet the sweep
-would send (same channel seed as the `semcom eval` cell, so the received bits are identical),
+would send over the shared pipeline's link (`Pipeline.link` of the sweep's pipeline, with the
+channel seed the `semcom eval` cell uses, `Sweep.seeds_of`, so the received bits are identical),
 applies the variant's receiver treatment and measures the MSE of what the decoder sees: TAEF2
 soft-clamps its input to 3 tanh(x / 3), so the error is measured after that clamp.
 
@@ -69,7 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.sweep import Sweep, latent_packet
     from semcom.eval.sweep_config import SweepConfig
     from semcom.link.repair import position_ber, repaired_latent
-    from semcom.link.transmission import transmit_packet
     from semcom.link.types import ChannelConfig
 
     torch.set_num_threads(2)
@@ -108,10 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                     snr_convention=cfg.snr_convention,
                     modulation=cfg.modulation,
                     model=cfg.channel,
-                    seed=derive_seed(cfg.seed, item.name, cell.key, "channel"),
                     latent_policy="always",
                 )
-                received, _ = transmit_packet(packet, channel)
+                received, _, _ = sweep.pipeline.link(packet, channel, sweep.seeds_of(item.name, cell).channel)
                 rng = np.random.default_rng(derive_seed(cfg.seed, item.name, cell.key, "repair"))
                 bers = np.array(position_ber(float(snr), cfg.snr_convention, cfg.modulation, cfg.channel))
                 got = repaired_latent(received.latent, codec, variant.repair, rng, bers)

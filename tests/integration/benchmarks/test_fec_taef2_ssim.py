@@ -1,6 +1,7 @@
 """`benchmarks/fec_taef2_ssim.py` on one real photo through the real TAEF2 codec, on Rayleigh
-block fading: the script runs end to end, AMC reads the fading BLER curves (and so drops a latent
-an AWGN link of the same Es/N0 would carry), and everything survives a deep-SNR check."""
+block fading: the script runs end to end through the shared pipeline, AMC reads the fading BLER
+curves (and so drops a latent an AWGN link of the same Es/N0 would carry), everything survives a
+deep-SNR check, and the summary names the command and seeds that wrote it."""
 
 from __future__ import annotations
 
@@ -78,10 +79,12 @@ def test_rayleigh_run_on_a_real_photo(tmp_path, flickr_dir, taef2_dir, capsys) -
     assert amc.link_channel("rayleigh", 128, 125, k=8413) == "rayleigh-L4"
     assert "rayleigh-L4 BLER curves" in record["points"][0]["dropped"]
     assert "rayleigh" in capsys.readouterr().out
+    assert summary["command"].endswith(" ".join(args[-4:])) and summary["settings"]["seed"] == 0
+    assert summary["settings"]["seeds"].startswith("RoleSeeds.derive(seed, photo)")
     # rerun: every record is cached; another setup in the same directory is refused
     assert script.main(args) == 0
     assert len((out / "records.jsonl").read_text().splitlines()) == 3
     assert script.main([*args[:-5], "--esn0-db", "20", "--out", str(out)]) == 2
-    # records of the script's first version (no setup.json) count as its only setup then: AWGN
+    # records without their setup.json (another version of the script) are refused too
     (out / "setup.json").unlink()
     assert script.main(args) == 2
