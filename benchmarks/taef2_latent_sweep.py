@@ -4,7 +4,7 @@ No decoder runs, so every variant x SNR x image costs milliseconds to seconds in
 512x512 decode: this is how the variants in docs/results/taef2_k0.md were chosen, on more images
 than the decoded table could afford. Per (image, variant, Eb/N0) it sends the packet the sweep
 would send over the shared pipeline's link (`Pipeline.link` of the sweep's pipeline, with the
-channel seed the `semcom eval` cell uses, `Sweep.seeds_of`, so the received bits are identical),
+channel seed the `semcom eval` cell uses, `semcom.pipeline.seeds.channel_seed`, so the received bits are identical),
 applies the variant's receiver treatment and measures the MSE of what the decoder sees: TAEF2
 soft-clamps its input to 3 tanh(x / 3), so the error is measured after that clamp.
 
@@ -66,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.aggregate import summarize, write_csv
     from semcom.eval.dataset import load_dataset, load_image
     from semcom.eval.grid import Cell, parse_variants
-    from semcom.eval.store import derive_seed
-    from semcom.eval.sweep import Sweep, latent_packet
+    from semcom.eval.sweep import Sweep
     from semcom.eval.sweep_config import SweepConfig
     from semcom.link.repair import position_ber, repaired_latent
     from semcom.link.types import ChannelConfig
+    from semcom.pipeline.seeds import channel_seed, repair_seed
 
     torch.set_num_threads(2)
     variants = parse_variants(args.encodings)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = sweep.latent_of(item, image)
         target = soft_clamp(clean)
         for variant in variants:
-            packet = latent_packet(clean, variant, item.caption or "", codec, image.size, cfg.size)
+            packet = sweep.packet(clean, variant, item.caption or "", image)
             payload_bytes[variant.spec] = len(packet.latent.data)
             for snr in cfg.snr_db:
                 cell = Cell("latent", variant.spec, float(snr), 0)
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                     model=cfg.channel,
                     latent_policy="always",
                 )
-                received, _, _ = sweep.pipeline.link(packet, channel, sweep.seeds_of(item.name, cell).channel)
-                rng = np.random.default_rng(derive_seed(cfg.seed, item.name, cell.key, "repair"))
+                received, _, _ = sweep.pipeline.link(packet, channel, channel_seed(cfg.seed, item.name, cell.key))
+                rng = np.random.default_rng(repair_seed(cfg.seed, item.name, cell.key))
                 bers = np.array(position_ber(float(snr), cfg.snr_convention, cfg.modulation, cfg.channel))
                 got = repaired_latent(received.latent, codec, variant.repair, rng, bers)
                 errors.setdefault((variant.spec, float(snr)), []).append(
