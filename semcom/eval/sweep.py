@@ -99,11 +99,14 @@ class Sweep:
     def suite(self) -> Any:
         if self._suite is None:
             from semcom import config
+            from semcom.eval.metric_cache import CachedSuite
             from semcom.metrics.suite import MetricSuite
 
             device = str(getattr(self.models, "device", "cpu"))
-            self._suite = MetricSuite.load(
-                enabled=self.config.metrics, device=device, clip_model=str(config.get("SEMCOM_CLIP_MODEL"))
+            self._suite = CachedSuite(  # reference terms once per image, each distinct picture scored once
+                MetricSuite.load(
+                    enabled=self.config.metrics, device=device, clip_model=str(config.get("SEMCOM_CLIP_MODEL"))
+                )
             )
         return self._suite
 
