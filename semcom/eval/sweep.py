@@ -67,8 +67,11 @@ def unsupported_reason(models: Any, cell: Cell) -> str | None:
 class Sweep:
     """Runs a SweepConfig into its run directory (models and metrics injectable for tests)."""
 
-    def __init__(self, config: SweepConfig, models: Any = None, suite: Any = None) -> None:
+    def __init__(self, config: SweepConfig, models: Any = None, suite: Any = None, jobs: int = 1) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be >= 1, got {jobs}")
         self.config = config
+        self.jobs = jobs  # worker processes over images (semcom.eval.parallel); not part of the identity
         self.store = RunStore(config.out)
         self._models = models
         self._suite = suite
@@ -360,7 +363,11 @@ class Sweep:
         summary.cached = len(items) * len(cells) - sum(len(c) for _, c in todo)
         bar = _progress(len(items) * len(cells), summary.cached, progress)
         try:
-            for item, pending in todo:
+            if self.jobs > 1:
+                from semcom.eval.parallel import run_images
+
+                run_images(self, todo, self.jobs, bar, summary)
+            for item, pending in todo if self.jobs == 1 else ():
                 if not pending:
                     continue
                 self._run_image(item, pending, bar, summary)
