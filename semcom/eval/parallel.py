@@ -12,7 +12,9 @@ per image, written atomically by the worker that owns the image; fitted baseline
 the shared fit cache (atomic writes). Models or a suite injected into the parent's `Sweep` (tests)
 are not seen by the workers.
 
-Each worker runs torch with one thread (N workers, N cores). Bounded: the parent stops when every
+Each worker runs torch with one thread (N workers, N cores). Workers are not daemons (a baseline
+cell's guarded decoder starts a process of its own); a worker whose parent is gone stops at its
+next image. Bounded: the parent stops when every
 worker has reported the end of its queue, or when one has died or failed (the others are
 terminated and the error raised).
 """
@@ -20,6 +22,7 @@ terminated and the error raised).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import traceback
 from typing import Any
@@ -50,7 +53,7 @@ class _NullBar:
         pass
 
 
-def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any) -> None:
+def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any, parent: int) -> None:
     import torch
 
     from semcom.eval.sweep import Sweep
@@ -62,8 +65,8 @@ def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any) -> None:
     sweep.store = _QueueStore(sweep.store, out)  # type: ignore[assignment]  # a RunStore whose rows go to the parent
     try:
         while True:
-            task = tasks.get()
-            if task is None:
+            task = tasks.get()  # filled before the workers start: never waits for more
+            if task is None or os.getppid() != parent:  # the end of the queue, or the parent is gone
                 break
             item, pending = task
             sweep._run_image(item, pending, _NullBar(), SweepSummary())
@@ -71,6 +74,8 @@ def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any) -> None:
     except BaseException:  # reported to the parent, which raises it
         out.put((_ERROR, traceback.format_exc()))
     finally:
+        if os.getppid() != parent:
+            out.cancel_join_thread()  # nobody reads the rows: exit without waiting to flush them
         for runner in (sweep._baselines, sweep._analog):
             if runner is not None:
                 runner.close()
@@ -94,7 +99,7 @@ def run_images(sweep: Any, todo: list[tuple[Any, list[Any]]], jobs: int, bar: An
     for _ in range(jobs):
         tasks.put(None)
     workers = [
-        ctx.Process(target=_worker, args=(sweep.config, sorted(sweep._grid_names), tasks, out), daemon=True)
+        ctx.Process(target=_worker, args=(sweep.config, sorted(sweep._grid_names), tasks, out, os.getpid()))
         for _ in range(jobs)
     ]
     for worker in workers:
