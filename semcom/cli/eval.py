@@ -142,6 +142,13 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         help="images whose reconstructions are kept for the image grid (default 3)",
     )
     g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes over the images, each with the models loaded once (default 1: this process; "
+        "rows and resume as without; semcom.eval.parallel)",
+    )
     g.add_argument("--report", action="store_true", help="also write report.md and figures when the sweep ends")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--json", action="store_true", help="print the run summary as JSON")
@@ -236,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
             broadcast=args.broadcast,
             command=shlex.join(["semcom", *sys.argv[1:]]),
         )
-        summary = Sweep(cfg).run(progress=not args.no_progress)
+        summary = Sweep(cfg, jobs=args.jobs).run(progress=not args.no_progress)
     except ValueError as exc:
         print(f"semcom eval: {exc}", file=sys.stderr)
         return 2

@@ -70,8 +70,11 @@ def unsupported_reason(models: Any, cell: Cell) -> str | None:
 class Sweep:
     """Runs a SweepConfig into its run directory (models and metrics injectable for tests)."""
 
-    def __init__(self, config: SweepConfig, models: Any = None, suite: Any = None) -> None:
+    def __init__(self, config: SweepConfig, models: Any = None, suite: Any = None, jobs: int = 1) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be >= 1, got {jobs}")
         self.config = config
+        self.jobs = jobs  # worker processes over images (semcom.eval.parallel); not part of the identity
         self.store = RunStore(config.out)
         self._models = models
         self._suite = suite
@@ -102,11 +105,14 @@ class Sweep:
     def suite(self) -> Any:
         if self._suite is None:
             from semcom import config
+            from semcom.eval.metric_cache import CachedSuite
             from semcom.metrics.suite import MetricSuite
 
             device = str(getattr(self.models, "device", "cpu"))
-            self._suite = MetricSuite.load(
-                enabled=self.config.metrics, device=device, clip_model=str(config.get("SEMCOM_CLIP_MODEL"))
+            self._suite = CachedSuite(  # reference terms once per image, each distinct picture scored once
+                MetricSuite.load(
+                    enabled=self.config.metrics, device=device, clip_model=str(config.get("SEMCOM_CLIP_MODEL"))
+                )
             )
         return self._suite
 
@@ -341,7 +347,11 @@ class Sweep:
         summary.cached = len(items) * len(cells) - sum(len(c) for _, c in todo)
         bar = _progress(len(items) * len(cells), summary.cached, progress)
         try:
-            for item, pending in todo:
+            if self.jobs > 1:
+                from semcom.eval.parallel import run_images
+
+                run_images(self, todo, self.jobs, bar, summary)
+            for item, pending in todo if self.jobs == 1 else ():
                 if not pending:
                     continue
                 self._run_image(item, pending, bar, summary)

@@ -44,16 +44,45 @@ ROUND_ITER = 4  # iterations between two early-termination checks
 DECODERS = ("minsum", "sionna")  # SEMCOM_FEC_DECODER: the fast CPU decoder or Sionna's
 
 
+@lru_cache(maxsize=64)
+def _encoder(k: int, n: int, bits_per_symbol: int) -> Any:
+    # LDPC5GEncoder (sionna is untyped), cached per (k, n, QAM order): all that `encode` needs
+    from sionna.phy.fec.ldpc import LDPC5GEncoder
+
+    return LDPC5GEncoder(k, n, num_bits_per_symbol=bits_per_symbol, device="cpu")
+
+
 @lru_cache(maxsize=32)
 def _codec(k: int, n: int, bits_per_symbol: int, num_iter: int) -> tuple[Any, Any]:
-    # (LDPC5GEncoder, LDPC5GDecoder): sionna is untyped
-    from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+    # (LDPC5GEncoder, LDPC5GDecoder): sionna is untyped; the decoder only for SEMCOM_FEC_DECODER=sionna
+    from sionna.phy.fec.ldpc import LDPC5GDecoder
 
-    encoder = LDPC5GEncoder(k, n, num_bits_per_symbol=bits_per_symbol, device="cpu")
+    encoder = _encoder(k, n, bits_per_symbol)
     decoder = LDPC5GDecoder(
         encoder, num_iter=num_iter, hard_out=True, return_infobits=True, return_state=True, device="cpu"
     )
     return encoder, decoder
+
+
+def pruned_pcm(encoder: Any) -> Any:
+    """The parity-check matrix `LDPC5GDecoder(encoder)` decodes on (its `pcm`: prune_pcm=True, flooding
+    schedule), without building Sionna's decoder graph (~0.5 s per code on a CPU): the encoder's pcm
+    less the trailing degree-1 / punctured variable nodes, Sionna's rule. The fast decoder needs only
+    this matrix (tests/unit/fec/test_fec_minsum.py compares it with Sionna's)."""
+    pcm = encoder.pcm
+    dv = np.sum(pcm, axis=0)  # VN degree (a 1 x N matrix for a sparse pcm)
+    last_pos = encoder.n_ldpc
+    for idx in range(encoder.n_ldpc - 1, 0, -1):  # bounded: one pass over the columns
+        if dv[0, idx] == 1:
+            last_pos = idx
+        else:
+            break
+    k_filler = encoder.k_ldpc - encoder.k
+    nb_punc_bits = (encoder.n_ldpc - k_filler) - encoder.n - 2 * encoder.z
+    pruned = encoder.n_ldpc - int(np.maximum(last_pos, encoder.n_ldpc - nb_punc_bits))
+    if pruned < 0:
+        raise ArithmeticError("number of pruned nodes must not be negative")
+    return pcm[:-pruned, :-pruned] if pruned > 0 else pcm
 
 
 def _check(k: int, n: int, bits_per_symbol: int, num_iter: int) -> None:
@@ -73,7 +102,7 @@ def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> NDArray[np.uint8]:
     if info.ndim != 2 or info.shape[0] == 0:
         raise ValueError(f"info must be a non-empty 2-D array [codewords, k], got shape {info.shape}")
     _check(info.shape[1], n, bits_per_symbol, DEFAULT_NUM_ITER)
-    encoder, _ = _codec(info.shape[1], n, bits_per_symbol, DEFAULT_NUM_ITER)
+    encoder = _encoder(info.shape[1], n, bits_per_symbol)
     with torch.no_grad():
         codewords = encoder(torch.from_numpy(info.astype(np.float32)))
     out: NDArray[np.uint8] = codewords.numpy().astype(np.uint8)
@@ -82,9 +111,12 @@ def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> NDArray[np.uint8]:
 
 @lru_cache(maxsize=32)
 def _minsum(k: int, n: int, bits_per_symbol: int) -> MinSumDecoder:  # on Sionna's pcm for (k, n)
+    from types import SimpleNamespace
+
     from semcom.fec.minsum import MinSumDecoder
 
-    return MinSumDecoder(*_codec(k, n, bits_per_symbol, DEFAULT_NUM_ITER))
+    encoder = _encoder(k, n, bits_per_symbol)
+    return MinSumDecoder(encoder, SimpleNamespace(pcm=pruned_pcm(encoder)))
 
 
 def decoder_name(decoder: str | None = None) -> str:

@@ -141,12 +141,13 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
             )
             table = "".join(
                 f"<tr><td>{html.escape(r.variant)}</td><td>{r.snr_db:g}</td>"
-                f"<td>{'' if r.ssim is None else f'{r.ssim:.4f}'}</td><td>{r.latent_bit_errors}</td>"
+                f"<td>{'' if r.ssim is None else f'{r.ssim:.4f}'}</td>"
+                f"<td>{'' if r.ms_ssim is None else f'{r.ms_ssim:.4f}'}</td><td>{r.latent_bit_errors}</td>"
                 f"<td>{'dropped' if r.latent_dropped else ''}</td><td>{html.escape(r.error)}</td></tr>"
                 for r in rows
             )
             body = (
-                '<div class="report"><table><tr><th>variant</th><th>SNR dB</th><th>SSIM</th>'
+                '<div class="report"><table><tr><th>variant</th><th>SNR dB</th><th>SSIM</th><th>MS-SSIM</th>'
                 f"<th>latent bit errors</th><th>latent</th><th>refused</th></tr>{table}</table></div>"
             )
             failed = sum(1 for r in rows if r.error)

@@ -98,6 +98,7 @@ class Outcome:
     steps_executed: int = 0
     strength_used: float = 0.0
     ssim: float | None = None  # against the original (resized to the reconstruction)
+    ms_ssim: float | None = None  # likewise (semcom.metrics.msssim)
 
 
 def ssim_to(original: Image.Image, recon: Image.Image) -> float | None:
@@ -106,6 +107,17 @@ def ssim_to(original: Image.Image, recon: Image.Image) -> float | None:
     try:
         return ssim(original.resize(recon.size, Image.Resampling.BICUBIC), recon)
     except ValueError:  # smaller than SSIM's 11x11 window
+        return None
+
+
+def msssim_to(original: Image.Image, recon: Image.Image) -> float | None:
+    """MS-SSIM (`semcom.metrics.msssim`: fewer scales below 161 px) of the reconstruction against the
+    original resized to it; None for an image of 10 px or less on a side."""
+    from semcom.metrics.msssim import ms_ssim
+
+    try:
+        return ms_ssim(original.resize(recon.size, Image.Resampling.BICUBIC), recon)
+    except ValueError:
         return None
 
 
@@ -213,6 +225,7 @@ class InProcessBackend:
             steps_executed=done.recon.steps_executed,
             strength_used=done.recon.strength_used,
             ssim=ssim_to(image, done.recon.image),
+            ms_ssim=msssim_to(image, done.recon.image),
         )
 
 
@@ -288,6 +301,7 @@ class GrpcBackend:
             steps_executed=int(r.steps_executed),
             strength_used=float(r.strength_used),
             ssim=ssim_to(image, recon),
+            ms_ssim=msssim_to(image, recon),
         )
 
 
@@ -342,6 +356,7 @@ def report_html(outcome: Outcome, title: str) -> str:
     else:
         fate, link = "no report", ""
     ssim = f"{outcome.ssim:.4f}" if outcome.ssim is not None else "n/a"
+    ms_ssim = f"{outcome.ms_ssim:.4f}" if outcome.ms_ssim is not None else "n/a"
     timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in sorted(outcome.timings.items()))
     return (
         f'<div class="report"><h4>{html.escape(title)}</h4>'
@@ -349,7 +364,7 @@ def report_html(outcome: Outcome, title: str) -> str:
         "<table><tr><th>field</th><th>info bits</th><th>channel bits</th><th>bit errors</th><th>BER</th>"
         f"<th>symbols</th><th>MCS</th><th>FEC segments failed</th></tr>{''.join(rows)}</table>"
         f'<p><span class="fate">{fate}</span>; mode used: {html.escape(outcome.mode_used)}, '
-        f"{outcome.steps_executed} denoising steps, strength {outcome.strength_used:.2f}; SSIM {ssim}</p>"
+        f"{outcome.steps_executed} denoising steps, strength {outcome.strength_used:.2f}; SSIM {ssim}, MS-SSIM {ms_ssim}</p>"
         f'<p class="timings">stage timings: {html.escape(timings)}</p></div>'
     )
 
@@ -405,6 +420,7 @@ class SweepRow:
     latent_bit_errors: int
     latent_dropped: bool
     error: str = ""
+    ms_ssim: float | None = None
 
 
 def sweep(
@@ -441,6 +457,7 @@ def sweep(
                         out.ssim,
                         out.report.latent.bit_errors if out.report else 0,
                         bool(out.report and out.report.latent_dropped),
+                        ms_ssim=out.ms_ssim,
                     )
                 )
             except UiError as exc:

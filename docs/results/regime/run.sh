@@ -15,9 +15,11 @@ DEFAULT_ENCODINGS="int8g:pc:p99.9:smmse:size=128 int8g:pc:p99.9:smmse:size=64
   webp:frac=1/16:ldpc avif:frac=1/16:ldpc webp:frac=1/16:shannon avif:frac=1/16:shannon
   webp:frac=1/64:ldpc avif:frac=1/64:ldpc webp:frac=1/64:shannon avif:frac=1/64:shannon"
 read -r -a ENC <<< "$(echo ${ENCODINGS:-$DEFAULT_ENCODINGS})"
+# EXTRA: more arguments for every run, e.g. the Rayleigh map: EXTRA="--channel-model rayleigh"
+read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 COMMON=(--data ../shared/data/flickr8k --caption dataset --profile taef2
   --modes latent --snr-convention esn0 --limit "$LIMIT" --metrics none --grid-images 0 --threads 1 --no-progress
-  --encodings "${ENC[@]}")
+  ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --encodings "${ENC[@]}")
 SCENARIOS=(
   "matched|--snr-db -10 -5 0 5 10 15 20"
   "bc_weakest|--snr-db 0 5 10 15 20 --broadcast"

@@ -314,3 +314,28 @@ def test_bad_shard_is_a_usage_error(data_dir, tmp_path, capsys, bad):
         main(["eval", "run", "--data", str(data_dir), "--out", str(tmp_path / "r"), f"--shard={bad}", *SHARD_ARGS]) == 2
     )
     assert "shard must be I/N" in capsys.readouterr().err
+
+
+def test_jobs_write_the_rows_of_a_sequential_run(data_dir, tmp_path, capsys):
+    """--jobs 2 (worker processes over the images): the same rows as one process (but for the
+    timing columns and their order), and a rerun resumes with nothing to do."""
+    args = ["--data", str(data_dir), "--caption", "dataset", "--profile", "tiny", "--limit", "3"]
+    args += ["--image-size", "64", "--snr-db", "0", "10", "--modes", "latent", "text+latent"]
+    args += ["--encodings", "int8g:pc:smmse", "webp:frac=1/4:ldpc", "--denoise-steps", "0"]
+    args += ["--schedule", "4", "--threads", "1", "--no-progress", "--metrics", "none", "--json"]
+
+    def rows(out):
+        lines = (out / "results.jsonl").read_text().splitlines()
+        return sorted(
+            ({k: v for k, v in json.loads(line).items() if "seconds" not in k} for line in lines),
+            key=lambda r: (r["image"], r["cell"]),
+        )
+
+    assert main(["eval", "run", *args, "--out", str(tmp_path / "one")]) == 0
+    assert main(["eval", "run", *args, "--out", str(tmp_path / "two"), "--jobs", "2"]) == 0
+    capsys.readouterr()
+    one, two = rows(tmp_path / "one"), rows(tmp_path / "two")
+    assert len(one) == 3 * 2 * 3 and one == two
+    assert main(["eval", "run", *args, "--out", str(tmp_path / "two"), "--jobs", "2"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["computed"] == 0 and again["cached"] == len(one)

@@ -107,7 +107,7 @@ def test_sweep_tab_plots_ssim_against_snr(ui_url, page, tmp_path):
     assert rows.count() == 3  # header + 2 cells
     cells = [rows.nth(i).locator("td").all_inner_texts() for i in (1, 2)]
     assert [c[0] for c in cells] == ["as set on the form"] * 2 and [c[1] for c in cells] == ["0", "20"]
-    assert all(0.0 < float(c[2]) <= 1.0 for c in cells)
+    assert all(0.0 < float(c[2]) <= 1.0 and 0.0 < float(c[3]) <= 1.0 for c in cells)  # SSIM, MS-SSIM
     # latent policy auto on an uncoded link = the 5 dB threshold: dropped at 0 dB, sent at 20 dB
-    assert [c[4] for c in cells] == ["dropped", ""]
+    assert [c[5] for c in cells] == ["dropped", ""]
     assert page.locator("#sweep-plot img, #sweep-plot svg, #sweep-plot canvas").count() >= 1

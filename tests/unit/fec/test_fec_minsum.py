@@ -67,6 +67,16 @@ def test_fast_decoder_graph_is_sionnas_pcm_without_the_filler_columns() -> None:
     np.testing.assert_array_equal(rebuilt.indices, fast.col)
 
 
+@pytest.mark.parametrize(("name", "k", "esn0_db"), CODES)
+def test_pruned_pcm_is_the_matrix_sionnas_decoder_builds(name: str, k: int, esn0_db: float) -> None:
+    """The fast decoder's matrix comes from `pruned_pcm` (no Sionna decoder built): the same as Sionna's."""
+    scheme = mcs.get(name)
+    encoder, decoder = ldpc._codec(k, scheme.codeword_bits(k), scheme.bits_per_symbol, ldpc.DEFAULT_NUM_ITER)
+    mine, sionnas = ldpc.pruned_pcm(encoder).tocsr(), decoder.pcm.tocsr()
+    assert mine.shape == sionnas.shape and mine.shape[1] < encoder.n_ldpc  # something was pruned
+    assert (mine != sionnas).nnz == 0
+
+
 def test_bler_at_a_waterfall_point_is_no_worse_than_sionnas() -> None:
     """16qam-r1/2, the 632-bit caption block, at 6.0 dB Es/N0 (in its waterfall): both decoders on
     the same LLRs with CRC-aided early termination; the fast decoder's block errors must lie in or

@@ -67,3 +67,25 @@ def test_crc_rejects_unknown_polynomial_and_bad_shapes() -> None:
         crc.attach(np.zeros(10, np.uint8), "CRC16")
     with pytest.raises(ValueError):
         crc.check(np.zeros((1, 16), np.uint8), "CRC16")
+
+
+@pytest.mark.parametrize("name", list(crc.CRC_BITS))
+def test_crc_is_bit_for_bit_sionnas(name: str) -> None:
+    """attach / check against Sionna's CRCEncoder / CRCDecoder on random blocks, some corrupted."""
+    import torch
+    from sionna.phy.fec.crc import CRCDecoder, CRCEncoder
+
+    rng = np.random.default_rng(len(name))
+    for k in (12, 633, 3000):
+        blocks = rng.integers(0, 2, (5, k), dtype=np.uint8)
+        encoder = CRCEncoder(name, k=k, device="cpu")
+        want = encoder(torch.from_numpy(blocks.astype(np.float32))).numpy().astype(np.uint8)
+        got = crc.attach(blocks, name)
+        np.testing.assert_array_equal(got, want)
+        got[1, 3] ^= 1  # a payload error and a parity error: both fail
+        got[3, -1] ^= 1
+        payload, valid = crc.check(got, name)
+        ref_payload, ref_valid = CRCDecoder(encoder, device="cpu")(torch.from_numpy(got.astype(np.float32)))
+        np.testing.assert_array_equal(payload, ref_payload.numpy().astype(np.uint8))
+        np.testing.assert_array_equal(valid, ref_valid.numpy()[:, 0].astype(bool))
+        assert valid.tolist() == [True, False, True, False, True]

@@ -112,9 +112,13 @@ def test_in_process_transmission_and_sweep(tiny):
     assert out.report.latent.info_bits > 0 and not out.report.latent_dropped
     assert out.report.ebn0_db == pytest.approx(30.0)
     assert 0.0 < out.ssim <= 1.0
+    from semcom.metrics.msssim import ms_ssim
+
+    resized = image.resize(out.image.size, Image.Resampling.BICUBIC)
+    assert out.ms_ssim == ms_ssim(resized, out.image) and 0.0 < out.ms_ssim <= 1.0
     assert "receiver_total" in out.timings and "channel" in out.timings
     html = be.report_html(out, "t")
-    assert "latent sent" in html and "uncoded" in html
+    assert "latent sent" in html and "uncoded" in html and f"MS-SSIM {out.ms_ssim:.4f}" in html
 
     # the same seed gives the same picture; the paper's variant runs on the same channel
     again = tiny.transmit(image, s)
@@ -136,7 +140,7 @@ def test_in_process_transmission_and_sweep(tiny):
         ("float64 (the paper), uncoded", 30.0),
     ]
     assert rows[0].latent_bit_errors > rows[1].latent_bit_errors  # -5 dB flips bits, 30 dB almost none
-    assert all(r.ssim is not None and not r.error for r in rows)
+    assert all(r.ssim is not None and r.ms_ssim is not None and not r.error for r in rows)
     assert len(progress) == 4
     fig = be.sweep_figure(rows, "ebn0")
     assert len(fig.axes[0].lines) == 2
