@@ -115,7 +115,8 @@ def test_in_process_transmission_and_sweep(tiny):
     from semcom.metrics.msssim import ms_ssim
 
     resized = image.resize(out.image.size, Image.Resampling.BICUBIC)
-    assert out.ms_ssim == ms_ssim(resized, out.image) and 0.0 < out.ms_ssim <= 1.0
+    # random tiny weights: a negative contrast term at a scale makes MS-SSIM exactly 0 (clamped)
+    assert out.ms_ssim == ms_ssim(resized, out.image) and 0.0 <= out.ms_ssim <= 1.0
     assert "receiver_total" in out.timings and "channel" in out.timings
     html = be.report_html(out, "t")
     assert "latent sent" in html and "uncoded" in html and f"MS-SSIM {out.ms_ssim:.4f}" in html
