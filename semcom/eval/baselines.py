@@ -286,25 +286,18 @@ class BaselineRunner:
     ) -> tuple[dict[str, Any], Any]:
         """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
         from semcom.eval.scenario import design_snr_db
-        from semcom.link.types import MODULATIONS, ChannelConfig
+        from semcom.link.types import MODULATIONS
         from semcom.phy.snr import snr_db_pair
 
         design_db = design_snr_db(sweep_cfg, cell.snr_db)  # what the transmitter plans for
-        common = {
-            "snr_db": design_db,
-            "snr_convention": sweep_cfg.snr_convention,
-            "modulation": sweep_cfg.modulation,
-            "model": sweep_cfg.channel,
-            "fading_block_length": sweep_cfg.fading_block_length,
-            "mcs": sweep_cfg.mcs,
-            "latent_policy": "always",
-        }
-        budget = budget_symbols(variant, ChannelConfig(**common, fec=sweep_cfg.fec), caption_bytes, latent_values)
+        budget = budget_symbols(
+            variant, sweep_cfg.link(design_db, latent_policy="always"), caption_bytes, latent_values
+        )
         esn0_db, ebn0_db = snr_db_pair(cell.snr_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])
         if variant.link == "shannon":
             design_esn0 = snr_db_pair(design_db, sweep_cfg.snr_convention, MODULATIONS[sweep_cfg.modulation])[0]
             return self._run_shannon(variant, image_name, reference, sweep_cfg, budget, design_esn0, esn0_db, ebn0_db)
-        file_cfg = ChannelConfig(**common, fec=link_fec(variant, sweep_cfg.fec), seed=seed)
+        file_cfg = sweep_cfg.link(design_db, latent_policy="always", fec=link_fec(variant, sweep_cfg.fec), seed=seed)
         t0 = time.perf_counter()
         fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
         fit_seconds = time.perf_counter() - t0

@@ -236,22 +236,11 @@ class Sweep:
         return self.pipeline.receive(packet, params, report, treatment)
 
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
-        from semcom.link.types import ChannelConfig
-
         cfg = self.config
         variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
         packet = packets[cell.variant]
         seeds = RoleSeeds.of_cell(cfg.seed, item.name, cell.key)
-        channel = ChannelConfig(
-            snr_db=cell.snr_db,
-            snr_convention=cfg.snr_convention,
-            modulation=cfg.modulation,
-            model=cfg.channel,
-            fading_block_length=cfg.fading_block_length,
-            latent_policy="never" if cell.mode == "text" else "always",
-            fec=cfg.fec,
-            mcs=cfg.mcs,
-        )
+        channel = cfg.link(cell.snr_db, latent_policy="never" if cell.mode == "text" else "always")
         t0 = time.perf_counter()
         soft = variant is not None and "soft" in variant.repair.split("+")
         if variant is not None and soft and cfg.fec != "none":
