@@ -6,7 +6,7 @@ import math
 import os
 import time
 from fractions import Fraction
-from types import SimpleNamespace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from semcom.eval import codecs
 from semcom.eval.airtime import file_fits, packet_symbols
 from semcom.eval.baselines import BaselineRunner, BaselineVariant, budget_symbols
 from semcom.eval.grid import Cell, LatentVariant, build_grid, parse_variants
+from semcom.eval.sweep_config import SweepConfig
 from semcom.link.types import ChannelConfig
 
 
@@ -206,10 +207,8 @@ def test_guarded_decoder_turns_random_corruption_into_outages_or_images(picture)
 
 
 # ------------------------------------------------------------------------------------------ a cell
-def _sweep_cfg(channel: str, fec: str = "none"):
-    return SimpleNamespace(
-        snr_convention="esn0", modulation="16qam", channel=channel, fading_block_length=128, mcs="auto", fec=fec
-    )
+def _sweep_cfg(channel: str, fec: str = "none") -> SweepConfig:
+    return SweepConfig(data=Path("."), out=Path("."), snr_convention="esn0", channel=channel, fec=fec)
 
 
 def test_cell_outage_is_scored_with_grey_and_a_clean_link_is_not(picture):
