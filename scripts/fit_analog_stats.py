@@ -10,7 +10,9 @@ The evaluation scores a photo with the file fitted on the most photos that does 
     python scripts/fit_analog_stats.py --data ../shared/data/flickr8k --profile taef2
 
 Latents are encoded as `semcom eval run` does (posterior sample, seed derived from --seed and the
-photo's name), so the statistics are those of the latents the sweep sends.
+photo's name), so the statistics are those of the latents the sweep sends. The decoder weights of
+`alloc=decoder` are fitted afterwards into the same files: scripts/fit_analog_weights.py (a refit
+here drops them).
 """
 
 from __future__ import annotations

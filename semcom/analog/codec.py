@@ -5,7 +5,8 @@ channel transform + 2-D DCT), is cut into b x b frequency chunks and centred on 
 the chunks that fit the symbol budget are kept, highest variance first (the lowest-energy ones are
 dropped; a budget larger than the source repeats the strongest chunks); each value is scaled by
 SoftCast's gain ``g ∝ λ^(-1/4)`` (λ its chunk's variance: the MSE-optimal linear allocation at high
-SNR); two real values ride on one complex symbol (real, imaginary), the frame is scaled to unit
+SNR; with `alloc=decoder` ``g ∝ (w/λ)^(1/4)`` and the lowest ``wλ`` dropped first, w the chunk's
+shipped decoder weight: the optimum for the decoded image's squared error instead of the latent's); two real values ride on one complex symbol (real, imaginary), the frame is scaled to unit
 average symbol energy exactly and the symbols are interleaved (a fixed multiplicative permutation)
 so that a fading block hits values of many chunks rather than one chunk.
 
@@ -100,7 +101,11 @@ class AnalogCodec:
                     f"statistics for {stats.shape}/chunk {stats.chunk} do not fit {self.shape}/chunk {chunk}"
                 )
             self.channel = stats.channel
+            if spec.alloc == "decoder" and stats.weight is None:
+                raise ValueError(f"{spec.spec}: the statistics {stats.id} for {self.shape} carry no decoder weights")
         else:
+            if spec.alloc == "decoder":
+                raise ValueError(f"{spec.spec}: alloc=decoder needs shipped statistics with decoder weights")
             self.channel = transform.YCBCR if spec.scheme == "softcast" and c == 3 else np.eye(c)
         self.channel_inv: NDArray[np.float64] = np.asarray(np.linalg.inv(self.channel), dtype=np.float64)
         self._dc = np.arange(c) * (h // chunk) * (w // chunk)  # the DC chunk of each channel
@@ -170,15 +175,22 @@ class AnalogCodec:
         return alpha, mean, _decode_var(codes)
 
     def _plan(self, var: NDArray[np.float64], n_symbols: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """(value index into the flattened chunks, gain) of each of the 2N real values sent."""
-        order = np.argsort(-var, kind="stable")
+        """(value index into the flattened chunks, gain) of each of the 2N real values sent.
+
+        Chunks go in order of importance wλ (w the decoder weight with alloc=decoder, else 1), the
+        most important first; each value's energy g²λ ∝ √(wλ), the allocation minimising
+        Σ w λ σ²/(g²λ) at high SNR for a fixed total energy."""
+        weight = self.stats.weight if self.spec.alloc == "decoder" and self.stats is not None else None
+        top = float(var.max()) if var.size and var.max() > 0 else 1.0
+        lam_chunk = np.maximum(var, 1e-9 * top)
+        w_chunk = np.ones_like(lam_chunk) if weight is None else weight
+        order = np.argsort(-(var * w_chunk), kind="stable")
         length = self.chunk_values
         flat = (order[:, None] * length + np.arange(length)[None, :]).reshape(-1)
         index = flat[np.arange(2 * n_symbols) % flat.size]
-        top = float(var.max()) if var.size and var.max() > 0 else 1.0
-        lam = np.maximum(var, 1e-9 * top)[index // length]
-        g = lam**-0.25
-        g *= math.sqrt(n_symbols / float(np.sum(np.sqrt(lam))))  # expected energy: N (1 per symbol)
+        lam, w = lam_chunk[index // length], w_chunk[index // length]
+        g = lam**-0.25 if weight is None else (w / lam) ** 0.25
+        g *= math.sqrt(n_symbols / float(np.sum(np.sqrt(w * lam))))  # expected energy: N (1 per symbol)
         return index, g
 
     # ------------------------------------------------------------------ sender / receiver

@@ -21,6 +21,10 @@ baselines (`semcom.eval.baselines`):
                 each with more of the budget; the receiver upsamples the decoded image (bicubic).
                 The VAE at a lower resolution acts as a stronger transform at small budgets.
                 Default 1
+    alloc=A     analog only: the power allocation. `softcast` (the default: energy per value ∝ √λ,
+                lowest-variance chunks dropped first, SoftCast's latent-MSE optimum) or `decoder`
+                (energy ∝ √(wλ), lowest wλ dropped first, w the chunk's decoder weight shipped with
+                the statistics: the image-MSE optimum of the same linear scheme; needs stats=fit)
 
 Every symbol of the budget counts: analog values, metadata and caption.
 """
@@ -37,9 +41,12 @@ SCHEMES = ("analog", "softcast")
 SCALES = (1, 2, 4)
 STATS_MODES = ("auto", "fit", "image")
 ESTIMATORS = ("lmmse", "matched")
+ALLOCATIONS = ("softcast", "decoder")
 DEFAULT_BUDGET = "int8"
 _FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
-_OPTIONS = "budget=ENCODING, frac=P/Q, sym=N, stats=auto|fit|image, est=lmmse|matched, scale=1|2|4"
+_OPTIONS = (
+    "budget=ENCODING, frac=P/Q, sym=N, stats=auto|fit|image, est=lmmse|matched, scale=1|2|4, alloc=softcast|decoder"
+)
 
 
 def is_analog(text: str) -> bool:
@@ -58,6 +65,7 @@ class AnalogSpec:
     stats: str = "auto"
     est: str = "lmmse"  # the receiver's estimate
     scale: int = 1  # analog: the latent of the image downscaled this many times
+    alloc: str = "softcast"  # analog: the power allocation (softcast, or decoder-weighted)
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -70,6 +78,10 @@ class AnalogSpec:
             raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {self.scale}")
         if self.scale != 1 and self.scheme != "analog":
             raise ValueError(f"scale= applies to the analog latent only, not {self.scheme}")
+        if self.alloc not in ALLOCATIONS:
+            raise ValueError(f"alloc must be one of {', '.join(ALLOCATIONS)}, got {self.alloc!r}")
+        if self.alloc != "softcast" and (self.scheme != "analog" or self.stats == "image"):
+            raise ValueError("alloc=decoder needs the analog latent with shipped statistics (not stats=image)")
 
     @property
     def encoding(self) -> str:  # the name in the rows' `encoding` column
@@ -92,6 +104,8 @@ class AnalogSpec:
             parts.append(f"est={self.est}")
         if self.scale != 1:
             parts.append(f"scale={self.scale}")
+        if self.alloc != "softcast":
+            parts.append(f"alloc={self.alloc}")
         return ":".join(parts)
 
     @classmethod
@@ -104,10 +118,11 @@ class AnalogSpec:
         if scheme not in SCHEMES:
             raise ValueError(f"{text!r}: unknown analog scheme {parts[0]!r}; choose from {', '.join(SCHEMES)}")
         budget, frac, sym, stats, est, scale, rules = DEFAULT_BUDGET, None, None, "auto", "lmmse", 1, 0
+        alloc = "softcast"
         seen: set[str] = set()
         for option in parts[1:]:
             key, sep, value = option.partition("=")
-            if not sep or key not in ("budget", "frac", "sym", "stats", "est", "scale"):
+            if not sep or key not in ("budget", "frac", "sym", "stats", "est", "scale", "alloc"):
                 raise ValueError(f"{text!r}: unknown option {option!r}; options: {_OPTIONS}")
             if key in seen:
                 raise ValueError(f"{text!r}: option {key}= given twice")
@@ -146,11 +161,19 @@ class AnalogSpec:
                 if scheme != "analog":
                     raise ValueError(f"{text!r}: scale= applies to the analog latent only")
                 scale = int(value)
+            elif key == "alloc":
+                if value not in ALLOCATIONS:
+                    raise ValueError(f"{text!r}: alloc must be one of {', '.join(ALLOCATIONS)}, got {value!r}")
+                if value != "softcast" and scheme != "analog":
+                    raise ValueError(f"{text!r}: alloc=decoder applies to the analog latent only")
+                alloc = value
         if rules > 1:
             raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
         if frac is not None or sym is not None:
             budget = ""
-        return cls(scheme, budget, frac, sym, stats, est, scale)
+        if alloc != "softcast" and stats == "image":
+            raise ValueError(f"{text!r}: alloc=decoder needs shipped statistics, not stats=image")
+        return cls(scheme, budget, frac, sym, stats, est, scale, alloc)
 
     def symbols(self, *, int8_symbols: int, enc_symbols: Callable[[str], int] | None = None) -> int:
         """The whole budget in complex channel symbols (analog values, metadata and caption

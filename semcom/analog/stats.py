@@ -1,6 +1,8 @@
 """Chunk statistics of an analog scheme: the channel transform and every chunk's mean and variance,
 fitted on photos and shipped with the codec (`semcom/analog/data/*.npz`), so the receiver's LMMSE
-estimator needs no per-image metadata.
+estimator needs no per-image metadata; for the latent also every chunk's **decoder weight** (the
+VAE decoder's squared pixel error per unit of latent error variance in that chunk, mean 1), which
+the `alloc=decoder` power allocation uses (`semcom.analog.codec`).
 
 Each file records how it was fitted (`info`: the images, the profile, the command, the fold). The
 evaluation never scores an image with statistics fitted on it: `packaged(..., exclude=name)` picks
@@ -35,6 +37,7 @@ class AnalogStats:
     mean: NDArray[np.float64]  # (n_chunks,) per-chunk mean of the coefficients
     var: NDArray[np.float64]  # (n_chunks,) per-chunk variance
     info: dict[str, Any] = field(default_factory=dict)
+    weight: NDArray[np.float64] | None = None  # (n_chunks,) decoder weight per chunk (mean 1), if fitted
 
     def __post_init__(self) -> None:
         c, h, w = transform.check_shape(self.shape, self.chunk)
@@ -43,6 +46,10 @@ class AnalogStats:
             raise ValueError(f"statistics do not match shape {self.shape} with chunk {self.chunk}")
         if not (np.all(np.isfinite(self.mean)) and np.all(np.isfinite(self.var)) and np.all(self.var >= 0)):
             raise ValueError("chunk statistics must be finite, variances >= 0")
+        if self.weight is not None and (
+            self.weight.shape != (n,) or not np.all(np.isfinite(self.weight)) or not np.all(self.weight > 0)
+        ):
+            raise ValueError(f"decoder weights must be {n} finite values > 0")
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -52,24 +59,22 @@ class AnalogStats:
     def id(self) -> str:
         """A short hash of the numbers: sender and receiver must hold the same file."""
         h = hashlib.sha256()
-        for a in (self.channel, self.mean, self.var):
+        for a in (self.channel, self.mean, self.var) + (() if self.weight is None else (self.weight,)):
             h.update(np.ascontiguousarray(a, dtype="<f8").tobytes())
         return h.hexdigest()[:12]
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        np.savez_compressed(
-            path,
-            channel=self.channel,
-            mean=self.mean,
-            var=self.var,
-            header=np.frombuffer(
-                json.dumps(
-                    {"scheme": self.scheme, "shape": list(self.shape), "chunk": self.chunk, "info": self.info}
-                ).encode(),
-                dtype=np.uint8,
-            ),
-        )
+        header = {"scheme": self.scheme, "shape": list(self.shape), "chunk": self.chunk, "info": self.info}
+        arrays: dict[str, NDArray[Any]] = {
+            "channel": self.channel,
+            "mean": self.mean,
+            "var": self.var,
+            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        }
+        if self.weight is not None:
+            arrays["weight"] = self.weight
+        np.savez_compressed(path, allow_pickle=False, **arrays)
         return path
 
     @classmethod
@@ -84,6 +89,7 @@ class AnalogStats:
                 np.asarray(z["mean"], np.float64),
                 np.asarray(z["var"], np.float64),
                 header.get("info", {}),
+                np.asarray(z["weight"], np.float64) if "weight" in z.files else None,
             )
 
 
@@ -142,3 +148,20 @@ def _load_cached(path: str) -> AnalogStats:
     if path not in _CACHE:
         _CACHE[path] = AnalogStats.load(path)
     return _CACHE[path]
+
+
+def decoder_weights(gram: NDArray[Any], channel: NDArray[Any], chunk: int) -> NDArray[np.float64]:
+    """Each chunk's decoder weight (mean 1) for the channel transform `channel`, from `gram`
+    (H, W, C, C): at every spatial DCT frequency, the mean outer product over photos and random
+    probes of the decoder's vector-Jacobian product (the latent gradient of <v, decode(z)> for a
+    white v, DCT over the spatial axes, channels untransformed). For an orthonormal transform T
+    its diagonal in T's basis is E|Jᵀv|² per coefficient: the image's squared error per unit of
+    error variance on that coefficient (Hutchinson's estimator of diag(T JᵀJ Tᵀ))."""
+    g = np.asarray(gram, np.float64)
+    c = np.asarray(channel, np.float64)
+    if g.ndim != 4 or g.shape[2] != g.shape[3] or c.shape != (g.shape[2], g.shape[2]):
+        raise ValueError(f"gram must be (H, W, C, C) for a (C, C) channel transform, got {g.shape} and {c.shape}")
+    diag = np.einsum("dc,hwce,de->dhw", c, g, c, optimize=True)  # (C, H, W)
+    w = transform.to_chunks(np.maximum(diag, 0.0), chunk).mean(axis=1)
+    w = np.maximum(w, 1e-6 * float(w.max()) if w.size and w.max() > 0 else 1.0)
+    return np.asarray(w / w.mean(), np.float64)
