@@ -62,19 +62,7 @@ def unsupported_reason(models: Any, variant_spec: str) -> str | None:
 
 def protected_config(cell_snr_db: float, sweep_cfg: Any, seed: int = 0) -> Any:
     """The protected digital link of the caption and metadata: LDPC with AMC, at the cell's Es/N0."""
-    from semcom.link.types import ChannelConfig
-
-    return ChannelConfig(
-        snr_db=cell_snr_db,
-        snr_convention="esn0",
-        modulation=sweep_cfg.modulation,
-        model=sweep_cfg.channel,
-        fading_block_length=sweep_cfg.fading_block_length,
-        fec="ldpc",
-        mcs="auto",
-        latent_policy="always",
-        seed=seed,
-    )
+    return sweep_cfg.link(cell_snr_db, snr_convention="esn0", fec="ldpc", mcs="auto", latent_policy="always", seed=seed)
 
 
 @dataclass
@@ -128,7 +116,7 @@ class AnalogRunner:
         from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
         from semcom.eval.scenario import design_snr_db
         from semcom.fec.transmit import transmit_field_coded
-        from semcom.link.types import MODULATIONS, ChannelConfig
+        from semcom.link.types import MODULATIONS
         from semcom.phy.analog import analog_channel
 
         bits_per_symbol = MODULATIONS[sweep_cfg.modulation]
@@ -138,15 +126,7 @@ class AnalogRunner:
         design_db = design_snr_db(sweep_cfg, cell.snr_db)
 
         def enc_symbols(encoding: str) -> int:
-            link = ChannelConfig(
-                snr_db=design_db,
-                snr_convention=sweep_cfg.snr_convention,
-                modulation=sweep_cfg.modulation,
-                model=sweep_cfg.channel,
-                fading_block_length=sweep_cfg.fading_block_length,
-                fec=sweep_cfg.fec,
-                mcs=sweep_cfg.mcs,
-            )
+            link = sweep_cfg.link(design_db)
             return packet_symbols(caption_bytes, latent_bytes_of(latent_values, encoding), link)
 
         budget = spec.symbols(int8_symbols=int8_symbols, enc_symbols=enc_symbols)
