@@ -92,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.eval.airtime import file_fits, max_file_bytes
     from semcom.eval.codecs import decode_file, fit_to_budget, ssim
     from semcom.eval.dataset import load_dataset, load_image, reference_image
-    from semcom.eval.store import derive_seed
     from semcom.link.types import ChannelConfig
     from semcom.models import load_profile
     from semcom.models.images import to_pil
     from semcom.phy.analog import analog_channel
     from semcom.pipeline.pipeline import Pipeline
+    from semcom.pipeline.seeds import posterior_seed
 
     items = load_dataset(args.data)
     fold0 = next(
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     for k, it in enumerate(dev[: max(args.hybrid_photos, args.alloc_photos)]):
         img = load_image(it)
         ref = reference_image(img, 512)
-        z = sender.encode_latent_tensor(img, sample_posterior=True, seed=derive_seed(0, it.name, "posterior"), size=256)
+        z = sender.encode_latent_tensor(img, sample_posterior=True, seed=posterior_seed(0, it.name), size=256)
         if k < args.alloc_photos:
             for name, spec in (
                 ("softcast_matched", "analog:sym=1:est=matched"),

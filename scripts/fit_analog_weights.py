@@ -31,7 +31,7 @@ import numpy as np
 from semcom.analog import stats as analog_stats
 from semcom.analog import transform
 from semcom.eval.dataset import load_dataset, load_image
-from semcom.eval.store import derive_seed
+from semcom.pipeline.seeds import posterior_seed
 
 
 def _is_fold(st: analog_stats.AnalogStats) -> bool:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             z = sender.encode_latent_tensor(
                 load_image(items[name]),
                 sample_posterior=True,
-                seed=derive_seed(args.seed, name, "posterior"),
+                seed=posterior_seed(args.seed, name),
                 size=side,
             )
             zt = torch.from_numpy(np.ascontiguousarray(z))[None].requires_grad_(True)
