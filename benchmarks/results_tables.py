@@ -88,8 +88,13 @@ def _summary_path(summary: dict[str, Any]) -> str:
 def soft_paragraph(awgn: dict[str, Any], rayleigh: dict[str, Any]) -> str:
     """The soft repair against smmse, paired over the same packets and noise, at each grid's
     lowest SNR, and on how many photos it beats smmse at every point of both grids."""
-    rows = [r for s in (awgn, rayleigh) for r in s["soft_vs_smmse"]]
-    wins, photos = min(r["wins"] for r in rows), max(r["photos"] for r in rows)
+
+    def share(summary: dict[str, Any], channel: str) -> str:
+        """On how many of the grid's photos soft wins at its worst point."""
+        rows = summary["soft_vs_smmse"]
+        wins, photos = min(r["wins"] for r in rows), min(r["photos"] for r in rows)
+        return f"{'all ' if wins == photos else f'at least {wins} of '}{photos} photos on {channel}"
+
     a, r = awgn["soft_vs_smmse"][0], rayleigh["soft_vs_smmse"][0]
     a_soft = awgn["variants"]["int8g-soft"]["points"][0]["ssim"]
     r_soft = rayleigh["variants"]["int8g-soft"]["points"][0]["ssim"]
@@ -97,8 +102,8 @@ def soft_paragraph(awgn: dict[str, Any], rayleigh: dict[str, Any]) -> str:
         "**Soft repair** (in process: the uncoded link's exact per-bit LLRs, with CSI, instead of its average "
         "bit error rates, into the same spatial MMSE; `semcom eval ... --encodings int8g:pc:p99.9:soft`): "
         "on the same packets and noise it beats smmse on "
-        + (f"all {photos} photos" if wins == photos else f"at least {wins} of {photos} photos")
-        + " at every SNR of both grids above, by "
+        + f"{share(awgn, 'AWGN')} and {share(rayleigh, 'Rayleigh')}"
+        + " at every SNR of the grids above, by "
         + f"{a['mean_diff']:+.3f} SSIM at Es/N0 {a['esn0_db']:.2f} dB on AWGN ({a_soft:.3f}) "
         f"and {r['mean_diff']:+.3f} at {r['esn0_db']:g} dB average Es/N0 on Rayleigh ({r_soft:.3f}) "
         "(`soft_vs_smmse` in both summaries; [docs/evaluation.md](docs/evaluation.md#soft-repair-in-process))."
