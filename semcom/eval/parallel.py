@@ -21,11 +21,14 @@ terminated and the error raised).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
 import traceback
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _DONE, _ROW, _ERROR = "done", "row", "error"
 _POLL_S = 5.0  # how often the parent checks that its workers are alive while waiting for rows
@@ -81,6 +84,15 @@ def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any, parent: in
                 runner.close()
 
 
+def worker_count(jobs: int, images: int) -> int:
+    """Workers for `jobs` asked and `images` pending: at most one per image and one per CPU core
+    (each worker loads the models: a worker per core is what memory and the cores can carry)."""
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        log.warning(f"--jobs {jobs}: this machine has {cores} cores; running {min(cores, images)} workers")
+    return max(1, min(jobs, images, cores))
+
+
 def run_images(sweep: Any, todo: list[tuple[Any, list[Any]]], jobs: int, bar: Any, summary: Any) -> None:
     """Run the pending cells of `todo` ((image, cells) pairs) of `sweep` on `jobs` worker processes."""
     from semcom.eval.dataset import load_image
@@ -88,7 +100,7 @@ def run_images(sweep: Any, todo: list[tuple[Any, list[Any]]], jobs: int, bar: An
     todo = [(item, pending) for item, pending in todo if pending]
     if not todo:
         return
-    jobs = max(1, min(jobs, len(todo)))
+    jobs = worker_count(jobs, len(todo))
     for item, _ in todo:  # one writer of captions.json: the parent, before the fork
         sweep._caption(item, load_image(item))
     ctx = mp.get_context("spawn")
