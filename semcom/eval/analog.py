@@ -251,8 +251,7 @@ def sweep_row(
 
             image = image.resize(reference.size, Image.Resampling.BICUBIC)
     seconds = time.perf_counter() - t0
-    metrics = sweep.suite.per_image(reference, image, caption)
-    sweep.keep_outputs(item, cell.key, image, sweep.suite.fid_features([image]))
+    metrics = sweep.score(item, cell.key, reference, image, caption)
     return decode_only_row(
         sweep,
         item,

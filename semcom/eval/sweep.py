@@ -253,8 +253,7 @@ class Sweep:
             from PIL import Image
 
             recon = recon.resize(reference.size, Image.Resampling.LANCZOS)
-        metrics = self.suite.per_image(reference, recon, caption)
-        self.keep_outputs(item, cell.key, recon, self.suite.fid_features([recon]))
+        metrics = self.score(item, cell.key, reference, recon, caption)
         latent_bits = report.latent.info_bits
         return {
             "image": item.name,
@@ -287,6 +286,11 @@ class Sweep:
             **scenario_fields(cfg, cell.snr_db),
             "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
+
+    def score(self, item: ImageItem, cell_key: str, reference: Any, image: Any, caption: str) -> dict[str, Any]:
+        """A cell's metrics of `image` against `reference`, its outputs kept (`keep_outputs`)."""
+        self.keep_outputs(item, cell_key, image, self.suite.fid_features([image]))
+        return self.suite.per_image(reference, image, caption)
 
     def keep_outputs(self, item: ImageItem, cell_key: str, image: Any, features: Any) -> None:
         """A cell's FID features (when the suite computes them) and, for the grid's images, its
