@@ -55,6 +55,7 @@ import numpy as np
 from semcom.eval.airtime import file_fits, latent_bytes_of, max_file_bytes, packet_symbols
 from semcom.eval.codecs import (
     CODECS,
+    FitMemo,
     Fitted,
     GuardedDecoder,
     decode_file,
@@ -171,6 +172,7 @@ class BaselineRunner:
         if not self.decode_timeout_s > 0:
             raise ValueError(f"decode timeout must be > 0 s, got {self.decode_timeout_s}")
         self._fits: dict[tuple, Any] = {}
+        self._fit_memo: tuple[str, FitMemo] = ("", FitMemo())  # (image, fit_to_budget's memo of it)
         self._decoder: GuardedDecoder | None = None
         self._scores: dict[tuple, Any] = {}  # (image, pixels digest) -> (metrics, fid features)
 
@@ -264,7 +266,9 @@ class BaselineRunner:
                     self._fits = {k: v for k, v in self._fits.items() if k[0] == image_name}
                 path, cached = self._disk_fit(key, reference)
                 if cached is None:
-                    cached = fit_to_budget(reference, variant.codec, _at_most(cap))
+                    if self._fit_memo[0] != image_name:  # the sweep runs image by image
+                        self._fit_memo = (image_name, FitMemo())
+                    cached = fit_to_budget(reference, variant.codec, _at_most(cap), memo=self._fit_memo[1])
                     self._save_fit(path, cached)
                 self._fits[key] = cached
             fitted = self._fits[key]

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
@@ -105,8 +105,29 @@ class Fitted:
     clean_ssim: float = float("nan")  # SSIM of its error-free decode against the reference
 
 
+@dataclass
+class FitMemo:
+    """What `fit_to_budget` keeps for one reference picture between fits: the files compressed and
+    the clean SSIMs computed, by (codec, scale, quality), and the reference's SSIM terms. The searches
+    for different budgets probe many of the same qualities and the encoders are deterministic, so a
+    memo changes the cost of a fit, never its result (`Fitted.encodes` still counts every probe)."""
+
+    files: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
+    scores: dict[tuple[str, int, int], float] = field(default_factory=dict)
+    terms: Any = None  # semcom.eval.metric_cache.ReferenceTerms of the reference, on first use
+
+    def ssim(self, reference: Any, image: Any) -> float:
+        """`ssim(reference, image)`, the same number, with the reference's filtered terms kept."""
+        from semcom.eval.metric_cache import ReferenceTerms
+        from semcom.metrics.images import to_float_rgb
+
+        if self.terms is None:
+            self.terms = ReferenceTerms(to_float_rgb(reference))
+        return float(self.terms.ssim(to_float_rgb(image)))
+
+
 def _search_quality(
-    image: Any, codec: Codec, scale: int, fits: Callable[[int], bool]
+    image: Any, codec: Codec, scale: int, fits: Callable[[int], bool], memo: FitMemo | None = None
 ) -> tuple[bytes | None, int | None, int]:
     """Highest quality in the codec's range whose file fits (binary search), with the encode count."""
     lo, hi = codec.quality_range
@@ -114,7 +135,11 @@ def _search_quality(
     encodes = 0
     while lo <= hi:
         q = (lo + hi) // 2
-        data = encode(image, codec, q, scale)
+        data = memo.files.get((codec.name, scale, q)) if memo is not None else None
+        if data is None:
+            data = encode(image, codec, q, scale)
+            if memo is not None:
+                memo.files[(codec.name, scale, q)] = data
         encodes += 1
         if fits(len(data)):
             best, lo = (data, q), q + 1
@@ -124,22 +149,32 @@ def _search_quality(
 
 
 def fit_to_budget(
-    reference: Any, codec: Codec | str, fits: Callable[[int], bool], scales: tuple[int, ...] = SCALES
+    reference: Any,
+    codec: Codec | str,
+    fits: Callable[[int], bool],
+    scales: tuple[int, ...] = SCALES,
+    memo: FitMemo | None = None,
 ) -> Fitted:
-    """The best file (see the module docstring) whose byte count satisfies `fits`."""
+    """The best file (see the module docstring) whose byte count satisfies `fits`; `memo`: the
+    caller's `FitMemo` of this reference, kept between fits."""
     codec = get_codec(codec) if isinstance(codec, str) else codec
     size = reference.size
     best: Fitted | None = None
     encodes = 0
     for scale in scales:
-        data, quality, n = _search_quality(reference, codec, scale, fits)
+        data, quality, n = _search_quality(reference, codec, scale, fits, memo)
         encodes += n
         if data is None:
             continue
-        image, reason = decode_file(data, codec, size)
-        if image is None:  # cannot happen for a file we just wrote; defensive
-            raise RuntimeError(f"{codec.name} failed to decode its own file: {reason}")
-        score = ssim(reference, image)
+        assert quality is not None
+        score = memo.scores.get((codec.name, scale, quality)) if memo is not None else None
+        if score is None:
+            image, reason = decode_file(data, codec, size)
+            if image is None:  # cannot happen for a file we just wrote; defensive
+                raise RuntimeError(f"{codec.name} failed to decode its own file: {reason}")
+            score = ssim(reference, image) if memo is None else memo.ssim(reference, image)
+            if memo is not None:
+                memo.scores[(codec.name, scale, quality)] = score
         if best is None or score > best.clean_ssim:
             best = Fitted(data, quality, scale, 0, score)
     if best is None:

@@ -12,10 +12,10 @@ latent received without a bit error). `CachedSuite` wraps a `semcom.metrics.suit
 
 The numbers are bit-for-bit those of `semcom.metrics` (`ssim`: scikit-image's
 `structural_similarity` with the project's settings, recomputed here with the same scipy filters
-in the same order; `ms_ssim`: `semcom.metrics.msssim`'s grouped convolutions, whose per-channel
-results do not depend on which channels share a call); tests/unit/eval/test_metric_cache.py
-compares them with ``==``. With LPIPS or CLIP enabled the suite's own `per_image` scores a new
-picture (the memo still applies).
+in the same order; `ms_ssim`: `semcom.metrics.msssim.Reference`, whose first scale is the SSIM's
+filtered maps cropped, so a picture is filtered once at full size for both metrics);
+tests/unit/eval/test_metric_cache.py compares them with ``==``. With LPIPS or CLIP enabled the
+suite's own `per_image` scores a new picture (the memo still applies).
 """
 
 from __future__ import annotations
@@ -28,17 +28,7 @@ import numpy as np
 
 from semcom.metrics.images import ImageLike, to_float_rgb
 
-# skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5): truncate 3.5 -> 11 taps
-_SIGMA, _TRUNCATE, _WIN = 1.5, 3.5, 11
-_K1, _K2 = 0.01, 0.03
-
-
-def _gauss(x: np.ndarray) -> np.ndarray:
-    """skimage's SSIM filter of each channel of an HxWxC float64 array (sigma 0 across channels:
-    scipy skips that axis, so each channel is filtered exactly as on its own)."""
-    from scipy import ndimage as ndi
-
-    return ndi.gaussian_filter(x, (_SIGMA, _SIGMA, 0), mode="reflect", cval=0.0, truncate=_TRUNCATE)
+_WIN, _K1, _K2 = 11, 0.01, 0.03  # skimage's SSIM window at sigma 1.5, truncate 3.5 (semcom.metrics.msssim)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,10 +43,7 @@ class ReferenceTerms:
     """One reference image's SSIM / MS-SSIM terms, reused by every picture scored against it."""
 
     def __init__(self, reference: np.ndarray) -> None:
-        import torch
-        import torch.nn.functional as F
-
-        from semcom.metrics.msssim import WEIGHTS, _filter, _window, msssim_scales
+        from semcom.metrics.msssim import Reference, gaussian
 
         if min(reference.shape[:2]) < _WIN:
             raise ValueError(
@@ -64,33 +51,29 @@ class ReferenceTerms:
                 f"{reference.shape[1]}x{reference.shape[0]}"
             )
         self.array = reference
-        self.ux = _gauss(reference)
-        self.uxx = _gauss(reference * reference)
-        # MS-SSIM: the reference pyramid and its filtered mean / second moment at every scale
-        self.levels = msssim_scales(min(reference.shape[:2]))
-        weights = torch.tensor(WEIGHTS[: self.levels], dtype=torch.float64)
-        self.weights = weights / weights.sum() if self.levels < len(WEIGHTS) else weights
-        self.g = _window()
-        x = torch.from_numpy(np.ascontiguousarray(reference.transpose(2, 0, 1), dtype=np.float64))[None]
-        self.pyramid: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-        self.paddings: list[list[int]] = []
-        with torch.no_grad():
-            for level in range(self.levels):
-                mu_x, exx = torch.split(_filter(torch.cat([x, x * x], dim=1), self.g), x.shape[1], dim=1)
-                self.pyramid.append((x, mu_x, exx))
-                if level < self.levels - 1:
-                    padding = [s % 2 for s in x.shape[2:]]
-                    self.paddings.append(padding)
-                    x = F.avg_pool2d(x, kernel_size=2, padding=padding)
+        self.ux = gaussian(reference)
+        self.uxx = gaussian(reference * reference)
+        self.msssim = Reference(reference, first=(self.ux, self.uxx))
 
     def ssim(self, b: np.ndarray) -> float:
         """`semcom.metrics.ssim` of this reference and `b` (float64 HxWx3 in [0, 1])."""
+        return self._ssim(b)[0]
+
+    def scores(self, b: np.ndarray) -> tuple[float, float]:
+        """(`semcom.metrics.ssim`, `semcom.metrics.ms_ssim`) of this reference and `b`; the picture's
+        filtered maps serve both."""
+        value, maps = self._ssim(b)
+        return value, self.msssim.score(b, first=maps)
+
+    def _ssim(self, b: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        from semcom.metrics.msssim import gaussian
+
         a = self.array
         if a.shape != b.shape:
             raise ValueError(f"image sizes differ: reference {a.shape[1]}x{a.shape[0]}, test {b.shape[1]}x{b.shape[0]}")
-        uy = _gauss(b)
-        uyy = _gauss(b * b)
-        uxy = _gauss(a * b)
+        uy = gaussian(b)
+        uyy = gaussian(b * b)
+        uxy = gaussian(a * b)
         ux, uxx = self.ux, self.uxx
         # structural_similarity's arithmetic, in its order (cov_norm 1.0: use_sample_covariance=False)
         vx = 1.0 * (uxx - ux * ux)
@@ -101,35 +84,7 @@ class ReferenceTerms:
         s = (a1 * a2) / (b1 * b2)
         pad = (_WIN - 1) // 2
         per_channel = np.array([s[pad:-pad, pad:-pad, c].mean(dtype=np.float64) for c in range(s.shape[2])])
-        return float(per_channel.mean())
-
-    def ms_ssim(self, b: np.ndarray) -> float:
-        """`semcom.metrics.msssim.ms_ssim` of this reference and `b`."""
-        import torch
-        import torch.nn.functional as F
-
-        from semcom.metrics.msssim import K1, K2, _filter
-
-        c1, c2 = K1**2, K2**2
-        y = torch.from_numpy(np.ascontiguousarray(b.transpose(2, 0, 1), dtype=np.float64))[None]
-        terms = []
-        with torch.no_grad():
-            for level, (x, mu_x, exx) in enumerate(self.pyramid):
-                channels = x.shape[1]
-                mu_y, eyy, exy = torch.split(_filter(torch.cat([y, y * y, x * y], dim=1), self.g), channels, dim=1)
-                sxx = exx - mu_x**2
-                syy = eyy - mu_y**2
-                sxy = exy - mu_x * mu_y
-                cs_map = (2 * sxy + c2) / (sxx + syy + c2)
-                ssim_map = ((2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)) * cs_map
-                ssim_c, cs_c = ssim_map.flatten(2).mean(-1)[0], cs_map.flatten(2).mean(-1)[0]
-                if level < self.levels - 1:
-                    terms.append(torch.relu(cs_c))
-                    y = F.avg_pool2d(y, kernel_size=2, padding=self.paddings[level])
-            terms.append(torch.relu(ssim_c))
-            value = torch.prod(torch.stack(terms, dim=0) ** self.weights.view(-1, 1), dim=0).mean()
-        out = float(value)
-        return out if math.isfinite(out) else math.nan
+        return float(per_channel.mean()), (uy, uyy, uxy)
 
 
 class CachedSuite:
@@ -169,10 +124,11 @@ class CachedSuite:
         if self.inner.lpips is not None or self.inner.clip is not None:
             out = self.inner.per_image(original, reconstruction, caption)
         else:
+            ssim, ms_ssim = terms.scores(b)
             out = {
-                "ssim": terms.ssim(b),
+                "ssim": ssim,
                 "psnr": _psnr(terms.array, b),
-                "ms_ssim": terms.ms_ssim(b),
+                "ms_ssim": ms_ssim,
                 "lpips": math.nan,
                 "clip_image": math.nan,
                 "clip_caption": math.nan,

@@ -1,6 +1,6 @@
 """Image-quality metrics: SSIM, PSNR, LPIPS, FID, CLIP score (pure: no gRPC, models injected).
 
-SSIM/PSNR need scikit-image only, MS-SSIM torch only. LPIPS, FID and CLIP score use optional libraries and weights
+SSIM, PSNR and MS-SSIM need scikit-image (and its scipy) only. LPIPS, FID and CLIP score use optional libraries and weights
 (`pip install semcom[metrics]`); when those are missing the metric is reported unavailable with
 its reason (see `MetricSuite`), never as a zero.
 """

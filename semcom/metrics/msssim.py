@@ -16,24 +16,27 @@ weights renormalised to sum to 1 (at 5 scales the published weights are used as 
 to 1.0001, as the reference does); L is `msssim_scales(s)`. Numbers computed at different L are not
 comparable, which within a sweep (one reference size) they never are. s <= 10 px: ValueError.
 
-The computation is in float64 torch (torch is in the `models` extra every evaluation installs);
+The computation is float64 numpy with scipy's Gaussian filter, the one `semcom.metrics.ssim` uses
+(scikit-image filters with `scipy.ndimage.gaussian_filter`, sigma 1.5, truncate 3.5: 11 taps): the
+"valid" maps of a scale are the SSIM filter's reflect-padded maps with the 5 border pixels cropped
+(those values never touch a border). The first scale's maps of MS-SSIM are therefore the SSIM's
+maps cropped, which lets the sweep's metric cache (`semcom.eval.metric_cache`) filter a picture
+once for both metrics. The values differ from a float64 torch convolution only in the last bits.
 pytorch-msssim itself is only the tests' reference (dev extra).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from semcom.metrics.images import ImageLike, pair
 
-if TYPE_CHECKING:
-    import torch
-
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WINDOW, SIGMA, K1, K2 = 11, 1.5, 0.01, 0.03
+TRUNCATE = 3.5  # scipy's radius int(3.5 * 1.5 + 0.5) = 5: the 11-tap window (scikit-image's SSIM setting)
+PAD = WINDOW // 2
 MSSSIM_VARIANT = (
     "pytorch_msssim.ms_ssim computation, RGB, data_range=1, Gaussian window 11 sigma 1.5, 5 scales "
     "(fewer, weights renormalised, when the shorter side is <= 160 px)"
@@ -50,66 +53,82 @@ def msssim_scales(shorter_side: int) -> int:
     return levels
 
 
-def _window() -> torch.Tensor:
-    import torch
+def gaussian(x: np.ndarray) -> np.ndarray:
+    """The SSIM filter of every channel of an HxWxC float64 array, reflect borders, same size
+    (`semcom.metrics.ssim`'s: sigma 0 across channels, so each channel is filtered on its own)."""
+    from scipy import ndimage as ndi
 
-    coords = torch.arange(WINDOW, dtype=torch.float64) - WINDOW // 2
-    g = torch.exp(-(coords**2) / (2 * SIGMA**2))
-    return g / g.sum()
-
-
-def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filtering, 'valid' (no padding), per channel: x is (1, C, H, W)."""
-    import torch.nn.functional as F
-
-    channels = x.shape[1]
-    x = F.conv2d(x, g.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return F.conv2d(x, g.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+    out: np.ndarray = ndi.gaussian_filter(x, (SIGMA, SIGMA, 0), mode="reflect", cval=0.0, truncate=TRUNCATE)
+    return out
 
 
-def _ssim_cs(x: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel SSIM and contrast-structure means at one scale (data range 1)."""
-    import torch
+def valid(filtered: np.ndarray) -> np.ndarray:
+    """The part of a `gaussian` map where the window fits inside the image ("valid" filtering)."""
+    return filtered[PAD:-PAD, PAD:-PAD]
 
-    c1, c2 = K1**2, K2**2
-    channels = x.shape[1]
-    # the five filtered maps in one grouped convolution (the same sums as five separate ones)
-    mu_x, mu_y, exx, eyy, exy = torch.split(_filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), g), channels, dim=1)
-    sxx = exx - mu_x**2
-    syy = eyy - mu_y**2
-    sxy = exy - mu_x * mu_y
-    cs_map = (2 * sxy + c2) / (sxx + syy + c2)
-    ssim_map = ((2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)) * cs_map
-    return ssim_map.flatten(2).mean(-1)[0], cs_map.flatten(2).mean(-1)[0]
+
+def _pool(x: np.ndarray) -> np.ndarray:
+    """2x2 average pooling of HxWxC, an odd side zero-padded by one pixel at its start (torch's
+    `avg_pool2d(padding=side % 2)` as the reference calls it: the window count includes the pad)."""
+    h, w = x.shape[:2]
+    if h % 2 or w % 2:
+        x = np.pad(x, ((h % 2, 0), (w % 2, 0), (0, 0)))
+    pooled: np.ndarray = 0.25 * (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2])
+    return pooled
+
+
+class Reference:
+    """The reference side of MS-SSIM: its pyramid and, at every scale, its filtered mean and second
+    moment ("valid"), computed once for every picture compared with it.
+
+    `levels` None: from the shorter side. `first`: the reference's `gaussian` maps (mean, second
+    moment) at full size, where the caller has them already (the SSIM filter's)."""
+
+    def __init__(
+        self,
+        reference: np.ndarray,
+        levels: int | None = None,
+        first: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.levels = msssim_scales(min(reference.shape[:2])) if levels is None else levels
+        weights = np.asarray(WEIGHTS[: self.levels], dtype=np.float64)
+        self.weights = weights / weights.sum() if self.levels < len(WEIGHTS) else weights
+        x = np.asarray(reference, dtype=np.float64)
+        self.pyramid: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for level in range(self.levels):
+            ux, uxx = first if level == 0 and first is not None else (gaussian(x), gaussian(x * x))
+            self.pyramid.append((x, valid(ux), valid(uxx)))
+            if level < self.levels - 1:
+                x = _pool(x)
+
+    def score(self, test: np.ndarray, first: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> float:
+        """MS-SSIM of the reference and `test` (HxWxC float64). `first`: the full-size `gaussian`
+        maps of test, test^2 and reference x test where the caller has them (the SSIM's)."""
+        c1, c2 = K1**2, K2**2
+        y = np.asarray(test, dtype=np.float64)
+        terms = []
+        for level, (x, mu_x, exx) in enumerate(self.pyramid):
+            uy, uyy, uxy = (
+                first if level == 0 and first is not None else (gaussian(y), gaussian(y * y), gaussian(x * y))
+            )
+            mu_y, eyy, exy = valid(uy), valid(uyy), valid(uxy)
+            sxx = exx - mu_x**2
+            syy = eyy - mu_y**2
+            sxy = exy - mu_x * mu_y
+            cs_map = (2 * sxy + c2) / (sxx + syy + c2)
+            ssim_map = ((2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)) * cs_map
+            if level < self.levels - 1:
+                terms.append(np.maximum(cs_map.mean(axis=(0, 1)), 0.0))
+                y = _pool(y)
+        terms.append(np.maximum(ssim_map.mean(axis=(0, 1)), 0.0))
+        with np.errstate(invalid="ignore"):
+            value = float(np.prod(np.stack(terms) ** self.weights[:, None], axis=0).mean())
+        return value if math.isfinite(value) else math.nan
 
 
 def ms_ssim_arrays(a: np.ndarray, b: np.ndarray, levels: int | None = None) -> float:
     """MS-SSIM of two float HxWx3 arrays in [0, 1] (`levels` None: from the shorter side)."""
-    import torch
-    import torch.nn.functional as F
-
-    if levels is None:
-        levels = msssim_scales(min(a.shape[:2]))
-    weights = torch.tensor(WEIGHTS[:levels], dtype=torch.float64)
-    if levels < len(WEIGHTS):  # 5 scales: the published weights as they are (they sum to 1.0001)
-        weights = weights / weights.sum()
-    x = torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1), dtype=np.float64))[None]
-    y = torch.from_numpy(np.ascontiguousarray(b.transpose(2, 0, 1), dtype=np.float64))[None]
-    g = _window()
-    terms = []
-    with torch.no_grad():
-        for level in range(levels):
-            ssim_c, cs_c = _ssim_cs(x, y, g)
-            if level < levels - 1:
-                terms.append(torch.relu(cs_c))
-                padding = [s % 2 for s in x.shape[2:]]
-                x = F.avg_pool2d(x, kernel_size=2, padding=padding)
-                y = F.avg_pool2d(y, kernel_size=2, padding=padding)
-        terms.append(torch.relu(ssim_c))
-        stacked = torch.stack(terms, dim=0)  # (levels, C)
-        value = torch.prod(stacked ** weights.view(-1, 1), dim=0).mean()
-    out = float(value)
-    return out if math.isfinite(out) else math.nan
+    return Reference(a, levels).score(b)
 
 
 def ms_ssim(reference: ImageLike, test: ImageLike) -> float:

@@ -2,7 +2,7 @@
 
 `MetricSuite.load` tries to build LPIPS, CLIP and the FID feature extractor; whichever cannot be
 built (library not installed, weights not cached) is recorded in `unavailable` with its reason
-and yields NaN from then on. SSIM and PSNR need only scikit-image, MS-SSIM only torch
+and yields NaN from then on. SSIM, PSNR and MS-SSIM need only scikit-image (and its scipy)
 (`semcom.metrics.msssim`): all three are always available.
 """
 

@@ -139,6 +139,23 @@ def test_fit_to_budget_is_the_best_quality_that_fits(picture, codec):
     assert codecs.fit_to_budget(picture, codec, lambda n: n <= 10).data is None  # nothing that small
 
 
+@pytest.mark.parametrize("codec", ["webp", "avif"])
+def test_a_fit_memo_changes_the_cost_never_the_file(picture, codec, monkeypatch):
+    available, reason = codecs.get_codec(codec).available()
+    if not available:
+        pytest.skip(reason)
+    caps = (300, 900, 910, 2500, 900)
+    plain = [codecs.fit_to_budget(picture, codec, lambda n, c=c: n <= c) for c in caps]
+    made = []
+    real_encode = codecs.encode
+    monkeypatch.setattr(codecs, "encode", lambda im, c, q, s=1: made.append((q, s)) or real_encode(im, c, q, s))
+    memo = codecs.FitMemo()
+    kept = [codecs.fit_to_budget(picture, codec, lambda n, c=c: n <= c, memo=memo) for c in caps]
+    assert kept == plain  # same files, qualities, scales, probe counts and clean SSIMs (==)
+    assert len(made) == len(set(made)) < sum(f.encodes for f in plain)  # each probe compressed once
+    assert len(memo.scores) < sum(f.data is not None for f in plain) * len(codecs.SCALES)
+
+
 def test_small_budgets_fall_back_to_a_smaller_picture(picture):
     full = len(codecs.encode(picture, "jpeg", 1))
     fitted = codecs.fit_to_budget(picture, "jpeg", lambda n: n < full)
