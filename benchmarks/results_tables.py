@@ -271,7 +271,79 @@ def taef2_channel_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- analog transmission
+
+ANALOG_SNRS = (-6.0, -2.0, 0.0, 2.0, 6.0, 10.0, 20.0)
+
+
+def analog_label(variant: str) -> str:
+    """A row label for an `analog:` / `softcast:` / `webp:...:ldpc` eval spec."""
+    head, *fields = variant.split(":")
+    opts = dict(f.split("=", 1) for f in fields if "=" in f)
+    budget = opts.get("frac", "")
+    if head == "softcast":
+        return f"SoftCast on pixels, {budget}"
+    if head != "analog":
+        return f"{ {'webp': 'WebP', 'avif': 'AVIF', 'jpeg': 'JPEG'}.get(head, head) } + LDPC/AMC, {budget}"
+    side = {"2": "256 px", "4": "128 px"}.get(opts.get("scale", "1"), "")
+    label = "analog latent" + (f" {side}" if side else "")
+    if opts.get("alloc") == "decoder":
+        label += ", decoder-weighted (`alloc=decoder`)"
+    elif side:
+        label += f" (`scale={opts['scale']}`)"
+    return f"{label}, {budget}"
+
+
+def analog_table(results: Path, channel: str) -> str:
+    """SSIM (mean ± 95 % CI, file outage rate) per scheme and Es/N0 from the committed analog run
+    docs/results/analog/CHANNEL (`semcom eval run`, its command in config.json); the best scheme of
+    each budget in bold per column."""
+    with (results / "analog" / channel / "aggregate.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    cells = {(r["variant"], float(r["snr_db"])): r for r in rows}
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    budget_of = {v: dict(f.split("=", 1) for f in v.split(":") if "=" in f).get("frac", "") for v in variants}
+    budgets = sorted(set(budget_of.values()), key=lambda b: -eval_fraction(b))
+    order = {"analog": 0, "webp": 1, "avif": 1, "jpeg": 1, "softcast": 2}
+    n = max(int(r["n_images"]) for r in rows)
+    title = {"awgn": "AWGN", "rayleigh": "Rayleigh"}.get(channel, channel)
+    lines = [
+        f"| {title}, {n} photos (symbols) | " + " | ".join(f"{s:g} dB" for s in ANALOG_SNRS) + " |",
+        "| --- |" + " ---: |" * len(ANALOG_SNRS),
+    ]
+    for budget in budgets:
+        group = sorted((v for v in variants if budget_of[v] == budget), key=lambda v: order.get(v.split(":")[0], 3))
+        best = {s: max(float(cells[(v, s)]["ssim_mean"]) for v in group if (v, s) in cells) for s in ANALOG_SNRS}
+        for v in group:
+            out = []
+            for s in ANALOG_SNRS:
+                r = cells.get((v, s))
+                if r is None:
+                    out.append("")
+                    continue
+                mean, ci = float(r["ssim_mean"]), float(r["ssim_ci95"])
+                outage = float(r["outage_mean"]) if r.get("outage_mean") not in (None, "", "nan") else 0.0
+                text = f"{mean:.3f}" if outage >= 1 else f"{mean:.3f} ± {ci:.3f}"
+                text = f"**{text}**" if mean == best[s] and outage < 1 else text
+                out.append(text + (f" ({outage:.0%})".replace("%", " %") if outage > 0 else ""))
+            symbols = max(float(cells[(v, s)]["budget_symbols_mean"] or 0) for s in ANALOG_SNRS if (v, s) in cells)
+            lines.append(f"| {analog_label(v)} ({symbols:,.0f}) | " + " | ".join(out) + " |")
+    lines += [
+        "",
+        f"`docs/results/analog/{channel}/aggregate.csv` (its `semcom eval run` command in `config.json`; paired "
+        f"differences and win counts in `report.md`). " + WRITTEN,
+    ]
+    return "\n".join(lines)
+
+
+def eval_fraction(text: str) -> float:
+    num, _, den = text.partition("/")
+    return float(num) / float(den or 1) if num else 0.0
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "analog-awgn": lambda r: analog_table(r, "awgn"),
+    "analog-rayleigh": lambda r: analog_table(r, "rayleigh"),
     "fec-awgn-readme": lambda r: fec_table(
         _load("fec_ssim/awgn/summary.json", r), ["float64", "int8", "int8g-smmse", "amc-ldpc"], details=True
     ),
