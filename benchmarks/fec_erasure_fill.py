@@ -4,16 +4,16 @@ segments fail, with the failed values trusted as decoded, set to zero, or filled
     .venv/bin/python benchmarks/fec_erasure_fill.py --photos 4 --esn0-db 8.5 8.75 \\
         --json docs/results/fec_erasure_fill/erasure_fill.json
 
-The sender and receiver are the shared pipeline's (`semcom.pipeline.Pipeline.send` with the int8
-per-channel latent; `Pipeline.receive` decodes k = 0). The link is `semcom.fec.transmit.transmit_field_coded`
-itself, with a fixed MCS at Es/N0 points on its BLER waterfall (16qam-r2/3 at 8.5 and 8.75 dB:
-`semcom channel bler` segment BLER about 0.84 and 0.08), so that segments fail their CRC: `Pipeline.link`
-reports how many segments failed but not which bits they held (`FieldResult.erased`), and the
-three receivers compared here need that mask. They decode the same received bits: "trusted"
+The sender, the link and the receiver are the shared pipeline's (`semcom.pipeline.Pipeline.send`
+with the int8 per-channel latent; `Pipeline.link` over LDPC with a fixed MCS at Es/N0 points on its
+BLER waterfall, 16qam-r2/3 at 8.5 and 8.75 dB: `semcom channel bler` segment BLER about 0.84 and
+0.08, so that segments fail their CRC; `Pipeline.receive` decodes k = 0). The link's latent
+`FieldResult.erased` says which bits the failed segments held (the services' report carries only
+their count), and the three receivers compared here need that mask. They decode the same received bits: "trusted"
 (decoder output used as is, what `Pipeline.receive` does), "zero" and "neighbours"
 (`semcom.fec.erasure.fill_erased`). SSIM is `semcom.metrics.ssim` against the 512x512 photo;
 "clean" is the int8 latent without a channel. Photo i is sent with `RoleSeeds.derive(seed, i)`;
-Es/N0 point j's channel noise is `RoleSeeds.derive(seed, i, j).channel`.
+Es/N0 point j's channel is seeded with `RoleSeeds.derive(seed, i, j).channel`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
     from semcom.fec.erasure import erased_values, fill_erased
-    from semcom.fec.transmit import transmit_field_coded
     from semcom.link.types import ChannelConfig
     from semcom.metrics.ssim import ssim
     from semcom.models import ReconParams
@@ -83,13 +82,11 @@ def main(argv: list[str] | None = None) -> int:
             return ssim(ref, np.asarray(pipe.receive(repaired, decode_only, None).image, dtype=np.float64) / 255)
 
         clean = score(decode_latent(packet.latent, packet.codec).values)
-        bits = np.unpackbits(np.frombuffer(packet.latent.data, dtype=np.uint8))
         for j, esn0 in enumerate(args.esn0_db):
             cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", fec="ldpc", mcs=args.mcs, latent_policy="always")
-            rng = np.random.default_rng(RoleSeeds.derive(args.seed, i, j).channel)
-            result = transmit_field_coded(bits, cfg, rng, "latent")
-            rx = dataclasses.replace(packet.latent, data=np.packbits(result.rx_bits).tobytes())
-            values = decode_latent(rx, packet.codec).values
+            received, _, result = pipe.link(packet, cfg, RoleSeeds.derive(args.seed, i, j).channel)
+            assert result is not None and result.erased is not None  # a digital latent over LDPC
+            values = decode_latent(received.latent, packet.codec).values
             erased = erased_values(result.erased, 8).reshape(values.shape)
             row = {
                 "photo": path.name,

@@ -18,8 +18,8 @@ Es/N0 = Eb/N0 + 6.02 dB = 11.02 ... 16.02 dB. The same physical channel (same Es
   int8g-soft   the same packet and the same channel noise as int8g-smmse, received with the soft
                repair `semcom.link.repair` "soft": the spatial MMSE fed with each bit's LLR from the
                link (`Pipeline.link(..., soft=True)`) instead of the channel's average bit error
-               rates. The receiver has no soft input (the services carry bits), so this variant
-               repairs the values here and hands them to `Pipeline.receive` as a float32 latent;
+               rates, handed to `Pipeline.receive` as the evaluation-only treatment
+               `LatentTreatment("soft", llr=...)` (the services carry bits, not LLRs);
   amc-ldpc     the int8 per-channel latent with `fec=ldpc, mcs=auto, latent_policy=amc`: the link
                drops the latent when no MCS carries it within its airtime budget, and the receiver
                keeps decoded values as decoded (docs/fec.md, "Erasures").
@@ -101,19 +101,11 @@ class Photo:
             self._sent[spec] = self.pipe.send(request)[0]
         return self._sent[spec]
 
-    def score(self, packet, params=None, report=None) -> float:
+    def score(self, packet, params=None, report=None, treatment=None) -> float:
         from semcom.metrics.ssim import ssim
 
-        image = self.pipe.receive(packet, params or decode_only(), report).image
+        image = self.pipe.receive(packet, params or decode_only(), report, treatment).image
         return ssim(self.ref, np.asarray(image, dtype=np.float64) / 255)
-
-    def score_values(self, like, values: np.ndarray) -> float:
-        """SSIM of latent `values` decoded as they are (no channel, no repair)."""
-        import dataclasses
-
-        from semcom.payload.latent import encode_latent
-
-        return self.score(dataclasses.replace(like, latent=encode_latent(values, "float32")))
 
     def channel_seed(self, point: int) -> int:
         from semcom.pipeline import RoleSeeds
@@ -132,8 +124,8 @@ def decode_only(repair: str = "none"):
 
 def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str = "awgn") -> list[dict]:
     """The variant's result at every grid point: ssim, symbols and link details."""
-    from semcom.link.repair import repaired_latent
     from semcom.link.types import ChannelConfig
+    from semcom.models import LatentTreatment
 
     packet = photo.sent(latent_specs()[variant])
     coded = variant == "amc-ldpc"
@@ -143,16 +135,15 @@ def run_variant(photo: Photo, variant: str, esn0_grid: list[float], model: str =
         cfg = ChannelConfig(snr_db=esn0, snr_convention="esn0", modulation="16qam", model=model, **link)
         soft = variant == "int8g-soft"
         t0, c0 = time.perf_counter(), time.process_time()
-        received, report, llr = photo.pipe.link(packet, cfg, photo.channel_seed(j), soft=soft)
+        received, report, field = photo.pipe.link(packet, cfg, photo.channel_seed(j), soft=soft)
         link_wall, link_cpu = time.perf_counter() - t0, time.process_time() - c0
         if report.latent_dropped:
             points.append({"ssim": None, "symbols": 0, "dropped": report.drop_reason})
             continue
-        if soft:  # evaluation-only receiver: the LLRs never leave the process
-            values = repaired_latent(received.latent, packet.codec, "soft", llr=llr).values
-            ssim = photo.score_values(packet, values)
-        else:
-            ssim = photo.score(received, decode_only("smmse" if variant == "int8g-smmse" else "none"), report)
+        # soft: an evaluation-only receiver treatment, the link's LLRs never leave the process
+        treatment = LatentTreatment("soft", llr=field.llr) if soft and field is not None else None
+        params = decode_only("smmse" if variant == "int8g-smmse" else "none")
+        ssim = photo.score(received, params, report, treatment)
         point = {"ssim": ssim, "symbols": report.latent.symbols, "bit_errors": report.latent.bit_errors}
         if coded:
             point |= {

@@ -245,7 +245,8 @@ class Sweep:
         soft = variant is not None and "soft" in variant.repair.split("+")
         if variant is not None and soft and cfg.fec != "none":
             raise ValueError(f"{variant.spec}: soft repair needs the uncoded link's LLRs; use --fec none")
-        received, report, llr = self.pipeline.link(packet, channel, seeds.channel, soft=soft)
+        received, report, field = self.pipeline.link(packet, channel, seeds.channel, soft=soft)
+        llr = field.llr if field is not None else None
         result = self._reconstruct(cell, variant, received, report, item.name, seeds, llr=llr)
         seconds = time.perf_counter() - t0
         recon = result.image

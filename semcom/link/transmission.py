@@ -170,21 +170,22 @@ def transmit_packet(
     return received, report
 
 
-def transmit_packet_soft(
-    packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None = None
-) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
-    """`transmit_packet` on an uncoded link, also returning the latent bits' LLRs (None when no
-    latent crossed): the same noise, decisions and report, plus the receiver's soft knowledge
-    (`transmit_bits(..., soft_output=True)`) for the "soft" latent repair. In-process only: the
-    services carry bits."""
-    if cfg.fec != "none":
+def transmit_packet_detailed(
+    packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None = None, soft: bool = False
+) -> tuple[SemanticPacket, TransmissionReport, FieldResult | None]:
+    """`transmit_packet`, also returning the digital latent field's own `FieldResult` (None when no
+    digital latent crossed): the same noise, decisions and report, plus what only a receiver in the
+    same process can use: on a coded link the bits of the segments whose CRC failed (`erased`);
+    with `soft` (uncoded links only) each bit's LLR (`transmit_bits(..., soft_output=True)`) for the
+    "soft" latent repair. The services carry bits, not these."""
+    if soft and cfg.fec != "none":
         raise ValueError("soft output is defined for the uncoded link (fec='none'); the coded link decodes its LLRs")
-    return _transmit(packet, cfg, rng, soft_latent=True)
+    return _transmit(packet, cfg, rng, soft_latent=soft)
 
 
 def _transmit(
     packet: SemanticPacket, cfg: ChannelConfig, rng: np.random.Generator | None, soft_latent: bool
-) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
+) -> tuple[SemanticPacket, TransmissionReport, FieldResult | None]:
     if not isinstance(packet, SemanticPacket):
         raise TypeError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
     if not isinstance(cfg, ChannelConfig):
@@ -198,7 +199,8 @@ def _transmit(
     caption_report = _to_report(caption_result, caption_bits.size)
     rx_caption = np.packbits(caption_result.rx_bits).tobytes()
 
-    latent, latent_report, dropped, reason, latent_llr = packet.latent, FieldReport(), False, "", None
+    latent, latent_report, dropped, reason = packet.latent, FieldReport(), False, ""
+    latent_result: FieldResult | None = None
     analog = latent is not None and latent.analog is not None
     if latent is not None:
         decision = decide_latent(cfg, latent)
@@ -211,7 +213,6 @@ def _transmit(
             latent_bits = np.unpackbits(np.frombuffer(latent.data, dtype=np.uint8))
             if soft_latent:
                 latent_result = transmit_bits(latent_bits, cfg, latent_rng, soft_output=True)
-                latent_llr = latent_result.llr
             else:
                 latent_result = send_field(latent_bits, cfg, latent_rng, "latent")
             latent_report = _to_report(latent_result, latent_bits.size)
@@ -235,4 +236,4 @@ def _transmit(
         channel_seconds=time.perf_counter() - start,
         latent_analog=analog,
     )
-    return dataclasses.replace(packet, caption=rx_caption, latent=latent), report, latent_llr
+    return dataclasses.replace(packet, caption=rx_caption, latent=latent), report, latent_result

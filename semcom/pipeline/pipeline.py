@@ -15,10 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from semcom.link.types import ChannelConfig, TransmissionReport
+from semcom.link.types import ChannelConfig, FieldResult, TransmissionReport
 from semcom.payload.packet import SemanticPacket
 from semcom.pipeline import stages
 from semcom.pipeline.types import TransmissionRequest, TransmissionResult
@@ -73,15 +70,14 @@ class Pipeline:
 
     def link(
         self, packet: SemanticPacket, channel: ChannelConfig, seed: int | None = None, soft: bool = False
-    ) -> tuple[SemanticPacket, TransmissionReport, NDArray[np.float32] | None]:
-        """The channel: (received packet, report, latent LLRs when `soft` on an uncoded link)."""
-        from semcom.link.transmission import transmit_packet, transmit_packet_soft
+    ) -> tuple[SemanticPacket, TransmissionReport, FieldResult | None]:
+        """The channel: (received packet, report, the digital latent field's `FieldResult`: its
+        CRC-failed bits on a coded link, `erased`; its LLRs when `soft` on an uncoded one, `llr`;
+        None when no digital latent crossed). What the services' receiver gets is the packet and
+        the report; the field result is for receivers in this process (the evaluation)."""
+        from semcom.link.transmission import transmit_packet_detailed
 
-        cfg = stages.channel_for(channel, seed)
-        if soft:
-            return transmit_packet_soft(packet, cfg)
-        received, report = transmit_packet(packet, cfg)
-        return received, report, None
+        return transmit_packet_detailed(packet, stages.channel_for(channel, seed), soft=soft)
 
     def receive(
         self,

@@ -134,7 +134,8 @@ def test_a_receiver_treatment_cell_is_the_receivers_path(data_dir, tmp_path) -> 
             fading_block_length=cfg.fading_block_length,
         )
         soft = variant.repair == "soft"
-        received, report, llr = sweep.pipeline.link(packet, channel, seeds.channel, soft=soft)
+        received, report, field = sweep.pipeline.link(packet, channel, seeds.channel, soft=soft)
+        llr = field.llr if field is not None else None
         assert report.latent.bit_errors == row["latent_bit_errors"] > 0
         treatment = LatentTreatment(variant.repair, seed=repair_seed(cfg.seed, item.name, row["cell"]), llr=llr)
         params = ReconParams(mode=row["mode"], num_inference_steps=4, strength=1e-9 / 4, seed=seeds.receiver)
