@@ -1,6 +1,8 @@
 """Encode / decode time of one packet field over the coded link, stage by stage, on this machine.
 
-    .venv/bin/python benchmarks/fec_timing.py --repeats 3 [--threads 1] --json out/fec_timing.json
+    .venv/bin/python benchmarks/fec_timing.py --repeats 3 --threads 1 --json docs/results/fec_timing/minsum_t1.json
+    .venv/bin/python benchmarks/fec_timing.py --repeats 3 --threads 1 --decoder sionna \
+        --json docs/results/fec_timing/sionna_t1.json
 
 Workloads: the caption (77 chars = 616 bits) and the TAEF2 latent (32x64x64) as int8 (1,048,576
 bits) and float16 (2,097,152 bits), each at the MCS AMC picks at the given Es/N0 (default 13.52 dB,
@@ -8,18 +10,22 @@ the middle of the paper's grid in Es/N0). Stages are those of `semcom.fec.transm
 segment + CRC, LDPC encode, channel (scramble, QAM map, AWGN, max-log LLR), LDPC decode (CRC-aided
 early termination), CRC check. Reports the median wall and CPU seconds over `--repeats` runs
 after one warm-up run (which builds and caches the coders); CPU time is the fairer number on a
-shared machine.
+shared machine. `--decoder` picks the LDPC decoder (SEMCOM_FEC_DECODER: the fast `minsum`, the
+default, or Sionna's); the JSON records the command, settings and the host's load
+(`benchmarks/results_tables.py` renders the docs/fec.md table from it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/artefact.py
 
 WORKLOADS = {"caption": 616, "latent-int8": 8 * 32 * 64 * 64, "latent-float16": 16 * 32 * 64 * 64}
 
@@ -58,9 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--decoder", choices=("minsum", "sionna"), default=None, help="LDPC decoder")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.decoder:
+        os.environ["SEMCOM_FEC_DECODER"] = args.decoder
     import torch
+    from artefact import host, provenance, script_command, write_json
+
+    from semcom import config
+
+    host_at_start = host()
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -83,15 +97,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:15s} {n_bits:>9d} bits  {label:22s} total {total:7.2f} s wall, {total_cpu:7.2f} s cpu  "
             + "  ".join(f"{k} {v:.3f}/{med_cpu[k]:.3f}" for k, v in med.items() if k != "segments failed")
         )
-    meta = {
+    settings = {
         "esn0_db": args.esn0_db,
         "repeats": args.repeats,
+        "seed": args.seed,
+        "decoder": str(config.get("SEMCOM_FEC_DECODER")),
         "torch_threads": torch.get_num_threads(),
         "note": "median over repeats after a warm-up; values are wall/cpu seconds",
     }
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+        command = script_command("fec_timing.py", sys.argv[1:] if argv is None else argv)
+        write_json(args.json, {**provenance(command, settings, host_at_start), "results": results})
     return 0
 
 

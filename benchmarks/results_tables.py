@@ -271,6 +271,54 @@ def taef2_channel_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------ coded-link timing
+
+TIMING_STAGES = ("segment+crc", "ldpc encode", "channel+llr", "ldpc decode", "crc check")
+TIMING_RUNS = ("minsum_t1", "sionna_t1", "sionna_t2")
+
+
+def fec_timing_table(results: Path) -> str:
+    """Seconds wall (CPU) per stage of one packet field over the coded link, from the committed
+    `benchmarks/fec_timing.py` runs (docs/results/fec_timing/DECODER_tTHREADS.json)."""
+    header = ["decoder", "threads", "field", "bits", "MCS x segments", *TIMING_STAGES, "total"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * 3 + " ---: |" + " --- |" + " ---: |" * 6]
+    commands, loads = [], []
+    for name in TIMING_RUNS:
+        run = load_json(f"fec_timing/{name}.json", results)
+        commands.append(f"`{run['command']}`")
+        loads.append(f"{run['host']['loadavg'][0]:.1f}-{run['host_at_end']['loadavg'][0]:.1f}")
+        for field, r in run["results"].items():
+            cells = [f"{r['wall_s'][s]:.3f} ({r['cpu_s'][s]:.3f})" for s in TIMING_STAGES]
+            wall = sum(r["wall_s"][s] for s in TIMING_STAGES)
+            cpu = sum(r["cpu_s"][s] for s in TIMING_STAGES)
+            row = [run["settings"]["decoder"], str(run["settings"]["torch_threads"]), field, f"{r['bits']:,}", r["mcs"]]
+            lines.append("| " + " | ".join([*row, *cells, f"**{wall:.2f} ({cpu:.2f})**"]) + " |")
+    settings = load_json(f"fec_timing/{TIMING_RUNS[0]}.json", results)["settings"]
+    lines += [
+        "",
+        f"Seconds wall (CPU), median of {settings['repeats']} after a warm-up, Es/N0 {settings['esn0_db']:g} dB "
+        f"(AMC's MCS for each field); load average at start-end of each run: {', '.join(loads)} (2 shared "
+        f"cores: read CPU seconds). Commands: {'; '.join(commands)}. " + WRITTEN,
+    ]
+    return "\n".join(lines)
+
+
+def fec_timing_sentence(results: Path) -> str:
+    """The README's one-line cost of the coded link, from the same runs as `fec_timing_table`."""
+    fast = load_json("fec_timing/minsum_t1.json", results)["results"]["latent-int8"]
+    slow = load_json("fec_timing/sionna_t1.json", results)["results"]["latent-int8"]
+
+    def cpu(r: dict[str, Any]) -> float:
+        return sum(r["cpu_s"][s] for s in TIMING_STAGES)
+
+    return (
+        f"Coded-link cost on this CPU: {cpu(fast):.2f} s CPU per 32x64x64 int8 latent with the fast LDPC "
+        f"decoder (decoding {fast['cpu_s']['ldpc decode']:.2f} s of it; {cpu(slow):.2f} s with Sionna's decoder, "
+        f"{slow['cpu_s']['ldpc decode']:.2f} s of it decoding; one thread, median of 3: `benchmarks/fec_timing.py`, "
+        "[docs/fec.md](docs/fec.md#encode--decode-time-per-packet-field-this-machine-2-shared-cpu-cores))."
+    )
+
+
 # --------------------------------------------------------------------------- analog transmission
 
 ANALOG_SNRS = (-6.0, -2.0, 0.0, 2.0, 6.0, 10.0, 20.0)
@@ -342,6 +390,8 @@ def eval_fraction(text: str) -> float:
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "fec-timing": fec_timing_table,
+    "fec-timing-readme": fec_timing_sentence,
     "analog-awgn": lambda r: analog_table(r, "awgn"),
     "analog-rayleigh": lambda r: analog_table(r, "rayleigh"),
     "fec-awgn-readme": lambda r: fec_table(

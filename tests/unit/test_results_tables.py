@@ -47,6 +47,9 @@ def test_every_results_json_names_the_command_that_wrote_it() -> None:
         "fec_erasure_fill/erasure_fill.json",
         "modem_speed/bench.json",
         "fec_decoder_speed/bench.json",
+        "fec_timing/minsum_t1.json",
+        "fec_timing/sionna_t1.json",
+        "fec_timing/sionna_t2.json",
     ):
         data = results_tables.load_json(rel)
         assert data["command"].startswith(".venv/bin/python benchmarks/"), rel
