@@ -453,6 +453,20 @@ def decode_only_row(
     }
 
 
+def run_decode_only(
+    sweep: Sweep, runner: Any, cell: Cell, spec: Any, item: ImageItem, source: Any, caption: str, latent: np.ndarray
+) -> tuple[dict[str, Any], Any]:
+    """`runner.run_cell` of one (image, baseline or analog cell): `source` over the cell's link, with
+    the caption's bytes and the latent's size it is compared with, under the cell's channel seed."""
+    from semcom.payload.caption import encode_caption
+    from semcom.pipeline.seeds import channel_seed
+
+    cfg = sweep.config
+    caption_bytes, latent_values = len(encode_caption(caption)), int(np.asarray(latent).size)
+    seed = channel_seed(cfg.seed, item.name, cell.key)
+    return runner.run_cell(cell, spec, item.name, source, caption_bytes, latent_values, cfg, seed)
+
+
 def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
     from semcom.eval.scenario import row_fields
 
