@@ -54,26 +54,10 @@ class Sender:
         """BLIP's caption of `image` (uncapped text)."""
         return self.models.captioner()(image)
 
-    def encode(
-        self,
-        image: Image.Image,
-        caption: str | None = None,
-        encoding: str = "float64",
-        per_channel: bool = False,
-        clip: tuple[float, float] | None = None,
-        sample_posterior: bool = True,
-        seed: int | None = None,
-        size: int | None = None,
-        percentile: float = 100.0,
-    ) -> SemanticPacket:
-        """One image -> SemanticPacket; stage timings in `last_timings` (see `encode_with_timings`).
-
-        Uniform (int) encodings clip at `clip` if given, else at the (100 - percentile, percentile)
-        percentiles of the latent (per channel with `per_channel`); 100 = min/max.
-        """
-        return self.encode_with_timings(
-            image, caption, encoding, per_channel, clip, sample_posterior, seed, size, percentile
-        )[0]
+    def encode(self, image: Image.Image, caption: str | None = None, **options: Any) -> SemanticPacket:
+        """One image -> SemanticPacket; stage timings in `last_timings`. `options` are those of
+        `encode_with_timings`."""
+        return self.encode_with_timings(image, caption, **options)[0]
 
     def encode_latent_tensor(
         self, image: Image.Image, sample_posterior: bool = True, seed: int | None = None, size: int | None = None
@@ -117,7 +101,11 @@ class Sender:
         size: int | None = None,
         percentile: float = 100.0,
     ) -> tuple[SemanticPacket, dict[str, float]]:
-        """`encode`, also returning stage timings: caption, encode (codec), pack (payload), total."""
+        """One image -> (SemanticPacket, stage timings: caption, encode (codec), pack (payload), total).
+
+        Uniform (int) encodings clip at `clip` if given, else at the (100 - percentile, percentile)
+        percentiles of the latent (per channel with `per_channel`); 100 = min/max.
+        """
         item = dict(
             image=image,
             caption=caption,
