@@ -125,22 +125,10 @@ class ServerOptions:
         checked by __post_init__)."""
         allowed = tuple(s.strip() for s in str(config.get("SEMCOM_TLS_ALLOWED_CLIENTS")).split(",") if s.strip())
         opts = cls(
-            host=config.get("SEMCOM_HOST"),
+            **config.fields_from_settings(cls, skip=("port", "tls", "allowed_clients")),
             port=config.get(port_env),
-            max_workers=config.get("SEMCOM_MAX_WORKERS"),
-            max_queue=config.get("SEMCOM_MAX_QUEUE"),
-            max_message_bytes=config.get("SEMCOM_MAX_MESSAGE_BYTES"),
-            shutdown_grace_s=config.get("SEMCOM_SHUTDOWN_GRACE_S"),
-            metrics_port=config.get("SEMCOM_METRICS_PORT"),
-            metrics_host=config.get("SEMCOM_METRICS_HOST"),
             tls=TlsConfig.from_settings(),
             allowed_clients=allowed,
-            retry_pushback_ms=config.get("SEMCOM_RETRY_PUSHBACK_MS"),
-            keepalive_s=config.get("SEMCOM_KEEPALIVE_S"),
-            keepalive_timeout_s=config.get("SEMCOM_KEEPALIVE_TIMEOUT_S"),
-            keepalive_min_ping_s=config.get("SEMCOM_KEEPALIVE_MIN_PING_S"),
-            max_connection_age_s=config.get("SEMCOM_MAX_CONNECTION_AGE_S"),
-            max_connection_age_grace_s=config.get("SEMCOM_MAX_CONNECTION_AGE_GRACE_S"),
         )
         return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
 
