@@ -82,16 +82,41 @@ _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def load_models(profile: str, device: str | None, dtype: str | None, torch_threads: int = 0):
-    """A service's model profile (`semcom.models.load_profile`), after capping torch's CPU
-    threads at `torch_threads` (0: torch's default, one per core). Imports the models lazily."""
-    from semcom.models import load_profile
+@dataclass(frozen=True)
+class ModelServiceOptions:
+    """The models a model service (sender, receiver) loads, and how it batches their calls."""
 
-    if torch_threads > 0:
-        import torch
+    profile: str = "tiny"
+    device: str | None = None
+    dtype: str | None = None
+    torch_threads: int = 0  # 0: torch's default (one per core)
+    max_image_pixels: int = 40_000_000
+    batch_max: int = 1  # > 1: concurrent requests go through the models together
+    batch_window_ms: float = 10.0
 
-        torch.set_num_threads(torch_threads)
-    return load_profile(profile, device=device, dtype=dtype)
+    def __post_init__(self) -> None:
+        """An invalid configuration is refused before the service listens or loads a model."""
+        if self.batch_max < 1 or self.batch_window_ms < 0 or self.torch_threads < 0:
+            raise ValueError(
+                f"batch max must be >= 1, batch window >= 0 ms and torch threads >= 0, got {self.batch_max}, "
+                f"{self.batch_window_ms} and {self.torch_threads}"
+            )
+
+    def load_models(self, role: str) -> Any:
+        """The model profile (`semcom.models.load_profile`), after capping torch's CPU threads at
+        `torch_threads`; logs that the `role`'s models are loaded. Imports the models lazily."""
+        from semcom.models import load_profile
+
+        if self.torch_threads > 0:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
+        models = load_profile(self.profile, device=self.device, dtype=self.dtype)
+        getattr(models, role)().preload()
+        logging.getLogger(f"{role}_service").info(
+            f"{role} models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}}
+        )
+        return models
 
 
 def _ms(seconds: float) -> int:
