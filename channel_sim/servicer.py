@@ -23,12 +23,11 @@ from semcom.rpc.deadlines import call_downstream
 from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
 from semcom.rpc.limits import check_reconstruct_request
 from semcom.rpc.metrics import observe_item
-from semcom.rpc.observe import rpc_method
-from semcom.rpc.ordered import Pending, ordered_map
-from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+from semcom.rpc.ordered import Pending, ReconstructServicer
+from semcom.v1 import receiver_pb2
 
 
-class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+class ChannelServicer(ReconstructServicer):
     service_name = "channel"
 
     def __init__(
@@ -110,11 +109,3 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             if request.packet.HasField(name):
                 getattr(msg, name).CopyFrom(getattr(request.packet, name))
         return msg
-
-    @rpc_method
-    def Reconstruct(self, request, context):
-        return self._start(request, context).result()
-
-    @rpc_method
-    def ReconstructStream(self, request_iterator, context):
-        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

@@ -28,6 +28,8 @@ import grpc
 
 from semcom import config
 from semcom.rpc.errors import LimitError, ServiceError
+from semcom.rpc.observe import rpc_method
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -139,3 +141,21 @@ def ordered_map(
                 break
             if kind == "pending":
                 value.cancel()
+
+
+class ReconstructServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+    """ReceiverService's two RPCs over a subclass's `_start(request, context) -> Pending` (one request
+    started, not waited for): the receiver and the channel proxy serve the same interface."""
+
+    stream_depth: int
+
+    def _start(self, request: receiver_pb2.ReconstructRequest, context) -> Pending[receiver_pb2.ReconstructResponse]:
+        raise NotImplementedError
+
+    @rpc_method
+    def Reconstruct(self, request, context):
+        return self._start(request, context).result()
+
+    @rpc_method
+    def ReconstructStream(self, request_iterator, context):
+        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)
