@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from semcom.loadtest.runner import LoadTestReport
@@ -58,6 +59,31 @@ def ordered_stages(levels: list[LevelResult]) -> list[str]:
     return known + sorted(names - set(STAGE_ORDER))
 
 
+def _per_level_table(
+    levels: list[LevelResult],
+    load_col: str,
+    title: str,
+    columns: list[str],
+    seconds_of: Callable[[LevelResult], Mapping[str, float]],
+) -> list[str]:
+    """The lines of a titled table of one value per level and column, in ms ("-" where a level lacks
+    the column); none without columns."""
+    if not columns:
+        return []
+    lines = [
+        "",
+        title,
+        "",
+        f"| mode | SNR dB | {load_col} | " + " | ".join(columns) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for lv in levels:
+        values = seconds_of(lv)
+        cells = [_ms(values[c]) if c in values else "-" for c in columns]
+        lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown_tables(report: LoadTestReport) -> str:
     """Two tables: latency/throughput per level, then the mean server-side stage times."""
     load_col = "rate" if any(level.loop == "open" for level in report.levels) else "conc."
@@ -75,30 +101,20 @@ def markdown_tables(report: LoadTestReport) -> str:
             f"| {lv.throughput_rps:.2f} | {_ms(lat.p50)} | {_ms(lat.p90)} | {_ms(lat.p95)} | {_ms(lat.p99)} "
             f"| {_ms(lat.max)} |"
         )
-    stages = ordered_stages(report.levels)
-    if stages:
-        lines += [
-            "",
-            "Server-side stages (mean ms per request, from the responses' `timings` maps):",
-            "",
-            f"| mode | SNR dB | {load_col} | " + " | ".join(stages) + " |",
-            "| --- | --- | --- | " + " | ".join("---" for _ in stages) + " |",
-        ]
-        for lv in report.levels:
-            cells = [_ms(lv.stages[s].mean) if s in lv.stages else "-" for s in stages]
-            lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
-    services = sorted({name for level in report.levels for name in level.server_cpu_s})
-    if services:
-        lines += [
-            "",
-            "Server CPU time per request (ms, user + system of each service process):",
-            "",
-            f"| mode | SNR dB | {load_col} | " + " | ".join(services) + " |",
-            "| --- | --- | --- | " + " | ".join("---" for _ in services) + " |",
-        ]
-        for lv in report.levels:
-            cells = [_ms(lv.server_cpu_s[s]) if s in lv.server_cpu_s else "-" for s in services]
-            lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
+    lines += _per_level_table(
+        report.levels,
+        load_col,
+        "Server-side stages (mean ms per request, from the responses' `timings` maps):",
+        ordered_stages(report.levels),
+        lambda lv: {s: stat.mean for s, stat in lv.stages.items()},
+    )
+    lines += _per_level_table(
+        report.levels,
+        load_col,
+        "Server CPU time per request (ms, user + system of each service process):",
+        sorted({name for level in report.levels for name in level.server_cpu_s}),
+        lambda lv: lv.server_cpu_s,
+    )
     return "\n".join(lines) + "\n"
 
 
