@@ -59,31 +59,6 @@ def ordered_stages(levels: list[LevelResult]) -> list[str]:
     return known + sorted(names - set(STAGE_ORDER))
 
 
-def _per_level_table(
-    levels: list[LevelResult],
-    load_col: str,
-    title: str,
-    columns: list[str],
-    seconds_of: Callable[[LevelResult], Mapping[str, float]],
-) -> list[str]:
-    """The lines of a titled table of one value per level and column, in ms ("-" where a level lacks
-    the column); none without columns."""
-    if not columns:
-        return []
-    lines = [
-        "",
-        title,
-        "",
-        f"| mode | SNR dB | {load_col} | " + " | ".join(columns) + " |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |",
-    ]
-    for lv in levels:
-        values = seconds_of(lv)
-        cells = [_ms(values[c]) if c in values else "-" for c in columns]
-        lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
-    return lines
-
-
 def markdown_tables(report: LoadTestReport) -> str:
     """Two tables: latency/throughput per level, then the mean server-side stage times."""
     load_col = "rate" if any(level.loop == "open" for level in report.levels) else "conc."
@@ -101,20 +76,22 @@ def markdown_tables(report: LoadTestReport) -> str:
             f"| {lv.throughput_rps:.2f} | {_ms(lat.p50)} | {_ms(lat.p90)} | {_ms(lat.p95)} | {_ms(lat.p99)} "
             f"| {_ms(lat.max)} |"
         )
-    lines += _per_level_table(
-        report.levels,
-        load_col,
-        "Server-side stages (mean ms per request, from the responses' `timings` maps):",
-        ordered_stages(report.levels),
-        lambda lv: {s: stat.mean for s, stat in lv.stages.items()},
-    )
-    lines += _per_level_table(
-        report.levels,
-        load_col,
-        "Server CPU time per request (ms, user + system of each service process):",
-        sorted({name for level in report.levels for name in level.server_cpu_s}),
-        lambda lv: lv.server_cpu_s,
-    )
+    stages = "Server-side stages (mean ms per request, from the responses' `timings` maps):"
+    cpu = "Server CPU time per request (ms, user + system of each service process):"
+    services = sorted({name for level in report.levels for name in level.server_cpu_s})
+    per_level: list[tuple[str, list[str], Callable[[LevelResult], Mapping[str, float]]]] = [
+        (stages, ordered_stages(report.levels), lambda lv: {s: stat.mean for s, stat in lv.stages.items()}),
+        (cpu, services, lambda lv: lv.server_cpu_s),
+    ]
+    for title, columns, ms_of in per_level:
+        if not columns:
+            continue
+        lines += ["", title, "", f"| mode | SNR dB | {load_col} | " + " | ".join(columns) + " |"]
+        lines.append("| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |")
+        for lv in report.levels:
+            values = ms_of(lv)
+            cells = [_ms(values[c]) if c in values else "-" for c in columns]
+            lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
