@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 
@@ -148,9 +148,7 @@ class ReconstructServicer(receiver_pb2_grpc.ReceiverServiceServicer):
     started, not waited for): the receiver and the channel proxy serve the same interface."""
 
     stream_depth: int
-
-    def _start(self, request: receiver_pb2.ReconstructRequest, context) -> Pending[receiver_pb2.ReconstructResponse]:
-        raise NotImplementedError
+    _start: Callable[[receiver_pb2.ReconstructRequest, Any], Pending[receiver_pb2.ReconstructResponse]]
 
     @rpc_method
     def Reconstruct(self, request, context):
