@@ -19,10 +19,10 @@ import grpc
 from semcom.link.types import ChannelConfig
 from semcom.rpc import convert
 from semcom.rpc.backpressure import DownstreamGate
-from semcom.rpc.deadlines import call_downstream
-from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
+from semcom.rpc.deadlines import add_hop_network, call_downstream
+from semcom.rpc.errors import InvalidRequestError, ServiceError
 from semcom.rpc.limits import check_reconstruct_request
-from semcom.rpc.metrics import observe_item
+from semcom.rpc.metrics import observe_failure, observe_item
 from semcom.rpc.ordered import Pending, ReconstructServicer
 from semcom.v1 import receiver_pb2
 
@@ -77,7 +77,7 @@ class ChannelServicer(ReconstructServicer):
         )
 
         def failed(exc: BaseException) -> None:
-            observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+            observe_failure(self.service_name, mode, exc, t0, self.hop)
 
         def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> receiver_pb2.ReconstructResponse:
             chars_replaced = response.report.caption.chars_replaced
@@ -86,8 +86,7 @@ class ChannelServicer(ReconstructServicer):
             response.report.caption.chars_replaced = chars_replaced
             response.report.latent.values_sanitised = values_sanitised
             timings = response.timings
-            hop_network = max(rtt - timings.get("receiver", 0.0), 0.0)
-            timings["network"] = timings.get("network", 0.0) + hop_network
+            hop_network = add_hop_network(timings, rtt)
             timings["channel"] = channel_seconds
             timings["channel_sim"] = time.monotonic() - t0
             observe_item(

@@ -15,10 +15,10 @@ from semcom.link.policy import explain_fallback
 from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
-from semcom.rpc.errors import InvalidRequestError, NotReadyError, status_for
+from semcom.rpc.errors import InvalidRequestError, NotReadyError
 from semcom.rpc.images import encode_image
 from semcom.rpc.limits import check_reconstruct_request
-from semcom.rpc.metrics import observe_item
+from semcom.rpc.metrics import observe_failure, observe_item
 from semcom.rpc.ordered import Pending, ReconstructServicer
 from semcom.v1 import channel_pb2, receiver_pb2
 
@@ -88,7 +88,7 @@ class ReceiverServicer(ReconstructServicer):
                     raise
                 response = self._response(request, result, fmt, t0)
             except Exception as exc:
-                observe_item(self.service_name, params.mode, status_for(exc).code.name, time.monotonic() - t0)
+                observe_failure(self.service_name, params.mode, exc, t0)
                 raise
             seconds = response.timings["receiver"]
             observe_item(self.service_name, result.mode_used, "OK", seconds, dict(response.timings))
