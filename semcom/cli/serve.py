@@ -137,14 +137,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+# the settings of a model service's batching, per role (--batch-max, --batch-window-ms override them)
+_BATCH_SETTINGS = {
+    "receiver": ("SEMCOM_BATCH_MAX", "SEMCOM_BATCH_WINDOW_MS"),
+    "sender": ("SEMCOM_SENDER_BATCH_MAX", "SEMCOM_SENDER_BATCH_WINDOW_MS"),
+}
+
+
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The model flags of the sender and the receiver (`_common`'s group), unset ones from the settings."""
+    """The model and batching flags of the sender and the receiver, unset ones from the settings."""
+    batch_max, batch_window_ms = _BATCH_SETTINGS[args.role]
     return {
         "profile": _pick(args.profile, "SEMCOM_PROFILE"),
         "device": args.device,
         "dtype": args.dtype,
         "torch_threads": _pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
         "max_image_pixels": _pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+        "batch_max": _pick(args.batch_max, batch_max),
+        "batch_window_ms": _pick(args.batch_window_ms, batch_window_ms),
     }
 
 
@@ -178,12 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         return serve_receiver(
             server,
-            ReceiverOptions(
-                **_model_options(args),
-                batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
-                batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
-                latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
-            ),
+            ReceiverOptions(**_model_options(args), latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR")),
         )
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":
@@ -202,8 +207,6 @@ def _serve(args: argparse.Namespace) -> int:
             latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
             upstream=upstream,
             lb_policy=args.lb_policy,
-            batch_max=_pick(args.batch_max, "SEMCOM_SENDER_BATCH_MAX"),
-            batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_SENDER_BATCH_WINDOW_MS"),
         ),
         tls,
     )
