@@ -112,16 +112,7 @@ def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.Sem
         original_size=packet_pb2.ImageSize(width=packet.original_size[0], height=packet.original_size[1]),
         coded_size=packet_pb2.ImageSize(width=packet.coded_size[0], height=packet.coded_size[1]),
         profile=profile,
-    )
-    codec = packet.codec
-    msg.codec.CopyFrom(
-        packet_pb2.CodecInfo(
-            name=codec.name,
-            model_id=codec.model_id,
-            scaling_factor=codec.scaling_factor,
-            valid_min=codec.valid_min,
-            valid_max=codec.valid_max,
-        )
+        codec=packet_pb2.CodecInfo(**dataclasses.asdict(packet.codec)),
     )
     if packet.latent is not None:
         latent = packet.latent
