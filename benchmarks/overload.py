@@ -33,7 +33,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -87,6 +89,22 @@ def pushback_ms(exc: grpc.RpcError, default: int = 500) -> int:
             except ValueError:
                 return default
     return default
+
+
+def timed_call(call: Callable[[], Any], summary: Callable[[Any], dict] = lambda reply: {}) -> dict:
+    """A call's code ("OK") and seconds with `summary(reply)`, or the failed call's code, seconds,
+    details and pushback."""
+    t0 = time.monotonic()
+    try:
+        reply = call()
+    except grpc.RpcError as exc:
+        return {
+            "code": exc.code().name,
+            "seconds": time.monotonic() - t0,
+            "details": exc.details(),
+            "pushback_ms": pushback_ms(exc, -1),
+        }
+    return {"code": "OK", "seconds": time.monotonic() - t0, **summary(reply)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -205,38 +223,15 @@ def main() -> None:
             buffer = io.BytesIO()
             Image.fromarray(np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(buffer, "PNG")
             with grpc.insecure_channel(sender.target) as sender_link:
-                t0 = time.monotonic()
-                try:
-                    replies = list(
-                        sender_pb2_grpc.SenderServiceStub(sender_link).Transmit(
-                            iter([image_request(buffer.getvalue(), caption="a normal request", steps=args.steps)]),
-                            timeout=60,
-                        )
-                    )
-                    normal["Transmit via sender"] = {
-                        "code": "OK",
-                        "seconds": time.monotonic() - t0,
-                        "images": len(replies),
-                    }
-                except grpc.RpcError as exc:
-                    normal["Transmit via sender"] = {
-                        "code": exc.code().name,
-                        "seconds": time.monotonic() - t0,
-                        "details": exc.details(),
-                        "pushback_ms": pushback_ms(exc, -1),
-                    }
+                transmit = sender_pb2_grpc.SenderServiceStub(sender_link).Transmit
+                request = image_request(buffer.getvalue(), caption="a normal request", steps=args.steps)
+                normal["Transmit via sender"] = timed_call(
+                    lambda: list(transmit(iter([request]), timeout=60)), lambda replies: {"images": len(replies)}
+                )
             count("normal request", normal["Transmit via sender"]["code"])
-            t0 = time.monotonic()
-            try:
-                stub.Reconstruct(packet_request("normal", args.steps), timeout=60)
-                normal["Reconstruct at receiver"] = {"code": "OK", "seconds": time.monotonic() - t0}
-            except grpc.RpcError as exc:
-                normal["Reconstruct at receiver"] = {
-                    "code": exc.code().name,
-                    "seconds": time.monotonic() - t0,
-                    "details": exc.details(),
-                    "pushback_ms": pushback_ms(exc, -1),
-                }
+            normal["Reconstruct at receiver"] = timed_call(
+                lambda: stub.Reconstruct(packet_request("normal", args.steps), timeout=60)
+            )
             count("normal request", normal["Reconstruct at receiver"]["code"])
 
         threads = [threading.Thread(target=idle, args=(i,), daemon=True) for i in range(args.idle)]

@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -46,12 +45,6 @@ def _rss_peak_mb(pid: int | None = None) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024.0
     return float("nan")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def build(args: argparse.Namespace) -> dict:
@@ -170,13 +163,14 @@ def in_process(args: argparse.Namespace) -> dict:
 
 
 def through_service(args: argparse.Namespace) -> dict:
+    from semcom.loadtest.cluster import free_port, stop_process
     from semcom.models import load_profile
     from semcom.rpc.client import ReceiverClient, health_status
     from semcom.rpc.convert import packet_to_proto
     from semcom.rpc.tls import TlsConfig
     from semcom.v1 import receiver_pb2
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     cmd = [
         sys.executable,
@@ -248,11 +242,7 @@ def through_service(args: argparse.Namespace) -> dict:
             "service_peak_rss_mb": _rss_peak_mb(proc.pid),
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 30)
 
 
 def main() -> int:

@@ -19,16 +19,15 @@ import grpc
 from semcom.link.types import ChannelConfig
 from semcom.rpc import convert
 from semcom.rpc.backpressure import DownstreamGate
-from semcom.rpc.deadlines import call_downstream
-from semcom.rpc.errors import InvalidRequestError, ServiceError, status_for
+from semcom.rpc.deadlines import add_hop_network, call_downstream
+from semcom.rpc.errors import InvalidRequestError, ServiceError
 from semcom.rpc.limits import check_reconstruct_request
-from semcom.rpc.metrics import observe_item
-from semcom.rpc.observe import rpc_method
-from semcom.rpc.ordered import Pending, ordered_map
-from semcom.v1 import receiver_pb2, receiver_pb2_grpc
+from semcom.rpc.metrics import observe_failure, observe_item
+from semcom.rpc.ordered import Pending, ReconstructServicer
+from semcom.v1 import receiver_pb2
 
 
-class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+class ChannelServicer(ReconstructServicer):
     service_name = "channel"
 
     def __init__(
@@ -78,7 +77,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         )
 
         def failed(exc: BaseException) -> None:
-            observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+            observe_failure(self.service_name, mode, exc, t0, self.hop)
 
         def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> receiver_pb2.ReconstructResponse:
             chars_replaced = response.report.caption.chars_replaced
@@ -87,8 +86,7 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             response.report.caption.chars_replaced = chars_replaced
             response.report.latent.values_sanitised = values_sanitised
             timings = response.timings
-            hop_network = max(rtt - timings.get("receiver", 0.0), 0.0)
-            timings["network"] = timings.get("network", 0.0) + hop_network
+            hop_network = add_hop_network(timings, rtt)
             timings["channel"] = channel_seconds
             timings["channel_sim"] = time.monotonic() - t0
             observe_item(
@@ -110,11 +108,3 @@ class ChannelServicer(receiver_pb2_grpc.ReceiverServiceServicer):
             if request.packet.HasField(name):
                 getattr(msg, name).CopyFrom(getattr(request.packet, name))
         return msg
-
-    @rpc_method
-    def Reconstruct(self, request, context):
-        return self._start(request, context).result()
-
-    @rpc_method
-    def ReconstructStream(self, request_iterator, context):
-        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

@@ -15,16 +15,15 @@ from semcom.link.policy import explain_fallback
 from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.deadlines import wait
-from semcom.rpc.errors import InvalidRequestError, NotReadyError, status_for
+from semcom.rpc.errors import InvalidRequestError, NotReadyError
 from semcom.rpc.images import encode_image
 from semcom.rpc.limits import check_reconstruct_request
-from semcom.rpc.metrics import observe_item
-from semcom.rpc.observe import rpc_method
-from semcom.rpc.ordered import Pending, ordered_map
-from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc
+from semcom.rpc.metrics import observe_failure, observe_item
+from semcom.rpc.ordered import Pending, ReconstructServicer
+from semcom.v1 import channel_pb2, receiver_pb2
 
 
-class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+class ReceiverServicer(ReconstructServicer):
     service_name = "receiver"
     hop = "receiver model"
 
@@ -89,7 +88,7 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
                     raise
                 response = self._response(request, result, fmt, t0)
             except Exception as exc:
-                observe_item(self.service_name, params.mode, status_for(exc).code.name, time.monotonic() - t0)
+                observe_failure(self.service_name, params.mode, exc, t0)
                 raise
             seconds = response.timings["receiver"]
             observe_item(self.service_name, result.mode_used, "OK", seconds, dict(response.timings))
@@ -123,13 +122,3 @@ class ReceiverServicer(receiver_pb2_grpc.ReceiverServiceServicer):
         timings["receiver"] = time.monotonic() - t0
         response.timings.update(timings)
         return response
-
-    # ------------------------------------------------------------------ RPCs
-
-    @rpc_method
-    def Reconstruct(self, request, context):
-        return self._start(request, context).result()
-
-    @rpc_method
-    def ReconstructStream(self, request_iterator, context):
-        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

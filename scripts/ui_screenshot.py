@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -38,9 +37,9 @@ def main() -> int:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from semcom.loadtest.cluster import free_port, stop_process
+
+    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "-m", "semcom", "ui", "--port", str(port), *args.ui_args], env=env)
     url = f"http://127.0.0.1:{port}/"
@@ -75,8 +74,7 @@ def main() -> int:
             page.screenshot(path=args.out, full_page=True)
             ctx.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_process(proc, 30)
     print(f"wrote {args.out}")
     return 0
 

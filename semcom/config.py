@@ -7,6 +7,7 @@ Add new settings here, never `os.environ[...]` elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -354,6 +355,11 @@ def get(env: str, environ: dict[str, str] | None = None) -> Any:
         return setting.parse(raw)
     except ValueError as exc:
         raise ValueError(f"{env}={raw!r}: {exc}") from None
+
+
+def fields_from_settings(cls: type, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of the dataclass `cls` (all but `skip`) from their settings SEMCOM_<FIELD NAME>."""
+    return {f.name: get(f"SEMCOM_{f.name.upper()}") for f in dataclasses.fields(cls) if f.name not in skip}
 
 
 def markdown_table() -> str:

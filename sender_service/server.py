@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from semcom import config
 from semcom.rpc.backpressure import DownstreamGate
-from semcom.rpc.server import SPARE_WORKERS, ServerOptions, ServiceHost, load_models
+from semcom.rpc.server import SPARE_WORKERS, ModelServiceOptions, ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
 from semcom.rpc.tls import upstream_tls as upstream_tls_of
 from semcom.rpc.upstream import dial_upstream as dial  # dial() plus the hop keepalive
@@ -21,27 +21,15 @@ log = logging.getLogger("sender_service")
 
 
 @dataclass(frozen=True)
-class SenderOptions:
-    profile: str = "tiny"
-    device: str | None = None
-    dtype: str | None = None
-    torch_threads: int = 0  # 0: torch's default (one per core)
-    max_image_pixels: int = 40_000_000
+class SenderOptions(ModelServiceOptions):
     image_size: int | None = None  # None: the profile's image size
     latent_encoding: str = "float64"
     upstream: str = ""  # the channel proxy (empty: Encode only)
     lb_policy: str | None = None
     stream_depth: int = 2
-    batch_max: int = 1  # > 1: caption/encode concurrent requests together (SEMCOM_SENDER_BATCH_MAX)
-    batch_window_ms: float = 10.0
 
     def __post_init__(self) -> None:
-        """An invalid configuration is refused before the service listens or loads a model."""
-        if self.batch_max < 1 or self.batch_window_ms < 0 or self.torch_threads < 0:
-            raise ValueError(
-                f"batch max must be >= 1, batch window >= 0 ms and torch threads >= 0, got {self.batch_max}, "
-                f"{self.batch_window_ms} and {self.torch_threads}"
-            )
+        super().__post_init__()
         if self.image_size is not None:
             from semcom.models.images import check_size
 
@@ -88,11 +76,8 @@ def serve(server: ServerOptions, options: SenderOptions, upstream_tls: TlsConfig
     )
 
     def load() -> None:
-        models = load_models(options.profile, options.device, options.dtype, options.torch_threads)
-        sender = models.sender()
-        sender.preload()
-        log.info("sender models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}})
-        servicer.attach(sender, models.name)
+        models = options.load_models("sender")
+        servicer.attach(models.sender(), models.name)
 
     try:
         return host.run(load)

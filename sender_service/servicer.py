@@ -24,11 +24,11 @@ from semcom.pipeline import stages
 from semcom.rpc import convert
 from semcom.rpc.backpressure import DownstreamGate
 from semcom.rpc.batching import BatchQueue
-from semcom.rpc.deadlines import call_downstream, wait
-from semcom.rpc.errors import NotReadyError, ServiceError, status_for
+from semcom.rpc.deadlines import add_hop_network, call_downstream, wait
+from semcom.rpc.errors import NotReadyError, ServiceError
 from semcom.rpc.images import decode_image
 from semcom.rpc.limits import check_image_request
-from semcom.rpc.metrics import observe_item
+from semcom.rpc.metrics import observe_failure, observe_item
 from semcom.rpc.observe import rpc_method
 from semcom.rpc.ordered import Pending, ordered_map
 from semcom.v1 import receiver_pb2, sender_pb2, sender_pb2_grpc
@@ -124,7 +124,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         try:
             packet, timings = self._encode(request, context)
         except Exception as exc:
-            observe_item(self.service_name, mode, status_for(exc).code.name, time.monotonic() - t0)
+            observe_failure(self.service_name, mode, exc, t0)
             raise
         packet = stages.outgoing_packet(
             packet, convert.enum_name(convert.MODES, request.params.mode, "params.mode", "auto")
@@ -136,12 +136,11 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
             forward.channel.CopyFrom(request.channel)
 
         def failed(exc: BaseException) -> None:
-            observe_item(self.service_name, mode, status_for(exc, self.hop).code.name, time.monotonic() - t0)
+            observe_failure(self.service_name, mode, exc, t0, self.hop)
 
         def finish(response: receiver_pb2.ReconstructResponse, rtt: float) -> sender_pb2.TransmitResult:
             all_timings: dict[str, float] = dict(response.timings)
-            downstream_wall = all_timings.get("channel_sim", all_timings.get("receiver", 0.0))
-            all_timings["network"] = all_timings.get("network", 0.0) + max(rtt - downstream_wall, 0.0)
+            add_hop_network(all_timings, rtt, "channel_sim" if "channel_sim" in all_timings else "receiver")
             all_timings.update(timings)
             all_timings["total"] = time.monotonic() - t0
             observe_item(

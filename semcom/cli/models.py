@@ -66,20 +66,6 @@ def _component_status(what: str, source: Any) -> dict[str, Any]:
     return row
 
 
-def _profile_rows(spec: Any) -> list[dict[str, Any]]:
-    from semcom.models.spec import DIFFUSION_PARTS
-
-    parts: list[tuple[str, Any]] = []
-    if spec.captioner is not None:
-        parts.append(("captioner", spec.captioner.source))
-    parts.append(("encoder", spec.encoder.source))
-    if spec.decoder != spec.encoder:
-        parts.append(("decoder", spec.decoder.source))
-    if spec.diffusion is not None:
-        parts += [(part, spec.diffusion.part(part)) for part in DIFFUSION_PARTS]
-    return [_component_status(what, src) for what, src in parts]
-
-
 def run_list(args: argparse.Namespace) -> int:
     from semcom.models.errors import ProfileError
     from semcom.models.spec import BUILTIN, parse_profile, read_profile_file
@@ -103,7 +89,7 @@ def run_list(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         return _fail("models list", exc)
     for spec in specs:
-        rows = _profile_rows(spec)
+        rows = [_component_status(what, src) for what, src in spec.sources()]
         profiles.append(
             {
                 "name": spec.name,

@@ -28,24 +28,28 @@ from semcom.cli.flags import (
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
 
+def _server_flags(role: str) -> list[tuple[str, Any, str]]:
+    """(ServerOptions field, type, help) of each server flag: it overrides that field's setting."""
+    return [
+        ("host", str, "address to bind (SEMCOM_HOST; 0.0.0.0 or [::] in containers)"),
+        ("port", int, f"port to bind, 0 = any free port ({PORT_ENV[role]})"),
+        (
+            "max_workers",
+            int,
+            "model calls/streams at once, health not counted; beyond: RESOURCE_EXHAUSTED (SEMCOM_MAX_WORKERS)",
+        ),
+        ("max_queue", int, "requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)"),
+        ("max_message_bytes", int, "largest gRPC message (SEMCOM_MAX_MESSAGE_BYTES)"),
+        ("shutdown_grace_s", float, "drain time on SIGTERM (SEMCOM_SHUTDOWN_GRACE_S)"),
+        ("metrics_port", int, "Prometheus /metrics port, 0 = off (SEMCOM_METRICS_PORT)"),
+        ("metrics_host", str, "address /metrics binds to, plain HTTP (SEMCOM_METRICS_HOST, default 127.0.0.1)"),
+    ]
+
+
 def _common(parser: argparse.ArgumentParser, role: str) -> None:
     g = parser.add_argument_group("server")
-    g.add_argument("--host", help="address to bind (SEMCOM_HOST; 0.0.0.0 or [::] in containers)")
-    g.add_argument("--port", type=int, help=f"port to bind, 0 = any free port ({PORT_ENV[role]})")
-    g.add_argument(
-        "--max-workers",
-        type=int,
-        help="model calls/streams at once, health not counted; beyond: RESOURCE_EXHAUSTED (SEMCOM_MAX_WORKERS)",
-    )
-    g.add_argument(
-        "--max-queue", type=int, help="requests waiting at once before RESOURCE_EXHAUSTED (SEMCOM_MAX_QUEUE)"
-    )
-    g.add_argument("--max-message-bytes", type=int, help="largest gRPC message (SEMCOM_MAX_MESSAGE_BYTES)")
-    g.add_argument("--shutdown-grace-s", type=float, help="drain time on SIGTERM (SEMCOM_SHUTDOWN_GRACE_S)")
-    g.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 = off (SEMCOM_METRICS_PORT)")
-    g.add_argument(
-        "--metrics-host", help="address /metrics binds to, plain HTTP (SEMCOM_METRICS_HOST, default 127.0.0.1)"
-    )
+    for dest, kind, help_text in _server_flags(role):
+        g.add_argument(f"--{dest.replace('_', '-')}", type=kind, help=help_text)
     g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
     g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
     t = parser.add_argument_group("transport security")
@@ -137,14 +141,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
+# the settings of a model service's batching, per role (--batch-max, --batch-window-ms override them)
+_BATCH_SETTINGS = {
+    "receiver": ("SEMCOM_BATCH_MAX", "SEMCOM_BATCH_WINDOW_MS"),
+    "sender": ("SEMCOM_SENDER_BATCH_MAX", "SEMCOM_SENDER_BATCH_WINDOW_MS"),
+}
+
+
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The model flags of the sender and the receiver (`_common`'s group), unset ones from the settings."""
+    """The model and batching flags of the sender and the receiver, unset ones from the settings."""
+    batch_max, batch_window_ms = _BATCH_SETTINGS[args.role]
     return {
         "profile": _pick(args.profile, "SEMCOM_PROFILE"),
         "device": args.device,
         "dtype": args.dtype,
         "torch_threads": _pick(args.torch_threads, "SEMCOM_TORCH_THREADS"),
         "max_image_pixels": _pick(args.max_image_pixels, "SEMCOM_MAX_IMAGE_PIXELS"),
+        "batch_max": _pick(args.batch_max, batch_max),
+        "batch_window_ms": _pick(args.batch_window_ms, batch_window_ms),
     }
 
 
@@ -158,18 +172,8 @@ def _serve(args: argparse.Namespace) -> int:
     tls = TlsConfig.from_settings(
         insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
     )
-    server = ServerOptions.from_settings(
-        PORT_ENV[role],
-        host=args.host,
-        port=args.port,
-        max_workers=args.max_workers,
-        max_queue=args.max_queue,
-        max_message_bytes=args.max_message_bytes,
-        shutdown_grace_s=args.shutdown_grace_s,
-        metrics_port=args.metrics_port,
-        metrics_host=args.metrics_host,
-        tls=tls,
-    )
+    flags = {dest: getattr(args, dest) for dest, _, _ in _server_flags(role)}
+    server = ServerOptions.from_settings(PORT_ENV[role], **flags, tls=tls)
     if getattr(args, "preset", None):  # read by semcom.models.load_profile in this process
         os.environ["SEMCOM_PRESET"] = args.preset
     if role == "receiver":
@@ -178,12 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         return serve_receiver(
             server,
-            ReceiverOptions(
-                **_model_options(args),
-                batch_max=_pick(args.batch_max, "SEMCOM_BATCH_MAX"),
-                batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_BATCH_WINDOW_MS"),
-                latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR"),
-            ),
+            ReceiverOptions(**_model_options(args), latent_repair=_pick(args.latent_repair, "SEMCOM_LATENT_REPAIR")),
         )
     upstream = _pick(args.upstream, "SEMCOM_UPSTREAM")
     if role == "channel":
@@ -202,8 +201,6 @@ def _serve(args: argparse.Namespace) -> int:
             latent_encoding=_pick(args.latent_encoding, "SEMCOM_LATENT_ENCODING"),
             upstream=upstream,
             lb_policy=args.lb_policy,
-            batch_max=_pick(args.batch_max, "SEMCOM_SENDER_BATCH_MAX"),
-            batch_window_ms=_pick(args.batch_window_ms, "SEMCOM_SENDER_BATCH_WINDOW_MS"),
         ),
         tls,
     )

@@ -214,11 +214,9 @@ def sweep_row(
     """The results.jsonl row of one (image, analog cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
     from semcom.eval.codecs import fallback_image
-    from semcom.eval.sweep import decode_only_row
+    from semcom.eval.sweep import decode_only_row, run_decode_only
     from semcom.payload.caption import encode_caption
-    from semcom.pipeline.seeds import channel_seed
 
-    cfg = sweep.config
     spec = AnalogSpec.parse(cell.variant)
     t0 = time.perf_counter()
     if spec.scheme == "softcast":
@@ -227,16 +225,7 @@ def sweep_row(
         source = np.asarray(runner.scaled_latent(sweep, item, spec.scale), dtype=np.float32)
     else:
         source = np.asarray(latent, dtype=np.float32)
-    fields, estimate = runner.run_cell(
-        cell,
-        spec,
-        item.name,
-        source,
-        len(encode_caption(caption)),
-        int(np.asarray(latent).size),
-        cfg,
-        channel_seed(cfg.seed, item.name, cell.key),
-    )
+    fields, estimate = run_decode_only(sweep, runner, cell, spec, item, source, caption, latent)
     if estimate is None:
         image = fallback_image(reference.size)
     elif spec.scheme == "softcast":

@@ -467,11 +467,8 @@ def sweep_row(
 ) -> dict[str, Any]:
     """The results.jsonl row of one (image, baseline cell) of `sweep` (a `semcom.eval.sweep.Sweep`):
     the sweep's one call into this module."""
-    from semcom.eval.sweep import decode_only_row
-    from semcom.payload.caption import encode_caption
-    from semcom.pipeline.seeds import channel_seed
+    from semcom.eval.sweep import decode_only_row, run_decode_only
 
-    cfg = sweep.config
     variant = BaselineVariant.parse(cell.variant)
     if runner.fit_cache is None:
         from pathlib import Path
@@ -480,16 +477,7 @@ def sweep_row(
 
         runner.fit_cache = Path(str(get("SEMCOM_EVAL_FIT_CACHE") or "") or sweep.store.root / "cache" / "fits")
     t0 = time.perf_counter()
-    fields, image = runner.run_cell(
-        cell,
-        variant,
-        item.name,
-        reference,
-        len(encode_caption(caption)),
-        int(np.asarray(latent).size),
-        cfg,
-        channel_seed(cfg.seed, item.name, cell.key),
-    )
+    fields, image = run_decode_only(sweep, runner, cell, variant, item, reference, caption, latent)
     seconds = time.perf_counter() - t0
     metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)
     sweep.keep_outputs(item, cell.key, image, features)

@@ -175,18 +175,21 @@ class Cell:
         return f"text+latent {self.variant} k={self.steps}"
 
 
+def _comma_items(values: list[str] | str) -> list[str]:
+    """The items of a comma list, or of a list of comma lists: stripped, empty ones dropped."""
+    parts = [values] if isinstance(values, str) else values
+    return [item.strip() for part in parts for item in part.split(",") if item.strip()]
+
+
 def parse_modes(modes: list[str] | str) -> tuple[str, ...]:
     """Modes from a list or a comma list, validated, in the order given (duplicates dropped)."""
-    items = modes.split(",") if isinstance(modes, str) else [m for part in modes for m in part.split(",")]
-    out: list[str] = []
-    for mode in (m.strip() for m in items if m.strip()):
+    out = tuple(dict.fromkeys(_comma_items(modes)))
+    for mode in out:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-        if mode not in out:
-            out.append(mode)
     if not out:
         raise ValueError("no mode given")
-    return tuple(out)
+    return out
 
 
 def parse_variants(encodings: list[str] | str) -> tuple:
@@ -195,20 +198,15 @@ def parse_variants(encodings: list[str] | str) -> tuple:
     from semcom.analog.spec import AnalogSpec, is_analog
     from semcom.eval.baselines import BaselineVariant, is_baseline
 
-    items = encodings.split(",") if isinstance(encodings, str) else [e for part in encodings for e in part.split(",")]
-    out: list = []
-    for text in (e.strip() for e in items if e.strip()):
+    def parse(text: str) -> object:
         if is_analog(text):
-            variant: object = AnalogSpec.parse(text)
-        elif is_baseline(text):
-            variant = BaselineVariant.parse(text)
-        else:
-            variant = LatentVariant.parse(text)
-        if variant not in out:
-            out.append(variant)
+            return AnalogSpec.parse(text)
+        return BaselineVariant.parse(text) if is_baseline(text) else LatentVariant.parse(text)
+
+    out = tuple(dict.fromkeys(parse(text) for text in _comma_items(encodings)))
     if not out:
         raise ValueError("no encoding given")
-    return tuple(out)
+    return out
 
 
 def build_grid(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +48,7 @@ class MergeSummary:
     rows: int = 0  # rows in DEST after the merge
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "dest": self.dest,
-            "added": self.added,
-            "duplicates": self.duplicates,
-            "outside_grid": self.outside_grid,
-            "max_abs_diff": self.max_abs_diff,
-            "files_copied": self.files_copied,
-            "path_differences": self.path_differences,
-            "metrics_differences": self.metrics_differences,
-            "rows": self.rows,
-        }
+        return asdict(self)
 
 
 def _identity_of(config: dict[str, Any]) -> dict[str, Any]:

@@ -79,9 +79,7 @@ def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any, parent: in
     finally:
         if os.getppid() != parent:
             out.cancel_join_thread()  # nobody reads the rows: exit without waiting to flush them
-        for runner in (sweep._baselines, sweep._analog):
-            if runner is not None:
-                runner.close()
+        sweep.close_runners()
 
 
 def worker_count(jobs: int, images: int) -> int:

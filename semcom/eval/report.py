@@ -53,6 +53,15 @@ def _fmt(mean: float, ci: float, digits: int) -> str:
     return f"{mean:.{digits}f}" if math.isnan(ci) else f"{mean:.{digits}f} ± {ci:.{digits}f}"
 
 
+def _metric_cell(row: dict[str, Any] | None, metric: str, digits: int) -> str:
+    """One aggregated row's `metric` as a table cell: mean ± 95% CI (FID: its one value); "" without a row."""
+    if row is None:
+        return ""
+    if metric == "fid":
+        return _fmt(float(row["fid"]), math.nan, digits)
+    return _fmt(float(row[f"{metric}_mean"]), float(row[f"{metric}_ci95"]), digits)
+
+
 def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> str:
     """Series x SNR table of one metric (text+latent at the given k only)."""
     rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
@@ -64,15 +73,7 @@ def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> s
     head = "| series | payload bytes | " + " | ".join(f"{s:g} dB" for s in snrs) + " |"
     lines = [head, "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |"]
     for name, by_snr in series.items():
-        cells = []
-        for s in snrs:
-            cell = by_snr.get(s)
-            if cell is None:
-                cells.append("")
-            elif metric == "fid":
-                cells.append(_fmt(float(cell["fid"]), math.nan, digits))
-            else:
-                cells.append(_fmt(float(cell[f"{metric}_mean"]), float(cell[f"{metric}_ci95"]), digits))
+        cells = [_metric_cell(by_snr.get(s), metric, digits) for s in snrs]
         payload = next(iter(by_snr.values())).get("latent_bytes", 0)
         lines.append(f"| {name} | {int(payload):,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -94,15 +95,7 @@ def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
         "| ---: | " + " | ".join("---:" for _ in snrs) + " |",
     ]
     for k in ks:
-        vals = []
-        for s in snrs:
-            r = cell.get((k, s))
-            if r is None:
-                vals.append("")
-            elif metric == "fid":
-                vals.append(_fmt(float(r["fid"]), math.nan, digits))
-            else:
-                vals.append(_fmt(float(r[f"{metric}_mean"]), float(r[f"{metric}_ci95"]), digits))
+        vals = [_metric_cell(cell.get((k, s)), metric, digits) for s in snrs]
         lines.append(f"| {k} | " + " | ".join(vals) + " |")
     return "\n".join(lines)
 

@@ -80,8 +80,7 @@ class Sweep:
         self._suite = suite
         self._pipeline: Any = None
         self._captions: dict[str, str] | None = None
-        self._baselines: Any = None  # semcom.eval.baselines.BaselineRunner, made on the first baseline cell
-        self._analog: Any = None  # semcom.eval.analog.AnalogRunner, made on the first analog cell
+        self._runners: dict[str, Any] = {}  # "analog"/"baseline" -> its cells' runner, made on the first such cell
 
     # ------------------------------------------------------------------ lazy components
     @property
@@ -351,12 +350,23 @@ class Sweep:
                 self._run_image(item, pending, bar, summary)
         finally:
             bar.close()
-            if self._baselines is not None:
-                self._baselines.close()
-            if self._analog is not None:
-                self._analog.close()
+            self.close_runners()
         summary.seconds = time.perf_counter() - start
         return summary
+
+    def _decode_only(self, mode: str) -> tuple[Any, Any]:
+        """The module of analog or baseline cells and their runner (made on the first such cell)."""
+        from semcom.eval import analog, baselines
+
+        module: Any = analog if mode == "analog" else baselines
+        if mode not in self._runners:
+            self._runners[mode] = analog.AnalogRunner() if mode == "analog" else baselines.BaselineRunner()
+        return module, self._runners[mode]
+
+    def close_runners(self) -> None:
+        """Close the analog and baseline cells' runners (their worker processes), if made."""
+        for runner in self._runners.values():
+            runner.close()
 
     def _run_image(self, item: ImageItem, pending: list[Cell], bar: Any, summary: SweepSummary) -> None:
         cfg = self.config
@@ -372,19 +382,9 @@ class Sweep:
         self._reference_symbols = reference_symbols(latent.size, cfg.modulation) if latent.size else math.nan
         packets: dict[str, Any] = {}
         for cell in pending:
-            if cell.mode == "analog":  # analog transmission: semcom.eval.analog
-                from semcom.eval import analog
-
-                self._analog = self._analog or analog.AnalogRunner()
-                self.store.append(analog.sweep_row(self, self._analog, cell, item, caption, latent, reference))
-                summary.computed += 1
-                bar.update(1)
-                continue
-            if cell.mode == "baseline":  # the classical link: semcom.eval.baselines
-                from semcom.eval import baselines
-
-                self._baselines = self._baselines or baselines.BaselineRunner()
-                self.store.append(baselines.sweep_row(self, self._baselines, cell, item, caption, latent, reference))
+            if cell.mode in ("analog", "baseline"):  # no diffusion: semcom.eval.analog, semcom.eval.baselines
+                module, runner = self._decode_only(cell.mode)
+                self.store.append(module.sweep_row(self, runner, cell, item, caption, latent, reference))
                 summary.computed += 1
                 bar.update(1)
                 continue
@@ -452,6 +452,20 @@ def decode_only_row(
         **row_fields(cfg, cell.snr_db),
         "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
     }
+
+
+def run_decode_only(
+    sweep: Sweep, runner: Any, cell: Cell, spec: Any, item: ImageItem, source: Any, caption: str, latent: np.ndarray
+) -> tuple[dict[str, Any], Any]:
+    """`runner.run_cell` of one (image, baseline or analog cell): `source` over the cell's link, with
+    the caption's bytes and the latent's size it is compared with, under the cell's channel seed."""
+    from semcom.payload.caption import encode_caption
+    from semcom.pipeline.seeds import channel_seed
+
+    cfg = sweep.config
+    caption_bytes, latent_values = len(encode_caption(caption)), int(np.asarray(latent).size)
+    seed = channel_seed(cfg.seed, item.name, cell.key)
+    return runner.run_cell(cell, spec, item.name, source, caption_bytes, latent_values, cfg, seed)
 
 
 def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:

@@ -148,13 +148,11 @@ def parse_shard(value: Any) -> tuple[int, int]:
     position, so a sharded sweep computes the same numbers as an unsharded one.
     """
     if isinstance(value, str):
-        index_text, sep, count_text = value.partition("/")
-        try:
+        index_text, _, count_text = value.partition("/")
+        try:  # without a "/", count_text is "" and int() refuses it too
             index, count = int(index_text), int(count_text)
         except ValueError:
             raise ValueError(f"shard must be I/N with integers 0 <= I < N (e.g. 0/4), got {value!r}") from None
-        if not sep:
-            raise ValueError(f"shard must be I/N with integers 0 <= I < N (e.g. 0/4), got {value!r}")
     else:
         index, count = (int(v) for v in value)
     if count < 1 or not 0 <= index < count:

@@ -74,7 +74,7 @@ class McsChoice:
         }
 
 
-def _check_field(field: str) -> None:
+def check_field(field: str) -> None:
     if field not in FIELDS:
         raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
 
@@ -83,7 +83,7 @@ def target_bler(field: str) -> float:
     """The field's default segment-BLER target (`SEMCOM_AMC_TARGET_BLER_CAPTION` / `_LATENT`)."""
     from semcom.config import get
 
-    _check_field(field)
+    check_field(field)
     return _check_target(get(_TARGET_SETTING[field]))
 
 
@@ -117,7 +117,7 @@ def evaluate(
 ) -> McsChoice:
     """`mcs` applied to a field of `n_info_bits` bits at `esn0_db`: airtime and expected BLER
     from the `channel` curves of the table (a `semcom.fec.bler.channel_key`)."""
-    _check_field(field)
+    check_field(field)
     if not math.isfinite(esn0_db):
         raise ValueError(f"Es/N0 must be finite, got {esn0_db!r}")
     plan = segmentation.plan(n_info_bits)

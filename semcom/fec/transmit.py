@@ -32,8 +32,6 @@ from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
 from semcom.phy.mapping import as_bits
 from semcom.phy.snr import snr_db_pair
 
-FIELDS = ("caption", "latent")
-
 
 def channel_esn0_db(cfg: ChannelConfig) -> float:
     """Es/N0 (dB per channel symbol) of the channel `cfg` describes (see the module docstring)."""
@@ -110,8 +108,7 @@ def transmit_field_coded(
     bit of a segment whose CRC failed (those bits are the decoder's unverified best guess; what
     a receiver should do with them is in `semcom.fec.erasure`).
     """
-    if field not in FIELDS:
-        raise ValueError(f"field must be one of {FIELDS}, got {field!r}")
+    amc.check_field(field)
     bits = as_bits(bits)
     if bits.size == 0:
         return FieldResult(np.zeros(0, np.uint8), 0, 0, 0, 0, 0, np.zeros(0, bool), "")

@@ -279,15 +279,7 @@ def transmit_payload(
         result = _send_header(bits, cfg, side_rng)
         rx_side = np.packbits(result.rx_bits).tobytes()
         crc_ok = result.segments_failed == 0
-        report = FieldReport(
-            bits=int(result.coded_bits),
-            info_bits=int(bits.size),
-            bit_errors=int(result.bit_errors),
-            symbols=int(result.symbols),
-            segments=int(result.segments),
-            segments_failed=int(result.segments_failed),
-            mcs=result.mcs,
-        )
+        report = result.report(bits.size)
     x = symbols_from_bytes(analog.symbols)
     y, csi = _symbol_channel(x, cfg, symbol_rng)
     report.symbols += int(x.size)

@@ -131,15 +131,7 @@ def _field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np
 def _to_report(result: FieldResult, info_bits: int) -> FieldReport:
     if result.rx_bits.shape != (info_bits,):
         raise ValueError(f"field link returned {result.rx_bits.shape} bits for {info_bits} sent")
-    return FieldReport(
-        bits=int(result.coded_bits),
-        info_bits=info_bits,
-        bit_errors=int(result.bit_errors),
-        symbols=int(result.symbols),
-        segments=int(result.segments),
-        segments_failed=int(result.segments_failed),
-        mcs=result.mcs,
-    )
+    return result.report(info_bits)
 
 
 def _report_snr(cfg: ChannelConfig, fields: list[FieldReport]) -> tuple[float, float]:

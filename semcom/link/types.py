@@ -86,6 +86,18 @@ class FieldResult:
     mcs: str = ""
     llr: NDArray[np.float32] | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
 
+    def report(self, info_bits: int) -> FieldReport:
+        """This field's FieldReport, `info_bits` the payload bits that were sent."""
+        return FieldReport(
+            bits=int(self.coded_bits),
+            info_bits=int(info_bits),
+            bit_errors=int(self.bit_errors),
+            symbols=int(self.symbols),
+            segments=int(self.segments),
+            segments_failed=int(self.segments_failed),
+            mcs=self.mcs,
+        )
+
 
 @dataclass
 class FieldReport:

@@ -41,6 +41,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> int:
+    """SIGTERM, then SIGKILL if `proc` has not exited within `grace` seconds; its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(max(grace, 0.1))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    return proc.returncode
+
+
 def process_cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds used so far by process `pid` (all its threads); None off Linux.
 
@@ -124,15 +136,7 @@ class LocalService:
 
     def stop(self, grace: float = 10.0) -> int | None:
         """SIGTERM (graceful drain), SIGKILL if it has not exited within `grace`; the exit code."""
-        if self.proc is None:
-            return None
-        self.terminate()
-        try:
-            self.proc.wait(max(grace, 0.1))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        return self.proc.returncode
+        return None if self.proc is None else stop_process(self.proc, grace)
 
     def log_tail(self, lines: int = 40) -> str:
         try:

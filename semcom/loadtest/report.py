@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from semcom.loadtest.runner import LoadTestReport
@@ -75,29 +76,21 @@ def markdown_tables(report: LoadTestReport) -> str:
             f"| {lv.throughput_rps:.2f} | {_ms(lat.p50)} | {_ms(lat.p90)} | {_ms(lat.p95)} | {_ms(lat.p99)} "
             f"| {_ms(lat.max)} |"
         )
-    stages = ordered_stages(report.levels)
-    if stages:
-        lines += [
-            "",
-            "Server-side stages (mean ms per request, from the responses' `timings` maps):",
-            "",
-            f"| mode | SNR dB | {load_col} | " + " | ".join(stages) + " |",
-            "| --- | --- | --- | " + " | ".join("---" for _ in stages) + " |",
-        ]
-        for lv in report.levels:
-            cells = [_ms(lv.stages[s].mean) if s in lv.stages else "-" for s in stages]
-            lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
+    stages = "Server-side stages (mean ms per request, from the responses' `timings` maps):"
+    cpu = "Server CPU time per request (ms, user + system of each service process):"
     services = sorted({name for level in report.levels for name in level.server_cpu_s})
-    if services:
-        lines += [
-            "",
-            "Server CPU time per request (ms, user + system of each service process):",
-            "",
-            f"| mode | SNR dB | {load_col} | " + " | ".join(services) + " |",
-            "| --- | --- | --- | " + " | ".join("---" for _ in services) + " |",
-        ]
+    per_level: list[tuple[str, list[str], Callable[[LevelResult], Mapping[str, float]]]] = [
+        (stages, ordered_stages(report.levels), lambda lv: {s: stat.mean for s, stat in lv.stages.items()}),
+        (cpu, services, lambda lv: lv.server_cpu_s),
+    ]
+    for title, columns, ms_of in per_level:
+        if not columns:
+            continue
+        lines += ["", title, "", f"| mode | SNR dB | {load_col} | " + " | ".join(columns) + " |"]
+        lines.append("| --- | --- | --- | " + " | ".join("---" for _ in columns) + " |")
         for lv in report.levels:
-            cells = [_ms(lv.server_cpu_s[s]) if s in lv.server_cpu_s else "-" for s in services]
+            values = ms_of(lv)
+            cells = [_ms(values[c]) if c in values else "-" for c in columns]
             lines.append(f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
@@ -78,7 +79,22 @@ def _require_image(image: receiver_pb2.Image, what: str) -> None:
         raise ResponseError(f"{what}: the response holds no image")
 
 
-class SenderTransmit:
+class _Workload:
+    """What both workloads send with request i: its id, the receiver parameters, the channel override."""
+
+    def __init__(self, mode: str, snr_db: float | None, options: ReconOptions) -> None:
+        self._mode = check_mode(mode)
+        self._snr_db = snr_db
+        self._options = options
+
+    def _request(self, message: type, index: int, **inputs: Any) -> Any:
+        req = message(request_id=f"loadtest-{index}", params=self._options.to_proto(self._mode, index), **inputs)
+        if self._snr_db is not None:
+            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
+        return req
+
+
+class SenderTransmit(_Workload):
     """Request i: image i (mod pool) through sender.Transmit -> channel -> receiver, end to end.
 
     Each request is its own Transmit stream carrying one image, so latency is per image.
@@ -94,21 +110,12 @@ class SenderTransmit:
     ) -> None:
         if not images:
             raise ValueError("need at least one image")
+        super().__init__(mode, snr_db, options)
         self._stub = sender_pb2_grpc.SenderServiceStub(channel)
         self._images = list(images)
-        self._mode = check_mode(mode)
-        self._snr_db = snr_db
-        self._options = options
 
     def request(self, index: int) -> sender_pb2.ImageRequest:
-        req = sender_pb2.ImageRequest(
-            request_id=f"loadtest-{index}",
-            image=self._images[index % len(self._images)],
-            params=self._options.to_proto(self._mode, index),
-        )
-        if self._snr_db is not None:
-            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
-        return req
+        return self._request(sender_pb2.ImageRequest, index, image=self._images[index % len(self._images)])
 
     def __call__(self, index: int, timeout_s: float) -> Mapping[str, float]:
         replies = list(self._stub.Transmit(iter([self.request(index)]), timeout=timeout_s))
@@ -118,7 +125,7 @@ class SenderTransmit:
         return dict(replies[0].timings)
 
 
-class ReceiverReconstruct:
+class ReceiverReconstruct(_Workload):
     """Request i: prepared packet i (mod pool) through Reconstruct (a receiver, or the channel proxy).
 
     In text mode the latent is removed from the packet, as a sender in text mode would send it.
@@ -136,11 +143,9 @@ class ReceiverReconstruct:
     ) -> None:
         if not packets:
             raise ValueError("need at least one packet")
+        super().__init__(mode, snr_db, options)
         self._stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
-        self._mode = check_mode(mode)
         self._packets = [self._for_mode(p) for p in packets]
-        self._snr_db = snr_db
-        self._options = options
         self._keep = keep_images
         self.images: dict[int, bytes] = {}
 
@@ -152,14 +157,7 @@ class ReceiverReconstruct:
         return copy
 
     def request(self, index: int) -> receiver_pb2.ReconstructRequest:
-        req = receiver_pb2.ReconstructRequest(
-            request_id=f"loadtest-{index}",
-            packet=self._packets[index % len(self._packets)],
-            params=self._options.to_proto(self._mode, index),
-        )
-        if self._snr_db is not None:
-            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
-        return req
+        return self._request(receiver_pb2.ReconstructRequest, index, packet=self._packets[index % len(self._packets)])
 
     def __call__(self, index: int, timeout_s: float) -> Mapping[str, float]:
         reply = self._stub.Reconstruct(self.request(index), timeout=timeout_s)

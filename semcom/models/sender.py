@@ -54,26 +54,9 @@ class Sender:
         """BLIP's caption of `image` (uncapped text)."""
         return self.models.captioner()(image)
 
-    def encode(
-        self,
-        image: Image.Image,
-        caption: str | None = None,
-        encoding: str = "float64",
-        per_channel: bool = False,
-        clip: tuple[float, float] | None = None,
-        sample_posterior: bool = True,
-        seed: int | None = None,
-        size: int | None = None,
-        percentile: float = 100.0,
-    ) -> SemanticPacket:
-        """One image -> SemanticPacket; stage timings in `last_timings` (see `encode_with_timings`).
-
-        Uniform (int) encodings clip at `clip` if given, else at the (100 - percentile, percentile)
-        percentiles of the latent (per channel with `per_channel`); 100 = min/max.
-        """
-        return self.encode_with_timings(
-            image, caption, encoding, per_channel, clip, sample_posterior, seed, size, percentile
-        )[0]
+    def encode(self, image: Image.Image, caption: str | None = None, **options: Any) -> SemanticPacket:
+        """One image -> SemanticPacket; stage timings in `last_timings` (see `encode_with_timings`)."""
+        return self.encode_with_timings(image, caption, **options)[0]
 
     def encode_latent_tensor(
         self, image: Image.Image, sample_posterior: bool = True, seed: int | None = None, size: int | None = None
@@ -106,30 +89,17 @@ class Sender:
         return list(latents.cpu().numpy().astype(np.float32))
 
     def encode_with_timings(
-        self,
-        image: Image.Image,
-        caption: str | None = None,
-        encoding: str = "float64",
-        per_channel: bool = False,
-        clip: tuple[float, float] | None = None,
-        sample_posterior: bool = True,
-        seed: int | None = None,
-        size: int | None = None,
-        percentile: float = 100.0,
+        self, image: Image.Image, caption: str | None = None, **options: Any
     ) -> tuple[SemanticPacket, dict[str, float]]:
-        """`encode`, also returning stage timings: caption, encode (codec), pack (payload), total."""
-        item = dict(
-            image=image,
-            caption=caption,
-            encoding=encoding,
-            per_channel=per_channel,
-            clip=clip,
-            sample_posterior=sample_posterior,
-            seed=seed,
-            size=size,
-            percentile=percentile,
-        )
-        packet, timings = self.encode_batch_with_timings([item])[0]
+        """One image -> (SemanticPacket, stage timings: caption, encode (codec), pack (payload), total).
+
+        `caption`: None = BLIP's. `options` (checked, with their defaults, by one place: `_plan`):
+        encoding ("float64"), per_channel (False), clip (None), sample_posterior (True), seed (None),
+        size (None: the profile's), percentile (100.0). Uniform (int) encodings clip at `clip` if
+        given, else at the (100 - percentile, percentile) percentiles of the latent (per channel
+        with `per_channel`); 100 = min/max.
+        """
+        packet, timings = self.encode_batch_with_timings([{"image": image, "caption": caption, **options}])[0]
         self._local.timings = timings
         return packet, timings
 

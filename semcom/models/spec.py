@@ -71,8 +71,8 @@ class ProfileSpec:
     origin: str = ""  # where the spec came from (built-in name or file path)
     preset: str = DEFAULT_PRESET  # reproduction preset of requests that name none
 
-    def hub_sources(self) -> list[tuple[str, Source]]:
-        """(component, source) for every component that comes from the hub (for `download`)."""
+    def sources(self) -> list[tuple[str, Source]]:
+        """(component, source) for every component of the profile (the decoder when it is not the encoder)."""
         items: list[tuple[str, Source]] = []
         if self.captioner is not None:
             items.append(("captioner", self.captioner.source))
@@ -81,7 +81,11 @@ class ProfileSpec:
             items.append(("decoder", self.decoder.source))
         if self.diffusion is not None:
             items += [(part, self.diffusion.part(part)) for part in DIFFUSION_PARTS]
-        return [(what, src) for what, src in items if not src.is_local]
+        return items
+
+    def hub_sources(self) -> list[tuple[str, Source]]:
+        """(component, source) for every component that comes from the hub (for `download`)."""
+        return [(what, src) for what, src in self.sources() if not src.is_local]
 
 
 PAPER: dict[str, Any] = {

@@ -112,16 +112,7 @@ def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.Sem
         original_size=packet_pb2.ImageSize(width=packet.original_size[0], height=packet.original_size[1]),
         coded_size=packet_pb2.ImageSize(width=packet.coded_size[0], height=packet.coded_size[1]),
         profile=profile,
-    )
-    codec = packet.codec
-    msg.codec.CopyFrom(
-        packet_pb2.CodecInfo(
-            name=codec.name,
-            model_id=codec.model_id,
-            scaling_factor=codec.scaling_factor,
-            valid_min=codec.valid_min,
-            valid_max=codec.valid_max,
-        )
+        codec=packet_pb2.CodecInfo(**dataclasses.asdict(packet.codec)),
     )
     if packet.latent is not None:
         latent = packet.latent
@@ -311,33 +302,27 @@ def _field_report_from_proto(msg: channel_pb2.FieldReport) -> FieldReport:
     return FieldReport(**{f.name: getattr(msg, f.name) for f in dataclasses.fields(FieldReport)})
 
 
+# the report's scalar fields, the same name in the dataclass and the message (the nested ones convert)
+_REPORT_SCALARS = tuple(
+    f.name for f in dataclasses.fields(TransmissionReport) if f.name not in ("channel", "caption", "latent")
+)
+
+
 def report_to_proto(report: TransmissionReport) -> channel_pb2.TransmissionReport:
     return channel_pb2.TransmissionReport(
         channel=channel_config_to_proto(report.channel),
-        esn0_db=report.esn0_db,
-        ebn0_db=report.ebn0_db,
         caption=_field_report_to_proto(report.caption),
         latent=_field_report_to_proto(report.latent),
-        latent_dropped=report.latent_dropped,
-        drop_reason=report.drop_reason,
-        total_symbols=report.total_symbols,
-        channel_seconds=report.channel_seconds,
-        latent_analog=report.latent_analog,
+        **{name: getattr(report, name) for name in _REPORT_SCALARS},
     )
 
 
 def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport:
     return TransmissionReport(
         channel=channel_config_from_proto(msg.channel, ChannelConfig()),
-        esn0_db=msg.esn0_db,
-        ebn0_db=msg.ebn0_db,
         caption=_field_report_from_proto(msg.caption),
         latent=_field_report_from_proto(msg.latent),
-        latent_dropped=msg.latent_dropped,
-        drop_reason=msg.drop_reason,
-        total_symbols=msg.total_symbols,
-        channel_seconds=msg.channel_seconds,
-        latent_analog=msg.latent_analog,
+        **{name: getattr(msg, name) for name in _REPORT_SCALARS},
     )
 
 

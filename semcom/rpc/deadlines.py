@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
 import grpc
@@ -96,3 +96,11 @@ def call_downstream(
         return finish(response, time.monotonic() - t_call)
 
     return Pending(result, future.cancel)
+
+
+def add_hop_network(timings: MutableMapping[str, float], rtt: float, downstream: str = "receiver") -> float:
+    """Add to `timings["network"]` the part of a downstream call's round trip `rtt` that the
+    downstream service did not spend (its wall time, `timings[downstream]`); returns that part."""
+    hop = max(rtt - timings.get(downstream, 0.0), 0.0)
+    timings["network"] = timings.get("network", 0.0) + hop
+    return hop

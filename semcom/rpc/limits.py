@@ -50,15 +50,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls) -> Limits:
-        return cls(
-            max_request_id_chars=config.get("SEMCOM_MAX_REQUEST_ID_CHARS"),
-            max_caption_chars=config.get("SEMCOM_MAX_CAPTION_CHARS"),
-            max_latent_values=config.get("SEMCOM_MAX_LATENT_VALUES"),
-            max_latent_bytes=config.get("SEMCOM_MAX_LATENT_BYTES"),
-            max_output_pixels=config.get("SEMCOM_MAX_OUTPUT_PIXELS"),
-            max_inference_steps=config.get("SEMCOM_MAX_INFERENCE_STEPS"),
-            max_fading_block_length=config.get("SEMCOM_MAX_FADING_BLOCK_LENGTH"),
-        )
+        return cls(**config.fields_from_settings(cls))
 
 
 def _over(what: str, value: int, bound: int, setting: str) -> None:

@@ -30,6 +30,7 @@ series.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -109,6 +110,14 @@ def observe_item(service: str, mode: str, code: str, seconds: float, stages: Map
         ITEM_SECONDS.labels(service, mode).observe(seconds)
         for stage, value in (stages or {}).items():
             STAGE_SECONDS.labels(service, label("stage", stage)).observe(value)
+
+
+def observe_failure(service: str, mode: str, exc: BaseException, t0: float, hop: str = "service") -> None:
+    """Count one item that failed with `exc` (its status as `status_for` maps it; `hop` names the
+    downstream), `t0` its `time.monotonic()` start."""
+    from semcom.rpc.errors import status_for
+
+    observe_item(service, mode, status_for(exc, hop).code.name, time.monotonic() - t0)
 
 
 def start_metrics_server(port: int, host: str) -> None:

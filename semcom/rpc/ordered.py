@@ -22,12 +22,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 
 from semcom import config
 from semcom.rpc.errors import LimitError, ServiceError
+from semcom.rpc.observe import rpc_method
+from semcom.v1 import receiver_pb2, receiver_pb2_grpc
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -139,3 +141,19 @@ def ordered_map(
                 break
             if kind == "pending":
                 value.cancel()
+
+
+class ReconstructServicer(receiver_pb2_grpc.ReceiverServiceServicer):
+    """ReceiverService's two RPCs over a subclass's `_start(request, context) -> Pending` (one request
+    started, not waited for): the receiver and the channel proxy serve the same interface."""
+
+    stream_depth: int
+    _start: Callable[[receiver_pb2.ReconstructRequest, Any], Pending[receiver_pb2.ReconstructResponse]]
+
+    @rpc_method
+    def Reconstruct(self, request, context):
+        return self._start(request, context).result()
+
+    @rpc_method
+    def ReconstructStream(self, request_iterator, context):
+        yield from ordered_map(request_iterator, lambda r: self._start(r, context), self.stream_depth)

@@ -82,16 +82,41 @@ _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def load_models(profile: str, device: str | None, dtype: str | None, torch_threads: int = 0):
-    """A service's model profile (`semcom.models.load_profile`), after capping torch's CPU
-    threads at `torch_threads` (0: torch's default, one per core). Imports the models lazily."""
-    from semcom.models import load_profile
+@dataclass(frozen=True)
+class ModelServiceOptions:
+    """The models a model service (sender, receiver) loads, and how it batches their calls."""
 
-    if torch_threads > 0:
-        import torch
+    profile: str = "tiny"
+    device: str | None = None
+    dtype: str | None = None
+    torch_threads: int = 0  # 0: torch's default (one per core)
+    max_image_pixels: int = 40_000_000
+    batch_max: int = 1  # > 1: concurrent requests go through the models together
+    batch_window_ms: float = 10.0
 
-        torch.set_num_threads(torch_threads)
-    return load_profile(profile, device=device, dtype=dtype)
+    def __post_init__(self) -> None:
+        """An invalid configuration is refused before the service listens or loads a model."""
+        if self.batch_max < 1 or self.batch_window_ms < 0 or self.torch_threads < 0:
+            raise ValueError(
+                f"batch max must be >= 1, batch window >= 0 ms and torch threads >= 0, got {self.batch_max}, "
+                f"{self.batch_window_ms} and {self.torch_threads}"
+            )
+
+    def load_models(self, role: str) -> Any:
+        """The model profile (`semcom.models.load_profile`), after capping torch's CPU threads at
+        `torch_threads`; logs that the `role`'s models are loaded. Imports the models lazily."""
+        from semcom.models import load_profile
+
+        if self.torch_threads > 0:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
+        models = load_profile(self.profile, device=self.device, dtype=self.dtype)
+        getattr(models, role)().preload()
+        logging.getLogger(f"{role}_service").info(
+            f"{role} models loaded", extra={"fields": {"profile": models.name, "device": str(models.device)}}
+        )
+        return models
 
 
 def _ms(seconds: float) -> int:
@@ -125,22 +150,10 @@ class ServerOptions:
         checked by __post_init__)."""
         allowed = tuple(s.strip() for s in str(config.get("SEMCOM_TLS_ALLOWED_CLIENTS")).split(",") if s.strip())
         opts = cls(
-            host=config.get("SEMCOM_HOST"),
+            **config.fields_from_settings(cls, skip=("port", "tls", "allowed_clients")),
             port=config.get(port_env),
-            max_workers=config.get("SEMCOM_MAX_WORKERS"),
-            max_queue=config.get("SEMCOM_MAX_QUEUE"),
-            max_message_bytes=config.get("SEMCOM_MAX_MESSAGE_BYTES"),
-            shutdown_grace_s=config.get("SEMCOM_SHUTDOWN_GRACE_S"),
-            metrics_port=config.get("SEMCOM_METRICS_PORT"),
-            metrics_host=config.get("SEMCOM_METRICS_HOST"),
             tls=TlsConfig.from_settings(),
             allowed_clients=allowed,
-            retry_pushback_ms=config.get("SEMCOM_RETRY_PUSHBACK_MS"),
-            keepalive_s=config.get("SEMCOM_KEEPALIVE_S"),
-            keepalive_timeout_s=config.get("SEMCOM_KEEPALIVE_TIMEOUT_S"),
-            keepalive_min_ping_s=config.get("SEMCOM_KEEPALIVE_MIN_PING_S"),
-            max_connection_age_s=config.get("SEMCOM_MAX_CONNECTION_AGE_S"),
-            max_connection_age_grace_s=config.get("SEMCOM_MAX_CONNECTION_AGE_GRACE_S"),
         )
         return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -3,6 +3,8 @@ temporary cache, the command line of a small tiny-profile sweep, a small caption
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -45,5 +47,21 @@ def data_dir(tmp_path_factory):
         rgb = np.stack([x / 95 * 255, y / 79 * 255, disc * (255 - 60 * i)], axis=-1).astype(np.uint8)
         Image.fromarray(rgb).save(root / "images" / f"img{i}.png")
         lines += [f"img{i}.png\ta disc number {i} on a gradient", f"img{i}.png\tsecond caption {i}"]
+    (root / "captions.tsv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def write_discs(root: Path, shape: tuple[int, int], centre: tuple[int, int], r2: int, gain: float) -> Path:
+    """Three structured images of `shape` in root/images (a gradient of slope `gain`, a noisy disc of
+    squared radius `r2` at `centre` moving 10 px right per image) and root/captions.tsv; returns root."""
+    (root / "images").mkdir(parents=True)
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(3):
+        disc = ((x - centre[0] - 10 * i) ** 2 + (y - centre[1]) ** 2 < r2).astype(np.float32)
+        rgb = np.stack([x * gain, y * gain, disc * (255 - 60 * i) + rng.normal(0, 10, x.shape)], axis=-1)
+        Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(root / "images" / f"img{i}.png")
+        lines.append(f"img{i}.png\ta disc number {i} on a gradient")
     (root / "captions.tsv").write_text("\n".join(lines) + "\n")
     return root

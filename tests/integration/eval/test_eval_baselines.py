@@ -10,12 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from semcom.cli import main
-from tests.integration.eval.conftest import TINY_ARGS
+from tests.integration.eval.conftest import TINY_ARGS, write_discs
 
 REPO = Path(__file__).resolve().parents[3]
 TIMING_KEYS = {"seconds", "fit_seconds"}
@@ -46,18 +44,7 @@ ARGS = [
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """Three structured 64x64 photos-like images with captions."""
-    root = tmp_path_factory.mktemp("data")
-    (root / "images").mkdir()
-    y, x = np.mgrid[0:64, 0:64].astype(np.float32)
-    rng = np.random.default_rng(0)
-    lines = []
-    for i in range(3):
-        disc = ((x - 20 - 10 * i) ** 2 + (y - 30) ** 2 < 150).astype(np.float32)
-        rgb = np.stack([x * 4, y * 4, disc * (255 - 60 * i) + rng.normal(0, 10, x.shape)], axis=-1)
-        Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(root / "images" / f"img{i}.png")
-        lines.append(f"img{i}.png\ta disc number {i} on a gradient")
-    (root / "captions.tsv").write_text("\n".join(lines) + "\n")
-    return root
+    return write_discs(tmp_path_factory.mktemp("data"), (64, 64), (20, 30), 150, 4.0)
 
 
 def _rows(run_dir: Path) -> dict:

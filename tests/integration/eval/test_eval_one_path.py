@@ -23,19 +23,7 @@ from semcom.pipeline.seeds import posterior_seed, repair_seed
 CAPTION = "a green square on a red gradient"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline_env(tmp_path_factory):
-    import torch
-
-    cache = tmp_path_factory.mktemp("semcom-cache")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEMCOM_CACHE_DIR", str(cache))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("HF_HOME", str(cache / "hf"))
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("env")  # offline, the tiny profile in a temporary cache
 
 
 @pytest.fixture(scope="module")

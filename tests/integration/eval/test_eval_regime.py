@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from semcom.cli import main
 from semcom.eval import regime
-from tests.integration.eval.conftest import TINY_ARGS
+from tests.integration.eval.conftest import TINY_ARGS, write_discs
 
 ARGS = [
     *TINY_ARGS,
@@ -41,17 +39,7 @@ ARGS = [
 def runs(env, tmp_path_factory):
     """Three 96x96 structured images; the three runs."""
     root = tmp_path_factory.mktemp("regime")
-    data = root / "data"
-    (data / "images").mkdir(parents=True)
-    y, x = np.mgrid[0:96, 0:96].astype(np.float32)
-    rng = np.random.default_rng(0)
-    lines = []
-    for i in range(3):
-        disc = ((x - 30 - 10 * i) ** 2 + (y - 40) ** 2 < 300).astype(np.float32)
-        rgb = np.stack([x * 2.6, y * 2.6, disc * (255 - 60 * i) + rng.normal(0, 10, x.shape)], axis=-1)
-        Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(data / "images" / f"img{i}.png")
-        lines.append(f"img{i}.png\ta disc number {i} on a gradient")
-    (data / "captions.tsv").write_text("\n".join(lines) + "\n")
+    data = write_discs(root / "data", (96, 96), (30, 40), 300, 2.6)
     out = {}
     for name, extra in (("matched", []), ("over6", ["--design-offset-db", "6"]), ("bc", ["--broadcast"])):
         out[name] = root / name

@@ -3,11 +3,8 @@ hang, and every service still answers SERVING afterwards."""
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 import time
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +20,7 @@ from semcom.payload.packet import SemanticPacket
 from semcom.rpc import convert
 from semcom.rpc.client import ReceiverClient, SenderClient, health_status, image_request
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2
+from tests.images import encoded, png_claiming_size
 from tests.integration.services.conftest import MAX_MESSAGE_BYTES, PLAIN, RECEIVER_QUEUE, Topology, assert_serving, call
 from tests.integration.services.procs import ServiceProcess
 
@@ -33,23 +31,10 @@ EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 OK = grpc.StatusCode.OK
 
 
-def _encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def _png_claiming(width: int, height: int) -> bytes:
-    data = bytearray(_encoded(Image.new("RGB", (1, 1))))
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
-
-
-GOOD = _encoded(Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)), "JPEG")
-SIXTEEN_BIT = _encoded(Image.fromarray((np.arange(64 * 64, dtype=np.uint16) * 16).reshape(64, 64)))
-CMYK = _encoded(Image.new("CMYK", (40, 40), (0, 128, 255, 0)), "JPEG")
-PALETTE = _encoded(Image.new("P", (40, 40), 3))
+GOOD = encoded(Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)), "JPEG")
+SIXTEEN_BIT = encoded(Image.fromarray((np.arange(64 * 64, dtype=np.uint16) * 16).reshape(64, 64)))
+CMYK = encoded(Image.new("CMYK", (40, 40), (0, 128, 255, 0)), "JPEG")
+PALETTE = encoded(Image.new("P", (40, 40), 3))
 
 
 def image_req(data: bytes = GOOD, **changes):
@@ -94,25 +79,25 @@ CASES: list[tuple[str, str, Callable, grpc.StatusCode, str]] = [
     ("not an image", "encode", lambda: image_req(b"GIF89? this is not an image at all"), INVALID, "not an image"),
     ("empty image", "encode", lambda: image_req(b""), INVALID, "empty"),
     ("truncated JPEG", "encode", lambda: image_req(GOOD[: len(GOOD) // 2]), INVALID, "truncated or corrupt"),
-    ("0-pixel PNG header", "encode", lambda: image_req(_png_claiming(0, 64)), INVALID, "not an image"),
+    ("0-pixel PNG header", "encode", lambda: image_req(png_claiming_size(0, 64)), INVALID, "not an image"),
     (
         "decompression bomb (header 30000x30000)",
         "encode",
-        lambda: image_req(_png_claiming(30000, 30000)),
+        lambda: image_req(png_claiming_size(30000, 30000)),
         INVALID,
         "decompression bomb",
     ),
     (
         "over the pixel cap (real 1200x1000 PNG, 4 KB)",
         "encode",
-        lambda: image_req(_encoded(Image.new("L", (1200, 1000)))),
+        lambda: image_req(encoded(Image.new("L", (1200, 1000)))),
         INVALID,
         "decompression bomb|exceeds the cap",
     ),
     (
         "32-bit float TIFF",
         "encode",
-        lambda: image_req(_encoded(Image.new("F", (16, 16)), "TIFF")),
+        lambda: image_req(encoded(Image.new("F", (16, 16)), "TIFF")),
         INVALID,
         "unsupported image mode 'F'",
     ),

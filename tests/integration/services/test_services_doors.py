@@ -245,6 +245,40 @@ def _report_dict(proto) -> dict:
     return dataclasses.asdict(report_from_proto(proto))
 
 
+def _transmit_all(topology: Topology, requests: list) -> list:
+    """The services' TransmitResults of `requests`, sent in one stream through the sender, in order."""
+    with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
+        served = list(client.transmit(iter(requests)))
+    assert [r.request_id for r in served] == [q.request_id for q in requests]
+    return served
+
+
+def _served_record(result) -> dict:
+    """A services TransmitResult in the shape of `semcom transmit --json`'s record."""
+    from semcom.rpc.convert import MODES
+
+    with Image.open(io.BytesIO(result.reconstruction.data)) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    return {
+        "report": _report_dict(result.report),
+        "mode_used": next(name for name, number in MODES.items() if number == result.mode_used),
+        "steps_executed": result.steps_executed,
+        "strength_used": result.strength_used,
+        "caption_received": result.caption_received.decode("ascii"),
+        "pixels": pixels,
+    }
+
+
+def _assert_same_record(a: dict, b: dict, where: str) -> None:
+    """Two doors' records of one transmission: the same report, mode, steps, strength, received
+    caption, and image within 1/255."""
+    _assert_same_report(a["report"], b["report"], where)
+    assert (a["mode_used"], a["steps_executed"]) == (b["mode_used"], b["steps_executed"]), where
+    assert a["strength_used"] == pytest.approx(b["strength_used"], abs=1e-6), where
+    assert a["caption_received"] == b["caption_received"], where
+    _assert_same_pixels(a["pixels"], b["pixels"], where)
+
+
 def test_every_door_gives_the_same_transmission(topology: Topology, photo, offline, tmp_path, capsys) -> None:
     root, photo_path = photo
     cases = []  # (combo, mode, strength, seeds, sweep row or None)
@@ -261,30 +295,15 @@ def test_every_door_gives_the_same_transmission(topology: Topology, photo, offli
         _service_request(photo_path, combo, mode, strength, seeds, f"r{i}")
         for i, (combo, mode, strength, seeds, _row) in enumerate(cases)
     ]
-    with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
-        served = list(client.transmit(iter(requests)))
-    assert [r.request_id for r in served] == [q.request_id for q in requests]
+    served = _transmit_all(topology, requests)
 
     adaptive_strengths: dict[tuple, float] = {}
     for i, ((combo, mode, strength, seeds, row), result) in enumerate(zip(cases, served)):
         where = f"{combo} {mode}"
         rec = _transmit(photo_path, tmp_path / f"transmit{i}", combo, mode, strength, seeds, capsys)
-        svc_report = _report_dict(result.report)
-        with Image.open(io.BytesIO(result.reconstruction.data)) as image:
-            svc_pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
-        from semcom.rpc.convert import MODES
-
-        svc_mode = next(name for name, number in MODES.items() if number == result.mode_used)
         # transmit <-> services
-        _assert_same_report(rec["report"], svc_report, f"{where}: transmit vs services")
-        assert (rec["mode_used"], rec["steps_executed"], rec["seed"]) == (
-            svc_mode,
-            result.steps_executed,
-            result.seed,
-        ), where
-        assert rec["strength_used"] == pytest.approx(result.strength_used, abs=1e-6), where
-        assert rec["caption_received"] == result.caption_received.decode("ascii"), where
-        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        _assert_same_record(rec, _served_record(result), f"{where}: transmit vs services")
+        assert rec["seed"] == result.seed, where
         if row is not None:  # sweep <-> transmit
             assert row["mode"] == mode and row["steps_executed"] == rec["steps_executed"], where
             for part, key in (("caption", "caption"), ("latent", "latent")):
@@ -335,11 +354,7 @@ def test_analog_latent_gives_the_same_transmission_through_every_door(
         _service_request(photo_path, combo, mode, strength, seeds, f"a{i}", encoding=spec, policy="auto")
         for i, (combo, spec, mode, strength, seeds) in enumerate(cases)
     ]
-    with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
-        served = list(client.transmit(iter(requests)))
-    assert [r.request_id for r in served] == [q.request_id for q in requests]
-
-    from semcom.rpc.convert import MODES
+    served = _transmit_all(topology, requests)
 
     seen: dict[tuple, tuple] = {}
     for i, ((combo, spec, mode, strength, seeds), result) in enumerate(zip(cases, served)):
@@ -347,15 +362,8 @@ def test_analog_latent_gives_the_same_transmission_through_every_door(
         rec = _transmit(
             photo_path, tmp_path / f"analog{i}", combo, mode, strength, seeds, capsys, encoding=spec, policy="auto"
         )
-        svc_report = _report_dict(result.report)
-        with Image.open(io.BytesIO(result.reconstruction.data)) as image:
-            svc_pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
-        svc_mode = next(name for name, number in MODES.items() if number == result.mode_used)
-        _assert_same_report(rec["report"], svc_report, f"{where}: transmit vs services")
-        assert (rec["mode_used"], rec["steps_executed"], rec["seed"]) == (svc_mode, result.steps_executed, result.seed)
-        assert rec["strength_used"] == pytest.approx(result.strength_used, abs=1e-6), where
-        assert rec["caption_received"] == result.caption_received.decode("ascii"), where
-        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        _assert_same_record(rec, _served_record(result), f"{where}: transmit vs services")
+        assert rec["seed"] == result.seed, where
         # an analog latent, sent (policy auto), reported with only Es/N0 defined for it
         report = rec["report"]
         assert report["latent_analog"] and not report["latent_dropped"], where
@@ -411,7 +419,6 @@ def test_drops_amc_smmse_and_the_web_ui_agree_with_only_a_user_seed(
     receiver seed every door reports is the derivation's. The drop cases fall back to text; the
     uncoded ones had latent bit errors; the LDPC one was coded by AMC."""
     from semcom.pipeline.seeds import ROLES, derive_seed
-    from semcom.rpc.convert import MODES
     from semcom.ui.backend import GrpcBackend, InProcessBackend, UiSettings
 
     _, photo_path = photo
@@ -455,32 +462,16 @@ def test_drops_amc_smmse_and_the_web_ui_agree_with_only_a_user_seed(
             request = _service_request(
                 photo_path, combo, mode, strength, seed, f"u{n}", encoding=encoding, policy=policy, snr=snr, **options
             )
-            with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
-                (served,) = list(client.transmit(iter([request])))
-            with Image.open(io.BytesIO(served.reconstruction.data)) as received:
-                svc = {
-                    "report": _report_dict(served.report),
-                    "mode_used": next(k for k, v in MODES.items() if v == served.mode_used),
-                    "steps_executed": served.steps_executed,
-                    "strength_used": served.strength_used,
-                    "caption_received": served.caption_received.decode("ascii"),
-                    "pixels": np.asarray(received.convert("RGB"), dtype=np.int16),
-                }
+            (served,) = _transmit_all(topology, [request])
             doors = {
                 "transmit --seeds (derived)": by_seeds,
-                "services": svc,
+                "services": _served_record(served),
                 "web UI in process": _outcome_record(ui_local.transmit(image, settings)),
                 "web UI over gRPC": _outcome_record(ui_grpc.transmit(image, settings)),
             }
             assert by_seed["seed"] == by_seeds["seed"] == served.seed == derived.receiver, name
             for door, got in doors.items():
-                where = f"{name}: transmit --seed vs {door}"
-                _assert_same_report(by_seed["report"], got["report"], where)
-                assert got["mode_used"] == by_seed["mode_used"], where
-                assert got["steps_executed"] == by_seed["steps_executed"], where
-                assert got["strength_used"] == pytest.approx(by_seed["strength_used"], abs=1e-6), where
-                assert got["caption_received"] == by_seed["caption_received"], where
-                _assert_same_pixels(by_seed["pixels"], got["pixels"], where)
+                _assert_same_record(by_seed, got, f"{name}: transmit --seed vs {door}")
             report = by_seed["report"]
             assert report["latent_dropped"] is dropped, name
             if dropped:  # the policy named in the reason; the receiver fell back to text
@@ -564,12 +555,8 @@ def test_the_sweeps_receiver_repairs_replay_through_the_doors(topology: Topology
             latent_repair=repair,
             **run,
         )
-        with SenderClient(topology.sender.target, insecure=True, deadline_s=600) as client:
-            (served,) = list(client.transmit(iter([request])))
-        _assert_same_report(rec["report"], _report_dict(served.report), f"{where}: transmit vs services")
-        with Image.open(io.BytesIO(served.reconstruction.data)) as received:
-            svc_pixels = np.asarray(received.convert("RGB"), dtype=np.int16)
-        _assert_same_pixels(rec["pixels"], svc_pixels, f"{where}: transmit vs services")
+        (served,) = _transmit_all(topology, [request])
+        _assert_same_record(rec, _served_record(served), f"{where}: transmit vs services")
         for part in ("caption", "latent"):
             assert row[f"{part}_bits"] == rec["report"][part]["info_bits"], where
             assert row[f"{part}_bit_errors"] == rec["report"][part]["bit_errors"], where

@@ -165,28 +165,11 @@ def test_int8_with_receiver_repair_end_to_end(topology: Topology, images) -> Non
     per-channel 99.9 % clipping at the sender, soft-MMSE repair at the receiver from the proxy's
     report of the link; a float latent and a noiseless link fall back to the plain sanitiser."""
     noisy = channel_pb2.ChannelConfig(snr_db=2.0, latent_policy=channel_pb2.LATENT_POLICY_ALWAYS, seed=11)
+    repairs = (("smmse", "smmse"), ("plain", "none"))  # the same int8g request with and without repair
     kwargs = dict(mode="latent", steps=STEPS, strength=0.0, caption=CAPTIONS[3], seed=3)
+    clipped = dict(latent_encoding="int8g", per_channel=True, clip_percentile=99.9, channel=noisy, **kwargs)
     requests = [
-        image_request(
-            images[3][1],
-            request_id="smmse",
-            latent_encoding="int8g",
-            per_channel=True,
-            clip_percentile=99.9,
-            latent_repair="smmse",
-            channel=noisy,
-            **kwargs,
-        ),
-        image_request(
-            images[3][1],
-            request_id="plain",
-            latent_encoding="int8g",
-            per_channel=True,
-            clip_percentile=99.9,
-            latent_repair="none",
-            channel=noisy,
-            **kwargs,
-        ),
+        *(image_request(images[3][1], request_id=rid, latent_repair=repair, **clipped) for rid, repair in repairs),
         image_request(
             images[3][1], request_id="float", latent_encoding="float16", latent_repair="smmse", channel=noisy, **kwargs
         ),

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from semcom.loadtest.cluster import free_port  # the one free loopback port helper
+from semcom.loadtest.cluster import free_port, stop_process  # the one free-port and stop helpers
 
 CHROMIUM = os.environ.get("SEMCOM_TEST_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -87,12 +87,7 @@ def start_ui(args: list[str], log: Path, env: dict[str, str] | None = None) -> I
             time.sleep(1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, 20)
 
 
 @pytest.fixture(scope="module")

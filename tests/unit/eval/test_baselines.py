@@ -224,17 +224,17 @@ def test_guarded_decoder_turns_random_corruption_into_outages_or_images(picture)
 
 
 # ------------------------------------------------------------------------------------------ a cell
-def _sweep_cfg(channel: str, fec: str = "none") -> SweepConfig:
-    return SweepConfig(data=Path("."), out=Path("."), snr_convention="esn0", channel=channel, fec=fec)
+def _run_cell(runner: BaselineRunner, spec: str, snr_db: float, channel: str, picture, seed: int = 1):
+    """(row, image) of one baseline cell on image "p" (a 40-byte caption, a 256-value latent)."""
+    variant = BaselineVariant.parse(spec)
+    cfg = SweepConfig(data=Path("."), out=Path("."), snr_convention="esn0", channel=channel, fec="none")
+    return runner.run_cell(Cell("baseline", variant.spec, snr_db, 0), variant, "p", picture, 40, 256, cfg, seed=seed)
 
 
 def test_cell_outage_is_scored_with_grey_and_a_clean_link_is_not(picture):
     runner = BaselineRunner()
     try:
-        variant = BaselineVariant.parse("jpeg:sym=2000")
-        clean, image = runner.run_cell(
-            Cell("baseline", variant.spec, 10.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("none"), seed=1
-        )
+        clean, image = _run_cell(runner, "jpeg:sym=2000", 10.0, "none", picture)
         assert clean["outage"] is False and clean["latent_bit_errors"] == 0
         assert 0 < clean["channel_symbols"] <= 2000 and clean["file_bytes"] * 8 / 4 <= 2000
         assert np.array_equal(
@@ -245,23 +245,12 @@ def test_cell_outage_is_scored_with_grey_and_a_clean_link_is_not(picture):
                 )[0]
             ),
         )
-        noisy, image = runner.run_cell(
-            Cell("baseline", variant.spec, -5.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("awgn"), seed=1
-        )
+        noisy, image = _run_cell(runner, "jpeg:sym=2000", -5.0, "awgn", picture)
         assert noisy["latent_ber"] > 0.05  # -5 dB Es/N0 on 16-QAM: the file cannot survive
         if noisy["outage"]:
             assert noisy["outage_reason"].startswith("decode:")
             assert np.all(np.asarray(image) == codecs.FALLBACK_GREY)
-        tiny, image = runner.run_cell(
-            Cell("baseline", "jpeg:sym=3", 10.0, 0),
-            BaselineVariant.parse("jpeg:sym=3"),
-            "p",
-            picture,
-            40,
-            256,
-            _sweep_cfg("none"),
-            seed=1,
-        )
+        tiny, image = _run_cell(runner, "jpeg:sym=3", 10.0, "none", picture)
         assert tiny["outage"] and tiny["outage_reason"].startswith("budget:") and tiny["channel_symbols"] == 0
         assert np.all(np.asarray(image) == codecs.FALLBACK_GREY)
     finally:
@@ -271,10 +260,7 @@ def test_cell_outage_is_scored_with_grey_and_a_clean_link_is_not(picture):
 def test_coded_cell_stays_within_budget_and_records_the_mcs(picture):
     runner = BaselineRunner()
     try:
-        variant = BaselineVariant.parse("webp:sym=3000:ldpc")
-        row, image = runner.run_cell(
-            Cell("baseline", variant.spec, 14.0, 0), variant, "p", picture, 40, 256, _sweep_cfg("awgn"), seed=3
-        )
+        row, image = _run_cell(runner, "webp:sym=3000:ldpc", 14.0, "awgn", picture, seed=3)
         assert row["link_fec"] == "ldpc" and row["mcs"] and row["mcs_meets_target"] is True
         assert 0 < row["channel_symbols"] <= 3000 and row["segments"] >= 1
         assert row["outage"] is False and image.size == picture.size  # 14 dB Es/N0: far above the MCS threshold

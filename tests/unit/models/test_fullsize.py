@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from semcom.loadtest.cluster import free_port  # bound, then released: nothing listens, connections are refused
 from semcom.models.fullsize import (
     BLIP_LARGE,
     CLIP_VOCAB_SIZE,
@@ -141,14 +142,6 @@ def _fill_cache(tiny_dir: Path, cache: Path) -> None:
     (blip / "preprocessor_config.json").write_text(json.dumps(pre))
 
 
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:  # bound, never listening: connections are refused
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 CHECK = r"""
 import json, sys, numpy as np, torch
 from PIL import Image
@@ -186,7 +179,7 @@ def test_paper_profile_loads_the_hub_snapshot_layout(tiny_dir, tmp_path, offline
         env["HF_HUB_OFFLINE"] = "1"
     else:
         env.pop("HF_HUB_OFFLINE", None)
-        env["HF_ENDPOINT"] = f"http://127.0.0.1:{_closed_port()}"
+        env["HF_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.run(
         [sys.executable, "-c", CHECK, str(tiny_dir / "unet" / "diffusion_pytorch_model.safetensors")],
         cwd=REPO,

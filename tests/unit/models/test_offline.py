@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from semcom.loadtest.cluster import free_port  # bound, then released: nothing listens
 from semcom.models import ModelNotAvailableError, hub, load_profile
 
 REPO = Path(__file__).resolve().parents[3]
@@ -35,16 +36,10 @@ def endpoint(monkeypatch):
     return point
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unreachable_hub_fails_at_once_and_names_the_network(endpoint, tmp_path, monkeypatch) -> None:
     from huggingface_hub import constants
 
-    endpoint(f"http://127.0.0.1:{_closed_port()}")
+    endpoint(f"http://127.0.0.1:{free_port()}")
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache
     models = load_profile("paper", device="cpu", dtype="float32")
     start = time.monotonic()
@@ -69,7 +64,7 @@ def test_reachable_hub_is_not_reported(endpoint) -> None:
 def test_probe_is_skipped_offline_or_when_disabled(endpoint, monkeypatch) -> None:
     from huggingface_hub import constants
 
-    endpoint(f"http://127.0.0.1:{_closed_port()}")
+    endpoint(f"http://127.0.0.1:{free_port()}")
     assert hub.hub_unreachable(timeout_s=0) is None  # SEMCOM_HUB_PROBE_TIMEOUT_S=0: never probe
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     assert hub.hub_unreachable(timeout_s=2.0) is None  # huggingface_hub never asks the network then
@@ -81,7 +76,7 @@ def test_cli_without_network_says_so(tmp_path) -> None:
     env = {
         **os.environ,
         "HF_HOME": str(tmp_path / "hf"),
-        "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}",
+        "HF_ENDPOINT": f"http://127.0.0.1:{free_port()}",
         "OMP_NUM_THREADS": "1",
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }

@@ -4,7 +4,6 @@ tests/integration/services)."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 
@@ -23,6 +22,7 @@ from semcom.rpc.server import ServerOptions, ServiceHost
 from semcom.rpc.tls import TlsConfig
 from semcom.v1 import receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 from sender_service.servicer import SenderServicer
+from tests.images import encoded
 
 
 class GatedReceiver:
@@ -145,9 +145,7 @@ class SlowSender:
 
 
 def image_request(request_id: str = "i") -> sender_pb2.ImageRequest:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (10, 20, 30)).save(buffer, "PNG")
-    return sender_pb2.ImageRequest(request_id=request_id, image=buffer.getvalue())
+    return sender_pb2.ImageRequest(request_id=request_id, image=encoded(Image.new("RGB", (64, 64), (10, 20, 30))))
 
 
 class SenderHost:

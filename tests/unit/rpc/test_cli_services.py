@@ -141,15 +141,13 @@ def test_an_invalid_service_configuration_is_refused_at_start_up(role, flags, me
 
 def test_send_to_an_address_where_nothing_listens_fails_in_seconds(tmp_path, capsys) -> None:
     """A mistyped port took 52 s (every retry's reconnect backoff); now the connect deadline."""
-    import socket
     import time
 
     from semcom.cli import main
+    from semcom.loadtest.cluster import free_port
     from semcom.rpc.client import CONNECT_TIMEOUT_S
 
-    with socket.socket() as sock:  # a loopback port that was free a moment ago: nothing listens
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # a loopback port that was free a moment ago: nothing listens
     t0 = time.monotonic()
     rc = main(["send", "--synthetic", "1", "--to", f"127.0.0.1:{port}", "--insecure", "--out", str(tmp_path / "o")])
     elapsed = time.monotonic() - t0

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -12,22 +10,9 @@ from PIL import Image
 
 from semcom.rpc.errors import InvalidRequestError
 from semcom.rpc.images import decode_image, encode_image
+from tests.images import encoded, png_claiming_size
 
 CAP = 1_000_000
-
-
-def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def png_claiming_size(width: int, height: int) -> bytes:
-    """A 1x1 PNG whose IHDR is rewritten (with a valid CRC) to claim width x height."""
-    data = bytearray(encoded(Image.new("RGB", (1, 1))))
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
 
 
 def test_rgb_png_and_jpeg_decode() -> None:

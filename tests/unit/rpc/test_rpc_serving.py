@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import grpc
 import pytest
@@ -116,19 +117,30 @@ def test_drain_says_not_serving_at_once_finishes_in_flight_work_and_refuses_new_
     host.batcher.close()
 
 
-def test_idle_streams_hold_no_worker_and_are_closed_after_their_timeout(monkeypatch) -> None:
-    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", "3")
+@contextmanager
+def _one_worker_streams(monkeypatch, idle_s: str):
+    """A one-worker receiver whose streams close after `idle_s` quiet seconds: (host, stub, release);
+    `release` ends the request streams that wait on it."""
+    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", idle_s)
     host = ReceiverHost(max_workers=1)
     release = threading.Event()
-
-    def silent():
-        release.wait(60)
-        return
-        yield  # unreachable: a request stream that sends nothing
-
+    channel = grpc.insecure_channel(host.target)
     try:
-        channel = grpc.insecure_channel(host.target)
-        stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
+        yield host, receiver_pb2_grpc.ReceiverServiceStub(channel), release
+    finally:
+        release.set()
+        channel.close()
+        host.close()
+
+
+def test_idle_streams_hold_no_worker_and_are_closed_after_their_timeout(monkeypatch) -> None:
+    with _one_worker_streams(monkeypatch, "3") as (host, stub, release):
+
+        def silent():
+            release.wait(60)
+            return
+            yield  # unreachable: a request stream that sends nothing
+
         t0 = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             idle = [pool.submit(lambda: list(stub.ReconstructStream(silent(), timeout=60))) for _ in range(8)]
@@ -144,24 +156,15 @@ def test_idle_streams_hold_no_worker_and_are_closed_after_their_timeout(monkeypa
                 assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
                 assert "SEMCOM_STREAM_IDLE_S" in err.value.details()
         assert time.monotonic() - t0 < 30
-        channel.close()
-    finally:
-        release.set()
-        host.close()
 
 
 def test_a_stream_that_goes_quiet_after_a_request_is_closed_and_frees_its_worker(monkeypatch) -> None:
-    monkeypatch.setenv("SEMCOM_STREAM_IDLE_S", "1")
-    host = ReceiverHost(max_workers=1)
-    release = threading.Event()
+    with _one_worker_streams(monkeypatch, "1") as (host, stub, release):
 
-    def one_then_silent():
-        yield reconstruct_request("first")
-        release.wait(60)
+        def one_then_silent():
+            yield reconstruct_request("first")
+            release.wait(60)
 
-    try:
-        channel = grpc.insecure_channel(host.target)
-        stub = receiver_pb2_grpc.ReceiverServiceStub(channel)
         replies = []
         with pytest.raises(grpc.RpcError) as err:
             for reply in stub.ReconstructStream(one_then_silent(), timeout=60):
@@ -173,10 +176,6 @@ def test_a_stream_that_goes_quiet_after_a_request_is_closed_and_frees_its_worker
         while host.host.admission.in_flight and time.monotonic() < deadline:
             time.sleep(0.02)
         assert stub.Reconstruct(reconstruct_request("next"), timeout=10).request_id == "next"  # the worker is free
-        channel.close()
-    finally:
-        release.set()
-        host.close()
 
 
 def test_a_stream_beyond_its_item_limit_is_invalid_argument(monkeypatch) -> None:
