@@ -3,7 +3,7 @@ pixels and WebP + LDPC/AMC, one panel per (channel, airtime), with the int8 late
 uncoded, 4x / 16x the airtime) as a reference where a committed run has it.
 
     python scripts/analog_figure.py --runs docs/results/analog/awgn docs/results/analog/rayleigh \
-        --int8 docs/results/baselines/awgn75 --out docs/results/analog/ssim_vs_esn0
+        --int8 docs/results/baselines/awgn75 docs/results/baselines/rayleigh --out docs/results/analog/ssim_vs_esn0
 
 Reads each run's aggregate.csv (means and 95% CIs over the run's photos); writes OUT.png and OUT.svg.
 """
@@ -33,7 +33,8 @@ def _frac(variant: str) -> Fraction | None:
 def _channel(run: Path) -> str:
     import json
 
-    return str(json.loads((run / "config.json").read_text()).get("channel", run.name))
+    config = run / "config.json"  # older committed runs have none: their folder is named after the channel
+    return str(json.loads(config.read_text()).get("channel", run.name)) if config.is_file() else run.name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,14 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         for j, frac in enumerate(fracs):
             ax = axes[i][j]
             variants = list(dict.fromkeys(x["variant"] for x in rows if _frac(x["variant"]) == frac))
-            for k, variant in enumerate(variants):
+            seen: dict[str, int] = {}  # variants of each family so far: their line styles differ
+            for variant in variants:
                 pts = sorted(
                     (float(x["snr_db"]), float(x["ssim_mean"]), float(x["ssim_ci95"] or "nan"))
                     for x in rows
                     if x["variant"] == variant
                 )
-                color, marker = styles.get(variant.split(":")[0], ("tab:gray", "x"))
-                style = "-" if k == 0 or variant.split(":")[0] != variants[k - 1].split(":")[0] else "--"
+                family = variant.split(":")[0]
+                color, marker = styles.get(family, ("tab:gray", "x"))
+                seen[family] = seen.get(family, -1) + 1
+                style = ("-", "--", "-.", ":")[seen[family] % 4]
                 ax.errorbar(
                     [q[0] for q in pts],
                     [q[1] for q in pts],
@@ -89,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                     linestyle=":",
                     marker="D",
                     markersize=3,
-                    label=f"int8 latent, uncoded ({int(1 / frac)}x this airtime)",
+                    label=f"int8 latent, uncoded ({int(1 / frac)}x this airtime, "
+                    f"{max(int(x['n_images']) for x in int8[channel])} photos)",
                 )
             ax.set_title(f"{channel}, {frac} of the int8 airtime ({n} photos)", fontsize=9)
             ax.set_xlabel("Es/N0 (dB)")
