@@ -145,13 +145,24 @@ CASES: list[tuple[str, str, Callable[[], object], str]] = [
         lambda: _request(_packet(), model=channel_pb2.CHANNEL_MODEL_BSC),
         "needs a symbol channel",
     ),
-    ("unparsable spec at the sender", "encode", lambda: _bad_spec_request(), "analog_spec: .*zero denominator"),
+    (
+        "unparsable spec at the sender",
+        "encode",
+        lambda: _spec_request("analog:frac=1/0"),
+        "analog_spec: .*zero denominator",
+    ),
+    (
+        "alloc=decoder for a latent without shipped weights",
+        "encode",
+        lambda: _spec_request("analog:alloc=decoder"),
+        "alloc=decoder.*decoder weights",
+    ),
 ]
 
 
-def _bad_spec_request():
+def _spec_request(spec: str):
     req = image_request(GOOD, caption="a test picture", steps=2, latent_encoding="analog")
-    req.analog_spec = "analog:frac=1/0"
+    req.analog_spec = spec
     return req
 
 

@@ -141,9 +141,20 @@ def test_shipped_256px_statistics_carry_weights_fitted_on_their_own_photos():
         assert set(st.info["weights"]["images"]) <= set(st.images)  # held out like the statistics
 
 
-def test_latent_doors_refuse_the_eval_only_allocation():
-    from semcom.link.analog import parse_spec
+def test_latent_doors_take_the_decoder_weighted_allocation_where_weights_are_shipped():
+    """A door's analog latent with alloc=decoder: the shipped weights of the 256 px TAEF2 latent
+    (32x32x32) are used by the sender's and the receiver's codec alike; a shape without weights
+    (the 512 px latent) is refused with the reason before anything is sent."""
+    from semcom.link.analog import canonical, decode_payload, encode_payload, parse_spec
 
     assert parse_spec("analog:frac=1/16").alloc == "softcast"
-    with pytest.raises(ValueError, match="option of semcom eval"):
-        parse_spec("analog:frac=1/16:alloc=decoder")
+    assert canonical("analog:alloc=decoder:frac=1/4") == "analog:frac=1/4:alloc=decoder"
+    latent = np.random.default_rng(0).normal(size=(32, 32, 32)).astype(np.float32)
+    weighted = encode_payload(latent, "analog:frac=1/4:alloc=decoder", 20)
+    plain = encode_payload(latent, "analog:frac=1/4", 20)
+    assert weighted.analog is not None and plain.analog is not None
+    assert len(weighted.analog.symbols) == len(plain.analog.symbols)  # the same budget
+    assert weighted.analog.symbols != plain.analog.symbols  # another allocation
+    assert decode_payload(weighted).shape == latent.shape  # the receiver finds the same weights
+    with pytest.raises(ValueError, match="carry no decoder weights"):
+        encode_payload(np.zeros((32, 64, 64), np.float32), "analog:alloc=decoder", 20)
