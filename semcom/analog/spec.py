@@ -49,6 +49,52 @@ _OPTIONS = (
 )
 
 
+BUDGET_KEYS = ("budget", "frac", "sym")
+
+
+def parse_budget(text: str, rules: dict[str, str]) -> tuple[str, Fraction | None, int | None]:
+    """The channel-symbol budget rule of spec `text`, the grammar the analog schemes and the classical
+    baselines (`semcom.eval.baselines`) share: `rules` holds the spec's budget options (key -> value,
+    keys of BUDGET_KEYS): budget=ENCODING (that latent encoding's packet), frac=P/Q (0 < P/Q <= 64, of
+    the int8 latent's uncoded symbols) or sym=N, at most one; none: budget=int8. Returns (budget, frac,
+    sym), budget "" under frac= or sym=; ValueError naming `text` and the fault."""
+    budget, frac, sym = DEFAULT_BUDGET, None, None
+    for key, value in rules.items():
+        if key == "budget":
+            from semcom.payload.latent import get_encoding
+
+            try:
+                budget = get_encoding(value).name
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"{text!r}: budget= must name a latent encoding: {exc}") from None
+        elif key == "frac":
+            if not _FRACTION.match(value):
+                raise ValueError(f"{text!r}: frac must be P/Q or a decimal, e.g. frac=1/4, got {value!r}")
+            if value.endswith("/0"):
+                raise ValueError(f"{text!r}: frac has a zero denominator")
+            frac = Fraction(value)
+            if not 0 < frac <= 64:
+                raise ValueError(f"{text!r}: frac must be in (0, 64], got {value}")
+        elif key == "sym":
+            if not value.isdigit() or int(value) < 1:
+                raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
+            sym = int(value)
+        else:
+            raise ValueError(f"{text!r}: {key}= is not a budget rule ({', '.join(BUDGET_KEYS)})")
+    if len(rules) > 1:
+        raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
+    return ("" if frac is not None or sym is not None else budget), frac, sym
+
+
+def budget_fields(budget: str, frac: Fraction | None, sym: int | None) -> list[str]:
+    """The canonical spec field of a budget rule (none for the default, budget=int8)."""
+    if frac is not None:
+        return [f"frac={frac.numerator}/{frac.denominator}" if frac.denominator != 1 else f"frac={frac.numerator}"]
+    if sym is not None:
+        return [f"sym={sym}"]
+    return [f"budget={budget}"] if budget and budget != DEFAULT_BUDGET else []
+
+
 def is_analog(text: str) -> bool:
     """Whether an --encodings item names an analog variant (its first field is a scheme)."""
     return str(text).strip().split(":")[0].strip().lower() in SCHEMES
@@ -90,14 +136,7 @@ class AnalogSpec:
     @property
     def spec(self) -> str:
         """Canonical text form (options in a fixed order): the name used in every output."""
-        parts = [self.scheme]
-        if self.frac is not None:
-            f = self.frac
-            parts.append(f"frac={f.numerator}/{f.denominator}" if f.denominator != 1 else f"frac={f.numerator}")
-        elif self.sym is not None:
-            parts.append(f"sym={self.sym}")
-        elif self.budget != DEFAULT_BUDGET:
-            parts.append(f"budget={self.budget}")
+        parts = [self.scheme, *budget_fields(self.budget, self.frac, self.sym)]
         if self.stats != "auto":
             parts.append(f"stats={self.stats}")
         if self.est != "lmmse":
@@ -117,8 +156,8 @@ class AnalogSpec:
         scheme = parts[0].lower()
         if scheme not in SCHEMES:
             raise ValueError(f"{text!r}: unknown analog scheme {parts[0]!r}; choose from {', '.join(SCHEMES)}")
-        budget, frac, sym, stats, est, scale, rules = DEFAULT_BUDGET, None, None, "auto", "lmmse", 1, 0
-        alloc = "softcast"
+        stats, est, scale, alloc = "auto", "lmmse", 1, "softcast"
+        rules: dict[str, str] = {}
         seen: set[str] = set()
         for option in parts[1:]:
             key, sep, value = option.partition("=")
@@ -127,26 +166,8 @@ class AnalogSpec:
             if key in seen:
                 raise ValueError(f"{text!r}: option {key}= given twice")
             seen.add(key)
-            if key == "budget":
-                from semcom.payload.latent import get_encoding
-
-                try:
-                    budget = get_encoding(value).name
-                except (KeyError, ValueError) as exc:
-                    raise ValueError(f"{text!r}: budget= must name a latent encoding: {exc}") from None
-                rules += 1
-            elif key == "frac":
-                if not _FRACTION.match(value):
-                    raise ValueError(f"{text!r}: frac must be P/Q or a decimal, e.g. frac=1/4, got {value!r}")
-                if value.endswith("/0"):
-                    raise ValueError(f"{text!r}: frac has a zero denominator")
-                frac, rules = Fraction(value), rules + 1
-                if not 0 < frac <= 64:
-                    raise ValueError(f"{text!r}: frac must be in (0, 64], got {value}")
-            elif key == "sym":
-                if not value.isdigit() or int(value) < 1:
-                    raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
-                sym, rules = int(value), rules + 1
+            if key in BUDGET_KEYS:
+                rules[key] = value
             elif key == "stats":
                 if value not in STATS_MODES:
                     raise ValueError(f"{text!r}: stats must be one of {', '.join(STATS_MODES)}, got {value!r}")
@@ -167,10 +188,7 @@ class AnalogSpec:
                 if value != "softcast" and scheme != "analog":
                     raise ValueError(f"{text!r}: alloc=decoder applies to the analog latent only")
                 alloc = value
-        if rules > 1:
-            raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
-        if frac is not None or sym is not None:
-            budget = ""
+        budget, frac, sym = parse_budget(text, rules)
         if alloc != "softcast" and stats == "image":
             raise ValueError(f"{text!r}: alloc=decoder needs shipped statistics, not stats=image")
         return cls(scheme, budget, frac, sym, stats, est, scale, alloc)

@@ -43,7 +43,6 @@ One cell per (variant, SNR), mode "baseline". What a cell does, per image:
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from semcom.analog.spec import BUDGET_KEYS, DEFAULT_BUDGET, budget_fields, parse_budget
 from semcom.eval.airtime import file_fits, latent_bytes_of, max_file_bytes, packet_symbols
 from semcom.eval.codecs import (
     CODECS,
@@ -66,8 +66,6 @@ from semcom.eval.codecs import (
 
 MODE = "baseline"
 LINKS = ("ldpc", "uncoded", "shannon")
-DEFAULT_BUDGET = "int8"
-_FRACTION = re.compile(r"^\d+(?:\.\d+)?(?:/\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -86,54 +84,33 @@ class BaselineVariant:
 
     @property
     def spec(self) -> str:
-        parts = [self.codec]
-        if self.frac is not None:
-            parts.append(
-                f"frac={self.frac.numerator}/{self.frac.denominator}"
-                if self.frac.denominator != 1
-                else f"frac={self.frac.numerator}"
-            )
-        elif self.symbols is not None:
-            parts.append(f"sym={self.symbols}")
-        elif self.budget != DEFAULT_BUDGET:
-            parts.append(f"budget={self.budget}")
+        parts = [self.codec, *budget_fields(self.budget, self.frac, self.symbols)]
         if self.link:
             parts.append(self.link)
         return ":".join(parts)
 
     @classmethod
     def parse(cls, text: str) -> BaselineVariant:
-        from semcom.payload.latent import get_encoding
-
         parts = [p.strip() for p in str(text).strip().split(":")]
         codec = get_codec(parts[0]).name
-        budget, frac, symbols, link, rules = DEFAULT_BUDGET, None, None, "", 0
+        link, rules = "", {}
         for option in parts[1:]:
             key, sep, value = option.partition("=")
             if option in LINKS:
                 if link:
                     raise ValueError(f"{text!r}: give one link option (ldpc or uncoded)")
                 link = option
-            elif sep and key == "budget":
-                budget, rules = get_encoding(value).name, rules + 1
-            elif sep and key == "frac":
-                if not _FRACTION.match(value):
-                    raise ValueError(f"{text!r}: frac must be P/Q or a decimal, e.g. frac=1/4, got {value!r}")
-                frac, rules = Fraction(value), rules + 1
-                if not 0 < frac <= 64:
-                    raise ValueError(f"{text!r}: frac must be in (0, 64], got {value}")
-            elif sep and key == "sym":
-                if not value.isdigit() or int(value) < 1:
-                    raise ValueError(f"{text!r}: sym must be a positive integer, got {value!r}")
-                symbols, rules = int(value), rules + 1
+            elif sep and key in BUDGET_KEYS and key not in rules:
+                rules[key] = value
+            elif sep and key in BUDGET_KEYS:
+                raise ValueError(f"{text!r}: option {key}= given twice")
             else:
                 raise ValueError(
                     f"{text!r}: unknown option {option!r}; options: budget=ENCODING, frac=P/Q, "
                     f"sym=N, {', '.join(LINKS)}"
                 )
-        if rules > 1:
-            raise ValueError(f"{text!r}: give one budget rule (budget=, frac= or sym=)")
-        return cls(codec, budget if frac is None and symbols is None else "", frac, symbols, link)
+        budget, frac, symbols = parse_budget(text, rules)
+        return cls(codec, budget, frac, symbols, link)
 
 
 def is_baseline(text: str) -> bool:
