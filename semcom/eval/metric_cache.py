@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from semcom.metrics.images import ImageLike, to_float_rgb
-
-_WIN, _K1, _K2 = 11, 0.01, 0.03  # skimage's SSIM window at sigma 1.5, truncate 3.5 (semcom.metrics.msssim)
+from semcom.metrics.msssim import K1 as _K1
+from semcom.metrics.msssim import K2 as _K2
+from semcom.metrics.msssim import WINDOW as _WIN  # skimage's SSIM window too (sigma 1.5, truncate 3.5)
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -43,7 +45,7 @@ class ReferenceTerms:
     """One reference image's SSIM / MS-SSIM terms, reused by every picture scored against it."""
 
     def __init__(self, reference: np.ndarray) -> None:
-        from semcom.metrics.msssim import Reference, gaussian
+        from semcom.metrics.msssim import gaussian
 
         if min(reference.shape[:2]) < _WIN:
             raise ValueError(
@@ -53,7 +55,14 @@ class ReferenceTerms:
         self.array = reference
         self.ux = gaussian(reference)
         self.uxx = gaussian(reference * reference)
-        self.msssim = Reference(reference, first=(self.ux, self.uxx))
+
+    @cached_property
+    def msssim(self) -> Any:
+        """The reference side of MS-SSIM (`semcom.metrics.msssim.Reference`), built on first use:
+        the fits' SSIM-only scoring (`semcom.eval.codecs.FitMemo`) never needs its pyramid."""
+        from semcom.metrics.msssim import Reference
+
+        return Reference(self.array, first=(self.ux, self.uxx))
 
     def ssim(self, b: np.ndarray) -> float:
         """`semcom.metrics.ssim` of this reference and `b` (float64 HxWx3 in [0, 1])."""
