@@ -324,21 +324,32 @@ def fec_timing_sentence(results: Path) -> str:
 ANALOG_SNRS = (-6.0, -2.0, 0.0, 2.0, 6.0, 10.0, 20.0)
 
 
+def _scheme(variant: str) -> Any:
+    """The eval's own parse of an analog / SoftCast / baseline spec (`AnalogSpec`, `BaselineVariant`)."""
+    from semcom.analog.spec import AnalogSpec, is_analog
+    from semcom.eval.baselines import BaselineVariant
+
+    return AnalogSpec.parse(variant) if is_analog(variant) else BaselineVariant.parse(variant)
+
+
+def _fraction(frac: Any) -> str:
+    return f"{frac.numerator}/{frac.denominator}" if frac is not None else ""
+
+
 def analog_label(variant: str) -> str:
     """A row label for an `analog:` / `softcast:` / `webp:...:ldpc` eval spec."""
-    head, *fields = variant.split(":")
-    opts = dict(f.split("=", 1) for f in fields if "=" in f)
-    budget = opts.get("frac", "")
-    if head == "softcast":
+    spec = _scheme(variant)
+    budget = _fraction(spec.frac)
+    if getattr(spec, "scheme", "") == "softcast":
         return f"SoftCast on pixels, {budget}"
-    if head != "analog":
-        return f"{ {'webp': 'WebP', 'avif': 'AVIF', 'jpeg': 'JPEG'}.get(head, head) } + LDPC/AMC, {budget}"
-    side = {"2": "256 px", "4": "128 px"}.get(opts.get("scale", "1"), "")
+    if not hasattr(spec, "scheme"):
+        return f"{ {'webp': 'WebP', 'avif': 'AVIF', 'jpeg': 'JPEG'}.get(spec.codec, spec.codec) } + LDPC/AMC, {budget}"
+    side = {2: "256 px", 4: "128 px"}.get(spec.scale, "")
     label = "analog latent" + (f" {side}" if side else "")
-    if opts.get("alloc") == "decoder":
+    if spec.alloc == "decoder":
         label += ", decoder-weighted (`alloc=decoder`)"
     elif side:
-        label += f" (`scale={opts['scale']}`)"
+        label += f" (`scale={spec.scale}`)"
     return f"{label}, {budget}"
 
 
@@ -350,8 +361,8 @@ def analog_table(results: Path, channel: str) -> str:
         rows = list(csv.DictReader(fh))
     cells = {(r["variant"], float(r["snr_db"])): r for r in rows}
     variants = list(dict.fromkeys(r["variant"] for r in rows))
-    budget_of = {v: dict(f.split("=", 1) for f in v.split(":") if "=" in f).get("frac", "") for v in variants}
-    budgets = sorted(set(budget_of.values()), key=lambda b: -eval_fraction(b))
+    budget_of = {v: _scheme(v).frac for v in variants}
+    budgets = sorted(set(budget_of.values()), key=lambda b: -(b or 0))
     order = {"analog": 0, "webp": 1, "avif": 1, "jpeg": 1, "softcast": 2}
     n = max(int(r["n_images"]) for r in rows)
     title = {"awgn": "AWGN", "rayleigh": "Rayleigh"}.get(channel, channel)
@@ -382,11 +393,6 @@ def analog_table(results: Path, channel: str) -> str:
         f"differences and win counts in `report.md`). " + WRITTEN,
     ]
     return "\n".join(lines)
-
-
-def eval_fraction(text: str) -> float:
-    num, _, den = text.partition("/")
-    return float(num) / float(den or 1) if num else 0.0
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
