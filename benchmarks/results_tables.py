@@ -21,7 +21,14 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "docs" / "results"
-DOCS = ("README.md", "docs/fec.md", "docs/evaluation.md", "docs/models.md", "docs/performance.md")
+DOCS = (
+    "README.md",
+    "docs/fec.md",
+    "docs/evaluation.md",
+    "docs/models.md",
+    "docs/performance.md",
+    "docs/results/regime/README.md",
+)
 WRITTEN = "Table written from it by `.venv/bin/python benchmarks/results_tables.py`."
 PAPER_SYMBOLS = 16 * 32 * 64 * 64  # the paper's float64 latent: 64 bits per value, 4 per 16-QAM symbol
 BLOCK = re.compile(r"^<!-- results: (?P<name>[\w-]+) -->\n(?P<body>.*?)^<!-- /results: (?P=name) -->$", re.M | re.S)
@@ -395,7 +402,133 @@ def analog_table(results: Path, channel: str) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- the regime map (issue 25)
+
+REGIME_MAPS = {"awgn": "regime/map", "rayleigh": "regime/rayleigh/map"}
+REGIME_SCENARIOS = {
+    "matched": "transmitter knows the SNR",
+    "design +3 dB": "transmitter plans for +3 dB",
+    "design +6 dB": "transmitter plans for +6 dB",
+    "broadcast, design 0 dB": "broadcast, designed for the 0 dB receiver",
+    "broadcast, design 10 dB": "broadcast, designed for the 10 dB (median) receiver",
+}
+
+
+def _versus(results: Path, channel: str) -> list[Any]:
+    """The map's `versus` cells (the best semantic scheme against the best digital link) as
+    `semcom.eval.regime.VersusCell`s, from the committed regime.json that `semcom eval map` wrote."""
+    from semcom.eval.regime import VersusCell
+
+    cells = _load(f"{REGIME_MAPS[channel]}/regime.json", results)["versus"]
+    out = []
+    for c in cells:
+        fields: dict[str, Any] = {k: (float("nan") if v is None else v) for k, v in c.items()}
+        out.append(VersusCell(**fields))
+    return out
+
+
+def _regime_source(channel: str, n: int) -> str:
+    where = REGIME_MAPS[channel]
+    return (
+        f"From `docs/results/{where}/regime.json` ({n} photos; `semcom eval map`, its command heads "
+        f"[regime.md](docs/results/{where}/regime.md)). " + WRITTEN
+    )
+
+
+def _budgets(cells: list[Any]) -> list[str]:
+    from fractions import Fraction
+
+    return sorted({c.budget for c in cells}, key=lambda b: -Fraction(b))
+
+
+def regime_table(results: Path, channel: str, metric: str = "ssim", link: str = "docs/results/") -> str:
+    """Per budget, a row per scenario and a column per receiver SNR (and a broadcast's mean / worst
+    receiver): the best semantic scheme minus the best digital link, ✓ where the paired 95 % interval
+    excludes zero, and on how many photos the semantic scheme wins."""
+    from semcom.eval.regime import _snr_head, _snr_order, versus_text
+
+    cells = [c for c in _versus(results, channel) if c.metric == metric]
+    at = {(c.scenario, c.budget, c.snr): c for c in cells}
+    snrs = sorted({c.snr for c in cells}, key=_snr_order)
+    lines: list[str] = []
+    for budget in _budgets(cells):
+        lines += [
+            f"| scenario (budget {budget}) | " + " | ".join(_snr_head(s) for s in snrs) + " |",
+            "| --- |" + " ---: |" * len(snrs),
+        ]
+        for scenario, name in REGIME_SCENARIOS.items():
+            if any((scenario, budget, s) in at for s in snrs):
+                texts = [versus_text(at[(scenario, budget, s)]) if (scenario, budget, s) in at else "" for s in snrs]
+                lines.append(f"| {name} | " + " | ".join(texts) + " |")
+        lines.append("")
+    n = max(c.n for c in cells)
+    return "\n".join([*lines, _regime_source(channel, n).replace("docs/results/", link)])
+
+
+def _snr_list(cells: list[Any], positive: bool) -> str:
+    won = [c.snr for c in cells if c.significant and (c.margin > 0) == positive]
+    return ", ".join(won) + " dB" if won else "none"
+
+
+def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> str:
+    """The issue's four questions, on each metric: (a) below the cliff, (b) a broadcast's mean and worst
+    receiver, (c) a transmitter that overestimates the SNR, (d) the budgets with a known SNR."""
+    from semcom.eval.regime import METRIC_NAMES, versus_text
+
+    cells = _versus(results, channel)
+    metrics = list(dict.fromkeys(c.metric for c in cells))
+    at = {(c.scenario, c.budget, c.snr, c.metric): c for c in cells}
+    budgets = _budgets(cells)
+
+    def one(scenario: str, snr: str, label: str) -> list[str]:
+        rows = []
+        for b in budgets:
+            texts = [versus_text(at[k]) if (k := (scenario, b, snr, m)) in at else "" for m in metrics]
+            if any(texts):
+                rows.append(f"| {label} | {b} | " + " | ".join(texts) + " |")
+        return rows
+
+    def spread(scenario: str, label: str) -> list[str]:
+        rows = []
+        for b in budgets:
+            texts = []
+            for m in metrics:
+                key = (scenario, b, m)
+                mine = [c for c in cells if (c.scenario, c.budget, c.metric) == key and c.snr[0] in "-0123456789"]
+                if mine:
+                    texts.append(f"semantic ✓: {_snr_list(mine, True)}; digital ✓: {_snr_list(mine, False)}")
+            if texts:
+                rows.append(f"| {label} | {b} | " + " | ".join(texts) + " |")
+        return rows
+
+    lines = [
+        "| question | budget | " + " | ".join(METRIC_NAMES.get(m, m) for m in metrics) + " |",
+        "| --- | --- |" + " --- |" * len(metrics),
+        *one("matched", "-5", "(a) below the cliff, -5 dB"),
+        *one("matched", "-10", "(a) below the cliff, -10 dB"),
+    ]
+    for scenario, design in (
+        ("broadcast, design 0 dB", "0 dB (weakest)"),
+        ("broadcast, design 10 dB", "10 dB (median)"),
+    ):
+        lines += one(scenario, "mean rx", f"(b) broadcast to 0-20 dB, mean receiver, designed for {design}")
+        lines += one(scenario, "worst rx", f"(b) broadcast to 0-20 dB, worst receiver, designed for {design}")
+    lines += spread("design +3 dB", "(c) design SNR 3 dB above the actual (0 to 20 dB)")
+    lines += spread("design +6 dB", "(c) design SNR 6 dB above the actual (0 to 20 dB)")
+    lines += spread("matched", "(d) the budget, SNR known (-10 to 20 dB)")
+    n = max(c.n for c in cells)
+    return "\n".join([*lines, "", _regime_source(channel, n).replace("docs/results/", link)])
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "regime-awgn": lambda r: regime_table(r, "awgn"),
+    "regime-awgn-summary": lambda r: regime_summary(r, "awgn"),
+    "regime-rayleigh-summary": lambda r: regime_summary(r, "rayleigh"),
+    "regime-awgn-local": lambda r: regime_table(r, "awgn", link="../"),
+    "regime-awgn-psnr-local": lambda r: regime_table(r, "awgn", "psnr", link="../"),
+    "regime-awgn-summary-local": lambda r: regime_summary(r, "awgn", link="../"),
+    "regime-rayleigh-local": lambda r: regime_table(r, "rayleigh", link="../"),
+    "regime-rayleigh-summary-local": lambda r: regime_summary(r, "rayleigh", link="../"),
     "fec-timing": fec_timing_table,
     "fec-timing-readme": fec_timing_sentence,
     "analog-awgn": lambda r: analog_table(r, "awgn"),

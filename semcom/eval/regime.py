@@ -72,6 +72,7 @@ class MapCell:
     margin: float = math.nan  # winner - runner-up, paired mean
     ci95: float = math.nan
     significant: bool = False
+    wins: int = 0  # photos (of the n) on which the winner beats the runner-up
     bound: str = ""  # best bound scheme (shannon link) with photos in common with the winner
     bound_margin: float = math.nan  # bound - winner, paired mean
     bound_ci95: float = math.nan
@@ -83,6 +84,26 @@ class MapCell:
     family_margin: float = math.nan
     family_ci95: float = math.nan
     family_significant: bool = False
+    family_wins: int = 0  # photos on which the winning family's best beats the runner-up family's
+
+
+@dataclass
+class VersusCell:
+    """One (scenario, budget, SNR, metric): the best scheme of the other families against the best
+    scheme of family `against` (e.g. every semantic scheme against the digital link), paired."""
+
+    scenario: str
+    budget: str
+    snr: str
+    metric: str
+    against: str
+    best: str  # the best scheme of the other families
+    best_against: str  # the best scheme of `against`
+    n: int  # photos both have
+    margin: float  # best - best_against, paired mean (positive: another family wins)
+    ci95: float
+    significant: bool
+    wins: int  # photos on which `best` beats `best_against`
 
 
 # ------------------------------------------------------------------------------------------ rows
@@ -164,6 +185,15 @@ def map_records(runs: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ cells
+def _excludes_zero(stat: Any) -> bool:
+    return bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
+
+
+def _wins(a: dict[str, float], b: dict[str, float], images: Sequence[str]) -> int:
+    """On how many of `images` scheme a scores strictly higher than scheme b (paired win count)."""
+    return sum(a[i] > b[i] for i in images)
+
+
 def _compare(
     per_scheme: dict[str, dict[str, float]],
     bounds: dict[str, dict[str, float]],
@@ -186,7 +216,8 @@ def _compare(
         cell.runner_up = ranked[1]
         stat = summarize(finite[cell.winner][i] - finite[cell.runner_up][i] for i in common)
         cell.margin, cell.ci95 = stat.mean, stat.ci95
-        cell.significant = bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
+        cell.significant = _excludes_zero(stat)
+        cell.wins = _wins(finite[cell.winner], finite[cell.runner_up], common)
     best_of: dict[str, str] = {}
     for name in ranked:  # ranked best first: the first scheme seen of a family is its best
         best_of.setdefault((families or {}).get(name, ""), name)
@@ -197,7 +228,8 @@ def _compare(
         a, b = best_of[fam[0]], best_of[fam[1]]
         stat = summarize(finite[a][i] - finite[b][i] for i in common)
         cell.family_margin, cell.family_ci95 = stat.mean, stat.ci95
-        cell.family_significant = bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
+        cell.family_significant = _excludes_zero(stat)
+        cell.family_wins = _wins(finite[a], finite[b], common)
     best = None
     for name, vals in bounds.items():
         shared = [i for i in common if i in vals and not math.isnan(vals[i])]
@@ -212,12 +244,12 @@ def _compare(
     return cell
 
 
-def build_map(records: list[dict[str, Any]], metrics: Sequence[str] = METRICS) -> list[MapCell]:
-    """Every map cell of the records (see the module docstring), per metric."""
+def _groups(records: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """The records by map cell (scenario, budget, SNR label), with a broadcast scenario's two summary
+    columns: per photo, the mean and the worst over its receivers (photos with a row at every one)."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in records:
         groups.setdefault((r["scenario"], r["budget"], f"{r['snr_db']:g}"), []).append(r)
-    # broadcast: per photo, the mean and the worst over the scenario's receivers
     by_scenario: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in records:
         if r["broadcast"]:
@@ -240,6 +272,12 @@ def build_map(records: list[dict[str, Any]], metrics: Sequence[str] = METRICS) -
                         **{m: float(reduce([r[m] for r in group])) for m in METRICS},
                     }
                 )
+    return groups
+
+
+def build_map(records: list[dict[str, Any]], metrics: Sequence[str] = METRICS) -> list[MapCell]:
+    """Every map cell of the records (see the module docstring), per metric."""
+    groups = _groups(records)
     cells: list[MapCell] = []
     for (scenario, budget, snr), rows in groups.items():
         for metric in metrics:
@@ -275,7 +313,7 @@ def _cell_text(c: MapCell) -> str:
         text = "tie: " + ", ".join(sorted(n for n, v in c.means.items() if v == c.means[c.winner]))
     elif c.runner_up:
         ci = "" if math.isnan(c.ci95) else f" ± {c.ci95:.{d}f}"
-        text += f" +{c.margin:.{d}f}{ci} {'✓' if c.significant else '✗'} vs {c.runner_up}"
+        text += f" +{c.margin:.{d}f}{ci} {'✓' if c.significant else '✗'} ({c.wins}/{c.n}) vs {c.runner_up}"
     else:
         text += " (alone)"
     if c.bound:
@@ -325,9 +363,10 @@ def compact_markdown(cells: list[MapCell], metric: str) -> list[str]:
         if c.margin == 0.0:  # e.g. every scheme in outage: the same grey image
             tied = sorted(letters[n] for n, v in c.means.items() if v == c.means[c.winner])
             return f"tie {'/'.join(tied)}"
-        return f"{letters[c.winner]} +{c.margin:.{d}f} {'✓' if c.significant else '✗'}"
+        return f"{letters[c.winner]} +{c.margin:.{d}f} {'✓' if c.significant else '✗'} {c.wins}/{c.n}"
 
-    out = _cell_table(mine, f"{METRIC_NAMES.get(metric, metric)}, winner and margin over the runner-up per cell:", text)
+    title = f"{METRIC_NAMES.get(metric, metric)}, winner, margin over the runner-up and paired wins per cell:"
+    out = _cell_table(mine, title, text)
     return [*out, "", "Schemes: " + "; ".join(f"{v} = `{k}`" for k, v in letters.items()), ""]
 
 
@@ -345,51 +384,76 @@ def family_markdown(cells: list[MapCell], metric: str) -> list[str]:
         if c.family_margin == 0.0:
             return "tie"
         mark = "✓" if c.family_significant else "✗"
-        return f"{c.family} +{c.family_margin:.{d}f} ± {c.family_ci95:.{d}f} {mark}"
+        return f"{c.family} +{c.family_margin:.{d}f} ± {c.family_ci95:.{d}f} {mark} {c.family_wins}/{c.n}"
 
     title = f"{METRIC_NAMES.get(metric, metric)}, winning family (best scheme of each family, paired):"
     return [*_cell_table(mine, title, text), ""]
 
 
-def versus_markdown(records: list[dict[str, Any]], family: str, metric: str) -> list[str]:
-    """Per (scenario, budget, SNR): the best scheme of every other family minus the best scheme of
+def _best(schemes: dict[str, dict[str, float]], images: Sequence[str]) -> str:
+    """The scheme with the highest mean over `images` (the first of equals, in the dict's order)."""
+    means = {name: float(np.mean([v[i] for i in images])) for name, v in schemes.items()}
+    return max(means, key=lambda name: means[name])
+
+
+def versus_cells(records: list[dict[str, Any]], family: str, metric: str) -> list[VersusCell]:
+    """Per (scenario, budget, SNR): the best scheme of every other family against the best scheme of
     `family` (e.g. "baseline": every semantic scheme against the digital link), paired over the photos
-    both have, ✓ when the 95 % interval excludes zero. Bounds do not compete."""
+    every scheme of the cell has (a broadcast's "mean rx" / "worst rx" columns too); bounds do not compete."""
     groups: dict[tuple[str, str, str], dict[tuple[bool, str], dict[str, float]]] = {}
-    for r in records:
-        if r["bound"]:
-            continue
-        key = (r["scenario"], r["budget"], f"{r['snr_db']:g}")
-        groups.setdefault(key, {}).setdefault((r["family"] == family, r["scheme"]), {})[r["image"]] = r[metric]
-    cells: dict[tuple[str, str, str], str] = {}
+    for key, rows in _groups(records).items():
+        for r in rows:
+            if not r["bound"]:
+                groups.setdefault(key, {}).setdefault((r["family"] == family, r["scheme"]), {})[r["image"]] = r[metric]
+    out: list[VersusCell] = []
     for key, schemes in groups.items():
-        mine = {k: v for k, v in schemes.items() if k[0]}
-        other = {k: v for k, v in schemes.items() if not k[0]}
-        if not mine or not other:
-            continue
         common = sorted(set.intersection(*(set(v) for v in schemes.values())))
-        if not common:
+        sides = [{k[1]: v for k, v in schemes.items() if k[0] == mine} for mine in (False, True)]
+        if not all(sides) or not common:
             continue
-        best = [max(g.items(), key=lambda kv: float(np.mean([kv[1][i] for i in common])))[1] for g in (other, mine)]
-        stat = summarize(best[0][i] - best[1][i] for i in common)
-        sig = math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95
-        text = f"{stat.mean:+.{DIGITS.get(metric, 3)}f}" + (" ✓" if sig else "")
-        cells[key] = f"**{text}**" if sig and stat.mean > 0 else text
-    if not cells:
+        best = [_best(side, common) for side in sides]
+        other, mine = sides[0][best[0]], sides[1][best[1]]
+        stat = summarize(other[i] - mine[i] for i in common)
+        out.append(
+            VersusCell(
+                *key,
+                metric,
+                family,
+                best[0],
+                best[1],
+                len(common),
+                stat.mean,
+                stat.ci95,
+                _excludes_zero(stat),
+                _wins(other, mine, common),
+            )
+        )
+    return sorted(out, key=lambda c: (_scenario_order(c.scenario), _budget_order(c.budget), _snr_order(c.snr)))
+
+
+def versus_text(c: VersusCell) -> str:
+    """`+0.137 ✓ 10/12`, in bold where another family wins significantly."""
+    text = f"{c.margin:+.{DIGITS.get(c.metric, 3)}f}" + (" ✓" if c.significant else "")
+    return (f"**{text}**" if c.significant and c.margin > 0 else text) + f" {c.wins}/{c.n}"
+
+
+def versus_markdown(cells: list[VersusCell], metric: str) -> list[str]:
+    """The `versus_cells` of `metric` as a table: a row per (scenario, budget), a column per SNR."""
+    mine = [c for c in cells if c.metric == metric]
+    if not mine:
         return []
-    snrs = sorted({k[2] for k in cells}, key=_snr_order)
+    at = {(c.scenario, c.budget, c.snr): versus_text(c) for c in mine}
+    snrs = sorted({c.snr for c in mine}, key=_snr_order)
     out = [
-        f"{METRIC_NAMES.get(metric, metric)}: the best scheme of the other families minus the best `{family}` "
-        "scheme (positive: another family wins; ✓ the paired 95% interval excludes zero):",
+        f"{METRIC_NAMES.get(metric, metric)}: the best scheme of the other families minus the best "
+        f"`{mine[0].against}` scheme (positive: another family wins; ✓ the paired 95% interval excludes zero; "
+        "k/n: the photos on which the other family's best wins):",
         "",
         "| scenario | budget | " + " | ".join(_snr_head(x) for x in snrs) + " |",
         "| --- | --- | " + " | ".join("---:" for _ in snrs) + " |",
     ]
-    for scenario in sorted({k[0] for k in cells}, key=_scenario_order):
-        for budget in sorted({k[1] for k in cells if k[0] == scenario}, key=_budget_order):
-            out.append(
-                f"| {scenario} | {budget} | " + " | ".join(cells.get((scenario, budget, x), "") for x in snrs) + " |"
-            )
+    for scenario, budget in dict.fromkeys((c.scenario, c.budget) for c in mine):
+        out.append(f"| {scenario} | {budget} | " + " | ".join(at.get((scenario, budget, x), "") for x in snrs) + " |")
     return [*out, ""]
 
 
@@ -542,16 +606,16 @@ def regime_map(
         if any(c.metric == metric and c.winner for c in cells):
             written += figure(cells, metric, out / f"regime_{metric}")
     md = out / "regime.md"
-    versus_lines: list[str] = []
-    if versus and any(r["family"] == versus for r in records):
-        for metric in metrics:
-            versus_lines += versus_markdown(records, versus, metric)
+    against = [c for m in metrics for c in versus_cells(records, versus, m)] if versus else []
+    versus_lines = [line for m in metrics for line in versus_markdown(against, m)]
     md.write_text(markdown(cells, command, versus_lines), encoding="utf-8")
     js = out / "regime.json"
-    js.write_text(
-        json.dumps({"runs": [str(r) for r in run_dirs], "cells": json_safe([asdict(c) for c in cells])}, indent=1),
-        encoding="utf-8",
-    )
+    body = {
+        "runs": [str(r) for r in run_dirs],
+        "cells": [asdict(c) for c in cells],
+        "versus": [asdict(c) for c in against],
+    }
+    js.write_text(json.dumps(json_safe(body), indent=1), encoding="utf-8")
     return cells, [*written, md, js]
 
 

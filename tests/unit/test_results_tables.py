@@ -101,3 +101,29 @@ def test_a_block_follows_its_results(tmp_path) -> None:
     path.write_text(json.dumps(bench))
     assert "**3x** slower" in results_tables.render("modem-speed", tmp_path)
     assert "**3x** slower" not in results_tables.render("modem-speed")
+
+
+def test_readme_regime_cells_read_back_as_the_map() -> None:
+    """Every cell of the README's SSIM map is the map's versus cell of that scenario, budget and SNR:
+    margin, ✓ and the paired win count, read back from the text and compared with regime.json."""
+    versus = results_tables.load_json("regime/map/regime.json")["versus"]
+    at = {(c["scenario"], c["budget"], c["snr"]): c for c in versus if c["metric"] == "ssim"}
+    names = {v: k for k, v in results_tables.REGIME_SCENARIOS.items()}
+    seen = 0
+    budget, snrs = "", []
+    for line in _block(_docs()["README.md"], "regime-awgn").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| scenario (budget"):
+            budget = cells[0].removeprefix("scenario (budget ").rstrip(")")
+            snrs = [c.removesuffix(" dB") for c in cells[1:]]
+        elif cells[0] in names:
+            for snr, text in zip(snrs, cells[1:], strict=True):
+                if not text:
+                    assert (names[cells[0]], budget, snr) not in at
+                    continue
+                cell = at[(names[cells[0]], budget, snr)]
+                margin, wins, n = re.match(r"^\**([+-][\d.]+)(?: ✓)?\** (\d+)/(\d+)$", text).groups()
+                assert float(margin) == pytest.approx(cell["margin"], abs=5e-4)
+                assert ("✓" in text) == cell["significant"] and (int(wins), int(n)) == (cell["wins"], cell["n"])
+                seen += 1
+    assert seen == len({k for k in at if k[0] in results_tables.REGIME_SCENARIOS})

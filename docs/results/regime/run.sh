@@ -14,12 +14,15 @@ export OMP_NUM_THREADS=1 SEMCOM_EVAL_FIT_CACHE="$OUT/fits"
 DEFAULT_ENCODINGS="int8g:pc:p99.9:smmse:size=128 int8g:pc:p99.9:smmse:size=64
   webp:frac=1/16:ldpc avif:frac=1/16:ldpc webp:frac=1/16:shannon avif:frac=1/16:shannon
   webp:frac=1/64:ldpc avif:frac=1/64:ldpc webp:frac=1/64:shannon avif:frac=1/64:shannon"
-read -r -a ENC <<< "$(echo ${ENCODINGS:-$DEFAULT_ENCODINGS})"
+ENCODINGS=${ENCODINGS:-$DEFAULT_ENCODINGS}
+# ENCODINGS_<scenario> replaces ENCODINGS for that scenario only, e.g. the Rayleigh map's Shannon limit in
+# the broadcast run alone (one fit per budget there; elsewhere every design SNR needs its own):
+#   ENCODINGS_bc_weakest="$ENCODINGS webp:frac=1/16:shannon ..." bash docs/results/regime/run.sh ...
 # EXTRA: more arguments for every run, e.g. the Rayleigh map: EXTRA="--channel-model rayleigh"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 COMMON=(--data ../shared/data/flickr8k --caption dataset --profile taef2
   --modes latent --snr-convention esn0 --limit "$LIMIT" --metrics none --grid-images 0 --threads 1 --no-progress
-  ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --encodings "${ENC[@]}")
+  ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"})
 SCENARIOS=(
   "matched|--snr-db -10 -5 0 5 10 15 20"
   "bc_weakest|--snr-db 0 5 10 15 20 --broadcast"
@@ -34,9 +37,11 @@ for s in "${SCENARIOS[@]}"; do
   [ -e "$OUT/$name/cache/latents" ] || ln -s ../../latents "$OUT/$name/cache/latents"
 done
 run_one() {
-  local name=${1%%|*} args=${1#*|}
+  local name=${1%%|*} args=${1#*|} own="ENCODINGS_${1%%|*}"
+  local enc
+  read -r -a enc <<< "$(echo ${!own:-$ENCODINGS})"
   # shellcheck disable=SC2086
-  $PY -c "import sys; from semcom.cli import main; sys.exit(main())" eval run "${COMMON[@]}" $args \
+  $PY -c "import sys; from semcom.cli import main; sys.exit(main())" eval run "${COMMON[@]}" --encodings "${enc[@]}" $args \
     --out "$OUT/$name" > "$OUT/$name.log" 2>&1
 }
 pids=()

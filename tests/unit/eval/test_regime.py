@@ -100,6 +100,11 @@ def test_broadcast_mean_and_worst_receiver():
     assert worst.means["B"] == pytest.approx(b_worst)
     md = regime.markdown(cells)
     assert "Broadcast: mean and worst receiver per scheme" in md and "worst rx" in md
+    # the versus table has the same two columns: the latent A's per-photo mean over the receivers against B's
+    versus = {c.snr: c for c in regime.versus_cells(regime.map_records([rows]), "baseline", "ssim")}
+    b = {i: np.mean([r["ssim"] for r in rows if r["variant"] == "B" and r["image"] == f"im{i}"]) for i in range(6)}
+    assert versus[regime.MEAN_RX].margin == pytest.approx(np.mean([a[i] - b[i] for i in range(6)]))
+    assert versus[regime.MEAN_RX].wins == sum(a[i] > b[i] for i in range(6)) and regime.WORST_RX in versus
 
 
 def test_runs_are_combined_and_scenarios_kept_apart(tmp_path):
@@ -150,11 +155,31 @@ def test_families_compare_the_best_of_each_mode():
 def test_versus_table_compares_each_family_best_against_the_named_family():
     rows = _rows()
     records = regime.map_records([rows])
-    lines = regime.versus_markdown(records, "baseline", "ssim")
+    cells = regime.versus_cells(records, "baseline", "ssim")
+    lines = regime.versus_markdown(cells, "ssim")
     table = "\n".join(lines)
     row = next(line for line in lines if line.startswith("| matched | 1/16 |"))
     a = [r["ssim"] for r in rows if r["variant"] == "A" and r["snr_db"] == 0.0]
     b = [r["ssim"] for r in rows if r["variant"] == "B" and r["snr_db"] == 0.0]
     expected = summarize(x - y for x, y in zip(a, b)).mean  # C (shannon) is a bound, not the best baseline
-    assert f"**{expected:+.3f} ✓**" in row and "best `baseline` scheme" in table
-    assert regime.versus_markdown(records, "nothing-like-this", "ssim") == []
+    wins = sum(x > y for x, y in zip(a, b))
+    assert f"**{expected:+.3f} ✓** {wins}/6" in row and "best `baseline` scheme" in table
+    low = next(c for c in cells if c.snr == "0")
+    assert (low.best, low.best_against, low.n, low.wins) == ("A", "B", 6, wins)
+    assert regime.versus_cells(records, "nothing-like-this", "ssim") == []
+
+
+def test_paired_win_counts_count_photos_not_means():
+    """One photo on which the runner-up wins by a lot: the winner's mean still leads, its win count says 5/6."""
+    rows = _rows()
+    for r in rows:
+        if r["image"] == "im0" and r["snr_db"] == 0.0 and r["variant"] == "B":
+            r["ssim"] += 0.2  # B beats A on im0 only (A leads B by 0.05 elsewhere at 0 dB)
+    records = regime.map_records([rows])
+    low = _cell(regime.build_map(records, ("ssim",)), "0")
+    assert (low.winner, low.wins, low.n) == ("A", 5, 6) and low.family_wins == 5
+    assert "A +" in "\n".join(regime.compact_markdown([low], "ssim")) and " 5/6 |" in "\n".join(
+        regime.compact_markdown([low], "ssim")
+    )
+    (versus,) = [c for c in regime.versus_cells(records, "baseline", "ssim") if c.snr == "0"]
+    assert versus.wins == 5 and regime.versus_text(versus).endswith(" 5/6")
