@@ -65,15 +65,6 @@ def parse_point(item: str) -> tuple[str, float]:
     return name, value
 
 
-def parse_points(spec: str) -> list[tuple[str, float]]:
-    """ "16qam-r1/2@6.4,16qam-r5/6@13.5" -> [(mcs name, Es/N0 dB), ...] (the CLI passes items of
-    `--points` one by one through `parse_point`)."""
-    points = [parse_point(item) for item in spec.split(",") if item.strip()]
-    if not points:
-        raise ValueError("no operating points")
-    return points
-
-
 def _timed(fn: Callable[[], T], repeats: int) -> tuple[float, float, T | None]:
     """Median wall and CPU seconds of `repeats` calls of `fn`, and its last result (None if none)."""
     walls: list[float] = []

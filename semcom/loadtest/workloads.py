@@ -13,7 +13,7 @@ proxy's configured policy), so "auto" measures what the system would decide.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,10 +177,3 @@ def encode_packets(channel: grpc.Channel, images: Sequence[bytes], timeout_s: fl
             raise ResponseError(f"Encode of image {i} returned an empty packet")
         packets.append(reply.packet)
     return packets
-
-
-def iter_modes(text: str) -> Iterator[str]:
-    """Parse a comma list of modes ("text,text+latent,auto"), validating each."""
-    for part in text.split(","):
-        if part.strip():
-            yield check_mode(part.strip())
