@@ -445,7 +445,8 @@ def regime_table(results: Path, channel: str, metric: str = "ssim", link: str = 
     """Per budget, a row per scenario and a column per receiver SNR (and a broadcast's mean / worst
     receiver): the best semantic scheme minus the best digital link, ✓ where the paired 95 % interval
     excludes zero, and on how many photos the semantic scheme wins."""
-    from semcom.eval.regime import _snr_head, _snr_order, versus_text
+    from semcom.eval.regime import _snr_order
+    from semcom.eval.regime_report import _snr_head, versus_text
 
     cells = [c for c in _versus(results, channel) if c.metric == metric]
     at = {(c.scenario, c.budget, c.snr): c for c in cells}
@@ -473,7 +474,8 @@ def _snr_list(cells: list[Any], positive: bool) -> str:
 def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> str:
     """The issue's four questions, on each metric: (a) below the cliff, (b) a broadcast's mean and worst
     receiver, (c) a transmitter that overestimates the SNR, (d) the budgets with a known SNR."""
-    from semcom.eval.regime import METRIC_NAMES, versus_text
+    from semcom.eval.regime import METRIC_NAMES
+    from semcom.eval.regime_report import versus_text
 
     cells = _versus(results, channel)
     metrics = list(dict.fromkeys(c.metric for c in cells))

@@ -327,7 +327,8 @@ def _merge(args: argparse.Namespace) -> int:
 def _map(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from semcom.eval.regime import METRICS, regime_map
+    from semcom.eval.regime import METRICS
+    from semcom.eval.regime_report import regime_map
 
     runs = [Path(r) for r in args.run_dirs]
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from semcom.cli import main
-from semcom.eval import regime
+from semcom.eval import regime_report
 from tests.integration.eval.conftest import TINY_ARGS, write_discs
 
 ARGS = [
@@ -94,13 +94,13 @@ def test_map_from_the_rows(runs, tmp_path, capsys):
     assert all(set(c["means"]) <= {"int8g:pc:p99.9:smmse:size=64", "webp:frac=1/4:ldpc"} for c in cells)
 
     # perturb one row of the matched run: the cell's winner (or margin) follows
-    before = [c for c in regime.regime_map([runs["matched"]], tmp_path / "a")[0] if c.metric == "ssim"]
+    before = [c for c in regime_report.regime_map([runs["matched"]], tmp_path / "a")[0] if c.metric == "ssim"]
     target = before[0]
     loser = target.runner_up
     rows = _rows(runs["matched"])
     hit = next(r for r in rows if r["variant"] == loser and f"{r['snr_db']:g}" == target.snr)
     hit["ssim"] += 5.0
     (runs["matched"] / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    after = [c for c in regime.regime_map([runs["matched"]], tmp_path / "b")[0] if c.metric == "ssim"]
+    after = [c for c in regime_report.regime_map([runs["matched"]], tmp_path / "b")[0] if c.metric == "ssim"]
     changed = next(c for c in after if (c.scenario, c.budget, c.snr) == (target.scenario, target.budget, target.snr))
     assert changed.winner == loser and changed.margin != target.margin

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from semcom.eval import regime
+from semcom.eval import regime, regime_report
 from semcom.eval.aggregate import summarize
 
 
@@ -98,7 +98,7 @@ def test_broadcast_mean_and_worst_receiver():
         [min(r["ssim"] for r in rows if r["variant"] == "B" and r["image"] == f"im{i}") for i in range(6)]
     )
     assert worst.means["B"] == pytest.approx(b_worst)
-    md = regime.markdown(cells)
+    md = regime_report.markdown(cells)
     assert "Broadcast: mean and worst receiver per scheme" in md and "worst rx" in md
     # the versus table has the same two columns: the latent A's per-photo mean over the receivers against B's
     versus = {c.snr: c for c in regime.versus_cells(regime.map_records([rows]), "baseline", "ssim")}
@@ -118,9 +118,9 @@ def test_runs_are_combined_and_scenarios_kept_apart(tmp_path):
 
 def test_markdown_and_figure(tmp_path):
     cells = regime.build_map(regime.map_records([_rows()]))
-    md = regime.markdown(cells, "semcom eval map x")
+    md = regime_report.markdown(cells, "semcom eval map x")
     assert "## SSIM" in md and "**A**" in md and "✓" in md and "limit" in md
-    paths = regime.figure(cells, "ssim", tmp_path / "regime_ssim", formats=("png",))
+    paths = regime_report.figure(cells, "ssim", tmp_path / "regime_ssim", formats=("png",))
     assert paths[0].is_file() and paths[0].stat().st_size > 1000
     assert not math.isnan(_cell(cells, "10").margin)
 
@@ -133,9 +133,9 @@ def test_ties_and_the_compact_table():
     cells = regime.build_map(regime.map_records([rows]), ("ssim",))
     tied = _cell(cells, "0")
     assert tied.margin == 0.0 and not tied.significant
-    table = "\n".join(regime.compact_markdown(cells, "ssim"))
+    table = "\n".join(regime_report.compact_markdown(cells, "ssim"))
     assert "tie A/B" in table and "| matched | 1/16 |" in table and "C = `C`" in table
-    assert "tie: A, B" in regime.markdown(cells)
+    assert "tie: A, B" in regime_report.markdown(cells)
 
 
 def test_families_compare_the_best_of_each_mode():
@@ -149,14 +149,14 @@ def test_families_compare_the_best_of_each_mode():
     assert (low.family, low.family_runner_up) == ("latent", "baseline")
     assert (high.family, high.family_runner_up) == ("baseline", "latent")
     assert low.family_margin == pytest.approx(low.margin)  # A against B, as the scheme margin
-    assert "winning family" in regime.markdown(cells) and "latent +" in regime.markdown(cells)
+    assert "winning family" in regime_report.markdown(cells) and "latent +" in regime_report.markdown(cells)
 
 
 def test_versus_table_compares_each_family_best_against_the_named_family():
     rows = _rows()
     records = regime.map_records([rows])
     cells = regime.versus_cells(records, "baseline", "ssim")
-    lines = regime.versus_markdown(cells, "ssim")
+    lines = regime_report.versus_markdown(cells, "ssim")
     table = "\n".join(lines)
     row = next(line for line in lines if line.startswith("| matched | 1/16 |"))
     a = [r["ssim"] for r in rows if r["variant"] == "A" and r["snr_db"] == 0.0]
@@ -178,8 +178,8 @@ def test_paired_win_counts_count_photos_not_means():
     records = regime.map_records([rows])
     low = _cell(regime.build_map(records, ("ssim",)), "0")
     assert (low.winner, low.wins, low.n) == ("A", 5, 6) and low.family_wins == 5
-    assert "A +" in "\n".join(regime.compact_markdown([low], "ssim")) and " 5/6 |" in "\n".join(
-        regime.compact_markdown([low], "ssim")
+    assert "A +" in "\n".join(regime_report.compact_markdown([low], "ssim")) and " 5/6 |" in "\n".join(
+        regime_report.compact_markdown([low], "ssim")
     )
     (versus,) = [c for c in regime.versus_cells(records, "baseline", "ssim") if c.snr == "0"]
-    assert versus.wins == 5 and regime.versus_text(versus).endswith(" 5/6")
+    assert versus.wins == 5 and regime_report.versus_text(versus).endswith(" 5/6")
