@@ -233,7 +233,9 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
     index = {s: i for i, s in enumerate(letters)}
     ncols = min(3, max(1, len(scenarios)))
     nrows = max(1, -(-len(scenarios) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 2.6 * nrows + 1.2), squeeze=False)
+    rows_per_panel = max(len({c.budget for c in mine if c.scenario == s}) for s in scenarios) if mine else 1
+    height = max(2.6, 0.9 * rows_per_panel + 0.8)  # 4 lines of text per cell
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, height * nrows + 1.2), squeeze=False)
     for ax in axes.flat[len(scenarios) :]:
         ax.set_visible(False)
     d = DIGITS.get(metric, 3)
@@ -249,10 +251,10 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
             if c.runner_up and c.margin == 0.0:
                 label = "tie"
             elif c.runner_up:
-                label += f"\n+{c.margin:.{d}f}{'' if c.significant else '?'}"
+                label += f"\n+{c.margin:.{d}f}{'' if c.significant else '?'}\n{c.wins}/{c.n}"
             if c.bound and c.bound_margin > 0:
                 label += "\nL" if math.isfinite(c.bound_ci95) and c.bound_margin > c.bound_ci95 else "\n(L)"
-            ax.text(x, y, label, ha="center", va="center", fontsize=7)
+            ax.text(x, y, label, ha="center", va="center", fontsize=6.5)
         ax.set_xlim(-0.5, len(snrs) - 0.5)
         ax.set_ylim(len(budgets) - 0.5, -0.5)  # the largest budget on top
         ax.set_xticks(range(len(snrs)), [_snr_head(s) for s in snrs], fontsize=7, rotation=30)
@@ -262,7 +264,8 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours(index[s] % colours.N)) for s in schemes]
     labels = [f"{letters[s]}: {s}" for s in schemes]
     fig.suptitle(
-        f"{METRIC_NAMES.get(metric, metric)}: winner, margin over the runner-up (? = 95% CI includes 0, pale); "
+        f"{METRIC_NAMES.get(metric, metric)}: winner, margin over the runner-up (? = 95% CI includes 0, pale) "
+        "and photos it wins; "
         "L = the digital limit beats the winner ((L): not significantly)",
         fontsize=9,
     )
