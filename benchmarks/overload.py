@@ -1,6 +1,6 @@
 """Overload scenario (issue 12): the three services on loopback, the receiver saturated.
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/overload.py --seconds 20
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/overload.py --seconds 20 --json docs/results/overload/overload.json
 
 Starts receiver <- channel <- sender as real processes (tiny profile, 64x64 images, one torch
 thread each, plaintext on 127.0.0.1), then for `--seconds`:
@@ -40,6 +40,7 @@ from typing import Any
 import grpc
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/artefact.py
 from semcom.loadtest.cluster import LocalService  # the one launcher of the services as local processes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,7 +112,7 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the overload (default 20)")
     parser.add_argument("--workers", type=int, default=4, help="receiver SEMCOM_MAX_WORKERS (default 4)")
@@ -119,14 +120,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="DDIM steps per active request (default 10)")
     parser.add_argument("--stream-idle-s", type=float, default=5.0, help="receiver SEMCOM_STREAM_IDLE_S (default 5)")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
+    from artefact import host, provenance, script_command, write_json
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from PIL import Image
 
     from semcom.rpc.client import image_request
     from semcom.v1 import receiver_pb2_grpc, sender_pb2_grpc
 
+    host_at_start = host()
     logs = Path(tempfile.mkdtemp(prefix="semcom-overload-"))
     receiver = service(
         "receiver", logs, {"SEMCOM_MAX_WORKERS": str(args.workers), "SEMCOM_STREAM_IDLE_S": str(args.stream_idle_s)}, []
@@ -245,7 +248,7 @@ def main() -> None:
         for thread in threads:
             thread.join(60)
         link.close()
-        result = {
+        result: dict[str, Any] = {
             "settings": {
                 "receiver_workers": args.workers,
                 "active_streams": 4 * args.workers,
@@ -275,7 +278,8 @@ def main() -> None:
             started.stop(grace=15)
     print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        command = script_command("overload.py", sys.argv[1:] if argv is None else argv)
+        write_json(args.json, {**provenance(command, result.pop("settings"), host_at_start), **result})
     print(f"service logs: {logs}", file=sys.stderr)
 
 

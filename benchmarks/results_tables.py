@@ -402,6 +402,34 @@ def analog_table(results: Path, channel: str) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- services under overload
+
+
+def overload_sentence(run: dict[str, Any]) -> str:
+    """The README's overload result, from `benchmarks/overload.py --json`."""
+    st, checks, codes = run["settings"], run["health_check_ms"], run["status_codes"]
+    served = all(set(c["answers"]) == {"SERVING"} for c in checks.values())
+    roles = list(checks)
+    p99 = " / ".join(f"{checks[r]['p99']:.0f}" for r in roles)
+    normal = "; ".join(f"{name} {r['code']} in {r['seconds']:.2f} s" for name, r in run["normal_requests"].items())
+    refused = {k: v.get("RESOURCE_EXHAUSTED", 0) for k, v in codes.items() if v.get("RESOURCE_EXHAUSTED")}
+    load = (
+        f"load average {run['host']['loadavg'][0]:.1f} at the start, {run['host_at_end']['loadavg'][0]:.1f} at the end"
+    )
+    return (
+        f"`{run['command']}`: {st['active_streams']} active and {st['idle_streams']} idle streams against "
+        f"{st['receiver_workers']} receiver workers for {st['seconds']:g} s ({load}): "
+        + ("every health Check answered SERVING" if served else "**not every health Check answered SERVING**")
+        + f" ({sum(c['n'] for c in checks.values())} Checks; p99 {p99} ms at the {' / '.join(roles)}); "
+        f"the normal requests sent halfway: {normal}; {run['active_items_served']} items served; refused at once "
+        "with RESOURCE_EXHAUSTED and a retry hint: "
+        + ", ".join(f"{n} {kind} openings" for kind, n in refused.items())
+        + f"; {run['still_alive_threads']} client threads left alive. "
+        + "([docs/results/overload/overload.json](docs/results/overload/overload.json); this sentence is "
+        "written from it by `.venv/bin/python benchmarks/results_tables.py`.)"
+    )
+
+
 # --------------------------------------------------------------------------- the regime map (issue 25)
 
 REGIME_MAPS = {"awgn": "regime/map", "rayleigh": "regime/rayleigh/map"}
@@ -523,6 +551,7 @@ def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> 
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "overload-readme": lambda r: overload_sentence(_load("overload/overload.json", r)),
     "regime-awgn": lambda r: regime_table(r, "awgn"),
     "regime-awgn-summary": lambda r: regime_summary(r, "awgn"),
     "regime-rayleigh-summary": lambda r: regime_summary(r, "rayleigh"),
