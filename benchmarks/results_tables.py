@@ -430,6 +430,25 @@ def overload_sentence(run: dict[str, Any]) -> str:
     )
 
 
+def soak_sentence(run: dict[str, Any]) -> str:
+    """The README's soak result, from `benchmarks/soak.py --out`."""
+    burst, mixed, refused = run["burst"], run["mixed"], run["refused"]
+    gauges = [v for part in (mixed, refused) for v in part["gauges_after"]["in_flight"].values()]
+    events = "; ".join(e["what"] for e in mixed["events"])
+    failed = [name for name, ok in run["checks"].items() if not ok]
+    return (
+        f"`{run['command']}`: {burst['completed']} of {len(burst['outcomes'])} simultaneous "
+        f"{run['settings']['images']}-image streams completed; {mixed['seconds']:.0f} s of mixed normal, cancelled "
+        f"and deadline-expired streams ({events}) ended with every in-flight gauge at "
+        f"{max(gauges):g} and {mixed['problem_count']} streams lost, duplicated or failed part-way outside the "
+        f"chaos; the sender's RSS over {refused['requests']:,} refused requests: {refused['growth_mib']:+.1f} MiB "
+        f"in all, {refused['slope_last_half_mib_per_10k']:.1f} MiB per 10,000 over the last half; "
+        + ("every check passed" if run["passed"] else f"**failed checks: {', '.join(failed)}**")
+        + " ([docs/results/soak/soak.json](docs/results/soak/soak.json); this sentence is written from it by "
+        "`.venv/bin/python benchmarks/results_tables.py`)."
+    )
+
+
 # --------------------------------------------------------------------------- the regime map (issue 25)
 
 REGIME_MAPS = {"awgn": "regime/map", "rayleigh": "regime/rayleigh/map"}
@@ -551,6 +570,7 @@ def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> 
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "soak-readme": lambda r: soak_sentence(_load("soak/soak.json", r)),
     "overload-readme": lambda r: overload_sentence(_load("overload/overload.json", r)),
     "regime-awgn": lambda r: regime_table(r, "awgn"),
     "regime-awgn-summary": lambda r: regime_summary(r, "awgn"),
