@@ -160,8 +160,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="evaluation sweeps (SSIM/PSNR/LPIPS/FID/CLIP vs SNR and steps) and their reports",
         description="Evaluation sweeps. `semcom eval run ...` runs a resumable sweep; "
         "`semcom eval report RUN_DIR` writes RUN_DIR/report.md with tables and figures; `semcom eval merge` "
-        "joins run directories. (`semcom eval ...` without a subcommand still means `run`, with a deprecation line.)",
+        "joins run directories; `semcom eval map RUN_DIR ...` builds the regime map from the rows of runs.",
     )
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)  # `semcom eval` alone: its own help
     sub = parser.add_subparsers(dest="eval_command", metavar="{run,report,merge,map}")
     run = sub.add_parser("run", help="run (or resume) a sweep", description="Run or resume an evaluation sweep.")
     _add_run_arguments(run)

@@ -80,3 +80,28 @@ def test_flags_parse_to_attributes_named_as_the_flags() -> None:
     assert lt.to == "h:1" and lt.modes == ["text", "auto"]
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--snr-db", "99"])  # validated item by item
+
+
+def _groups(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every command that has subcommands of its own (path from the top), with its parser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            if path:
+                yield path, parser
+            for name, sub in action.choices.items():
+                yield from _groups(sub, (*path, name))
+
+
+def test_a_command_group_alone_prints_its_own_usage(capsys) -> None:
+    """`semcom eval` (or channel, bench, models, ...) without a subcommand: that group's usage, exit 2,
+    not the top-level help or a traceback."""
+    groups = list(_groups(build_parser()))
+    assert {"eval", "channel", "bench", "models"} <= {p[0] for p, _ in groups}
+    for path, _parser in groups:
+        try:
+            rc = main(list(path))
+        except SystemExit as exc:  # a required subcommand (serve ROLE): argparse's own error
+            rc = exc.code
+        out = capsys.readouterr()
+        assert rc == 2, path
+        assert f"usage: semcom {' '.join(path)}" in out.out + out.err, path
