@@ -105,3 +105,26 @@ def test_a_command_group_alone_prints_its_own_usage(capsys) -> None:
         out = capsys.readouterr()
         assert rc == 2, path
         assert f"usage: semcom {' '.join(path)}" in out.out + out.err, path
+
+
+def test_the_docs_name_no_retired_spelling() -> None:
+    """README and docs/*.md never tell a user to type a retired flag (`--size` for `--image-size`, ...);
+    a benchmark script's own flags (a line naming benchmarks/ or scripts/) are not semcom's."""
+    import re
+
+    from tests.conftest import REPO
+
+    offenders = []
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        script = False  # inside a benchmark's command, continued over lines ending in a backslash
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            script = "benchmarks/" in line or "scripts/" in line or script
+            if script:
+                script = line.rstrip().endswith("\\")
+                continue
+            for old, new in RETIRED.items():
+                if old == "--images":  # `semcom loadtest --images DIR` is a folder, not --num-images
+                    continue
+                if re.search(re.escape(old) + r"(?![\w-])", line):
+                    offenders.append(f"{path.name}:{number}: {old} (now {new})")
+    assert not offenders, offenders
