@@ -474,10 +474,12 @@ def _versus(results: Path, channel: str) -> list[Any]:
     return out
 
 
-def _regime_source(channel: str, n: int) -> str:
+def _regime_source(channel: str, cells: list[Any]) -> str:
     where = REGIME_MAPS[channel]
+    counts = sorted({c.n for c in cells})
+    photos = f"{counts[0]} photos" if len(counts) == 1 else f"{counts[0]} to {counts[-1]} photos per cell, n in each"
     return (
-        f"From `docs/results/{where}/regime.json` ({n} photos; `semcom eval map`, its command heads "
+        f"From `docs/results/{where}/regime.json` ({photos}; `semcom eval map`, its command heads "
         f"[regime.md](docs/results/{where}/regime.md)). " + WRITTEN
     )
 
@@ -509,8 +511,7 @@ def regime_table(results: Path, channel: str, metric: str = "ssim", link: str = 
                 texts = [versus_text(at[(scenario, budget, s)]) if (scenario, budget, s) in at else "" for s in snrs]
                 lines.append(f"| {name} | " + " | ".join(texts) + " |")
         lines.append("")
-    n = max(c.n for c in cells)
-    return "\n".join([*lines, _regime_source(channel, n).replace("docs/results/", link)])
+    return "\n".join([*lines, _regime_source(channel, cells).replace("docs/results/", link)])
 
 
 def _snr_list(cells: list[Any], positive: bool) -> str:
@@ -565,8 +566,7 @@ def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> 
     lines += spread("design +3 dB", "(c) design SNR 3 dB above the actual (0 to 20 dB)")
     lines += spread("design +6 dB", "(c) design SNR 6 dB above the actual (0 to 20 dB)")
     lines += spread("matched", "(d) the budget, SNR known (-10 to 20 dB)")
-    n = max(c.n for c in cells)
-    return "\n".join([*lines, "", _regime_source(channel, n).replace("docs/results/", link)])
+    return "\n".join([*lines, "", _regime_source(channel, cells).replace("docs/results/", link)])
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {
