@@ -234,7 +234,7 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
     ncols = min(3, max(1, len(scenarios)))
     nrows = max(1, -(-len(scenarios) // ncols))
     rows_per_panel = max(len({c.budget for c in mine if c.scenario == s}) for s in scenarios) if mine else 1
-    height = max(2.6, 0.9 * rows_per_panel + 0.8)  # 4 lines of text per cell
+    height = max(2.6, 0.8 * rows_per_panel + 0.8)  # 4 lines of text per cell
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, height * nrows + 1.2), squeeze=False)
     for ax in axes.flat[len(scenarios) :]:
         ax.set_visible(False)
@@ -271,7 +271,7 @@ def figure(cells: list[MapCell], metric: str, stem: Path, formats: Sequence[str]
     )
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, bbox_to_anchor=(0.5, 0.0))
     legend_rows = -(-len(labels) // 2)
-    fig.tight_layout(rect=(0, 0.02 + 0.035 * legend_rows, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.02 + 0.2 * legend_rows / fig.get_figheight(), 1, 0.95))
     return plots._save(fig, Path(stem), formats)
 
 
