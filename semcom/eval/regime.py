@@ -312,36 +312,43 @@ def _best(schemes: dict[str, dict[str, float]], images: Sequence[str]) -> str:
     return max(means, key=lambda name: means[name])
 
 
-def versus_cells(records: list[dict[str, Any]], family: str, metric: str) -> list[VersusCell]:
-    """Per (scenario, budget, SNR): the best scheme of every other family against the best scheme of
-    `family` (e.g. "baseline": every semantic scheme against the digital link), paired over the photos
-    every scheme of the cell has (a broadcast's "mean rx" / "worst rx" columns too); bounds do not compete."""
-    groups: dict[tuple[str, str, str], dict[tuple[bool, str], dict[str, float]]] = {}
-    for key, rows in _groups(records).items():
-        for r in rows:
-            if not r["bound"]:
-                groups.setdefault(key, {}).setdefault((r["family"] == family, r["scheme"]), {})[r["image"]] = r[metric]
+def versus_cells(records: list[dict[str, Any]], family: str, metrics: Sequence[str] = METRICS) -> list[VersusCell]:
+    """Per metric and (scenario, budget, SNR): the best scheme of every other family against the best
+    scheme of `family` (e.g. "baseline": every semantic scheme against the digital link), paired over the
+    photos every scheme of the cell has (a broadcast's "mean rx" / "worst rx" columns too); bounds do not
+    compete. Metric by metric, each in map order."""
+    cells = {key: [r for r in rows if not r["bound"]] for key, rows in _groups(records).items()}
     out: list[VersusCell] = []
-    for key, schemes in groups.items():
-        common = sorted(set.intersection(*(set(v) for v in schemes.values())))
-        sides = [{k[1]: v for k, v in schemes.items() if k[0] == mine} for mine in (False, True)]
-        if not all(sides) or not common:
-            continue
-        best = [_best(side, common) for side in sides]
-        other, mine = sides[0][best[0]], sides[1][best[1]]
-        stat = summarize(other[i] - mine[i] for i in common)
-        out.append(
-            VersusCell(
-                *key,
-                metric,
-                family,
-                best[0],
-                best[1],
-                len(common),
-                stat.mean,
-                stat.ci95,
-                _excludes_zero(stat),
-                _wins(other, mine, common),
+    for metric in metrics:
+        mine_of_metric: list[VersusCell] = []
+        for key, rows in cells.items():
+            schemes: dict[tuple[bool, str], dict[str, float]] = {}
+            for r in rows:
+                schemes.setdefault((r["family"] == family, r["scheme"]), {})[r["image"]] = r[metric]
+            if not schemes:
+                continue
+            common = sorted(set.intersection(*(set(v) for v in schemes.values())))
+            sides = [{k[1]: v for k, v in schemes.items() if k[0] == mine} for mine in (False, True)]
+            if not all(sides) or not common:
+                continue
+            best = [_best(side, common) for side in sides]
+            other, mine = sides[0][best[0]], sides[1][best[1]]
+            stat = summarize(other[i] - mine[i] for i in common)
+            mine_of_metric.append(
+                VersusCell(
+                    *key,
+                    metric,
+                    family,
+                    best[0],
+                    best[1],
+                    len(common),
+                    stat.mean,
+                    stat.ci95,
+                    _excludes_zero(stat),
+                    _wins(other, mine, common),
+                )
             )
+        out += sorted(
+            mine_of_metric, key=lambda c: (_scenario_order(c.scenario), _budget_order(c.budget), _snr_order(c.snr))
         )
-    return sorted(out, key=lambda c: (_scenario_order(c.scenario), _budget_order(c.budget), _snr_order(c.snr)))
+    return out

@@ -295,7 +295,7 @@ def regime_map(
         if any(c.metric == metric and c.winner for c in cells):
             written += figure(cells, metric, out / f"regime_{metric}")
     md = out / "regime.md"
-    against = [c for m in metrics for c in versus_cells(records, versus, m)] if versus else []
+    against = versus_cells(records, versus, metrics) if versus else []
     versus_lines = [line for m in metrics for line in versus_markdown(against, m)]
     md.write_text(markdown(cells, command, versus_lines), encoding="utf-8")
     js = out / "regime.json"

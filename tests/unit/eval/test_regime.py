@@ -101,7 +101,7 @@ def test_broadcast_mean_and_worst_receiver():
     md = regime_report.markdown(cells)
     assert "Broadcast: mean and worst receiver per scheme" in md and "worst rx" in md
     # the versus table has the same two columns: the latent A's per-photo mean over the receivers against B's
-    versus = {c.snr: c for c in regime.versus_cells(regime.map_records([rows]), "baseline", "ssim")}
+    versus = {c.snr: c for c in regime.versus_cells(regime.map_records([rows]), "baseline", ("ssim",))}
     b = {i: np.mean([r["ssim"] for r in rows if r["variant"] == "B" and r["image"] == f"im{i}"]) for i in range(6)}
     assert versus[regime.MEAN_RX].margin == pytest.approx(np.mean([a[i] - b[i] for i in range(6)]))
     assert versus[regime.MEAN_RX].wins == sum(a[i] > b[i] for i in range(6)) and regime.WORST_RX in versus
@@ -155,7 +155,7 @@ def test_families_compare_the_best_of_each_mode():
 def test_versus_table_compares_each_family_best_against_the_named_family():
     rows = _rows()
     records = regime.map_records([rows])
-    cells = regime.versus_cells(records, "baseline", "ssim")
+    cells = regime.versus_cells(records, "baseline", ("ssim",))
     lines = regime_report.versus_markdown(cells, "ssim")
     table = "\n".join(lines)
     row = next(line for line in lines if line.startswith("| matched | 1/16 |"))
@@ -166,7 +166,7 @@ def test_versus_table_compares_each_family_best_against_the_named_family():
     assert f"**{expected:+.3f} ✓** {wins}/6" in row and "best `baseline` scheme" in table
     low = next(c for c in cells if c.snr == "0")
     assert (low.best, low.best_against, low.n, low.wins) == ("A", "B", 6, wins)
-    assert regime.versus_cells(records, "nothing-like-this", "ssim") == []
+    assert regime.versus_cells(records, "nothing-like-this", ("ssim",)) == []
 
 
 def test_paired_win_counts_count_photos_not_means():
@@ -181,5 +181,5 @@ def test_paired_win_counts_count_photos_not_means():
     assert "A +" in "\n".join(regime_report.compact_markdown([low], "ssim")) and " 5/6 |" in "\n".join(
         regime_report.compact_markdown([low], "ssim")
     )
-    (versus,) = [c for c in regime.versus_cells(records, "baseline", "ssim") if c.snr == "0"]
+    (versus,) = [c for c in regime.versus_cells(records, "baseline", ("ssim",)) if c.snr == "0"]
     assert versus.wins == 5 and regime_report.versus_text(versus).endswith(" 5/6")
