@@ -522,7 +522,7 @@ def _snr_list(cells: list[Any], positive: bool) -> str:
 def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> str:
     """The issue's four questions, on each metric: (a) below the cliff, (b) a broadcast's mean and worst
     receiver, (c) a transmitter that overestimates the SNR, (d) the budgets with a known SNR."""
-    from semcom.eval.regime import METRIC_NAMES
+    from semcom.eval.regime import MEAN_RX, METRIC_NAMES, WORST_RX
     from semcom.eval.regime_report import versus_text
 
     cells = _versus(results, channel)
@@ -544,7 +544,9 @@ def regime_summary(results: Path, channel: str, link: str = "docs/results/") -> 
             texts = []
             for m in metrics:
                 key = (scenario, b, m)
-                mine = [c for c in cells if (c.scenario, c.budget, c.metric) == key and c.snr[0] in "-0123456789"]
+                mine = [
+                    c for c in cells if (c.scenario, c.budget, c.metric) == key and c.snr not in (MEAN_RX, WORST_RX)
+                ]
                 if mine:
                     texts.append(f"semantic ✓: {_snr_list(mine, True)}; digital ✓: {_snr_list(mine, False)}")
             if texts:
