@@ -90,8 +90,15 @@ class RunStore:
 
     # ------------------------------------------------------------------ json files
     def read_json(self, name: str) -> Any:
+        """The JSON file `name` of the run (None where it is absent); ValueError naming the file when it
+        is not JSON (a truncated or hand-edited config.json)."""
         path = self.root / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON: {exc}") from None
 
     def write_json(self, name: str, data: Any) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+
 from semcom.eval.store import RunStore, from_json_number, json_safe, safe_name
 
 
@@ -31,3 +33,10 @@ def test_json_safe_round_trip():
 def test_safe_names_are_unique_and_file_safe():
     a, b = safe_name("latent|int8:pc|5|0"), safe_name("latent|int8_pc|5|0")
     assert a != b and "/" not in a and "|" not in a
+
+
+def test_a_config_that_is_not_json_is_named_in_the_error(tmp_path):
+    (tmp_path / "config.json").write_text('{"limit":', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"config\.json is not valid JSON"):
+        RunStore(tmp_path).read_json("config.json")
+    assert RunStore(tmp_path).read_json("absent.json") is None
