@@ -50,13 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"semcom.cli.{name}")
-        except ModuleNotFoundError as exc:  # a subcommand module not written yet
-            if exc.name == f"semcom.cli.{name}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"semcom.cli.{name}").register(sub)
     return parser
 
 

@@ -57,7 +57,6 @@ def _latent_shape(args: argparse.Namespace) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.encodings, args.ber = args.encodings, args.ber
     try:
         return _bit_errors(args) if args.bit_errors else _table(args)
     except ValueError as exc:

@@ -272,9 +272,6 @@ class ServiceHost:
                 grpc.StatusCode.PERMISSION_DENIED, "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS"
             )
 
-    def _deny(self, context, exc) -> None:
-        context.abort(exc.code, exc.message)
-
     def _wrap(self, service: str, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The async handler the server runs for a model method: tolerant decoding, admission,
         allow-list, then the synchronous servicer on the pool. The services declare unary calls

@@ -12,12 +12,8 @@ from typing import TYPE_CHECKING, Any
 from semcom.variants import Variant, get
 
 if TYPE_CHECKING:
-    from PIL import ImageFont
-
     from semcom.models.spec import ProfileSpec
     from semcom.samples import SamplePhoto
-
-    Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
 
 DEFAULT_SNRS = (0.0, 4.0, 8.0)  # Eb/N0 of uncoded 16-QAM, dB (the paper's axis)

@@ -13,12 +13,8 @@ from semcom.cli.demo.plan import CLEAN, ESN0_OFFSET_DB, request_settings
 from semcom.variants import Variant
 
 if TYPE_CHECKING:
-    from PIL import ImageFont
-
     from semcom.cli.demo.plan import Plan
     from semcom.cli.demo.run import ServicesRun, Streams
-
-    Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
 
 def summarise(

@@ -28,11 +28,9 @@ from semcom.payload.caption import corrupted_positions
 from semcom.variants import Variant
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageFont
+    from PIL import Image
 
     from semcom.rpc.client import SenderClient
-
-    Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 
 
 def run(args: argparse.Namespace) -> int:
