@@ -152,28 +152,18 @@ def collect_images(paths: list[str], synthetic: int = 0) -> list[tuple[str, byte
 
 def channel_override(args: argparse.Namespace):
     """A ChannelConfig message with only the fields given on the command line (None if none)."""
-    from semcom.rpc import convert
-    from semcom.v1 import channel_pb2
+    from semcom.rpc.convert import channel_message
 
-    msg = channel_pb2.ChannelConfig()
-    given = False
-    if args.snr_db is not None:
-        msg.snr_db, given = args.snr_db, True
-    for flag, field, table in (
-        ("snr_convention", "snr_convention", convert.SNR_CONVENTIONS),
-        ("modulation", "modulation", convert.MODULATIONS),
-        ("channel_model", "model", convert.CHANNEL_MODELS),
-        ("latent_policy", "latent_policy", convert.LATENT_POLICIES),
-    ):
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(msg, field, table[value])
-            given = True
-    if args.channel_seed is not None:
-        msg.seed, given = args.channel_seed, True
-    if args.fading_block_length is not None:
-        msg.fading_block_length, given = args.fading_block_length, True
-    return msg if given else None
+    msg = channel_message(
+        snr_db=args.snr_db,
+        snr_convention=args.snr_convention,
+        modulation=args.modulation,
+        model=args.channel_model,
+        latent_policy=args.latent_policy,
+        seed=args.channel_seed,
+        fading_block_length=args.fading_block_length,
+    )
+    return msg if msg.ListFields() else None
 
 
 _UINT64_FIELDS = {"bits", "info_bits", "bit_errors", "symbols", "total_symbols", "seed", "analog_symbols"}

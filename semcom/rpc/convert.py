@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
 from semcom.models.params import MODES as MODE_NAMES  # torch-free: the receiver's parameter vocabulary
@@ -74,6 +74,16 @@ LATENT_POLICIES: dict[str, channel_pb2.LatentPolicy] = {
     "amc": channel_pb2.LATENT_POLICY_AMC,
 }
 FEC_SCHEMES: dict[str, channel_pb2.Fec] = {"none": channel_pb2.FEC_NONE, "ldpc": channel_pb2.FEC_LDPC}
+# ChannelConfig's enum fields (one name in the dataclass and the message) and their tables
+CHANNEL_ENUMS: dict[str, Mapping[str, Any]] = {
+    "snr_convention": SNR_CONVENTIONS,
+    "modulation": MODULATIONS,
+    "model": CHANNEL_MODELS,
+    "latent_policy": LATENT_POLICIES,
+    "fec": FEC_SCHEMES,
+}
+# its fields with presence on the wire: an override that leaves one unset keeps the base value
+_CHANNEL_OPTIONALS = ("snr_db", "drop_threshold_db", "soft_demapping", "seed", "fading_block_length")
 OUTPUT_FORMATS = ("png", "jpeg")
 LATENT_REPAIRS: dict[str, receiver_pb2.LatentRepair] = {
     "none": receiver_pb2.LATENT_REPAIR_NONE,
@@ -248,48 +258,32 @@ def packet_from_proto(msg: packet_pb2.SemanticPacket) -> SemanticPacket:
 # ----------------------------------------------------------------------------- channel
 
 
-def channel_config_to_proto(cfg: ChannelConfig) -> channel_pb2.ChannelConfig:
-    msg = channel_pb2.ChannelConfig(
-        snr_db=cfg.snr_db,
-        snr_convention=enum_number(SNR_CONVENTIONS, cfg.snr_convention, "snr_convention"),
-        modulation=enum_number(MODULATIONS, cfg.modulation, "modulation"),
-        model=enum_number(CHANNEL_MODELS, cfg.model, "model"),
-        latent_policy=enum_number(LATENT_POLICIES, cfg.latent_policy, "latent_policy"),
-        drop_threshold_db=cfg.drop_threshold_db,
-        fec=enum_number(FEC_SCHEMES, cfg.fec, "fec"),
-        mcs=cfg.mcs,
-        soft_demapping=cfg.soft_demapping,
-        fading_block_length=cfg.fading_block_length,
+def channel_message(**fields: Any) -> channel_pb2.ChannelConfig:
+    """A ChannelConfig message with the `fields` that are not None, the enum fields (CHANNEL_ENUMS)
+    by their core names (ValueError for an unknown one); as an override, every field left out
+    keeps the configured value."""
+    return channel_pb2.ChannelConfig(
+        **{
+            name: enum_number(CHANNEL_ENUMS[name], value, name) if name in CHANNEL_ENUMS else value
+            for name, value in fields.items()
+            if value is not None
+        }
     )
-    if cfg.seed is not None:
-        msg.seed = cfg.seed
-    return msg
+
+
+def channel_config_to_proto(cfg: ChannelConfig) -> channel_pb2.ChannelConfig:
+    return channel_message(**{name: getattr(cfg, name) for name in (*CHANNEL_ENUMS, *_CHANNEL_OPTIONALS)}, mcs=cfg.mcs)
 
 
 def channel_config_from_proto(msg: channel_pb2.ChannelConfig, base: ChannelConfig) -> ChannelConfig:
     """`base` with every field `msg` sets overridden (an unset field keeps the base value)."""
-    snr_convention = enum_name(SNR_CONVENTIONS, msg.snr_convention, "channel.snr_convention", base.snr_convention)
-    modulation = enum_name(MODULATIONS, msg.modulation, "channel.modulation", base.modulation)
-    model = enum_name(CHANNEL_MODELS, msg.model, "channel.model", base.model)
-    latent_policy = enum_name(LATENT_POLICIES, msg.latent_policy, "channel.latent_policy", base.latent_policy)
-    fec = enum_name(FEC_SCHEMES, msg.fec, "channel.fec", base.fec)
+    enums: dict[str, Any] = {
+        name: enum_name(table, getattr(msg, name), f"channel.{name}", getattr(base, name))
+        for name, table in CHANNEL_ENUMS.items()
+    }
+    given: dict[str, Any] = {name: getattr(msg, name) for name in _CHANNEL_OPTIONALS if msg.HasField(name)}
     try:
-        return dataclasses.replace(
-            base,
-            snr_convention=snr_convention,
-            modulation=modulation,
-            model=model,
-            latent_policy=latent_policy,
-            fec=fec,
-            mcs=msg.mcs or base.mcs,
-            snr_db=msg.snr_db if msg.HasField("snr_db") else base.snr_db,
-            drop_threshold_db=msg.drop_threshold_db if msg.HasField("drop_threshold_db") else base.drop_threshold_db,
-            soft_demapping=msg.soft_demapping if msg.HasField("soft_demapping") else base.soft_demapping,
-            seed=msg.seed if msg.HasField("seed") else base.seed,
-            fading_block_length=(
-                msg.fading_block_length if msg.HasField("fading_block_length") else base.fading_block_length
-            ),
-        )
+        return dataclasses.replace(base, **enums, **given, mcs=msg.mcs or base.mcs)
     except ValueError as exc:
         raise InvalidRequestError(f"channel: {exc}") from None
 

@@ -112,21 +112,18 @@ def amc_drop_reason(esn0_db: float, values: int) -> str:
 
 
 def channel_config(variant: Variant, esn0_db: float, seed: int):
-    from semcom.rpc.convert import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES
-    from semcom.v1 import channel_pb2
+    from semcom.rpc.convert import channel_message
 
-    cfg = channel_pb2.ChannelConfig(
+    return channel_message(
         snr_db=esn0_db,
-        snr_convention=channel_pb2.SNR_CONVENTION_ESN0,
-        modulation=channel_pb2.MODULATION_QAM16,
-        model=CHANNEL_MODELS[variant.model],
+        snr_convention="esn0",
+        modulation="16qam",
+        model=variant.model,
         seed=seed,
-        latent_policy=LATENT_POLICIES[variant.policy],
-        fec=FEC_SCHEMES[variant.fec],
+        latent_policy=variant.policy,
+        fec=variant.fec,
+        mcs=variant.mcs if variant.fec == "ldpc" else None,
     )
-    if variant.fec == "ldpc":
-        cfg.mcs = variant.mcs
-    return cfg
 
 
 def request_settings(variant: Variant) -> dict[str, Any]:
