@@ -58,25 +58,20 @@ def _over(what: str, value: int, bound: int, setting: str) -> None:
         raise LimitError(f"{what} is {value}, over the cap of {bound} ({setting})")
 
 
+def _cap(what: str, value: int, limits: Limits, name: str) -> None:
+    """`_over` the bound `limits.<name>`, whose setting is SEMCOM_<NAME> (`Limits.from_settings`)."""
+    _over(what, value, getattr(limits, name), f"SEMCOM_{name.upper()}")
+
+
 def _common(request: Any, limits: Limits) -> None:
-    _over("request_id length", len(request.request_id), limits.max_request_id_chars, "SEMCOM_MAX_REQUEST_ID_CHARS")
+    _cap("request_id length", len(request.request_id), limits, "max_request_id_chars")
     if request.HasField("params") and request.params.HasField("num_inference_steps"):
-        _over(
-            "params.num_inference_steps",
-            request.params.num_inference_steps,
-            limits.max_inference_steps,
-            "SEMCOM_MAX_INFERENCE_STEPS",
-        )
+        _cap("params.num_inference_steps", request.params.num_inference_steps, limits, "max_inference_steps")
 
 
 def _channel(channel: Any, limits: Limits, where: str) -> None:
     if channel.HasField("fading_block_length"):
-        _over(
-            f"{where}.fading_block_length",
-            channel.fading_block_length,
-            limits.max_fading_block_length,
-            "SEMCOM_MAX_FADING_BLOCK_LENGTH",
-        )
+        _cap(f"{where}.fading_block_length", channel.fading_block_length, limits, "max_fading_block_length")
 
 
 def check_image_request(request: Any, limits: Limits | None = None) -> None:
@@ -84,12 +79,7 @@ def check_image_request(request: Any, limits: Limits | None = None) -> None:
     limits = limits or Limits.from_settings()
     _common(request, limits)
     if request.HasField("caption"):
-        _over(
-            "caption length in bytes",
-            len(request.caption.encode("utf-8")),
-            limits.max_caption_chars,
-            "SEMCOM_MAX_CAPTION_CHARS",
-        )
+        _cap("caption length in bytes", len(request.caption.encode("utf-8")), limits, "max_caption_chars")
     if request.HasField("quant"):
         _over("quant.lo values", len(request.quant.lo), MAX_QUANT_VALUES, "fixed")
         _over("quant.hi values", len(request.quant.hi), MAX_QUANT_VALUES, "fixed")
@@ -112,50 +102,31 @@ def check_reconstruct_request(request: Any, limits: Limits | None = None, spatia
     if not request.HasField("packet"):
         return
     packet = request.packet
-    _over("packet.caption length in bytes", len(packet.caption), limits.max_caption_chars, "SEMCOM_MAX_CAPTION_CHARS")
+    _cap("packet.caption length in bytes", len(packet.caption), limits, "max_caption_chars")
     if packet.HasField("coded_size"):
         w, h = packet.coded_size.width, packet.coded_size.height
-        _over(f"packet.coded_size {w}x{h} in pixels", w * h, limits.max_output_pixels, "SEMCOM_MAX_OUTPUT_PIXELS")
+        _cap(f"packet.coded_size {w}x{h} in pixels", w * h, limits, "max_output_pixels")
     if packet.HasField("latent"):
         latent = packet.latent
         shape = list(latent.shape)
         if len(shape) != 3:
             raise LimitError(f"packet.latent.shape must have 3 dimensions (channels, height, width), got {shape}")
         values = shape[0] * shape[1] * shape[2]
-        _over(f"packet.latent values (shape {shape})", values, limits.max_latent_values, "SEMCOM_MAX_LATENT_VALUES")
-        _over("packet.latent.data bytes", len(latent.data), limits.max_latent_bytes, "SEMCOM_MAX_LATENT_BYTES")
+        _cap(f"packet.latent values (shape {shape})", values, limits, "max_latent_values")
+        _cap("packet.latent.data bytes", len(latent.data), limits, "max_latent_bytes")
         if latent.HasField("analog"):
             _analog(latent.analog, limits)
         if spatial_factor:
             pixels = shape[1] * spatial_factor * shape[2] * spatial_factor
-            _over(
-                f"output of latent {shape} ({shape[2] * spatial_factor}x{shape[1] * spatial_factor}) in pixels",
-                pixels,
-                limits.max_output_pixels,
-                "SEMCOM_MAX_OUTPUT_PIXELS",
-            )
+            size = f"{shape[2] * spatial_factor}x{shape[1] * spatial_factor}"
+            _cap(f"output of latent {shape} ({size}) in pixels", pixels, limits, "max_output_pixels")
 
 
 def _analog(analog: Any, limits: Limits) -> None:
     """Bounds of an analog latent (`packet.latent.analog`): each byte field as the latent's data,
     the channel state's block length as a requested fading block length."""
     for name in ("symbols", "meta"):
-        _over(
-            f"packet.latent.analog.{name} bytes",
-            len(getattr(analog, name)),
-            limits.max_latent_bytes,
-            "SEMCOM_MAX_LATENT_BYTES",
-        )
+        _cap(f"packet.latent.analog.{name} bytes", len(getattr(analog, name)), limits, "max_latent_bytes")
     if analog.HasField("csi"):
-        _over(
-            "packet.latent.analog.csi.gains bytes",
-            len(analog.csi.gains),
-            limits.max_latent_bytes,
-            "SEMCOM_MAX_LATENT_BYTES",
-        )
-        _over(
-            "packet.latent.analog.csi.block_length",
-            analog.csi.block_length,
-            limits.max_fading_block_length,
-            "SEMCOM_MAX_FADING_BLOCK_LENGTH",
-        )
+        _cap("packet.latent.analog.csi.gains bytes", len(analog.csi.gains), limits, "max_latent_bytes")
+        _cap("packet.latent.analog.csi.block_length", analog.csi.block_length, limits, "max_fading_block_length")
