@@ -124,6 +124,20 @@ def run_load_test(
                 f"or {plan.bounds.duration_s:g} s ..."
             )
 
+    def run_level(call: RequestFn, mode: str, snr: float | None, conc: int, rate: float | None = None) -> None:
+        """One level: closed loop at `conc` workers, or open loop at `rate` with at most `conc` in flight."""
+        what = f"mode {mode}, snr {snr}, " + (f"concurrency {conc}" if rate is None else f"rate {rate:g}/s")
+        starting(what)
+        cpu0 = cpu_probe() if cpu_probe else {}
+        run = run_closed_loop(call, conc, plan.bounds) if rate is None else run_open_loop(call, rate, plan.bounds, conc)
+        loop = "closed" if rate is None else "open"
+        level = summarise_level(
+            run.samples, mode=mode, snr_db=snr, loop=loop, concurrency=conc, offered_rps=rate, t0=run.t0
+        )
+        cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
+        levels.append(dataclasses.replace(level, server_cpu_s=cpu))
+        report(level, what)
+
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     wall0 = time.perf_counter()
     host = host_info()
@@ -135,27 +149,11 @@ def run_load_test(
             warm_codes += [s.code for s in warm_up(call, plan.warmup, plan.bounds.timeout_s)]
             for conc in plan.concurrency if not plan.rates else ():
                 log.info("closed loop: mode=%s snr=%s concurrency=%d", mode, snr, conc)
-                what = f"mode {mode}, snr {snr}, concurrency {conc}"
-                starting(what)
-                cpu0 = cpu_probe() if cpu_probe else {}
-                run = run_closed_loop(call, conc, plan.bounds)
-                level = summarise_level(run.samples, mode=mode, snr_db=snr, loop="closed", concurrency=conc, t0=run.t0)
-                cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
-                levels.append(dataclasses.replace(level, server_cpu_s=cpu))
-                report(level, what)
+                run_level(call, mode, snr, conc)
             for rate in plan.rates:
                 in_flight = max(plan.concurrency)
                 log.info("open loop: mode=%s snr=%s rate=%g/s in-flight<=%d", mode, snr, rate, in_flight)
-                what = f"mode {mode}, snr {snr}, rate {rate:g}/s"
-                starting(what)
-                cpu0 = cpu_probe() if cpu_probe else {}
-                run = run_open_loop(call, rate, plan.bounds, in_flight)
-                level = summarise_level(
-                    run.samples, mode=mode, snr_db=snr, loop="open", concurrency=in_flight, offered_rps=rate, t0=run.t0
-                )
-                cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
-                levels.append(dataclasses.replace(level, server_cpu_s=cpu))
-                report(level, what)
+                run_level(call, mode, snr, in_flight, rate)
     plan_dict = {
         "modes": list(plan.modes),
         "concurrency": list(plan.concurrency),
