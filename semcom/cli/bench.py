@@ -31,11 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
-    from semcom.cli.channel import add_modem_bench_arguments
+    from semcom.cli.channel import add_modem_bench_arguments, run_modem_bench
 
     ch = bench.add_parser("channel", help="16-QAM + AWGN modem speed vs commpy (runs `semcom channel bench`)")
     add_modem_bench_arguments(ch)
-    ch.set_defaults(func=run_channel)
+    ch.set_defaults(func=run_modem_bench)
 
     pl = bench.add_parser("pipeline", help="three-hop gRPC pipeline vs the same work in one process")
     pl.add_argument("--requests", type=positive_int, default=3, help="timed request pairs (default 3)")
@@ -94,23 +94,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     add_tls_arguments(sw.add_argument_group("connection with --to (as for `semcom send`)"), "the target")
     sw.set_defaults(func=run_sweep)
-
-
-def run_channel(args: argparse.Namespace) -> int:
-    """Delegate to the PHY helper's `semcom channel bench` (one implementation of the benchmark)."""
-    from semcom.cli import main
-
-    argv = [
-        "channel",
-        "bench",
-        "--repeats",
-        str(args.repeats),
-        "--ebn0-db",
-        str(args.ebn0_db),
-        "--seed",
-        str(args.seed),
-    ]
-    return main(argv + (["--json"] if args.json else []))
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
@@ -234,22 +217,18 @@ def run_sweep(args: argparse.Namespace) -> int:
             bounds=Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout),
         )
         images = load_images(args.images, args.num_images, args.image_size)
-    except ValueError as exc:
+        remote = open_channel(args.to.strip(), tls=tls_from_args(args)) if args.to else None
+    except ValueError as exc:  # also unreadable TLS files, an address list of different hosts under TLS
         print(f"semcom bench sweep: {exc}", file=sys.stderr)
         return 2
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
-    if args.to:
-        try:
-            channel = open_channel(args.to.strip(), tls=tls_from_args(args))
-        except ValueError as exc:
-            print(f"semcom bench sweep: {exc}", file=sys.stderr)
-            return 2
-        with channel:
+    if remote is not None:
+        with remote:
             report = run_load_test(
                 args.to.strip(),
                 "sender",
                 plan,
-                lambda mode, snr: SenderTransmit(channel, images, mode, snr, options),
+                lambda mode, snr: SenderTransmit(remote, images, mode, snr, options),
                 progress=progress_printer(args, "semcom bench sweep"),
             )
         report.plan.update(image_size=args.image_size, steps=args.steps)

@@ -157,7 +157,8 @@ def _cmd_ber(args: argparse.Namespace) -> int:
     return 0 if all(r["within_band"] for r in result["rows"]) else 1
 
 
-def _cmd_bench(args: argparse.Namespace) -> int:
+def run_modem_bench(args: argparse.Namespace) -> int:
+    """`semcom channel bench` (and `semcom bench channel`, the same flags): the modem benchmark."""
     from semcom.phy.benchmark import run_channel_bench
 
     try:
@@ -217,7 +218,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bench = channel_subparsers.add_parser("bench", help="time our 16-QAM modem against commpy and Sionna")
     add_modem_bench_arguments(bench)
-    bench.set_defaults(func=_cmd_bench)
+    bench.set_defaults(func=run_modem_bench)
 
     # ---- the FEC subcommands: `semcom channel bler`, `semcom channel mcs`, `bench --fec` ---------
     from semcom.cli.channel_fec import register_channel_commands
