@@ -185,16 +185,12 @@ def run(args: argparse.Namespace) -> int:
             warmup=args.warmup,
         )
         images = load_images(args.images, args.num_images, args.image_size)
-    except ValueError as exc:
+        channel = open_channel(target, tls=tls)
+    except ValueError as exc:  # also unreadable TLS files, an address list of different hosts under TLS
         print(f"semcom loadtest: error: {exc}", file=sys.stderr)
         return 2
     import grpc
 
-    try:
-        channel = open_channel(target, tls=tls)
-    except ValueError as exc:  # unreadable TLS files, an address list of different hosts under TLS
-        print(f"semcom loadtest: error: {exc}", file=sys.stderr)
-        return 2
     with channel:
         try:
             make_call = build_call_factory(args, channel, images, tls)
