@@ -126,8 +126,6 @@ def proxy_channel_config(args: argparse.Namespace) -> Any:
 
 
 def _pick(value, env: str):
-    from semcom import config
-
     return value if value is not None else config.get(env)
 
 
@@ -163,15 +161,13 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from semcom.cli.connection import tls_from_args
     from semcom.rpc.logs import setup_logging
     from semcom.rpc.server import ServerOptions
-    from semcom.rpc.tls import TlsConfig
 
     role = args.role
     setup_logging(role, _pick(args.log_format, "SEMCOM_LOG_FORMAT"), _pick(args.log_level, "SEMCOM_LOG_LEVEL"))
-    tls = TlsConfig.from_settings(
-        insecure=args.insecure, cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca, server_name=args.tls_server_name
-    )
+    tls = tls_from_args(args)
     flags = {dest: getattr(args, dest) for dest, _, _ in _server_flags(role)}
     server = ServerOptions.from_settings(PORT_ENV[role], **flags, tls=tls)
     if getattr(args, "preset", None):  # read by semcom.models.load_profile in this process
