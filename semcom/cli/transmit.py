@@ -112,12 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         return _run(args)
-    except ModelNotAvailableError as exc:
+    except (ModelNotAvailableError, ProfileError, ValueError, OSError) as exc:
         print(f"semcom transmit: error: {exc}", file=sys.stderr)
-        return 3
-    except (ProfileError, ValueError, OSError) as exc:
-        print(f"semcom transmit: error: {exc}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(exc, ModelNotAvailableError) else 2
 
 
 def _fill_setting_defaults(args: argparse.Namespace) -> None:
