@@ -217,7 +217,6 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
     (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
     if values is None:
         return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
-    values = values or []
     if len(values) == 1:
         values = values * len(ks)
     if len(values) != len(ks):
@@ -290,39 +289,24 @@ def _bler_command(args: argparse.Namespace) -> str:
     from semcom.fec import ldpc
 
     ks = _parse_ks(args.k)
-    blocks = [str(v) for v in _per_k_ints(args.blocks, ks, "--blocks", 300, 60)]
-    errors = [str(v) for v in _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)]
-    fading = ["--fading-block-length", str(args.fading_block_length)] if args.channel_model == "rayleigh" else []
-    parts = [
-        "semcom",
-        "channel",
-        "bler",
-        "--channel-model",
-        args.channel_model,
-        *fading,
-        *_esn0_words(args.esn0_db or []),
-        "--mcs",
-        *(args.mcs or []),
-        "--k",
-        *map(str, ks),
-        "--blocks",
-        *blocks,
-        "--min-errors",
-        *errors,
-        "--jobs",
-        str(args.jobs),
-        "--stop-after-zero",
-        str(args.stop_after_zero),
-        "--num-iter",
-        str(args.num_iter),
-        "--decoder",
-        ldpc.decoder_name(args.decoder),
-        "--seed",
-        str(args.seed),
-        "--out",
-        str(args.out),
-    ]
-    return shlex.join(parts + (["--merge"] if args.merge else []))
+    words = ["semcom", "channel", "bler", "--channel-model", args.channel_model]
+    if args.channel_model == "rayleigh":
+        words += ["--fading-block-length", str(args.fading_block_length)]
+    words += _esn0_words(args.esn0_db or [])
+    for flag, values in (
+        ("--mcs", args.mcs or []),
+        ("--k", ks),
+        ("--blocks", _per_k_ints(args.blocks, ks, "--blocks", 300, 60)),
+        ("--min-errors", _per_k_ints(args.min_errors, ks, "--min-errors", 20, 10)),
+        ("--jobs", [args.jobs]),
+        ("--stop-after-zero", [args.stop_after_zero]),
+        ("--num-iter", [args.num_iter]),
+        ("--decoder", [ldpc.decoder_name(args.decoder)]),
+        ("--seed", [args.seed]),
+        ("--out", [args.out]),
+    ):
+        words += [flag, *map(str, values)]
+    return shlex.join(words + (["--merge"] if args.merge else []))
 
 
 def format_bler_table(table: BlerTable) -> str:
@@ -406,9 +390,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     # numpy only, as semcom.fec.segmentation
     from semcom.fec.bench import DEFAULT_POINTS
 
-    bench = subparsers.choices.get("bench")
-    if bench is None:
-        return
+    bench = subparsers.choices["bench"]
     group = bench.add_argument_group("--fec: LDPC decoders (fast min-sum vs Sionna) on identical LLRs")
     group.add_argument(
         "--fec", action="store_true", help="benchmark the LDPC decoders instead of the modem (semcom.fec.bench)"
@@ -453,11 +435,9 @@ def _point_item(text: str) -> tuple[str, float]:
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
     from semcom.fec.bench import format_fec_bench, run_fec_bench
 
-    points = args.points
-    assert points is not None  # --points has a default (DEFAULT_POINTS)
     try:
         result = run_fec_bench(
-            points=points,
+            points=args.points,
             k=args.k,
             codewords=args.codewords,
             decoders=tuple(args.decoders or ()),
