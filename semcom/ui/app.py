@@ -26,48 +26,28 @@ mark.corrupted { background: #ffb3b3; color: #800; font-weight: 600; padding: 0 
 """
 
 
-def _settings(
-    backend: Any,
-    sample: str,
-    snr: float,
-    convention: str,
-    channel: str,
-    mode: str,
-    encoding: str,
-    int_clip: bool,
-    repair: str,
-    fec: str,
-    mcs: str,
-    policy: str,
-    seed: Any,
-    steps: Any,
-    strength: float,
-    caption: str | None,
-) -> be.UiSettings:
-    caption = (caption or "").strip() or None
+def _settings(backend: Any, sample: str, form: dict[str, Any]) -> be.UiSettings:
+    """The form's values (`UiSettings` field -> value as Gradio gives it) as settings; an empty
+    caption is the sender's own, or the sample's caption when the profile has no captioner."""
+    caption = (form["caption"] or "").strip() or None
     if caption is None and not backend.has_captioner:
         samples = be.sample_photos()
         caption = samples[sample][1] if sample in samples else "a photo"
     try:
-        seed_int = int(seed)
-        steps_int = int(steps)
+        seed, steps = int(form["seed"]), int(form["steps"])
     except (TypeError, ValueError):
         raise be.UiError("seed and steps must be whole numbers") from None
     return be.UiSettings(
-        snr_db=float(snr),
-        snr_convention=convention,
-        channel_model=channel,
-        mode=mode,
-        encoding=encoding,
-        int_clip=bool(int_clip),
-        latent_repair=repair,
-        fec=fec,
-        mcs=(mcs or "auto").strip(),
-        latent_policy=policy,
-        seed=seed_int,
-        steps=steps_int,
-        strength=float(strength),
-        caption=caption,
+        **{
+            **form,
+            "snr_db": float(form["snr_db"]),
+            "int_clip": bool(form["int_clip"]),
+            "mcs": (form["mcs"] or "auto").strip(),
+            "seed": seed,
+            "steps": steps,
+            "strength": float(form["strength"]),
+            "caption": caption,
+        }
     )
 
 
@@ -98,9 +78,8 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
     def read_form(data: dict) -> tuple[Any, be.UiSettings]:
         """The image and settings on the form; `data`: Gradio's component -> value of an event's inputs."""
         values = {name: data[component] for name, component in form.items()}
-        return _image(values.pop("upload"), values["sample"], max_upload_bytes, max_pixels), _settings(
-            backend, **values
-        )
+        upload, sample = values.pop("upload"), values.pop("sample")
+        return _image(upload, sample, max_upload_bytes, max_pixels), _settings(backend, sample, values)
 
     def transmit(data: dict, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         blank = (None, None, None, "", "", "")
@@ -202,19 +181,19 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     seed = gr.Number(value=defaults.seed, precision=0, label="seed")
                     steps = gr.Number(value=defaults.steps, precision=0, label="DDIM steps")
                     strength = gr.Slider(0, 1, value=defaults.strength, step=0.05, label="strength (0 = decode only)")
-        form = {  # `_settings`'s parameters, and the upload
+        form = {  # the picture, then UiSettings field -> its component
             "upload": upload,
             "sample": sample,
-            "snr": snr,
-            "convention": convention,
-            "channel": channel,
+            "snr_db": snr,
+            "snr_convention": convention,
+            "channel_model": channel,
             "mode": mode,
             "encoding": encoding,
             "int_clip": int_clip,
-            "repair": repair,
+            "latent_repair": repair,
             "fec": fec,
             "mcs": mcs,
-            "policy": policy,
+            "latent_policy": policy,
             "seed": seed,
             "steps": steps,
             "strength": strength,
