@@ -210,7 +210,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     snr.add_argument("--ebn0-db", type=float, nargs="+", help="Eb/N0 points in dB (default 0 2 4 6 8 10)")
     snr.add_argument("--esn0-db", type=float, nargs="+", help="Es/N0 points in dB")
     ber.add_argument("--bits", type=int, default=1_000_000, help="bits simulated per SNR point")
-    ber.add_argument("--seed", type=int, default=None, help="seed (default: fresh randomness)")
+    ber.add_argument("--seed", type=int, help="seed (default: fresh randomness)")
     ber.add_argument("--sigmas", type=float, default=5.0, help="acceptance band half-width in standard errors")
     ber.add_argument("--soft", action="store_true", help="decide bits by the sign of exact LLRs")
     ber.add_argument("--json", action="store_true", help="machine-readable output")

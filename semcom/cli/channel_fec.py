@@ -67,7 +67,6 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         "--blocks",
         type=positive_int,
         nargs="+",
-        default=None,
         metavar="N",
         help="most blocks per point: one value, or one per --k (default 300 for k <= 3840, 60 above)",
     )
@@ -75,7 +74,6 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         "--min-errors",
         type=positive_int,
         nargs="+",
-        default=None,
         metavar="N",
         help="end a point after this many block errors: one value, or one per --k (default 20 for k <= 3840, 10 above)",
     )
@@ -92,7 +90,6 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
     p.add_argument(
         "--decoder",
         choices=("minsum", "sionna"),
-        default=None,
         help="LDPC decoder (default: SEMCOM_FEC_DECODER, i.e. minsum); recorded in the table",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
@@ -112,16 +109,12 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         description="List the MCS table with the Es/N0 each needs for the field's BLER target; "
         "with --esn0-db, show what AMC picks for a field of --bits bits (or that it drops it).",
     )
-    p.add_argument("--esn0-db", type=float, default=None, help="Es/N0 in dB per channel symbol: show the AMC choice")
+    p.add_argument("--esn0-db", type=float, help="Es/N0 in dB per channel symbol: show the AMC choice")
     p.add_argument("--field", choices=("caption", "latent"), default="latent")
-    p.add_argument(
-        "--bits", type=int, default=None, help="information bits of the field (default: 616 caption, 1048576 latent)"
-    )
-    p.add_argument("--budget", type=int, default=None, help="airtime budget in channel symbols (default: none)")
-    p.add_argument("--target-bler", type=float, default=None, help="segment BLER target (default: the field's setting)")
-    p.add_argument(
-        "--table", type=Path, default=None, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)"
-    )
+    p.add_argument("--bits", type=int, help="information bits of the field (default: 616 caption, 1048576 latent)")
+    p.add_argument("--budget", type=int, help="airtime budget in channel symbols (default: none)")
+    p.add_argument("--target-bler", type=float, help="segment BLER target (default: the field's setting)")
+    p.add_argument("--table", type=Path, help="BLER table JSON (default: SEMCOM_BLER_TABLE or the packaged one)")
     add_simulated_channel_arguments(
         p,
         ("awgn", "rayleigh", "bsc", "none"),

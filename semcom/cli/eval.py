@@ -42,20 +42,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         default="blip",
         help="caption sent: the profile's BLIP captioner, or the dataset's first caption (default blip)",
     )
-    g.add_argument(
-        "--profile", default=None, help="model profile: tiny | taef2 | paper | YAML/JSON file (default SEMCOM_PROFILE)"
-    )
-    g.add_argument("--device", default=None, help="torch device (default SEMCOM_DEVICE)")
-    g.add_argument(
-        "--image-size",
-        type=int,
-        default=None,
-        help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)",
-    )
-    g.add_argument("--limit", type=int, default=None, help="first N images in sorted name order")
+    g.add_argument("--profile", help="model profile: tiny | taef2 | paper | YAML/JSON file (default SEMCOM_PROFILE)")
+    g.add_argument("--device", help="torch device (default SEMCOM_DEVICE)")
+    g.add_argument("--image-size", type=int, help="square image side fed to the encoder (default SEMCOM_IMAGE_SIZE)")
+    g.add_argument("--limit", type=int, help="first N images in sorted name order")
     g.add_argument(
         "--shard",
-        default=None,
         metavar="I/N",
         help="run only images I, I+N, I+2N, ... of the (limited) set, 0 <= I < N; join the shards' run "
         "directories with `semcom eval merge`",
@@ -75,14 +67,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--design-snr-db",
         type=_floats,
-        default=None,
         help="the transmitter plans (AMC, file size, budget) for this SNR while the channel is at each --snr-db "
         "(default: the channel's SNR; with --broadcast: the weakest receiver). semcom.eval.scenario",
     )
     g.add_argument(
         "--design-offset-db",
         type=_floats,
-        default=None,
         help="the transmitter plans for (channel SNR + this) dB in every cell: a misestimated channel",
     )
     g.add_argument(
@@ -141,7 +131,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         default=3,
         help="images whose reconstructions are kept for the image grid (default 3)",
     )
-    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    g.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     g.add_argument(
         "--jobs",
         type=int,
@@ -188,8 +178,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "regime_<metric>.png|svg in --out.",
     )
     regime.add_argument("run_dirs", nargs="+", help="directories written by `semcom eval run`")
-    regime.add_argument("--out", default=None, help="output folder (default RUN_DIR/regime of the first run)")
-    regime.add_argument("--metrics", nargs="+", default=None, help="ssim ms_ssim psnr (default all three)")
+    regime.add_argument("--out", help="output folder (default RUN_DIR/regime of the first run)")
+    regime.add_argument("--metrics", nargs="+", help="ssim ms_ssim psnr (default all three)")
     regime.add_argument(
         "--versus",
         default="baseline",

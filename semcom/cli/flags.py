@@ -16,9 +16,7 @@ def add_preset_argument(group: Any, default_help: str) -> None:
     an unset flag means for this command."""
     from semcom.models.presets import PRESET_NAMES
 
-    group.add_argument(
-        "--preset", default=None, choices=PRESET_NAMES, help=f"reproduction preset ({default_help}; docs/models.md)"
-    )
+    group.add_argument("--preset", choices=PRESET_NAMES, help=f"reproduction preset ({default_help}; docs/models.md)")
 
 
 def add_guidance_argument(group: Any) -> None:
@@ -26,7 +24,6 @@ def add_guidance_argument(group: Any) -> None:
     group.add_argument(
         "--guidance",
         type=float,
-        default=None,
         help="classifier-free guidance scale (default: the preset's, 9; 7.5 for text-only under authors)",
     )
 
@@ -95,7 +92,6 @@ def add_latent_arguments(group: Any, unset: str) -> None:
     where an unset --encoding comes from. An unset --clip-percentile is the full range (min/max)."""
     group.add_argument(
         "--encoding",
-        default=None,
         help=f"latent encoding on the wire (float64 | ... | int4g), or analog[:OPTIONS] for analog symbols "
         f"(docs/channel.md; default: {unset})",
     )
@@ -153,7 +149,7 @@ def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, un
     for flag in (f for f in CHANNEL_FLAGS if f in flags):
         spec = specs[flag]
         dest = flag[2:].replace("-", "_")
-        group.add_argument(flag, default=None, **{**spec, "help": f"{spec['help']} ({default(dest)})"})
+        group.add_argument(flag, **{**spec, "help": f"{spec['help']} ({default(dest)})"})
 
 
 def channel_config_from_args(args: Any, **fixed: Any) -> Any:

@@ -26,9 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="readiness: models loaded, not draining, queue below high-water (default); liveness: the process answers",
     )
     p.add_argument(
-        "--service",
-        default=None,
-        help="ask this health service name instead, e.g. semcom.v1.ReceiverService (overrides --probe)",
+        "--service", help="ask this health service name instead, e.g. semcom.v1.ReceiverService (overrides --probe)"
     )
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -41,21 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Caption + latent of each IMAGE over a noisy channel, reconstructed by diffusion.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
-    p.add_argument("--profile", default=None, help="tiny | taef2 | paper | profile file/dir (default: SEMCOM_PROFILE)")
-    p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
-    p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
+    p.add_argument("--profile", help="tiny | taef2 | paper | profile file/dir (default: SEMCOM_PROFILE)")
+    p.add_argument("--device", help="torch device (default: SEMCOM_DEVICE)")
+    p.add_argument("--dtype", help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
     g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
     add_latent_arguments(g, unset="SEMCOM_LATENT_ENCODING")
-    g.add_argument(
-        "--image-size",
-        type=int,
-        default=None,
-        help="encoder input side, multiple of 64 (default: profile's)",
-    )
+    g.add_argument("--image-size", type=int, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, default=None, help="channel SNR in dB (default SEMCOM_SNR_DB)")
+    g.add_argument("--snr-db", type=float, help="channel SNR in dB (default SEMCOM_SNR_DB)")
     add_channel_arguments(g)
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", choices=MODES, help="receiver mode (default auto)")
@@ -63,7 +58,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--strength",
         type=float,
-        default=None,
         help="re-noising strength, 0 = decode only (default 0.6, or 0 for a profile without diffusion model)",
     )
     add_guidance_argument(g)
@@ -72,13 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--latent-repair",
         choices=("none", "mmse", "smmse"),
-        default=None,
         help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)",
     )
     p.add_argument(
         "--seed",
         type=int,
-        default=None,
         help="user seed: image i gets independent sender, channel and receiver seeds derived from "
         "(seed, i) (docs/pipeline.md)",
     )
@@ -87,7 +79,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         nargs=3,
         metavar=("SENDER", "CHANNEL", "RECEIVER"),
-        default=None,
         help="explicit per-role seeds (e.g. a row of an eval sweep); overrides --seed",
     )
     p.add_argument("--out", default="out/transmit", help="output directory (default out/transmit)")

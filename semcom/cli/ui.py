@@ -23,26 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_documented_parser(
         sub, "ui", "web page: send an image over the channel and watch the reconstruction", __doc__
     )
-    p.add_argument("--host", default=None, help="listen address (default SEMCOM_UI_HOST, 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="port (default SEMCOM_UI_PORT, 7860)")
+    p.add_argument("--host", help="listen address (default SEMCOM_UI_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default SEMCOM_UI_PORT, 7860)")
     p.add_argument(
         "--profile",
-        default=None,
         help="in process: tiny | taef2 | paper | profile file (default: SEMCOM_PROFILE when set, else "
         "taef2, the packaged TAEF2 codec, when its weights load, else tiny)",
     )
-    p.add_argument("--device", default=None, help="torch device (default: SEMCOM_DEVICE)")
-    p.add_argument("--dtype", default=None, help="torch dtype (default: SEMCOM_DTYPE)")
-    p.add_argument(
-        "--image-size",
-        type=int,
-        default=None,
-        help="encoder input side, multiple of 64 (default: profile's)",
-    )
-    p.add_argument("--steps", type=int, default=None, help="initial DDIM steps on the form (default 50)")
-    p.add_argument("--max-upload-bytes", type=int, default=None, help="default SEMCOM_UI_MAX_UPLOAD_BYTES")
+    p.add_argument("--device", help="torch device (default: SEMCOM_DEVICE)")
+    p.add_argument("--dtype", help="torch dtype (default: SEMCOM_DTYPE)")
+    p.add_argument("--image-size", type=int, help="encoder input side, multiple of 64 (default: profile's)")
+    p.add_argument("--steps", type=int, help="initial DDIM steps on the form (default 50)")
+    p.add_argument("--max-upload-bytes", type=int, help="default SEMCOM_UI_MAX_UPLOAD_BYTES")
     t = p.add_argument_group("gRPC back-end")
-    t.add_argument("--to", default=None, help="a running sender HOST:PORT instead of the in-process pipeline")
+    t.add_argument("--to", help="a running sender HOST:PORT instead of the in-process pipeline")
     t.add_argument("--deadline-s", type=float, help="deadline per transmission (SEMCOM_DEADLINE_S)")
     add_tls_arguments(t, "the sender")
     p.set_defaults(func=run)
