@@ -400,7 +400,6 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     group.add_argument("--codewords", type=int, default=125, help="codewords per point (default %(default)s)")
     group.add_argument(
         "--decoders",
-        type=str,
         nargs="+",
         default=["minsum", "sionna"],
         help="decoders to compare (default minsum sionna)",

@@ -82,7 +82,6 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--modes",
-        type=str,
         nargs="+",
         choices=SWEEP_MODES,
         default=list(DEFAULT_MODES),
@@ -90,7 +89,6 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--encodings",
-        type=str,
         nargs="+",
         default=["float64"],
         help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
@@ -119,7 +117,6 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     g.add_argument(
         "--metrics",
-        type=str,
         nargs="+",
         choices=("lpips", "clip", "fid", "none"),
         default=["lpips", "clip", "fid"],

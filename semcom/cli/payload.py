@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latent-shape", type=_shape, help="explicit latent shape, e.g. 16x64x64 (overrides the above)")
     p.add_argument("--caption-chars", type=int, default=77, help="caption length in characters (default 77)")
     p.add_argument("--modulation", default="16qam", help="modulation for the symbol count (default 16qam)")
-    p.add_argument("--encodings", type=str, nargs="+", help="latent encodings (default: all)")
+    p.add_argument("--encodings", nargs="+", help="latent encodings (default: all)")
     p.add_argument("--per-channel", action="store_true", help="count per-channel quantisation side bytes")
     g = p.add_argument_group("bit-error experiment (--bit-errors)")
     g.add_argument("--bit-errors", action="store_true", help="run the bit-error MSE experiment")
