@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -59,22 +59,14 @@ def tolerant_deserializer(deserialize: Callable[[bytes], Any], what: str) -> Cal
     return decode
 
 
-class CheckedRequests:
+def checked_requests(requests) -> Iterator[Any]:
     """A request stream that ends the call with INVALID_ARGUMENT at an undecodable message."""
+    from semcom.rpc.errors import InvalidRequestError
 
-    def __init__(self, requests) -> None:
-        self._requests = iter(requests)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        from semcom.rpc.errors import InvalidRequestError
-
-        request = next(self._requests)
+    for request in requests:
         if isinstance(request, Undecodable):
             raise InvalidRequestError(request.message)
-        return request
+        yield request
 
 
 # --------------------------------------------------------------------------- handler wrapping

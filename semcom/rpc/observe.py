@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 
+from semcom import config
 from semcom.rpc.errors import status_for
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import observe_rpc
@@ -54,14 +55,9 @@ def _abort(servicer: Any, context: grpc.ServicerContext, method: str, start: flo
     elif status.code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         # Over capacity: tell the caller when to try again (the client honours this key).
         hint = getattr(exc, "retry_after_ms", None)
-        context.set_trailing_metadata(((RETRY_PUSHBACK, str(int(hint if hint is not None else _default_pushback()))),))
+        hint = config.get("SEMCOM_RETRY_PUSHBACK_MS") if hint is None else hint
+        context.set_trailing_metadata(((RETRY_PUSHBACK, str(int(hint))),))
     context.abort(status.code, status.message)
-
-
-def _default_pushback() -> int:
-    from semcom import config
-
-    return int(config.get("SEMCOM_RETRY_PUSHBACK_MS"))
 
 
 def rpc_method(handler: Callable) -> Callable:

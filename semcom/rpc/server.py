@@ -62,22 +62,22 @@ from semcom.rpc.calls import (
     END,
     Abort,
     BridgeContext,
-    CheckedRequests,
     StreamRun,
     Undecodable,
+    checked_requests,
     on_loop,
     peer_sans,
     tolerant_deserializer,
 )
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
+from semcom.rpc.observe import RETRY_PUSHBACK
 from semcom.rpc.tls import TlsConfig, server_credentials
 
 log = logging.getLogger("semcom.rpc.server")
 
 SPARE_WORKERS = 4  # pool threads beyond the admission cap (a finished call's thread may still be unwinding)
 LIVENESS = "liveness"  # health service name of the liveness probe; "" is readiness (gRPC convention)
-RETRY_PUSHBACK = "grpc-retry-pushback-ms"
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -397,7 +397,7 @@ class ServiceHost:
                     except StopAsyncIteration:
                         return
 
-            run = StreamRun(self.pool, lambda: behaviour(CheckedRequests(sync_requests()), bridge), slot)
+            run = StreamRun(self.pool, lambda: behaviour(checked_requests(sync_requests()), bridge), slot)
         try:
             while True:
                 response = await asyncio.wrap_future(run.step())
