@@ -37,6 +37,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -209,14 +210,13 @@ def image_request(
     params = receiver_pb2.ReconstructionParams(mode=enum_number(MODES, mode, "mode"), output_format=output_format)
     if latent_repair is not None:
         params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
-    if preset is not None:
-        params.preset = preset
-    optionals = {
+    optionals: dict[str, Any] = {
         "num_inference_steps": steps,
         "strength": strength,
         "guidance_scale": guidance_scale,
         "seed": roles.receiver,
         "adaptive_strength": adaptive_strength,
+        "preset": preset,
     }
     for name, value in optionals.items():
         if value is not None:
@@ -227,16 +227,12 @@ def image_request(
         req.analog_spec = canonical(latent_encoding)
     elif latent_encoding is not None:
         req.latent_encoding = enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding")
-    if sample_posterior is not None:
-        req.sample_posterior = sample_posterior
-    if caption is not None:
-        req.caption = caption
+    given = {"sample_posterior": sample_posterior, "caption": caption, "clip_percentile": clip_percentile}
+    for name, value in {**given, "seed": roles.sender}.items():
+        if value is not None:
+            setattr(req, name, value)
     if per_channel:
         req.quant.per_channel = True
-    if clip_percentile is not None:
-        req.clip_percentile = clip_percentile
-    if roles.sender is not None:
-        req.seed = roles.sender
     if channel is not None:
         req.channel.CopyFrom(channel)
     if snr_db is not None:
