@@ -151,20 +151,16 @@ class BatchQueue:
             if self.outstanding and self.outstanding_cost + cost > self.cost_budget:
                 raise self._refuse(
                     "cost",
-                    (
-                        f"{self.service or 'service'} is at capacity: {self.outstanding_cost:.3g} + {cost:.3g} megapixel-steps "
-                        f"over the budget of {self.cost_budget:g} (SEMCOM_COST_BUDGET); retry later"
-                    ),
+                    f"{self.service or 'service'} is at capacity: {self.outstanding_cost:.3g} + {cost:.3g} megapixel-steps "
+                    f"over the budget of {self.cost_budget:g} (SEMCOM_COST_BUDGET); retry later",
                 )
             try:
                 self._queue.put_nowait(work)
             except queue.Full:
                 raise self._refuse(
                     "queue",
-                    (
-                        f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
-                        "retry later"
-                    ),
+                    f"{self.service or 'service'} queue is full ({self.max_queue} requests waiting, SEMCOM_MAX_QUEUE); "
+                    "retry later",
                 ) from None
             self.outstanding += 1
             self.outstanding_cost += cost
