@@ -35,15 +35,9 @@ class TlsConfig:
     @classmethod
     def from_settings(cls, **overrides: object) -> TlsConfig:
         """From SEMCOM_INSECURE / SEMCOM_TLS_*; keyword overrides that are not None win (CLI flags)."""
-        values = {
-            "insecure": config.get("SEMCOM_INSECURE"),
-            "cert": config.get("SEMCOM_TLS_CERT"),
-            "key": config.get("SEMCOM_TLS_KEY"),
-            "ca": config.get("SEMCOM_TLS_CA"),
-            "server_name": config.get("SEMCOM_TLS_SERVER_NAME"),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        values = {"insecure": config.get("SEMCOM_INSECURE")}
+        values |= {name: config.get(f"SEMCOM_TLS_{name.upper()}") for name in ("cert", "key", "ca", "server_name")}
+        return cls(**values | {k: v for k, v in overrides.items() if v is not None})
 
     @property
     def mutual(self) -> bool:
