@@ -13,6 +13,7 @@ import argparse
 import json
 import shlex
 import sys
+from pathlib import Path
 
 from semcom import config
 from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument, channel_values
@@ -266,8 +267,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from semcom.eval.report import render_report
 
     try:
@@ -284,8 +283,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from semcom.eval.aggregate import aggregate_run
     from semcom.eval.merge import merge_runs
 
@@ -313,8 +310,6 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _map(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from semcom.eval.regime import METRICS
     from semcom.eval.regime_report import regime_map
 
