@@ -8,6 +8,7 @@ spellings: the project has had no release that would need them.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 
@@ -56,8 +57,6 @@ CHANNEL_SETTINGS = {  # argparse dest -> the setting a command falls back to
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    import argparse
-
     try:
         value = int(text)
     except ValueError:
@@ -69,8 +68,6 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
-    import argparse
-
     try:
         value = float(text)
     except ValueError:
@@ -82,8 +79,6 @@ def positive_float(text: str) -> float:
 
 def add_documented_parser(sub: Any, name: str, help: str, doc: str | None) -> Any:
     """The subcommand `name` whose --help shows `doc` (its module's docstring) as written."""
-    import argparse
-
     return sub.add_parser(name, help=help, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 # Files fetched per component subfolder: configs, tokenizers, safetensors weights only.
@@ -83,8 +84,6 @@ def run_list(args: argparse.Namespace) -> int:
     )
     try:
         specs = [parse_profile(data, origin=name) for name, data in BUILTIN.items()]
-        from pathlib import Path
-
         specs += [read_profile_file(Path(p).expanduser()) for p in args.profile or []]
     except ProfileError as exc:
         return _fail("models list", exc)
@@ -115,8 +114,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_build_tiny(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from semcom.models.hub import quiet_libraries
     from semcom.models.tiny import build_tiny_profile, default_dir
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from semcom import config
@@ -130,8 +131,6 @@ def _pick(value, env: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     try:
         return _serve(args)
     except (ValueError, OSError) as exc:  # bad configuration, unreadable certificate, port in use

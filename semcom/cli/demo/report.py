@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,8 +23,6 @@ def summarise(
 ) -> dict:
     """Mean SSIM and latent symbols per variant and SNR over the images received (AMC drops counted
     apart); the clean channel's mean."""
-    import statistics
-
     out: dict = {}
     clean = [r["ssim"] for r in records if r["variant"] == "clean"]
     out["clean"] = statistics.fmean(clean) if clean else None
@@ -158,8 +157,6 @@ def write_report(
     started: float,
 ) -> dict[str, Any]:
     """report.json's content."""
-    import statistics
-
     records = streams.records
     return {
         "profile": plan.profile,

@@ -4,6 +4,7 @@ records, then the sheet and the report."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -43,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    import io
-
     from PIL import Image
 
     started = time.monotonic()
@@ -169,8 +168,6 @@ class Streams:
 
     def _record(self, result: Any, snr: float | None, esn0: float) -> None:
         """Score one transmission result against its original and keep its record and image."""
-        import io
-
         from PIL import Image
 
         name, key, _ = result.request_id.split("|")
