@@ -101,24 +101,21 @@ class Outcome:
     ms_ssim: float | None = None  # likewise (semcom.metrics.msssim)
 
 
-def ssim_to(original: Image.Image, recon: Image.Image) -> float | None:
+def scores(original: Image.Image, recon: Image.Image) -> dict[str, float | None]:
+    """`Outcome.ssim` and `.ms_ssim` (`semcom.metrics.msssim`: fewer scales below 161 px) of the
+    reconstruction against the original resized to it; None for an image too small for the metric
+    (SSIM's 11x11 window; MS-SSIM: 10 px or less on a side)."""
+    from semcom.metrics.msssim import ms_ssim
     from semcom.metrics.ssim import ssim
 
-    try:
-        return ssim(original.resize(recon.size, Image.Resampling.BICUBIC), recon)
-    except ValueError:  # smaller than SSIM's 11x11 window
-        return None
-
-
-def msssim_to(original: Image.Image, recon: Image.Image) -> float | None:
-    """MS-SSIM (`semcom.metrics.msssim`: fewer scales below 161 px) of the reconstruction against the
-    original resized to it; None for an image of 10 px or less on a side."""
-    from semcom.metrics.msssim import ms_ssim
-
-    try:
-        return ms_ssim(original.resize(recon.size, Image.Resampling.BICUBIC), recon)
-    except ValueError:
-        return None
+    reference = original.resize(recon.size, Image.Resampling.BICUBIC)
+    out: dict[str, float | None] = {}
+    for name, metric in (("ssim", ssim), ("ms_ssim", ms_ssim)):
+        try:
+            out[name] = metric(reference, recon)
+        except ValueError:
+            out[name] = None
+    return out
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -224,8 +221,7 @@ class InProcessBackend:
             timings=dict(done.timings),
             steps_executed=done.recon.steps_executed,
             strength_used=done.recon.strength_used,
-            ssim=ssim_to(image, done.recon.image),
-            ms_ssim=msssim_to(image, done.recon.image),
+            **scores(image, done.recon.image),
         )
 
 
@@ -300,8 +296,7 @@ class GrpcBackend:
             timings=dict(r.timings),
             steps_executed=int(r.steps_executed),
             strength_used=float(r.strength_used),
-            ssim=ssim_to(image, recon),
-            ms_ssim=msssim_to(image, recon),
+            **scores(image, recon),
         )
 
 
