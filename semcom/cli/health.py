@@ -36,12 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from semcom.rpc.client import health_status
-
-    tls = tls_from_args(args)
     from semcom.rpc.server import LIVENESS
 
     service = args.service if args.service is not None else (LIVENESS if args.probe == "liveness" else "")
-    status = health_status(args.target, service=service, tls=tls, timeout=args.timeout)
+    status = health_status(args.target, service=service, tls=tls_from_args(args), timeout=args.timeout)
     if args.json:
         print(json.dumps({"target": args.target, "probe": args.probe, "service": service, "status": status}))
     else:

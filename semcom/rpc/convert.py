@@ -370,11 +370,10 @@ def recon_params_from_proto(
 
 def latent_spec_from_proto(msg: sender_pb2.ImageRequest, default_encoding: str, size: int | None) -> LatentSpec:
     """How the sender packs the latent: the request's fields, the sender's defaults where unset."""
+    from semcom.link.analog import canonical, names_scheme
     from semcom.pipeline.types import LatentSpec
 
     encoding = enum_name(LATENT_ENCODINGS, msg.latent_encoding, "latent_encoding", default_encoding)
-    from semcom.link.analog import canonical, names_scheme
-
     if msg.analog_spec or names_scheme(encoding):
         if msg.analog_spec and msg.latent_encoding not in (0, packet_pb2.LATENT_ENCODING_ANALOG):
             raise InvalidRequestError(f"analog_spec is set, but latent_encoding is {encoding}, not analog")
