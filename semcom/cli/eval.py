@@ -1,8 +1,9 @@
 """`semcom eval`: run an evaluation sweep, and render its report.
 
-    semcom eval run --data DIR --out RUN_DIR [...]     (also: semcom eval --data DIR --out RUN_DIR [...])
+    semcom eval run --data DIR --out RUN_DIR [...]
     semcom eval report RUN_DIR
     semcom eval merge DEST SRC [SRC ...]               (join shards / parts run elsewhere)
+    semcom eval map RUN_DIR [RUN_DIR ...]              (who wins where: the regime map)
 
 See docs/evaluation.md for every flag, the output files and measured numbers.
 """

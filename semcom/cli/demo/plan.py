@@ -222,5 +222,5 @@ def image_size(args: argparse.Namespace) -> int:
         TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE"))
     )
     if size <= 0 or size % 64:
-        raise ValueError(f"--size must be a positive multiple of 64, got {size}")
+        raise ValueError(f"--image-size must be a positive multiple of 64, got {size}")
     return size
