@@ -18,6 +18,7 @@ from typing import Any
 
 from semcom.eval import plots
 from semcom.eval.aggregate import aggregate_run
+from semcom.eval.report import table_head
 from semcom.eval.store import RunStore
 
 
@@ -72,10 +73,7 @@ def run_table(table: list[dict[str, Any]], convention: str, metric: str = "ssim"
     snrs = sorted({r["snr_db"] for r in rows})
     unit = plots.SNR_LABELS.get(convention, "SNR (dB)").split(" ")[0]
     cell = {(plots.series_name(r), r["snr_db"]): r for r in rows}
-    lines = [
-        "| series | symbols / image | " + " | ".join(f"{s:g} dB {unit}" for s in snrs) + " |",
-        "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |",
-    ]
+    lines = table_head("series | symbols / image", "--- | ---:", [f"{s:g} dB {unit}" for s in snrs])
     for name in dict.fromkeys(plots.series_name(r) for r in rows):
         values, symbols = [], []
         for s in snrs:

@@ -28,6 +28,7 @@ from semcom.eval.regime import (
     run_rows,
     versus_cells,
 )
+from semcom.eval.report import table_head
 from semcom.eval.store import json_safe
 
 
@@ -60,12 +61,7 @@ def _cell_table(mine: list[MapCell], title: str, text_of: Callable[[MapCell | No
     `text_of(cell)` (None where the run has no such cell)."""
     snrs = sorted({c.snr for c in mine}, key=_snr_order)
     at = {(c.scenario, c.budget, c.snr): c for c in mine}
-    out = [
-        title,
-        "",
-        "| scenario | budget | " + " | ".join(_snr_head(s) for s in snrs) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in snrs) + " |",
-    ]
+    out = [title, "", *table_head("scenario | budget", "--- | ---", [_snr_head(s) for s in snrs], "---")]
     for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
         for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
             texts = [text_of(at.get((scenario, budget, snr))) for snr in snrs]
@@ -135,8 +131,7 @@ def versus_markdown(cells: list[VersusCell], metric: str) -> list[str]:
         f"`{mine[0].against}` scheme (positive: another family wins; ✓ the paired 95% interval excludes zero; "
         "k/n: the photos on which the other family's best wins):",
         "",
-        "| scenario | budget | " + " | ".join(_snr_head(x) for x in snrs) + " |",
-        "| --- | --- | " + " | ".join("---:" for _ in snrs) + " |",
+        *table_head("scenario | budget", "--- | ---", [_snr_head(x) for x in snrs]),
     ]
     for scenario, budget in dict.fromkeys((c.scenario, c.budget) for c in mine):
         out.append(f"| {scenario} | {budget} | " + " | ".join(at.get((scenario, budget, x), "") for x in snrs) + " |")
@@ -168,8 +163,7 @@ def markdown(cells: list[MapCell], command: str = "", versus: list[str] | None =
             sc = [c for c in mine if c.scenario == scenario]
             snrs = sorted({c.snr for c in sc}, key=_snr_order)
             budgets = sorted({c.budget for c in sc}, key=_budget_order)
-            lines += [f"### {scenario}", "", "| budget | " + " | ".join(_snr_head(s) for s in snrs) + " |"]
-            lines.append("| --- | " + " | ".join("---" for _ in snrs) + " |")
+            lines += [f"### {scenario}", "", *table_head("budget", "---", [_snr_head(s) for s in snrs], "---")]
             at = {(c.budget, c.snr): c for c in sc}
             for b in budgets:
                 lines.append(

@@ -45,6 +45,16 @@ def table1_markdown(rows: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
+def table_head(first: str, align: str, heads: Sequence[str], col_align: str = "---:") -> list[str]:
+    """A Markdown table's header and alignment rows: the `first` column(s) aligned by `align`, then one
+    column per entry of `heads` aligned by `col_align`."""
+    return [f"| {first} | " + " | ".join(heads) + " |", f"| {align} | " + " | ".join(col_align for _ in heads) + " |"]
+
+
+def _db(snrs: Sequence[float]) -> list[str]:
+    return [f"{s:g} dB" for s in snrs]
+
+
 def _fmt(mean: float, ci: float, digits: int) -> str:
     if math.isnan(mean):
         return "n/a"
@@ -70,8 +80,7 @@ def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> s
     for r in rows:
         series.setdefault(plots.series_name(r), {})[r["snr_db"]] = r
     digits = DIGITS.get(metric, 3)
-    head = "| series | payload bytes | " + " | ".join(f"{s:g} dB" for s in snrs) + " |"
-    lines = [head, "| --- | ---: | " + " | ".join("---:" for _ in snrs) + " |"]
+    lines = table_head("series | payload bytes", "--- | ---:", _db(snrs))
     for name, by_snr in series.items():
         cells = [_metric_cell(by_snr.get(s), metric, digits) for s in snrs]
         payload = next(iter(by_snr.values())).get("latent_bytes", 0)
@@ -90,10 +99,7 @@ def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
     ks = sorted({int(r["steps"]) for r in rows})
     cell = {(int(r["steps"]), r["snr_db"]): r for r in rows}
     digits = DIGITS.get(metric, 3)
-    lines = [
-        f"| k ({variant}) | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-        "| ---: | " + " | ".join("---:" for _ in snrs) + " |",
-    ]
+    lines = table_head(f"k ({variant})", "---:", _db(snrs))
     for k in ks:
         vals = [_metric_cell(cell.get((k, s)), metric, digits) for s in snrs]
         lines.append(f"| {k} | " + " | ".join(vals) + " |")
@@ -115,13 +121,6 @@ def _paired_diffs(per_image: list[dict[str, Any]], metric: str, baseline: str, o
     return variants, snrs, diffs
 
 
-def _paired_header(baseline: str, snrs: list[float]) -> list[str]:
-    return [
-        f"| variant - {baseline} | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
-    ]
-
-
 def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str, order: Sequence[str] = ()) -> str:
     """Latent cells: mean per-image difference of `metric` to the `baseline` variant at the same SNR,
     with its 95% t-interval (paired over the images both cells have: the image-to-image spread,
@@ -130,12 +129,10 @@ def paired_markdown(per_image: list[dict[str, Any]], metric: str, baseline: str,
 
     variants, snrs, diffs = _paired_diffs(per_image, metric, baseline, order)
     digits = DIGITS.get(metric, 3)
-    lines = _paired_header(baseline, snrs)
+    lines = table_head(f"variant - {baseline}", "---", _db(snrs))
     for variant in variants:
-        cells = []
-        for snr in snrs:
-            stat = summarize(diffs[(variant, snr)])
-            cells.append(_fmt(stat.mean, stat.ci95, digits) if stat.n else "")
+        stats = [summarize(diffs[(variant, snr)]) for snr in snrs]
+        cells = [_fmt(stat.mean, stat.ci95, digits) if stat.n else "" for stat in stats]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -149,7 +146,7 @@ def wins_markdown(
 ) -> str:
     """Latent cells: in how many images (of those both cells have) the variant beats `baseline`."""
     variants, snrs, diffs = _paired_diffs(per_image, metric, baseline, order)
-    lines = _paired_header(baseline, snrs)
+    lines = table_head(f"variant - {baseline}", "---", _db(snrs))
     for variant in variants:
         cells = []
         for snr in snrs:
@@ -185,43 +182,18 @@ def make_figures(
     k = plots.default_k(table)
     profile = str(config.get("profile", ""))
     name = Path(profile).stem if profile.endswith((".yaml", ".yml", ".json")) else profile
-    out = {
-        "fig3": plots.metric_vs_snr(
-            table,
-            figures / "fig3_metrics_vs_snr",
-            plots.PAPER_PANELS,
-            unavailable,
-            k,
-            convention,
-            title=f"{name}: metrics against SNR",
-        ),
-        "fidelity": plots.metric_vs_snr(
-            table,
-            figures / "ssim_psnr_vs_snr",
-            plots.FIDELITY_PANELS,
-            unavailable,
-            k,
-            convention,
-            title=f"{name}: SSIM and PSNR against SNR",
-        ),
-    }
+    out: dict[str, list[Path]] = {}
+    for key, stem, panels, what in (
+        ("fig3", "fig3_metrics_vs_snr", plots.PAPER_PANELS, "metrics"),
+        ("fidelity", "ssim_psnr_vs_snr", plots.FIDELITY_PANELS, "SSIM and PSNR"),
+    ):
+        title = f"{name}: {what} against SNR"
+        out[key] = plots.metric_vs_snr(table, figures / stem, panels, unavailable, k, convention, title=title)
     if any(r["mode"] == "baseline" for r in table):  # classical baselines (semcom.eval.baselines)
-        out["rate_distortion_ssim"] = plots.rate_distortion(
-            table,
-            figures / "rd_ssim_vs_symbols",
-            "ssim",
-            "SSIM",
-            convention,
-            title=f"{name}: SSIM against channel symbols",
-        )
-        out["rate_distortion_psnr"] = plots.rate_distortion(
-            table,
-            figures / "rd_psnr_vs_symbols",
-            "psnr",
-            "PSNR (dB)",
-            convention,
-            title=f"{name}: PSNR against channel symbols",
-        )
+        for metric, label, what in (("ssim", "SSIM", "SSIM"), ("psnr", "PSNR (dB)", "PSNR")):
+            title = f"{name}: {what} against channel symbols"
+            rd = figures / f"rd_{metric}_vs_symbols"
+            out[f"rate_distortion_{metric}"] = plots.rate_distortion(table, rd, metric, label, convention, title)
         out["outage"] = plots.outage_vs_snr(table, figures / "outage_vs_snr", convention)
     if any(r["mode"] == "text+latent" for r in table):
         out["fig5"] = plots.metric_vs_steps(table, figures / "fig5_metrics_vs_steps", plots.PAPER_PANELS, unavailable)
@@ -230,7 +202,9 @@ def make_figures(
     samples: dict[str, dict[str, Path]] = {}
     sample_root = root / "samples"
     if sample_root.is_dir():
-        for image in sorted({r_image for r_image in _sample_images(store, table)}):
+        for image in sorted({row["image"] for row in store.iter_results()}):
+            if not store.sample_path(image, None).is_file():
+                continue
             originals[image] = store.sample_path(image, None)
             samples[image] = {cell: store.sample_path(image, cell) for _, cells in series for _, cell in cells}
     if originals and series:
@@ -238,11 +212,6 @@ def make_figures(
             samples, originals, series, figures / "fig4_image_grid", snr_convention=convention
         )
     return out
-
-
-def _sample_images(store: RunStore, table: list[dict[str, Any]]) -> list[str]:
-    names = {row["image"] for row in store.iter_results()}
-    return [n for n in names if store.sample_path(n, None).is_file()]
 
 
 SETTINGS_SHOWN = (
@@ -432,10 +401,7 @@ def baselines_markdown(table: list[dict[str, Any]]) -> str:
     snrs = sorted({r["snr_db"] for r in rows})
     cell = {(plots.series_name(r), r["snr_db"]): r for r in rows}
     names = list(dict.fromkeys(plots.series_name(r) for r in rows))
-    head = [
-        "| series | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
-    ]
+    head = table_head("series", "---", _db(snrs))
 
     def table_of(value) -> list[str]:
         lines = list(head)
@@ -482,14 +448,9 @@ def _ber_markdown(table: list[dict[str, Any]]) -> str:
     snrs = sorted({r["snr_db"] for r in rows})
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     cell = {(r["variant"], r["snr_db"]): r for r in rows}
-    lines = [
-        "| variant | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-        "| --- | " + " | ".join("---:" for _ in snrs) + " |",
-    ]
+    lines = table_head("variant", "---", _db(snrs))
     for v in variants:
-        vals = []
-        for s in snrs:
-            r = cell.get((v, s))
-            vals.append("" if r is None else f"{float(r['latent_ber_mean']):.2e}")
+        rows_v = [cell.get((v, s)) for s in snrs]
+        vals = ["" if r is None else f"{float(r['latent_ber_mean']):.2e}" for r in rows_v]
         lines.append(f"| {v} | " + " | ".join(vals) + " |")
     return "\n".join(lines)
