@@ -9,6 +9,7 @@ channel's bit error rate on the latent, and the figures (figures/*.png, *.svg).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -313,8 +314,7 @@ def _skipped_cells_section(skipped: dict[str, str]) -> list[str]:
     if not skipped:
         return []
     lines = ["## Cells not run", ""]
-    for reason in sorted(set(skipped.values())):
-        count = sum(1 for r in skipped.values() if r == reason)
+    for reason, count in sorted(Counter(skipped.values()).items()):
         lines.append(f"- {count} cells: {reason}")
     lines.append("")
     return lines

@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,8 @@ class Sweep:
         return self.pipeline.receive(packet, params, report, treatment)
 
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
+        from semcom.eval.scenario import row_fields
+
         cfg = self.config
         variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
         packet = packets[cell.variant]
@@ -283,7 +286,7 @@ class Sweep:
             "seeds": seeds.as_dict(),
             "preset_used": result.preset_used,
             "guidance_used": result.guidance_used,
-            **scenario_fields(cfg, cell.snr_db),
+            **row_fields(cfg, cell.snr_db),
             "reference_symbols": getattr(self, "_reference_symbols", math.nan),
         }
 
@@ -297,11 +300,8 @@ class Sweep:
         reconstruction as a PNG (for the report's image grid): the same for every kind of cell."""
         if features is not None:
             _save_npy(self.store.feature_path(item.name, cell_key), features[0])
-        if self._is_grid_image(item):
+        if item.name in self._grid_names:
             _save_png(self.store.sample_path(item.name, cell_key), image)
-
-    def _is_grid_image(self, item: ImageItem) -> bool:
-        return item.name in self._grid_names
 
     # ------------------------------------------------------------------ the loop
     def run(self, progress: bool = True) -> SweepSummary:
@@ -323,8 +323,7 @@ class Sweep:
             else:
                 cells.append(cell)
         summary.cells = len(cells)
-        for reason in sorted(set(summary.unsupported.values())):
-            count = sum(1 for r in summary.unsupported.values() if r == reason)
+        for reason, count in sorted(Counter(summary.unsupported.values()).items()):
             log.warning("skipping %d cells: %s", count, reason)
         merged = (self.store.read_json("config.json") or {}).get("merged")  # kept: `semcom eval merge` history
         self.store.write_json(
@@ -375,7 +374,7 @@ class Sweep:
         caption = self._caption(item, image)
         if self.suite.fid_extractor is not None and not self.store.feature_path(item.name, None).is_file():
             _save_npy(self.store.feature_path(item.name, None), self.suite.fid_features([reference])[0])
-        if self._is_grid_image(item) and not self.store.sample_path(item.name, None).is_file():
+        if item.name in self._grid_names and not self.store.sample_path(item.name, None).is_file():
             _save_png(self.store.sample_path(item.name, None), reference)
         needs_latent = any(c.mode != "text" for c in pending)
         latent = self.latent_of(item, image) if needs_latent else np.zeros(0, np.float32)  # unused without latent cells
@@ -384,19 +383,19 @@ class Sweep:
         for cell in pending:
             if cell.mode in ("analog", "baseline"):  # no diffusion: semcom.eval.analog, semcom.eval.baselines
                 module, runner = self._decode_only(cell.mode)
-                self.store.append(module.sweep_row(self, runner, cell, item, caption, latent, reference))
-                summary.computed += 1
-                bar.update(1)
-                continue
-            if cell.variant not in packets:
-                if cell.mode == "text":
-                    packets[cell.variant] = self.packet(None, None, caption, image)
-                else:
-                    variant = LatentVariant.parse(cell.variant)
-                    own = latent if variant.size in (None, cfg.size) else self.latent_of(item, image, variant.size)
-                    packets[cell.variant] = self.packet(own, variant, caption, image)
-            bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
-            self.store.append(self._run_cell(cell, item, caption, packets, reference))
+                row = module.sweep_row(self, runner, cell, item, caption, latent, reference)
+            else:
+                if cell.variant not in packets:
+                    if cell.mode == "text":
+                        packets[cell.variant] = self.packet(None, None, caption, image)
+                    else:
+                        variant = LatentVariant.parse(cell.variant)
+                        size = variant.size
+                        own = latent if size in (None, cfg.size) else self.latent_of(item, image, size)
+                        packets[cell.variant] = self.packet(own, variant, caption, image)
+                bar.set_postfix_str(f"{item.name[:24]} {cell.key}", refresh=False)
+                row = self._run_cell(cell, item, caption, packets, reference)
+            self.store.append(row)
             summary.computed += 1
             bar.update(1)
 
@@ -466,12 +465,6 @@ def run_decode_only(
     caption_bytes, latent_values = len(encode_caption(caption)), int(np.asarray(latent).size)
     seed = channel_seed(cfg.seed, item.name, cell.key)
     return runner.run_cell(cell, spec, item.name, source, caption_bytes, latent_values, cfg, seed)
-
-
-def scenario_fields(cfg: SweepConfig, snr_db: float) -> dict[str, Any]:
-    from semcom.eval.scenario import row_fields
-
-    return row_fields(cfg, snr_db)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
