@@ -28,7 +28,6 @@ Only Es/N0 is defined for analog symbols: the sweep must use --snr-convention es
 
 from __future__ import annotations
 
-import math
 import struct
 import time
 from dataclasses import dataclass, field
@@ -114,6 +113,7 @@ class AnalogRunner:
         """One (image, analog cell): the row's fields (no metrics) and the estimated source (None:
         outage)."""
         from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
+        from semcom.eval.baselines import link_columns
         from semcom.eval.scenario import design_snr_db
         from semcom.fec.transmit import transmit_field_coded
         from semcom.link.types import MODULATIONS
@@ -137,22 +137,7 @@ class AnalogRunner:
         analog_symbols = budget - caption_symbols - meta_symbols
         stats = codec.stats
         row: dict[str, Any] = {
-            "budget_symbols": budget,
-            "link_fec": "analog",
-            "file_bytes": 0,
-            "quality": None,
-            "scale": None,
-            "clean_ssim": math.nan,
-            "mcs": meta_mcs,
-            "mcs_meets_target": None,
-            "latent_bits": 0,
-            "latent_bit_errors": 0,
-            "latent_ber": math.nan,
-            "segments": 0,
-            "segments_failed": 0,
-            "channel_symbols": 0,
-            "esn0_db": float(cell.snr_db),
-            "ebn0_db": None,
+            **link_columns(budget, "analog", float(cell.snr_db), None, mcs=meta_mcs),
             "snr_note": SNR_NOTE,
             "analog_symbols": 0,
             "meta_symbols": meta_symbols,

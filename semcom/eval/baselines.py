@@ -348,7 +348,7 @@ class BaselineRunner:
         c_actual = float(capacity(sweep_cfg.channel, esn0_db))
         cap = int(math.floor(budget * c_design / 8.0 + 1e-9))
         t0 = time.perf_counter()
-        fitted = self.fit_capped(image_name, reference, variant, lambda n: n <= cap, cap) if cap > 0 else None
+        fitted = self.fit_capped(image_name, reference, variant, _at_most(cap), cap) if cap > 0 else None
         row = _outage_row(
             budget,
             "shannon",
@@ -398,6 +398,28 @@ def _actual_channel(design_cfg: Any, actual_snr_db: float, budget: int, n_bytes:
     return replace(design_cfg, snr_db=actual_snr_db, mcs=mcs.name)
 
 
+def link_columns(budget: int, link_fec: str, esn0_db: float, ebn0_db: float | None, mcs: str = "") -> dict[str, Any]:
+    """The link columns a baseline or analog cell has before anything is sent (nothing sent, no file)."""
+    return {
+        "budget_symbols": budget,
+        "link_fec": link_fec,
+        "file_bytes": 0,
+        "quality": None,
+        "scale": None,
+        "clean_ssim": math.nan,
+        "mcs": mcs,
+        "mcs_meets_target": None,
+        "latent_bits": 0,
+        "latent_bit_errors": 0,
+        "latent_ber": math.nan,
+        "segments": 0,
+        "segments_failed": 0,
+        "channel_symbols": 0,
+        "esn0_db": esn0_db,
+        "ebn0_db": ebn0_db,
+    }
+
+
 def _outage_row(
     budget: int,
     link_fec: str,
@@ -409,28 +431,8 @@ def _outage_row(
 ) -> dict[str, Any]:
     """A baseline cell's own columns before anything is sent: an outage until the file is received
     (`capacity`: the shannon link's two capacities, in their place before the outage columns)."""
-    return {
-        "budget_symbols": budget,
-        "link_fec": link_fec,
-        "file_bytes": 0,
-        "quality": None,
-        "scale": None,
-        "clean_ssim": math.nan,
-        "mcs": "",
-        "mcs_meets_target": None,
-        "latent_bits": 0,
-        "latent_bit_errors": 0,
-        "latent_ber": math.nan,
-        "segments": 0,
-        "segments_failed": 0,
-        "channel_symbols": 0,
-        "esn0_db": esn0_db,
-        "ebn0_db": ebn0_db,
-        **(capacity or {}),
-        "outage": True,
-        "outage_reason": "",
-        "fit_seconds": fit_seconds,
-    }
+    cols = link_columns(budget, link_fec, esn0_db, ebn0_db)
+    return {**cols, **(capacity or {}), "outage": True, "outage_reason": "", "fit_seconds": fit_seconds}
 
 
 def unsupported_reason(variant_spec: str) -> str | None:
