@@ -334,20 +334,9 @@ def _rd_points(group: list[dict[str, Any]], metric: str) -> list[tuple[float, fl
 def _rd_errorbar(ax: Any, name: str, marker: str, points: list[tuple[float, float, float]]) -> None:
     """A baseline family as a line through its budgets; a latent variant as markers."""
     xs, ys, cis = zip(*points)
-    if name.startswith("baseline"):
-        ax.errorbar(
-            xs,
-            ys,
-            yerr=_without_ci(cis),
-            fmt="-",
-            marker=marker,
-            markersize=4,
-            capsize=2,
-            label=name,
-            markerfacecolor="none",
-        )
-    else:
-        ax.errorbar(xs, ys, yerr=_without_ci(cis), fmt=marker, markersize=7, capsize=2, label=name)
+    line = {"fmt": "-", "marker": marker, "markersize": 4, "markerfacecolor": "none"}
+    style = line if name.startswith("baseline") else {"fmt": marker, "markersize": 7}
+    ax.errorbar(xs, ys, yerr=_without_ci(cis), capsize=2, label=name, **style)
 
 
 def _rd_panel(ax: Any, rows: list[dict[str, Any]], snr: float, names: list[str], metric: str) -> None:
