@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -64,14 +65,9 @@ def parse_channel_key(key: str) -> tuple[str, int | None]:
     """Inverse of `channel_key`: "rayleigh-L128" -> ("rayleigh", 128), "awgn" -> ("awgn", None)."""
     if key == AWGN:
         return AWGN, None
-    prefix = "rayleigh-L"
-    if (
-        isinstance(key, str)
-        and key.startswith(prefix)
-        and key[len(prefix) :].isdigit()
-        and int(key[len(prefix) :]) >= 1
-    ):
-        return "rayleigh", int(key[len(prefix) :])
+    match = re.fullmatch(r"rayleigh-L([0-9]+)", key) if isinstance(key, str) else None
+    if match and int(match[1]) >= 1:
+        return "rayleigh", int(match[1])
     raise ValueError(f"bad BLER-table channel {key!r}: use 'awgn' or 'rayleigh-L<symbols per fading block>'")
 
 
