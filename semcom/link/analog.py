@@ -282,16 +282,9 @@ def transmit_payload(
     report.symbols += int(x.size)
     report.analog_symbols = int(x.size)
     if not crc_ok:
-        return (
-            None,
-            report,
-            (
-                f"analog latent lost: its header (side information, {HEADER_MCS}) failed its CRC "
-                f"({report.segments_failed} of {report.segments} segments)"
-            ),
-        )
-    received_payload = replace(payload, analog=replace(analog, symbols=symbols_to_bytes(y), meta=rx_side, csi=csi))
-    return received_payload, report, ""
+        lost = f"({report.segments_failed} of {report.segments} segments)"
+        return None, report, f"analog latent lost: its header (side information, {HEADER_MCS}) failed its CRC {lost}"
+    return replace(payload, analog=replace(analog, symbols=symbols_to_bytes(y), meta=rx_side, csi=csi)), report, ""
 
 
 def _send_header(bits: NDArray[np.uint8], cfg: ChannelConfig, rng: np.random.Generator) -> FieldResult:
