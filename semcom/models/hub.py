@@ -306,14 +306,11 @@ def download(
     return Path(path)
 
 
-def _sha256(path: Path, chunk: int = 8 << 20) -> str:
+def _sha256(path: Path) -> str:
     import hashlib
 
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _git_blob_sha1(path: Path) -> str:
