@@ -306,7 +306,9 @@ def download(
     return Path(path)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex (a downloaded weight against the hub's LFS pointer; the packaged
+    TAEF2 weights against their CHECKSUMS)."""
     import hashlib
 
     with path.open("rb") as fh:
@@ -362,7 +364,7 @@ def verify_snapshot(
             problems.append(f"{sib.rfilename}: {size} bytes, published {sib.size}")
             continue
         if sib.lfs is not None:
-            if _sha256(local) != sib.lfs.sha256:
+            if file_sha256(local) != sib.lfs.sha256:
                 problems.append(f"{sib.rfilename}: SHA-256 differs from the published {sib.lfs.sha256}")
                 continue
             counts["sha256"] += 1

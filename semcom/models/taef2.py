@@ -19,11 +19,12 @@ read with `weights_only=True` (no pickled code runs) or from .safetensors.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from semcom.models.hub import file_sha256
 
 WIDTH = 64
 LATENT_CHANNELS = 32
@@ -38,11 +39,6 @@ CHECKSUMS_FILE = "SHA256SUMS"
 
 class WeightsChecksumError(OSError):
     """A weights file does not match the SHA256SUMS beside it (corrupt, truncated or replaced)."""
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_checksums(directory: Path) -> dict[str, str] | None:
