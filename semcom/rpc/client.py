@@ -207,30 +207,34 @@ def image_request(
 
     roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
     data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
-    params = receiver_pb2.ReconstructionParams(mode=enum_number(MODES, mode, "mode"), output_format=output_format)
-    if latent_repair is not None:
-        params.latent_repair = enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
-    optionals: dict[str, Any] = {
-        "num_inference_steps": steps,
-        "strength": strength,
-        "guidance_scale": guidance_scale,
-        "seed": roles.receiver,
-        "adaptive_strength": adaptive_strength,
-        "preset": preset,
-    }
-    for name, value in optionals.items():
-        if value is not None:
-            setattr(params, name, value)
-    req = sender_pb2.ImageRequest(request_id=request_id or uuid.uuid4().hex[:12], image=data, params=params)
+    params = receiver_pb2.ReconstructionParams(
+        mode=enum_number(MODES, mode, "mode"),
+        output_format=output_format,
+        **_given(
+            latent_repair=None
+            if latent_repair is None
+            else enum_number(LATENT_REPAIRS, latent_repair, "latent_repair"),
+            num_inference_steps=steps,
+            strength=strength,
+            guidance_scale=guidance_scale,
+            seed=roles.receiver,
+            adaptive_strength=adaptive_strength,
+            preset=preset,
+        ),
+    )
+    req = sender_pb2.ImageRequest(
+        request_id=request_id or uuid.uuid4().hex[:12],
+        image=data,
+        params=params,
+        **_given(
+            sample_posterior=sample_posterior, caption=caption, clip_percentile=clip_percentile, seed=roles.sender
+        ),
+    )
     if latent_encoding is not None and names_scheme(latent_encoding):  # "analog[:OPTIONS]": the spec travels as text
         req.latent_encoding = LATENT_ENCODINGS["analog"]
         req.analog_spec = canonical(latent_encoding)
     elif latent_encoding is not None:
         req.latent_encoding = enum_number(LATENT_ENCODINGS, latent_encoding, "latent_encoding")
-    given = {"sample_posterior": sample_posterior, "caption": caption, "clip_percentile": clip_percentile}
-    for name, value in {**given, "seed": roles.sender}.items():
-        if value is not None:
-            setattr(req, name, value)
     if per_channel:
         req.quant.per_channel = True
     if channel is not None:
@@ -240,6 +244,11 @@ def image_request(
     if roles.channel is not None and not req.channel.HasField("seed"):
         req.channel.seed = roles.channel
     return req
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields that are not None: a message's optional fields the caller set (the rest stay unset)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 CONNECT_TIMEOUT_S = 5.0  # `wait_ready`: a target that accepts no connection in this long is reported at once
