@@ -207,13 +207,12 @@ def image_request(
 
     roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
     data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
+    repair = None if latent_repair is None else enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")
     params = receiver_pb2.ReconstructionParams(
         mode=enum_number(MODES, mode, "mode"),
         output_format=output_format,
         **_given(
-            latent_repair=None
-            if latent_repair is None
-            else enum_number(LATENT_REPAIRS, latent_repair, "latent_repair"),
+            latent_repair=repair,
             num_inference_steps=steps,
             strength=strength,
             guidance_scale=guidance_scale,
