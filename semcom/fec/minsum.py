@@ -155,11 +155,7 @@ class MinSumDecoder:
 
     def __init__(self, encoder: Any, decoder: Any, alpha: float = ALPHA, beta: float = BETA) -> None:
         # encoder, decoder: Sionna's LDPC5GEncoder / LDPC5GDecoder (sionna is untyped: Any)
-        pcm = decoder.pcm.tocsr() if hasattr(decoder.pcm, "tocsr") else None
-        if pcm is None:
-            import scipy.sparse as sp
-
-            pcm = sp.csr_matrix(np.asarray(decoder.pcm))
+        pcm = decoder.pcm.tocsr()  # scipy sparse: Sionna's decoder's, or `semcom.fec.ldpc.pruned_pcm`
         self.z, self.k, self.n = int(encoder.z), int(encoder.k), int(encoder.n)
         self.k_ldpc, self.k_filler = int(encoder.k_ldpc), int(encoder.k_filler)
         self.n_pruned: int = pcm.shape[1]
@@ -228,8 +224,3 @@ class MinSumDecoder:
     def info_bits(self, post: np.ndarray) -> np.ndarray:
         """Hard decisions on the k information bits (the first k codeword bits) -> uint8 [C, k]."""
         return (post[:, : self.k] < 0.0).astype(np.uint8)
-
-    def decode(self, logits: np.ndarray, num_iter: int) -> np.ndarray:
-        post, msg = self.start(logits)
-        self.run(post, msg, num_iter)
-        return self.info_bits(post)
