@@ -124,28 +124,12 @@ def packet_to_proto(packet: SemanticPacket, profile: str = "") -> packet_pb2.Sem
         profile=profile,
         codec=packet_pb2.CodecInfo(**dataclasses.asdict(packet.codec)),
     )
-    if packet.latent is not None:
+    if packet.latent is not None:  # the same field names (quant, analog and its csi as nested dicts)
         latent = packet.latent
-        msg.latent.shape.extend(latent.shape)
-        msg.latent.encoding = enum_number(LATENT_ENCODINGS, latent.encoding, "latent.encoding")
-        msg.latent.data = bytes(latent.data)
-        if latent.analog is not None:
-            _analog_to_proto(latent.analog, msg.latent.analog)
-        if latent.quant is not None:
-            msg.latent.quant.per_channel = latent.quant.per_channel
-            msg.latent.quant.lo.extend(latent.quant.lo)
-            msg.latent.quant.hi.extend(latent.quant.hi)
+        encoding = enum_number(LATENT_ENCODINGS, latent.encoding, "latent.encoding")
+        fields = dataclasses.asdict(latent) | {"encoding": encoding, "data": bytes(latent.data)}
+        msg.latent.CopyFrom(packet_pb2.LatentTensor(**fields))
     return msg
-
-
-def _analog_to_proto(analog: AnalogPayload, msg: packet_pb2.AnalogSymbols) -> None:
-    msg.spec = analog.spec
-    msg.symbols = analog.symbols
-    msg.meta = analog.meta
-    if analog.csi is not None:
-        msg.csi.noise_var = analog.csi.noise_var
-        msg.csi.gains = analog.csi.gains
-        msg.csi.block_length = analog.csi.block_length
 
 
 def _analog_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int) -> LatentPayload:
@@ -413,17 +397,17 @@ def mode_number(name: str) -> receiver_pb2.Mode:
     return enum_number(MODES, name, "mode")
 
 
+def _label(table: Mapping[str, int], number: int, unset: str) -> str:
+    """The core name of a proto enum number, `unset` for 0, else "unknown(N)" (never raises)."""
+    name = next((name for name, value in table.items() if value == number), None)
+    return name or (unset if number == 0 else f"unknown({number})")
+
+
 def repair_label(number: int) -> str:
     """A label for a proto LatentRepair number (never raises)."""
-    for name, value in LATENT_REPAIRS.items():
-        if value == number:
-            return name
-    return "unspecified" if number == 0 else f"unknown({number})"
+    return _label(LATENT_REPAIRS, number, "unspecified")
 
 
 def mode_label(number: int) -> str:
     """A metric/log label for a proto mode number (never raises)."""
-    for name, value in MODES.items():
-        if value == number:
-            return name
-    return "auto" if number == 0 else f"unknown({number})"
+    return _label(MODES, number, "auto")
