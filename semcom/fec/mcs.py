@@ -53,23 +53,11 @@ class Mcs:
         return self.codeword_bits(k) // self.bits_per_symbol
 
 
-def _mcs(modulation: str, rate: str) -> Mcs:
-    return Mcs(modulation, Fraction(rate))
-
-
 #: The table, ordered by increasing spectral efficiency (most robust first).
-MCS_TABLE: tuple[Mcs, ...] = (
-    _mcs("qpsk", "1/3"),
-    _mcs("qpsk", "1/2"),
-    _mcs("qpsk", "2/3"),
-    _mcs("qpsk", "3/4"),
-    _mcs("16qam", "1/2"),
-    _mcs("16qam", "2/3"),
-    _mcs("16qam", "3/4"),
-    _mcs("16qam", "5/6"),
-    _mcs("64qam", "2/3"),
-    _mcs("64qam", "3/4"),
-    _mcs("64qam", "5/6"),
+MCS_TABLE: tuple[Mcs, ...] = tuple(
+    Mcs(modulation, Fraction(rate))
+    for modulation, rates in (("qpsk", "1/3 1/2 2/3 3/4"), ("16qam", "1/2 2/3 3/4 5/6"), ("64qam", "2/3 3/4 5/6"))
+    for rate in rates.split()
 )
 
 _BY_NAME: dict[str, Mcs] = {m.name: m for m in MCS_TABLE}
