@@ -15,6 +15,7 @@ whether the fast decoder's BLER is within or below Sionna's interval.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -134,14 +135,7 @@ def run_fec_bench(
         for decoder in decoders:
             ldpc.decode(llr[:2], k, m, num_iter, is_done, decoder=decoder)  # warm-up, untimed
 
-            def run(
-                llr: np.ndarray = llr,
-                m: int = m,
-                is_done: Callable[[np.ndarray], NDArray[np.bool_]] = is_done,
-                decoder: str = decoder,
-            ) -> NDArray[np.uint8]:
-                return ldpc.decode(llr, k, m, num_iter, is_done, decoder=decoder)
-
+            run = functools.partial(ldpc.decode, llr, k, m, num_iter, is_done, decoder=decoder)
             wall, cpu, decided = _timed(run, repeats)
             assert decided is not None  # repeats >= 1 (checked above)
             errors = int(np.count_nonzero((decided != info).any(axis=1)))

@@ -163,24 +163,17 @@ def _print_progress(line: str) -> None:
 _SweepJob = tuple[str, int, np.ndarray, int, int, int, int, int, bool, str]
 
 
+def _curve(job: _SweepJob) -> BlerCurve:
+    """The `sweep_curve` call a job describes."""
+    return sweep_curve(get_mcs(job[0]), *job[1:8], _print_progress if job[8] else None, channel=job[9])
+
+
 def _sweep_job(job: _SweepJob) -> BlerCurve:
     """One curve in a worker process (module level, so a process pool can pickle it)."""
     import torch
 
     torch.set_num_threads(1)  # one curve per core; intra-op threads would only fight each other
-    mcs_name, k, grid, seed, max_blocks, min_errors, num_iter, stop_after_zero, verbose, channel = job
-    return sweep_curve(
-        get_mcs(mcs_name),
-        k,
-        grid,
-        seed,
-        max_blocks,
-        min_errors,
-        num_iter,
-        stop_after_zero,
-        _print_progress if verbose else None,
-        channel=channel,
-    )
+    return _curve(job)
 
 
 def sweep(
@@ -224,9 +217,7 @@ def sweep(
     work.sort(key=lambda w: -w[1])
     t0 = time.perf_counter()
     if jobs == 1:
-        curves = [
-            sweep_curve(get_mcs(w[0]), *w[1:8], _print_progress if verbose else None, channel=channel) for w in work
-        ]
+        curves = [_curve(w) for w in work]
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
