@@ -13,7 +13,6 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from semcom.cli.flags import (
     CHANNEL_SETTINGS,
@@ -86,18 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     from semcom.models.errors import ModelNotAvailableError, ProfileError
 
@@ -108,18 +95,10 @@ def run(args: argparse.Namespace) -> int:
         return 3 if isinstance(exc, ModelNotAvailableError) else 2
 
 
-def _fill_setting_defaults(args: argparse.Namespace) -> None:
-    """Flags left unset take their setting's value (ValueError names a malformed setting)."""
-    from semcom import config
-
-    for dest, env in SETTING_DEFAULTS.items():
-        if getattr(args, dest) is None:
-            setattr(args, dest, config.get(env))
-
-
 def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
+    from semcom import config
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
     from semcom.models.params import DEFAULT_STRENGTH, default_strength
@@ -127,8 +106,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if not args.verbose:
         quiet_libraries()
-    try:
-        _fill_setting_defaults(args)
+    try:  # flags left unset take their setting's value (ValueError names a malformed setting)
+        for dest, env in SETTING_DEFAULTS.items():
+            if getattr(args, dest) is None:
+                setattr(args, dest, config.get(env))
     except ValueError as exc:
         print(f"semcom transmit: {exc}", file=sys.stderr)
         return 2
@@ -188,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
             "chars_replaced": result.chars_replaced,
             "latent_shape": list(packet.latent.shape) if packet.latent else None,
             "encoding": packet.latent.analog.spec if packet.latent and packet.latent.analog else args.encoding,
-            "report": _jsonable(report),
+            "report": dataclasses.asdict(report),  # numbers, strings and booleans only
             "snr_note": report.snr_note,
             "timings": done.timings,
         }
