@@ -12,9 +12,8 @@ from semcom.fec import amc, segmentation
 from semcom.fec.mcs import get
 from semcom.fec.transmit import transmit_field_coded
 from semcom.link import coding
-from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
+from semcom.link.types import ChannelConfig, FieldResult
 from semcom.payload.packet import LatentPayload
-from semcom.phy.snr import snr_db_pair
 
 
 class LdpcLink:
@@ -37,7 +36,7 @@ class LdpcLink:
         latent_bits = 8 * len(latent.data)
         if latent_bits == 0:
             return ""
-        esn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
+        esn0_db = cfg.snr_pair[0]
         budget = amc.latent_airtime_budget(math.prod(latent.shape))
         channel = amc.field_channel(cfg, latent_bits)
         if amc.choose(esn0_db, "latent", latent_bits, budget, channel=channel) is not None:

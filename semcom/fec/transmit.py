@@ -28,14 +28,13 @@ from semcom.fec import amc, crc, ldpc, segmentation
 from semcom.fec.codewords import run_codewords
 from semcom.fec.mcs import Mcs
 from semcom.fec.mcs import get as get_mcs
-from semcom.link.types import MODULATIONS, ChannelConfig, FieldResult
+from semcom.link.types import ChannelConfig, FieldResult
 from semcom.phy.mapping import as_bits
-from semcom.phy.snr import snr_db_pair
 
 
 def channel_esn0_db(cfg: ChannelConfig) -> float:
     """Es/N0 (dB per channel symbol) of the channel `cfg` describes (see the module docstring)."""
-    return snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
+    return cfg.snr_pair[0]
 
 
 @dataclass(frozen=True)

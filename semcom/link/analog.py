@@ -37,7 +37,6 @@ from numpy.typing import NDArray
 from semcom.link.coding import coded_link
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport
 from semcom.payload.packet import AnalogPayload, ChannelState, LatentPayload
-from semcom.phy.snr import snr_db_pair
 
 if TYPE_CHECKING:
     from semcom.link.types import FieldResult
@@ -250,12 +249,6 @@ def _check_csi(csi: ChannelState, n: int) -> None:
 # ----------------------------------------------------------------------------- link
 
 
-def _esn0_db(cfg: ChannelConfig) -> float:
-    """The channel's Es/N0: `cfg.snr_db` read in its convention with the configured modulation
-    (one ChannelConfig is one physical channel, as for the bit path and `semcom.fec.transmit`)."""
-    return snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])[0]
-
-
 def transmit_payload(
     payload: LatentPayload, cfg: ChannelConfig, rng: np.random.Generator
 ) -> tuple[LatentPayload | None, FieldReport, str]:
@@ -302,7 +295,7 @@ def _symbol_channel(
 
     block = int(cfg.fading_block_length)
     y, gains, noise_var = analog_channel(
-        x, _esn0_db(cfg), rng, fading="rayleigh" if cfg.model == "rayleigh" else "awgn", block_length=block
+        x, cfg.snr_pair[0], rng, fading="rayleigh" if cfg.model == "rayleigh" else "awgn", block_length=block
     )
     y = np.asarray(y, dtype=np.complex64).reshape(-1)
     if gains is None or cfg.model != "rayleigh":

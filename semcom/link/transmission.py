@@ -30,7 +30,7 @@ from semcom.payload.packet import SemanticPacket
 from semcom.phy.channel import awgn, bsc, rayleigh_block_fading
 from semcom.phy.mapping import as_bits, qam
 from semcom.phy.scrambling import scramble, scrambling_sequence
-from semcom.phy.snr import esn0_db_to_n0, linear_to_db, snr_db_pair
+from semcom.phy.snr import esn0_db_to_n0, linear_to_db
 from semcom.phy.theory import ber_qam_awgn
 
 FieldTransmitter = Callable[[NDArray[np.uint8], ChannelConfig, np.random.Generator, str], FieldResult]
@@ -66,7 +66,7 @@ def transmit_bits(
     rng = np.random.default_rng(cfg.seed) if rng is None else rng
     k = MODULATIONS[cfg.modulation]
     n_symbols = -(-tx.size // k)
-    esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, k)
+    esn0_db, ebn0_db = cfg.snr_pair
     llr: NDArray[np.float32] | None = None
     if cfg.model == "none":
         rx = tx.copy()
@@ -142,7 +142,7 @@ def _report_snr(cfg: ChannelConfig, fields: list[FieldReport]) -> tuple[float, f
     per information bit: uncoded, ``Es/N0 - 10 log10(k)``; coded, ``Es/N0 - 10 log10(info bits
     per channel symbol)`` over both fields, i.e. code rate times bits per symbol of the MCS used.
     """
-    esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])
+    esn0_db, ebn0_db = cfg.snr_pair
     symbols = sum(f.symbols for f in fields)
     info = sum(f.info_bits for f in fields)
     if cfg.fec != "none" and symbols > 0 and info > 0:
@@ -213,7 +213,7 @@ def _transmit(
             latent, dropped, reason = None, True, decision.reason
 
     if analog:  # only Es/N0 describes an analog latent's link; Eb/N0 is the modulation's, uncoded
-        esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, MODULATIONS[cfg.modulation])
+        esn0_db, ebn0_db = cfg.snr_pair
     else:
         esn0_db, ebn0_db = _report_snr(cfg, [caption_report, latent_report])
     report = TransmissionReport(

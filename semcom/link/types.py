@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom.phy.mapping import MODULATIONS as MODULATIONS  # name -> bits/symbol, defined by the physical layer
-from semcom.phy.snr import Snr
+from semcom.phy.snr import Snr, snr_db_pair
 
 SNR_CONVENTIONS = ("esn0", "ebn0")
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
@@ -62,11 +62,11 @@ class ChannelConfig:
         """The configured SNR with its convention (`snr_db` alone means nothing without it)."""
         return Snr(float(self.snr_db), self.snr_convention)
 
-    def with_snr(self, snr: Snr) -> ChannelConfig:
-        """This channel at `snr`, kept in the convention it was given in."""
-        import dataclasses
-
-        return dataclasses.replace(self, snr_db=float(snr.db), snr_convention=snr.convention)
+    @property
+    def snr_pair(self) -> tuple[float, float]:
+        """(Es/N0, Eb/N0) in dB of this channel: `snr_db` read in its convention with the configured
+        modulation, coded or not (one ChannelConfig is one physical channel)."""
+        return snr_db_pair(self.snr_db, self.snr_convention, MODULATIONS[self.modulation])
 
 
 @dataclass
