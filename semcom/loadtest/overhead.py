@@ -21,16 +21,16 @@ Two estimates of the overhead, both reported:
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from semcom import config
 from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
-from semcom.loadtest.workloads import ReconOptions, SenderTransmit
+from semcom.loadtest.workloads import MODE_POLICY, ReconOptions, SenderTransmit
 
 # Stages the in-process pipeline also performs (names as the services report them).
 WORK_STAGES = ("caption", "encode", "pack", "channel", "unpack", "text_encode", "denoise", "decode", "image_encode")
@@ -72,27 +72,19 @@ def in_process_pipeline(
     pipeline = Pipeline.from_profile(profile)
     pipeline.sender.preload()
     pipeline.receiver.preload()
-    policy = {"text": "never", "latent": "always", "text+latent": "always"}.get(
-        mode, str(config.get("SEMCOM_LATENT_POLICY"))
-    )
+    policy = MODE_POLICY.get(mode, config.get("SEMCOM_LATENT_POLICY"))  # as the gRPC twin's channel override
+    settings = ("snr_convention", "modulation", "fading_block_length", "drop_threshold_db")  # SEMCOM_<FIELD>
     channel = ChannelConfig(
         snr_db=snr_db,
-        snr_convention=str(config.get("SEMCOM_SNR_CONVENTION")),
-        modulation=str(config.get("SEMCOM_MODULATION")),
-        model=str(config.get("SEMCOM_CHANNEL_MODEL")),
-        fading_block_length=int(config.get("SEMCOM_FADING_BLOCK_LENGTH")),
+        model=config.get("SEMCOM_CHANNEL_MODEL"),
         latent_policy=policy,
-        drop_threshold_db=float(config.get("SEMCOM_DROP_THRESHOLD_DB")),
+        **{name: config.get(f"SEMCOM_{name.upper()}") for name in settings},
     )
-    encoding = str(config.get("SEMCOM_LATENT_ENCODING"))
-    max_pixels = int(config.get("SEMCOM_MAX_IMAGE_PIXELS"))
-    recon = ReconParams(mode=mode)
-    if options.steps is not None:
-        recon = dataclasses.replace(recon, num_inference_steps=options.steps)
-    if options.strength is not None:
-        recon = dataclasses.replace(recon, strength=options.strength)
-
-    latent = LatentSpec(encoding=encoding, size=image_size)  # as the sender service for an ImageRequest with defaults
+    max_pixels = config.get("SEMCOM_MAX_IMAGE_PIXELS")
+    given: dict[str, Any] = {"num_inference_steps": options.steps, "strength": options.strength}
+    recon = ReconParams(mode=mode, **{name: value for name, value in given.items() if value is not None})
+    # as the sender service for an ImageRequest with defaults
+    latent = LatentSpec(encoding=config.get("SEMCOM_LATENT_ENCODING"), size=image_size)
 
     def run(image: bytes, index: int) -> float:
         # the same seeds as the gRPC twin's request i (`ReconOptions.to_proto`): the receiver's only

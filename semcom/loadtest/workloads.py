@@ -20,15 +20,11 @@ from typing import Any
 import grpc
 
 from semcom.loadtest.generator import ResponseError
-from semcom.rpc.convert import MODES  # mode name -> wire number, the names from semcom.models.params
+from semcom.rpc.convert import MODES, channel_message  # MODES: mode name -> wire number (semcom.models.params)
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
 # mode -> latent policy of the channel override ("auto": unset, the proxy's own policy)
-_MODE_POLICY = {
-    "text": channel_pb2.LATENT_POLICY_NEVER,
-    "latent": channel_pb2.LATENT_POLICY_ALWAYS,
-    "text+latent": channel_pb2.LATENT_POLICY_ALWAYS,
-}
+MODE_POLICY = {"text": "never", "latent": "always", "text+latent": "always"}
 
 
 def check_mode(mode: str) -> str:
@@ -45,12 +41,7 @@ def channel_override(mode: str, snr_db: float, seed: int | None = None) -> chann
     "auto" leaves the latent policy to the proxy too (SEMCOM_LATENT_POLICY, threshold by default).
     """
     check_mode(mode)
-    cfg = channel_pb2.ChannelConfig(snr_db=snr_db)
-    if mode in _MODE_POLICY:
-        cfg.latent_policy = _MODE_POLICY[mode]
-    if seed is not None:
-        cfg.seed = seed
-    return cfg
+    return channel_message(snr_db=snr_db, latent_policy=MODE_POLICY.get(mode), seed=seed)
 
 
 @dataclass(frozen=True)
@@ -63,15 +54,14 @@ class ReconOptions:
     seed: int | None = None  # None: request i uses seed i (reproducible, and not all identical)
 
     def to_proto(self, mode: str, index: int) -> receiver_pb2.ReconstructionParams:
-        params = receiver_pb2.ReconstructionParams(mode=MODES[check_mode(mode)], output_format="png")
-        if self.steps is not None:
-            params.num_inference_steps = self.steps
-        if self.strength is not None:
-            params.strength = self.strength
-        if self.guidance_scale is not None:
-            params.guidance_scale = self.guidance_scale
-        params.seed = self.seed if self.seed is not None else max(index, 0)
-        return params
+        return receiver_pb2.ReconstructionParams(  # a None option stays unset
+            mode=MODES[check_mode(mode)],
+            output_format="png",
+            num_inference_steps=self.steps,
+            strength=self.strength,
+            guidance_scale=self.guidance_scale,
+            seed=self.seed if self.seed is not None else max(index, 0),
+        )
 
 
 def _require_image(image: receiver_pb2.Image, what: str) -> None:
