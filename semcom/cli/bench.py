@@ -99,13 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_pipeline(args: argparse.Namespace) -> int:
     from semcom.loadtest.images import load_images
     from semcom.loadtest.overhead import measure_overhead
-    from semcom.loadtest.workloads import ReconOptions, check_mode
+    from semcom.loadtest.workloads import ReconOptions
 
-    try:
-        check_mode(args.mode)
-    except ValueError as exc:
-        print(f"semcom bench pipeline: {exc}", file=sys.stderr)
-        return 2
     images = load_images(None, min(args.requests, 4), args.image_size)
     result = measure_overhead(
         images,
@@ -147,10 +142,9 @@ def run_batching(args: argparse.Namespace) -> int:
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
     from semcom.loadtest.packets import local_packets
-    from semcom.loadtest.workloads import ReconOptions, check_mode
+    from semcom.loadtest.workloads import ReconOptions
 
     try:
-        check_mode(args.mode)
         bounds = Bounds(max_requests=args.requests, duration_s=args.duration, timeout_s=args.timeout)
     except ValueError as exc:
         print(f"semcom bench batching: {exc}", file=sys.stderr)
