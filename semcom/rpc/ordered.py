@@ -74,32 +74,20 @@ def ordered_map(
         return False
 
     def reader() -> None:
-        count = 0
         try:
-            for request in requests:
-                count += 1
+            for count, request in enumerate(requests, 1):
                 if count > max_items:
-                    slots.put(
-                        (
-                            "error",
-                            LimitError(
-                                f"stream sent more than {max_items} requests, over the limit (SEMCOM_MAX_STREAM_ITEMS)"
-                            ),
-                        )
+                    raise LimitError(
+                        f"stream sent more than {max_items} requests, over the limit (SEMCOM_MAX_STREAM_ITEMS)"
                     )
-                    return
                 if not acquire():
                     return
-                try:
-                    pending = start(request)
-                except Exception as exc:  # noqa: BLE001 - handed to the consumer, in order
-                    slots.put(("error", exc))
-                    return
+                pending = start(request)
                 slots.put(("pending", pending))
                 if stop.is_set():  # the consumer left while this item was starting
                     pending.cancel()
                     return
-        except Exception as exc:  # noqa: BLE001 - the request stream itself failed
+        except Exception as exc:  # noqa: BLE001 - the stream, its limit or `start` failed: handed to the consumer, in order
             slots.put(("error", exc))
             return
         slots.put(("end", None))
