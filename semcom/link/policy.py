@@ -68,10 +68,9 @@ def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
                 f"{cfg.drop_threshold_db:g} dB",
             )
         return LatentDecision(True)
-    if policy == "amc":  # the coded link's AMC (semcom.link.coding: registered by semcom.fec)
-        reason = coded_link().latent_drop_reason(cfg, latent)
-        return LatentDecision(False, f"{policy_name(cfg)}: {reason}") if reason else LatentDecision(True)
-    raise ValueError(f"unknown latent_policy {policy!r}")  # ChannelConfig validates; defensive
+    # "amc", the last policy ChannelConfig allows: the coded link's AMC (semcom.link.coding, registered by semcom.fec)
+    reason = coded_link().latent_drop_reason(cfg, latent)
+    return LatentDecision(False, f"{policy_name(cfg)}: {reason}") if reason else LatentDecision(True)
 
 
 def explain_fallback(exc: Exception, dropped: bool, reason: str) -> Exception:

@@ -85,10 +85,8 @@ def transmit_bits(
         n0_per_symbol: float | NDArray[np.float32]
         if cfg.model == "awgn":
             y, n0_per_symbol = awgn(x, n0, rng), n0
-        elif cfg.model == "rayleigh":
+        else:  # rayleigh, the last model ChannelConfig allows
             y, n0_per_symbol = rayleigh_block_fading(x, n0, rng, cfg.fading_block_length)
-        else:  # ChannelConfig validates the model; defensive
-            raise ValueError(f"unknown channel model {cfg.model!r}")
         exact = (
             constellation.demodulate_llr(y, n0_per_symbol, method="exact")
             if (cfg.soft_demapping or soft_output)
@@ -114,9 +112,7 @@ def _field_transmitter(cfg: ChannelConfig) -> FieldTransmitter:
     """The per-field link: uncoded `transmit_bits`, or the FEC package's coded link."""
     if cfg.fec == "none":
         return lambda bits, cfg_, rng, field: transmit_bits(bits, cfg_, rng)
-    if cfg.fec == "ldpc":  # the registered coded link (semcom.link.coding), never an import of semcom.fec
-        return coded_link().transmit_field
-    raise ValueError(f"unknown fec scheme {cfg.fec!r}")  # ChannelConfig validates; defensive
+    return coded_link().transmit_field  # "ldpc": the registered coded link, never an import of semcom.fec
 
 
 def _field_rngs(cfg: ChannelConfig, rng: np.random.Generator | None) -> tuple[np.random.Generator, ...]:
