@@ -52,7 +52,7 @@ from semcom.payload.latent import (
     sanitise,
     unpack_words,
 )
-from semcom.payload.packet import CodecInfo, LatentPayload, QuantParams
+from semcom.payload.packet import CodecInfo, LatentPayload
 
 if TYPE_CHECKING:
     import torch
@@ -168,27 +168,29 @@ def mmse_dequantise(payload: LatentPayload, bers: ArrayLike, iterations: int = E
     return values
 
 
-def _quant_of(payload: LatentPayload) -> QuantParams:
-    """The quantisation range of a uniform payload (the public entry points check it first)."""
-    if payload.quant is None:
+def _levels(payload: LatentPayload, enc: Encoding) -> tuple[Floats, Floats]:
+    """The level values (C, 2**k) of a uniform payload per channel, and each channel's range (C,)."""
+    if payload.quant is None:  # the public entry points check it first
         raise ValueError(f"repair needs a quantised payload with its range, got {payload.encoding!r}")
-    return payload.quant
+    channels, n = payload.shape[0], 1 << enc.bits
+    lo, hi = (
+        np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi)
+    )
+    return dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits), hi - lo
 
 
 def _payload_tables(
     payload: LatentPayload, bers: Floats
 ) -> tuple[NDArray[np.int64], NDArray[np.intp], Floats, Floats, Floats]:
     """Received words, per-value likelihood over the levels, and the level values, per channel."""
-    enc, quant = get_encoding(payload.encoding), _quant_of(payload)
+    enc = get_encoding(payload.encoding)
     shape = tuple(payload.shape)
-    count, channels, n = math.prod(shape), shape[0], 1 << enc.bits
+    count, channels = math.prod(shape), shape[0]
     words = unpack_words(payload.data, enc.bits, count).astype(np.int64).reshape(channels, -1)
     phase_of = ((np.arange(count) * enc.bits) % bers.size).reshape(channels, -1)
     phases = np.unique(phase_of)
     likelihood = _flip_likelihoods(enc, bers, phases)  # (F, r, u)
-    lo, hi = (np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (quant.lo, quant.hi))
-    levels = dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits)
-    return words, np.searchsorted(phases, phase_of), likelihood, levels, hi - lo
+    return words, np.searchsorted(phases, phase_of), likelihood, *_levels(payload, enc)
 
 
 def _neighbour_prior(x: Floats, span: Floats) -> tuple[Floats, Floats]:
@@ -247,7 +249,7 @@ def _soft_tables(payload: LatentPayload, llr: ArrayLike) -> tuple[torch.Tensor, 
     if enc.family != "uniform" or payload.quant is None:
         raise ValueError(f"soft repair needs a quantised payload with its range, got {payload.encoding!r}")
     shape = tuple(payload.shape)
-    count, channels, k, n = math.prod(shape), shape[0], enc.bits, 1 << enc.bits
+    count, channels, k = math.prod(shape), shape[0], enc.bits
     llr = np.asarray(llr, dtype=np.float32).reshape(-1)
     if llr.size < count * k or not np.all(np.isfinite(llr[: count * k])):
         raise ValueError(f"soft repair needs {count * k} finite LLRs, got {llr.size}")
@@ -256,11 +258,7 @@ def _soft_tables(payload: LatentPayload, llr: ArrayLike) -> tuple[torch.Tensor, 
     lam = torch.from_numpy(llr[: count * k].reshape(channels, -1, k))
     # log p(received | level u) = sum of the LLRs of the bits that are 1 in u's code word, + a per-value constant
     loglik = lam @ torch.from_numpy(code_bits.T.copy())
-    lo, hi = (
-        np.broadcast_to(np.asarray(v, dtype=np.float64), (channels,)) for v in (payload.quant.lo, payload.quant.hi)
-    )
-    levels = dequantise(np.broadcast_to(np.arange(n), (channels, n)), lo, hi, enc.bits)
-    return loglik, levels, hi - lo
+    return loglik, *_levels(payload, enc)
 
 
 def soft_spatial_mmse(
