@@ -169,13 +169,9 @@ class LocalService:
         """Sum of a Prometheus series from this process's /metrics (0 when absent)."""
         with urllib.request.urlopen(self.metrics_url, timeout=5) as reply:
             text = reply.read().decode()
-        total = 0.0
-        for line in text.splitlines():
-            if not line.startswith(name + "{") and not line.startswith(name + " "):
-                continue
-            if all(f'{k}="{v}"' in line for k, v in labels.items()):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        series = [line for line in text.splitlines() if line.startswith((name + "{", name + " "))]
+        matching = [line for line in series if all(f'{k}="{v}"' in line for k, v in labels.items())]
+        return sum((float(line.rsplit(" ", 1)[1]) for line in matching), 0.0)
 
 
 @dataclass

@@ -59,15 +59,12 @@ def require_loopback(target: str) -> str:
     text = target.strip()
     if "," in text:
         raise NonLoopbackTargetError(f"target {target!r}: one address only (no load-balancing lists)")
-    for scheme in ("ipv4:", "ipv6:"):
-        if text.startswith(scheme):
-            text = text[len(scheme) :]
-            break
-    else:
-        if "://" in text or text.split(":", 1)[0] in {"dns", "unix", "unix-abstract", "xds", "vsock"}:
-            raise NonLoopbackTargetError(
-                f"target {target!r}: only plain HOST:PORT (or ipv4:/ipv6: forms) is accepted, no name resolvers"
-            )
+    if text.startswith(("ipv4:", "ipv6:")):
+        text = text[len("ipv4:") :]
+    elif "://" in text or text.split(":", 1)[0] in {"dns", "unix", "unix-abstract", "xds", "vsock"}:
+        raise NonLoopbackTargetError(
+            f"target {target!r}: only plain HOST:PORT (or ipv4:/ipv6: forms) is accepted, no name resolvers"
+        )
     host, port = _split_host_port(text)
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise NonLoopbackTargetError(f"target {target!r}: port must be an integer in 1..65535")

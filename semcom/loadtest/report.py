@@ -6,6 +6,7 @@ returns their paths. Latencies are printed in milliseconds; JSON keeps seconds, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -150,7 +151,7 @@ def _json_safe(value):
 
 
 def to_json(report: LoadTestReport) -> str:
-    return json.dumps(_json_safe(report.to_dict()), indent=2, allow_nan=False)
+    return json.dumps(_json_safe(dataclasses.asdict(report)), indent=2, allow_nan=False)
 
 
 def write_report(report: LoadTestReport, out_dir: str | Path, stem: str = "loadtest") -> dict[str, Path]:

@@ -13,7 +13,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from semcom.loadtest.generator import Bounds, RequestFn, run_closed_loop, run_open_loop, warm_up
 from semcom.loadtest.stats import LevelResult, count_errors, summarise_level
@@ -58,9 +58,6 @@ class LoadTestReport:
     host: dict = field(default_factory=dict)
     started_at: str = ""
     wall_s: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def host_info() -> dict:

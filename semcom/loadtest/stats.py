@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,9 +80,6 @@ class LevelResult:
     # service -> CPU seconds its process used per completed request, when the caller could measure
     # it (local processes, `semcom bench sweep`); steadier than latency on a shared machine
     server_cpu_s: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def summarise_latencies(seconds: Sequence[float] | np.ndarray) -> LatencySummary:
