@@ -22,13 +22,15 @@ import gzip
 import importlib.util
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from semcom.models.tiny import _bytes_to_unicode
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 SD15 = "stable-diffusion-v1-5"
 BLIP_LARGE = "blip-image-captioning-large"
-SD15_PARTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 CLIP_VOCAB_SIZE = 49408
 CLIP_BPE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 
@@ -41,26 +43,31 @@ def published_config(repo: str, name: str) -> dict[str, Any]:
     return json.loads((CONFIG_DIR / repo / name).read_text(encoding="utf-8"))
 
 
+def _sd15_builders() -> dict[str, Callable[[], Any]]:
+    """SD v1.5's UNet, VAE and CLIP text encoder, each built (untrained) from its published config."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    return {
+        "unet": lambda: UNet2DConditionModel.from_config(published_config(SD15, "unet/config.json")),
+        "vae": lambda: AutoencoderKL.from_config(published_config(SD15, "vae/config.json")),
+        "text_encoder": lambda: CLIPTextModel(
+            CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))
+        ),
+    }
+
+
 def meta_models() -> dict[str, Any]:
     """UNet, VAE, CLIP text encoder and BLIP-large built from the published configs on the meta device."""
     import torch
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import (
-        BlipConfig,
-        BlipForConditionalGeneration,
-        CLIPTextConfig,
-        CLIPTextModel,
-    )
+    from transformers import BlipConfig, BlipForConditionalGeneration
 
     with torch.device("meta"):
-        return {
-            "unet": UNet2DConditionModel.from_config(published_config(SD15, "unet/config.json")),
-            "vae": AutoencoderKL.from_config(published_config(SD15, "vae/config.json")),
-            "text_encoder": CLIPTextModel(CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))),
-            "captioner": BlipForConditionalGeneration(
-                BlipConfig.from_dict(published_config(BLIP_LARGE, "config.json"))
-            ),
-        }
+        models = {name: build() for name, build in _sd15_builders().items()}
+        models["captioner"] = BlipForConditionalGeneration(
+            BlipConfig.from_dict(published_config(BLIP_LARGE, "config.json"))
+        )
+        return models
 
 
 def parameter_count(model: Any) -> int:
@@ -94,12 +101,6 @@ def find_clip_bpe() -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    from semcom.models.tiny import _bytes_to_unicode
-
-    return _bytes_to_unicode()
 
 
 def clip_vocabulary(bpe_path: Path | None) -> tuple[dict[str, int], list[str], str]:
@@ -161,8 +162,6 @@ def write_random_sd15(
     tokenizer and scheduler in the hub layout to `out`, with `model_index.json` and `profile.yaml`.
     Returns what was written: parameter counts and the tokenizer's origin."""
     import torch
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CONFIG_DIR / SD15 / "model_index.json", out / "model_index.json")
@@ -172,14 +171,7 @@ def write_random_sd15(
     )
     origin = write_clip_tokenizer(out / "tokenizer", clip_bpe)
     counts: dict[str, int] = {}
-    builders = {
-        "unet": lambda: UNet2DConditionModel.from_config(published_config(SD15, "unet/config.json")),
-        "vae": lambda: AutoencoderKL.from_config(published_config(SD15, "vae/config.json")),
-        "text_encoder": lambda: CLIPTextModel(
-            CLIPTextConfig.from_dict(published_config(SD15, "text_encoder/config.json"))
-        ),
-    }
-    for name, build in builders.items():
+    for name, build in _sd15_builders().items():
         torch.manual_seed(seed)
         model = build()
         counts[name] = parameter_count(model)
