@@ -193,12 +193,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     """`semcom loadtest --service sender` against a local pipeline started (and stopped) here, or
     against `--target`."""
     from semcom.cli.connection import tls_from_args
-    from semcom.cli.loadtest import progress_printer
+    from semcom.cli.loadtest import print_report, progress_printer
     from semcom.loadtest.cluster import LocalServices
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
-    from semcom.loadtest.report import markdown_tables, to_json, write_report
     from semcom.loadtest.runner import SweepPlan, run_load_test
     from semcom.loadtest.workloads import ReconOptions, SenderTransmit
 
@@ -239,8 +238,5 @@ def run_sweep(args: argparse.Namespace) -> int:
                     progress=progress_printer(args, "semcom bench sweep"),
                 )
         report.plan.update(profile=args.profile, image_size=args.image_size, steps=args.steps, batch_max=args.batch_max)
-    if args.out:
-        paths = write_report(report, args.out)
-        print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
-    print(to_json(report) if args.json else markdown_tables(report))
+    print_report(args, report)
     return 1 if any(level.errors for level in report.levels) else 0

@@ -142,6 +142,16 @@ def progress_printer(args: argparse.Namespace, command: str):
     return lambda line: print(f"{command}: {line}", file=sys.stderr, flush=True)
 
 
+def print_report(args: argparse.Namespace, report) -> None:
+    """--out's files (named on stderr), then the report on stdout: JSON with --json, else Markdown tables."""
+    from semcom.loadtest.report import markdown_tables, to_json, write_report
+
+    if args.out:
+        paths = write_report(report, args.out)
+        print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
+    print(to_json(report) if args.json else markdown_tables(report))
+
+
 def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], tls=None):
     """(mode, snr) -> request function for the chosen service."""
     from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, SenderTransmit, encode_packets
@@ -166,7 +176,6 @@ def run(args: argparse.Namespace) -> int:
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
-    from semcom.loadtest.report import markdown_tables, to_json, write_report
     from semcom.loadtest.runner import SweepPlan, run_load_test
     from semcom.rpc.client import normalise_target
 
@@ -206,12 +215,6 @@ def run(args: argparse.Namespace) -> int:
         report = run_load_test(
             target, args.service, plan, make_call, progress=progress_printer(args, "semcom loadtest")
         )
-    if args.out:
-        paths = write_report(report, args.out)
-        print("wrote " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
-    if args.json:
-        print(to_json(report))
-    else:
-        print(markdown_tables(report))
+    print_report(args, report)
     failed = sum(sum(level.errors.values()) for level in report.levels) + sum(report.warmup_errors.values())
     return 1 if failed else 0  # any failed request fails the command (CI-friendly)
