@@ -29,14 +29,10 @@ EXTRA_OF: dict[str, str] = {
 }
 
 
-def missing_extra(exc: ModuleNotFoundError) -> str | None:
-    """The extra whose absence raised `exc`, or None when `exc` is not about an optional package."""
-    name = (exc.name or "").split(".")[0]
-    return EXTRA_OF.get(name)
-
-
 def message(command: str, exc: ModuleNotFoundError) -> str | None:
-    extra = missing_extra(exc)
+    """The line naming the extra whose absence raised `exc`, or None when `exc` is not about an
+    optional package."""
+    extra = EXTRA_OF.get((exc.name or "").split(".")[0])
     if extra is None:
         return None
     return (
