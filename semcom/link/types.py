@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom.phy.mapping import MODULATIONS as MODULATIONS  # name -> bits/symbol, defined by the physical layer
+from semcom.phy.snr import SNR_CONVENTIONS as SNR_CONVENTIONS  # "esn0" | "ebn0", defined with the conversions
 from semcom.phy.snr import Snr, snr_db_pair
 
-SNR_CONVENTIONS = ("esn0", "ebn0")
 CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
 # "auto": AMC decides when the link is coded (fec="ldpc"), the SNR threshold when it is not.
 LATENT_POLICIES = ("always", "threshold", "never", "amc", "auto")
