@@ -46,10 +46,6 @@ class Slot:
         self._released = False
         self._lock = threading.Lock()
 
-    @property
-    def released(self) -> bool:
-        return self._released
-
     def release(self, *_: object) -> None:
         """Give the slot back (idempotent; usable as a future's done-callback)."""
         with self._lock:
@@ -105,10 +101,6 @@ class Admission:
     def in_flight(self) -> int:
         return len(self._live)
 
-    def live(self) -> list[Slot]:
-        with self._lock:
-            return list(self._live)
-
     def enter(self, method: str = "") -> Slot | None:
         """A new slot, or None when `limit` slots are taken."""
         with self._lock:
@@ -146,7 +138,9 @@ class Admission:
         """Release and return the slots held with nothing running: their call ended more than
         `grace_s` ago and their work is done. Each is a bug; it is logged and counted."""
         now = time.monotonic()
-        leaked = [s for s in self.live() if not s.busy() and s.ended_at is not None and now - s.ended_at > grace_s]
+        with self._lock:
+            live = list(self._live)
+        leaked = [s for s in live if not s.busy() and s.ended_at is not None and now - s.ended_at > grace_s]
         for slot in leaked:
             log.error(
                 "admission slot leaked: the call ended and nothing runs for it; reclaimed",

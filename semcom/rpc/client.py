@@ -340,32 +340,25 @@ def health_status(target: str, *, service: str = "", tls: TlsConfig | None = Non
     """
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    channel = dial(target, tls=tls, retry_attempts=1)
-    try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=timeout
-        )
+    with dial(target, tls=tls, retry_attempts=1) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+        except grpc.RpcError as exc:
+            return "SERVICE_UNKNOWN" if exc.code() == grpc.StatusCode.NOT_FOUND else "UNREACHABLE"
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            return "SERVICE_UNKNOWN"
-        return "UNREACHABLE"
-    finally:
-        channel.close()
 
 
 def reflected_services(target: str, *, tls: TlsConfig | None = None, timeout: float = 5.0) -> list[str]:
     """Service names the server lists through server reflection (what grpcurl sees)."""
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-    channel = dial(target, tls=tls, retry_attempts=1)
-    try:
+    with dial(target, tls=tls, retry_attempts=1) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         ask = reflection_pb2.ServerReflectionRequest(list_services="")
         replies = stub.ServerReflectionInfo(iter([ask]), timeout=timeout)
         return sorted(s.name for reply in replies for s in reply.list_services_response.service)
-    finally:
-        channel.close()
 
 
 __all__ = [

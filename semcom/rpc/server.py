@@ -319,15 +319,18 @@ class ServiceHost:
             pass
         return slot
 
-    async def _refuse_full(self, method: str, context) -> None:
-        """RESOURCE_EXHAUSTED with the retry hint: every SEMCOM_MAX_WORKERS slot is taken."""
-        ADMISSION_REFUSED.labels(self.name, "workers").inc()
-        log.info("call refused: every worker busy", extra=fields(method=method, workers=self.admission.limit))
+    async def _refuse(self, context, reason: str, message: str) -> None:
+        """RESOURCE_EXHAUSTED with the retry hint, counted as refused for `reason`."""
+        ADMISSION_REFUSED.labels(self.name, reason).inc()
         context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-        await context.abort(
-            grpc.StatusCode.RESOURCE_EXHAUSTED,
-            f"{self.name} is at capacity ({self.admission.limit} calls in flight, SEMCOM_MAX_WORKERS); retry later",
-        )
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+    async def _refuse_full(self, method: str, context) -> None:
+        """`_refuse`: every SEMCOM_MAX_WORKERS slot is taken."""
+        limit = self.admission.limit
+        log.info("call refused: every worker busy", extra=fields(method=method, workers=limit))
+        message = f"{self.name} is at capacity ({limit} calls in flight, SEMCOM_MAX_WORKERS); retry later"
+        await self._refuse(context, "workers", message)
 
     async def _unary(self, method: str, behaviour, request, context):
         """A unary model call: admitted on the loop, run by the synchronous `behaviour` on the
@@ -352,12 +355,8 @@ class ServiceHost:
         idle_s = float(config.get("SEMCOM_STREAM_IDLE_S"))
         waiting = self.waiting.enter(method)
         if waiting is None:
-            ADMISSION_REFUSED.labels(self.name, "streams").inc()
-            context.set_trailing_metadata(((RETRY_PUSHBACK, str(self.options.retry_pushback_ms)),))
-            await context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later",
-            )
+            message = f"{self.name}: {self.waiting.limit} streams already wait for their first request; retry later"
+            await self._refuse(context, "streams", message)
         try:
             return await asyncio.wait_for(requests.__anext__(), idle_s)
         except StopAsyncIteration:
