@@ -163,34 +163,6 @@ class Cell:
     def key(self) -> str:
         return f"{self.mode}|{self.variant}|{self.snr_db:g}|{self.steps}"
 
-    @property
-    def series(self) -> str:
-        """The line this cell belongs to in a metric-vs-SNR plot."""
-        if self.mode == "text":
-            return "text only"
-        if self.mode == "latent":
-            return f"latent {self.variant}"
-        if self.mode in ("baseline", "analog"):
-            return f"{self.mode} {self.variant}"
-        return f"text+latent {self.variant} k={self.steps}"
-
-
-def _comma_items(values: list[str] | str) -> list[str]:
-    """The items of a comma list, or of a list of comma lists: stripped, empty ones dropped."""
-    parts = [values] if isinstance(values, str) else values
-    return [item.strip() for part in parts for item in part.split(",") if item.strip()]
-
-
-def parse_modes(modes: list[str] | str) -> tuple[str, ...]:
-    """Modes from a list or a comma list, validated, in the order given (duplicates dropped)."""
-    out = tuple(dict.fromkeys(_comma_items(modes)))
-    for mode in out:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-    if not out:
-        raise ValueError("no mode given")
-    return out
-
 
 def parse_variants(encodings: list[str] | str) -> tuple:
     """Latent variants (and classical baselines, `semcom.eval.baselines`: jpeg, webp, avif; analog
@@ -203,7 +175,9 @@ def parse_variants(encodings: list[str] | str) -> tuple:
             return AnalogSpec.parse(text)
         return BaselineVariant.parse(text) if is_baseline(text) else LatentVariant.parse(text)
 
-    out = tuple(dict.fromkeys(parse(text) for text in _comma_items(encodings)))
+    parts = [encodings] if isinstance(encodings, str) else encodings
+    items = [item.strip() for part in parts for item in part.split(",") if item.strip()]
+    out = tuple(dict.fromkeys(parse(text) for text in items))
     if not out:
         raise ValueError("no encoding given")
     return out

@@ -28,8 +28,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 RESULTS = "results.jsonl"
-CONFIG = "config.json"
-METRICS = "metrics.json"
 
 
 def safe_name(text: str) -> str:
@@ -55,11 +53,7 @@ def json_safe(value: Any) -> Any:
 
 def from_json_number(value: Any) -> float:
     """Inverse of `json_safe` for one number: None -> NaN, "inf" -> inf."""
-    if value is None:
-        return math.nan
-    if isinstance(value, str):
-        return float(value)
-    return float(value)
+    return math.nan if value is None else float(value)
 
 
 class RunStore:

@@ -84,7 +84,6 @@ def test_grid_gets_one_baseline_cell_per_snr_whatever_the_modes():
         "baseline|webp|10|0",
     ]
     assert [c.variant for c in cells if c.mode == "latent"] == ["int8", "int8"]
-    assert Cell("baseline", "jpeg", 5.0, 0).series == "baseline jpeg"
     with pytest.raises(ValueError, match="unknown"):
         parse_variants(["jpg"])  # not a codec name: parsed (and refused) as a latent encoding
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from semcom.eval.grid import Cell, LatentVariant, build_grid, parse_modes, parse_variants
+from semcom.eval.grid import Cell, LatentVariant, build_grid, parse_variants
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_bad_variants_raise(text, message):
 
 def test_grid_counts_and_keys():
     variants = parse_variants(["float64,int8", "int8"])  # duplicates dropped
-    cells = build_grid(parse_modes("text,text+latent,latent"), variants, (5.0, 10.0), (0, 10, 30))
+    cells = build_grid(("text", "text+latent", "latent"), variants, (5.0, 10.0), (0, 10, 30))
     by_mode = {m: [c for c in cells if c.mode == m] for m in ("text", "text+latent", "latent")}
     assert len(by_mode["text"]) == 2 and all(c.variant == "-" and c.steps == 50 for c in by_mode["text"])
     assert len(by_mode["text+latent"]) == 2 * 2 * 3
@@ -58,8 +58,6 @@ def test_grid_counts_and_keys():
 def test_grid_rejects_bad_input():
     with pytest.raises(ValueError, match="steps k must be in"):
         build_grid(("text+latent",), parse_variants("float64"), (5.0,), (60,))
-    with pytest.raises(ValueError, match="unknown mode"):
-        parse_modes("text,image")
     with pytest.raises(ValueError, match="no SNR"):
         build_grid(("text",), parse_variants("float64"), (), ())
 
