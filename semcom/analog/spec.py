@@ -50,6 +50,8 @@ _OPTIONS = (
 
 
 BUDGET_KEYS = ("budget", "frac", "sym")
+# The other options and their values, as `AnalogSpec.parse` reads them.
+_CHOICES = {"stats": STATS_MODES, "est": ESTIMATORS, "scale": tuple(map(str, SCALES)), "alloc": ALLOCATIONS}
 
 
 def parse_budget(text: str, rules: dict[str, str]) -> tuple[str, Fraction | None, int | None]:
@@ -156,42 +158,29 @@ class AnalogSpec:
         scheme = parts[0].lower()
         if scheme not in SCHEMES:
             raise ValueError(f"{text!r}: unknown analog scheme {parts[0]!r}; choose from {', '.join(SCHEMES)}")
-        stats, est, scale, alloc = "auto", "lmmse", 1, "softcast"
-        rules: dict[str, str] = {}
-        seen: set[str] = set()
+        rules: dict[str, str] = {}  # the budget options
+        options: dict[str, str] = {}  # the others (_CHOICES)
         for option in parts[1:]:
             key, sep, value = option.partition("=")
-            if not sep or key not in ("budget", "frac", "sym", "stats", "est", "scale", "alloc"):
+            if not sep or (key not in BUDGET_KEYS and key not in _CHOICES):
                 raise ValueError(f"{text!r}: unknown option {option!r}; options: {_OPTIONS}")
-            if key in seen:
+            if key in rules or key in options:
                 raise ValueError(f"{text!r}: option {key}= given twice")
-            seen.add(key)
             if key in BUDGET_KEYS:
                 rules[key] = value
-            elif key == "stats":
-                if value not in STATS_MODES:
-                    raise ValueError(f"{text!r}: stats must be one of {', '.join(STATS_MODES)}, got {value!r}")
-                stats = value
-            elif key == "est":
-                if value not in ESTIMATORS:
-                    raise ValueError(f"{text!r}: est must be one of {', '.join(ESTIMATORS)}, got {value!r}")
-                est = value
-            elif key == "scale":
-                if value not in {str(v) for v in SCALES}:
-                    raise ValueError(f"{text!r}: scale must be one of {', '.join(map(str, SCALES))}, got {value!r}")
-                if scheme != "analog":
-                    raise ValueError(f"{text!r}: scale= applies to the analog latent only")
-                scale = int(value)
-            elif key == "alloc":
-                if value not in ALLOCATIONS:
-                    raise ValueError(f"{text!r}: alloc must be one of {', '.join(ALLOCATIONS)}, got {value!r}")
-                if value != "softcast" and scheme != "analog":
-                    raise ValueError(f"{text!r}: alloc=decoder applies to the analog latent only")
-                alloc = value
+                continue
+            if value not in _CHOICES[key]:
+                raise ValueError(f"{text!r}: {key} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+            if key == "scale" and scheme != "analog":
+                raise ValueError(f"{text!r}: scale= applies to the analog latent only")
+            if key == "alloc" and value != "softcast" and scheme != "analog":
+                raise ValueError(f"{text!r}: alloc=decoder applies to the analog latent only")
+            options[key] = value
         budget, frac, sym = parse_budget(text, rules)
+        stats, alloc = options.get("stats", "auto"), options.get("alloc", "softcast")
         if alloc != "softcast" and stats == "image":
             raise ValueError(f"{text!r}: alloc=decoder needs shipped statistics, not stats=image")
-        return cls(scheme, budget, frac, sym, stats, est, scale, alloc)
+        return cls(scheme, budget, frac, sym, stats, options.get("est", "lmmse"), int(options.get("scale", 1)), alloc)
 
     def symbols(self, *, int8_symbols: int, enc_symbols: Callable[[str], int] | None = None) -> int:
         """The whole budget in complex channel symbols (analog values, metadata and caption
