@@ -139,14 +139,9 @@ class AnalogSpec:
     def spec(self) -> str:
         """Canonical text form (options in a fixed order): the name used in every output."""
         parts = [self.scheme, *budget_fields(self.budget, self.frac, self.sym)]
-        if self.stats != "auto":
-            parts.append(f"stats={self.stats}")
-        if self.est != "lmmse":
-            parts.append(f"est={self.est}")
-        if self.scale != 1:
-            parts.append(f"scale={self.scale}")
-        if self.alloc != "softcast":
-            parts.append(f"alloc={self.alloc}")
+        for key, default in (("stats", "auto"), ("est", "lmmse"), ("scale", 1), ("alloc", "softcast")):
+            if getattr(self, key) != default:
+                parts.append(f"{key}={getattr(self, key)}")
         return ":".join(parts)
 
     @classmethod
