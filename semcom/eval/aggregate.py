@@ -160,14 +160,7 @@ def aggregate_rows(
         summary["n_images"] = len(group)
         for metric in PER_IMAGE_METRICS:
             stat = summarize(float(r.get(metric, math.nan)) for r in group)
-            summary.update(
-                {
-                    f"{metric}_mean": stat.mean,
-                    f"{metric}_ci95": stat.ci95,
-                    f"{metric}_std": stat.std,
-                    f"{metric}_n": stat.n,
-                }
-            )
+            summary.update({f"{metric}_{suffix}": getattr(stat, suffix) for suffix in STAT_SUFFIXES})
         fid, fid_n = cell_fid(store, [r["image"] for r in group], key) if store else (math.nan, 0)
         summary["fid"], summary["fid_n"] = fid, fid_n
         summary["latent_bytes"] = first.get("latent_bytes", 0)
@@ -195,40 +188,33 @@ def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> Non
             writer.writerow({c: _csv_value(row.get(c, math.nan)) for c in columns})
 
 
-def current_selection(config: dict[str, Any]) -> tuple[set[str] | None, set[str] | None]:
-    """(cell keys, image names) of the sweep described by config.json; None where unknown."""
+def selected_rows(store: RunStore, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """`load_rows` of the sweep described by config.json: its cells and images (all, where unknown)."""
     from semcom.eval.dataset import load_dataset
-    from semcom.eval.grid import build_grid, parse_variants
+    from semcom.eval.grid import config_cells
 
-    if not config:
-        return None, None
-    try:
-        cells = build_grid(
-            tuple(config["modes"]),
-            parse_variants(config["encodings"]),
-            tuple(config["snr_db"]),
-            tuple(config["steps"]),
-            int(config["schedule"]),
-        )
-        keys = {c.key for c in cells}
-    except (KeyError, ValueError):
-        keys = None
-    try:
-        captions = Path(config["captions"]) if config.get("captions") else None
-        images = {i.name for i in load_dataset(Path(config["data"]), captions, config.get("limit"))}
-    except (KeyError, ValueError, OSError):
-        images = None
-    return keys, images
+    keys: set[str] | None = None
+    images: set[str] | None = None
+    if config:
+        try:
+            keys = {c.key for c in config_cells(config)}
+        except (KeyError, ValueError):
+            pass
+        try:
+            captions = Path(config["captions"]) if config.get("captions") else None
+            images = {i.name for i in load_dataset(Path(config["data"]), captions, config.get("limit"))}
+        except (KeyError, ValueError, OSError):
+            pass
+    return [
+        r for r in load_rows(store) if (keys is None or r["cell"] in keys) and (images is None or r["image"] in images)
+    ]
 
 
 def aggregate_run(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Write per_image.csv, aggregate.csv and aggregate.json for a run directory; return both tables."""
     store = RunStore(root)
     config = store.read_json("config.json") or {}
-    keys, images = current_selection(config)
-    rows = [
-        r for r in load_rows(store) if (keys is None or r["cell"] in keys) and (images is None or r["image"] in images)
-    ]
+    rows = selected_rows(store, config)
     if not rows:
         raise ValueError(f"{root} holds no results ({store.results_path} missing or empty)")
     per_image = sorted(rows, key=lambda r: (r["image"], r["cell"]))

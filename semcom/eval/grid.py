@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from semcom.payload.latent import Encoding
@@ -217,3 +217,15 @@ def build_grid(
     cells += [Cell(BASELINE, v.spec, float(s), 0) for v in baselines for s in snrs_db]  # whatever the modes
     cells += [Cell(ANALOG, v.spec, float(s), 0) for v in analogs for s in snrs_db]  # whatever the modes
     return list(dict.fromkeys(cells))
+
+
+def config_cells(config: dict[str, Any]) -> list[Cell]:
+    """The cells of the sweep a run's config.json describes (KeyError, TypeError or ValueError when
+    it describes none)."""
+    return build_grid(
+        tuple(config["modes"]),
+        parse_variants(list(config["encodings"])),
+        tuple(float(s) for s in config["snr_db"]),
+        tuple(int(k) for k in config["steps"]),
+        int(config["schedule"]),
+    )

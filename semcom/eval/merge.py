@@ -71,19 +71,12 @@ def _read_captions(store: RunStore) -> dict[str, str]:
 
 
 def _grid_keys(config: dict[str, Any]) -> set[str]:
-    from semcom.eval.grid import build_grid, parse_variants
+    from semcom.eval.grid import config_cells
 
     try:
-        cells = build_grid(
-            tuple(config["modes"]),
-            parse_variants(list(config["encodings"])),
-            tuple(float(s) for s in config["snr_db"]),
-            tuple(int(k) for k in config["steps"]),
-            int(config["schedule"]),
-        )
+        return {cell.key for cell in config_cells(config)}
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"config.json does not describe a sweep grid: {exc}") from None
-    return {cell.key for cell in cells}
 
 
 def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from semcom.eval.aggregate import current_selection, load_rows, summarize
+from semcom.eval.aggregate import selected_rows, summarize
 from semcom.eval.store import RunStore
 
 METRICS = ("ssim", "ms_ssim", "psnr")
@@ -112,10 +112,7 @@ class VersusCell:
 def run_rows(root: Path) -> list[dict[str, Any]]:
     """The rows of a run's last sweep (its cells and images, as the report aggregates them)."""
     store = RunStore(Path(root))
-    keys, images = current_selection(store.read_json("config.json") or {})
-    rows = [
-        r for r in load_rows(store) if (keys is None or r["cell"] in keys) and (images is None or r["image"] in images)
-    ]
+    rows = selected_rows(store, store.read_json("config.json") or {})
     if not rows:
         raise ValueError(f"{root} holds no results")
     return rows
