@@ -9,7 +9,6 @@ time, which other people's load moves run to run) and the image comparison.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass, field
 
 from semcom.loadtest.cluster import LocalServices
@@ -39,33 +38,6 @@ class BatchingResult:
         return asdict(self)
 
 
-def _run_receiver(
-    packets: list[packet_pb2.SemanticPacket],
-    batch_max: int,
-    *,
-    profile: str,
-    image_size: int,
-    concurrency: int,
-    bounds: Bounds,
-    mode: str,
-    options: ReconOptions,
-    window_ms: float,
-) -> tuple[LevelResult, dict[int, bytes], float | None]:
-    env = {"SEMCOM_BATCH_MAX": str(batch_max), "SEMCOM_BATCH_WINDOW_MS": str(window_ms)}
-    with LocalServices(profile=profile, image_size=image_size, roles=("receiver",), receiver_env=env) as pipe:
-        with open_channel(pipe.receiver, insecure=True) as channel:
-            warm = ReceiverReconstruct(channel, packets, mode, None, options)
-            warm_up(warm, 1, bounds.timeout_s)
-            call = ReceiverReconstruct(channel, packets, mode, None, options, keep_images=True)
-            service = pipe.services["receiver"]
-            cpu0 = service.cpu_seconds()
-            run = run_closed_loop(call, concurrency, bounds)
-            cpu1 = service.cpu_seconds()
-    level = summarise_level(run.samples, mode=mode, snr_db=None, loop="closed", concurrency=concurrency, t0=run.t0)
-    cpu = (cpu1 - cpu0) / level.completed if cpu0 is not None and cpu1 is not None and level.completed else None
-    return level, call.images, cpu
-
-
 def compare_batching(
     packets: list[packet_pb2.SemanticPacket],
     *,
@@ -81,19 +53,25 @@ def compare_batching(
     """Unbatched, then batched receiver under the same closed-loop load (see module docstring)."""
     if batch_max < 2:
         raise ValueError(f"batch_max must be >= 2 to compare with unbatched, got {batch_max}")
-    run = functools.partial(
-        _run_receiver,
-        packets,
-        profile=profile,
-        image_size=image_size,
-        concurrency=concurrency,
-        bounds=bounds,
-        mode=mode,
-        options=options,
-        window_ms=window_ms,
-    )
-    unbatched, images_1, cpu_1 = run(1)
-    batched, images_b, cpu_b = run(batch_max)
+
+    def measure(batch: int) -> tuple[LevelResult, dict[int, bytes], float | None]:
+        """A receiver with SEMCOM_BATCH_MAX=`batch` under the load: its level, images, CPU s per request."""
+        env = {"SEMCOM_BATCH_MAX": str(batch), "SEMCOM_BATCH_WINDOW_MS": str(window_ms)}
+        with LocalServices(profile=profile, image_size=image_size, roles=("receiver",), receiver_env=env) as pipe:
+            with open_channel(pipe.receiver, insecure=True) as channel:
+                warm = ReceiverReconstruct(channel, packets, mode, None, options)
+                warm_up(warm, 1, bounds.timeout_s)
+                call = ReceiverReconstruct(channel, packets, mode, None, options, keep_images=True)
+                service = pipe.services["receiver"]
+                cpu0 = service.cpu_seconds()
+                run = run_closed_loop(call, concurrency, bounds)
+                cpu1 = service.cpu_seconds()
+        level = summarise_level(run.samples, mode=mode, snr_db=None, loop="closed", concurrency=concurrency, t0=run.t0)
+        cpu = (cpu1 - cpu0) / level.completed if cpu0 is not None and cpu1 is not None and level.completed else None
+        return level, call.images, cpu
+
+    unbatched, images_1, cpu_1 = measure(1)
+    batched, images_b, cpu_b = measure(batch_max)
     both = sorted(set(images_1) & set(images_b))
     differing = [i for i in both if images_1[i] != images_b[i]]
     ratio = batched.throughput_rps / unbatched.throughput_rps if unbatched.throughput_rps > 0 else float("nan")
