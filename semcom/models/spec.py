@@ -109,14 +109,9 @@ def _source(entry: Mapping[str, Any], base_dir: Path | None, where: str) -> Sour
     ref = entry.get("source")
     if not isinstance(ref, str) or not ref:
         raise ProfileError(f"{where}: 'source' (hub id or directory) is required")
-    if (
-        base_dir is not None
-        and is_local_ref(ref)
-        and not Path(ref).expanduser().is_absolute()
-        or base_dir is not None
-        and not Path(ref).is_absolute()
-        and (base_dir / ref).is_dir()
-    ):
+    # a path relative to the profile file's directory: ./x, ../x, or a directory that exists there
+    local = is_local_ref(ref) and not Path(ref).expanduser().is_absolute()
+    if base_dir is not None and not Path(ref).is_absolute() and (local or (base_dir / ref).is_dir()):
         ref = str((base_dir / ref).resolve())
     sub = entry.get("subfolder")
     rev = entry.get("revision")
