@@ -101,30 +101,14 @@ def run_load_test(
     `progress`, when given, gets one line as each level starts and one when it ends (a sweep with
     the defaults runs for minutes).
     """
-    total, done = level_count(plan), 0
-
-    def report(level: LevelResult, what: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            errors = sum(level.errors.values())
-            progress(
-                f"level {done}/{total} done ({what}): {level.completed}/{level.issued} ok"
-                + (f", {errors} errors" if errors else "")
-                + f", {level.throughput_rps:.2f} req/s, p50 {level.latency.p50:.2f} s in {level.elapsed_s:.1f} s"
-            )
-
-    def starting(what: str) -> None:
-        if progress is not None:
-            progress(
-                f"level {done + 1}/{total} ({what}): at most {plan.bounds.max_requests} requests "
-                f"or {plan.bounds.duration_s:g} s ..."
-            )
+    total = level_count(plan)
+    say = progress or (lambda _line: None)
 
     def run_level(call: RequestFn, mode: str, snr: float | None, conc: int, rate: float | None = None) -> None:
         """One level: closed loop at `conc` workers, or open loop at `rate` with at most `conc` in flight."""
         what = f"mode {mode}, snr {snr}, " + (f"concurrency {conc}" if rate is None else f"rate {rate:g}/s")
-        starting(what)
+        bounds = f"at most {plan.bounds.max_requests} requests or {plan.bounds.duration_s:g} s ..."
+        say(f"level {len(levels) + 1}/{total} ({what}): {bounds}")
         cpu0 = cpu_probe() if cpu_probe else {}
         run = run_closed_loop(call, conc, plan.bounds) if rate is None else run_open_loop(call, rate, plan.bounds, conc)
         loop = "closed" if rate is None else "open"
@@ -133,7 +117,12 @@ def run_load_test(
         )
         cpu = _per_request_cpu(cpu0, cpu_probe(), level.completed) if cpu_probe else {}
         levels.append(dataclasses.replace(level, server_cpu_s=cpu))
-        report(level, what)
+        errors = sum(level.errors.values())
+        say(
+            f"level {len(levels)}/{total} done ({what}): {level.completed}/{level.issued} ok"
+            + (f", {errors} errors" if errors else "")
+            + f", {level.throughput_rps:.2f} req/s, p50 {level.latency.p50:.2f} s in {level.elapsed_s:.1f} s"
+        )
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     wall0 = time.perf_counter()
