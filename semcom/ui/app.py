@@ -171,10 +171,12 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     )
                     int_clip = gr.Checkbox(value=defaults.int_clip, label="int encodings: per-channel range, p99.9")
                     repair = gr.Dropdown(
-                        list(be.REPAIRS), value=defaults.latent_repair, label="latent repair (int latent, uncoded)"
+                        list(be.LATENT_REPAIRS),
+                        value=defaults.latent_repair,
+                        label="latent repair (int latent, uncoded)",
                     )
                 with gr.Row():
-                    fec = gr.Radio(list(be.FEC), value=defaults.fec, label="FEC")
+                    fec = gr.Radio(list(be.FEC_SCHEMES), value=defaults.fec, label="FEC")
                     mcs = gr.Textbox(value=defaults.mcs, label="MCS (auto = AMC; or a name from `semcom channel mcs`)")
                     policy = gr.Dropdown(list(LATENT_POLICIES), value=defaults.latent_policy, label="latent policy")
                 with gr.Row():

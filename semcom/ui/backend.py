@@ -29,8 +29,8 @@ from typing import Any
 
 from PIL import Image
 
-from semcom.link.types import TransmissionReport
-from semcom.models.params import MODES
+from semcom.link.types import FEC_SCHEMES, TransmissionReport
+from semcom.models.params import LATENT_REPAIRS, MODES
 from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
 from semcom.variants import VARIANTS, Variant
 
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("awgn", "rayleigh")
 SNR_CONVENTIONS = ("ebn0", "esn0")
-FEC = ("none", "ldpc")
-REPAIRS = ("none", "mmse", "smmse")
 # analog latents offered besides "analog" (the int8 latent's airtime); any analog[:OPTIONS] is accepted
 ANALOG_CHOICES = ("analog:frac=1/2", "analog:budget=float16")
 
@@ -70,13 +68,24 @@ class UiSettings:
             ("snr_convention", SNR_CONVENTIONS),
             ("channel_model", CHANNELS),
             ("mode", MODES),
-            ("fec", FEC),
-            ("latent_repair", REPAIRS),
+            ("fec", FEC_SCHEMES),
+            ("latent_repair", LATENT_REPAIRS),
         ):
             if getattr(self, name) not in allowed:
                 raise UiError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise UiError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
+
+    def channel(self) -> dict[str, Any]:
+        """The link the form sets, as ChannelConfig fields: both back-ends send this channel."""
+        return {
+            "snr_db": float(self.snr_db),
+            "snr_convention": self.snr_convention,
+            "model": self.channel_model,
+            "latent_policy": self.latent_policy,
+            "fec": self.fec,
+            "mcs": self.mcs or "auto",
+        }
 
 
 def paper_settings(s: UiSettings) -> UiSettings:
@@ -182,14 +191,7 @@ class InProcessBackend:
         from semcom.pipeline import LatentSpec, RoleSeeds, TransmissionRequest
 
         try:
-            channel = ChannelConfig(
-                snr_db=float(s.snr_db),
-                snr_convention=s.snr_convention,
-                model=s.channel_model,
-                latent_policy=s.latent_policy,
-                fec=s.fec,
-                mcs=s.mcs or "auto",
-            )
+            channel = ChannelConfig(**s.channel())
             params = ReconParams(
                 mode=s.mode, num_inference_steps=int(s.steps), strength=float(s.strength), latent_repair=s.latent_repair
             )
@@ -250,19 +252,11 @@ class GrpcBackend:
 
         from semcom.rpc import convert
         from semcom.rpc.client import image_request
-        from semcom.v1 import channel_pb2
 
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         try:
-            channel = channel_pb2.ChannelConfig(
-                snr_db=float(s.snr_db),
-                snr_convention=convert.SNR_CONVENTIONS[s.snr_convention],
-                model=convert.CHANNEL_MODELS[s.channel_model],
-                latent_policy=convert.LATENT_POLICIES[s.latent_policy],
-                fec=convert.FEC_SCHEMES[s.fec],
-                mcs=s.mcs or "auto",
-            )
+            channel = convert.channel_message(**s.channel())
             is_int = s.encoding.startswith("int")
             request = image_request(
                 buffer.getvalue(),
