@@ -184,13 +184,12 @@ def map_records(runs: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------ cells
-def _excludes_zero(stat: Any) -> bool:
-    return bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
-
-
-def _wins(a: dict[str, float], b: dict[str, float], images: Sequence[str]) -> int:
-    """On how many of `images` scheme a scores strictly higher than scheme b (paired win count)."""
-    return sum(a[i] > b[i] for i in images)
+def _paired(a: dict[str, float], b: dict[str, float], images: Sequence[str]) -> tuple[float, float, bool, int]:
+    """Scheme a against scheme b over `images`: the paired mean difference, its 95% t-interval
+    half-width, whether that interval excludes zero, and on how many images a scores strictly higher."""
+    stat = summarize(a[i] - b[i] for i in images)
+    significant = bool(math.isfinite(stat.ci95) and abs(stat.mean) > stat.ci95)
+    return stat.mean, stat.ci95, significant, sum(a[i] > b[i] for i in images)
 
 
 def _compare(
@@ -213,10 +212,7 @@ def _compare(
     cell.winner = ranked[0]
     if len(ranked) > 1:
         cell.runner_up = ranked[1]
-        stat = summarize(finite[cell.winner][i] - finite[cell.runner_up][i] for i in common)
-        cell.margin, cell.ci95 = stat.mean, stat.ci95
-        cell.significant = _excludes_zero(stat)
-        cell.wins = _wins(finite[cell.winner], finite[cell.runner_up], common)
+        cell.margin, cell.ci95, cell.significant, cell.wins = _paired(finite[cell.winner], finite[ranked[1]], common)
     best_of: dict[str, str] = {}
     for name in ranked:  # ranked best first: the first scheme seen of a family is its best
         best_of.setdefault((families or {}).get(name, ""), name)
@@ -224,11 +220,8 @@ def _compare(
     cell.family = fam[0]
     if len(fam) > 1:
         cell.family_runner_up = fam[1]
-        a, b = best_of[fam[0]], best_of[fam[1]]
-        stat = summarize(finite[a][i] - finite[b][i] for i in common)
-        cell.family_margin, cell.family_ci95 = stat.mean, stat.ci95
-        cell.family_significant = _excludes_zero(stat)
-        cell.family_wins = _wins(finite[a], finite[b], common)
+        paired = _paired(finite[best_of[fam[0]]], finite[best_of[fam[1]]], common)
+        cell.family_margin, cell.family_ci95, cell.family_significant, cell.family_wins = paired
     best = None
     for name, vals in bounds.items():
         shared = [i for i in common if i in vals and not math.isnan(vals[i])]
@@ -328,23 +321,10 @@ def versus_cells(records: list[dict[str, Any]], family: str, metrics: Sequence[s
             sides = [{k[1]: v for k, v in schemes.items() if k[0] == mine} for mine in (False, True)]
             if not all(sides) or not common:
                 continue
-            best = [_best(side, common) for side in sides]
-            other, mine = sides[0][best[0]], sides[1][best[1]]
-            stat = summarize(other[i] - mine[i] for i in common)
-            mine_of_metric.append(
-                VersusCell(
-                    *key,
-                    metric,
-                    family,
-                    best[0],
-                    best[1],
-                    len(common),
-                    stat.mean,
-                    stat.ci95,
-                    _excludes_zero(stat),
-                    _wins(other, mine, common),
-                )
-            )
+            best, best_against = (_best(side, common) for side in sides)
+            margin, ci95, significant, wins = _paired(sides[0][best], sides[1][best_against], common)
+            cell = VersusCell(*key, metric, family, best, best_against, len(common), margin, ci95, significant, wins)
+            mine_of_metric.append(cell)
         out += sorted(
             mine_of_metric, key=lambda c: (_scenario_order(c.scenario), _budget_order(c.budget), _snr_order(c.snr))
         )
