@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,12 +57,12 @@ def scheme_letters(cells: list[MapCell]) -> dict[str, str]:
     return {s: (chr(65 + i) if i < 26 else f"S{i}") for i, s in enumerate(names)}
 
 
-def _cell_table(mine: list[MapCell], title: str, text_of: Callable[[MapCell | None], str]) -> list[str]:
-    """A Markdown table of `mine`: a row per (scenario, budget), a column per SNR, each cell
-    `text_of(cell)` (None where the run has no such cell)."""
+def _cell_table(mine: list[Any], title: str, text_of: Callable[[Any], str], col_align: str = "---") -> list[str]:
+    """A Markdown table of `mine` (map or versus cells): a row per (scenario, budget), a column per SNR
+    aligned by `col_align`, each cell `text_of(cell)` (None where the run has no such cell)."""
     snrs = sorted({c.snr for c in mine}, key=_snr_order)
     at = {(c.scenario, c.budget, c.snr): c for c in mine}
-    out = [title, "", *table_head("scenario | budget", "--- | ---", [_snr_head(s) for s in snrs], "---")]
+    out = [title, "", *table_head("scenario | budget", "--- | ---", [_snr_head(s) for s in snrs], col_align)]
     for scenario in sorted({c.scenario for c in mine}, key=_scenario_order):
         for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
             texts = [text_of(at.get((scenario, budget, snr))) for snr in snrs]
@@ -124,18 +125,12 @@ def versus_markdown(cells: list[VersusCell], metric: str) -> list[str]:
     mine = [c for c in cells if c.metric == metric]
     if not mine:
         return []
-    at = {(c.scenario, c.budget, c.snr): versus_text(c) for c in mine}
-    snrs = sorted({c.snr for c in mine}, key=_snr_order)
-    out = [
+    title = (
         f"{METRIC_NAMES.get(metric, metric)}: the best scheme of the other families minus the best "
         f"`{mine[0].against}` scheme (positive: another family wins; ✓ the paired 95% interval excludes zero; "
-        "k/n: the photos on which the other family's best wins):",
-        "",
-        *table_head("scenario | budget", "--- | ---", [_snr_head(x) for x in snrs]),
-    ]
-    for scenario, budget in dict.fromkeys((c.scenario, c.budget) for c in mine):
-        out.append(f"| {scenario} | {budget} | " + " | ".join(at.get((scenario, budget, x), "") for x in snrs) + " |")
-    return [*out, ""]
+        "k/n: the photos on which the other family's best wins):"
+    )
+    return [*_cell_table(mine, title, lambda c: "" if c is None else versus_text(c), "---:"), ""]
 
 
 def markdown(cells: list[MapCell], command: str = "", versus: list[str] | None = None) -> str:
