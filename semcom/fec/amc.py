@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from semcom.config import get
 from semcom.fec import segmentation
 from semcom.fec.bler import AWGN, BlerTable, default_table
 from semcom.fec.codewords import effective_fading_block_length
@@ -81,8 +82,6 @@ def check_field(field: str) -> None:
 
 def target_bler(field: str) -> float:
     """The field's default segment-BLER target (`SEMCOM_AMC_TARGET_BLER_CAPTION` / `_LATENT`)."""
-    from semcom.config import get
-
     check_field(field)
     return _check_target(get(_TARGET_SETTING[field]))
 
@@ -96,8 +95,6 @@ def _check_target(value: float) -> float:
 def latent_airtime_budget(num_values: int, symbols_per_value: float | None = None) -> int:
     """Default airtime budget (channel symbols) for a latent of `num_values` values: the uncoded
     16-QAM float16 latent, `SEMCOM_AMC_SYMBOLS_PER_VALUE` (4) symbols per value."""
-    from semcom.config import get
-
     if int(num_values) != num_values or num_values <= 0:
         raise ValueError(f"num_values must be a positive integer, got {num_values!r}")
     per_value = get("SEMCOM_AMC_SYMBOLS_PER_VALUE") if symbols_per_value is None else symbols_per_value

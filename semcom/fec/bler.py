@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.config import get
 from semcom.fec import ldpc
 from semcom.fec.mcs import MCS_TABLE
 from semcom.fec.mcs import get as get_mcs
@@ -248,7 +249,5 @@ def _load_cached(path: str, decoder: str = "minsum") -> BlerTable:
 def default_table() -> BlerTable:
     """The table AMC uses: `SEMCOM_BLER_TABLE` if set, else the measured one shipped in the package
     for the LDPC decoder in use (SEMCOM_FEC_DECODER: its error rates differ, docs/fec.md)."""
-    from semcom.config import get
-
     path = str(get("SEMCOM_BLER_TABLE"))
     return _load_cached(path, "minsum" if path else ldpc.decoder_name())

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.config import get
+
 if TYPE_CHECKING:
     from semcom.fec.minsum import MinSumDecoder
 
@@ -122,8 +124,6 @@ def _minsum(k: int, n: int, bits_per_symbol: int) -> MinSumDecoder:  # on Sionna
 def decoder_name(decoder: str | None = None) -> str:
     """The decoder `decode` uses: `decoder`, else the setting SEMCOM_FEC_DECODER."""
     if decoder is None:
-        from semcom.config import get
-
         decoder = get("SEMCOM_FEC_DECODER")
     name = str(decoder).strip().lower()
     if name not in DECODERS:

@@ -6,6 +6,7 @@ service layer converts. Names of enums are lower-case strings here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,8 +37,6 @@ class ChannelConfig:
     fading_block_length: int = 128  # rayleigh: symbols per fading block (one gain per block)
 
     def __post_init__(self) -> None:
-        import math
-
         if not math.isfinite(self.snr_db) or not -50.0 <= self.snr_db <= 100.0:
             raise ValueError(f"snr_db must be finite and in [-50, 100], got {self.snr_db}")
         if self.snr_convention not in SNR_CONVENTIONS:

@@ -8,14 +8,19 @@ are honoured by huggingface_hub itself) and turns any loading failure into a sho
 
 from __future__ import annotations
 
+import hashlib
+import os
 import socket
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from semcom import config
 from semcom.models.errors import ModelNotAvailableError
 
 
@@ -84,8 +89,6 @@ def hub_unreachable(timeout_s: float | None = None) -> str | None:
     """
     _, offline = _hub_state()
     if timeout_s is None:
-        from semcom import config
-
         timeout_s = float(config.get("SEMCOM_HUB_PROBE_TIMEOUT_S"))
     if offline or timeout_s <= 0:
         return None
@@ -246,10 +249,6 @@ def quiet_libraries() -> None:
     HF_HUB_DISABLE_PROGRESS_BARS; values already set are kept), so a command that fails before
     loading any model, e.g. without network, fails fast.
     """
-    import os
-    import sys
-    import warnings
-
     # diffusers still passes arguments huggingface_hub has deprecated; not the user's concern
     warnings.filterwarnings("ignore", category=UserWarning, module=r"huggingface_hub\.")
     for variable, value in (
@@ -309,15 +308,11 @@ def download(
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file, hex (a downloaded weight against the hub's LFS pointer; the packaged
     TAEF2 weights against their CHECKSUMS)."""
-    import hashlib
-
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _git_blob_sha1(path: Path) -> str:
-    import hashlib
-
     data = path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 

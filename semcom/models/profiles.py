@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from semcom import config
 from semcom.models.device import resolve_device, resolve_dtype
 from semcom.models.errors import ProfileError
 from semcom.models.presets import check_preset, get_preset
@@ -171,13 +172,9 @@ def load_profile(
     call `preload()` on the sender/receiver to load eagerly (services do, at start-up).
     """
     if profile is None:
-        from semcom import config
-
         profile = str(config.get("SEMCOM_PROFILE"))
     spec = resolve_spec(profile)
     if preset is None:
-        from semcom import config
-
         preset = str(config.get("SEMCOM_PRESET")) or None
     if preset is not None:
         try:

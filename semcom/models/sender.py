@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from semcom import config
 from semcom.link.analog import canonical, encode_payload, is_analog, names_scheme
 from semcom.models.images import check_size, to_model_input
 from semcom.payload.caption import encode_caption
@@ -230,8 +231,6 @@ def pack_packet(
     caption_bytes = encode_caption(caption)
     payload = None
     if latent is not None and is_analog(encoding):  # values as complex channel symbols (semcom.link.analog)
-        from semcom import config
-
         cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
         payload = encode_payload(latent, encoding, len(caption_bytes), max_bytes=cap)
     elif latent is not None:

@@ -12,6 +12,7 @@ do across the network.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -104,8 +105,6 @@ class Pipeline:
     def run(self, request: TransmissionRequest) -> TransmissionResult:
         """One image end to end; the receiver's seed is `request.seeds.receiver` unless the
         reconstruction parameters name their own."""
-        import dataclasses
-
         sent, sender_timings = self.send(request)
         t0 = time.perf_counter()
         received, report, _ = self.link(sent, request.channel, request.seeds.channel)
