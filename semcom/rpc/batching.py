@@ -28,7 +28,7 @@ from typing import Any
 
 from semcom.rpc.errors import NotReadyError, QueueFullError
 from semcom.rpc.logs import fields
-from semcom.rpc.metrics import BATCH_SIZE, QUEUE_DEPTH
+from semcom.rpc.metrics import ADMISSION_REFUSED, BATCH_SIZE, QUEUE_DEPTH
 
 log = logging.getLogger("semcom.rpc.batching")
 
@@ -108,8 +108,6 @@ class BatchQueue:
         return int(min(max(self._seconds_per_cost * self.outstanding_cost * 1000, 50), 60_000))
 
     def _refuse(self, reason: str, message: str) -> QueueFullError:
-        from semcom.rpc.metrics import ADMISSION_REFUSED
-
         ADMISSION_REFUSED.labels(self.service or "service", reason).inc()
         return QueueFullError(message, self.retry_after_ms())
 

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 
 from semcom.rpc.admission import Slot
+from semcom.rpc.errors import InvalidRequestError
 
 log = logging.getLogger("semcom.rpc.server")
 
@@ -61,8 +62,6 @@ def tolerant_deserializer(deserialize: Callable[[bytes], Any], what: str) -> Cal
 
 def checked_requests(requests) -> Iterator[Any]:
     """A request stream that ends the call with INVALID_ARGUMENT at an undecodable message."""
-    from semcom.rpc.errors import InvalidRequestError
-
     for request in requests:
         if isinstance(request, Undecodable):
             raise InvalidRequestError(request.message)

@@ -42,7 +42,9 @@ from typing import Any
 import grpc
 
 from semcom import config
+from semcom.link.analog import canonical, names_scheme
 from semcom.pipeline.seeds import RoleSeeds
+from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
 from semcom.rpc.tls import TlsConfig, channel_credentials
 from semcom.v1 import channel_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
@@ -202,9 +204,6 @@ def image_request(
     `latent_repair`: none | mmse | smmse at the receiver (None: the receiver's default);
     `preset`: the reproduction preset (None: the receiver's default, docs/models.md).
     """
-    from semcom.link.analog import canonical, names_scheme
-    from semcom.rpc.convert import LATENT_ENCODINGS, LATENT_REPAIRS, MODES, enum_number
-
     roles = seeds if seeds is not None else RoleSeeds.derive(seed, index)
     data = Path(image).read_bytes() if isinstance(image, (str, Path)) else bytes(image)
     repair = None if latent_repair is None else enum_number(LATENT_REPAIRS, latent_repair, "latent_repair")

@@ -13,17 +13,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from semcom.link.analog import canonical, check_payload, names_scheme
 from semcom.link.types import ChannelConfig, FieldReport, TransmissionReport
 from semcom.models.params import MODES as MODE_NAMES  # torch-free: the receiver's parameter vocabulary
+from semcom.models.params import ReconParams
+from semcom.payload.latent import check_shape, get_encoding
 from semcom.payload.packet import AnalogPayload, ChannelState, CodecInfo, LatentPayload, QuantParams, SemanticPacket
+from semcom.pipeline.types import LatentSpec
 from semcom.rpc.errors import InvalidRequestError
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, sender_pb2
-
-if TYPE_CHECKING:
-    from semcom.models.params import ReconParams
-    from semcom.pipeline.types import LatentSpec
 
 PACKET_VERSION = 1
 
@@ -136,9 +136,6 @@ def _analog_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int) -> Late
     """Wire analog latent -> core payload, checked (`semcom.link.analog.check_payload`): the spec,
     float32 (I, Q) pairs, finite values, the budget's symbol count, unit energy as sent, side
     information the codec accepts, a channel state that fits the symbols."""
-    from semcom.link.analog import check_payload
-    from semcom.payload.latent import check_shape
-
     if not msg.HasField("analog"):
         raise InvalidRequestError("packet.latent: LATENT_ENCODING_ANALOG needs latent.analog (the symbols)")
     if msg.data or (msg.HasField("quant") and (msg.quant.lo or msg.quant.hi)):
@@ -170,8 +167,6 @@ def latent_from_proto(msg: packet_pb2.LatentTensor, caption_bytes: int = 0) -> L
     """Wire latent -> core payload, refusing a byte length that disagrees with shape x encoding.
 
     `caption_bytes`: the packet's caption length, which an analog latent's budget depends on."""
-    from semcom.payload.latent import check_shape, get_encoding
-
     name = enum_name(LATENT_ENCODINGS, msg.encoding, "packet.latent.encoding")
     if name == "analog":
         return _analog_from_proto(msg, caption_bytes)
@@ -328,8 +323,6 @@ def recon_params_from_proto(
     """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults, an unspecified
     latent repair the receiver's default `latent_repair`, an unset strength the receiver's
     `strength` (`semcom.models.params.default_strength` of its profile) when given."""
-    from semcom.models.params import ReconParams
-
     defaults = ReconParams()
 
     def given(name: str, default: T) -> T:
@@ -354,9 +347,6 @@ def recon_params_from_proto(
 
 def latent_spec_from_proto(msg: sender_pb2.ImageRequest, default_encoding: str, size: int | None) -> LatentSpec:
     """How the sender packs the latent: the request's fields, the sender's defaults where unset."""
-    from semcom.link.analog import canonical, names_scheme
-    from semcom.pipeline.types import LatentSpec
-
     encoding = enum_name(LATENT_ENCODINGS, msg.latent_encoding, "latent_encoding", default_encoding)
     if msg.analog_spec or names_scheme(encoding):
         if msg.analog_spec and msg.latent_encoding not in (0, packet_pb2.LATENT_ENCODING_ANALOG):

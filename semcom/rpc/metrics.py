@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from semcom.models.params import MODES as MODE_NAMES
+from semcom.rpc.errors import status_for
 
 # Seconds: from a few ms (tiny profile, channel) to minutes (50 DDIM steps on a CPU).
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -115,8 +116,6 @@ def observe_item(service: str, mode: str, code: str, seconds: float, stages: Map
 def observe_failure(service: str, mode: str, exc: BaseException, t0: float, hop: str = "service") -> None:
     """Count one item that failed with `exc` (its status as `status_for` maps it; `hop` names the
     downstream), `t0` its `time.monotonic()` start."""
-    from semcom.rpc.errors import status_for
-
     observe_item(service, mode, status_for(exc, hop).code.name, time.monotonic() - t0)
 
 

@@ -69,6 +69,7 @@ from semcom.rpc.calls import (
     peer_sans,
     tolerant_deserializer,
 )
+from semcom.rpc.errors import ServiceError
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
 from semcom.rpc.observe import RETRY_PUSHBACK
@@ -264,8 +265,6 @@ class ServiceHost:
         self.service_names.append(descriptor.full_name)
 
     def _check_identity(self, context) -> None:
-        from semcom.rpc.errors import ServiceError
-
         allowed = self.options.allowed_clients
         if allowed and not set(peer_sans(context)) & set(allowed):
             raise ServiceError(
@@ -278,12 +277,11 @@ class ServiceHost:
         and bidirectional streams only; any other shape is refused at registration."""
         deserializer = tolerant_deserializer(handler.request_deserializer, method + " request")
         kwargs = dict(request_deserializer=deserializer, response_serializer=handler.response_serializer)
-        host = self
         if handler.request_streaming and handler.response_streaming:
             behaviour = handler.stream_stream
 
             async def stream_stream(requests, context):
-                async for response in host._stream_stream(method, behaviour, requests, context):
+                async for response in self._stream_stream(method, behaviour, requests, context):
                     yield response
 
             return grpc.stream_stream_rpc_method_handler(stream_stream, **kwargs)
@@ -292,7 +290,7 @@ class ServiceHost:
         unary = handler.unary_unary
 
         async def unary_unary(request, context):
-            return await host._unary(method, unary, request, context)
+            return await self._unary(method, unary, request, context)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, **kwargs)
 
@@ -300,8 +298,6 @@ class ServiceHost:
         """On the loop, before any thread: identity not on the allow-list -> PERMISSION_DENIED,
         draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS -> RESOURCE_EXHAUSTED with a retry hint.
         Returns the call's slot; the call's end is recorded on it (for the audit)."""
-        from semcom.rpc.errors import ServiceError
-
         try:
             self._check_identity(context)
         except ServiceError as exc:
