@@ -111,21 +111,6 @@ def amc_drop_reason(esn0_db: float, values: int) -> str:
     return "" if decision.send else decision.reason
 
 
-def channel_config(variant: Variant, esn0_db: float, seed: int):
-    from semcom.rpc.convert import channel_message
-
-    return channel_message(
-        snr_db=esn0_db,
-        snr_convention="esn0",
-        modulation="16qam",
-        model=variant.model,
-        seed=seed,
-        latent_policy=variant.policy,
-        fec=variant.fec,
-        mcs=variant.mcs if variant.fec == "ldpc" else None,
-    )
-
-
 def request_settings(variant: Variant) -> dict[str, Any]:
     """A registry entry as `image_request`'s latent arguments: the demo's one conversion."""
     from semcom.eval.grid import service_latent
@@ -142,6 +127,7 @@ def request_settings(variant: Variant) -> dict[str, Any]:
 def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn0_db: float, seeds, steps: int):
     """One cell's request; `seeds`: its per-role seeds (`semcom.pipeline.RoleSeeds`)."""
     from semcom.rpc.client import image_request
+    from semcom.rpc.convert import channel_message
 
     return image_request(
         data,
@@ -151,7 +137,16 @@ def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn
         strength=None if variant.diffusion else 0.0,
         steps=steps if variant.diffusion else None,
         seeds=seeds,
-        channel=channel_config(variant, esn0_db, seeds.channel),
+        channel=channel_message(
+            snr_db=esn0_db,
+            snr_convention="esn0",
+            modulation="16qam",
+            model=variant.model,
+            seed=seeds.channel,
+            latent_policy=variant.policy,
+            fec=variant.fec,
+            mcs=variant.mcs if variant.fec == "ldpc" else None,
+        ),
         **request_settings(variant),
     )
 

@@ -31,31 +31,18 @@ def summarise(
         for snr in snrs:
             rows = [r for r in records if r["variant"] == variant.name and r["ebn0_db"] == snr]
             dropped = sum(1 for d in drops if d["variant"] == variant.name and d["ebn0_db"] == snr)
-            if not rows:
-                if dropped:
-                    points.append(
-                        {
-                            "ebn0_db": snr,
-                            "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
-                            "mean_ssim": None,
-                            "min_ssim": None,
-                            "mean_latent_symbols": 0.0,
-                            "photos": 0,
-                            "dropped": dropped,
-                        }
-                    )
+            if not rows and not dropped:
                 continue
-            points.append(
-                {
-                    "dropped": dropped,
-                    "ebn0_db": snr,
-                    "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
-                    "mean_ssim": statistics.fmean(r["ssim"] for r in rows),
-                    "min_ssim": min(r["ssim"] for r in rows),
-                    "mean_latent_symbols": statistics.fmean(r["latent_symbols"] for r in rows),
-                    "photos": len(rows),
-                }
-            )
+            point = {
+                "ebn0_db": snr,
+                "esn0_db": round(snr + ESN0_OFFSET_DB, 2),
+                "mean_ssim": statistics.fmean(r["ssim"] for r in rows) if rows else None,
+                "min_ssim": min((r["ssim"] for r in rows), default=None),
+                "mean_latent_symbols": statistics.fmean(r["latent_symbols"] for r in rows) if rows else 0.0,
+                "photos": len(rows),
+            }
+            # report.json's key order: "dropped" leads a point with photos and ends one whose every latent was dropped
+            points.append({"dropped": dropped, **point} if rows else {**point, "dropped": dropped})
         out[variant.name] = points
     return out
 
