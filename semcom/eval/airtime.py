@@ -31,6 +31,15 @@ def packet_symbols(caption_bytes: int, latent_bytes: int, cfg: Any) -> int:
     return field_symbols(8 * caption_bytes, cfg, "caption")[0] + field_symbols(8 * latent_bytes, cfg, "latent")[0]
 
 
+def reference_symbols(latent_values: int, modulation: str) -> int:
+    """The int8 latent's uncoded channel symbols (its bits / the modulation's bits per symbol, caption
+    not counted): the airtime unit of the regime map (`semcom.eval.regime`), recorded in every row,
+    and of the budget rule frac=P/Q."""
+    from semcom.link.types import MODULATIONS
+
+    return -(-8 * int(latent_values) // MODULATIONS[modulation])
+
+
 def latent_bytes_of(latent_values: int, encoding: str) -> int:
     from semcom.payload.latent import get_encoding
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -112,15 +112,13 @@ class AnalogRunner:
     ) -> tuple[dict[str, Any], np.ndarray | None]:
         """One (image, analog cell): the row's fields (no metrics) and the estimated source (None:
         outage)."""
-        from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols
+        from semcom.eval.airtime import field_symbols, latent_bytes_of, packet_symbols, reference_symbols
         from semcom.eval.baselines import link_columns
         from semcom.eval.scenario import design_snr_db
         from semcom.fec.transmit import transmit_field_coded
-        from semcom.link.types import MODULATIONS
         from semcom.phy.analog import analog_channel
 
-        bits_per_symbol = MODULATIONS[sweep_cfg.modulation]
-        int8_symbols = -(-8 * latent_bytes_of(latent_values, "int8") // bits_per_symbol)
+        int8_symbols = reference_symbols(latent_values, sweep_cfg.modulation)
         # the transmitter plans (budget=ENC, the protected header's MCS) for the design SNR
         # (semcom.eval.scenario); the analog part needs no plan, the receiver's LMMSE uses its own SNR
         design_db = design_snr_db(sweep_cfg, cell.snr_db)
@@ -161,8 +159,6 @@ class AnalogRunner:
         meta_bits = np.unpackbits(np.frombuffer(frame.meta, np.uint8))
         sent = protected
         if design_db != cell.snr_db and meta_mcs:  # the design's MCS over the actual channel
-            from dataclasses import replace
-
             sent = replace(protected, snr_db=cell.snr_db, mcs=meta_mcs)
         result = transmit_field_coded(meta_bits, sent, rng, "caption")
         meta = np.packbits(result.rx_bits).tobytes()

@@ -42,17 +42,22 @@ One cell per (variant, SNR), mode "baseline". What a cell does, per image:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from semcom.analog.spec import BUDGET_KEYS, DEFAULT_BUDGET, budget_fields, parse_budget
-from semcom.eval.airtime import file_fits, latent_bytes_of, max_file_bytes, packet_symbols
+from semcom.eval.airtime import file_fits, latent_bytes_of, max_file_bytes, packet_symbols, reference_symbols
+from semcom.eval.capacity import capacity
 from semcom.eval.codecs import (
     CODECS,
     FitMemo,
@@ -63,6 +68,10 @@ from semcom.eval.codecs import (
     fit_to_budget,
     get_codec,
 )
+from semcom.eval.scenario import design_snr_db
+from semcom.eval.store import safe_name
+from semcom.link.types import MODULATIONS
+from semcom.phy.snr import snr_db_pair
 
 MODE = "baseline"
 LINKS = ("ldpc", "uncoded", "shannon")
@@ -124,13 +133,10 @@ def link_fec(variant: BaselineVariant, sweep_fec: str) -> str:
 
 def budget_symbols(variant: BaselineVariant, cfg: Any, caption_bytes: int, latent_values: int) -> int:
     """The cell's budget in channel symbols (see the module docstring); `cfg` the sweep's link."""
-    from semcom.link.types import MODULATIONS
-
     if variant.symbols is not None:
         return variant.symbols
     if variant.frac is not None:
-        int8_symbols = -(-8 * latent_bytes_of(latent_values, "int8") // MODULATIONS[cfg.modulation])
-        return max(1, math.floor(int8_symbols * variant.frac))
+        return max(1, math.floor(reference_symbols(latent_values, cfg.modulation) * variant.frac))
     return packet_symbols(caption_bytes, latent_bytes_of(latent_values, variant.budget), cfg)
 
 
@@ -160,12 +166,6 @@ class BaselineRunner:
 
     def _disk_fit(self, key: tuple, reference: Any) -> tuple[Any, Any]:
         """(path, Fitted or None) of a cached fit on disk."""
-        import base64
-        import json
-        from pathlib import Path
-
-        from semcom.eval.store import safe_name
-
         if self.fit_cache is None:
             return None, None
         image_name, codec, cap = key
@@ -182,9 +182,6 @@ class BaselineRunner:
 
     @staticmethod
     def _save_fit(path: Any, fitted: Fitted) -> None:
-        import base64
-        import json
-
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,8 +196,6 @@ class BaselineRunner:
     def scores(self, suite: Any, image_name: str, reference: Any, image: Any, caption: str) -> tuple[Any, Any]:
         """(per-image metrics, FID features) of `image`, memoised per image and pixel content: an outage's
         grey image and an error-free file received at many SNRs are scored once."""
-        import hashlib
-
         digest = hashlib.sha1(np.asarray(image.convert("RGB")).tobytes()).hexdigest()
         if self._scores and next(iter(self._scores))[0] != image_name:
             self._scores = {}  # the sweep runs image by image
@@ -266,10 +261,6 @@ class BaselineRunner:
         seed: int,
     ) -> tuple[dict[str, Any], Any]:
         """One (image, baseline cell): the row's fields (no metrics) and the image to score."""
-        from semcom.eval.scenario import design_snr_db
-        from semcom.link.types import MODULATIONS
-        from semcom.phy.snr import snr_db_pair
-
         design_db = design_snr_db(sweep_cfg, cell.snr_db)  # what the transmitter plans for
         budget = budget_symbols(
             variant, sweep_cfg.link(design_db, latent_policy="always"), caption_bytes, latent_values
@@ -342,8 +333,6 @@ class BaselineRunner:
     ) -> tuple[dict[str, Any], Any]:
         """The `shannon` link: the file sized to budget x C(design) bits, received iff it fits
         budget x C(actual) (`semcom.eval.capacity`); no bit is simulated."""
-        from semcom.eval.capacity import capacity
-
         c_design = float(capacity(sweep_cfg.channel, design_esn0_db))
         c_actual = float(capacity(sweep_cfg.channel, esn0_db))
         cap = int(math.floor(budget * c_design / 8.0 + 1e-9))
@@ -388,8 +377,6 @@ class BaselineRunner:
 def _actual_channel(design_cfg: Any, actual_snr_db: float, budget: int, n_bytes: int) -> Any:
     """The link config that sends what was planned at `design_cfg`'s SNR over a channel at
     `actual_snr_db`: on the coded link with AMC, the MCS chosen at the design SNR, fixed."""
-    from dataclasses import replace
-
     if design_cfg.fec == "none":
         return replace(design_cfg, snr_db=actual_snr_db)
     from semcom.fec.transmit import select_mcs
@@ -450,8 +437,6 @@ def sweep_row(
 
     variant = BaselineVariant.parse(cell.variant)
     if runner.fit_cache is None:
-        from pathlib import Path
-
         from semcom.config import get
 
         runner.fit_cache = Path(str(get("SEMCOM_EVAL_FIT_CACHE") or "") or sweep.store.root / "cache" / "fits")

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from semcom.eval.airtime import reference_symbols
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
 from semcom.eval.grid import Cell, LatentVariant
 from semcom.eval.store import RunStore
@@ -398,14 +399,6 @@ class Sweep:
             self.store.append(row)
             summary.computed += 1
             bar.update(1)
-
-
-def reference_symbols(latent_values: int, modulation: str) -> int:
-    """The int8 latent's uncoded channel symbols (its bits / the modulation's bits per symbol, caption
-    not counted): the airtime unit of the regime map (`semcom.eval.regime`), recorded in every row."""
-    from semcom.link.types import MODULATIONS
-
-    return -(-8 * int(latent_values) // MODULATIONS[modulation])
 
 
 def decode_only_row(
