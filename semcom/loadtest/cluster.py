@@ -24,12 +24,10 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from semcom.loadtest.loopback import require_loopback  # the harness's guard: its services stay on loopback
-
-if TYPE_CHECKING:
-    from semcom.rpc.tls import TlsConfig
+from semcom.rpc.client import health_status
+from semcom.rpc.tls import TlsConfig
 
 ROLES = ("receiver", "channel", "sender")
 
@@ -110,9 +108,6 @@ class LocalService:
     def wait_serving(self, timeout: float = 180.0) -> None:
         """Block until its gRPC health check says SERVING; RuntimeError (with the log's tail) when
         the process exits first or `timeout` seconds pass."""
-        from semcom.rpc.client import health_status
-        from semcom.rpc.tls import TlsConfig
-
         tls = self.client_tls or TlsConfig(insecure=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

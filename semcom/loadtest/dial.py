@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import grpc
 
+from semcom.rpc.client import dial
+from semcom.rpc.tls import TlsConfig
 
-def open_channel(target: str, insecure: bool | None = None, *, tls=None) -> grpc.Channel:
+
+def open_channel(target: str, insecure: bool | None = None, *, tls: TlsConfig | None = None) -> grpc.Channel:
     """A channel to `target`; `tls` (a TlsConfig) wins, else `insecure` overrides SEMCOM_INSECURE."""
-    from semcom.rpc.client import dial
-    from semcom.rpc.tls import TlsConfig
-
     if tls is None:
         tls = TlsConfig.from_settings(insecure=insecure)
     return dial(target, tls=tls, retry_attempts=1)
