@@ -74,13 +74,3 @@ def get(name: str) -> Mcs:
         return _BY_NAME[name.strip().lower()]
     except (KeyError, AttributeError):
         raise ValueError(f"unknown MCS {name!r}; valid: {', '.join(names())}") from None
-
-
-def parse_list(spec: str) -> list[Mcs]:
-    """MCS from a CLI spec: "all" or a comma-separated list of names."""
-    if spec.strip().lower() == "all":
-        return list(MCS_TABLE)
-    chosen = [get(part) for part in spec.split(",") if part.strip()]
-    if not chosen:
-        raise ValueError("no MCS given")
-    return chosen

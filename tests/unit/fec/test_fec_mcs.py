@@ -38,7 +38,3 @@ def test_lookup_errors_name_the_valid_choices() -> None:
         mcs.get(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         mcs.get("qpsk-r1/2").codeword_bits(0)
-    assert [m.name for m in mcs.parse_list("qpsk-r1/2, 64qam-r3/4")] == ["qpsk-r1/2", "64qam-r3/4"]
-    assert len(mcs.parse_list("ALL")) == len(mcs.MCS_TABLE)
-    with pytest.raises(ValueError):
-        mcs.parse_list(",")
