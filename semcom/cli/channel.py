@@ -78,9 +78,9 @@ def ber_sweep(
     convention: str,
     n_bits: int,
     seed: int | None,
-    sigmas: float = 5.0,
-    block_length: int | None = None,
-    soft: bool = False,
+    sigmas: float,
+    block_length: int,
+    soft: bool,
 ) -> dict[str, Any]:
     """BER versus SNR, one independent random stream per SNR point (`SeedSequence.spawn`)."""
     import numpy as np
@@ -91,10 +91,6 @@ def ber_sweep(
         raise ValueError(f"--bits must be >= 1, got {n_bits}")
     if not sigmas > 0:
         raise ValueError(f"--sigmas must be > 0, got {sigmas}")
-    if model == "none":
-        raise ValueError("--channel none has no errors to measure; use awgn, rayleigh or bsc")
-    if block_length is None:
-        block_length = ChannelConfig().fading_block_length
     streams = np.random.SeedSequence(seed).spawn(len(snrs_db))
     rows = []
     for snr_db, stream in zip(snrs_db, streams):
