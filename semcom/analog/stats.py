@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +142,9 @@ def packaged(scheme: str, shape: tuple[int, ...], exclude: str | None = None) ->
     return best
 
 
-_CACHE: dict[str, AnalogStats] = {}
-
-
+@cache
 def _load_cached(path: str) -> AnalogStats:
-    if path not in _CACHE:
-        _CACHE[path] = AnalogStats.load(path)
-    return _CACHE[path]
+    return AnalogStats.load(path)
 
 
 def decoder_weights(gram: NDArray[Any], channel: NDArray[Any], chunk: int) -> NDArray[np.float64]:

@@ -133,7 +133,7 @@ def test_stats_round_trip_and_held_out_choice(tmp_path, monkeypatch):
     other = analog_stats.fit(np.stack([_smooth((4, 16, 16), 40)]), "analog", 4, "pca", {"images": ["b.png", "c.png"]})
     other.save(tmp_path / "analog_4x16x16_fold.npz")
     monkeypatch.setattr(analog_stats, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(analog_stats, "_CACHE", {})
+    analog_stats._load_cached.cache_clear()
     assert analog_stats.packaged("analog", (4, 16, 16)).images == ("b.png", "c.png")  # the most photos
     assert analog_stats.packaged("analog", (4, 16, 16), exclude="b.png").images == ("a.png",)  # held out
     assert analog_stats.packaged("analog", (4, 16, 16), exclude="zz.png").images == ("b.png", "c.png")
