@@ -250,10 +250,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def batch_options(args: argparse.Namespace) -> dict:
-    return {flag: getattr(args, flag) for flag in _OPTION_FLAGS}
-
-
 class Batch:
     """The output folder of one batch: outputs, completion records, report.
 
@@ -393,7 +389,11 @@ def run(args: argparse.Namespace) -> int:
             return _error(f"{exc}; nothing was sent, no report written", 1)
         except (ValueError, OSError) as exc:  # TLS files, address lists under TLS, no connection, a write failing
             return _error(str(exc), 2 if isinstance(exc, ValueError) else 1)
-    failures = _failures(outcomes)
+    failures = {  # image index -> how its request failed (its report entry), for the requests without a result
+        int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
+        for rid, o in outcomes.items()
+        if not o.ok
+    }
     answered = len(complete) + _answered(outcomes)
     for i, failure in sorted(failures.items()):
         print(f"semcom send: {send.images[i][0]}: failed {failure['code']}: {failure['message']}", file=sys.stderr)
@@ -457,7 +457,7 @@ class _Send:
         stream_images = args.stream_images or config.get("SEMCOM_SEND_STREAM_IMAGES")
         if stream_images < 1:
             raise ValueError(f"SEMCOM_SEND_STREAM_IMAGES must be >= 1, got {stream_images}")
-        batch = Batch(Path(args.out), images, batch_options(args), args.format)
+        batch = Batch(Path(args.out), images, {flag: getattr(args, flag) for flag in _OPTION_FLAGS}, args.format)
         complete = batch.load_complete() if args.resume else {}
         return cls(images, requests, tls, policy, stream_images, batch, complete)
 
@@ -497,15 +497,6 @@ def _print_report(report: dict, send: _Send, as_json: bool) -> None:
         + (f", {len(complete)} from an earlier run" if complete else "")
         + f", report: {send.batch.out / 'report.json'}"
     )
-
-
-def _failures(outcomes: dict[str, Outcome]) -> dict[int, dict]:
-    """Image index -> how its request failed (the report's entry), for the requests without a result."""
-    return {
-        int(rid): {"code": o.code, "message": o.message, "attempts": o.attempts}
-        for rid, o in outcomes.items()
-        if not o.ok
-    }
 
 
 def _answered(outcomes: dict[str, Outcome]) -> int:
