@@ -226,14 +226,12 @@ def sweep_row(
         sweep,
         item,
         cell,
-        latent,
-        mode=MODE,
+        metrics,
+        seconds,
         encoding=spec.scheme,
-        metrics=metrics,
-        fields=fields,
-        seconds=seconds,
         caption_sent=caption,
         caption_bits=8 * len(encode_caption(caption)),
+        **fields,
     )
 
 

@@ -446,16 +446,7 @@ def sweep_row(
     metrics, features = runner.scores(sweep.suite, item.name, reference, image, caption)
     sweep.keep_outputs(item, cell.key, image, features)
     return decode_only_row(
-        sweep,
-        item,
-        cell,
-        latent,
-        mode=MODE,
-        encoding=variant.codec,
-        metrics=metrics,
-        fields=fields,
-        seconds=seconds,
-        latent_bytes=fields["file_bytes"],
+        sweep, item, cell, metrics, seconds, encoding=variant.codec, latent_bytes=fields["file_bytes"], **fields
     )
 
 

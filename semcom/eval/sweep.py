@@ -83,6 +83,7 @@ class Sweep:
         self._pipeline: Any = None
         self._captions: dict[str, str] | None = None
         self._runners: dict[str, Any] = {}  # "analog"/"baseline" -> its cells' runner, made on the first such cell
+        self._reference_symbols = math.nan  # of the image being run (`_run_image`)
 
     # ------------------------------------------------------------------ lazy components
     @property
@@ -237,8 +238,6 @@ class Sweep:
         return self.pipeline.receive(packet, params, report, treatment)
 
     def _run_cell(self, cell: Cell, item: ImageItem, caption: str, packets: dict[str, Any], reference: Any) -> dict:
-        from semcom.eval.scenario import row_fields
-
         cfg = self.config
         variant = None if cell.mode == "text" else LatentVariant.parse(cell.variant)
         packet = packets[cell.variant]
@@ -259,36 +258,49 @@ class Sweep:
             recon = recon.resize(reference.size, Image.Resampling.LANCZOS)
         metrics = self.score(item, cell.key, reference, recon, caption)
         latent_bits = report.latent.info_bits
+        return self.row(
+            item,
+            cell,
+            metrics,
+            seconds,
+            encoding=variant.encoding if variant else "",
+            steps_executed=result.steps_executed,
+            caption_sent=caption,
+            caption_received=result.caption_received,
+            chars_replaced=result.chars_replaced,
+            caption_bits=report.caption.info_bits,
+            caption_bit_errors=report.caption.bit_errors,
+            latent_bits=latent_bits,
+            latent_bit_errors=report.latent.bit_errors,
+            latent_ber=report.latent.bit_errors / latent_bits if latent_bits else math.nan,
+            latent_dropped=bool(report.latent_dropped),
+            latent_bytes=len(packet.latent.data) if packet.latent is not None and cell.mode != "text" else 0,
+            values_sanitised=result.values_sanitised,
+            esn0_db=report.esn0_db,
+            ebn0_db=report.ebn0_db,
+            channel_symbols=report.total_symbols,
+            seeds=seeds.as_dict(),
+            preset_used=result.preset_used,
+            guidance_used=result.guidance_used,
+        )
+
+    def row(self, item: ImageItem, cell: Cell, metrics: dict[str, Any], seconds: float, **fields: Any) -> dict:
+        """A results.jsonl row of any kind of cell: the cell, its `metrics`, the kind's own `fields`,
+        its time, the transmitter's plan (`scenario.row_fields`) and the image's `reference_symbols`."""
+        from semcom.eval.scenario import row_fields
+
         return {
             "image": item.name,
             "cell": cell.key,
             "mode": cell.mode,
             "variant": cell.variant,
-            "encoding": variant.encoding if variant else "",
             "snr_db": cell.snr_db,
             "steps": cell.steps,
-            "steps_executed": result.steps_executed,
             **metrics,
-            "caption_sent": caption,
-            "caption_received": result.caption_received,
-            "chars_replaced": result.chars_replaced,
-            "caption_bits": report.caption.info_bits,
-            "caption_bit_errors": report.caption.bit_errors,
-            "latent_bits": latent_bits,
-            "latent_bit_errors": report.latent.bit_errors,
-            "latent_ber": report.latent.bit_errors / latent_bits if latent_bits else math.nan,
-            "latent_dropped": bool(report.latent_dropped),
-            "latent_bytes": len(packet.latent.data) if packet.latent is not None and cell.mode != "text" else 0,
-            "values_sanitised": result.values_sanitised,
-            "esn0_db": report.esn0_db,
-            "ebn0_db": report.ebn0_db,
-            "channel_symbols": report.total_symbols,
+            **fields,
             "seconds": seconds,
-            "seeds": seeds.as_dict(),
-            "preset_used": result.preset_used,
-            "guidance_used": result.guidance_used,
-            **row_fields(cfg, cell.snr_db),
-            "reference_symbols": getattr(self, "_reference_symbols", math.nan),
+            **row_fields(self.config, cell.snr_db),
+            "reference_symbols": self._reference_symbols,
         }
 
     def score(self, item: ImageItem, cell_key: str, reference: Any, image: Any, caption: str) -> dict[str, Any]:
@@ -401,49 +413,24 @@ class Sweep:
             bar.update(1)
 
 
-def decode_only_row(
-    sweep: Sweep,
-    item: ImageItem,
-    cell: Cell,
-    latent: np.ndarray,
-    *,
-    mode: str,
-    encoding: str,
-    metrics: dict[str, Any],
-    fields: dict[str, Any],
-    seconds: float,
-    caption_sent: str = "",
-    caption_bits: int = 0,
-    latent_bytes: int = 0,
-) -> dict[str, Any]:
-    """The results.jsonl row of a cell that sends no diffusion work (k = 0): a baseline or an
-    analog cell. `fields` are the cell's own columns (airtime, outage, ...)."""
-    from semcom.eval.scenario import row_fields
+# a decode-only cell's columns that its own fields do not set: no denoising, no caption decoded
+DECODE_ONLY_COLUMNS = {
+    "steps_executed": 0,
+    "caption_sent": "",
+    "caption_received": "",
+    "chars_replaced": 0,
+    "caption_bits": 0,
+    "caption_bit_errors": 0,
+    "latent_bytes": 0,
+    "latent_dropped": False,
+    "values_sanitised": 0,
+}
 
-    cfg = sweep.config
-    return {
-        "image": item.name,
-        "cell": cell.key,
-        "mode": mode,
-        "variant": cell.variant,
-        "encoding": encoding,
-        "snr_db": cell.snr_db,
-        "steps": 0,
-        "steps_executed": 0,
-        **metrics,
-        "caption_sent": caption_sent,
-        "caption_received": "",
-        "chars_replaced": 0,
-        "caption_bits": caption_bits,
-        "caption_bit_errors": 0,
-        "latent_bytes": latent_bytes,
-        "latent_dropped": False,
-        "values_sanitised": 0,
-        **fields,
-        "seconds": seconds,
-        **row_fields(cfg, cell.snr_db),
-        "reference_symbols": reference_symbols(int(np.asarray(latent).size), cfg.modulation),
-    }
+
+def decode_only_row(sweep: Sweep, item: ImageItem, cell: Cell, metrics: dict, seconds: float, **fields: Any) -> dict:
+    """The results.jsonl row of a cell that sends no diffusion work (k = 0): a baseline or an
+    analog cell. `fields` are the cell's own columns (encoding, airtime, outage, ...)."""
+    return sweep.row(item, cell, metrics, seconds, **(DECODE_ONLY_COLUMNS | fields))
 
 
 def run_decode_only(
