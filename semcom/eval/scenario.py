@@ -40,39 +40,31 @@ from typing import Any
 
 def design_snr_db(cfg: Any, snr_db: float) -> float:
     """The SNR the transmitter plans a cell at, whose channel is at `snr_db` (cfg: a SweepConfig)."""
-    fixed = getattr(cfg, "design_snr_db", None)
-    offset = getattr(cfg, "design_offset_db", None)
-    if fixed is not None:
-        return float(fixed)
-    if getattr(cfg, "broadcast", False):
+    if cfg.design_snr_db is not None:
+        return float(cfg.design_snr_db)
+    if cfg.broadcast:
         return float(min(cfg.snr_db))
-    if offset is not None:
-        return float(snr_db) + float(offset)
+    if cfg.design_offset_db is not None:
+        return float(snr_db) + float(cfg.design_offset_db)
     return float(snr_db)
 
 
 def scenario_label(cfg: Any) -> str:
     """The scenario a run's rows belong to (see the module docstring)."""
-    fixed = getattr(cfg, "design_snr_db", None)
-    offset = getattr(cfg, "design_offset_db", None)
-    if getattr(cfg, "broadcast", False):
+    if cfg.broadcast:
         return f"broadcast, design {design_snr_db(cfg, 0.0):g} dB"
-    if fixed is not None:
-        return f"design {float(fixed):g} dB"
-    if offset is not None and float(offset) != 0.0:
-        return f"design {float(offset):+g} dB"
+    if cfg.design_snr_db is not None:
+        return f"design {float(cfg.design_snr_db):g} dB"
+    if cfg.design_offset_db is not None and float(cfg.design_offset_db) != 0.0:
+        return f"design {float(cfg.design_offset_db):+g} dB"
     return "matched"
-
-
-def is_mismatched(cfg: Any) -> bool:
-    return scenario_label(cfg) != "matched"
 
 
 def row_fields(cfg: Any, snr_db: float) -> dict[str, Any]:
     """The fields every result row of `cfg`'s sweep carries about the transmitter's plan."""
     return {
         "design_snr_db": design_snr_db(cfg, snr_db),
-        "broadcast": bool(getattr(cfg, "broadcast", False)),
+        "broadcast": bool(cfg.broadcast),
         "scenario": scenario_label(cfg),
     }
 
@@ -80,22 +72,22 @@ def row_fields(cfg: Any, snr_db: float) -> dict[str, Any]:
 def identity(cfg: Any) -> dict[str, Any]:
     """The settings of the plan that enter a run's identity (only those set: other runs keep theirs)."""
     out: dict[str, Any] = {}
-    if getattr(cfg, "design_snr_db", None) is not None:
+    if cfg.design_snr_db is not None:
         out["design_snr_db"] = float(cfg.design_snr_db)
-    if getattr(cfg, "design_offset_db", None) is not None:
+    if cfg.design_offset_db is not None:
         out["design_offset_db"] = float(cfg.design_offset_db)
-    if getattr(cfg, "broadcast", False):
+    if cfg.broadcast:
         out["broadcast"] = True
     return out
 
 
 def validate(cfg: Any, cells: list[Any]) -> None:
     """ValueError for plans the sweep cannot carry out (see the module docstring)."""
-    if getattr(cfg, "broadcast", False) and getattr(cfg, "design_offset_db", None) is not None:
+    if cfg.broadcast and cfg.design_offset_db is not None:
         raise ValueError("--broadcast sends one transmission to every receiver: give --design-snr-db, not an offset")
-    if getattr(cfg, "design_snr_db", None) is not None and getattr(cfg, "design_offset_db", None) is not None:
+    if cfg.design_snr_db is not None and cfg.design_offset_db is not None:
         raise ValueError("give --design-snr-db or --design-offset-db, not both")
-    if not is_mismatched(cfg) or cfg.fec == "none" or cfg.mcs.strip().lower() != "auto":
+    if scenario_label(cfg) == "matched" or cfg.fec == "none" or cfg.mcs.strip().lower() != "auto":
         return
     coded = sorted({c.mode for c in cells if c.mode != "baseline"})
     if coded:
