@@ -79,9 +79,8 @@ class FieldResult:
     bit_errors: int  # information bit errors after demapping/decoding
     segments: int = 0  # FEC codewords/segments
     segments_failed: int = 0  # segments whose CRC failed
-    erased: NDArray[np.bool_] | None = (
-        None  # bool per information bit: True where a failed segment makes it untrustworthy
-    )
+    # bool per information bit: True where a failed segment makes it untrustworthy
+    erased: NDArray[np.bool_] | None = None
     mcs: str = ""
     llr: NDArray[np.float32] | None = None  # float32 per information bit, log p(1)/p(0): soft output, when asked for
 

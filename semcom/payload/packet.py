@@ -63,10 +63,6 @@ class AnalogPayload:
     meta: bytes = b""
     csi: ChannelState | None = None
 
-    @property
-    def n_symbols(self) -> int:
-        return len(self.symbols) // 8
-
 
 @dataclass(frozen=True)
 class LatentPayload:
@@ -76,16 +72,11 @@ class LatentPayload:
     """
 
     shape: tuple[int, ...]
-    encoding: (
-        str  # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ... | "analog"
-    )
+    # a name in semcom.payload.latent.ENCODINGS: "float64" | "float32" | "float16" | "int8" | ... | "analog"
+    encoding: str
     data: bytes
     quant: QuantParams | None = None
     analog: AnalogPayload | None = None
-
-    @property
-    def is_analog(self) -> bool:
-        return self.analog is not None
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ class LatentSpec:
 
     encoding: str = "float64"  # semcom.payload.latent encodings (the paper: float64)
     per_channel: bool = False  # int encodings: one range per latent channel
-    clip: tuple[ArrayLike, ArrayLike] | None = (
-        None  # int encodings: explicit (lo, hi) range, per channel with per_channel
-    )
+    # int encodings: explicit (lo, hi) range, per channel with per_channel
+    clip: tuple[ArrayLike, ArrayLike] | None = None
     percentile: float = 100.0  # int encodings: clip at the (100-p, p) percentiles
     sample_posterior: bool = True  # the VAE posterior sample (paper) instead of its mean
     size: int | None = None  # encoder input side (None: the profile's)
