@@ -32,16 +32,6 @@ def add_guidance_argument(group: Any) -> None:
 # The channel flags: one definition each, the choices from the link's vocabularies
 # (semcom.link.types), every value None when the flag is not given so that each command applies its
 # own default (the settings, or the channel proxy's configuration for `semcom send`).
-CHANNEL_FLAGS = (
-    "--snr-convention",
-    "--modulation",
-    "--channel-model",
-    "--fading-block-length",
-    "--latent-policy",
-    "--drop-threshold-db",
-    "--fec",
-    "--mcs",
-)
 CHANNEL_SETTINGS = {  # argparse dest -> the setting a command falls back to
     "snr_db": "SEMCOM_SNR_DB",
     "snr_convention": "SEMCOM_SNR_CONVENTION",
@@ -53,6 +43,8 @@ CHANNEL_SETTINGS = {  # argparse dest -> the setting a command falls back to
     "fec": "SEMCOM_FEC",
     "mcs": "SEMCOM_MCS",
 }
+# every one but --snr-db, which each command declares itself (its help and nargs differ)
+CHANNEL_FLAGS = tuple(f"--{dest.replace('_', '-')}" for dest in CHANNEL_SETTINGS if dest != "snr_db")
 
 
 def positive_int(text: str) -> int:
