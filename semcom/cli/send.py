@@ -38,7 +38,7 @@ from semcom.cli.flags import (
     positive_float,
     positive_int,
 )
-from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
+from semcom.models.params import LATENT_REPAIRS, MODES  # the receiver's vocabularies, named once (torch-free)
 
 if TYPE_CHECKING:
     import grpc
@@ -88,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_latent_arguments(r, unset="the sender's SEMCOM_LATENT_ENCODING")
     r.add_argument(
         "--latent-repair",
-        choices=("none", "mmse", "smmse"),
+        choices=LATENT_REPAIRS,
         help="receiver treatment of an int latent on an uncoded link (default: the receiver's)",
     )
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")

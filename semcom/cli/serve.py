@@ -25,6 +25,7 @@ from semcom.cli.flags import (
     add_preset_argument,
     channel_config_from_args,
 )
+from semcom.models.params import LATENT_REPAIRS  # torch-free
 
 PORT_ENV = {"sender": "SEMCOM_SENDER_PORT", "channel": "SEMCOM_CHANNEL_PORT", "receiver": "SEMCOM_RECEIVER_PORT"}
 
@@ -108,7 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--batch-window-ms", type=float, help="dynamic batching window (SEMCOM_BATCH_WINDOW_MS)")
     r.add_argument(
         "--latent-repair",
-        choices=("none", "mmse", "smmse"),
+        choices=LATENT_REPAIRS,
         help="default treatment of a received int-quantised latent on an uncoded link (SEMCOM_LATENT_REPAIR)",
     )
     r.set_defaults(func=run)

@@ -22,7 +22,7 @@ from semcom.cli.flags import (
     add_preset_argument,
     channel_config_from_args,
 )
-from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
+from semcom.models.params import LATENT_REPAIRS, MODES  # the receiver's vocabularies, named once (torch-free)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
 # malformed setting is this command's precise error, not a traceback of every `semcom` command)
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--adaptive-strength", action="store_true", help="strength from the SNR (docs/models.md)")
     g.add_argument(
         "--latent-repair",
-        choices=("none", "mmse", "smmse"),
+        choices=LATENT_REPAIRS,
         help="treatment of an int latent on an uncoded link (default: SEMCOM_LATENT_REPAIR)",
     )
     p.add_argument(
