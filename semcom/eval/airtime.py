@@ -5,6 +5,7 @@ baselines and the analog variants of the sweep to price what they send."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 
@@ -55,19 +56,13 @@ def file_fits(cfg: Any, budget: int, robust: bool = False):
     if cfg.fec == "none":
         k = MODULATIONS[cfg.modulation]
         return lambda n: -(-8 * n // k) <= budget
-    from semcom.fec import amc, segmentation
-    from semcom.fec.mcs import get as get_mcs
+    from semcom.fec import amc
     from semcom.fec.transmit import channel_esn0_db
 
-    def symbols_with(mcs: Any, n_bits: int) -> int:
-        plan = segmentation.plan(n_bits)
-        return plan.segments * (mcs.codeword_bits(plan.k) // mcs.bits_per_symbol)
-
-    if cfg.mcs.strip().lower() != "auto":
-        mcs = get_mcs(cfg.mcs)
-        return lambda n: n > 0 and symbols_with(mcs, 8 * n) <= budget
-    if robust:
-        return lambda n: n > 0 and symbols_with(amc.MOST_ROBUST, 8 * n) <= budget
+    auto = cfg.mcs.strip().lower() == "auto"
+    if not auto or robust:  # one MCS: the named one, or the most robust
+        fixed = replace(cfg, mcs=amc.MOST_ROBUST.name) if auto else cfg
+        return lambda n: n > 0 and field_symbols(8 * n, fixed, "caption")[0] <= budget
     esn0 = channel_esn0_db(cfg)
     return lambda n: (
         n > 0 and amc.choose(esn0, "caption", 8 * n, budget, channel=amc.field_channel(cfg, 8 * n)) is not None
