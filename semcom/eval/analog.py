@@ -41,7 +41,7 @@ from semcom.analog.spec import is_analog
 MODE = "analog"
 SNR_NOTE = "analog symbols carry no bits: only Es/N0 is defined (ebn0_db None)"
 
-__all__ = ["MODE", "AnalogRunner", "is_analog", "sweep_row", "unsupported_reason"]
+__all__ = ["MODE", "AnalogRunner", "is_analog", "sweep_row"]
 
 
 def check_convention(snr_convention: str, variants: Any) -> None:
@@ -51,17 +51,6 @@ def check_convention(snr_convention: str, variants: Any) -> None:
         raise ValueError(
             f"{names}: only Es/N0 is defined for analog symbols (they carry no bits); use --snr-convention esn0"
         )
-
-
-def unsupported_reason(models: Any, variant_spec: str) -> str | None:
-    """Why the profile cannot run the variant (None: it can)."""
-    AnalogSpec.parse(variant_spec)  # a bad spec fails here, before any work
-    return None
-
-
-def protected_config(cell_snr_db: float, sweep_cfg: Any, seed: int = 0) -> Any:
-    """The protected digital link of the caption and metadata: LDPC with AMC, at the cell's Es/N0."""
-    return sweep_cfg.link(cell_snr_db, snr_convention="esn0", fec="ldpc", mcs="auto", latent_policy="always", seed=seed)
 
 
 @dataclass
@@ -129,7 +118,10 @@ class AnalogRunner:
 
         budget = spec.symbols(int8_symbols=int8_symbols, enc_symbols=enc_symbols)
         codec = self.codec(spec, tuple(source.shape), image_name)
-        protected = protected_config(design_db, sweep_cfg, seed)
+        # the protected digital link of the caption and metadata: LDPC with AMC, at the cell's Es/N0
+        protected = sweep_cfg.link(
+            design_db, snr_convention="esn0", fec="ldpc", mcs="auto", latent_policy="always", seed=seed
+        )
         caption_symbols, caption_mcs = field_symbols(8 * caption_bytes, protected, "caption")
         meta_symbols, meta_mcs = field_symbols(8 * codec.meta_size, protected, "caption")
         analog_symbols = budget - caption_symbols - meta_symbols

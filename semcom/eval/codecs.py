@@ -189,11 +189,6 @@ def ssim(reference: Any, image: Any) -> float:
     return float(ssim_metric(reference, image))
 
 
-def allowed_sizes(size: tuple[int, int], scales: tuple[int, ...] = SCALES) -> set[tuple[int, int]]:
-    w, h = size
-    return {(max(1, w // s), max(1, h // s)) for s in scales}
-
-
 def decode_file(data: bytes, codec: Codec | str, size: tuple[int, int]) -> tuple[Any, str]:
     """Received file bytes -> (RGB image at `size`, "") or (None, why it is an outage).
 
@@ -208,7 +203,7 @@ def decode_file(data: bytes, codec: Codec | str, size: tuple[int, int]) -> tuple
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data), formats=[codec.open_format]) as im:
-                if im.size not in allowed_sizes(size):
+                if im.size not in {(max(1, size[0] // s), max(1, size[1] // s)) for s in SCALES}:
                     return None, f"header says {im.size[0]}x{im.size[1]}, not a size the sender produces"
                 im.load()
                 image = im.convert("RGB")

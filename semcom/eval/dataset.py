@@ -45,12 +45,6 @@ def read_captions(path: Path) -> dict[str, str]:
     return captions
 
 
-def image_dir(data: Path) -> Path:
-    """DIR/images when it exists, else DIR."""
-    data = Path(data)
-    return data / "images" if (data / "images").is_dir() else data
-
-
 def captions_file(data: Path, captions: Path | str | None = None) -> Path | None:
     """The caption file a run reads: `captions` when given, else DATA/captions.tsv if present."""
     if captions is not None:
@@ -66,7 +60,7 @@ def load_dataset(data: Path, captions: Path | None = None, limit: int | None = N
         raise ValueError(f"data directory {data} does not exist")
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
-    folder = image_dir(data)
+    folder = data / "images" if (data / "images").is_dir() else data
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")

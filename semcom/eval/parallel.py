@@ -48,16 +48,9 @@ class _QueueStore:
         self._out.put((_ROW, row))
 
 
-class _NullBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
-        pass
-
-
 def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any, parent: int) -> None:
     import torch
+    from tqdm import tqdm
 
     from semcom.eval.sweep import Sweep
     from semcom.eval.sweep_config import SweepSummary
@@ -72,7 +65,7 @@ def _worker(config: Any, grid_names: list[str], tasks: Any, out: Any, parent: in
             if task is None or os.getppid() != parent:  # the end of the queue, or the parent is gone
                 break
             item, pending = task
-            sweep._run_image(item, pending, _NullBar(), SweepSummary())
+            sweep._run_image(item, pending, tqdm(disable=True), SweepSummary())  # the parent shows progress
         out.put((_DONE, None))
     except BaseException:  # reported to the parent, which raises it
         out.put((_ERROR, traceback.format_exc()))

@@ -83,13 +83,9 @@ def _save(fig: Any, stem: Path, formats: Sequence[str]) -> list[Path]:
     return paths
 
 
-def _grid_shape(n: int) -> tuple[int, int]:
-    return (1, n) if n <= 3 else (math.ceil(n / 2), 2)
-
-
 def _panel_figure(plt: Any, n: int) -> tuple[Any, Any]:
-    """A figure with `n` panels in the `_grid_shape` layout (axes always 2-D)."""
-    nrows, ncols = _grid_shape(n)
+    """A figure with `n` panels, in one row up to three, else in two columns (axes always 2-D)."""
+    nrows, ncols = (1, n) if n <= 3 else (math.ceil(n / 2), 2)
     return plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
 
 

@@ -249,7 +249,8 @@ def render_report(root: Path, command: str | None = None) -> Path:
     k = plots.default_k(table)
     images = sorted({r["image"] for r in per_image})
     lines = [f"# Evaluation report: {root.name}", ""]
-    lines += _command_section(command or config.get("command"))
+    cmd = command or config.get("command")
+    lines += ["Command:", "", "```", cmd, "```", ""] if cmd else []
     lines += _merged_section(config.get("merged") or [])
     lines += _settings_section(config, len(images), len(per_image))
     lines += _availability_section(metrics)
@@ -268,10 +269,6 @@ def render_report(root: Path, command: str | None = None) -> Path:
     path = root / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-
-def _command_section(cmd: str | None) -> list[str]:
-    return ["Command:", "", "```", cmd, "```", ""] if cmd else []
 
 
 def _merged_section(merged: list[dict[str, Any]]) -> list[str]:

@@ -50,11 +50,7 @@ def unsupported_reason(models: Any, cell: Cell) -> str | None:
         from semcom.eval.baselines import unsupported_reason as baseline_unsupported
 
         return baseline_unsupported(cell.variant)
-    if cell.mode == "analog":
-        from semcom.eval.analog import unsupported_reason as analog_unsupported
-
-        return analog_unsupported(models, cell.variant)
-    if cell.mode == "latent" or (cell.mode == "text+latent" and cell.steps == 0):
+    if cell.mode in ("latent", "analog") or (cell.mode == "text+latent" and cell.steps == 0):
         return None
     if cell.mode == "text+latent" and LatentVariant.parse(cell.variant).repair not in ("", *RECEIVER_REPAIRS):
         return f"receiver option of {cell.variant!r} is implemented for k = 0 (decode-only) cells only"
