@@ -10,7 +10,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,23 +80,21 @@ class ServicesRun:
     cpu_s: dict[str, float | None]  # CPU seconds per process (None: unknown)
 
 
+@dataclass
 class Streams:
     """The demo's transmissions: the clean channel first, then one stream per SNR with every photo
     and variant in it. Photo i gets the same sender/receiver seeds everywhere; channel noise
     differs per cell."""
 
-    def __init__(
-        self, args: argparse.Namespace, plan: Plan, datas: dict[str, bytes], originals: dict[str, Image.Image]
-    ) -> None:
-        self.args = args
-        self.plan = plan
-        self.datas = datas
-        self.originals = originals
-        self.records: list[dict[str, Any]] = []
-        # LDPC + AMC cells whose latent AMC drops (no MCS fits the airtime budget)
-        self.drops: list[dict[str, Any]] = []
-        self.images: dict[tuple[str, str, float | None], Image.Image] = {}
-        self.latent_values = 0  # values per latent, learnt from the clean channel's float64 latent
+    args: argparse.Namespace
+    plan: Plan
+    datas: dict[str, bytes]
+    originals: dict[str, Image.Image]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    # LDPC + AMC cells whose latent AMC drops (no MCS fits the airtime budget)
+    drops: list[dict[str, Any]] = field(default_factory=list)
+    images: dict[tuple[str, str, float | None], Image.Image] = field(default_factory=dict)
+    latent_values: int = 0  # values per latent, learnt from the clean channel's float64 latent
 
     def run(self, timeout_s: float, started: float) -> ServicesRun:
         """Start the three services, send every stream through them, stop them."""
