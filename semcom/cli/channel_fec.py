@@ -132,13 +132,12 @@ def _esn0_item(text: str) -> str:
     """One item of --esn0-db: a number of dB or a start:stop:step range (stop included), each value
     in [-20, 60] dB; returned as written (the sweep's command line records it)."""
     text = text.strip()
-    parts = text.split(":")
     try:
-        values = [float(part) for part in parts]
+        values = [float(part) for part in text.split(":")]
+        if len(values) not in (1, 3):
+            raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of dB or START:STOP:STEP, got {text!r}") from None
-    if len(values) not in (1, 3):
-        raise argparse.ArgumentTypeError(f"expected a number of dB or START:STOP:STEP, got {text!r}")
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite values, got {text!r}")
     if len(values) == 3:

@@ -120,10 +120,9 @@ def run_build_tiny(args: argparse.Namespace) -> int:
     if not args.verbose:
         quiet_libraries()
     target = Path(args.out).expanduser() if args.out else default_dir()
-    built = False
-    if args.force or not (target / "profile.yaml").is_file():
+    built = args.force or not (target / "profile.yaml").is_file()
+    if built:
         build_tiny_profile(target)
-        built = True
     if args.json:
         print(json.dumps({"profile": "tiny", "path": str(target), "built": built}))
     else:
