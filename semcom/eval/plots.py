@@ -64,7 +64,13 @@ def _value(row: dict[str, Any], metric: str) -> tuple[float, float]:
     return float(row.get(f"{metric}_mean", math.nan)), float(row.get(f"{metric}_ci95", math.nan))
 
 
-def _empty_panel(ax: Any, label: str, reason: str) -> None:
+def _finish_panel(ax: Any, label: str, drawn: bool, xlabel: str, reason: str) -> None:
+    """A panel's title, then its x label and grid, or, when nothing was drawn, why it is empty."""
+    ax.set_title(label, fontsize=10)
+    if drawn:
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        return
     ax.set_xticks([])
     ax.set_yticks([])
     text = f"{label} unavailable\n" + "\n".join(textwrap.wrap(reason or "no data", 38))
@@ -94,9 +100,12 @@ def _hide_unused(axes: Any, used: int) -> None:
         ax.set_visible(False)
 
 
-def _bottom_legend(fig: Any, axes: Any, columns: int) -> float:
-    """The first panel's legend under the figure, in `columns` columns, lowered by its row count;
-    returns that extra height (figure fraction) for the layout to leave free."""
+def _finish(
+    fig: Any, axes: Any, used: int, columns: int, title: str | None, stem: Path, formats: Sequence[str]
+) -> list[Path]:
+    """The first `used` panels shown, the first panel's legend under the figure in `columns` columns
+    (lowered by its row count, which the layout leaves free), the title; the figure saved (`_save`)."""
+    _hide_unused(axes, used)
     handles, labels = _first_legend(axes)
     extra = 0.03 * (len(labels) // columns)
     if handles:
@@ -108,7 +117,10 @@ def _bottom_legend(fig: Any, axes: Any, columns: int) -> float:
             fontsize=8,
             bbox_to_anchor=(0.5, -0.02 - extra),
         )
-    return extra
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 + extra, 1, 1))
+    return _save(fig, Path(stem), formats)
 
 
 def _first_legend(axes: Any) -> tuple[list[Any], list[str]]:
@@ -160,12 +172,8 @@ def _snr_panel(
     drawn = False
     for index, (name, group) in enumerate(series.items()):
         drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)]) or drawn
-    ax.set_title(label, fontsize=10)
-    if drawn:
-        ax.set_xlabel(SNR_LABELS.get(snr_convention, "SNR (dB)"))
-        ax.grid(alpha=0.3)
-    else:
-        _empty_panel(ax, label, _unavailable_reason(unavailable, metric))
+    xlabel = SNR_LABELS.get(snr_convention, "SNR (dB)")
+    _finish_panel(ax, label, drawn, xlabel, _unavailable_reason(unavailable, metric))
 
 
 def metric_vs_snr(
@@ -186,12 +194,7 @@ def metric_vs_snr(
     fig, axes = _panel_figure(plt, len(panels))
     for ax, (metric, label) in zip(axes.flat, panels):
         _snr_panel(ax, series, metric, label, unavailable, snr_convention)
-    _hide_unused(axes, len(panels))
-    extra = _bottom_legend(fig, axes, columns=4)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + extra, 1, 1))
-    return _save(fig, Path(stem), formats)
+    return _finish(fig, axes, len(panels), 4, title, stem, formats)
 
 
 def _steps_rows(table: list[dict[str, Any]], variant: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -233,14 +236,8 @@ def metric_vs_steps(
         by_snr.setdefault(row["snr_db"], []).append(row)
     fig, axes = _panel_figure(plt, len(panels))
     for ax, (metric, label) in zip(axes.flat, panels):
-        drawn = _steps_panel(ax, by_snr, metric)
-        ax.set_title(label, fontsize=10)
-        if drawn:
-            ax.set_xlabel("denoising steps executed k")
-            ax.grid(alpha=0.3)
-        else:
-            reason = unavailable.get(metric, "") or ("" if rows else "no text+latent cells in this run")
-            _empty_panel(ax, label, reason)
+        reason = unavailable.get(metric, "") or ("" if rows else "no text+latent cells in this run")
+        _finish_panel(ax, label, _steps_panel(ax, by_snr, metric), "denoising steps executed k", reason)
     _hide_unused(axes, len(panels))
     handles, labels = _first_legend(axes)
     if handles:
@@ -368,11 +365,7 @@ def rate_distortion(
         ax.set_xlabel("channel symbols per image")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    _hide_unused(axes, len(snrs))
-    extra = _bottom_legend(fig, axes, columns=3)
-    fig.suptitle(title or f"{label} against channel symbols per image", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + extra, 1, 1))
-    return _save(fig, Path(stem), formats)
+    return _finish(fig, axes, len(snrs), 3, title or f"{label} against channel symbols per image", stem, formats)
 
 
 def outage_vs_snr(
