@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,9 +37,6 @@ from numpy.typing import NDArray
 from semcom.link.coding import coded_link
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport
 from semcom.payload.packet import AnalogPayload, ChannelState, LatentPayload
-
-if TYPE_CHECKING:
-    from semcom.link.types import FieldResult
 
 ANALOG = "analog"  # LatentPayload.encoding of an analog latent
 SYMBOL_BYTES = 8  # float32 (I, Q)
@@ -266,7 +263,8 @@ def transmit_payload(
     crc_ok = True
     if side:
         bits = np.unpackbits(np.frombuffer(side, dtype=np.uint8))
-        result = _send_header(bits, cfg, side_rng)
+        # over the coded link (semcom.link.coding) at HEADER_MCS, on cfg's channel
+        result = coded_link().transmit_field(bits, replace(cfg, fec="ldpc", mcs=HEADER_MCS), side_rng, "caption")
         rx_side = np.packbits(result.rx_bits).tobytes()
         crc_ok = result.segments_failed == 0
         report = result.report(bits.size)
@@ -278,11 +276,6 @@ def transmit_payload(
         lost = f"({report.segments_failed} of {report.segments} segments)"
         return None, report, f"analog latent lost: its header (side information, {HEADER_MCS}) failed its CRC {lost}"
     return replace(payload, analog=replace(analog, symbols=symbols_to_bytes(y), meta=rx_side, csi=csi)), report, ""
-
-
-def _send_header(bits: NDArray[np.uint8], cfg: ChannelConfig, rng: np.random.Generator) -> FieldResult:
-    """The header over the coded link (`semcom.link.coding`) at `HEADER_MCS` on `cfg`'s channel."""
-    return coded_link().transmit_field(bits, replace(cfg, fec="ldpc", mcs=HEADER_MCS), rng, "caption")
 
 
 def _symbol_channel(

@@ -129,14 +129,6 @@ def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
         return False
 
 
-def _check_item_types(packet: object, params: object) -> None:
-    """ValueError unless one request is a SemanticPacket with ReconParams."""
-    if not isinstance(packet, SemanticPacket):
-        raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
-    if not isinstance(params, ReconParams):
-        raise ValueError(f"params must be ReconParams, got {type(params).__name__}")
-
-
 @dataclass
 class _UnpackedLatent:
     """What the receiver made of a packet's latent (text mode: no latent, the shape to generate)."""
@@ -296,7 +288,10 @@ class Receiver:
         link: ChannelConfig | None,
         treatment: LatentTreatment | None = None,
     ) -> _Job:
-        _check_item_types(packet, params)
+        if not isinstance(packet, SemanticPacket):
+            raise ValueError(f"packet must be a SemanticPacket, got {type(packet).__name__}")
+        if not isinstance(params, ReconParams):
+            raise ValueError(f"params must be ReconParams, got {type(params).__name__}")
         t0 = time.perf_counter()
         caption = decode_caption(packet.caption)
         mode, strength = self._resolve_mode(packet, params, snr_db)
