@@ -41,22 +41,10 @@ def runs_figure(
         for row_index, (metric, title) in enumerate(plots.FIDELITY_PANELS):
             ax = axes[row_index, col]
             for index, name in enumerate(names):
-                group = sorted((r for r in rows if plots.series_name(r) == name), key=lambda r: r["snr_db"])
-                xs = [r["snr_db"] for r in group]
-                ys, cis = zip(*(plots._value(r, metric) for r in group))
+                group = [r for r in rows if plots.series_name(r) == name]
                 style = "--" if name.startswith("baseline") else "-"
-                (line,) = ax.plot(
-                    xs,
-                    ys,
-                    style,
-                    marker=plots.MARKERS[index % len(plots.MARKERS)],
-                    markersize=4,
-                    label=name,
-                    markerfacecolor="none",
-                )
-                lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
-                hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
-                ax.fill_between(xs, lo, hi, alpha=0.12, color=line.get_color(), linewidth=0)
+                marker = plots.MARKERS[index % len(plots.MARKERS)]
+                plots._snr_line(ax, name, group, metric, marker, style, 0.12, always=True)
             ax.set_title(f"{title}: {label}", fontsize=9)
             ax.set_xlabel(plots.SNR_LABELS.get(convention, "SNR (dB)"))
             ax.grid(alpha=0.3)

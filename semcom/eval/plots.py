@@ -146,18 +146,20 @@ def _snr_series(table: list[dict[str, Any]], k: int | None) -> dict[str, list[di
     return series
 
 
-def _snr_line(ax: Any, name: str, group: list[dict[str, Any]], metric: str, marker: str) -> bool:
-    """One series' metric against SNR with its CI band; False (nothing drawn) when it has no finite value."""
+def _snr_line(
+    ax: Any, name: str, group: list[dict[str, Any]], metric: str, marker: str, style: str, alpha: float, always: bool
+) -> bool:
+    """One series' metric against SNR (line `style`) with its CI band (opacity `alpha`); False, nothing
+    drawn, when it has no finite value, unless `always` (the runs figure of `semcom.eval.compare`)."""
     group = sorted(group, key=lambda r: r["snr_db"])
     xs = [r["snr_db"] for r in group]
     ys, cis = zip(*(_value(r, metric) for r in group))
-    if all(math.isnan(y) or math.isinf(y) for y in ys):
+    if not always and all(math.isnan(y) or math.isinf(y) for y in ys):
         return False
-    style = "--" if name == "text only" else "-"
     (line,) = ax.plot(xs, ys, style, marker=marker, markersize=4, label=name, markerfacecolor="none")
     lo = [y - c if not math.isnan(c) else y for y, c in zip(ys, cis)]
     hi = [y + c if not math.isnan(c) else y for y, c in zip(ys, cis)]
-    ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color(), linewidth=0)
+    ax.fill_between(xs, lo, hi, alpha=alpha, color=line.get_color(), linewidth=0)
     return True
 
 
@@ -171,7 +173,8 @@ def _snr_panel(
 ) -> None:
     drawn = False
     for index, (name, group) in enumerate(series.items()):
-        drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)]) or drawn
+        style = "--" if name == "text only" else "-"
+        drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)], style, 0.15, False) or drawn
     xlabel = SNR_LABELS.get(snr_convention, "SNR (dB)")
     _finish_panel(ax, label, drawn, xlabel, _unavailable_reason(unavailable, metric))
 
