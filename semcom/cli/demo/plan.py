@@ -178,15 +178,11 @@ class Plan:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
-    from semcom.models.errors import ProfileError
     from semcom.models.profiles import resolve_spec
     from semcom.samples import sample_photos
 
     profile = args.profile  # "taef2" is a built-in name in every command (semcom.models.profiles)
-    try:
-        spec = resolve_spec(profile)
-    except ProfileError as exc:
-        raise ValueError(str(exc)) from None
+    spec = resolve_spec(profile)  # a bad profile: ProfileError, a ValueError that `run` reports
     tiny = args.profile == "tiny"
     size = image_size(args)
     steps = args.steps or (TINY_STEPS if tiny else PAPER_STEPS)
