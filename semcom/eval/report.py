@@ -75,14 +75,12 @@ def _metric_cell(row: dict[str, Any] | None, metric: str, digits: int) -> str:
 
 def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> str:
     """Series x SNR table of one metric (text+latent at the given k only)."""
-    rows = [r for r in table if r["mode"] != "text+latent" or int(r["steps"]) == k]
-    snrs = sorted({r["snr_db"] for r in rows})
-    series: dict[str, dict[float, dict[str, Any]]] = {}
-    for r in rows:
-        series.setdefault(plots.series_name(r), {})[r["snr_db"]] = r
+    series = plots._snr_series(table, k)
+    snrs = sorted({r["snr_db"] for rows in series.values() for r in rows})
     digits = DIGITS.get(metric, 3)
     lines = table_head("series | payload bytes", "--- | ---:", _db(snrs))
-    for name, by_snr in series.items():
+    for name, rows in series.items():
+        by_snr = {r["snr_db"]: r for r in rows}
         cells = [_metric_cell(by_snr.get(s), metric, digits) for s in snrs]
         payload = next(iter(by_snr.values())).get("latent_bytes", 0)
         lines.append(f"| {name} | {int(payload):,} | " + " | ".join(cells) + " |")
@@ -91,11 +89,9 @@ def pivot_markdown(table: list[dict[str, Any]], metric: str, k: int | None) -> s
 
 def steps_markdown(table: list[dict[str, Any]], metric: str) -> str:
     """text+latent: k x SNR table of one metric (first variant)."""
-    rows = [r for r in table if r["mode"] == "text+latent"]
+    rows, variant = plots._steps_rows(table, None)
     if not rows:
         return ""
-    variant = rows[0]["variant"]
-    rows = [r for r in rows if r["variant"] == variant]
     snrs = sorted({r["snr_db"] for r in rows})
     ks = sorted({int(r["steps"]) for r in rows})
     cell = {(int(r["steps"]), r["snr_db"]): r for r in rows}
