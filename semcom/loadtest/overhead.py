@@ -28,9 +28,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from semcom import config
+from semcom.link.types import ChannelConfig
 from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.workloads import MODE_POLICY, ReconOptions, SenderTransmit
+from semcom.models import ReconParams
+from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
+from semcom.rpc.images import decode_image, encode_image
 
 # Stages the in-process pipeline also performs (names as the services report them).
 WORK_STAGES = ("caption", "encode", "pack", "channel", "unpack", "text_encode", "denoise", "decode", "image_encode")
@@ -64,11 +68,6 @@ def in_process_pipeline(
     profile: str, image_size: int, mode: str, snr_db: float, options: ReconOptions
 ) -> Callable[[bytes, int], float]:
     """A function (image bytes, index) -> model seconds that runs the whole pipeline in this process."""
-    from semcom.link.types import ChannelConfig
-    from semcom.models import ReconParams
-    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
-    from semcom.rpc.images import decode_image, encode_image
-
     pipeline = Pipeline.from_profile(profile)
     pipeline.sender.preload()
     pipeline.receiver.preload()

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from semcom import config
+from semcom.models import ReconParams
+from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
+from semcom.rpc.convert import packet_to_proto
+from semcom.rpc.images import decode_image
 from semcom.v1 import packet_pb2
 
 DEFAULT_CAPTION = "a photo of a scene"
@@ -26,11 +30,6 @@ def local_packets(
     `caption` is used when the profile has no captioner (the tiny profile), else BLIP captions.
     `size` defaults to SEMCOM_IMAGE_SIZE, `encoding` to SEMCOM_LATENT_ENCODING.
     """
-    from semcom.models import ReconParams
-    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
-    from semcom.rpc.convert import packet_to_proto
-    from semcom.rpc.images import decode_image
-
     pipeline = Pipeline.from_profile(profile or str(config.get("SEMCOM_PROFILE")))
     text = None if pipeline.models.has_captioner else caption
     side = int(config.get("SEMCOM_IMAGE_SIZE")) if size is None else size
