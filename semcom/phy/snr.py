@@ -135,11 +135,3 @@ class Snr:
     def ebn0_db(self, bits_per_symbol: float, code_rate: float = 1.0) -> float:
         """Eb/N0 (per information bit) in dB on that link."""
         return snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)[1]
-
-    def to(self, convention: str, bits_per_symbol: float, code_rate: float = 1.0) -> Snr:
-        """The same physical SNR expressed in `convention`."""
-        esn0, ebn0 = snr_db_pair(self.db, self.convention, bits_per_symbol, code_rate)
-        return Snr(esn0 if convention == "esn0" else ebn0, convention)
-
-    def __str__(self) -> str:
-        return f"{self.db:g} dB {'Es/N0' if self.convention == 'esn0' else 'Eb/N0'}"
