@@ -267,10 +267,6 @@ def channel_config_from_proto(msg: channel_pb2.ChannelConfig, base: ChannelConfi
         raise InvalidRequestError(f"channel: {exc}") from None
 
 
-def _field_report_to_proto(r: FieldReport) -> channel_pb2.FieldReport:
-    return channel_pb2.FieldReport(**dataclasses.asdict(r))
-
-
 def _field_report_from_proto(msg: channel_pb2.FieldReport) -> FieldReport:
     return FieldReport(**{f.name: getattr(msg, f.name) for f in dataclasses.fields(FieldReport)})
 
@@ -282,12 +278,9 @@ _REPORT_SCALARS = tuple(
 
 
 def report_to_proto(report: TransmissionReport) -> channel_pb2.TransmissionReport:
-    return channel_pb2.TransmissionReport(
-        channel=channel_config_to_proto(report.channel),
-        caption=_field_report_to_proto(report.caption),
-        latent=_field_report_to_proto(report.latent),
-        **{name: getattr(report, name) for name in _REPORT_SCALARS},
-    )
+    """The same field names (the field reports as nested dicts); the channel by `channel_config_to_proto`."""
+    fields = dataclasses.asdict(report) | {"channel": channel_config_to_proto(report.channel)}
+    return channel_pb2.TransmissionReport(**fields)
 
 
 def report_from_proto(msg: channel_pb2.TransmissionReport) -> TransmissionReport:
