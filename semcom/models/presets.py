@@ -25,14 +25,16 @@ DEFAULT_GUIDANCE = 9.0  # the paper's guidance scale (text + latent, and its tex
 
 @dataclass(frozen=True)
 class Preset:
+    """One preset; the defaults are the choices `paper-text` and `diffusers` share (the table above)."""
+
     name: str
     renoise: str  # "ldm" (ddim_alphas[t_enc]) | "diffusers" (first executed timestep)
-    text_scheduler: str  # "pndm" | "ddim": the scheduler of text-only generation
-    text_guidance: float  # text-only guidance when the request leaves guidance_scale unset
-    img2img_guidance: float  # text+latent guidance when the request leaves guidance_scale unset
-    caption_generation: dict[str, Any] | None  # replaces the profile's BLIP generate() kwargs; None: keep
-    pixel_rounding: str  # "truncate" | "round": float image -> 8 bits, for img2img/latent reconstructions
     follows: str  # one line: what this preset reproduces
+    text_scheduler: str = "ddim"  # "pndm" | "ddim": the scheduler of text-only generation
+    text_guidance: float = DEFAULT_GUIDANCE  # text-only guidance when the request leaves guidance_scale unset
+    img2img_guidance: float = DEFAULT_GUIDANCE  # text+latent guidance when the request leaves guidance_scale unset
+    caption_generation: dict[str, Any] | None = None  # replaces the profile's BLIP generate() kwargs; None: keep
+    pixel_rounding: str = "round"  # "truncate" | "round": float image -> 8 bits, for img2img/latent reconstructions
 
     def guidance(self, mode: str) -> float:
         return self.text_guidance if mode == "text" else self.img2img_guidance
@@ -46,32 +48,21 @@ PRESETS: dict[str, Preset] = {
     "authors": Preset(
         name="authors",
         renoise="ldm",
-        text_scheduler="pndm",
-        text_guidance=7.5,
-        img2img_guidance=DEFAULT_GUIDANCE,
-        caption_generation=AUTHORS_CAPTION_GENERATION,
-        pixel_rounding="truncate",
         follows="the authors' code: ispamm/Img2Img-SC scripts/semantic_i2i.py (ldm DDIMSampler) and "
         "scripts/semantic_t2i.py (StableDiffusionPipeline defaults)",
+        text_scheduler="pndm",
+        text_guidance=7.5,
+        caption_generation=AUTHORS_CAPTION_GENERATION,
+        pixel_rounding="truncate",
     ),
     "paper-text": Preset(
         name="paper-text",
         renoise="ldm",
-        text_scheduler="ddim",
-        text_guidance=DEFAULT_GUIDANCE,
-        img2img_guidance=DEFAULT_GUIDANCE,
-        caption_generation=None,
-        pixel_rounding="round",
         follows="the paper's text: DDIM with guidance 9 for text-only as well; ldm re-noising as the authors' code",
     ),
     "diffusers": Preset(
         name="diffusers",
         renoise="diffusers",
-        text_scheduler="ddim",
-        text_guidance=DEFAULT_GUIDANCE,
-        img2img_guidance=DEFAULT_GUIDANCE,
-        caption_generation=None,
-        pixel_rounding="round",
         follows="diffusers' StableDiffusionImg2ImgPipeline / StableDiffusionPipeline with a DDIM scheduler",
     ),
 }
