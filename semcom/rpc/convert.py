@@ -30,7 +30,6 @@ PACKET_VERSION = 1
 # The tables below map core names to generated protobuf enum types (int subclasses in the .pyi
 # stubs), so a number taken from them can be assigned to an enum field without a conversion.
 E = TypeVar("E", bound=int)
-T = TypeVar("T")
 
 LATENT_ENCODINGS: dict[str, packet_pb2.LatentEncoding] = {
     "float64": packet_pb2.LATENT_ENCODING_FLOAT64,
@@ -316,21 +315,15 @@ def recon_params_from_proto(
     """Wire parameters -> `ReconParams`; unset optionals take the paper's defaults, an unspecified
     latent repair the receiver's default `latent_repair`, an unset strength the receiver's
     `strength` (`semcom.models.params.default_strength` of its profile) when given."""
-    defaults = ReconParams()
-
-    def given(name: str, default: T) -> T:
-        return getattr(msg, name) if msg.HasField(name) else default
-
+    optional = ("num_inference_steps", "strength", "guidance_scale", "seed", "adaptive_strength")
+    given: dict[str, Any] = {} if strength is None else {"strength": strength}  # the rest: ReconParams' defaults
+    given |= {name: getattr(msg, name) for name in optional if msg.HasField(name)}
     try:
         return ReconParams(
             mode=enum_name(MODES, msg.mode, "params.mode", "auto"),
-            num_inference_steps=given("num_inference_steps", defaults.num_inference_steps),
-            strength=given("strength", defaults.strength if strength is None else strength),
-            guidance_scale=given("guidance_scale", defaults.guidance_scale),
             preset=msg.preset or None,
-            seed=given("seed", None),
-            adaptive_strength=given("adaptive_strength", defaults.adaptive_strength),
             latent_repair=enum_name(LATENT_REPAIRS, msg.latent_repair, "params.latent_repair", latent_repair),
+            **given,
         )
     except InvalidRequestError:
         raise
