@@ -51,11 +51,6 @@ class SegmentPlan:
         """LDPC information bits per codeword: payload + CRC."""
         return self.payload_bits + self.crc_bits
 
-    @property
-    def padding(self) -> int:
-        """Zero bits appended to the last segment."""
-        return self.segments * self.payload_bits - self.info_bits
-
 
 def plan(info_bits: int, max_segment_bits: int = MAX_SEGMENT_BITS) -> SegmentPlan:
     """The segmentation of a payload of `info_bits` bits (see the module docstring)."""

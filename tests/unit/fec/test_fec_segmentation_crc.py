@@ -10,11 +10,11 @@ from semcom.fec import crc, segmentation
 
 def test_caption_is_one_crc16_segment_and_latent_is_many_crc24b_segments() -> None:
     caption = segmentation.plan(77 * 8)
-    assert (caption.segments, caption.crc, caption.k, caption.padding) == (1, "CRC16", 632, 0)
+    assert (caption.segments, caption.crc, caption.k, caption.payload_bits) == (1, "CRC16", 632, 616)  # no padding
     latent = segmentation.plan(16 * 32 * 64 * 64)  # float16 TAEF2 latent
     assert latent.crc == "CRC24B" and latent.k <= segmentation.MAX_SEGMENT_BITS
     assert latent.segments == -(-latent.info_bits // (segmentation.MAX_SEGMENT_BITS - 24))
-    assert 0 <= latent.padding < latent.segments
+    assert 0 <= latent.segments * latent.payload_bits - latent.info_bits < latent.segments  # padding
 
 
 def test_split_join_round_trip_and_bit_mask() -> None:
