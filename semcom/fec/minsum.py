@@ -175,7 +175,6 @@ class MinSumDecoder:
             raise ValueError("parity-check matrix must be binary")
         self.row_ptr: NDArray[np.int64] = h.indptr.astype(np.int64)
         self.col: NDArray[np.int64] = h.indices.astype(np.int64)
-        self.num_vns: int = h.shape[1]
         self.num_edges = int(self.col.size)
         self.max_degree = int(np.diff(self.row_ptr).max())
         self.alpha, self.beta = float(alpha), float(beta)

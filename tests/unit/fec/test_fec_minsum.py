@@ -59,7 +59,7 @@ def test_fast_decoder_graph_is_sionnas_pcm_without_the_filler_columns() -> None:
     _, decoder = ldpc._codec(k, scheme.codeword_bits(k), scheme.bits_per_symbol, ldpc.DEFAULT_NUM_ITER)
     pcm = decoder.pcm.tocsr()
     assert fast.k_ldpc - fast.k == 35  # 8448 - 8413 filler bits
-    assert fast.num_vns == pcm.shape[1] - 35
+    assert fast.columns.size == pcm.shape[1] - 35  # the graph's variable nodes
     assert fast.num_edges == pcm.nnz - pcm[:, fast.k : fast.k_ldpc].nnz
     rebuilt = pcm[:, fast.columns].tocsr()
     rebuilt.sort_indices()
