@@ -87,8 +87,8 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
     src_configs = [_config(s) for s in src_stores]
     dest_store = RunStore(dest)
     dest_config = dest_store.read_json("config.json")
-    if dest_config is None:  # a new DEST: the sweep's settings; its parts' commands go to "merged"
-        dest_config = _new_dest_config(src_configs[0])
+    if dest_config is None:  # a new DEST: the first part's settings, no shard, merge history or command (see "merged")
+        dest_config = {**{k: v for k, v in src_configs[0].items() if k not in ("shard", "merged")}, "command": None}
     summary = MergeSummary(dest=str(dest))
 
     # Check everything before writing anything.
@@ -101,8 +101,12 @@ def merge_runs(dest: Path, sources: list[Path]) -> MergeSummary:
         summary.added[str(src)] = _append_rows(store, dest_store, grid, existing, summary)
         summary.files_copied += _copy_missing(src, dest)
 
-    _write_captions(dest_store, captions)
-    _copy_metrics_availability(dest_store, sources[0])
+    if captions:
+        dest_store.captions_path.parent.mkdir(parents=True, exist_ok=True)
+        dest_store.captions_path.write_text(json.dumps(captions, indent=1, sort_keys=True))
+    first_metrics = src_stores[0].read_json("metrics.json")
+    if dest_store.read_json("metrics.json") is None and first_metrics is not None:  # DEST takes the first source's
+        dest_store.write_json("metrics.json", first_metrics)
     merged = list(dest_config.get("merged") or [])
     merged.extend(_merged_entry(src, config, summary) for src, config in zip(sources, src_configs))
     dest_store.write_json("config.json", {**dest_config, "merged": merged})
@@ -116,12 +120,6 @@ def _check_arguments(dest: Path, sources: list[Path]) -> None:
     for src in sources:
         if src.resolve() == dest.resolve():
             raise ValueError(f"{src} is the destination itself")
-
-
-def _new_dest_config(first_config: dict[str, Any]) -> dict[str, Any]:
-    """A new DEST's config.json: the first part's sweep settings without its shard and merge history."""
-    settings = {k: v for k, v in first_config.items() if k not in ("shard", "merged")}
-    return {**settings, "command": None}
 
 
 def _check_sources(
@@ -193,18 +191,6 @@ def _append_rows(
         existing[key] = row
         added += 1
     return added
-
-
-def _write_captions(dest_store: RunStore, captions: dict[str, str]) -> None:
-    if captions:
-        dest_store.captions_path.parent.mkdir(parents=True, exist_ok=True)
-        dest_store.captions_path.write_text(json.dumps(captions, indent=1, sort_keys=True))
-
-
-def _copy_metrics_availability(dest_store: RunStore, first_source: Path) -> None:
-    """DEST without a metrics.json takes the first source's."""
-    if dest_store.read_json("metrics.json") is None and RunStore(first_source).read_json("metrics.json") is not None:
-        dest_store.write_json("metrics.json", RunStore(first_source).read_json("metrics.json"))
 
 
 def _merged_entry(src: Path, config: dict[str, Any], summary: MergeSummary) -> dict[str, Any]:
