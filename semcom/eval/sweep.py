@@ -324,13 +324,9 @@ class Sweep:
             index, count = cfg.shard
             items = items[index::count]
         summary = SweepSummary(images=len(items))
-        cells = []
-        for cell in cfg.cells:
-            reason = unsupported_reason(self.models, cell)
-            if reason:
-                summary.unsupported[cell.key] = reason
-            else:
-                cells.append(cell)
+        reasons = {cell.key: unsupported_reason(self.models, cell) for cell in cfg.cells}
+        summary.unsupported = {key: reason for key, reason in reasons.items() if reason}
+        cells = [cell for cell in cfg.cells if not reasons[cell.key]]
         summary.cells = len(cells)
         for reason, count in sorted(Counter(summary.unsupported.values()).items()):
             log.warning("skipping %d cells: %s", count, reason)
@@ -353,9 +349,8 @@ class Sweep:
 
                 run_images(self, todo, self.jobs, bar, summary)
             for item, pending in todo if self.jobs == 1 else ():
-                if not pending:
-                    continue
-                self._run_image(item, pending, bar, summary)
+                if pending:
+                    self._run_image(item, pending, bar, summary)
         finally:
             bar.close()
             self.close_runners()
