@@ -239,9 +239,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from semcom.eval.aggregate import aggregate_run
 
-    written = ["per_image.csv", "aggregate.csv", "aggregate.json"]
-    if summary.computed or summary.cached:
+    written = []
+    if summary.computed or summary.cached:  # the tables exist only where there are result rows
         aggregate_run(cfg.out)
+        written = ["per_image.csv", "aggregate.csv", "aggregate.json"]
     if args.report:
         from semcom.eval.report import render_report
 
@@ -263,7 +264,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{summary.images} images x {summary.cells} cells: {summary.computed} computed, {summary.cached} cached"
             f" ({len(summary.unsupported)} cells unsupported by the profile) in {summary.seconds:.1f} s"
         )
-        print(f"wrote {', '.join(str(cfg.out / w) for w in written)}")
+        print(f"wrote {', '.join(str(cfg.out / w) for w in written)}" if written else "wrote no tables: no results")
     return 0
 
 
