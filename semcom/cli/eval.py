@@ -93,9 +93,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--encodings",
         nargs="+",
         default=["float64"],
-        help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
+        help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64), "
         "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
-        "(docs/evaluation.md)",
+        "(docs/evaluation.md) and names of the variant registry (semcom/variants.py, e.g. int8g-smmse), run as "
+        "their spec; a name whose link (fec, mcs, channel model, latent policy) or mode differs from the sweep's "
+        "is refused",
     )
     g.add_argument(
         "--denoise-steps",
