@@ -29,11 +29,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from semcom.models.params import MODES as RECEIVER_MODES
+
 if TYPE_CHECKING:
     from semcom.payload.latent import Encoding
     from semcom.variants import Variant
 
-MODES = ("text", "text+latent", "latent")
+# The receiver modes (semcom.models.params) a sweep runs ("auto" is no condition), captioned first: text,
+# text+latent, latent. The eval-only modes of its other cells: semcom.eval.baselines.MODE, semcom.eval.analog.MODE
+MODES = tuple(sorted((m for m in RECEIVER_MODES if m != "auto"), key=lambda mode: "text" not in mode))
 PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
 RECEIVER_OPTIONS = ("mmse", "smmse", "soft", "fill", "nb", "authors")  # canonical order
 NO_LATENT = "-"

@@ -142,3 +142,21 @@ def test_encodings_take_the_variant_registrys_names_where_the_sweep_shares_their
     )
     assert "semcom eval: registry variant 'ldpc-amc' (int8:pc) differs from this sweep" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_sweep_modes_are_the_receivers_named_once(monkeypatch):
+    """The sweep's modes are semcom.models.params.MODES without "auto", captioned first (the tables'
+    order): a receiver mode added there is a sweep mode, with no second list to update."""
+    import importlib.util
+    import sys
+
+    from semcom.eval import grid
+    from semcom.models import params
+
+    assert grid.MODES == ("text", "text+latent", "latent") and set(grid.MODES) == set(params.MODES) - {"auto"}
+    monkeypatch.setattr(params, "MODES", (*params.MODES, "text+hint"))
+    spec = importlib.util.spec_from_file_location("grid_copy", grid.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "grid_copy", copy)
+    spec.loader.exec_module(copy)
+    assert copy.MODES == ("text", "text+latent", "text+hint", "latent")
