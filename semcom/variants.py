@@ -1,12 +1,13 @@
 """The one registry of named variants, shared by the three doors that send them (issue 23):
-`semcom eval` (its `--encodings` take the spec), the web UI's SNR sweep (`semcom.ui.backend`) and
+`semcom eval` (its `--encodings` take the name or the spec), the web UI's SNR sweep (`semcom.ui.backend`) and
 `semcom demo`'s columns (`semcom.cli.demo.plan`).
 
 A variant is a name, a label, the eval spec string (the canonical text form, in the grammar of
 `semcom.eval.grid.LatentVariant`, `semcom.eval.baselines.BaselineVariant` or
 `semcom.analog.spec.AnalogSpec`) and the link settings a service request needs. Each door turns
 an entry into its own settings with one function (`semcom.ui.backend.form_settings`,
-`semcom.cli.demo.plan.request_settings`); a new encoding plugs in here, once.
+`semcom.cli.demo.plan.request_settings`, `semcom.eval.grid.parse_variants`); a new encoding plugs
+in here, once.
 
 Pure data: this module imports nothing of the package, so every layer may read it.
 """

@@ -93,9 +93,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--encodings",
         nargs="+",
         default=["float64"],
-        help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64) and "
+        help="latent variants ENCODING[:pc][:pNN.N][:fill|nb|authors] (default float64), "
         "classical baselines jpeg|webp|avif[:budget=ENC|frac=P/Q|sym=N][:ldpc|uncoded] "
-        "(docs/evaluation.md)",
+        "(docs/evaluation.md) and names of the variant registry (semcom/variants.py, e.g. int8g-smmse), run as "
+        "their spec; a name whose link (fec, mcs, channel model, latent policy) or mode differs from the sweep's "
+        "is refused",
     )
     g.add_argument(
         "--denoise-steps",
@@ -239,9 +241,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from semcom.eval.aggregate import aggregate_run
 
-    written = ["per_image.csv", "aggregate.csv", "aggregate.json"]
-    if summary.computed or summary.cached:
+    written = []
+    if summary.computed or summary.cached:  # the tables exist only where there are result rows
         aggregate_run(cfg.out)
+        written = ["per_image.csv", "aggregate.csv", "aggregate.json"]
     if args.report:
         from semcom.eval.report import render_report
 
@@ -263,7 +266,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{summary.images} images x {summary.cells} cells: {summary.computed} computed, {summary.cached} cached"
             f" ({len(summary.unsupported)} cells unsupported by the profile) in {summary.seconds:.1f} s"
         )
-        print(f"wrote {', '.join(str(cfg.out / w) for w in written)}")
+        print(f"wrote {', '.join(str(cfg.out / w) for w in written)}" if written else "wrote no tables: no results")
     return 0
 
 

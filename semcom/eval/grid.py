@@ -29,11 +29,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from semcom.models.params import MODES as RECEIVER_MODES
+
 if TYPE_CHECKING:
     from semcom.payload.latent import Encoding
     from semcom.variants import Variant
 
-MODES = ("text", "text+latent", "latent")
+# The receiver modes (semcom.models.params) a sweep runs ("auto" is no condition), captioned first: text,
+# text+latent, latent. The eval-only modes of its other cells: semcom.eval.baselines.MODE, semcom.eval.analog.MODE
+MODES = tuple(sorted((m for m in RECEIVER_MODES if m != "auto"), key=lambda mode: "text" not in mode))
 PAPER_SNRS_DB = (5.0, 6.25, 7.5, 8.75, 10.0)  # the paper's Fig. 3 grid
 RECEIVER_OPTIONS = ("mmse", "smmse", "soft", "fill", "nb", "authors")  # canonical order
 NO_LATENT = "-"
@@ -164,16 +168,30 @@ class Cell:
         return f"{self.mode}|{self.variant}|{self.snr_db:g}|{self.steps}"
 
 
-def parse_variants(encodings: list[str] | str) -> tuple:
+def parse_variants(encodings: list[str] | str, sweep: Any = None) -> tuple:
     """Latent variants (and classical baselines, `semcom.eval.baselines`: jpeg, webp, avif; analog
-    variants, `semcom.eval.analog`: analog, softcast) from a list or a comma list (duplicates dropped)."""
-    from semcom.analog.spec import AnalogSpec, is_analog
+    variants, `semcom.eval.analog`: analog, softcast) from a list or a comma list (duplicates dropped).
+    A name of the variant registry (`semcom.variants`) that is not a spec itself stands for its spec;
+    given the sweep's settings (`SweepConfig`), one whose link or mode they do not share is refused."""
+    from semcom.analog.spec import SCHEMES, AnalogSpec, is_analog
     from semcom.eval.baselines import BaselineVariant, is_baseline
+    from semcom.eval.codecs import CODECS
+    from semcom.payload.latent import ENCODINGS
+    from semcom.variants import VARIANTS
 
     def parse(text: str) -> object:
         if is_analog(text):
             return AnalogSpec.parse(text)
-        return BaselineVariant.parse(text) if is_baseline(text) else LatentVariant.parse(text)
+        if is_baseline(text):
+            return BaselineVariant.parse(text)
+        if text.split(":")[0] in ENCODINGS:
+            return LatentVariant.parse(text)
+        if text in VARIANTS:
+            return parse(_registry_spec(text, sweep))
+        raise ValueError(
+            f"unknown encoding {text.split(':')[0]!r}: not a latent encoding ({', '.join(ENCODINGS)}), an image codec "
+            f"({', '.join(CODECS)}), an analog scheme ({', '.join(SCHEMES)}) nor a registry variant ({', '.join(VARIANTS)})"
+        )
 
     parts = [encodings] if isinstance(encodings, str) else encodings
     items = [item.strip() for part in parts for item in part.split(",") if item.strip()]
@@ -181,6 +199,32 @@ def parse_variants(encodings: list[str] | str) -> tuple:
     if not out:
         raise ValueError("no encoding given")
     return out
+
+
+def _registry_spec(name: str, sweep: Any) -> str:
+    """The spec of the registry variant `name`; ValueError naming each setting of the entry a sweep
+    (`SweepConfig`) does not share: a sweep runs one link for every encoding (--fec, --mcs,
+    --channel-model), sends every latent (latent policy always; never in mode text) and runs its --modes."""
+    from semcom.variants import get
+
+    v = get(name)
+    if sweep is None:
+        return v.spec
+    wanted = {
+        "--fec": (v.fec, sweep.fec),
+        "--mcs": (v.mcs if v.fec == "ldpc" else sweep.mcs, sweep.mcs),
+        "--channel-model": (v.model, sweep.channel),
+        "latent policy": (v.policy, "never" if v.mode == "text" else "always"),
+        "--modes": (v.mode, v.mode if v.mode in sweep.modes else " ".join(sweep.modes)),
+    }
+    differ = [f"{flag} {own} (the sweep's: {theirs})" for flag, (own, theirs) in wanted.items() if own != theirs]
+    if differ:
+        raise ValueError(
+            f"registry variant {name!r} ({v.spec}) differs from this sweep: {', '.join(differ)}. A sweep runs all its "
+            f"encodings on one link, in its --modes, and sends every latent: match the flags, or give the spec "
+            f"{v.spec!r} to run the encoding with the sweep's settings"
+        )
+    return v.spec
 
 
 def build_grid(

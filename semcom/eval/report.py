@@ -154,19 +154,25 @@ def wins_markdown(
     return "\n".join(lines)
 
 
+GRID_ROWS = 6  # series per image in the image grid (more only where the run has more scheme families)
+
+
 def _grid_series(table: list[dict[str, Any]], k: int | None) -> list[tuple[str, list[tuple[float, str]]]]:
-    """Rows of the image grid: text only and text+latent at k; else up to four latent variants."""
-    chosen: dict[str, list[tuple[float, str]]] = {}
+    """Rows of the image grid: one per scheme family (a mode; a baseline's codec, an analog scheme), text+latent
+    at k only, then the rest of GRID_ROWS in turn; a family shows its first and its last swept series."""
+    families: dict[str, dict[str, list[tuple[float, str]]]] = {}
     for r in table:
-        if r["mode"] == "text" or (r["mode"] == "text+latent" and int(r["steps"]) == k):
-            chosen.setdefault(plots.series_name(r), []).append((r["snr_db"], r["cell"]))
-    if not chosen:
-        for r in table:
-            if r["mode"] == "latent":
-                chosen.setdefault(plots.series_name(r), []).append((r["snr_db"], r["cell"]))
-        items = list(chosen.items())
-        return items if len(items) <= 4 else items[:2] + items[-2:]  # the first (baselines) and the last swept
-    return list(chosen.items())[:4]
+        if r["mode"] != "text+latent" or int(r["steps"]) == k:
+            family = r["mode"] + (":" + r["variant"].split(":")[0] if r["mode"] in ("baseline", "analog") else "")
+            families.setdefault(family, {}).setdefault(plots.series_name(r), []).append((r["snr_db"], r["cell"]))
+    shown: Counter[str] = Counter()
+    for _ in range(max(GRID_ROWS, len(families))):  # a row more to the family with the fewest, first in order
+        shown[min((f for f in families if shown[f] < len(families[f])), key=shown.__getitem__, default="")] += 1
+    rows = []
+    for family, series in families.items():
+        items, n = list(series.items()), shown[family]
+        rows += items[: (n + 1) // 2] + items[len(items) - n // 2 :]
+    return rows
 
 
 def make_figures(

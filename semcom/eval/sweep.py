@@ -327,8 +327,15 @@ class Sweep:
         reasons = {cell.key: unsupported_reason(self.models, cell) for cell in cfg.cells}
         summary.unsupported = {key: reason for key, reason in reasons.items() if reason}
         cells = [cell for cell in cfg.cells if not reasons[cell.key]]
-        summary.cells = len(cells)
-        for reason, count in sorted(Counter(summary.unsupported.values()).items()):
+        summary.cells, skipped = len(cells), sorted(Counter(summary.unsupported.values()).items())
+        if cfg.cells and not cells:  # nothing the profile can run: refused before any work, nothing written
+            hint = "; a profile with a diffusion model (tiny, paper) runs text and text+latent k > 0 cells"
+            raise ValueError(
+                f"profile {cfg.profile!r} can run none of the {len(cfg.cells)} requested cells: "
+                + "; ".join(f"{count} cells: {reason}" for reason, count in skipped)
+                + (hint if self.models.spec.diffusion is None else "")
+            )
+        for reason, count in skipped:
             log.warning("skipping %d cells: %s", count, reason)
         merged = (self.store.read_json("config.json") or {}).get("merged")  # kept: `semcom eval merge` history
         self.store.write_json(

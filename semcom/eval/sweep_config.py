@@ -91,7 +91,7 @@ class SweepConfig:
             self.shard = parse_shard(self.shard)
         for snr in self.snr_db:  # ChannelConfig validates the channel settings once, up front
             self.link(snr)
-        self.variants = parse_variants(list(self.encodings))
+        self.variants = parse_variants(list(self.encodings), self)
         from semcom.eval.analog import check_convention
 
         check_convention(self.snr_convention, self.variants)

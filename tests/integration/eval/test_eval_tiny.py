@@ -189,6 +189,23 @@ def test_profile_without_diffusion_skips_what_it_cannot_run(data_dir, tmp_path):
     assert set(saved) == set(summary.unsupported)
 
 
+def test_a_sweep_the_profile_cannot_run_at_all_is_refused_and_only_written_files_are_named(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    common = ["eval", "run", "--data", str(data_dir), "--out", str(out), "--caption", "dataset", "--snr-db", "5"]
+    common += ["--metrics", "none", "--no-progress"]
+    assert main([*common, "--profile", "taef2", "--modes", "text", "--limit", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "semcom eval: profile 'taef2' can run none of the 1 requested cells: 1 cells: profile 'taef2' has no "
+        "diffusion model: only latent decoding (k = 0) is possible; a profile with a diffusion model (tiny, paper) "
+        "runs text and text+latent k > 0 cells\n"
+    )
+    assert not out.exists()  # refused before any work
+    # a shard without images: no results, so no tables are written, and none is named as written
+    assert main([*common, "--profile", "tiny", "--modes", "latent", "--limit", "1", "--shard", "1/2"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "wrote no tables: no results"
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.json"]
+
+
 def test_soft_repair_cells_run_on_the_uncoded_link_only(data_dir, tmp_path):
     """int8g:pc:soft: the sweep takes the link's LLRs (transmit_packet_soft) into the receiver's
     soft repair at k = 0; text+latent k > 0 is reported unsupported; a coded link is refused."""

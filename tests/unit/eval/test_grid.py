@@ -107,3 +107,56 @@ def test_the_sweeps_link_is_one_channel_config_with_cell_fields_on_top(tmp_path)
     assert cfg.link(4, fec="none").fec == "none"  # a field given wins over the sweep's
     with pytest.raises(ValueError):
         SweepConfig(data=tmp_path, out=tmp_path / "run", modes=("latent",), steps=(0,), fec="turbo")
+
+
+def test_encodings_take_the_variant_registrys_names_where_the_sweep_shares_their_settings(tmp_path, capsys):
+    from semcom.cli import main
+    from semcom.eval.sweep_config import SweepConfig
+
+    def sweep(*encodings, **fields):
+        return SweepConfig(data=tmp_path, out=tmp_path / "run", encodings=encodings, snr_db=(5.0,), **fields)
+
+    assert parse_variants("int8g-smmse") == parse_variants("int8g:pc:p99.9:smmse")  # the spec, for any sweep
+    assert sweep("int8g-smmse", "jpeg").to_json()["encodings"] == ["int8g:pc:p99.9:smmse", "jpeg"]
+    assert [v.spec for v in sweep("clean", channel="none").variants] == ["float64"]
+    assert [c.key for c in sweep("text", modes=("text",)).cells] == ["text|-|5|50"]
+    assert sweep("float64", channel="rayleigh").variants == (LatentVariant("float64"),)  # a spec stays a spec
+    for encoding, fields, difference in (
+        ("clean", {}, r"--channel-model none \(the sweep's: awgn\)"),
+        ("int8g-smmse", {"modes": ("text", "text+latent")}, r"--modes latent \(the sweep's: text text\+latent\)"),
+        ("ldpc-amc", {}, r"--fec ldpc \(the sweep's: none\), latent policy amc \(the sweep's: always\)\."),
+        ("ldpc-amc", {"fec": "ldpc", "mcs": "5"}, r"--mcs auto \(the sweep's: 5\), latent policy amc"),
+        ("text", {"modes": ("latent",)}, r"--modes text \(the sweep's: latent\)\."),
+    ):
+        with pytest.raises(
+            ValueError, match=rf"registry variant '{encoding}' \([^)]*\) differs from this sweep: {difference}"
+        ):
+            sweep(encoding, **fields)
+    with pytest.raises(
+        ValueError,
+        match=r"'int8q': not a latent encoding \(float64, .*\), an image codec \(jpeg, webp, avif\), an analog scheme \(analog, softcast\) nor a registry variant \(clean, .*int8g-smmse",
+    ):
+        sweep("int8q")
+    assert (
+        main(["eval", "run", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--encodings", "ldpc-amc"]) == 2
+    )
+    assert "semcom eval: registry variant 'ldpc-amc' (int8:pc) differs from this sweep" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_sweep_modes_are_the_receivers_named_once(monkeypatch):
+    """The sweep's modes are semcom.models.params.MODES without "auto", captioned first (the tables'
+    order): a receiver mode added there is a sweep mode, with no second list to update."""
+    import importlib.util
+    import sys
+
+    from semcom.eval import grid
+    from semcom.models import params
+
+    assert grid.MODES == ("text", "text+latent", "latent") and set(grid.MODES) == set(params.MODES) - {"auto"}
+    monkeypatch.setattr(params, "MODES", (*params.MODES, "text+hint"))
+    spec = importlib.util.spec_from_file_location("grid_copy", grid.__file__)
+    copy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "grid_copy", copy)
+    spec.loader.exec_module(copy)
+    assert copy.MODES == ("text", "text+latent", "text+hint", "latent")

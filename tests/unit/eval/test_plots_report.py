@@ -95,3 +95,49 @@ def test_wins_count_images_where_the_variant_is_better():
     rows.append({"image": "im9", "mode": "latent", "variant": "int8g", "snr_db": 5.0, "ssim": 1.0})  # no baseline
     assert "| int8g | 2/3 |" in wins_markdown(rows, "ssim", "float64:authors")
     assert "| int8g | 1/3 |" in wins_markdown(rows, "ssim", "float64:authors", higher_is_better=False)
+
+
+def test_image_grid_shows_every_compared_scheme_within_its_row_bound():
+    from semcom.eval.report import GRID_ROWS, _grid_series
+
+    def rows(mode, variants, steps=0):
+        return [
+            {"mode": mode, "variant": v, "steps": steps, "snr_db": 5.0, "cell": f"{mode}|{v}|5|{steps}"}
+            for v in variants
+        ]
+
+    latents = ["float64:authors", "int8", "int8g:pc:smmse"]
+    table = [*rows("text", ["-"], 50), *rows("text+latent", ["int8"], 30), *rows("text+latent", ["int8"], 10)]
+    table += rows("latent", latents) + rows("baseline", ["jpeg:ldpc", "webp:ldpc", "webp:frac=1/4:ldpc", "jpeg"])
+    table += rows("analog", ["analog:frac=1/16", "softcast:frac=1/16"])
+    names = [name for name, _ in _grid_series(table, 30)]
+    assert len(names) == 7 > GRID_ROWS  # seven scheme families: one row each, k = 10 not among them
+    assert names == [
+        "text only",
+        "text+latent int8 (k=30)",
+        "latent float64:authors",
+        "baseline jpeg:ldpc",
+        "baseline webp:ldpc",
+        "analog analog:frac=1/16",
+        "analog softcast:frac=1/16",
+    ]
+    # fewer families: the rest of the rows in turn, each family its first and its last swept series
+    names = [
+        name
+        for name, _ in _grid_series(
+            rows("latent", latents) + rows("baseline", ["webp:ldpc", "webp:frac=1/4:ldpc", "webp"]), None
+        )
+    ]
+    assert names == [f"latent {v}" for v in latents] + [
+        "baseline webp:ldpc",
+        "baseline webp:frac=1/4:ldpc",
+        "baseline webp",
+    ]
+    names = [
+        name
+        for name, _ in _grid_series(
+            rows("latent", [f"int{b}" for b in range(2, 10)]) + rows("baseline", ["webp"]), None
+        )
+    ]
+    assert names == ["latent int2", "latent int3", "latent int4", "latent int8", "latent int9", "baseline webp"]
+    assert _grid_series(rows("analog", ["analog"]), None) == [("analog analog", [(5.0, "analog|analog|5|0")])]
