@@ -67,27 +67,19 @@ class Status:
     internal: bool = False  # True: an unexpected exception (log the traceback)
 
 
-def downstream_message(exc: grpc.RpcError, hop: str) -> str:
-    """A downstream failure's message, prefixed with the hop it came from.
-
-    A status already prefixed by a deeper hop keeps that prefix, so the client reads the whole
-    path ("downstream channel at X: downstream receiver at Y unavailable: ...").
-    """
-    code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
-    details = exc.details() if hasattr(exc, "details") else str(exc)
-    if code == grpc.StatusCode.UNAVAILABLE:
-        return f"downstream {hop} unavailable: {details}"
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return f"deadline exceeded waiting for downstream {hop}: {details}"
-    return f"downstream {hop}: {details}"
-
-
 def status_for(exc: BaseException, hop: str = "service") -> Status:
     """The status a handler ends with when `exc` escapes it. `hop` names the downstream."""
     if isinstance(exc, ServiceError):
         return Status(exc.code, exc.message)
     if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
-        return Status(exc.code(), downstream_message(exc, hop))
+        # prefixed with the hop it came from; a deeper hop's prefix stays, so the client reads the
+        # whole path ("downstream channel at X: downstream receiver at Y unavailable: ...")
+        code, details = exc.code(), exc.details() if hasattr(exc, "details") else str(exc)
+        if code == grpc.StatusCode.UNAVAILABLE:
+            return Status(code, f"downstream {hop} unavailable: {details}")
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return Status(code, f"deadline exceeded waiting for downstream {hop}: {details}")
+        return Status(code, f"downstream {hop}: {details}")
     if isinstance(exc, ValueError):
         return Status(grpc.StatusCode.INVALID_ARGUMENT, str(exc) or type(exc).__name__)
     if isinstance(exc, TimeoutError):
