@@ -165,7 +165,7 @@ def erasure_table(result: dict[str, Any]) -> str:
 
 def ber_table(run: dict[str, Any], label: str) -> str:
     """The README's BER table: simulated against the closed form, from `semcom channel ber --json`."""
-    rows, res = run["result"]["rows"], run["result"]
+    rows = run["result"]["rows"]
     table = [
         ["Eb/N0 dB", *(f"{r['ebn0_db']:g}" for r in rows)],
         ["---"] * (len(rows) + 1),
@@ -257,6 +257,17 @@ def decoder_table(bench: dict[str, Any]) -> str:
         f"(`docs/results/fec_decoder_speed/bench.json`). {WRITTEN}",
     ]
     return "\n".join(lines)
+
+
+def soft_cost_sentence(run: dict[str, Any]) -> str:
+    """The soft repair's cost beside sMMSE's, from `benchmarks/repair_cost.py`."""
+    res = run["result"]
+    cpu, shape = res["cpu_s"], "x".join(map(str, res["latent_shape"]))
+    return (
+        f"Cost, one core, one {shape} int8g latent (median of {run['settings']['repeats']}, "
+        f"`{run['command']}`): soft {cpu['soft']:.2f} s CPU against {cpu['smmse']:.2f} s for smmse, and "
+        f"{res['llr_cpu_s_per_mbit'] * 1e3:.0f} ms per Mbit for the link's exact LLRs."
+    )
 
 
 # ---------------------------------------------------------------------- the TAEF2 sweep
@@ -423,6 +434,7 @@ BLOCKS: dict[str, Callable[[Path], str]] = {
         _load("fec_ssim/awgn/summary.json", r), _load("fec_ssim/rayleigh/summary.json", r)
     ),
     "erasure-fill": lambda r: erasure_table(_load("fec_erasure_fill/erasure_fill.json", r)),
+    "soft-cost": lambda r: soft_cost_sentence(_load("repair_cost/cost.json", r)),
     "ber-16qam": lambda r: ber_table(_load("ber_16qam/ber.json", r), "16-QAM"),
     "modem-speed": lambda r: modem_sentence(_load("modem_speed/bench.json", r)),
     "decoder-speedup": lambda r: decoder_speedup(_load("fec_decoder_speed/bench.json", r)),
