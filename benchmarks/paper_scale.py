@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,13 +37,8 @@ sys.path.insert(0, str(REPO))
 CAPTION = "a dog runs across the grass"
 
 
-def _rss_peak_mb(pid: int | None = None) -> float:
-    if pid is None:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
+def _rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def build(args: argparse.Namespace) -> dict:
@@ -163,61 +157,29 @@ def in_process(args: argparse.Namespace) -> dict:
 
 
 def through_service(args: argparse.Namespace) -> dict:
-    from semcom.loadtest.cluster import free_port, stop_process
+    """The same request through `semcom serve receiver` on loopback, started by the project's one
+    launcher (semcom.loadtest.cluster.LocalService); its log goes next to the weights directory."""
+    import tempfile
+
+    from semcom.loadtest.cluster import LocalService
     from semcom.models import load_profile
-    from semcom.rpc.client import ReceiverClient, health_status
+    from semcom.rpc.client import ReceiverClient
     from semcom.rpc.convert import packet_to_proto
-    from semcom.rpc.tls import TlsConfig
     from semcom.v1 import receiver_pb2
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    cmd = [
-        sys.executable,
-        "-m",
-        "semcom",
-        "serve",
-        "receiver",
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-        "--profile",
-        str(args.out),
-        "--insecure",
-        "--device",
-        args.device,
-        "--dtype",
-        args.dtype,
-        "--torch-threads",
-        str(args.threads),
-        "--log-level",
-        "WARNING",
-        "--metrics-port",
-        "0",
-    ]
-    if args.preset_flag:
-        cmd += ["--preset", "diffusers"]
+    flags = ["--host", "127.0.0.1", "--profile", str(args.out), "--insecure", "--device", args.device]
+    flags += ["--dtype", args.dtype, "--torch-threads", str(args.threads), "--log-level", "WARNING"]
+    flags += ["--metrics-port", "0"] + (["--preset", "diffusers"] if args.preset_flag else [])
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    service = LocalService("receiver", Path(tempfile.mkdtemp(prefix="paper-scale-")), flags, env=env, cwd=REPO)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    target = f"127.0.0.1:{port}"
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"receiver service exited {proc.returncode}: {proc.stderr.read()[-2000:]}")
-            try:
-                if health_status(target, tls=TlsConfig(insecure=True), timeout=2.0) == "SERVING":
-                    break
-            except Exception:  # noqa: BLE001,S110 - not listening yet: poll again
-                pass
-            if time.perf_counter() - t0 > args.service_timeout_s:
-                raise RuntimeError(f"receiver service not SERVING after {args.service_timeout_s} s")
-            time.sleep(1.0)
+        service.start().wait_serving(timeout=args.service_timeout_s)
         serving_s = time.perf_counter() - t0
         spec_models = load_profile(args.out, device="cpu", dtype="float32")
         packet, _ = packet_for(spec_models, args.size)
         params = receiver_pb2.ReconstructionParams(
-            mode=3,
+            mode=receiver_pb2.MODE_TEXT_LATENT,
             num_inference_steps=args.steps,
             strength=args.k / args.steps,
             guidance_scale=9.0,
@@ -228,7 +190,7 @@ def through_service(args: argparse.Namespace) -> dict:
             request_id="paper-scale", packet=packet_to_proto(packet), params=params
         )
         times = []
-        with ReceiverClient(target, insecure=True, deadline_s=args.service_timeout_s) as client:
+        with ReceiverClient(service.target, insecure=True, deadline_s=args.service_timeout_s) as client:
             for _ in range(args.repeats + 1):  # the first is the warm-up
                 t1 = time.perf_counter()
                 response = client.reconstruct(request)
@@ -239,10 +201,10 @@ def through_service(args: argparse.Namespace) -> dict:
             "times_s": times[1:],
             "median_s": float(np.median(times[1:])),
             "steps_executed": response.steps_executed,
-            "service_peak_rss_mb": _rss_peak_mb(proc.pid),
+            "service_peak_rss_mb": service.peak_rss_mib(),
         }
     finally:
-        stop_process(proc, 30)
+        service.stop(30)
 
 
 def main() -> int:

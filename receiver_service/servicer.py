@@ -76,7 +76,7 @@ class ReceiverServicer(ReconstructServicer):
         fmt = convert.output_format(request.params)
         report = convert.link_report_from_proto(request.report) if request.HasField("report") else None
         self._check_output_size(request)
-        work = batcher.submit(*stages.receiver_item(packet, params, report))
+        work = batcher.submit(*stages.reconstruct_args(packet, params, report))
 
         def finish() -> receiver_pb2.ReconstructResponse:
             try:

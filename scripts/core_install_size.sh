@@ -6,7 +6,7 @@
 #   scripts/core_install_size.sh            uses python3.11 (else python3) for the fresh venv
 #   PYTHON=/path/to/python scripts/core_install_size.sh
 #
-# Needs the package index (pip downloads the core dependencies). The allow-list of core dependencies
+# Needs the package index (pip downloads the core dependencies); CI runs it (.ci/run). The allow-list of core dependencies
 # is checked offline by tests/unit/test_core_install.py.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

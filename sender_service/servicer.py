@@ -101,7 +101,7 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
         spec = convert.latent_spec_from_proto(request, self.default_encoding, self.image_size)
         caption = request.caption if request.HasField("caption") else None
         seed = request.seed if request.HasField("seed") else None
-        item = stages.sender_item(image, spec, caption, seed)
+        item = stages.encode_kwargs(image, spec, caption, seed)
         batcher = self._batcher
         if batcher is not None:
             work = batcher.submit(item)

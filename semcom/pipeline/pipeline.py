@@ -65,7 +65,7 @@ class Pipeline:
 
     def send(self, request: TransmissionRequest) -> tuple[SemanticPacket, dict[str, float]]:
         """The sender: (the packet that goes on the channel, stage timings)."""
-        item = stages.sender_item(request.image, request.latent, request.caption, request.seeds.sender)
+        item = stages.encode_kwargs(request.image, request.latent, request.caption, request.seeds.sender)
         packet, timings = self.sender.encode_with_timings(**item)
         return stages.outgoing_packet(packet, request.params.mode), timings
 
@@ -87,14 +87,14 @@ class Pipeline:
         report: TransmissionReport | None,
         treatment: LatentTreatment | None = None,
     ) -> ReconResult:
-        """The receiver, reading the link the way receiver_service does (`stages.receiver_item`);
+        """The receiver, reading the link the way receiver_service does (`stages.reconstruct_args`);
         a refusal after the channel dropped the latent says so (`semcom.link.policy.explain_fallback`).
         `treatment`: an evaluation-only receiver treatment of the latent (`LatentTreatment`: fill,
         nb, authors, mmse+nb, soft, ...), as the evaluation sweep compares them."""
         from semcom.link.policy import explain_fallback
 
         try:
-            return self.receiver.reconstruct(*stages.receiver_item(received, params, report), treatment=treatment)
+            return self.receiver.reconstruct(*stages.reconstruct_args(received, params, report), treatment=treatment)
         except ValueError as exc:
             if report is not None:
                 explain_fallback(exc, report.latent_dropped and received.latent is None, report.drop_reason)

@@ -1,6 +1,6 @@
 """The stages of a transmission as functions every door calls: the in-process `Pipeline` chains
-them, each gRPC service runs its own (sender: `sender_item` + `outgoing_packet`; channel proxy:
-`channel_for` + `transmit_packet`; receiver: `receiver_item`). One implementation per rule:
+them, each gRPC service runs its own (sender: `encode_kwargs` + `outgoing_packet`; channel proxy:
+`channel_for` + `transmit_packet`; receiver: `reconstruct_args`). One implementation per rule:
 
 * text mode: the latent stays home (only the caption crosses the channel, the paper's text-only
   scheme), whichever door asked for it;
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 LATENT_MODES = ("latent", "text+latent")  # modes that cannot run without a latent
 
 
-def sender_item(image: Image.Image, latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
-    """Keyword arguments of `Sender.encode_with_timings` / one item of `Sender.encode_batch`."""
+def encode_kwargs(image: Image.Image, latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
+    """The keyword arguments of `Sender.encode_with_timings` (one item of `Sender.encode_batch`)."""
     item: dict[str, Any] = dict(
         image=image,
         caption=caption,
@@ -58,10 +58,11 @@ def channel_for(channel: ChannelConfig, seed: int | None) -> ChannelConfig:
     return channel if seed is None else dataclasses.replace(channel, seed=seed)
 
 
-def receiver_item(
+def reconstruct_args(
     received: SemanticPacket, params: ReconParams, report: TransmissionReport | None
 ) -> tuple[SemanticPacket, ReconParams, float | None, ChannelConfig | None]:
-    """(packet, params, Eb/N0 dB, link): one item of `Receiver.reconstruct_batch`.
+    """The positional arguments of `Receiver.reconstruct` (one item of `Receiver.reconstruct_batch`):
+    (packet, params, Eb/N0 dB, link).
 
     Without a report (a sender talking to a receiver directly) the receiver knows no SNR and no
     link: adaptive strength and latent repair are then off, as documented.

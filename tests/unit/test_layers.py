@@ -48,22 +48,47 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _is_submodule(name: str) -> bool:
-    return (REPO / "semcom" / f"{name}.py").is_file() or (REPO / "semcom" / name).is_dir()
+def _is_submodule(dotted: str) -> bool:
+    path = REPO.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or path.is_dir()
 
 
-def imported(tree: ast.AST) -> list[tuple[int, str]]:
+def _literal_module(node: ast.Call) -> str | None:
+    """The module a call `importlib.import_module("x")` / `import_module("x")` / `__import__("x")` names,
+    when its first argument is a string constant (an f-string's leading constant part counts: the
+    CLI's `import_module(f"semcom.cli.{name}")` imports below semcom.cli)."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name not in ("import_module", "__import__") or not node.args:
+        return None
+    arg = node.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant):
+        return str(arg.values[0].value).rstrip(".")
+    return None
+
+
+def imported(tree: ast.AST, package: str = "") -> list[tuple[int, str]]:
     """(line, module) of every import of our packages anywhere in the file, lazy ones included;
-    `from semcom import config` counts as semcom.config."""
+    `from semcom import config` counts as semcom.config; relative imports are resolved against
+    `package` (the package the file belongs to); importlib / __import__ calls with a literal name count."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "semcom":  # submodules by name; an attribute of the root (__version__) is none
-                found += [(node.lineno, f"semcom.{a.name}") for a in node.names if _is_submodule(a.name)]
-            else:
-                found.append((node.lineno, node.module))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                assert package and len(parts) >= 1, f"line {node.lineno}: relative import beyond the top"
+                base = ".".join(parts + ([base] if base else []))
+            for alias in node.names:  # a submodule by name counts as itself; the root's attributes as nothing
+                sub = f"{base}.{alias.name}"
+                if _is_submodule(sub) or base != "semcom":
+                    found.append((node.lineno, sub if _is_submodule(sub) else base))
+        elif isinstance(node, ast.Call) and (name := _literal_module(node)):
+            found.append((node.lineno, name))
     return [(line, name) for line, name in found if name.split(".")[0] in OURS]
 
 
@@ -78,7 +103,8 @@ def upward_imports(files: list[Path]) -> list[str]:
     bad = []
     for path in files:
         here = module_name(path)
-        for line, name in imported(ast.parse(path.read_text(encoding="utf-8"))):
+        package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+        for line, name in imported(ast.parse(path.read_text(encoding="utf-8")), package):
             if layer_of(name) > layer_of(here):
                 bad.append(f"{path.relative_to(REPO)}:{line}: {here} imports {name} (a higher layer)")
     return bad
@@ -97,6 +123,20 @@ def test_the_walk_sees_a_lazy_upward_import(tmp_path: Path) -> None:
     assert imported(tree) == [(2, "semcom.fec.transmit")]
     assert layer_of("semcom.fec.transmit") > layer_of("semcom.link.transmission")
     assert layer_of("semcom.cli.flags") > layer_of("semcom.fec.bler")
+
+
+def test_the_walk_resolves_relative_and_importlib_imports() -> None:
+    """A relative import or an import by name string is resolved, so neither hides an upward import."""
+    lazy_relative = ast.parse("def f():\n    from ..fec import transmit\n    from . import types\n")
+    assert imported(lazy_relative, "semcom.link") == [(2, "semcom.fec.transmit"), (3, "semcom.link.types")]
+    by_name = ast.parse(
+        "import importlib\nm = importlib.import_module('semcom.cli.flags')\ng = __import__('semcom.rpc')\n"
+    )
+    assert imported(by_name, "semcom.link") == [(2, "semcom.cli.flags"), (3, "semcom.rpc")]
+    templated = ast.parse("importlib.import_module(f'semcom.cli.{name}')\n")
+    assert imported(templated, "semcom.cli") == [(1, "semcom.cli")]
+    upward = [(line, n) for line, n in imported(lazy_relative, "semcom.link") if layer_of(n) > layer_of("semcom.link")]
+    assert upward == [(2, "semcom.fec.transmit")]
 
 
 MAX_LINES = 600

@@ -72,9 +72,9 @@ def test_receiver_reads_the_reported_snr_as_ebn0_whatever_configured_the_proxy()
         ChannelConfig(snr_db=7.0, snr_convention="ebn0"),
         ChannelConfig(snr_db=7.0 + 10 * math.log10(4), snr_convention="esn0"),
     ):
-        _, _, snr_db, link = stages.receiver_item(_packet(True), params, _report(cfg, False))
+        _, _, snr_db, link = stages.reconstruct_args(_packet(True), params, _report(cfg, False))
         assert snr_db == pytest.approx(7.0) and link is cfg
-    assert stages.receiver_item(_packet(True), params, None)[2:] == (None, None)  # no proxy, no link
+    assert stages.reconstruct_args(_packet(True), params, None)[2:] == (None, None)  # no proxy, no link
 
 
 def test_a_latent_the_channel_dropped_falls_back_to_text() -> None:
@@ -82,10 +82,10 @@ def test_a_latent_the_channel_dropped_falls_back_to_text() -> None:
 
     cfg = ChannelConfig(snr_db=2.0, latent_policy="threshold")
     for mode in ("text+latent", "latent"):
-        _, params, _, _ = stages.receiver_item(_packet(False), ReconParams(mode=mode), _report(cfg, dropped=True))
+        _, params, _, _ = stages.reconstruct_args(_packet(False), ReconParams(mode=mode), _report(cfg, dropped=True))
         assert params.mode == "text"
         # a client that sent no latent without any drop on the way asked for the impossible: unchanged
-        _, params, _, _ = stages.receiver_item(_packet(False), ReconParams(mode=mode), _report(cfg, dropped=False))
+        _, params, _, _ = stages.reconstruct_args(_packet(False), ReconParams(mode=mode), _report(cfg, dropped=False))
         assert params.mode == mode
 
 
