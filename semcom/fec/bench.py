@@ -24,6 +24,11 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.fec import crc, ldpc
+from semcom.fec.codewords import channel_llrs
+from semcom.fec.mcs import get as get_mcs
+from semcom.fec.segmentation import block_crc
+
 T = TypeVar("T")
 
 DEFAULT_POINTS = (("16qam-r1/2", 6.4), ("16qam-r3/4", 10.2), ("16qam-r5/6", 13.5))
@@ -47,8 +52,6 @@ def wilson_interval(errors: int, trials: int, z: float = Z95) -> tuple[float, fl
 
 def parse_point(item: str) -> tuple[str, float]:
     """ "16qam-r1/2@6.4" -> (mcs name, Es/N0 dB); ValueError naming what is wrong."""
-    from semcom.fec.mcs import get as get_mcs
-
     item = item.strip()
     name, sep, esn0 = item.partition("@")
     if not sep:
@@ -94,11 +97,6 @@ def run_fec_bench(
     """Time and BLER of each decoder on identical LLRs per point (see the module docstring)."""
     import numba
     import torch
-
-    from semcom.fec import crc, ldpc
-    from semcom.fec.codewords import channel_llrs
-    from semcom.fec.mcs import get as get_mcs
-    from semcom.fec.segmentation import block_crc
 
     if codewords < 1 or repeats < 1 or threads < 1 or fading_block_length < 1:
         raise ValueError("codewords, repeats, threads and fading_block_length must be positive")

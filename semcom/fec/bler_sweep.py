@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from semcom.fec import ldpc
+from semcom.fec import crc, ldpc
 from semcom.fec.bler import (
     AWGN,
     BlerCurve,
@@ -32,6 +32,7 @@ from semcom.fec.bler import (
 from semcom.fec.codewords import run_codewords
 from semcom.fec.mcs import MCS_TABLE, Mcs
 from semcom.fec.mcs import get as get_mcs
+from semcom.fec.segmentation import block_crc
 
 DEFAULT_KS = (320, 8448)  # caption-sized block (38 chars + CRC16) and the full BG1 code block
 BITS_PER_BATCH = 131_072  # information bits per simulated batch (one tensor through the decoder)
@@ -71,9 +72,6 @@ def simulate_point(
     channel: str = AWGN,
 ) -> tuple[int, int]:
     """Monte-Carlo BLER at one point on `channel` (a `channel_key`) -> (blocks, blocks in error)."""
-    from semcom.fec import crc
-    from semcom.fec.segmentation import block_crc
-
     model, fading_block_length = parse_channel_key(channel)
     crc_name = block_crc(k)
     if k <= crc.crc_bits(crc_name):

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
-from semcom.metrics.images import ImageLike
+from semcom.metrics.images import ImageLike, to_float_rgb
 
 if TYPE_CHECKING:
     import torch
@@ -69,8 +69,6 @@ class ClipScorer:
     def image_embeddings(self, images: Sequence[ImageLike]) -> torch.Tensor:
         import torch
         from PIL import Image
-
-        from semcom.metrics.images import to_float_rgb
 
         pil = [
             im if isinstance(im, Image.Image) else Image.fromarray(np.round(to_float_rgb(im) * 255).astype(np.uint8))

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
-from semcom.metrics.images import ImageLike
+from semcom.metrics.images import ImageLike, to_float_rgb
 
 if TYPE_CHECKING:
     import torch
@@ -77,8 +77,6 @@ def fid_from_features(reference: ArrayLike, test: ArrayLike) -> float:
 
 def _as_uint8_nchw(images: Sequence[ImageLike]) -> torch.Tensor:
     import torch
-
-    from semcom.metrics.images import to_float_rgb
 
     arrays = [np.round(to_float_rgb(im) * 255.0).astype(np.uint8) for im in images]
     shapes = {a.shape for a in arrays}

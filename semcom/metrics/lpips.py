@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from semcom.metrics.availability import MetricUnavailable, require_module
-from semcom.metrics.images import ImageLike
+from semcom.metrics.images import ImageLike, to_float_rgb
 
 if TYPE_CHECKING:
     import torch
@@ -90,8 +90,6 @@ def alexnet_lpips(device: str = "cpu") -> LpipsNetwork:
 
 def _to_tensor(images: Sequence[ImageLike], device: str) -> torch.Tensor:
     import torch
-
-    from semcom.metrics.images import to_float_rgb
 
     arrays = np.stack([to_float_rgb(im) for im in images])
     return torch.from_numpy(arrays).permute(0, 3, 1, 2).float().mul(2.0).sub(1.0).to(device)

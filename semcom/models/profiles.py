@@ -21,7 +21,7 @@ from semcom import config
 from semcom.models.device import resolve_device, resolve_dtype
 from semcom.models.errors import ProfileError
 from semcom.models.presets import check_preset, get_preset
-from semcom.models.spec import BUILTIN, ProfileSpec, parse_profile, read_profile_file
+from semcom.models.spec import BUILTIN, DIFFUSION_PARTS, ProfileSpec, parse_profile, read_profile_file
 
 if TYPE_CHECKING:
     from semcom.models.captioner import Captioner
@@ -131,7 +131,6 @@ class Models:
         if self.spec.diffusion is None:
             raise ProfileError(f"profile {self.name!r} has no diffusion model: only k = 0 decoding is possible")
         from semcom.models.diffusion import load_diffusion
-        from semcom.models.spec import DIFFUSION_PARTS
 
         spec = self.spec.diffusion
         return self._get(

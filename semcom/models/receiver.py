@@ -34,7 +34,7 @@ from semcom.models.images import to_pil
 from semcom.models.params import LatentTreatment, ReconParams, ReconResult, adaptive_strength
 from semcom.models.presets import Preset, get_preset
 from semcom.payload.caption import decode_caption
-from semcom.payload.latent import decode_latent
+from semcom.payload.latent import decode_latent, get_encoding
 from semcom.payload.packet import CodecInfo, LatentPayload, SemanticPacket
 
 if TYPE_CHECKING:
@@ -117,8 +117,6 @@ class _Job:
 def repair_applies(payload: Any, link: ChannelConfig | None) -> bool:
     """Whether an MMSE latent repair can run: a uniformly quantised latent that came over a known,
     uncoded, noisy link (its bit error rates are then known; after FEC they are not)."""
-    from semcom.payload.latent import get_encoding
-
     if payload is None or link is None or link.fec != "none" or link.model == "none":
         return False
     if getattr(payload, "analog", None) is not None:  # no bits: the analog codec's LMMSE estimate instead
