@@ -13,22 +13,23 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from semcom import config
+from semcom.models.captioner import Captioner, load_captioner
+from semcom.models.codecs import Codec, load_codec
 from semcom.models.device import resolve_device, resolve_dtype
+from semcom.models.diffusion import DiffusionModels, load_diffusion
 from semcom.models.errors import ProfileError
+from semcom.models.hub import check_hub_sources
 from semcom.models.presets import check_preset, get_preset
+from semcom.models.receiver import Receiver
+from semcom.models.sender import Sender
 from semcom.models.spec import BUILTIN, DIFFUSION_PARTS, ProfileSpec, parse_profile, read_profile_file
-
-if TYPE_CHECKING:
-    from semcom.models.captioner import Captioner
-    from semcom.models.codecs import Codec
-    from semcom.models.diffusion import DiffusionModels
-    from semcom.models.receiver import Receiver
-    from semcom.models.sender import Sender
+from semcom.models.taef2 import PACKAGED_PROFILE
+from semcom.models.tiny import ensure_tiny_profile
 
 
 def builtin_names() -> list[str]:
@@ -43,12 +44,8 @@ def resolve_spec(profile: str | Path | dict[str, Any] | ProfileSpec) -> ProfileS
         return parse_profile(profile, origin="<dict>")
     text = str(profile)
     if text == "tiny":
-        from semcom.models.tiny import ensure_tiny_profile
-
         return read_profile_file(ensure_tiny_profile())
     if text == "taef2":  # the packaged TAEF2 codec (semcom/models/weights/taef2/profile.yaml)
-        from semcom.models.taef2 import PACKAGED_PROFILE
-
         return read_profile_file(PACKAGED_PROFILE)
     if text in BUILTIN:
         return parse_profile(BUILTIN[text], origin=text)
@@ -84,8 +81,6 @@ class Models:
             if key not in self._components:
                 # without network, fail at once (no retries) unless this component's hub files
                 # are in the local cache (`hub.check_hub_sources`); before any model library loads
-                from semcom.models.hub import check_hub_sources
-
                 check_hub_sources(sources, self.name)
                 self._components[key] = load()
             return self._components[key]
@@ -101,8 +96,6 @@ class Models:
     def captioner(self) -> Captioner:
         if self.spec.captioner is None:
             raise ProfileError(f"profile {self.name!r} has no captioner: supply the caption")
-        from semcom.models.captioner import load_captioner
-
         spec = self.spec.captioner
         generation = get_preset(self.spec.preset).caption_generation
         if generation is not None:  # e.g. `authors`: BLIP's own generation config, as their pipeline call
@@ -112,8 +105,6 @@ class Models:
         )
 
     def _codec(self, role: str) -> Codec:
-        from semcom.models.codecs import load_codec
-
         spec = self.spec.encoder if role == "encoder" else self.spec.decoder
         if self.spec.decoder == self.spec.encoder:
             role = "codec"  # one set of weights serves both ends
@@ -130,8 +121,6 @@ class Models:
     def diffusion(self) -> DiffusionModels:
         if self.spec.diffusion is None:
             raise ProfileError(f"profile {self.name!r} has no diffusion model: only k = 0 decoding is possible")
-        from semcom.models.diffusion import load_diffusion
-
         spec = self.spec.diffusion
         return self._get(
             "diffusion",
@@ -140,16 +129,12 @@ class Models:
         )
 
     def sender(self) -> Sender:
-        from semcom.models.sender import Sender
-
         with self._lock:
             if self._sender is None:
                 self._sender = Sender(self)
             return self._sender
 
     def receiver(self) -> Receiver:
-        from semcom.models.receiver import Receiver
-
         with self._lock:
             if self._receiver is None:
                 self._receiver = Receiver(self)
