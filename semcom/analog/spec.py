@@ -37,6 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from semcom.payload.latent import get_encoding
+
 SCHEMES = ("analog", "softcast")
 SCALES = (1, 2, 4)
 STATS_MODES = ("auto", "fit", "image")
@@ -63,8 +65,6 @@ def parse_budget(text: str, rules: dict[str, str]) -> tuple[str, Fraction | None
     budget, frac, sym = DEFAULT_BUDGET, None, None
     for key, value in rules.items():
         if key == "budget":
-            from semcom.payload.latent import get_encoding
-
             try:
                 budget = get_encoding(value).name
             except (KeyError, ValueError) as exc:

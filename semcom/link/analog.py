@@ -34,9 +34,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom.analog import AnalogCodec
+from semcom.analog.spec import AnalogSpec
 from semcom.link.coding import coded_link
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport
+from semcom.payload.latent import get_encoding
 from semcom.payload.packet import AnalogPayload, ChannelState, LatentPayload
+from semcom.phy.analog import analog_channel
 
 ANALOG = "analog"  # LatentPayload.encoding of an analog latent
 SYMBOL_BYTES = 8  # float32 (I, Q)
@@ -59,8 +63,6 @@ def names_scheme(name: str | None) -> bool:
 
 def parse_spec(text: str) -> Any:
     """`AnalogSpec` of an encoding name; ValueError for a malformed one or a pixel scheme."""
-    from semcom.analog.spec import AnalogSpec
-
     spec = AnalogSpec.parse(text)
     if spec.scheme != ANALOG:
         raise ValueError(
@@ -96,8 +98,6 @@ def header_symbols(n_bytes: int) -> int:
 
 def budget(spec: Any, shape: tuple[int, ...], caption_bytes: int) -> int:
     """The whole packet's budget in channel symbols (caption, side information, analog symbols)."""
-    from semcom.payload.latent import get_encoding
-
     values = math.prod(shape)
     int8_symbols = reference_symbols(values)  # one byte per value
 
@@ -120,8 +120,6 @@ def analog_symbols(spec: Any, shape: tuple[int, ...], caption_bytes: int, meta: 
 
 
 def _codec(spec: Any, shape: tuple[int, ...]) -> Any:
-    from semcom.analog import AnalogCodec
-
     return AnalogCodec.for_spec(spec, source_shape=tuple(shape))
 
 
@@ -284,8 +282,6 @@ def _symbol_channel(
     """Received symbols and the receiver's channel state (noise variance, one gain per block)."""
     if cfg.model == "none":
         return x.copy(), ChannelState(noise_var=0.0)
-    from semcom.phy.analog import analog_channel
-
     block = int(cfg.fading_block_length)
     y, gains, noise_var = analog_channel(
         x, cfg.snr_pair[0], rng, fading="rayleigh" if cfg.model == "rayleigh" else "awgn", block_length=block

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from semcom.link.transmission import transmit_bits
+from semcom.link.types import MODULATIONS, ChannelConfig
 from semcom.payload.latent import (
     Encoding,
     decode_latent,
@@ -86,9 +88,6 @@ def position_ber(snr_db: float, snr_convention: str, modulation: str, model: str
     fixed seed and counts the errors per position: the receiver's knowledge of its own channel
     (as from pilots), exact for whatever constellation labelling the link uses.
     """
-    from semcom.link.transmission import transmit_bits
-    from semcom.link.types import MODULATIONS, ChannelConfig
-
     k = MODULATIONS[modulation]
     cfg = ChannelConfig(snr_db=snr_db, snr_convention=snr_convention, modulation=modulation, model=model, seed=12345)
     bits = np.random.default_rng(54321).integers(0, 2, CALIBRATION_SYMBOLS * k, dtype=np.uint8)

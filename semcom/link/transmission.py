@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from semcom.link.analog import transmit_payload
 from semcom.link.coding import coded_link
 from semcom.link.policy import decide_latent
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport, FieldResult, TransmissionReport
@@ -193,8 +194,6 @@ def _transmit(
     if latent is not None:
         decision = decide_latent(cfg, latent)
         if decision.send and analog:
-            from semcom.link.analog import transmit_payload
-
             latent, latent_report, reason = transmit_payload(latent, cfg, latent_rng)
             dropped = latent is None
         elif decision.send:

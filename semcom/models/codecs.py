@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from semcom.models.hub import Source, diffusers_kwargs, load_pretrained
+from semcom.models.taef2 import TAEF2
 from semcom.payload.packet import CodecInfo
 
 CODEC_TYPES = ("sd-vae", "taesd", "taef2")
@@ -137,8 +138,6 @@ def load_codec(spec: CodecSpec, device: torch.device, dtype: torch.dtype, profil
 
         model = load_pretrained(AutoencoderTiny.from_pretrained, spec.source, what, profile, **diffusers_kwargs(dtype))
     else:
-        from semcom.models.taef2 import TAEF2
-
         model = load_pretrained(TAEF2.from_pretrained, spec.source, what, profile).to(dtype=dtype)
     model = model.to(device=device).eval()
     model.requires_grad_(False)

@@ -28,7 +28,10 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from semcom.link.analog import decode_payload
+from semcom.link.repair import position_ber, repaired_latent
 from semcom.models.codecs import DEFAULT_LATENT_SPACE
+from semcom.models.diffusion import denoise, img2img_timesteps, renoise_timestep
 from semcom.models.errors import IncompatibleLatentError
 from semcom.models.images import to_pil
 from semcom.models.params import LatentTreatment, ReconParams, ReconResult, adaptive_strength
@@ -145,8 +148,6 @@ def _latent_values(
     to `timings["repair"]`). An analog latent is the codec's estimate from its symbols and channel
     state (`semcom.link.analog.decode_payload`), clamped to the codec's valid range."""
     if payload.analog is not None:
-        from semcom.link.analog import decode_payload
-
         values = decode_payload(payload)
         lo, hi = float(codec.valid_min), float(codec.valid_max)
         outside = ~np.isfinite(values) | (values < lo) | (values > hi)
@@ -157,8 +158,6 @@ def _latent_values(
     if repair == "none":
         decoded = decode_latent(payload, codec)
         return decoded.values, decoded.values_sanitised
-    from semcom.link.repair import position_ber, repaired_latent
-
     t_repair = time.perf_counter()
     assert link is not None  # repair_applies
     bers = position_ber(float(link.snr_db), link.snr_convention, link.modulation, link.model)
@@ -176,8 +175,6 @@ def _treated_values(
 ) -> tuple[NDArray[np.floating[Any]], int]:
     """The received latent's values after an evaluation-only treatment (`LatentTreatment`) and how
     many of them it changed; its time goes to `timings["repair"]`."""
-    from semcom.link.repair import position_ber, repaired_latent
-
     if payload.analog is not None:
         raise ValueError(f"receiver treatment {treatment.repair!r} applies to a digital latent, not an analog one")
     bers = None
@@ -454,8 +451,6 @@ class Receiver:
         return images
 
     def _diffuse(self, group: list[_Job]) -> torch.Tensor:
-        from semcom.models.diffusion import denoise, img2img_timesteps, renoise_timestep
-
         diffusion = self.models.diffusion()
         first = group[0]
         scheduler = diffusion.new_scheduler(first.scheduler)

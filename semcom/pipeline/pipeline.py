@@ -16,7 +16,10 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
+from semcom.link.policy import explain_fallback
+from semcom.link.transmission import transmit_packet_detailed
 from semcom.link.types import ChannelConfig, FieldResult, TransmissionReport
+from semcom.models import load_profile
 from semcom.payload.packet import SemanticPacket
 from semcom.pipeline import stages
 from semcom.pipeline.types import TransmissionRequest, TransmissionResult
@@ -41,8 +44,6 @@ class Pipeline:
         cls, profile: Any = None, device: Any = None, dtype: Any = None, preset: str | None = None
     ) -> Pipeline:
         """`preset`: the reproduction preset (None: the profile's; docs/models.md)."""
-        from semcom.models import load_profile
-
         return cls(load_profile(profile, device=device, dtype=dtype, preset=preset))
 
     @property
@@ -76,8 +77,6 @@ class Pipeline:
         CRC-failed bits on a coded link, `erased`; its LLRs when `soft` on an uncoded one, `llr`;
         None when no digital latent crossed). What the services' receiver gets is the packet and
         the report; the field result is for receivers in this process (the evaluation)."""
-        from semcom.link.transmission import transmit_packet_detailed
-
         return transmit_packet_detailed(packet, stages.channel_for(channel, seed), soft=soft)
 
     def receive(
@@ -91,8 +90,6 @@ class Pipeline:
         a refusal after the channel dropped the latent says so (`semcom.link.policy.explain_fallback`).
         `treatment`: an evaluation-only receiver treatment of the latent (`LatentTreatment`: fill,
         nb, authors, mmse+nb, soft, ...), as the evaluation sweep compares them."""
-        from semcom.link.policy import explain_fallback
-
         try:
             return self.receiver.reconstruct(*stages.reconstruct_args(received, params, report), treatment=treatment)
         except ValueError as exc:
