@@ -50,10 +50,6 @@ def _level_label(level: LevelResult) -> str:
     return f"{level.offered_rps:g}/s" if level.loop == "open" else str(level.concurrency)
 
 
-def _errors(level: LevelResult) -> str:
-    return ", ".join(f"{code} {n}" for code, n in level.errors.items()) or "0"
-
-
 def ordered_stages(levels: list[LevelResult]) -> list[str]:
     names = {name for level in levels for name in level.stages}
     known = [s for s in STAGE_ORDER if s in names]
@@ -72,8 +68,9 @@ def markdown_tables(report: LoadTestReport) -> str:
     ]
     for lv in report.levels:
         lat = lv.latency
+        errors = ", ".join(f"{code} {n}" for code, n in lv.errors.items()) or "0"
         lines.append(
-            f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | {lv.completed}/{lv.issued} | {_errors(lv)} "
+            f"| {lv.mode} | {_snr(lv.snr_db)} | {_level_label(lv)} | {lv.completed}/{lv.issued} | {errors} "
             f"| {lv.throughput_rps:.2f} | {_ms(lat.p50)} | {_ms(lat.p90)} | {_ms(lat.p95)} | {_ms(lat.p99)} "
             f"| {_ms(lat.max)} |"
         )
