@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -113,8 +114,6 @@ def encode(info: np.ndarray, n: int, bits_per_symbol: int) -> NDArray[np.uint8]:
 
 @lru_cache(maxsize=32)
 def _minsum(k: int, n: int, bits_per_symbol: int) -> MinSumDecoder:  # on Sionna's pcm for (k, n)
-    from types import SimpleNamespace
-
     from semcom.fec.minsum import MinSumDecoder
 
     encoder = _encoder(k, n, bits_per_symbol)

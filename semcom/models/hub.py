@@ -14,6 +14,8 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,9 +66,6 @@ _probe_results: dict[tuple[str, int], str | None] = {}
 
 def _probe_target() -> tuple[str, int, str]:
     """(host, port, what) a connection to the hub goes to first: the HTTPS proxy when one applies."""
-    import urllib.parse
-    import urllib.request
-
     from huggingface_hub import constants
 
     url = urllib.parse.urlsplit(constants.ENDPOINT)
