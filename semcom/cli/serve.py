@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from semcom import config
+from semcom.cli.connection import add_tls_arguments
 from semcom.cli.flags import (
     add_channel_arguments,
     add_documented_parser,
@@ -54,12 +55,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
         g.add_argument(f"--{dest.replace('_', '-')}", type=kind, help=help_text)
     g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
     g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
-    t = parser.add_argument_group("transport security")
-    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    t.add_argument("--tls-cert", help="PEM certificate chain (SEMCOM_TLS_CERT)")
-    t.add_argument("--tls-key", help="PEM private key (SEMCOM_TLS_KEY)")
-    t.add_argument("--tls-ca", help="PEM CA bundle; on a server it requires client certificates (SEMCOM_TLS_CA)")
-    t.add_argument("--tls-server-name", help="name to verify in the upstream's certificate (SEMCOM_TLS_SERVER_NAME)")
+    add_tls_arguments(parser.add_argument_group("transport security"), "the upstream", serving=True)
     if role != "receiver":
         u = parser.add_argument_group("upstream")
         u.add_argument(
