@@ -24,6 +24,7 @@ from semcom.cli.flags import (
     add_channel_arguments,
     add_documented_parser,
     add_preset_argument,
+    add_snr_argument,
     channel_config_from_args,
 )
 from semcom.models.params import LATENT_REPAIRS  # torch-free
@@ -93,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = roles.add_parser("channel", help="channel_sim: ReceiverService proxy applying the simulated channel")
     _common(c, "channel")
     g = c.add_argument_group("channel (per-request overrides: ReconstructRequest.channel)")
-    g.add_argument("--snr-db", type=float, help="SEMCOM_SNR_DB")
+    add_snr_argument(g, "default SEMCOM_SNR_DB")
     add_channel_arguments(g)
     g.add_argument("--channel-seed", type=int, help="seed of the channel noise (SEMCOM_CHANNEL_SEED)")
     g.add_argument("--soft-demapping", action="store_true", default=None, help="SEMCOM_SOFT_DEMAPPING")

@@ -15,22 +15,19 @@ import sys
 from pathlib import Path
 
 from semcom.cli.flags import (
-    CHANNEL_SETTINGS,
     add_channel_arguments,
     add_guidance_argument,
     add_latent_arguments,
     add_preset_argument,
-    channel_config_from_args,
+    add_snr_argument,
+    channel_values,
 )
 from semcom.models.params import LATENT_REPAIRS, MODES  # the receiver's vocabularies, named once (torch-free)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
-# malformed setting is this command's precise error, not a traceback of every `semcom` command)
-SETTING_DEFAULTS = {
-    "encoding": "SEMCOM_LATENT_ENCODING",
-    **CHANNEL_SETTINGS,
-    "latent_repair": "SEMCOM_LATENT_REPAIR",
-}
+# malformed setting is this command's precise error, not a traceback of every `semcom` command);
+# the channel flags' settings too (channel_values)
+SETTING_DEFAULTS = {"encoding": "SEMCOM_LATENT_ENCODING", "latent_repair": "SEMCOM_LATENT_REPAIR"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--image-size", type=int, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, help="channel SNR in dB (default SEMCOM_SNR_DB)")
+    add_snr_argument(g, "default SEMCOM_SNR_DB")
     add_channel_arguments(g)
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", choices=MODES, help="receiver mode (default auto)")
@@ -99,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from semcom import config
+    from semcom.link.types import ChannelConfig
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
     from semcom.models.params import DEFAULT_STRENGTH, default_strength
@@ -110,11 +108,12 @@ def _run(args: argparse.Namespace) -> int:
         for dest, env in SETTING_DEFAULTS.items():
             if getattr(args, dest) is None:
                 setattr(args, dest, config.get(env))
+        link = channel_values(args)
     except ValueError as exc:
         print(f"semcom transmit: {exc}", file=sys.stderr)
         return 2
 
-    channel = channel_config_from_args(args)
+    channel = ChannelConfig(**link)
     params = ReconParams(
         mode=args.mode,
         num_inference_steps=args.steps,
