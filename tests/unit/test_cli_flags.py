@@ -138,10 +138,10 @@ def _flag(option: str) -> dict[str, argparse.Action]:
 
 def test_snr_db_is_declared_once_for_every_command() -> None:
     """--snr-db comes from one helper: the same help shape, a channel's own check of the value, a
-    list where the command runs several SNRs, one value where it is one setting."""
+    list where the command runs several SNRs (transmit too), one value where it is one setting."""
     found = _flag("--snr-db")
-    several = {"eval run", "loadtest", "demo"}
-    assert set(found) == several | {"transmit", "send", "serve channel", "bench pipeline", "bench sweep"}
+    several = {"transmit", "eval run", "loadtest", "demo"}
+    assert set(found) == several | {"send", "serve channel", "bench pipeline", "bench sweep"}
     for path, action in found.items():
         assert action.help and re.fullmatch(r"channel SNRs? in dB \(.+\)", action.help), (path, action.help)
         assert (action.nargs == "+") == (path in several) == action.help.startswith("channel SNRs"), path
