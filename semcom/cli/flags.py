@@ -185,12 +185,3 @@ def channel_values(args: Any, fields: Any = None) -> dict[str, Any]:
     from semcom.link.types import CHANNEL_SETTINGS, channel_settings
 
     return channel_settings(fields or CHANNEL_SETTINGS, **channel_flags(args))
-
-
-def channel_config_from_args(args: Any, **fixed: Any) -> Any:
-    """The `ChannelConfig` of a command's channel flags: each flag given wins, else its setting;
-    `fixed` fields (e.g. seed) are set as given. ValueError names a malformed setting or an
-    invalid combination."""
-    from semcom.link.types import ChannelConfig
-
-    return ChannelConfig(**channel_values(args), **fixed)

@@ -25,7 +25,7 @@ from semcom.cli.flags import (
     add_documented_parser,
     add_preset_argument,
     add_snr_argument,
-    channel_config_from_args,
+    channel_values,
 )
 from semcom.models.params import LATENT_REPAIRS  # torch-free
 
@@ -113,15 +113,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def proxy_channel_config(args: argparse.Namespace) -> Any:
-    """The proxy's channel: the shared channel flags (`channel_config_from_args`, each flag given
-    wins over its setting), plus the noise seed (SEMCOM_CHANNEL_SEED) and soft demapping
+    """The proxy's channel: the shared channel flags (`channel_values`, each flag given wins over
+    its setting), plus the noise seed (SEMCOM_CHANNEL_SEED) and soft demapping
     (SEMCOM_SOFT_DEMAPPING). ValueError names a malformed setting or an invalid combination."""
+    from semcom.link.types import ChannelConfig
+
     seed = args.channel_seed
     if seed is None:
         text = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
         seed = int(text) if text else None
     soft = args.soft_demapping if args.soft_demapping is not None else config.get("SEMCOM_SOFT_DEMAPPING")
-    return channel_config_from_args(args, seed=seed, soft_demapping=soft)
+    return ChannelConfig(**channel_values(args), seed=seed, soft_demapping=soft)
 
 
 def _pick(value, env: str):
