@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 
-from semcom.cli.flags import positive_int
+from semcom.cli.flags import add_snr_argument, positive_int
 from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="DDIM schedule length (default 10, strength 0.6 -> 6 steps; fewer steps make the "
         "overhead look larger, so this is conservative)",
     )
-    pl.add_argument("--snr-db", type=float, default=10.0)
+    add_snr_argument(pl, "default 10", 10.0)
     pl.add_argument("--profile", default="tiny")
     pl.add_argument("--timeout", type=float, default=600.0, help="deadline of each request in seconds")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "comma list of addresses or dns:///NAME:PORT (--profile and --batch-max then do not apply)",
     )
     add_sweep_arguments(sw)
-    sw.add_argument("--snr-db", type=float, default=10.0, help="channel SNR override (default 10)")
+    add_snr_argument(sw, "sent as an override; default 10", 10.0)
     sw.add_argument("--batch-max", type=positive_int, default=1, help="receiver SEMCOM_BATCH_MAX (default 1)")
     sw.add_argument("--profile", default="tiny")
     add_load_arguments(sw, image_size=128)

@@ -11,12 +11,19 @@ from __future__ import annotations
 import argparse
 
 
-def add_tls_arguments(group: argparse._ActionsContainer, peer: str = "the server") -> None:
-    """--insecure, --tls-cert, --tls-key, --tls-ca, --tls-server-name on `group`."""
+def add_tls_arguments(group: argparse._ActionsContainer, peer: str = "the server", serving: bool = False) -> None:
+    """--insecure, --tls-cert, --tls-key, --tls-ca, --tls-server-name on `group`. `serving`: those
+    of a service (`semcom serve`): the same settings, but its certificate and key are its own
+    identity and its CA also requires client certificates; they dial `peer`, its upstream, too."""
+    cert, key, ca = (
+        ("PEM certificate chain", "PEM private key", "PEM CA bundle; on a server it requires client certificates")
+        if serving
+        else ("client certificate for mutual TLS", "client key", f"CA bundle to verify {peer}")
+    )
     group.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    group.add_argument("--tls-cert", help="client certificate for mutual TLS (SEMCOM_TLS_CERT)")
-    group.add_argument("--tls-key", help="client key (SEMCOM_TLS_KEY)")
-    group.add_argument("--tls-ca", help=f"CA bundle to verify {peer} (SEMCOM_TLS_CA; default: the system roots)")
+    group.add_argument("--tls-cert", help=f"{cert} (SEMCOM_TLS_CERT)")
+    group.add_argument("--tls-key", help=f"{key} (SEMCOM_TLS_KEY)")
+    group.add_argument("--tls-ca", help=f"{ca} (SEMCOM_TLS_CA{'' if serving else '; default: the system roots'})")
     group.add_argument(
         "--tls-server-name",
         help=f"name in {peer}'s certificate when it differs from the target host "

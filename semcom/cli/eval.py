@@ -17,7 +17,13 @@ import sys
 from pathlib import Path
 
 from semcom import config
-from semcom.cli.flags import add_channel_arguments, add_guidance_argument, add_preset_argument, channel_values
+from semcom.cli.flags import (
+    add_channel_arguments,
+    add_guidance_argument,
+    add_preset_argument,
+    add_snr_argument,
+    channel_values,
+)
 from semcom.eval.grid import MODES as SWEEP_MODES  # the receiver modes a sweep runs
 
 DEFAULT_MODES = ("text", "text+latent")
@@ -55,13 +61,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "directories with `semcom eval merge`",
     )
     g = p.add_argument_group("grid")
-    g.add_argument(
-        "--snr-db",
-        type=_floats,
-        nargs="+",
-        default=list(PAPER_SNRS_DB),
-        help="SNR points in dB (default the paper's 5 .. 10)",
-    )
+    add_snr_argument(g, "the grid's SNR points; default the paper's 5 .. 10", list(PAPER_SNRS_DB), many=True)
     # no latent policy here: a sweep sends every latent (its cells are the variants)
     add_channel_arguments(
         g, ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--fec", "--mcs")
@@ -204,9 +204,7 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     metrics = tuple(m for m in args.metrics or () if m != "none")
     try:
-        link = channel_values(
-            args, ("snr_convention", "modulation", "channel_model", "fading_block_length", "fec", "mcs")
-        )
+        link = channel_values(args, ("snr_convention", "modulation", "model", "fading_block_length", "fec", "mcs"))
         cfg = SweepConfig(
             data=args.data,
             out=args.out,
@@ -214,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             captions=captions_file(args.data, args.captions),  # recorded as read, not as typed
             caption_source=args.caption,
             snr_db=tuple(args.snr_db),
-            channel=link.pop("channel_model"),
+            channel=link.pop("model"),
             **link,
             modes=tuple(args.modes or ()),
             encodings=tuple(args.encodings or ()),

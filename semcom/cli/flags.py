@@ -31,20 +31,11 @@ def add_guidance_argument(group: Any) -> None:
 
 # The channel flags: one definition each, the choices from the link's vocabularies
 # (semcom.link.types), every value None when the flag is not given so that each command applies its
-# own default (the settings, or the channel proxy's configuration for `semcom send`).
-CHANNEL_SETTINGS = {  # argparse dest -> the setting a command falls back to
-    "snr_db": "SEMCOM_SNR_DB",
-    "snr_convention": "SEMCOM_SNR_CONVENTION",
-    "modulation": "SEMCOM_MODULATION",
-    "channel_model": "SEMCOM_CHANNEL_MODEL",
-    "fading_block_length": "SEMCOM_FADING_BLOCK_LENGTH",
-    "latent_policy": "SEMCOM_LATENT_POLICY",
-    "drop_threshold_db": "SEMCOM_DROP_THRESHOLD_DB",
-    "fec": "SEMCOM_FEC",
-    "mcs": "SEMCOM_MCS",
-}
-# every one but --snr-db, which each command declares itself (its help and nargs differ)
-CHANNEL_FLAGS = tuple(f"--{dest.replace('_', '-')}" for dest in CHANNEL_SETTINGS if dest != "snr_db")
+# own default (the settings, or the channel proxy's configuration for `semcom send`): every one but
+# --snr-db (add_snr_argument: its nargs and default differ by command); the settings
+# they fall back to: semcom.link.types.CHANNEL_SETTINGS
+_CHANNEL_NAMES = "snr-convention modulation channel-model fading-block-length latent-policy drop-threshold-db fec mcs"
+CHANNEL_FLAGS = tuple(f"--{name}" for name in _CHANNEL_NAMES.split())
 
 
 def positive_int(text: str) -> int:
@@ -112,7 +103,7 @@ def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, un
     from semcom.link.types import CHANNEL_MODELS, FEC_SCHEMES, LATENT_POLICIES, MODULATIONS, SNR_CONVENTIONS
 
     def default(dest: str) -> str:
-        return unset or f"default {CHANNEL_SETTINGS[dest]}"
+        return unset or f"default SEMCOM_{dest.upper()}"  # semcom.link.types.CHANNEL_SETTINGS
 
     unknown = set(flags) - set(CHANNEL_FLAGS)
     if unknown:
@@ -129,9 +120,12 @@ def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, un
             "choices": LATENT_POLICIES,
             "help": "when the latent is sent: auto = amc on a coded link, threshold otherwise (docs/channel.md)",
         },
-        "--drop-threshold-db": {"type": float, "help": "threshold policy: drop the latent below this SNR"},
+        "--drop-threshold-db": {
+            "type": channel_field("drop_threshold_db"),
+            "help": "threshold policy: drop the latent below this SNR",
+        },
         "--fec": {"choices": FEC_SCHEMES, "help": "channel coding"},
-        "--mcs": {"help": "with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`"},
+        "--mcs": {"type": mcs_name, "help": "with --fec ldpc: auto (AMC) or an MCS name from `semcom channel mcs`"},
     }
     for flag in (f for f in CHANNEL_FLAGS if f in flags):
         spec = specs[flag]
@@ -139,19 +133,55 @@ def add_channel_arguments(group: Any, flags: tuple[str, ...] = CHANNEL_FLAGS, un
         group.add_argument(flag, **{**spec, "help": f"{spec['help']} ({default(dest)})"})
 
 
-def channel_config_from_args(args: Any, **fixed: Any) -> Any:
-    """The `ChannelConfig` of a command's channel flags: each flag given wins, else its setting
-    (CHANNEL_SETTINGS); `fixed` fields (e.g. seed) are set as given. ValueError names a malformed
-    setting or an invalid combination."""
-    from semcom.link.types import ChannelConfig
+def add_snr_argument(group: Any, note: str, default: Any = None, many: bool = False, kind: Any = None) -> None:
+    """`--snr-db`: the channel's SNR in dB, checked as a channel checks it (`kind`: a narrower
+    check); `many`: one or more values (a list), else one; `note` says what an unset flag means for
+    this command (and, where it needs saying, how the values are used)."""
+    group.add_argument(
+        "--snr-db",
+        type=kind or channel_field("snr_db"),
+        nargs="+" if many else None,
+        default=default,
+        help=f"channel SNR{'s' if many else ''} in dB ({note})",
+    )
 
-    values = channel_values(args)
-    return ChannelConfig(model=values.pop("channel_model"), **values, **fixed)
+
+def channel_field(name: str) -> Any:
+    """argparse type: a number that ChannelConfig accepts as its field `name` (its own check and message)."""
+
+    def parse(text: str) -> float:
+        from semcom.link.types import ChannelConfig
+
+        try:
+            value: Any = float(text)
+            return getattr(ChannelConfig(**{name: value}), name)
+        except ValueError as exc:  # not a number (float's message names the text), or out of range
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def channel_values(args: Any, dests: tuple[str, ...] = tuple(CHANNEL_SETTINGS)) -> dict[str, Any]:
-    """argparse dest -> value of the channel flags `dests`: the flag if given, else its setting."""
-    from semcom import config
+def mcs_name(text: str) -> str:
+    """argparse type: auto (AMC) or an MCS name of the table (semcom.fec.mcs)."""
+    from semcom.fec.mcs import get
 
-    given = {dest: getattr(args, dest, None) for dest in dests}
-    return {dest: config.get(CHANNEL_SETTINGS[dest]) if value is None else value for dest, value in given.items()}
+    try:
+        return text if text == "auto" else get(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def channel_flags(args: Any) -> dict[str, Any]:
+    """ChannelConfig field -> the value of its flag (--snr-db and CHANNEL_FLAGS); None where the
+    command has no such flag or it was not given."""
+    from semcom.link.types import CHANNEL_SETTINGS
+
+    return {name: getattr(args, "channel_model" if name == "model" else name, None) for name in CHANNEL_SETTINGS}
+
+
+def channel_values(args: Any, fields: Any = None) -> dict[str, Any]:
+    """ChannelConfig field -> value of each of `fields` (default all that a setting configures): its
+    flag if given, else its setting (semcom.link.types.channel_settings)."""
+    from semcom.link.types import CHANNEL_SETTINGS, channel_settings
+
+    return channel_settings(fields or CHANNEL_SETTINGS, **channel_flags(args))

@@ -16,25 +16,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from semcom.cli.flags import positive_float, positive_int  # one argparse check for the CLI
+from semcom.cli.flags import add_snr_argument, positive_float, positive_int  # one argparse check for the CLI
+from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 DEFAULT_CAPTION = "a photo of a scene"  # = semcom.loadtest.packets.DEFAULT_CAPTION (kept import-light)
-
-
-def _mode(text: str) -> str:
-    from semcom.loadtest.workloads import check_mode
-
-    try:
-        return check_mode(text.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """A load sweep's axes: `--modes MODE [MODE ...]` (receiver modes) and `--concurrency N [N ...]`."""
     parser.add_argument(
         "--modes",
-        type=_mode,
+        choices=MODES,
         nargs="+",
         default=["text", "text+latent", "auto"],
         help="receiver modes: text, latent, text+latent, auto (default text text+latent auto)",
@@ -106,12 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         nargs="+",
         help="open loop instead: arrival rates in requests/s (in flight <= max concurrency)",
     )
-    p.add_argument(
-        "--snr-db",
-        type=float,
-        nargs="+",
-        help="channel SNR(s) sent as a per-request override (default: the proxy's own)",
-    )
+    add_snr_argument(p, "each sent as a per-request override; default: the proxy's own", many=True)
     add_load_arguments(p)
     p.add_argument(
         "--encoder",

@@ -35,6 +35,7 @@ from semcom.cli.flags import (
     add_channel_arguments,
     add_documented_parser,
     add_latent_arguments,
+    add_snr_argument,
     positive_float,
     positive_int,
 )
@@ -48,13 +49,6 @@ if TYPE_CHECKING:
     from semcom.v1.sender_pb2 import ImageRequest, TransmitResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-
-
-def _mode(text: str) -> str:
-    value = text.replace("_", "+").lower()
-    if value not in MODES:
-        raise argparse.ArgumentTypeError(f"mode must be one of {', '.join(MODES)}, got {text!r}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="semcom-out", help="output directory (default semcom-out)")
     p.add_argument("--json", action="store_true", help="print the report JSON to stdout instead of a line per image")
     r = p.add_argument_group("reconstruction")
-    r.add_argument("--mode", type=_mode, default="auto", help="auto | text | latent | text+latent (default auto)")
+    r.add_argument("--mode", choices=MODES, default="auto", help="receiver mode (default auto)")
     r.add_argument("--steps", type=int, help="DDIM schedule length (receiver default 50)")
     r.add_argument("--strength", type=float, help="img2img strength (receiver default 0.6)")
     r.add_argument("--guidance", type=float, help="guidance scale (receiver default 9)")
@@ -93,12 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--format", choices=("png", "jpeg"), default="png", help="reconstruction file format")
     c = p.add_argument_group("channel overrides (default: the proxy's configuration)")
-    c.add_argument("--snr-db", type=float)
-    add_channel_arguments(
-        c,
-        ("--snr-convention", "--modulation", "--channel-model", "--fading-block-length", "--latent-policy"),
-        unset="default: the channel proxy's",
-    )
+    add_snr_argument(c, "default: the channel proxy's")
+    add_channel_arguments(c, unset="default: the channel proxy's")
     c.add_argument("--channel-seed", type=int)
     t = p.add_argument_group("connection")
     t.add_argument(
@@ -151,18 +141,12 @@ def collect_images(paths: list[str], synthetic: int = 0) -> list[tuple[str, byte
 
 
 def channel_override(args: argparse.Namespace):
-    """A ChannelConfig message with only the fields given on the command line (None if none)."""
+    """A ChannelConfig message with only the fields given on the command line (None if none): an
+    override of the proxy's configuration."""
+    from semcom.cli.flags import channel_flags
     from semcom.rpc.convert import channel_message
 
-    msg = channel_message(
-        snr_db=args.snr_db,
-        snr_convention=args.snr_convention,
-        modulation=args.modulation,
-        model=args.channel_model,
-        latent_policy=args.latent_policy,
-        seed=args.channel_seed,
-        fading_block_length=args.fading_block_length,
-    )
+    msg = channel_message(**channel_flags(args), seed=args.channel_seed)
     return msg if msg.ListFields() else None
 
 
@@ -232,6 +216,9 @@ _OPTION_FLAGS = (
     "channel_model",
     "fading_block_length",
     "latent_policy",
+    "drop_threshold_db",
+    "fec",
+    "mcs",
     "channel_seed",
 )
 

@@ -19,11 +19,13 @@ import sys
 from typing import Any
 
 from semcom import config
+from semcom.cli.connection import add_tls_arguments
 from semcom.cli.flags import (
     add_channel_arguments,
     add_documented_parser,
     add_preset_argument,
-    channel_config_from_args,
+    add_snr_argument,
+    channel_values,
 )
 from semcom.models.params import LATENT_REPAIRS  # torch-free
 
@@ -54,12 +56,7 @@ def _common(parser: argparse.ArgumentParser, role: str) -> None:
         g.add_argument(f"--{dest.replace('_', '-')}", type=kind, help=help_text)
     g.add_argument("--log-format", choices=("json", "text"), help="SEMCOM_LOG_FORMAT")
     g.add_argument("--log-level", help="SEMCOM_LOG_LEVEL")
-    t = parser.add_argument_group("transport security")
-    t.add_argument("--insecure", action="store_true", default=None, help="plaintext, no TLS (SEMCOM_INSECURE)")
-    t.add_argument("--tls-cert", help="PEM certificate chain (SEMCOM_TLS_CERT)")
-    t.add_argument("--tls-key", help="PEM private key (SEMCOM_TLS_KEY)")
-    t.add_argument("--tls-ca", help="PEM CA bundle; on a server it requires client certificates (SEMCOM_TLS_CA)")
-    t.add_argument("--tls-server-name", help="name to verify in the upstream's certificate (SEMCOM_TLS_SERVER_NAME)")
+    add_tls_arguments(parser.add_argument_group("transport security"), "the upstream", serving=True)
     if role != "receiver":
         u = parser.add_argument_group("upstream")
         u.add_argument(
@@ -97,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = roles.add_parser("channel", help="channel_sim: ReceiverService proxy applying the simulated channel")
     _common(c, "channel")
     g = c.add_argument_group("channel (per-request overrides: ReconstructRequest.channel)")
-    g.add_argument("--snr-db", type=float, help="SEMCOM_SNR_DB")
+    add_snr_argument(g, "default SEMCOM_SNR_DB")
     add_channel_arguments(g)
     g.add_argument("--channel-seed", type=int, help="seed of the channel noise (SEMCOM_CHANNEL_SEED)")
     g.add_argument("--soft-demapping", action="store_true", default=None, help="SEMCOM_SOFT_DEMAPPING")
@@ -116,15 +113,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def proxy_channel_config(args: argparse.Namespace) -> Any:
-    """The proxy's channel: the shared channel flags (`channel_config_from_args`, each flag given
-    wins over its setting), plus the noise seed (SEMCOM_CHANNEL_SEED) and soft demapping
+    """The proxy's channel: the shared channel flags (`channel_values`, each flag given wins over
+    its setting), plus the noise seed (SEMCOM_CHANNEL_SEED) and soft demapping
     (SEMCOM_SOFT_DEMAPPING). ValueError names a malformed setting or an invalid combination."""
+    from semcom.link.types import ChannelConfig
+
     seed = args.channel_seed
     if seed is None:
         text = str(config.get("SEMCOM_CHANNEL_SEED")).strip()
         seed = int(text) if text else None
     soft = args.soft_demapping if args.soft_demapping is not None else config.get("SEMCOM_SOFT_DEMAPPING")
-    return channel_config_from_args(args, seed=seed, soft_demapping=soft)
+    return ChannelConfig(**channel_values(args), seed=seed, soft_demapping=soft)
 
 
 def _pick(value, env: str):

@@ -3,7 +3,9 @@
 For each image: the sender makes the packet (caption: --caption or BLIP; latent in --encoding),
 `semcom.link.transmit_packet` sends it over the configured channel, the receiver rebuilds the
 image. Writes DIR/<stem>.png (reconstruction) and DIR/<stem>.json (captions sent/received,
-transmission report, mode, steps executed, timings); --json prints the same records.
+transmission report, mode, steps executed, timings); --json prints the same records. With several
+--snr-db values the one packet of each image crosses the channel at each SNR (as separate runs
+with the same seeds would): DIR/<stem>_<SNR>dB.png and .json, one line or record each.
 """
 
 from __future__ import annotations
@@ -15,22 +17,19 @@ import sys
 from pathlib import Path
 
 from semcom.cli.flags import (
-    CHANNEL_SETTINGS,
     add_channel_arguments,
     add_guidance_argument,
     add_latent_arguments,
     add_preset_argument,
-    channel_config_from_args,
+    add_snr_argument,
+    channel_values,
 )
 from semcom.models.params import LATENT_REPAIRS, MODES  # the receiver's vocabularies, named once (torch-free)
 
 # flags whose default is a setting, read when the command runs (not when the CLI is built, so a
-# malformed setting is this command's precise error, not a traceback of every `semcom` command)
-SETTING_DEFAULTS = {
-    "encoding": "SEMCOM_LATENT_ENCODING",
-    **CHANNEL_SETTINGS,
-    "latent_repair": "SEMCOM_LATENT_REPAIR",
-}
+# malformed setting is this command's precise error, not a traceback of every `semcom` command);
+# the channel flags' settings too (channel_values)
+SETTING_DEFAULTS = {"encoding": "SEMCOM_LATENT_ENCODING", "latent_repair": "SEMCOM_LATENT_REPAIR"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--image-size", type=int, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
     g = p.add_argument_group("channel")
-    g.add_argument("--snr-db", type=float, help="channel SNR in dB (default SEMCOM_SNR_DB)")
+    add_snr_argument(g, "one transmission of each image per SNR; default SEMCOM_SNR_DB", many=True)
     add_channel_arguments(g)
     g = p.add_argument_group("receiver")
     g.add_argument("--mode", default="auto", choices=MODES, help="receiver mode (default auto)")
@@ -99,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from semcom import config
+    from semcom.link.types import ChannelConfig
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
     from semcom.models.params import DEFAULT_STRENGTH, default_strength
@@ -110,11 +110,12 @@ def _run(args: argparse.Namespace) -> int:
         for dest, env in SETTING_DEFAULTS.items():
             if getattr(args, dest) is None:
                 setattr(args, dest, config.get(env))
+        link = channel_values(args)  # --snr-db: the SNRs given, else the setting's one
     except ValueError as exc:
         print(f"semcom transmit: {exc}", file=sys.stderr)
         return 2
 
-    channel = channel_config_from_args(args)
+    channels = [ChannelConfig(**link | {"snr_db": snr}) for snr in args.snr_db or [link["snr_db"]]]
     params = ReconParams(
         mode=args.mode,
         num_inference_steps=args.steps,
@@ -140,54 +141,54 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
+    several = len(channels) > 1  # then each file and line names its SNR
     for index, path in enumerate(paths):
         with Image.open(path) as opened:
             image = opened.convert("RGB")
         seeds = RoleSeeds(*args.seeds) if args.seeds else RoleSeeds.derive(args.seed, index)
-        request = TransmissionRequest(
-            image=image, params=params, channel=channel, latent=latent_spec, caption=args.caption, seeds=seeds
-        )
-        done = pipeline.run(request)
-        result, report, packet = done.recon, done.report, done.sent
-        png = out_dir / f"{path.stem}.png"
-        result.image.save(png)
-        record = {
-            "image": str(path),
-            "reconstruction": str(png),
-            "profile": pipeline.name,
-            "caption_sent": packet.caption.decode("ascii"),
-            "caption_received": result.caption_received,
-            "mode_used": result.mode_used,
-            "steps_executed": result.steps_executed,
-            "strength_used": result.strength_used,
-            "seed": result.seed,
-            "seeds": seeds.as_dict(),
-            "values_sanitised": result.values_sanitised,
-            "latent_repair_used": result.latent_repair_used,
-            "preset_used": result.preset_used,
-            "guidance_used": result.guidance_used,
-            "chars_replaced": result.chars_replaced,
-            "latent_shape": list(packet.latent.shape) if packet.latent else None,
-            "encoding": packet.latent.analog.spec if packet.latent and packet.latent.analog else args.encoding,
-            "report": dataclasses.asdict(report),  # numbers, strings and booleans only
-            "snr_note": report.snr_note,
-            "timings": done.timings,
-        }
-        (out_dir / f"{path.stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-        records.append(record)
-        if not args.json:
-            latent = (
-                f"analog latent in {report.latent.analog_symbols} symbols at Es/N0 {report.esn0_db:.2f} dB"
-                if report.latent_analog
-                else f"{report.latent.bit_errors} latent bit errors"
-            )
-            print(
-                f"{path.name}: {result.mode_used}, {result.steps_executed} steps, "
-                f"caption {record['caption_sent']!r} -> {record['caption_received']!r}, "
-                f"{latent}, {result.values_sanitised} values sanitised -> {png}"
-            )
-            if report.snr_note:
-                print(f"  snr: {report.snr_note}")
+        request = TransmissionRequest(image=image, params=params, latent=latent_spec, caption=args.caption, seeds=seeds)
+        for channel, done in zip(channels, pipeline.run_each(request, channels), strict=True):
+            stem = f"{path.stem}_{channel.snr_db:g}dB" if several else path.stem
+            result, report, packet = done.recon, done.report, done.sent
+            png = out_dir / f"{stem}.png"
+            result.image.save(png)
+            record = {
+                "image": str(path),
+                "reconstruction": str(png),
+                "profile": pipeline.name,
+                "caption_sent": packet.caption.decode("ascii"),
+                "caption_received": result.caption_received,
+                "mode_used": result.mode_used,
+                "steps_executed": result.steps_executed,
+                "strength_used": result.strength_used,
+                "seed": result.seed,
+                "seeds": seeds.as_dict(),
+                "values_sanitised": result.values_sanitised,
+                "latent_repair_used": result.latent_repair_used,
+                "preset_used": result.preset_used,
+                "guidance_used": result.guidance_used,
+                "chars_replaced": result.chars_replaced,
+                "latent_shape": list(packet.latent.shape) if packet.latent else None,
+                "encoding": packet.latent.analog.spec if packet.latent and packet.latent.analog else args.encoding,
+                "report": dataclasses.asdict(report),  # numbers, strings and booleans only
+                "snr_note": report.snr_note,
+                "timings": done.timings,
+            }
+            (out_dir / f"{stem}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+            records.append(record)
+            if not args.json:
+                latent = (
+                    f"analog latent in {report.latent.analog_symbols} symbols at Es/N0 {report.esn0_db:.2f} dB"
+                    if report.latent_analog
+                    else f"{report.latent.bit_errors} latent bit errors"
+                )
+                print(
+                    f"{path.name}{f' at {channel.snr_db:g} dB' if several else ''}: {result.mode_used}, "
+                    f"{result.steps_executed} steps, caption {record['caption_sent']!r} -> {record['caption_received']!r}, "
+                    f"{latent}, {result.values_sanitised} values sanitised -> {png}"
+                )
+                if report.snr_note:
+                    print(f"  snr: {report.snr_note}")
     if args.json:
         print(json.dumps(records, indent=2))
     return 0

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from semcom import config
 from semcom.phy.mapping import MODULATIONS as MODULATIONS  # name -> bits/symbol, defined by the physical layer
 from semcom.phy.snr import SNR_CONVENTIONS as SNR_CONVENTIONS  # "esn0" | "ebn0", defined with the conversions
 from semcom.phy.snr import Snr, snr_db_pair
@@ -20,6 +22,28 @@ CHANNEL_MODELS = ("awgn", "rayleigh", "bsc", "none")
 # "auto": AMC decides when the link is coded (fec="ldpc"), the SNR threshold when it is not.
 LATENT_POLICIES = ("always", "threshold", "never", "amc", "auto")
 FEC_SCHEMES = ("none", "ldpc")
+# ChannelConfig field -> the setting that configures it when a command is not told: SEMCOM_<FIELD>
+# (SEMCOM_SNR_DB, SEMCOM_FEC, ...), the model's SEMCOM_CHANNEL_MODEL
+CHANNEL_SETTINGS = {
+    name: f"SEMCOM_{'CHANNEL_MODEL' if name == 'model' else name.upper()}"
+    for name in [
+        "snr_db",
+        "snr_convention",
+        "modulation",
+        "model",
+        "fading_block_length",
+        "latent_policy",
+        "drop_threshold_db",
+        "fec",
+        "mcs",
+    ]
+}
+
+
+def channel_settings(fields: Any = CHANNEL_SETTINGS, **given: Any) -> dict[str, Any]:
+    """ChannelConfig field -> value of each of `fields`: the value `given` for it unless None, else
+    its setting (CHANNEL_SETTINGS). ValueError names a malformed setting."""
+    return {name: config.get(CHANNEL_SETTINGS[name]) if given.get(name) is None else given[name] for name in fields}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from semcom import config
-from semcom.link.types import ChannelConfig
+from semcom.link.types import ChannelConfig, channel_settings
 from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.workloads import MODE_POLICY, ReconOptions, SenderTransmit
@@ -71,14 +71,8 @@ def in_process_pipeline(
     pipeline = Pipeline.from_profile(profile)
     pipeline.sender.preload()
     pipeline.receiver.preload()
-    policy = MODE_POLICY.get(mode, config.get("SEMCOM_LATENT_POLICY"))  # as the gRPC twin's channel override
-    settings = ("snr_convention", "modulation", "fading_block_length", "drop_threshold_db")  # SEMCOM_<FIELD>
-    channel = ChannelConfig(
-        snr_db=snr_db,
-        model=config.get("SEMCOM_CHANNEL_MODEL"),
-        latent_policy=policy,
-        **{name: config.get(f"SEMCOM_{name.upper()}") for name in settings},
-    )
+    # as the gRPC twin: its override (the SNR, the mode's latent policy) on the proxy's settings
+    channel = ChannelConfig(**channel_settings(snr_db=snr_db, latent_policy=MODE_POLICY.get(mode)))
     max_pixels = config.get("SEMCOM_MAX_IMAGE_PIXELS")
     given: dict[str, Any] = {"num_inference_steps": options.steps, "strength": options.strength}
     recon = ReconParams(mode=mode, **{name: value for name, value in given.items() if value is not None})

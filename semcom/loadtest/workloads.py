@@ -20,17 +20,12 @@ from typing import Any
 import grpc
 
 from semcom.loadtest.generator import ResponseError
+from semcom.models.params import check_mode
 from semcom.rpc.convert import MODES, channel_message  # MODES: mode name -> wire number (semcom.models.params)
 from semcom.v1 import channel_pb2, packet_pb2, receiver_pb2, receiver_pb2_grpc, sender_pb2, sender_pb2_grpc
 
 # mode -> latent policy of the channel override ("auto": unset, the proxy's own policy)
 MODE_POLICY = {"text": "never", "latent": "always", "text+latent": "always"}
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
-    return mode
 
 
 def channel_override(mode: str, snr_db: float, seed: int | None = None) -> channel_pb2.ChannelConfig:

@@ -25,6 +25,7 @@ __all__ = [
     "ReconParams",
     "ReconResult",
     "adaptive_strength",
+    "check_mode",
     "default_strength",
 ]
 
@@ -33,6 +34,13 @@ MODES = ("auto", "text", "latent", "text+latent")
 LATENT_REPAIRS = ("none", "mmse", "smmse")
 
 DEFAULT_STRENGTH = 0.6  # the paper's img2img strength (k = 30 of 50 DDIM steps)
+
+
+def check_mode(mode: str) -> str:
+    """`mode` if it is one of MODES, else ValueError naming them."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return mode
 
 
 def default_strength(has_diffusion: bool) -> float:
@@ -94,8 +102,7 @@ class ReconParams:
     preset: str | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        check_mode(self.mode)
         if self.latent_repair not in LATENT_REPAIRS:
             raise ValueError(f"latent_repair must be one of {LATENT_REPAIRS}, got {self.latent_repair!r}")
         steps = self.num_inference_steps

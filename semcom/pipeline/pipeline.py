@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from semcom.link.policy import explain_fallback
@@ -102,19 +103,25 @@ class Pipeline:
     def run(self, request: TransmissionRequest) -> TransmissionResult:
         """One image end to end; the receiver's seed is `request.seeds.receiver` unless the
         reconstruction parameters name their own."""
+        return self.run_each(request, [request.channel])[0]
+
+    def run_each(self, request: TransmissionRequest, channels: Sequence[ChannelConfig]) -> list[TransmissionResult]:
+        """`request` sent once (one sender pass) and then, as `run` would, over each of `channels`
+        and received: one result per channel, each with the sender's timings. With the same seeds,
+        result i equals `run` of the request on channels[i]."""
         sent, sender_timings = self.send(request)
-        t0 = time.perf_counter()
-        received, report, _ = self.link(sent, request.channel, request.seeds.channel)
-        channel_s = time.perf_counter() - t0
         params = request.params
         if params.seed is None and request.seeds.receiver is not None:
             params = dataclasses.replace(params, seed=request.seeds.receiver)
-        recon = self.receive(received, params, report)
-        report.caption.chars_replaced = recon.chars_replaced
-        report.latent.values_sanitised = recon.values_sanitised
-        timings = {
-            **{f"sender_{k}": v for k, v in sender_timings.items()},
-            "channel": channel_s,
-            **{f"receiver_{k}": v for k, v in recon.timings.items()},
-        }
-        return TransmissionResult(sent=sent, received=received, report=report, recon=recon, timings=timings)
+        results = []
+        for channel in channels:
+            t0 = time.perf_counter()
+            received, report, _ = self.link(sent, channel, request.seeds.channel)
+            channel_s = time.perf_counter() - t0
+            recon = self.receive(received, params, report)
+            report.caption.chars_replaced = recon.chars_replaced
+            report.latent.values_sanitised = recon.values_sanitised
+            timings = {**{f"sender_{k}": v for k, v in sender_timings.items()}, "channel": channel_s}
+            timings |= {f"receiver_{k}": v for k, v in recon.timings.items()}
+            results.append(TransmissionResult(sent, received, report, recon, timings))
+        return results

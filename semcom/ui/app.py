@@ -158,7 +158,7 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                     convention = gr.Radio(
                         list(be.SNR_CONVENTIONS),
                         value=defaults.snr_convention,
-                        label="SNR convention (Eb/N0 per information bit, Es/N0 per symbol)",
+                        label="SNR convention (Es/N0 per symbol, Eb/N0 per information bit)",
                     )
                     channel = gr.Radio(list(be.CHANNELS), value=defaults.channel_model, label="channel")
                 with gr.Row():

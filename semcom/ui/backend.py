@@ -29,15 +29,14 @@ from typing import Any
 
 from PIL import Image
 
-from semcom.link.types import FEC_SCHEMES, TransmissionReport
+from semcom.link.types import FEC_SCHEMES, SNR_CONVENTIONS, TransmissionReport
 from semcom.models.params import LATENT_REPAIRS, MODES
 from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
 from semcom.variants import VARIANTS, Variant
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("awgn", "rayleigh")
-SNR_CONVENTIONS = ("ebn0", "esn0")
+CHANNELS = ("awgn", "rayleigh")  # the channel models the page offers
 # analog latents offered besides "analog" (the int8 latent's airtime); any analog[:OPTIONS] is accepted
 ANALOG_CHOICES = ("analog:frac=1/2", "analog:budget=float16")
 

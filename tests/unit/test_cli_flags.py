@@ -4,6 +4,7 @@ parsed attribute named as the flag, and no deprecated spellings (the project has
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -128,3 +129,46 @@ def test_the_docs_name_no_retired_spelling() -> None:
                 if re.search(re.escape(old) + r"(?![\w-])", line):
                     offenders.append(f"{path.name}:{number}: {old} (now {new})")
     assert not offenders, offenders
+
+
+def _flag(option: str) -> dict[str, argparse.Action]:
+    """Command path -> the action of `option` in every subcommand that has it."""
+    return {" ".join(path): a for path, a in _actions(build_parser()) if option in a.option_strings}
+
+
+def test_snr_db_is_declared_once_for_every_command() -> None:
+    """--snr-db comes from one helper: the same help shape, a channel's own check of the value, a
+    list where the command runs several SNRs (transmit too), one value where it is one setting."""
+    found = _flag("--snr-db")
+    several = {"transmit", "eval run", "loadtest", "demo"}
+    assert set(found) == several | {"send", "serve channel", "bench pipeline", "bench sweep"}
+    for path, action in found.items():
+        assert action.help and re.fullmatch(r"channel SNRs? in dB \(.+\)", action.help), (path, action.help)
+        assert (action.nargs == "+") == (path in several) == action.help.startswith("channel SNRs"), path
+        parse = action.type
+        assert callable(parse) and parse("7.5") == 7.5, path
+        for bad in ("nan", "inf", "1000", "-60", "x"):
+            with pytest.raises(argparse.ArgumentTypeError):
+                parse(bad)
+
+
+def test_vocabulary_flags_offer_the_one_definition() -> None:
+    """Every flag naming a mode, a latent repair, an SNR convention or an FEC scheme offers the one
+    vocabulary (semcom.models.params, semcom.link.types) as its choices, in its order."""
+    from semcom.link.types import FEC_SCHEMES, SNR_CONVENTIONS
+    from semcom.models.params import LATENT_REPAIRS, MODES
+
+    vocabularies = {"--mode": MODES, "--latent-repair": LATENT_REPAIRS, "--snr-convention": SNR_CONVENTIONS}
+    vocabularies |= {"--fec": FEC_SCHEMES}
+    checked = 0
+    for option, vocabulary in vocabularies.items():
+        for path, action in _flag(option).items():
+            if action.nargs == 0:  # `channel bench --fec`: a switch (benchmark the decoders), not a scheme
+                continue
+            assert tuple(action.choices or ()) == vocabulary, (path, option, action.choices)
+            checked += 1
+    for path in ("loadtest", "bench sweep"):  # receiver modes to sweep (eval's --modes: the sweep's own subset)
+        assert tuple(_flag("--modes")[path].choices or ()) == MODES, path
+    assert checked >= 12
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["send", "x", "--to", "h:1", "--mode", "text_latent"])

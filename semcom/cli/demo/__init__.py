@@ -39,7 +39,7 @@ import argparse
 
 from semcom.cli.demo.plan import DEFAULT_PROFILE, DEFAULT_SNRS, PAPER_STEPS, TAEF2_SIZE, TINY_SIZE, snr_arg
 from semcom.cli.demo.run import run
-from semcom.cli.flags import add_documented_parser, add_preset_argument
+from semcom.cli.flags import add_documented_parser, add_preset_argument, add_snr_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,13 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=5,
         help="how many sample photos, 1-5 (default 5)",
     )
-    p.add_argument(
-        "--snr-db",
-        type=snr_arg,
-        nargs="+",
-        default=list(DEFAULT_SNRS),
-        help="Eb/N0 of uncoded 16-QAM in dB; sent as Es/N0 = Eb/N0 + 6.02 (default 0 4 8)",
-    )
+    note = "Eb/N0 of uncoded 16-QAM, sent as Es/N0 = Eb/N0 + 6.02; default 0 4 8"
+    add_snr_argument(p, note, list(DEFAULT_SNRS), many=True, kind=snr_arg)
     p.add_argument(
         "--diffusion",
         choices=("auto", "on", "off"),

@@ -127,3 +127,42 @@ def test_nothing_sent_writes_no_report(inputs, tmp_path, capsys) -> None:
     assert rc == 1
     assert not out.exists()
     assert "no report written" in capsys.readouterr().err
+
+
+def test_channel_flags_are_an_override_of_what_was_given(inputs, tmp_path, capsys) -> None:
+    """send takes every channel flag (the shared ones, FEC, MCS and drop threshold included); each
+    request carries only those given, so the proxy keeps its own settings for the rest; a bad value
+    is refused before anything is sent (exit 2)."""
+    from semcom.cli import build_parser
+    from semcom.cli.send import _Send
+    from semcom.link.types import ChannelConfig
+    from semcom.rpc.convert import channel_config_from_proto
+    from semcom.v1 import channel_pb2, sender_pb2
+
+    def requests(*flags: str) -> list[sender_pb2.ImageRequest]:
+        args = build_parser().parse_args(["send", str(inputs), "--to", "h:1", "--out", str(tmp_path / "o"), *flags])
+        wire = [r.SerializeToString() for r in _Send.from_args(args).requests]
+        return [sender_pb2.ImageRequest.FromString(data) for data in wire]
+
+    assert not any(r.HasField("channel") for r in requests())
+    sent = requests("--fec", "ldpc", "--mcs", "16QAM-r1/2", "--drop-threshold-db", "3.5", "--snr-db", "6")
+    assert len(sent) == N and len({r.channel.SerializeToString() for r in sent}) == 1
+    channel = sent[0].channel
+    assert {f.name for f, _ in channel.ListFields()} == {"snr_db", "drop_threshold_db", "fec", "mcs"}
+    assert (channel.fec, channel.mcs, channel.drop_threshold_db) == (channel_pb2.FEC_LDPC, "16qam-r1/2", 3.5)
+    proxy = ChannelConfig(snr_db=9, modulation="qpsk", model="rayleigh", latent_policy="threshold")
+    assert channel_config_from_proto(channel, proxy) == ChannelConfig(
+        snr_db=6, modulation="qpsk", model="rayleigh", latent_policy="threshold", drop_threshold_db=3.5, fec="ldpc",
+        mcs="16qam-r1/2",
+    )  # fmt: skip
+    for flags, message in (
+        (["--fec", "turbo"], "invalid choice: 'turbo'"),
+        (["--mcs", "8psk-r1/2"], "unknown MCS '8psk-r1/2'"),
+        (["--drop-threshold-db", "nan"], "drop_threshold_db must be finite"),
+        (["--snr-db", "1000"], "snr_db must be finite and in [-50, 100]"),
+        (["--snr-db", "x"], "--snr-db: could not convert string to float: 'x'"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["send", str(inputs), "--to", "h:1", "--insecure", "--out", str(tmp_path / "o"), *flags])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err, flags
+    assert not (tmp_path / "o").exists()

@@ -184,6 +184,47 @@ def test_channel_override_sets_only_snr_and_policy() -> None:
         channel_override("pictures", 5.0)
 
 
+def test_the_in_process_twin_has_the_channel_the_proxy_would(monkeypatch) -> None:
+    """`bench pipeline`'s in-process twin: the gRPC twin's override (the SNR, the mode's latent
+    policy) on every channel setting the proxy reads (semcom.link.types.channel_settings), so a
+    deployment's SEMCOM_FEC / SEMCOM_MCS are in both (the twin left them at their defaults)."""
+    import io
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from semcom.link.types import ChannelConfig
+    from semcom.loadtest.overhead import in_process_pipeline
+    from semcom.loadtest.workloads import ReconOptions
+    from semcom.pipeline import Pipeline
+
+    requests = []
+
+    def run(request):
+        requests.append(request)
+        recon = SimpleNamespace(image=Image.new("RGB", (8, 8)))
+        return SimpleNamespace(recon=recon, report=SimpleNamespace(channel_seconds=0.0), timings=dict.fromkeys(
+            ("sender_total", "receiver_total"), 0.0))  # fmt: skip
+
+    stage = SimpleNamespace(preload=lambda: None)
+    fake = SimpleNamespace(sender=stage, receiver=stage, run=run)
+    monkeypatch.setattr(Pipeline, "from_profile", classmethod(lambda cls, *a, **k: fake))
+    settings = {
+        "SEMCOM_FEC": "ldpc",
+        "SEMCOM_MCS": "qpsk-r1/2",
+        "SEMCOM_MODULATION": "qpsk",
+        "SEMCOM_LATENT_POLICY": "amc",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    for mode, policy in (("text", "never"), ("latent", "always"), ("auto", "amc")):
+        in_process_pipeline("tiny", 64, mode, 6.0, ReconOptions())(png.getvalue(), 0)
+        want = ChannelConfig(snr_db=6.0, modulation="qpsk", fec="ldpc", mcs="qpsk-r1/2", latent_policy=policy)
+        assert requests[-1].channel == want, mode
+
+
 def test_bounds_validation() -> None:
     for kwargs in ({"max_requests": 0}, {"duration_s": 0.0}, {"timeout_s": float("inf")}):
         args = {"max_requests": 1, "duration_s": 1.0, "timeout_s": 1.0} | kwargs

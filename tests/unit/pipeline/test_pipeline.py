@@ -151,3 +151,65 @@ def test_a_refusal_after_a_dropped_latent_names_the_drop_and_the_policy() -> Non
     assert "text-only reconstruction is impossible" in message and "latent policy 'always'" in message
     sent = pipeline.run(dataclasses.replace(request, channel=ChannelConfig(snr_db=4.0, latent_policy="always")))
     assert sent.mode_used == "latent"
+
+
+def test_one_packet_over_several_channels_equals_separate_runs(pipeline, monkeypatch, tmp_path, capsys) -> None:
+    """`Pipeline.run_each` encodes once and sends the packet over each channel; with the same seeds
+    each result is the one `run` gives on that channel. `semcom transmit --snr-db A B` uses it: one
+    row, record and file pair per SNR, each file what a run at that one SNR writes."""
+    import json
+
+    from semcom.cli import main
+    from semcom.models.params import ReconParams
+    from semcom.pipeline import LatentSpec, Pipeline, TransmissionRequest
+
+    request = TransmissionRequest(
+        image=_image(),
+        params=ReconParams(mode="text+latent", num_inference_steps=4, strength=0.5),
+        latent=LatentSpec(encoding="int8", size=64),
+        caption="a gradient",
+        seeds=RoleSeeds.derive(3, 0),
+    )
+    channels = [ChannelConfig(snr_db=snr, latent_policy="always") for snr in (2.0, 8.0)]
+    encodes, real = [], pipeline.sender.encode_with_timings
+
+    def encode(**item):
+        encodes.append(item)
+        return real(**item)
+
+    monkeypatch.setattr(pipeline.sender, "encode_with_timings", encode)
+    both = pipeline.run_each(request, channels)
+    assert len(encodes) == 1 and [r.report.channel.snr_db for r in both] == [2.0, 8.0]
+    for result, channel in zip(both, channels, strict=True):
+        alone = pipeline.run(dataclasses.replace(request, channel=channel))
+        assert result.report.latent.bit_errors == alone.report.latent.bit_errors
+        assert np.array_equal(np.asarray(result.recon.image), np.asarray(alone.recon.image))
+    assert both[0].report.latent.bit_errors > both[1].report.latent.bit_errors > 0
+
+    monkeypatch.setattr(Pipeline, "from_profile", classmethod(lambda cls, *a, **k: pipeline))
+    _image().save(tmp_path / "photo.png")
+    flags = ["--caption", "a dog", "--encoding", "int8", "--latent-policy", "always", "--steps", "4", "--seed", "7"]
+    flags += ["--mode", "text+latent", "--image-size", "64", "--json"]
+    assert (
+        main(["transmit", str(tmp_path / "photo.png"), *flags, "--snr-db", "2", "8", "--out", str(tmp_path / "m")]) == 0
+    )
+    records = json.loads(capsys.readouterr().out)
+    assert [r["report"]["channel"]["snr_db"] for r in records] == [2.0, 8.0]
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "photo_2dB.json",
+        "photo_2dB.png",
+        "photo_8dB.json",
+        "photo_8dB.png",
+    ]
+    for snr in ("2", "8"):
+        assert (
+            main(["transmit", str(tmp_path / "photo.png"), *flags, "--snr-db", snr, "--out", str(tmp_path / snr)]) == 0
+        )
+        single = json.loads(capsys.readouterr().out)
+        assert (tmp_path / snr / "photo.png").read_bytes() == (tmp_path / "m" / f"photo_{snr}dB.png").read_bytes()
+        assert single[0]["report"]["latent"] == records[int(snr) // 8]["report"]["latent"]
+    assert (
+        main(["transmit", str(tmp_path / "photo.png"), *flags[:-1], "--snr-db", "2", "8", "--out", str(tmp_path / "t")])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("photo.png at 2 dB: text+latent")

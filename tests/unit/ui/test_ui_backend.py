@@ -88,6 +88,47 @@ def test_settings_are_checked_and_the_paper_variant_is_the_paper():
     assert (paper.snr_db, paper.snr_convention, paper.channel_model, paper.seed) == (4.5, "esn0", "rayleigh", 9)
 
 
+def test_both_back_ends_send_the_channel_the_settings_name(monkeypatch):
+    """The page offers the link's and the receiver's vocabularies (in their order), and the two
+    back-ends run the same channel: the gRPC request's override, applied to a proxy left at the
+    defaults, is the ChannelConfig the in-process pipeline runs."""
+    import threading
+
+    import semcom.rpc.client
+    from semcom.link import types
+    from semcom.models.params import LATENT_REPAIRS
+    from semcom.rpc.convert import channel_config_from_proto
+
+    assert (be.SNR_CONVENTIONS, be.FEC_SCHEMES, be.LATENT_REPAIRS) == (
+        types.SNR_CONVENTIONS,
+        types.FEC_SCHEMES,
+        LATENT_REPAIRS,
+    )
+    seen = []  # the channel each back-end would send, then it stops (a ValueError, shown as a UiError)
+
+    def stop(*_args, **_kwargs):
+        raise ValueError("captured")
+
+    local = be.InProcessBackend.__new__(be.InProcessBackend)  # no models: the pipeline is a probe
+    local.pipeline = argparse.Namespace(run=lambda request: stop(seen.append(request.channel)))
+    local.size, local._lock = 64, threading.Lock()
+    monkeypatch.setattr(semcom.rpc.client, "image_request", lambda data, **kw: stop(seen.append(kw["channel"])))
+    remote = be.GrpcBackend("127.0.0.1:1")
+    image = Image.new("RGB", (32, 32))
+    for settings in (
+        be.UiSettings(),
+        be.UiSettings(snr_db=-2.5, snr_convention="esn0", channel_model="rayleigh", latent_policy="never"),
+        be.UiSettings(snr_db=0, fec="ldpc", mcs="16qam-r1/2", latent_policy="amc"),
+        be.UiSettings(fec="ldpc", mcs=""),
+    ):
+        for backend in (local, remote):
+            with pytest.raises(be.UiError, match="captured"):
+                backend.transmit(image, settings)
+        in_process, override = seen[-2:]
+        assert channel_config_from_proto(override, types.ChannelConfig()) == in_process, settings
+    remote.close()
+
+
 def test_sample_photos_are_rgb_with_captions():
     samples = be.sample_photos()
     assert len(samples) >= 3
