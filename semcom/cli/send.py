@@ -268,8 +268,9 @@ class Batch:
             earlier = json.loads((self.records_dir / BATCH_FILE).read_text())
         except (OSError, ValueError):
             return {}
-        if earlier.get("options") != self.options:
-            changed = sorted(k for k in self.options if earlier.get("options", {}).get(k) != self.options[k])
+        before = earlier.get("options", {})  # an option it does not name was not given (None)
+        changed = sorted(k for k in before.keys() | self.options.keys() if before.get(k) != self.options.get(k))
+        if changed:
             raise ValueError(
                 f"--resume: {self.out} holds a batch sent with other options ({', '.join(changed)}); "
                 "use another --out, or drop --resume to send everything again"

@@ -104,6 +104,24 @@ def test_resume_refuses_a_batch_sent_with_other_options(inputs, tmp_path, capsys
     assert "other options (snr_db)" in capsys.readouterr().err
 
 
+def test_resume_takes_an_option_a_batch_does_not_name_as_not_given(inputs, tmp_path, capsys) -> None:
+    """A batch.json written before an option existed (send's --fec, --mcs, --drop-threshold-db came
+    later) resumes when the option is not given now, and names it when it is."""
+    out = tmp_path / "out"
+    with Server() as server:
+        assert _send(server.target, inputs, out, "--attempts", "1") == 0
+    batch = out / ".semcom-send" / "batch.json"
+    earlier = json.loads(batch.read_text())
+    for key in ("fec", "mcs", "drop_threshold_db"):
+        assert earlier["options"].pop(key) is None
+    batch.write_text(json.dumps(earlier))
+    with Server() as server:
+        assert _send(server.target, inputs, out, "--resume") == 0
+        assert server.streams == []  # everything complete
+        assert _send(server.target, inputs, out, "--resume", "--fec", "ldpc") == 2
+    assert "other options (fec)" in capsys.readouterr().err
+
+
 def test_without_resume_everything_is_sent_again(inputs, tmp_path) -> None:
     out = tmp_path / "out"
     with Server() as server:
