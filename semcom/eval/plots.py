@@ -163,22 +163,6 @@ def _snr_line(
     return True
 
 
-def _snr_panel(
-    ax: Any,
-    series: dict[str, list[dict[str, Any]]],
-    metric: str,
-    label: str,
-    unavailable: dict[str, str],
-    snr_convention: str,
-) -> None:
-    drawn = False
-    for index, (name, group) in enumerate(series.items()):
-        style = "--" if name == "text only" else "-"
-        drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)], style, 0.15, False) or drawn
-    xlabel = SNR_LABELS.get(snr_convention, "SNR (dB)")
-    _finish_panel(ax, label, drawn, xlabel, _unavailable_reason(unavailable, metric))
-
-
 def metric_vs_snr(
     table: list[dict[str, Any]],
     stem: Path,
@@ -196,7 +180,12 @@ def metric_vs_snr(
     series = _snr_series(table, k)
     fig, axes = _panel_figure(plt, len(panels))
     for ax, (metric, label) in zip(axes.flat, panels):
-        _snr_panel(ax, series, metric, label, unavailable, snr_convention)
+        drawn = False
+        for index, (name, group) in enumerate(series.items()):
+            style = "--" if name == "text only" else "-"
+            drawn = _snr_line(ax, name, group, metric, MARKERS[index % len(MARKERS)], style, 0.15, False) or drawn
+        xlabel = SNR_LABELS.get(snr_convention, "SNR (dB)")
+        _finish_panel(ax, label, drawn, xlabel, _unavailable_reason(unavailable, metric))
     return _finish(fig, axes, len(panels), 4, title, stem, formats)
 
 
