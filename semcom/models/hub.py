@@ -108,10 +108,7 @@ def hub_unreachable(timeout_s: float | None = None) -> str | None:
         worker = threading.Thread(target=connect, name="semcom-hub-probe", daemon=True)
         worker.start()
         worker.join(timeout_s)  # name lookup is not bounded by the socket timeout: the join is
-        if outcome:
-            reason = outcome[0]
-        else:
-            reason = f"no answer within {timeout_s:g} s"
+        reason = outcome[0] if outcome else f"no answer within {timeout_s:g} s"
         if reason is not None:
             reason = f"{what} is unreachable ({reason}, after {time.monotonic() - start:.1f} s)"
         _probe_results[(host, port)] = reason
