@@ -347,23 +347,21 @@ def _table1_section(
 def _results_section(
     table: list[dict[str, Any]], unavailable: dict[str, str], k: int | None, config: dict[str, Any]
 ) -> list[str]:
+    """Per metric its series x SNR table (and its table against k), or why it is unavailable."""
     lines = ["## Results (mean ± 95% CI half-width over images)", ""]
     if k is not None:
         lines += [f"text+latent rows at k = {k} denoising steps (strength {k}/{config.get('schedule', 50)}).", ""]
     for metric in RESULT_METRICS:
-        lines += _metric_section(table, metric, unavailable, k)
-    return lines
-
-
-def _metric_section(table: list[dict[str, Any]], metric: str, unavailable: dict[str, str], k: int | None) -> list[str]:
-    """One metric's series x SNR table (and its table against k), or why it is unavailable."""
-    lines = [f"### {METRIC_TITLES[metric]}", ""]
-    if metric in unavailable and all(math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table):
-        return lines + [f"Unavailable: {unavailable[metric]}", ""]
-    lines += [pivot_markdown(table, metric, k), ""]
-    steps_table = steps_markdown(table, metric)
-    if steps_table:
-        lines += ["Against the executed steps k:", "", steps_table, ""]
+        lines += [f"### {METRIC_TITLES[metric]}", ""]
+        if metric in unavailable and all(
+            math.isnan(float(r.get(f"{metric}_mean", r.get("fid", math.nan)))) for r in table
+        ):
+            lines += [f"Unavailable: {unavailable[metric]}", ""]
+            continue
+        lines += [pivot_markdown(table, metric, k), ""]
+        steps_table = steps_markdown(table, metric)
+        if steps_table:
+            lines += ["Against the executed steps k:", "", steps_table, ""]
     return lines
 
 
