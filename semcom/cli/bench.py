@@ -18,7 +18,10 @@ import argparse
 import json
 import sys
 
+from semcom.cli.channel import add_modem_bench_arguments, run_modem_bench
+from semcom.cli.connection import add_tls_arguments, tls_from_args
 from semcom.cli.flags import add_snr_argument, positive_int
+from semcom.cli.loadtest import add_load_arguments, add_sweep_arguments, print_report, progress_printer
 from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
 
@@ -30,8 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     bench = parser.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
-
-    from semcom.cli.channel import add_modem_bench_arguments, run_modem_bench
 
     ch = bench.add_parser("channel", help="16-QAM + AWGN modem speed vs commpy (runs `semcom channel bench`)")
     add_modem_bench_arguments(ch)
@@ -73,8 +74,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--json", action="store_true", help="machine-readable output")
     bt.set_defaults(func=run_batching)
 
-    from semcom.cli.loadtest import add_load_arguments, add_sweep_arguments
-
     sw = bench.add_parser(
         "sweep", help="start sender -> channel -> receiver locally (or take --target) and load-test the sender"
     )
@@ -90,8 +89,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_load_arguments(sw, image_size=128)
     sw.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     sw.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
-    from semcom.cli.connection import add_tls_arguments
-
     add_tls_arguments(sw.add_argument_group("connection with --to (as for `semcom send`)"), "the target")
     sw.set_defaults(func=run_sweep)
 
@@ -192,8 +189,6 @@ def run_batching(args: argparse.Namespace) -> int:
 def run_sweep(args: argparse.Namespace) -> int:
     """`semcom loadtest --service sender` against a local pipeline started (and stopped) here, or
     against `--target`."""
-    from semcom.cli.connection import tls_from_args
-    from semcom.cli.loadtest import print_report, progress_printer
     from semcom.loadtest.cluster import LocalServices
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from semcom.cli.connection import add_tls_arguments, tls_from_args
 from semcom.cli.flags import add_snr_argument, positive_float, positive_int  # one argparse check for the CLI
 from semcom.models.params import MODES  # the receiver's modes, named once (torch-free)
 
@@ -114,8 +115,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_CAPTION,
         help="caption for locally encoded packets when the profile has no captioner",
     )
-    from semcom.cli.connection import add_tls_arguments
-
     add_tls_arguments(p.add_argument_group("connection (as for `semcom send`)"), "the target")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--out", help="folder for loadtest.json, loadtest.md and loadtest.png")
@@ -159,7 +158,6 @@ def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], t
 
 
 def run(args: argparse.Namespace) -> int:
-    from semcom.cli.connection import tls_from_args
     from semcom.loadtest.dial import open_channel
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
