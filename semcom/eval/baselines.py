@@ -273,7 +273,7 @@ class BaselineRunner:
         t0 = time.perf_counter()
         fitted, meets = self.fitted(image_name, reference, variant, file_cfg, budget)
         fit_seconds = time.perf_counter() - t0
-        row = _outage_row(budget, file_cfg.fec, esn0_db, ebn0_db, fit_seconds=fit_seconds)
+        row = _outage_row(budget, file_cfg.fec, esn0_db, ebn0_db, fitted, fit_seconds=fit_seconds)
         size = reference.size
         if fitted.data is None:
             row["outage_reason"] = f"budget: no {variant.codec} file at any quality/scale fits {budget} symbols"
@@ -294,10 +294,6 @@ class BaselineRunner:
         received = np.packbits(result.rx_bits).tobytes()
         row.update(
             {
-                "file_bytes": len(data),
-                "quality": fitted.quality,
-                "scale": fitted.scale,
-                "clean_ssim": fitted.clean_ssim,
                 "mcs": result.mcs,
                 "mcs_meets_target": meets if file_cfg.fec != "none" else None,
                 "latent_bits": int(bits.size),
@@ -343,6 +339,7 @@ class BaselineRunner:
             "shannon",
             esn0_db,
             ebn0_db,
+            fitted,
             capacity={"capacity_design": c_design, "capacity_actual": c_actual},
             fit_seconds=time.perf_counter() - t0,
         )
@@ -351,16 +348,7 @@ class BaselineRunner:
             row["outage_reason"] = f"budget: no {variant.codec} file fits {budget} symbols x {c_design:.3g} bit"
             return row, fallback_image(size)
         n_bits = 8 * len(fitted.data)
-        row.update(
-            {
-                "file_bytes": len(fitted.data),
-                "quality": fitted.quality,
-                "scale": fitted.scale,
-                "clean_ssim": fitted.clean_ssim,
-                "latent_bits": n_bits,
-                "channel_symbols": budget,
-            }
-        )
+        row.update({"latent_bits": n_bits, "channel_symbols": budget})
         if n_bits > budget * c_actual:
             row["outage_reason"] = (
                 f"capacity: {n_bits / budget:.4g} bit/symbol exceeds the channel's {c_actual:.4g} at {esn0_db:g} dB Es/N0"
@@ -412,13 +400,19 @@ def _outage_row(
     link_fec: str,
     esn0_db: float,
     ebn0_db: float,
+    fitted: Fitted | None,
     *,
     fit_seconds: float,
     capacity: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """A baseline cell's own columns before anything is sent: an outage until the file is received
-    (`capacity`: the shannon link's two capacities, in their place before the outage columns)."""
+    """A baseline cell's own columns before anything is sent, with the `fitted` file's where there is
+    one: an outage until the file is received (`capacity`: the shannon link's two capacities, in their
+    place before the outage columns)."""
     cols = link_columns(budget, link_fec, esn0_db, ebn0_db)
+    if fitted is not None and fitted.data is not None:
+        cols.update(
+            file_bytes=len(fitted.data), quality=fitted.quality, scale=fitted.scale, clean_ssim=fitted.clean_ssim
+        )
     return {**cols, **(capacity or {}), "outage": True, "outage_reason": "", "fit_seconds": fit_seconds}
 
 
