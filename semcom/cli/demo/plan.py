@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from semcom import config
 from semcom.variants import Variant, get
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
     the fixtures exist (so the caption on the wire is real language even with tiny weights, whose
     BLIP only babbles), else synthetic images captioned by the sender's BLIP. (The service tests
     use this; the demo sends `semcom.samples`.)"""
-    from semcom import config
     from semcom.eval.dataset import load_dataset
     from semcom.loadtest.images import synthetic_png
 
@@ -206,8 +206,6 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
 def image_size(args: argparse.Namespace) -> int:
     """--image-size, else the profile's default side; ValueError unless a positive multiple of 64."""
-    from semcom import config
-
     tiny = args.profile == "tiny"
     size = args.image_size or (
         TAEF2_SIZE if args.profile == DEFAULT_PROFILE else TINY_SIZE if tiny else int(config.get("SEMCOM_IMAGE_SIZE"))
