@@ -257,6 +257,7 @@ def report_markdown(per_image: list[dict[str, Any]], metric: str = "ssim") -> st
     both means with their 95% t-intervals, the paired mean difference (same images) with its
     interval, and the paired win count."""
     from semcom.eval.aggregate import summarize
+    from semcom.eval.report import table_head
 
     rows = [r for r in per_image if r["mode"] in (MODE, "baseline")]
     values: dict[tuple[str, str, float], dict[str, float]] = {}
@@ -275,12 +276,8 @@ def report_markdown(per_image: list[dict[str, Any]], metric: str = "ssim") -> st
     ]
     for a in analog:
         for b in [v for (m, v) in variants if m == "baseline" and variants[(m, v)] == variants[(MODE, a)]]:
-            lines += [
-                f"`{a}` against `{b}`:",
-                "",
-                f"| Es/N0 (dB) | n | {a} | {b} | difference (95% CI) | wins |",
-                "| ---: | ---: | ---: | ---: | ---: | ---: |",
-            ]
+            heads = ["n", a, b, "difference (95% CI)", "wins"]
+            lines += [f"`{a}` against `{b}`:", "", *table_head("Es/N0 (dB)", "---:", heads)]
             for snr in snrs:
                 x, y = values.get((MODE, a, snr), {}), values.get(("baseline", b, snr), {})
                 common = sorted(set(x) & set(y))

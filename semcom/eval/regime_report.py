@@ -190,9 +190,8 @@ def broadcast_markdown(cells: list[MapCell]) -> list[str]:
         out += [
             f"{METRIC_NAMES.get(metric, metric)}:",
             "",
-            "| scenario | budget | scheme | mean receiver | worst receiver |",
+            *table_head("scenario | budget | scheme", "--- | --- | ---", ["mean receiver", "worst receiver"]),
         ]
-        out.append("| --- | --- | --- | ---: | ---: |")
         mine = [c for c in rows if c.metric == metric]
         for scenario in sorted({c.scenario for c in mine}):
             for budget in sorted({c.budget for c in mine if c.scenario == scenario}, key=_budget_order):
