@@ -162,26 +162,15 @@ def sample_photos() -> dict[str, tuple[Image.Image, str]]:
 class InProcessBackend:
     """The pipeline in this process; one transmission at a time (the models are shared)."""
 
-    kind = "in process"
-
     def __init__(self, profile: Any = None, device: Any = None, dtype: Any = None, size: int | None = None) -> None:
         from semcom.pipeline import Pipeline
 
         self.pipeline = Pipeline.from_profile(profile, device=device, dtype=dtype)
+        self.name = f"in process, profile {self.pipeline.name}"
+        self.has_captioner = bool(self.pipeline.models.has_captioner)  # the profile's, fixed once loaded
+        self.has_diffusion = bool(self.pipeline.models.has_diffusion)
         self.size = size
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return f"in process, profile {self.pipeline.name}"
-
-    @property
-    def has_captioner(self) -> bool:
-        return bool(self.pipeline.models.has_captioner)
-
-    @property
-    def has_diffusion(self) -> bool:
-        return bool(self.pipeline.models.has_diffusion)
 
     def transmit(self, image: Image.Image, s: UiSettings) -> Outcome:
         from semcom.link.types import ChannelConfig
@@ -229,7 +218,6 @@ class InProcessBackend:
 class GrpcBackend:
     """A running sender (`semcom serve sender`) and, behind it, the channel proxy and receivers."""
 
-    kind = "grpc"
     has_captioner = True  # the sender's profile decides; an unsupported request comes back as a message
     has_diffusion = True
 
@@ -237,11 +225,8 @@ class GrpcBackend:
         from semcom.rpc.client import SenderClient
 
         self.target = target
+        self.name = f"sender at {target} (gRPC)"
         self.client = SenderClient(target, tls=tls, deadline_s=deadline_s)
-
-    @property
-    def name(self) -> str:
-        return f"sender at {self.target} (gRPC)"
 
     def close(self) -> None:
         self.client.close()
