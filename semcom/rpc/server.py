@@ -69,7 +69,6 @@ from semcom.rpc.calls import (
     peer_sans,
     tolerant_deserializer,
 )
-from semcom.rpc.errors import ServiceError
 from semcom.rpc.logs import fields
 from semcom.rpc.metrics import ADMISSION_REFUSED, INFLIGHT, start_metrics_server
 from semcom.rpc.observe import RETRY_PUSHBACK
@@ -264,13 +263,6 @@ class ServiceHost:
             raise ValueError(f"{descriptor.full_name}: the adder registered no method handlers")
         self.service_names.append(descriptor.full_name)
 
-    def _check_identity(self, context) -> None:
-        allowed = self.options.allowed_clients
-        if allowed and not set(peer_sans(context)) & set(allowed):
-            raise ServiceError(
-                grpc.StatusCode.PERMISSION_DENIED, "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS"
-            )
-
     def _wrap(self, service: str, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """The async handler the server runs for a model method: tolerant decoding, admission,
         allow-list, then the synchronous servicer on the pool. The services declare unary calls
@@ -298,10 +290,10 @@ class ServiceHost:
         """On the loop, before any thread: identity not on the allow-list -> PERMISSION_DENIED,
         draining -> UNAVAILABLE, over SEMCOM_MAX_WORKERS -> RESOURCE_EXHAUSTED with a retry hint.
         Returns the call's slot; the call's end is recorded on it (for the audit)."""
-        try:
-            self._check_identity(context)
-        except ServiceError as exc:
-            await context.abort(exc.code, exc.message)
+        allowed = self.options.allowed_clients
+        if allowed and not set(peer_sans(context)) & set(allowed):
+            message = "client certificate identity is not on SEMCOM_TLS_ALLOWED_CLIENTS"
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, message)
         if self.draining:
             ADMISSION_REFUSED.labels(self.name, "draining").inc()
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.name} is draining for shutdown; retry elsewhere")
