@@ -140,16 +140,9 @@ def run_load_test(
                 in_flight = max(plan.concurrency)
                 log.info("open loop: mode=%s snr=%s rate=%g/s in-flight<=%d", mode, snr, rate, in_flight)
                 run_level(call, mode, snr, in_flight, rate)
-    plan_dict = {
-        "modes": list(plan.modes),
-        "concurrency": list(plan.concurrency),
-        "rates": list(plan.rates),
-        "snr_dbs": list(plan.snr_dbs),
-        "max_requests": plan.bounds.max_requests,
-        "duration_s": plan.bounds.duration_s,
-        "timeout_s": plan.bounds.timeout_s,
-        "warmup": plan.warmup,
-    }
+    # the report's plan: the lists, then the bounds (max_requests, duration_s, timeout_s), then the warm-up
+    plan_dict = {name: list(getattr(plan, name)) for name in ("modes", "concurrency", "rates", "snr_dbs")}
+    plan_dict |= dataclasses.asdict(plan.bounds) | {"warmup": plan.warmup}
     return LoadTestReport(
         target=target,
         service=service,
