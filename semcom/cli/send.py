@@ -246,15 +246,12 @@ class Batch:
 
     def __init__(self, out: Path, images: list[tuple[str, bytes]], options: dict, fmt: str) -> None:
         self.out = out
+        self.records_dir = out / RECORDS
         self.images = images
         self.options = options
         self.suffix = "jpg" if fmt == "jpeg" else "png"
         self.records: dict[int, dict] = {}
         self._prepared = False
-
-    @property
-    def records_dir(self) -> Path:
-        return self.out / RECORDS
 
     def output_path(self, i: int) -> Path:
         return self.out / f"{i:04d}_{self.images[i][0]}.{self.suffix}"
