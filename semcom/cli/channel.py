@@ -16,7 +16,11 @@ import json
 import math
 from typing import Any
 
+import numpy as np
+
+from semcom.cli.channel_fec import register_channel_commands
 from semcom.cli.flags import add_simulated_channel_arguments, positive_int
+from semcom.link.types import CHANNEL_MODELS, MODULATIONS, ChannelConfig
 
 BER_CHUNK_BITS = 1 << 22  # bits simulated per call, bounds memory for long runs
 
@@ -28,10 +32,7 @@ def _ber_row(cfg: Any, n_bits: int, rng: Any, sigmas: float) -> dict[str, Any]:
     err independently); for Rayleigh block fading errors cluster within a fading block, so it is
     the empirical spread of per-block error counts (cluster-robust), never below the binomial one.
     """
-    import numpy as np
-
     from semcom.link.transmission import transmit_bits
-    from semcom.link.types import MODULATIONS
     from semcom.phy.snr import snr_db_pair
     from semcom.phy.theory import ber_qam_awgn, ber_qam_rayleigh
 
@@ -83,10 +84,6 @@ def ber_sweep(
     soft: bool,
 ) -> dict[str, Any]:
     """BER versus SNR, one independent random stream per SNR point (`SeedSequence.spawn`)."""
-    import numpy as np
-
-    from semcom.link.types import ChannelConfig
-
     if n_bits < 1:
         raise ValueError(f"--bits must be >= 1, got {n_bits}")
     if not sigmas > 0:
@@ -193,8 +190,6 @@ def add_modem_bench_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from semcom.link.types import CHANNEL_MODELS, MODULATIONS
-
     parser = subparsers.add_parser("channel", help="modem/channel checks: BER vs theory, speed benchmark")
     channel_subparsers = parser.add_subparsers(dest="channel_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -217,6 +212,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.set_defaults(func=run_modem_bench)
 
     # ---- the FEC subcommands: `semcom channel bler`, `semcom channel mcs`, `bench --fec` ---------
-    from semcom.cli.channel_fec import register_channel_commands
-
     register_channel_commands(channel_subparsers)
