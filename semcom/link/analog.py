@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom.analog import AnalogCodec
-from semcom.analog.spec import AnalogSpec
+from semcom.analog.spec import SCHEMES, AnalogSpec
 from semcom.link.coding import coded_link
 from semcom.link.types import MODULATIONS, ChannelConfig, FieldReport
 from semcom.payload.latent import get_encoding
@@ -58,7 +58,7 @@ def is_analog(name: str | None) -> bool:
 def names_scheme(name: str | None) -> bool:
     """Whether an encoding name names an analog scheme at all ("analog..." or the pixel scheme
     "softcast...", which `parse_spec` refuses with the reason)."""
-    return name is not None and str(name).strip().split(":")[0].strip().lower() in ("analog", "softcast")
+    return name is not None and str(name).strip().split(":")[0].strip().lower() in SCHEMES
 
 
 def parse_spec(text: str) -> Any:
