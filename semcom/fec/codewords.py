@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from semcom.fec import crc, ldpc
 from semcom.fec.mcs import Mcs
+from semcom.link.types import CHANNEL_MODELS
 from semcom.phy import channel as phy_channel
 from semcom.phy.mapping import qam
 from semcom.phy.scrambling import scrambling_sequence
@@ -19,7 +20,6 @@ from semcom.phy.snr import esn0_db_to_ebn0_db, esn0_db_to_n0
 from semcom.phy.theory import ber_qam_awgn
 
 PERFECT_LLR = 20.0  # |LLR| for an error-free link; the decoder clips messages at 20 anyway
-CODED_MODELS = ("awgn", "rayleigh", "bsc", "none")
 
 
 def effective_fading_block_length(fading_block_length: int, codewords: int, interleave: bool = True) -> int:
@@ -55,8 +55,8 @@ def channel_llrs(
     channel, bits flipped at the closed-form uncoded BER of the QAM at this Es/N0, LLR
     +-ln((1-p)/p). none: error-free, LLR +-PERFECT_LLR.
     """
-    if model not in CODED_MODELS:
-        raise ValueError(f"model must be one of {CODED_MODELS}, got {model!r}")
+    if model not in CHANNEL_MODELS:
+        raise ValueError(f"model must be one of {CHANNEL_MODELS}, got {model!r}")
     codewords = np.asarray(codewords, dtype=np.uint8)
     if codewords.ndim != 2 or codewords.shape[1] % bits_per_symbol:
         raise ValueError(f"codewords must be [C, n] with n a multiple of {bits_per_symbol}, got {codewords.shape}")
