@@ -73,10 +73,9 @@ class _Workload:
         self._options = options
 
     def _request(self, message: type, index: int, **inputs: Any) -> Any:
-        req = message(request_id=f"loadtest-{index}", params=self._options.to_proto(self._mode, index), **inputs)
-        if self._snr_db is not None:
-            req.channel.CopyFrom(channel_override(self._mode, self._snr_db))
-        return req
+        channel = None if self._snr_db is None else channel_override(self._mode, self._snr_db)
+        params = self._options.to_proto(self._mode, index)
+        return message(request_id=f"loadtest-{index}", params=params, channel=channel, **inputs)
 
 
 class SenderTransmit(_Workload):
