@@ -15,17 +15,14 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from semcom.cli.flags import add_simulated_channel_arguments, positive_int
-from semcom.fec.segmentation import SINGLE_SEGMENT_BITS
-
-if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
-    from semcom.fec.bler import BlerTable
-    from semcom.fec.mcs import Mcs
+from semcom.fec import amc, bler, bler_sweep, ldpc, mcs, segmentation
+from semcom.fec.bench import DEFAULT_POINTS, format_fec_bench, parse_point, run_fec_bench
 
 
 def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -154,8 +151,6 @@ def _esn0_item(text: str) -> str:
 
 def _mcs_item(text: str) -> str:
     """One item of --mcs: 'all' or an MCS name of the table."""
-    from semcom.fec import mcs
-
     text = text.strip()
     if text.lower() == "all":
         return "all"
@@ -178,16 +173,10 @@ def _k_item(text: str) -> int:
 
 def _grid(items: list[str]) -> NDArray[np.float64]:
     """The Es/N0 grid of --esn0-db items: every number and range point, sorted, without repeats."""
-    import numpy as np
-
-    from semcom.fec import bler_sweep
-
     return np.unique(np.concatenate([bler_sweep.parse_grid(item) for item in items]))
 
 
-def _mcs_list(items: list[str]) -> list[Mcs]:
-    from semcom.fec import mcs
-
+def _mcs_list(items: list[str]) -> list[mcs.Mcs]:
     if "all" in items:
         if len(items) > 1:
             raise ValueError(f"--mcs all cannot be combined with MCS names, got {' '.join(items)}")
@@ -208,7 +197,7 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
     """Values of a per-k option; None gives `short` for caption-sized blocks and `long` above
     (a long block costs ~25x more to simulate and its waterfall is far steeper)."""
     if values is None:
-        return [short if k <= SINGLE_SEGMENT_BITS else long for k in ks]
+        return [short if k <= segmentation.SINGLE_SEGMENT_BITS else long for k in ks]
     if len(values) == 1:
         values = values * len(ks)
     if len(values) != len(ks):
@@ -217,8 +206,6 @@ def _per_k_ints(values: list[int] | None, ks: list[int], flag: str, short: int, 
 
 
 def _cmd_bler(args: argparse.Namespace) -> int:
-    from semcom.fec import bler, bler_sweep
-
     try:
         ks = _parse_ks(args.k)
         if args.num_iter <= 0 or args.stop_after_zero <= 0 or args.jobs <= 0:
@@ -262,10 +249,6 @@ def _esn0_words(items: list[str]) -> list[str]:
     written out as its points."""
     if len(items) == 1:
         return [f"--esn0-db={items[0]}"]
-    import numpy as np
-
-    from semcom.fec import bler_sweep
-
     words = []
     for item in items:
         if item.startswith("-") and ":" in item:
@@ -278,8 +261,6 @@ def _esn0_words(items: list[str]) -> list[str]:
 def _bler_command(args: argparse.Namespace) -> str:
     """The canonical command line that reproduces this sweep (recorded in the table), in the
     space-separated list syntax."""
-    from semcom.fec import ldpc
-
     ks = _parse_ks(args.k)
     words = ["semcom", "channel", "bler", "--channel-model", args.channel_model]
     if args.channel_model == "rayleigh":
@@ -301,7 +282,7 @@ def _bler_command(args: argparse.Namespace) -> str:
     return shlex.join(words + (["--merge"] if args.merge else []))
 
 
-def format_bler_table(table: BlerTable) -> str:
+def format_bler_table(table: bler.BlerTable) -> str:
     """Text rendering: one line per curve, BLER per simulated Es/N0 point."""
     lines = []
     for curve in table.curves:
@@ -311,8 +292,6 @@ def format_bler_table(table: BlerTable) -> str:
 
 
 def _cmd_mcs(args: argparse.Namespace) -> int:
-    from semcom.fec import amc, bler, mcs, segmentation
-
     try:
         table = bler.BlerTable.load(args.table) if args.table else bler.default_table()
         bits = args.bits if args.bits is not None else (616 if args.field == "caption" else 1_048_576)
@@ -379,9 +358,6 @@ def _cmd_mcs(args: argparse.Namespace) -> int:
 def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
     """`semcom channel bench --fec`: the LDPC decoder benchmark (`semcom.fec.bench`) as a mode of
     the modem benchmark `semcom.cli.channel` registers (its --seed and --json apply to both)."""
-    # numpy only, as semcom.fec.segmentation
-    from semcom.fec.bench import DEFAULT_POINTS
-
     bench = subparsers.choices["bench"]
     group = bench.add_argument_group("--fec: LDPC decoders (fast min-sum vs Sionna) on identical LLRs")
     group.add_argument(
@@ -415,8 +391,6 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _point_item(text: str) -> tuple[str, float]:
     """One item of --points: MCS@ESN0_DB."""
-    from semcom.fec.bench import parse_point
-
     try:
         return parse_point(text)
     except ValueError as exc:
@@ -424,8 +398,6 @@ def _point_item(text: str) -> tuple[str, float]:
 
 
 def _cmd_fec_bench(args: argparse.Namespace) -> int:
-    from semcom.fec.bench import format_fec_bench, run_fec_bench
-
     try:
         result = run_fec_bench(
             points=args.points,
