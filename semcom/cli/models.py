@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from semcom.models.errors import ModelNotAvailableError, ProfileError
+
 # Files fetched per component subfolder: configs, tokenizers, safetensors weights only.
 ALLOW_SUFFIXES = ("*.json", "*.txt", "*.safetensors", "*.model")
 IGNORE = ["*.fp16.*", "*non_ema*", "*.ckpt", "*.bin", "*.onnx", "*.onnx_data", "*.msgpack", "*.h5"]
@@ -48,8 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(command: str, exc: Exception) -> int:
-    from semcom.models.errors import ModelNotAvailableError
-
     print(f"semcom {command}: error: {exc}", file=sys.stderr)
     return 3 if isinstance(exc, ModelNotAvailableError) else 2
 
@@ -68,7 +68,6 @@ def _component_status(what: str, source: Any) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from semcom.models.errors import ProfileError
     from semcom.models.spec import BUILTIN, parse_profile, read_profile_file
     from semcom.models.tiny import default_dir
 
@@ -131,7 +130,6 @@ def run_build_tiny(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from semcom.models.errors import ModelNotAvailableError, ProfileError
     from semcom.models.hub import download, verify_snapshot
     from semcom.models.profiles import resolve_spec
 
