@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
-from semcom.link.types import FEC_SCHEMES, SNR_CONVENTIONS, TransmissionReport
+from semcom.eval.grid import service_latent
+from semcom.link.types import FEC_SCHEMES, SNR_CONVENTIONS, ChannelConfig, TransmissionReport
 from semcom.models.params import LATENT_REPAIRS, MODES
 from semcom.payload.caption import caption_segments  # the one definition of a corrupted character
 from semcom.variants import VARIANTS, Variant
@@ -173,7 +175,6 @@ class InProcessBackend:
         self._lock = threading.Lock()
 
     def transmit(self, image: Image.Image, s: UiSettings) -> Outcome:
-        from semcom.link.types import ChannelConfig
         from semcom.models import ReconParams
         from semcom.models.errors import ModelNotAvailableError, ProfileError
         from semcom.pipeline import LatentSpec, RoleSeeds, TransmissionRequest
@@ -352,8 +353,6 @@ def form_settings(variant: Variant) -> dict[str, Any]:
     latent and link; the form keeps its mode and channel model. UiError for a variant the form
     cannot carry: another receiver mode, a clean channel, an int clip other than the form's
     (per-channel at p99.9, or none), a spec the services do not send."""
-    from semcom.eval.grid import service_latent
-
     try:
         latent = service_latent(variant)
     except ValueError as exc:
@@ -462,8 +461,6 @@ def sweep_figure(rows: Sequence[SweepRow], convention: str):
 
 def parse_snrs(text: str, limit: int = 25) -> list[float]:
     """'0 2 4' or '0,2,4' or '0:12:2' (start:stop:step, stop included) -> SNRs in dB."""
-    import numpy as np
-
     text = (text or "").strip()
     try:
         if ":" in text:
