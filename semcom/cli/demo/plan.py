@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semcom import config
+from semcom.eval.grid import service_latent
+from semcom.link.types import ChannelConfig
 from semcom.variants import Variant, get
 
 if TYPE_CHECKING:
@@ -101,7 +103,6 @@ def amc_drop_reason(esn0_db: float, values: int) -> str:
     size, the SNR and SEMCOM_AMC_SYMBOLS_PER_VALUE). A dropped latent leaves a k = 0 receiver
     nothing to decode, so the demo shows the drop instead of sending the request."""
     from semcom.link.policy import decide_latent
-    from semcom.link.types import ChannelConfig
     from semcom.payload.packet import LatentPayload
 
     cfg = ChannelConfig(
@@ -113,8 +114,6 @@ def amc_drop_reason(esn0_db: float, values: int) -> str:
 
 def request_settings(variant: Variant) -> dict[str, Any]:
     """A registry entry as `image_request`'s latent arguments: the demo's one conversion."""
-    from semcom.eval.grid import service_latent
-
     latent = service_latent(variant)
     return {
         "latent_encoding": latent.encoding,
@@ -154,12 +153,10 @@ def build_request(variant: Variant, photo, data: bytes, caption: str | None, esn
 def cell_seeds(seed: int, photo: int, cell: int, variant: int):
     """Photo i keeps its sender and receiver seeds (`RoleSeeds.derive(seed, i)`) in every cell, so
     the columns differ only by what they compare; the channel noise is its own stream per cell."""
-    import dataclasses
-
     from semcom.pipeline import RoleSeeds
 
     own = RoleSeeds.derive(seed, photo)
-    return dataclasses.replace(own, channel=RoleSeeds.derive(seed, photo, cell + 1, variant).channel)
+    return replace(own, channel=RoleSeeds.derive(seed, photo, cell + 1, variant).channel)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
+
 from semcom.cli.demo.plan import (
     CLEAN,
     ESN0_OFFSET_DB,
@@ -29,8 +31,6 @@ from semcom.payload.caption import corrupted_positions
 from semcom.variants import Variant
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from semcom.rpc.client import SenderClient
 
 
@@ -44,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from PIL import Image
-
     started = time.monotonic()
     plan = make_plan(args)
     if plan.notice:
@@ -166,8 +164,6 @@ class Streams:
 
     def _record(self, result: Any, snr: float | None, esn0: float) -> None:
         """Score one transmission result against its original and keep its record and image."""
-        from PIL import Image
-
         name, key, _ = result.request_id.split("|")
         recon = Image.open(io.BytesIO(result.reconstruction.data)).convert("RGB")
         reference = self.originals[name].resize(recon.size, Image.Resampling.LANCZOS)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image, ImageDraw, ImageFont
+
 from semcom.cli.demo.plan import CELL_MAX, ESN0_OFFSET_DB
 from semcom.variants import Variant
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageDraw, ImageFont
-
     from semcom.cli.demo.plan import Plan
     from semcom.cli.demo.run import Streams
 
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 
 def _font(size: int):
-    from PIL import ImageFont
-
     try:
         from matplotlib import font_manager
 
@@ -77,8 +75,6 @@ def contact_sheet(
     cell: int,
 ):
     """photos: [{"name", "image" (PIL), "caption"}]; results[(photo, variant, snr)] = record with "image"."""
-    from PIL import Image, ImageDraw
-
     font, small = _font(13), _font(12)
     pad, label_h, line_h = 6, 34, 15
     columns = ["original"] + [v.label for v in variants]
