@@ -39,14 +39,12 @@ def retry_pushback_s(exc: grpc.RpcError) -> float | None:
         trailers = exc.trailing_metadata() or ()
     except Exception:  # noqa: BLE001 - an error without trailers (e.g. raised locally)
         return None
-    for key, value in trailers:
-        if key == "grpc-retry-pushback-ms":
-            try:
-                ms = int(value)
-            except (TypeError, ValueError):
-                return None
-            return -1.0 if ms < 0 else ms / 1000.0
-    return None
+    value = next((value for key, value in trailers if key == "grpc-retry-pushback-ms"), "")
+    try:
+        ms = int(value)
+    except (TypeError, ValueError):  # absent ("") or malformed
+        return None
+    return -1.0 if ms < 0 else ms / 1000.0
 
 
 @dataclass(frozen=True)
