@@ -10,6 +10,10 @@ import argparse
 import importlib
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
+
+from semcom.cli.extras import message
 
 COMMANDS = [
     "payload",
@@ -30,9 +34,6 @@ COMMANDS = [
 
 def version() -> str:
     """The installed distribution's version (the source tree's when not installed)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
     try:
         return dist_version("semcom")
     except PackageNotFoundError:
@@ -67,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = args.func(args)
     except ModuleNotFoundError as exc:  # an optional extra is not installed: say which, in one line
-        from semcom.cli.extras import message
-
         text = message(str(args.command), exc)
         if text is None:
             raise
