@@ -125,14 +125,9 @@ class Admission:
             self.gauge.set(len(self._live))
 
     def wait_idle(self, timeout: float) -> bool:
-        end = time.monotonic() + timeout
+        """Whether every slot was released within `timeout` seconds."""
         with self._lock:
-            while self._live:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self.idle.wait(left)
-            return True
+            return self.idle.wait_for(lambda: not self._live, timeout)
 
     def audit(self, grace_s: float) -> list[Slot]:
         """Release and return the slots held with nothing running: their call ended more than
