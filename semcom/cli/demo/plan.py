@@ -70,7 +70,7 @@ def sample_images(count: int) -> list[tuple[str, bytes, str | None]]:
     from semcom.eval.dataset import load_dataset
     from semcom.loadtest.images import synthetic_png
 
-    shared = str(config.get("SEMCOM_SHARED_DIR")) or str(Path(__file__).resolve().parents[2].parent / "shared")
+    shared = str(config.get("SEMCOM_SHARED_DIR")) or str(Path(__file__).resolve().parents[3].parent / "shared")
     folder = Path(shared).expanduser() / "data" / "flickr8k"
     if (folder / "images").is_dir():
         items = load_dataset(folder, limit=count)

@@ -127,3 +127,16 @@ def test_summary_and_markdown_report() -> None:
 def test_diffusion_variants_are_the_papers_two_modes() -> None:
     assert [v.mode for v in DIFFUSION_VARIANTS] == ["text", "text+latent"]
     assert all(v.diffusion for v in DIFFUSION_VARIANTS) and not any(v.diffusion for v in CODEC_VARIANTS)
+
+
+def test_sample_images_finds_the_fixtures_next_to_the_repository(monkeypatch) -> None:
+    """With SEMCOM_SHARED_DIR unset, the service tests' images are the Flickr8k photos of ../shared
+    (the default moved one folder down when the demo became a package and pointed into the repo)."""
+    from semcom.cli.demo.plan import sample_images
+    from tests.conftest import REPO
+
+    if not (REPO.parent / "shared" / "data" / "flickr8k" / "images").is_dir():
+        pytest.skip(f"no Flickr8k fixture at {REPO.parent / 'shared'}")
+    monkeypatch.delenv("SEMCOM_SHARED_DIR", raising=False)
+    names = [name for name, _data, caption in sample_images(3) if caption]
+    assert len(names) == 3 and not any(name.startswith("synthetic") for name in names)
