@@ -69,18 +69,15 @@ def rpc_method(handler: Callable) -> Callable:
         @functools.wraps(handler)
         def stream_wrapper(self, request, context: grpc.ServicerContext) -> Iterator:
             start = time.monotonic()
-            finished = False
             try:
                 yield from handler(self, request, context)
             except Exception as exc:  # noqa: BLE001 - every error becomes a status, in one place
-                finished = True
                 _abort(self, context, method, start, exc)
+            except BaseException:  # the generator was closed: the client cancelled or the server stops
+                _finish(self, method, start, grpc.StatusCode.CANCELLED, "stream closed by the client")
+                raise
             else:
-                finished = True
                 _finish(self, method, start, grpc.StatusCode.OK)
-            finally:
-                if not finished:  # the generator was closed: the client cancelled or the server stops
-                    _finish(self, method, start, grpc.StatusCode.CANCELLED, "stream closed by the client")
 
         return stream_wrapper
 
