@@ -35,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
 import numpy as np
@@ -177,9 +177,7 @@ def fit_to_budget(
                 memo.scores[(codec.name, scale, quality)] = score
         if best is None or score > best.clean_ssim:
             best = Fitted(data, quality, scale, 0, score)
-    if best is None:
-        return Fitted(None, None, None, encodes)
-    return Fitted(best.data, best.quality, best.scale, encodes, best.clean_ssim)
+    return Fitted(None, None, None, encodes) if best is None else replace(best, encodes=encodes)
 
 
 def ssim(reference: Any, image: Any) -> float:
