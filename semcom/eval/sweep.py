@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from semcom.eval.airtime import reference_symbols
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
@@ -349,7 +350,10 @@ class Sweep:
         done = self.store.done()
         todo = [(it, [c for c in cells if (it.name, c.key) not in done]) for it in items]
         summary.cached = len(items) * len(cells) - sum(len(c) for _, c in todo)
-        bar = _progress(len(items) * len(cells), summary.cached, progress)
+        total = len(items) * len(cells)
+        bar = tqdm(
+            total=total, initial=summary.cached, desc="eval", unit="cell", disable=not progress, dynamic_ncols=True
+        )
         try:
             if self.jobs > 1:
                 from semcom.eval.parallel import run_images
@@ -453,9 +457,3 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 def _save_png(path: Path, image: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
-
-
-def _progress(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc="eval", unit="cell", disable=not enabled, dynamic_ncols=True)
