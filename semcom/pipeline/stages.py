@@ -31,19 +31,17 @@ LATENT_MODES = ("latent", "text+latent")  # modes that cannot run without a late
 
 def encode_kwargs(image: Image.Image, latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:
     """The keyword arguments of `Sender.encode_with_timings` (one item of `Sender.encode_batch`)."""
-    item: dict[str, Any] = dict(
+    return dict(
         image=image,
         caption=caption,
         encoding=latent.encoding,
         per_channel=latent.per_channel,
         clip=latent.clip,
+        percentile=latent.percentile,  # 100: min/max, as when the sender is given none
         sample_posterior=latent.sample_posterior,
         seed=seed,
         size=latent.size,
     )
-    if latent.percentile != 100.0:
-        item["percentile"] = latent.percentile
-    return item
 
 
 def outgoing_packet(packet: SemanticPacket, mode: str) -> SemanticPacket:
