@@ -234,8 +234,7 @@ def pack_packet(
         cap = int(config.get("SEMCOM_MAX_LATENT_BYTES"))  # the bound every hop checks
         payload = encode_payload(latent, encoding, len(caption_bytes), max_bytes=cap)
     elif latent is not None:
-        extra = {"percentile": percentile} if percentile != 100.0 else {}
-        payload = encode_latent(latent, encoding, per_channel=per_channel, clip=clip, **extra)
+        payload = encode_latent(latent, encoding, per_channel=per_channel, clip=clip, percentile=percentile)
     return SemanticPacket(
         caption=caption_bytes,
         latent=payload,
