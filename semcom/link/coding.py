@@ -41,7 +41,7 @@ class CodedLink(Protocol):
 
 
 _registered: CodedLink | None = None
-_loaders: list[Callable[[], object]] = []
+_loader: Callable[[], object] | None = None
 
 
 def register(link: CodedLink) -> None:
@@ -51,23 +51,21 @@ def register(link: CodedLink) -> None:
 
 
 def register_loader(loader: Callable[[], object]) -> None:
-    """A callable that registers a coded link when called (imports the module that does it)."""
-    _loaders.append(loader)
+    """The callable that registers a coded link when called (imports the module that does it)."""
+    global _loader
+    _loader = loader
 
 
 def coded_link() -> CodedLink:
     """The registered coded link, loaded on first use; FecUnavailableError without one."""
-    if _registered is None:
-        for loader in _loaders:
-            try:
-                loader()
-            except ModuleNotFoundError as exc:
-                raise FecUnavailableError(
-                    f"fec='ldpc' and latent_policy 'amc' need the FEC package (semcom.fec, pip install "
-                    f"'semcom[fec]'), which is not importable: {exc}"
-                ) from exc
-            if _registered is not None:
-                break
+    if _registered is None and _loader is not None:
+        try:
+            _loader()
+        except ModuleNotFoundError as exc:
+            raise FecUnavailableError(
+                f"fec='ldpc' and latent_policy 'amc' need the FEC package (semcom.fec, pip install "
+                f"'semcom[fec]'), which is not importable: {exc}"
+            ) from exc
     if _registered is None:
         raise FecUnavailableError("no coded link is registered (semcom.fec.coded registers LDPC when imported)")
     return _registered
