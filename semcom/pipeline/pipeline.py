@@ -94,8 +94,7 @@ class Pipeline:
         try:
             return self.receiver.reconstruct(*stages.reconstruct_args(received, params, report), treatment=treatment)
         except ValueError as exc:
-            if report is not None:
-                explain_fallback(exc, report.latent_dropped and received.latent is None, report.drop_reason)
+            explain_fallback(exc, report, received.latent is None)
             raise
 
     # ------------------------------------------------------------------ end to end
