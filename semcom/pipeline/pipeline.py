@@ -67,7 +67,8 @@ class Pipeline:
 
     def send(self, request: TransmissionRequest) -> tuple[SemanticPacket, dict[str, float]]:
         """The sender: (the packet that goes on the channel, stage timings)."""
-        item = stages.encode_kwargs(request.image, request.latent, request.caption, request.seeds.sender)
+        caption = stages.sender_caption(request.caption, request.params.mode, self.models, "the request's caption")
+        item = stages.encode_kwargs(request.image, request.latent, caption, request.seeds.sender)
         packet, timings = self.sender.encode_with_timings(**item)
         return stages.outgoing_packet(packet, request.params.mode), timings
 
