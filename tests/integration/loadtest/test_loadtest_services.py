@@ -152,6 +152,21 @@ def test_loadtest_cli_against_channel_proxy(services, capsys) -> None:
     assert {"channel", "denoise", "decode"} <= set(level["stages"])
 
 
+def test_bench_batching_and_pipeline_print_progress(capsys) -> None:
+    """Both start services of their own and, with their defaults, run for minutes: stderr says
+    what runs (a line as each batching run starts and ends, one per request pair)."""
+    small = ["--image-size", str(SIZE), "--steps", str(STEPS), "--json"]
+    assert main(["bench", "batching", "--requests", "2", "--concurrency", "2", "--duration", "60", *small]) == 0
+    err = capsys.readouterr().err
+    for run in ("run 1/2 (SEMCOM_BATCH_MAX=1, concurrency 2)", f"run 2/2 (SEMCOM_BATCH_MAX={BATCH}, concurrency 2)"):
+        assert f"semcom bench batching: {run}: starting a receiver, then at most 2 requests or 60 s ..." in err
+        assert f"semcom bench batching: {run} done: 2/2 ok in " in err
+    assert main(["bench", "pipeline", "--requests", "2", *small]) == 0
+    err = capsys.readouterr().err
+    assert "semcom bench pipeline: loading profile tiny in process and starting sender -> channel -> receiver" in err
+    assert "semcom bench pipeline: pair 1/2: in process " in err and "semcom bench pipeline: pair 2/2: " in err
+
+
 def _reconstruct_all(target: str, packets, requests: int) -> tuple[dict[int, bytes], list]:
     with open_channel(target, insecure=True) as channel:
         call = ReceiverReconstruct(channel, packets, "text+latent", None, ReconOptions(steps=STEPS), keep_images=True)
