@@ -199,6 +199,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from semcom.loadtest.images import load_images
     from semcom.loadtest.runner import SweepPlan, run_load_test
     from semcom.loadtest.workloads import ReconOptions, SenderTransmit
+    from semcom.rpc.client import UnreachableError, wait_ready
 
     try:
         plan = SweepPlan(
@@ -216,6 +217,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
     if remote is not None:
         with remote:
+            try:  # an unreachable sender fails in seconds, as for `semcom loadtest` and `semcom send`
+                wait_ready(remote, args.to.strip())
+            except UnreachableError as exc:
+                print(f"semcom bench sweep: error: {exc}; nothing was sent, no report written", file=sys.stderr)
+                return 1
             report = run_load_test(
                 args.to.strip(),
                 "sender",
