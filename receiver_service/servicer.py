@@ -83,8 +83,7 @@ class ReceiverServicer(ReconstructServicer):
                 try:
                     result = wait(work, context, "the receiver model")
                 except ValueError as exc:  # a refusal after the channel dropped the latent says so
-                    if report is not None:
-                        explain_fallback(exc, report.latent_dropped and packet.latent is None, report.drop_reason)
+                    explain_fallback(exc, report, packet.latent is None)
                     raise
                 response = self._response(request, result, fmt, t0)
             except Exception as exc:

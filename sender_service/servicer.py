@@ -99,7 +99,12 @@ class SenderServicer(sender_pb2_grpc.SenderServiceServicer):
             raise NotReadyError("sender models are still loading")
         image = decode_image(request.image, self.max_image_pixels)
         spec = convert.latent_spec_from_proto(request, self.default_encoding, self.image_size)
-        caption = request.caption if request.HasField("caption") else None
+        caption = stages.sender_caption(
+            request.caption if request.HasField("caption") else None,
+            convert.enum_name(convert.MODES, request.params.mode, "params.mode", "auto"),
+            self._sender.models,
+            "the request's caption field (semcom send --caption TEXT)",
+        )  # ValueError: INVALID_ARGUMENT
         seed = request.seed if request.HasField("seed") else None
         item = stages.encode_kwargs(image, spec, caption, seed)
         batcher = self._batcher

@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl.add_argument("--profile", default="tiny")
     pl.add_argument("--timeout", type=float, default=600.0, help="deadline of each request in seconds")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.add_argument("--no-progress", action="store_true", help="no progress lines on stderr (one per request pair)")
     pl.set_defaults(func=run_pipeline)
 
     bt = bench.add_parser("batching", help="receiver throughput with dynamic batching on vs off")
@@ -72,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--profile", default="tiny")
     bt.add_argument("--timeout", type=float, default=300.0, help="deadline of each request in seconds")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
+    bt.add_argument("--no-progress", action="store_true", help="no progress lines on stderr (two per run)")
     bt.set_defaults(func=run_batching)
 
     sw = bench.add_parser(
@@ -108,6 +110,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
         snr_db=args.snr_db,
         options=ReconOptions(steps=args.steps),
         timeout_s=args.timeout,
+        progress=progress_printer(args, "semcom bench pipeline"),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -157,6 +160,7 @@ def run_batching(args: argparse.Namespace) -> int:
         mode=args.mode,
         options=ReconOptions(steps=args.steps),
         window_ms=args.batch_window_ms,
+        progress=progress_printer(args, "semcom bench batching"),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -195,6 +199,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     from semcom.loadtest.images import load_images
     from semcom.loadtest.runner import SweepPlan, run_load_test
     from semcom.loadtest.workloads import ReconOptions, SenderTransmit
+    from semcom.rpc.client import UnreachableError, wait_ready
 
     try:
         plan = SweepPlan(
@@ -212,6 +217,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     options = ReconOptions(steps=args.steps, strength=args.strength, seed=args.seed)
     if remote is not None:
         with remote:
+            try:  # an unreachable sender fails in seconds, as for `semcom loadtest` and `semcom send`
+                wait_ready(remote, args.to.strip())
+            except UnreachableError as exc:
+                print(f"semcom bench sweep: error: {exc}; nothing was sent, no report written", file=sys.stderr)
+                return 1
             report = run_load_test(
                 args.to.strip(),
                 "sender",

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from semcom.cli.flags import add_simulated_channel_arguments, positive_int
+from semcom.cli.loadtest import progress_printer
 from semcom.fec import amc, bler, bler_sweep, ldpc, mcs, segmentation
 from semcom.fec.bench import DEFAULT_POINTS, format_fec_bench, parse_point, run_fec_bench
 
@@ -384,6 +385,7 @@ def _add_fec_bench(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--fec-repeats", type=int, default=1, help="timed runs per decoder, median (default %(default)s)"
     )
     group.add_argument("--threads", type=int, default=1, help="torch and numba threads (default %(default)s)")
+    group.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     add_simulated_channel_arguments(group, model_help="channel of the LLRs")
     modem_bench = bench.get_default("func")
     bench.set_defaults(func=lambda args: _cmd_fec_bench(args) if args.fec else modem_bench(args))
@@ -410,6 +412,7 @@ def _cmd_fec_bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             channel=args.channel_model,
             fading_block_length=args.fading_block_length,
+            progress=progress_printer(args, "semcom channel bench --fec"),
         )
     except ValueError as exc:
         print(f"semcom channel bench --fec: {exc}", file=sys.stderr)

@@ -147,8 +147,10 @@ def build_call_factory(args: argparse.Namespace, channel, images: list[bytes], t
         return lambda mode, snr: SenderTransmit(channel, images, mode, snr, options)
     if args.encoder:
         from semcom.loadtest.dial import open_channel
+        from semcom.rpc.client import wait_ready
 
         with open_channel(args.encoder, args.insecure, tls=tls) as encoder:
+            wait_ready(encoder, args.encoder)  # UnreachableError within seconds, as for the target
             packets = encode_packets(encoder, images, args.timeout)
     else:
         from semcom.loadtest.packets import local_packets
@@ -162,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     from semcom.loadtest.generator import Bounds
     from semcom.loadtest.images import load_images
     from semcom.loadtest.runner import SweepPlan, run_load_test
-    from semcom.rpc.client import normalise_target
+    from semcom.rpc.client import UnreachableError, normalise_target, wait_ready
 
     try:
         target = args.to.strip()
@@ -186,8 +188,12 @@ def run(args: argparse.Namespace) -> int:
     import grpc
 
     with channel:
-        try:
+        try:  # an unreachable target fails in seconds (as `semcom send`), not after every level's timeouts
+            wait_ready(channel, target)
             make_call = build_call_factory(args, channel, images, tls)
+        except UnreachableError as exc:
+            print(f"semcom loadtest: error: {exc}; nothing was sent, no report written", file=sys.stderr)
+            return 1
         except grpc.RpcError as exc:
             print(
                 f"semcom loadtest: error: preparing packets at {args.encoder}: {exc.code().name}: {exc.details()}",

@@ -91,6 +91,7 @@ def _bit_errors(args: argparse.Namespace) -> int:
     from semcom.payload.latent import ENCODINGS
     from semcom.payload.packet import CodecInfo
     from semcom.payload.robustness import PAPER_BERS, bit_error_mse, synthetic_latent
+    from semcom.pipeline.seeds import derive_seed
 
     if not args.valid_range > 0:
         raise ValueError(f"--valid-range must be positive, got {args.valid_range}")
@@ -102,7 +103,7 @@ def _bit_errors(args: argparse.Namespace) -> int:
         args.encodings or tuple(ENCODINGS),
         args.ber or PAPER_BERS,
         trials=args.trials,
-        seed=args.seed + 1,
+        seed=derive_seed(args.seed, "bit-flips"),  # a stream of its own, apart from the latent's
         codec=codec,
         out_of_range=args.out_of_range,
         percentile=args.percentile,

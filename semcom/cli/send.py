@@ -449,7 +449,7 @@ class _Send:
 
 def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -> dict[str, Outcome]:
     """Send `todo` to --to, completing each image in the batch folder as its result arrives."""
-    from semcom.rpc.client import SenderClient
+    from semcom.rpc.client import SenderClient, wait_ready
     from semcom.rpc.retry import transmit_all
 
     def delivered(result: TransmitResult) -> None:
@@ -465,7 +465,7 @@ def _transmit(args: argparse.Namespace, send: _Send, todo: list[ImageRequest]) -
         )
 
     with SenderClient(args.to, tls=send.tls, deadline_s=args.deadline_s, retry_codes=RETRY_CODES) as client:
-        client.wait_ready()  # UnreachableError (an OSError) within seconds for a wrong address
+        wait_ready(client.channel, client.target)  # UnreachableError (an OSError) within seconds for a wrong address
         return transmit_all(
             client, todo, policy=send.policy, on_result=delivered, on_retry=retrying, stream_images=send.stream_images
         )

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="torch device (default: SEMCOM_DEVICE)")
     p.add_argument("--dtype", help="torch dtype (default: SEMCOM_DTYPE)")
     g = p.add_argument_group("sender")
-    g.add_argument("--caption", help="send this caption instead of BLIP's (the captioner is not loaded)")
+    g.add_argument("--caption", help="send this caption, not BLIP's (no captioner: none in modes auto and latent)")
     add_latent_arguments(g, unset="SEMCOM_LATENT_ENCODING")
     g.add_argument("--image-size", type=int, help="encoder input side, multiple of 64 (default: profile's)")
     g.add_argument("--posterior-mean", action="store_true", help="send the VAE posterior mean, not a sample")
@@ -102,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     from semcom.models import ReconParams
     from semcom.models.hub import quiet_libraries
     from semcom.models.params import DEFAULT_STRENGTH, default_strength
-    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest
+    from semcom.pipeline import LatentSpec, Pipeline, RoleSeeds, TransmissionRequest, stages
 
     if not args.verbose:
         quiet_libraries()
@@ -138,6 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_profile(args.profile, device=args.device, dtype=args.dtype, preset=args.preset)
     if args.strength is None:  # the default follows what the profile can do (decode-only: 0)
         params = dataclasses.replace(params, strength=default_strength(pipeline.models.has_diffusion))
+    caption = stages.sender_caption(args.caption, args.mode, pipeline.models, "--caption TEXT")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
@@ -146,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
         seeds = RoleSeeds(*args.seeds) if args.seeds else RoleSeeds.derive(args.seed, index)
-        request = TransmissionRequest(image=image, params=params, latent=latent_spec, caption=args.caption, seeds=seeds)
+        request = TransmissionRequest(image=image, params=params, latent=latent_spec, caption=caption, seeds=seeds)
         for channel, done in zip(channels, pipeline.run_each(request, channels), strict=True):
             stem = f"{path.stem}_{channel.snr_db:g}dB" if several else path.stem
             result, report, packet = done.recon, done.report, done.sent

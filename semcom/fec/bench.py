@@ -93,8 +93,10 @@ def run_fec_bench(
     seed: int = 0,
     channel: str = "awgn",
     fading_block_length: int = 128,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Time and BLER of each decoder on identical LLRs per point (see the module docstring)."""
+    """Time and BLER of each decoder on identical LLRs per point (see the module docstring);
+    `progress`, when given, gets one line as each decoder starts on a point and one when it ends."""
     import numba
     import torch
 
@@ -107,6 +109,7 @@ def run_fec_bench(
     torch.set_num_threads(threads)
     numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]  # set at import from the environment
     crc_name = block_crc(k)
+    say = progress or (lambda line: None)
     payload_bits = k - crc.crc_bits(crc_name)
     rows: list[dict[str, Any]] = []
     for index, (name, esn0_db) in enumerate(points):
@@ -131,6 +134,8 @@ def run_fec_bench(
             "decoders": {},
         }
         for decoder in decoders:
+            what = f"point {index + 1}/{len(points)} ({name} at Es/N0 {esn0_db:g} dB), {decoder}"
+            say(f"{what}: {codewords} codewords ...")
             ldpc.decode(llr[:2], k, m, num_iter, is_done, decoder=decoder)  # warm-up, untimed
 
             run = functools.partial(ldpc.decode, llr, k, m, num_iter, is_done, decoder=decoder)
@@ -138,6 +143,7 @@ def run_fec_bench(
             assert decided is not None  # repeats >= 1 (checked above)
             errors = int(np.count_nonzero((decided != info).any(axis=1)))
             lo, hi = wilson_interval(errors, codewords)
+            say(f"{what} done: {wall:.2f} s, {errors}/{codewords} block errors")
             row["decoders"][decoder] = {
                 "seconds": wall,
                 "cpu_seconds": cpu,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from semcom.link.coding import coded_link
-from semcom.link.types import ChannelConfig
+from semcom.link.types import ChannelConfig, TransmissionReport
 from semcom.payload.packet import LatentPayload
 
 
@@ -73,14 +73,21 @@ def decide_latent(cfg: ChannelConfig, latent: LatentPayload) -> LatentDecision:
     return LatentDecision(False, f"{policy_name(cfg)}: {reason}") if reason else LatentDecision(True)
 
 
-def explain_fallback(exc: Exception, dropped: bool, reason: str) -> Exception:
+def explain_fallback(exc: Exception, report: TransmissionReport | None, latent_missing: bool) -> Exception:
     """Prefix the message of `exc` (a receiver refusal, changed in place and returned; same type,
     so the error keeps its status) with the channel's latent drop, when the channel dropped the
-    latent and the receiver therefore fell back to text only. Without a drop, `exc` unchanged."""
-    if dropped and exc.args and isinstance(exc.args[0], str):
+    latent (`report`) and the receiver therefore fell back to text only, and suggest only what
+    would change that decision for `report.channel`: latent policy 'always'; a higher SNR unless
+    the policy is 'never'; --fec ldpc where 'auto' resolved to the SNR threshold for want of FEC.
+    Without a drop, `exc` unchanged."""
+    if report is not None and report.latent_dropped and latent_missing and exc.args and isinstance(exc.args[0], str):
+        cfg = report.channel
+        fixes = ["use a higher SNR"] if effective_policy(cfg) != "never" else []
+        fixes += ["--fec ldpc"] if cfg.latent_policy == "auto" and cfg.fec != "ldpc" else []
         exc.args = (
-            f"the channel dropped the latent ({reason}), so the receiver fell back to text only: {exc.args[0]} "
-            "(send the latent anyway with latent policy 'always', or use a higher SNR or --fec ldpc)",
+            f"the channel dropped the latent ({report.drop_reason}), so the receiver fell back to text only: "
+            f"{exc.args[0]} (send the latent anyway with latent policy 'always'"
+            + (f", or {' or '.join(fixes)})" if fixes else ")"),
             *exc.args[1:],
         )
     return exc

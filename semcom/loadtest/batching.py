@@ -9,6 +9,7 @@ time, which other people's load moves run to run) and the image comparison.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from semcom.loadtest.cluster import LocalServices
@@ -49,13 +50,18 @@ def compare_batching(
     mode: str = "text+latent",
     options: ReconOptions = ReconOptions(),
     window_ms: float = 20.0,
+    progress: Callable[[str], None] | None = None,
 ) -> BatchingResult:
-    """Unbatched, then batched receiver under the same closed-loop load (see module docstring)."""
+    """Unbatched, then batched receiver under the same closed-loop load (see module docstring);
+    `progress` gets a line as each run starts and one when it ends."""
     if batch_max < 2:
         raise ValueError(f"batch_max must be >= 2 to compare with unbatched, got {batch_max}")
+    say = progress or (lambda line: None)
 
     def measure(batch: int) -> tuple[LevelResult, dict[int, bytes], float | None]:
         """A receiver with SEMCOM_BATCH_MAX=`batch` under the load: its level, images, CPU s per request."""
+        what = f"run {1 + (batch > 1)}/2 (SEMCOM_BATCH_MAX={batch}, concurrency {concurrency})"
+        say(f"{what}: starting a receiver, then at most {bounds.max_requests} requests or {bounds.duration_s:g} s ...")
         env = {"SEMCOM_BATCH_MAX": str(batch), "SEMCOM_BATCH_WINDOW_MS": str(window_ms)}
         with LocalServices(profile=profile, image_size=image_size, roles=("receiver",), receiver_env=env) as pipe:
             with open_channel(pipe.receiver, insecure=True) as channel:
@@ -67,6 +73,7 @@ def compare_batching(
                 run = run_closed_loop(call, concurrency, bounds)
                 cpu1 = service.cpu_seconds()
         level = summarise_level(run.samples, mode=mode, snr_db=None, loop="closed", concurrency=concurrency, t0=run.t0)
+        say(f"{what} done: {level.completed}/{level.issued} ok in {level.elapsed_s:.1f} s")
         cpu = (cpu1 - cpu0) / level.completed if cpu0 is not None and cpu1 is not None and level.completed else None
         return level, call.images, cpu
 

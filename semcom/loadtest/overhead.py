@@ -103,10 +103,14 @@ def measure_overhead(
     snr_db: float = 10.0,
     options: ReconOptions = ReconOptions(steps=10),
     timeout_s: float = 600.0,
+    progress: Callable[[str], None] | None = None,
 ) -> OverheadResult:
-    """Interleaved in-process vs gRPC runs of `requests` requests (plus one warm-up each)."""
+    """Interleaved in-process vs gRPC runs of `requests` requests (plus one warm-up each);
+    `progress` gets a line before the set-up and one per request pair."""
     if requests < 1:
         raise ValueError("requests must be >= 1")
+    say = progress or (lambda line: None)
+    say(f"loading profile {profile} in process and starting sender -> channel -> receiver, warm-up ...")
     local = in_process_pipeline(profile, image_size, mode, snr_db, options)
     inproc, remote, model, work = [], [], [], []
     stage_values: dict[str, list[float]] = {}
@@ -123,6 +127,7 @@ def measure_overhead(
             timings = transmit(i, timeout_s)
             remote.append(time.perf_counter() - t0)
             work.append(sum(timings.get(stage, 0.0) for stage in WORK_STAGES))
+            say(f"pair {i + 1}/{requests}: in process {inproc[-1]:.2f} s, three-hop gRPC {remote[-1]:.2f} s")
             for stage, value in timings.items():
                 stage_values.setdefault(stage, []).append(value)
     paired = statistics.median(g - p for g, p in zip(remote, inproc))

@@ -67,7 +67,8 @@ class Pipeline:
 
     def send(self, request: TransmissionRequest) -> tuple[SemanticPacket, dict[str, float]]:
         """The sender: (the packet that goes on the channel, stage timings)."""
-        item = stages.encode_kwargs(request.image, request.latent, request.caption, request.seeds.sender)
+        caption = stages.sender_caption(request.caption, request.params.mode, self.models, "the request's caption")
+        item = stages.encode_kwargs(request.image, request.latent, caption, request.seeds.sender)
         packet, timings = self.sender.encode_with_timings(**item)
         return stages.outgoing_packet(packet, request.params.mode), timings
 
@@ -94,8 +95,7 @@ class Pipeline:
         try:
             return self.receiver.reconstruct(*stages.reconstruct_args(received, params, report), treatment=treatment)
         except ValueError as exc:
-            if report is not None:
-                explain_fallback(exc, report.latent_dropped and received.latent is None, report.drop_reason)
+            explain_fallback(exc, report, received.latent is None)
             raise
 
     # ------------------------------------------------------------------ end to end

@@ -4,6 +4,8 @@ them, each gRPC service runs its own (sender: `encode_kwargs` + `outgoing_packet
 
 * text mode: the latent stays home (only the caption crosses the channel, the paper's text-only
   scheme), whichever door asked for it;
+* a sender without captioner (taef2) sends no caption where the reconstruction does not read it
+  and refuses, naming how to give one, where it does (`sender_caption`);
 * the channel seed of a request decides its noise (`ChannelConfig.seed`);
 * the receiver reads the link's SNR from the link's report, normalised to Eb/N0 per information
   bit (`TransmissionReport.snr`), never from a bare number whose convention depends on who
@@ -24,9 +26,26 @@ from semcom.pipeline.types import LatentSpec
 if TYPE_CHECKING:
     from PIL import Image
 
+    from semcom.models.base import ModelSet
     from semcom.models.params import ReconParams
 
 LATENT_MODES = ("latent", "text+latent")  # modes that cannot run without a latent
+CAPTION_MODES = ("text", "text+latent")  # modes whose reconstruction is conditioned on the caption
+
+
+def sender_caption(caption: str | None, mode: str, models: ModelSet, supply: str) -> str | None:
+    """The caption the sender encodes: the one given; else None (the profile's captioner writes
+    it); else, for a profile without captioner (taef2), "" in modes `latent` (conditioned on no
+    caption) and `auto` (a taef2 latent is decoded, k = 0), and ValueError naming `supply`, how
+    this door takes a caption, in `CAPTION_MODES`."""
+    if caption is not None or models.has_captioner:
+        return caption
+    if mode in CAPTION_MODES:
+        raise ValueError(
+            f"profile {models.name!r} has no captioner and mode {mode!r} is conditioned on the caption: "
+            f"supply it with {supply}"
+        )
+    return ""
 
 
 def encode_kwargs(image: Image.Image, latent: LatentSpec, caption: str | None, seed: int | None) -> dict[str, Any]:

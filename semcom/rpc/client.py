@@ -253,7 +253,20 @@ CONNECT_TIMEOUT_S = 5.0  # `wait_ready`: a target that accepts no connection in 
 
 
 class UnreachableError(OSError):
-    """The target accepted no connection within the connect deadline (`_Client.wait_ready`)."""
+    """The target accepted no connection within the connect deadline (`wait_ready`)."""
+
+
+def wait_ready(channel: grpc.Channel, target: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Return once `channel` to `target` is connected (TLS handshake included); UnreachableError
+    after `timeout` seconds without a connection: a mistyped address fails in seconds instead of
+    after every retry's reconnect backoff (`semcom send`, `semcom loadtest`)."""
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        raise UnreachableError(
+            f"cannot connect to {target} within {timeout:g} s: check the address and port, that the "
+            "service is up, and the TLS flags (--insecure for a plaintext service)"
+        ) from None
 
 
 class _Client:
@@ -276,18 +289,6 @@ class _Client:
 
     def close(self) -> None:
         self.channel.close()
-
-    def wait_ready(self, timeout: float = CONNECT_TIMEOUT_S) -> None:
-        """Return once the channel is connected (TLS handshake included); UnreachableError after
-        `timeout` seconds without a connection: a mistyped address fails in seconds instead of
-        after every retry's reconnect backoff."""
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
-            raise UnreachableError(
-                f"cannot connect to {self.target} within {timeout:g} s: check the address and port, that the "
-                "service is up, and the TLS flags (--insecure for a plaintext service)"
-            ) from None
 
     def __enter__(self):
         return self
@@ -372,4 +373,5 @@ __all__ = [
     "reflected_services",
     "service_config",
     "UnreachableError",
+    "wait_ready",
 ]

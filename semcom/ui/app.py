@@ -28,11 +28,11 @@ mark.corrupted { background: #ffb3b3; color: #800; font-weight: 600; padding: 0 
 
 def _settings(backend: Any, sample: str, form: dict[str, Any]) -> be.UiSettings:
     """The form's values (`UiSettings` field -> value as Gradio gives it) as settings; an empty
-    caption is the sender's own, or the sample's caption when the profile has no captioner."""
+    caption is the sender's own, or the sample's caption when the profile has no captioner (an
+    upload then follows the rule of every sender, `semcom.pipeline.stages.sender_caption`)."""
     caption = (form["caption"] or "").strip() or None
     if caption is None and not backend.has_captioner:
-        samples = be.sample_photos()
-        caption = samples[sample][1] if sample in samples else "a photo"
+        caption = be.sample_photos().get(sample, (None, None))[1]
     try:
         seed, steps = int(form["seed"]), int(form["steps"])
     except (TypeError, ValueError):
@@ -148,7 +148,7 @@ def build_app(backend: Any, defaults: be.UiSettings, *, max_upload_bytes: int, m
                 sample = gr.Dropdown([UPLOAD, *samples], value=samples[0], label="or a sample photo", elem_id="sample")
                 caption = gr.Textbox(
                     label="caption to send (empty: the sender's captioner"
-                    + ("" if backend.has_captioner else "; this profile has none, so the sample's caption or 'a photo'")
+                    + ("" if backend.has_captioner else "; this profile has none: the sample's caption, else none")
                     + ")",
                     elem_id="caption",
                 )

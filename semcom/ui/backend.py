@@ -177,7 +177,7 @@ class InProcessBackend:
     def transmit(self, image: Image.Image, s: UiSettings) -> Outcome:
         from semcom.models import ReconParams
         from semcom.models.errors import ModelNotAvailableError, ProfileError
-        from semcom.pipeline import LatentSpec, RoleSeeds, TransmissionRequest
+        from semcom.pipeline import LatentSpec, RoleSeeds, TransmissionRequest, stages
 
         try:
             channel = ChannelConfig(**s.channel())
@@ -196,7 +196,7 @@ class InProcessBackend:
                 params=params,
                 channel=channel,
                 latent=latent,
-                caption=s.caption,
+                caption=stages.sender_caption(s.caption, s.mode, self.pipeline.models, "the caption box"),
                 seeds=RoleSeeds.derive(s.seed, 0),
             )
             with self._lock:

@@ -19,11 +19,10 @@ import pytest
 from PIL import Image
 
 from semcom.cli import main
-from semcom.loadtest.cluster import LocalServices, free_port
+from semcom.loadtest.cluster import LocalServices
 from semcom.loadtest.dial import open_channel
 from semcom.loadtest.generator import Bounds, run_closed_loop
 from semcom.loadtest.images import load_images
-from semcom.loadtest.loopback import require_loopback
 from semcom.loadtest.workloads import ReceiverReconstruct, ReconOptions, encode_packets
 
 pytestmark = pytest.mark.slow
@@ -153,36 +152,19 @@ def test_loadtest_cli_against_channel_proxy(services, capsys) -> None:
     assert {"channel", "denoise", "decode"} <= set(level["stages"])
 
 
-def test_loadtest_counts_an_unreachable_target_as_errors(capsys) -> None:
-    # The tool takes any target (tests/unit/clients: address lists, dns:///, TLS); the tests
-    # themselves stay on loopback: here a free 127.0.0.1 port nobody listens on.
-    target = require_loopback(f"127.0.0.1:{free_port()}")
-    rc = main(
-        [
-            "loadtest",
-            "--to",
-            target,
-            "--service",
-            "sender",
-            "--modes",
-            "text",
-            "--concurrency",
-            "1",
-            "--requests",
-            "2",
-            "--warmup",
-            "0",
-            "--timeout",
-            "10",
-            "--image-size",
-            "16",
-            "--insecure",
-            "--json",
-        ]
-    )
-    (level,) = json.loads(capsys.readouterr().out)["levels"]
-    assert rc == 1
-    assert level["errors"] == {"UNAVAILABLE": 2} and level["completed"] == 0
+def test_bench_batching_and_pipeline_print_progress(capsys) -> None:
+    """Both start services of their own and, with their defaults, run for minutes: stderr says
+    what runs (a line as each batching run starts and ends, one per request pair)."""
+    small = ["--image-size", str(SIZE), "--steps", str(STEPS), "--json"]
+    assert main(["bench", "batching", "--requests", "2", "--concurrency", "2", "--duration", "60", *small]) == 0
+    err = capsys.readouterr().err
+    for run in ("run 1/2 (SEMCOM_BATCH_MAX=1, concurrency 2)", f"run 2/2 (SEMCOM_BATCH_MAX={BATCH}, concurrency 2)"):
+        assert f"semcom bench batching: {run}: starting a receiver, then at most 2 requests or 60 s ..." in err
+        assert f"semcom bench batching: {run} done: 2/2 ok in " in err
+    assert main(["bench", "pipeline", "--requests", "2", *small]) == 0
+    err = capsys.readouterr().err
+    assert "semcom bench pipeline: loading profile tiny in process and starting sender -> channel -> receiver" in err
+    assert "semcom bench pipeline: pair 1/2: in process " in err and "semcom bench pipeline: pair 2/2: " in err
 
 
 def _reconstruct_all(target: str, packets, requests: int) -> tuple[dict[int, bytes], list]:

@@ -322,6 +322,23 @@ def test_channel_bench_fec_times_both_decoders_on_identical_llrs(capsys) -> None
         assert f"argument --points: {message}" in capsys.readouterr().err
 
 
+def test_channel_bench_fec_prints_progress_on_stderr_unless_told_not_to(capsys) -> None:
+    """With its defaults the benchmark runs for minutes: a line as each decoder starts and ends a point."""
+    argv = ["channel", "bench", "--fec", "--codewords", "2", "--k", "632", "--decoders", "minsum"]
+    assert main([*argv, "--points", "16qam-r5/6@15", "qpsk-r1/3@8"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "point 1/2 (16qam-r5/6 at Es/N0 15 dB), minsum",
+        "point 1/2 (16qam-r5/6 at Es/N0 15 dB), minsum done",
+        "point 2/2 (qpsk-r1/3 at Es/N0 8 dB), minsum",
+        "point 2/2 (qpsk-r1/3 at Es/N0 8 dB), minsum done",
+    ]
+    assert lines[0] == "semcom channel bench --fec: point 1/2 (16qam-r5/6 at Es/N0 15 dB), minsum: 2 codewords ..."
+    assert lines[1].endswith(" s, 0/2 block errors")
+    assert main([*argv, "--points", "16qam-r5/6@15", "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_bench_points_are_space_separated(capsys) -> None:
     parser = build_parser()
     new = parser.parse_args(["channel", "bench", "--fec", "--points", "16qam-r5/6@15", "qpsk-r1/3@-2.5"])

@@ -109,10 +109,34 @@ def test_a_drop_reason_names_the_policy_that_made_it() -> None:
     assert decide_latent(ChannelConfig(snr_db=4.0, latent_policy="never"), latent).reason.startswith(
         "latent_policy=never"
     )
-    exc = explain_fallback(ValueError("text-only reconstruction is impossible"), True, reason)
+    _, report = transmit_packet(SemanticPacket(caption=b"a cat", latent=latent), ChannelConfig(snr_db=4.0, seed=0))
+    exc = explain_fallback(ValueError("text-only reconstruction is impossible"), report, True)
     assert type(exc) is ValueError and str(exc).startswith(f"the channel dropped the latent ({reason})")
-    untouched = explain_fallback(ValueError("other"), False, "")
-    assert str(untouched) == "other"
+    assert str(exc).endswith("(send the latent anyway with latent policy 'always', or use a higher SNR or --fec ldpc)")
+    assert str(explain_fallback(ValueError("other"), report, False)) == "other"  # the latent arrived
+    assert str(explain_fallback(ValueError("other"), None, True)) == "other"  # no report: no drop known
+
+
+@pytest.mark.parametrize(
+    ("channel", "hint"),
+    [
+        # AMC already runs on LDPC: "--fec ldpc" would change nothing (the audit's case)
+        (dict(fec="ldpc"), "'always', or use a higher SNR)"),
+        # an explicit threshold ignores the FEC: only the SNR or the policy change the decision
+        (dict(latent_policy="threshold"), "'always', or use a higher SNR)"),
+        # 'never' drops at any SNR with any FEC
+        (dict(latent_policy="never"), "'always')"),
+    ],
+)
+def test_a_drop_hint_suggests_only_what_would_change_the_decision(channel: dict, hint: str) -> None:
+    from semcom.link.policy import explain_fallback
+    from semcom.link.types import TransmissionReport
+
+    report = TransmissionReport(
+        ChannelConfig(snr_db=4.0, **channel), esn0_db=10.0, ebn0_db=4.0, latent_dropped=True, drop_reason="r"
+    )
+    message = str(explain_fallback(ValueError("text-only reconstruction is impossible"), report, True))
+    assert message.endswith(f"impossible (send the latent anyway with latent policy {hint}")
 
 
 def test_a_coded_report_explains_its_ebn0_beside_the_snr_asked_for() -> None:

@@ -101,3 +101,23 @@ def test_taef2_is_a_profile_name_and_its_default_strength_is_decode_only() -> No
     assert result.image.size == (64, 64) and result.steps_executed == 0
     with pytest.raises(IncompatibleLatentError, match="strength 0"):
         receiver.reconstruct(packet, ReconParams(mode="latent"))  # the paper's 0.6: no diffusion model to do it
+
+
+def test_cli_transmit_on_taef2_without_a_caption(tmp_path: Path, photo, capsys: pytest.CaptureFixture[str]) -> None:
+    """`semcom transmit photo --profile taef2`: auto decodes the latent with no caption sent;
+    text+latent, conditioned on a caption the profile cannot write, exits 2 naming --caption TEXT."""
+    import json
+
+    from semcom.cli import main
+
+    photo.save(tmp_path / "p.png")
+    argv = ["transmit", str(tmp_path / "p.png"), "--profile", "taef2", "--image-size", "64", "--device", "cpu"]
+    argv += ["--seed", "0", "--snr-db", "20", "--out", str(tmp_path / "out"), "--json"]
+    assert main(argv) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["caption_sent"] == "" and record["mode_used"] == "latent" and record["steps_executed"] == 0
+    assert main([*argv, "--mode", "text+latent"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "profile 'taef2' has no captioner and mode 'text+latent' is conditioned on the caption: "
+        "supply it with --caption TEXT\n"
+    )

@@ -52,12 +52,13 @@ def test_other_sizes_and_modulations() -> None:
 
 
 def test_table_rejects_bad_arguments() -> None:
-    for kwargs, message in [
+    cases: list[tuple[dict, str]] = [
         ({"image_size": 0}, "image_size"),
         ({"modulation": "8psk"}, "modulation"),
         ({"encodings": ("int7",)}, "unknown latent encoding"),
         ({"latent_shape": (4, 0)}, "1..4096"),
-    ]:
+    ]
+    for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
             payload_table(**kwargs)
 
@@ -98,6 +99,21 @@ def test_cli_bit_error_experiment(capsys: pytest.CaptureFixture[str]) -> None:
         assert results[(name, 0.0)]["mse"] == results[(name, 0.0)]["mse_clean"]
     assert main(["payload", "--bit-errors", "--latent-shape", "2x8x8", "--trials", "1", "--ber", "0.01"]) == 0
     assert "int8g" in capsys.readouterr().out
+
+
+def test_cli_bit_flips_take_their_seed_from_the_one_seed_derivation(capsys: pytest.CaptureFixture[str]) -> None:
+    """The latent from --seed, the flips from `derive_seed(seed, "bit-flips")` (semcom.pipeline.seeds)."""
+    import numpy as np
+
+    from semcom.payload.robustness import bit_error_mse, synthetic_latent
+    from semcom.pipeline.seeds import derive_seed
+
+    argv = ["payload", "--bit-errors", "--json", "--latent-shape", "2x8x8", "--trials", "2", "--ber", "0.05"]
+    assert main([*argv, "--encodings", "int8", "--seed", "7"]) == 0
+    (got,) = json.loads(capsys.readouterr().out)["results"]
+    x = synthetic_latent((2, 8, 8), "gaussian", np.random.default_rng(7))
+    (expected,) = bit_error_mse(x, ("int8",), (0.05,), trials=2, seed=derive_seed(7, "bit-flips"))
+    assert got["mse"] == expected.mse
 
 
 def test_paper_209_percent_is_the_bytes_plus_bits_sum():

@@ -98,6 +98,25 @@ def test_text_mode_leaves_the_latent_home() -> None:
     assert stages.channel_for(ChannelConfig(seed=3), 9).seed == 9
 
 
+def test_a_sender_without_captioner_sends_no_caption_only_where_the_mode_does_not_read_it() -> None:
+    from types import SimpleNamespace
+
+    taef2 = SimpleNamespace(name="taef2", has_captioner=False)
+    for mode in ("auto", "latent"):  # rebuilt from the latent alone: an empty caption
+        assert stages.sender_caption(None, mode, taef2, "--caption TEXT") == ""
+    for mode in ("text", "text+latent"):  # conditioned on the caption: refused, naming how to give one
+        with pytest.raises(ValueError) as refused:
+            stages.sender_caption(None, mode, taef2, "--caption TEXT")
+        assert str(refused.value) == (
+            f"profile 'taef2' has no captioner and mode {mode!r} is conditioned on the caption: supply it with "
+            "--caption TEXT"
+        )
+    blip = SimpleNamespace(name="tiny", has_captioner=True)
+    for mode in ("auto", "latent", "text", "text+latent"):
+        assert stages.sender_caption("a dog", mode, taef2, "-") == "a dog"  # a given caption is sent as given
+        assert stages.sender_caption(None, mode, blip, "-") is None  # None: the profile's captioner writes it
+
+
 def _image() -> Image.Image:
     y, x = np.mgrid[0:64, 0:64]
     return Image.fromarray(np.stack([x * 4, y * 4, (x + y) * 2], -1).astype(np.uint8))

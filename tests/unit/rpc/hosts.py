@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import grpc
 import numpy as np
@@ -126,16 +127,20 @@ class ReceiverHost:
 
 
 class SlowSender:
-    """A stand-in sender model: each encode takes `seconds` (an image inside the model), or fails
-    with `error` when set; counts the images it finished."""
+    """A stand-in sender model of profile `models` (tiny, with a captioner): each encode takes
+    `seconds` (an image inside the model), or fails with `error` when set; counts the images it
+    finished and records the caption each was given."""
 
     def __init__(self, seconds: float = 0.5) -> None:
+        self.models = SimpleNamespace(name="tiny", has_captioner=True)
         self.seconds = seconds
         self.error: Exception | None = None
         self.done = 0
+        self.captions: list[str | None] = []
         self._lock = threading.Lock()
 
-    def encode_with_timings(self, **_item):
+    def encode_with_timings(self, **item):
+        self.captions.append(item["caption"])
         time.sleep(self.seconds)
         if self.error is not None:
             raise self.error

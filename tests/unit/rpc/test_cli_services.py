@@ -153,3 +153,23 @@ def test_send_to_an_address_where_nothing_listens_fails_in_seconds(tmp_path, cap
     elapsed = time.monotonic() - t0
     assert rc == 1 and elapsed < CONNECT_TIMEOUT_S + 5
     assert f"cannot connect to 127.0.0.1:{port} within {CONNECT_TIMEOUT_S:g} s" in capsys.readouterr().err
+
+
+def test_loadtest_of_an_address_where_nothing_listens_fails_in_seconds(capsys) -> None:
+    """As `semcom send`: the connect deadline, exit 1, no sweep of UNAVAILABLE levels and no table
+    (`semcom loadtest` and `semcom bench sweep --to`)."""
+    import time
+
+    from semcom.cli import main
+    from semcom.loadtest.cluster import free_port
+    from semcom.rpc.client import CONNECT_TIMEOUT_S
+
+    target = f"127.0.0.1:{free_port()}"  # a loopback port that was free a moment ago: nothing listens
+    for name, command in (("loadtest", ["loadtest", "--service", "sender"]), ("bench sweep", ["bench", "sweep"])):
+        t0 = time.monotonic()  # `bench sweep --to` load-tests the sender it names: the same check
+        rc = main([*command, "--to", target, "--timeout", "10", "--image-size", "16", "--insecure"])
+        elapsed = time.monotonic() - t0
+        out, err = capsys.readouterr()
+        assert rc == 1 and elapsed < CONNECT_TIMEOUT_S + 5 and out == ""
+        assert f"semcom {name}: error: cannot connect to {target} within {CONNECT_TIMEOUT_S:g} s" in err
+        assert "level" not in err

@@ -259,3 +259,35 @@ def test_a_wedged_service_turns_liveness_not_serving(monkeypatch) -> None:
         channel.close()
     finally:
         host.close()
+
+
+def test_a_sender_without_captioner_sends_no_caption_where_unread_and_refuses_where_needed() -> None:
+    """`stages.sender_caption` at the service: modes auto/latent encode with "", text and
+    text+latent are INVALID_ARGUMENT naming the request's caption field; a given caption passes."""
+    from types import SimpleNamespace
+
+    from semcom.v1 import receiver_pb2
+
+    host = SenderHost(seconds=0.0)
+    host.model.models = SimpleNamespace(name="taef2", has_captioner=False)
+    channel, stub = _stub(host)
+    try:
+        for mode in (receiver_pb2.MODE_AUTO, receiver_pb2.MODE_LATENT):
+            request = image_request()
+            request.params.mode = mode
+            stub.Encode(request, timeout=30)
+        request = image_request()
+        request.params.mode = receiver_pb2.MODE_TEXT_LATENT
+        with pytest.raises(grpc.RpcError) as err:
+            list(stub.Transmit(iter([request]), timeout=30))
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "profile 'taef2' has no captioner and mode 'text+latent' is conditioned on the caption" in (
+            err.value.details()
+        )
+        assert "the request's caption field (semcom send --caption TEXT)" in err.value.details()
+        request.caption = "a dog"
+        assert [r.request_id for r in stub.Transmit(iter([request]), timeout=30)] == ["i"]
+        assert host.model.captions == ["", "", "a dog"]
+    finally:
+        channel.close()
+        host.close()

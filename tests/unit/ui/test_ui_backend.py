@@ -110,7 +110,8 @@ def test_both_back_ends_send_the_channel_the_settings_name(monkeypatch):
         raise ValueError("captured")
 
     local = be.InProcessBackend.__new__(be.InProcessBackend)  # no models: the pipeline is a probe
-    local.pipeline = argparse.Namespace(run=lambda request: stop(seen.append(request.channel)))
+    models = argparse.Namespace(name="tiny", has_captioner=True)  # what the caption rule reads
+    local.pipeline = argparse.Namespace(run=lambda request: stop(seen.append(request.channel)), models=models)
     local.size, local._lock = 64, threading.Lock()
     monkeypatch.setattr(semcom.rpc.client, "image_request", lambda data, **kw: stop(seen.append(kw["channel"])))
     remote = be.GrpcBackend("127.0.0.1:1")
