@@ -31,6 +31,7 @@ from semcom.metrics.images import ImageLike, to_float_rgb
 from semcom.metrics.msssim import K1 as _K1
 from semcom.metrics.msssim import K2 as _K2
 from semcom.metrics.msssim import WINDOW as _WIN  # skimage's SSIM window too (sigma 1.5, truncate 3.5)
+from semcom.metrics.msssim import Reference, gaussian
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -45,8 +46,6 @@ class ReferenceTerms:
     """One reference image's SSIM / MS-SSIM terms, reused by every picture scored against it."""
 
     def __init__(self, reference: np.ndarray) -> None:
-        from semcom.metrics.msssim import gaussian
-
         if min(reference.shape[:2]) < _WIN:
             raise ValueError(
                 f"SSIM needs images of at least 11x11 pixels (Gaussian window), got "
@@ -60,8 +59,6 @@ class ReferenceTerms:
     def msssim(self) -> Any:
         """The reference side of MS-SSIM (`semcom.metrics.msssim.Reference`), built on first use:
         the fits' SSIM-only scoring (`semcom.eval.codecs.FitMemo`) never needs its pyramid."""
-        from semcom.metrics.msssim import Reference
-
         return Reference(self.array, first=(self.ux, self.uxx))
 
     def ssim(self, b: np.ndarray) -> float:
@@ -75,8 +72,6 @@ class ReferenceTerms:
         return value, self.msssim.score(b, first=maps)
 
     def _ssim(self, b: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        from semcom.metrics.msssim import gaussian
-
         a = self.array
         if a.shape != b.shape:
             raise ValueError(f"image sizes differ: reference {a.shape[1]}x{a.shape[0]}, test {b.shape[1]}x{b.shape[0]}")

@@ -37,9 +37,10 @@ from tqdm import tqdm
 from semcom.eval.airtime import reference_symbols
 from semcom.eval.dataset import ImageItem, load_dataset, load_image, reference_image
 from semcom.eval.grid import Cell, LatentVariant
+from semcom.eval.scenario import row_fields
 from semcom.eval.store import RunStore
 from semcom.eval.sweep_config import RECEIVER_REPAIRS, SweepConfig, SweepSummary
-from semcom.pipeline.seeds import RoleSeeds, posterior_seed, repair_seed
+from semcom.pipeline.seeds import RoleSeeds, channel_seed, posterior_seed, repair_seed
 
 log = logging.getLogger(__name__)
 
@@ -284,8 +285,6 @@ class Sweep:
     def row(self, item: ImageItem, cell: Cell, metrics: dict[str, Any], seconds: float, **fields: Any) -> dict:
         """A results.jsonl row of any kind of cell: the cell, its `metrics`, the kind's own `fields`,
         its time, the transmitter's plan (`scenario.row_fields`) and the image's `reference_symbols`."""
-        from semcom.eval.scenario import row_fields
-
         return {
             "image": item.name,
             "cell": cell.key,
@@ -441,7 +440,6 @@ def run_decode_only(
     """`runner.run_cell` of one (image, baseline or analog cell): `source` over the cell's link, with
     the caption's bytes and the latent's size it is compared with, under the cell's channel seed."""
     from semcom.payload.caption import encode_caption
-    from semcom.pipeline.seeds import channel_seed
 
     cfg = sweep.config
     caption_bytes, latent_values = len(encode_caption(caption)), int(np.asarray(latent).size)

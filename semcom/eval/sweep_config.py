@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from semcom.eval import scenario
 from semcom.eval.grid import MODES, PAPER_SNRS_DB, build_grid, parse_variants
 from semcom.metrics.suite import OPTIONAL
 
@@ -96,8 +97,6 @@ class SweepConfig:
 
         check_convention(self.snr_convention, self.variants)
         self.cells = build_grid(tuple(self.modes), self.variants, tuple(self.snr_db), tuple(self.steps), self.schedule)
-        from semcom.eval import scenario
-
         scenario.validate(self, self.cells)
 
     def link(self, snr_db: float, **fields: Any) -> Any:
@@ -119,8 +118,6 @@ class SweepConfig:
             values["adaptive_strength"] = True
         if self.preset is not None:
             values["preset"] = self.preset
-        from semcom.eval import scenario
-
         values.update(scenario.identity(self))  # design SNR / broadcast: only when set
         return values
 
