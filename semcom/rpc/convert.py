@@ -351,14 +351,9 @@ def latent_spec_from_proto(msg: sender_pb2.ImageRequest, default_encoding: str, 
             )
         per_channel = q.per_channel
         clip = (tuple(q.lo), tuple(q.hi)) if per_channel else (q.lo[0], q.hi[0])
-    return LatentSpec(
-        encoding=encoding,
-        per_channel=per_channel,
-        clip=clip,
-        percentile=msg.clip_percentile if msg.HasField("clip_percentile") else 100.0,
-        sample_posterior=msg.sample_posterior if msg.HasField("sample_posterior") else True,
-        size=size,
-    )
+    optional = {"percentile": "clip_percentile", "sample_posterior": "sample_posterior"}  # unset: LatentSpec's defaults
+    given = {name: getattr(msg, wire) for name, wire in optional.items() if msg.HasField(wire)}
+    return LatentSpec(encoding=encoding, per_channel=per_channel, clip=clip, size=size, **given)
 
 
 def output_format(msg: receiver_pb2.ReconstructionParams) -> str:
