@@ -33,11 +33,10 @@ def _ber_row(cfg: Any, n_bits: int, rng: Any, sigmas: float) -> dict[str, Any]:
     the empirical spread of per-block error counts (cluster-robust), never below the binomial one.
     """
     from semcom.link.transmission import transmit_bits
-    from semcom.phy.snr import snr_db_pair
     from semcom.phy.theory import ber_qam_awgn, ber_qam_rayleigh
 
     k = MODULATIONS[cfg.modulation]
-    esn0_db, ebn0_db = snr_db_pair(cfg.snr_db, cfg.snr_convention, k)
+    esn0_db, ebn0_db = cfg.snr_pair
     theory = float(ber_qam_rayleigh(k, ebn0_db) if cfg.model == "rayleigh" else ber_qam_awgn(k, ebn0_db))
     block_bits = cfg.fading_block_length * k if cfg.model == "rayleigh" else k
     chunk = max(block_bits, BER_CHUNK_BITS // block_bits * block_bits)

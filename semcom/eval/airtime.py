@@ -57,13 +57,12 @@ def file_fits(cfg: Any, budget: int, robust: bool = False):
         k = MODULATIONS[cfg.modulation]
         return lambda n: -(-8 * n // k) <= budget
     from semcom.fec import amc
-    from semcom.fec.transmit import channel_esn0_db
 
     auto = cfg.mcs.strip().lower() == "auto"
     if not auto or robust:  # one MCS: the named one, or the most robust
         fixed = replace(cfg, mcs=amc.MOST_ROBUST.name) if auto else cfg
         return lambda n: n > 0 and field_symbols(8 * n, fixed, "caption")[0] <= budget
-    esn0 = channel_esn0_db(cfg)
+    esn0 = cfg.snr_pair[0]
     return lambda n: (
         n > 0 and amc.choose(esn0, "caption", 8 * n, budget, channel=amc.field_channel(cfg, 8 * n)) is not None
     )

@@ -32,11 +32,6 @@ from semcom.link.types import ChannelConfig, FieldResult
 from semcom.phy.mapping import as_bits
 
 
-def channel_esn0_db(cfg: ChannelConfig) -> float:
-    """Es/N0 (dB per channel symbol) of the channel `cfg` describes (see the module docstring)."""
-    return cfg.snr_pair[0]
-
-
 @dataclass(frozen=True)
 class CodedResult:
     """What `transmit_coded` returns: decoded payload and which segments passed their CRC."""
@@ -88,7 +83,7 @@ def select_mcs(cfg: ChannelConfig, field: str, n_info_bits: int, airtime_budget_
     if cfg.mcs.strip().lower() != "auto":
         return get_mcs(cfg.mcs)
     channel = amc.field_channel(cfg, n_info_bits)
-    choice = amc.choose(channel_esn0_db(cfg), field, n_info_bits, airtime_budget_symbols, channel=channel)
+    choice = amc.choose(cfg.snr_pair[0], field, n_info_bits, airtime_budget_symbols, channel=channel)
     return choice.mcs if choice is not None else amc.MOST_ROBUST
 
 
@@ -112,9 +107,7 @@ def transmit_field_coded(
     if bits.size == 0:
         return FieldResult(np.zeros(0, np.uint8), 0, 0, 0, 0, 0, np.zeros(0, bool), "")
     chosen = select_mcs(cfg, field, bits.size, airtime_budget_symbols)
-    coded = transmit_coded(
-        bits, chosen, channel_esn0_db(cfg), rng, cfg.model, fading_block_length=cfg.fading_block_length
-    )
+    coded = transmit_coded(bits, chosen, cfg.snr_pair[0], rng, cfg.model, fading_block_length=cfg.fading_block_length)
     return FieldResult(
         rx_bits=coded.rx_bits,
         symbols=coded.symbols,
