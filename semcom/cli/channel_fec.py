@@ -57,9 +57,9 @@ def register_channel_commands(subparsers: argparse._SubParsersAction[Any]) -> No
         "--k",
         type=_k_item,
         nargs="+",
-        default=[320, 8448],
+        default=list(bler_sweep.DEFAULT_KS),
         metavar="K",
-        help="block lengths k (info bits incl. CRC), distinct, in [12, 8448] (default 320 8448)",
+        help=f"block lengths k (info bits incl. CRC), distinct, in [12, 8448] (default {' '.join(map(str, bler_sweep.DEFAULT_KS))})",
     )
     p.add_argument(
         "--blocks",
