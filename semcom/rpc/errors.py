@@ -60,11 +60,22 @@ class NotReadyError(ServiceError):
         super().__init__(grpc.StatusCode.UNAVAILABLE, message)
 
 
+# A status message travels in trailing metadata, which gRPC caps (8 KiB soft, 16 KiB hard) and a
+# message may quote client input (an unknown MCS name, say): longer ones are cut, saying so, so the
+# client reads the precise status instead of a metadata-size failure.
+MAX_STATUS_CHARS = 1000
+
+
 @dataclass(frozen=True)
 class Status:
     code: grpc.StatusCode
     message: str
     internal: bool = False  # True: an unexpected exception (log the traceback)
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_STATUS_CHARS:
+            cut = f"{self.message[:MAX_STATUS_CHARS]}... (cut: {len(self.message):,} characters)"
+            object.__setattr__(self, "message", cut)
 
 
 def status_for(exc: BaseException, hop: str = "service") -> Status:

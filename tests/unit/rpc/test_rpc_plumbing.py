@@ -54,6 +54,24 @@ def test_status_mapping(exc: Exception, code: grpc.StatusCode, fragment: str) ->
     assert status.internal == (code == grpc.StatusCode.INTERNAL)
 
 
+def test_a_status_quoting_huge_client_input_is_cut_to_fit_trailing_metadata() -> None:
+    """An unknown 200 KB MCS name came back as RESOURCE_EXHAUSTED 'metadata size exceeds hard limit'
+    from the next hop; the status keeps its code and says it was cut, at every hop."""
+    from semcom.rpc.errors import MAX_STATUS_CHARS
+
+    huge = ValueError("unknown MCS '" + "q" * 200_000 + "'")
+    status = status_for(huge)
+    assert status.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert status.message.startswith("unknown MCS 'qqq") and status.message.endswith("(cut: 200,014 characters)")
+    assert len(status.message.encode()) < 8 * 1024  # gRPC's soft limit on metadata
+    relayed = status_for(DownstreamError(grpc.StatusCode.INVALID_ARGUMENT, status.message), "channel at c:1")
+    assert (
+        relayed.message.startswith("downstream channel at c:1: unknown MCS")
+        and len(relayed.message) < 2 * MAX_STATUS_CHARS
+    )
+    assert status_for(ValueError("short")).message == "short"
+
+
 @pytest.mark.parametrize(
     "target,expected",
     [
